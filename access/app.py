@@ -1,0 +1,61 @@
+"""The Flask application factory: settings validated here, at start-up, or not at all."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, Response
+
+from access.health import health
+from archive.bootstrap import secret_key
+from archive.config import load_settings
+from archive.core import Archive
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": "default-src 'self'; object-src 'none'; frame-ancestors 'none'",
+}
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app from the environment, or from ``config`` alone (tests pass a dict).
+
+    ``ARCHIVE_*`` keys in ``config`` are settings; any other key goes to ``app.config``.
+    """
+    config = dict(config or {})
+    env = os.environ if not config else {
+        key: str(value) for key, value in config.items() if key.startswith("ARCHIVE_")
+    }
+    arc = Archive(load_settings(env))
+
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=secret_key(arc),
+        MAX_CONTENT_LENGTH=arc.settings.max_upload_bytes,
+        SESSION_COOKIE_SECURE=True,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        JSON_AS_ASCII=False,
+    )
+    app.config.update({k: v for k, v in config.items() if not k.startswith("ARCHIVE_")})
+    app.extensions["archive"] = arc
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+
+    app.register_blueprint(health)
+
+    @app.after_request
+    def _security_headers(response: Response) -> Response:
+        for header, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(header, value)
+        return response
+
+    return app
+
+
+def archive_of(app: Flask) -> Archive:
+    arc: Archive = app.extensions["archive"]
+    return arc

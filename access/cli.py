@@ -1,0 +1,293 @@
+"""The ``archive`` command. Each command is a thin shell over a service function."""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+import secrets
+import sys
+import uuid
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, BinaryIO, TypeVar
+
+import click
+
+from archive.audit import Actor, verify_chain
+from archive.bootstrap import initialize
+from archive.config import ConfigError, load_settings
+from archive.content import (
+    ContentError,
+    NewRecord,
+    destroy_version_content,
+    rotate_keys,
+    store,
+    verify_fixity,
+)
+from archive.core import Archive
+from archive.crypto import KeyringError
+from archive.models import Role, Sensitivity
+from archive.naming import NamingError
+from archive.people import (
+    PeopleError,
+    change_user,
+    create_department,
+    create_user,
+    find_department,
+    find_user,
+    issue_token,
+)
+from archive.storage import StorageError
+
+F = TypeVar("F", bound=Callable[..., Any])
+EXPECTED_ERRORS = (
+    ConfigError, ContentError, KeyringError, NamingError, PeopleError, StorageError,
+)
+
+
+def _archive() -> Archive:
+    ctx = click.get_current_context()
+    root = ctx.find_root()
+    if root.obj is None:
+        root.obj = Archive(load_settings())
+        root.call_on_close(root.obj.close)
+    arc: Archive = root.obj
+    return arc
+
+
+def friendly_errors(func: F) -> F:
+    """Turn the errors a user can cause into one clear line and exit status 1."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except EXPECTED_ERRORS as exc:
+            raise click.ClickException(str(exc)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group()
+def main() -> None:
+    """Document archive and records management (档案管理)."""
+
+
+@main.command()
+@friendly_errors
+def init() -> None:
+    """Create the data directory, database schema, keyring and blob store (safe to re-run)."""
+    arc = _archive()
+    report = initialize(arc, Actor.cli())
+    click.echo(f"archive ready in {arc.settings.home}")
+    if report.keyring_created:
+        click.echo(
+            f"new keyring at {arc.settings.keyring_path}: back it up apart from the data; "
+            "without it nothing stored can be read"
+        )
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+@click.option("--debug", is_flag=True, help="Flask's development server, for development only.")
+@friendly_errors
+def serve(host: str, port: int, workers: int, debug: bool) -> None:
+    """Run the web application on gunicorn."""
+    from access.server import serve_app
+
+    serve_app(host, port, workers, debug)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@friendly_errors
+def run(host: str, port: int) -> None:
+    """The embedded default in one command: initialise if needed, then serve."""
+    from access.server import serve_app
+
+    initialize(_archive(), Actor.cli())
+    click.echo(f"archive at http://{host}:{port}/ (Ctrl-C stops it)")
+    serve_app(host, port, workers=2, debug=False)
+
+
+@main.command()
+@click.argument("file", type=click.Path(allow_dash=True, dir_okay=False, path_type=Path))
+@click.option("--project", help="Project name (项目名称) for a new record.")
+@click.option("--date", "when", help="Date in the name: YYYY-MM (or YYYY-MM-DD). Default: now.")
+@click.option("--title", help="Record title. Default: the file name.")
+@click.option("--department", help="Department code or name.")
+@click.option("--sensitivity", type=click.Choice([s.value for s in Sensitivity]),
+              default=Sensitivity.INTERNAL.value, show_default=True)
+@click.option("--record", "record_id", type=click.UUID, help="Store as the next version.")
+@click.option("--major", is_flag=True, help="A major revision: 1.x becomes 2.0.")
+@click.option("--filename", help="Original file name when FILE is - (standard input).")
+@friendly_errors
+def put(
+    file: Path, project: str | None, when: str | None, title: str | None,
+    department: str | None, sensitivity: str, record_id: uuid.UUID | None, major: bool,
+    filename: str | None,
+) -> None:
+    """Encrypt and store FILE as a new record, or as the next version of --record."""
+    if (project is None) == (record_id is None):
+        raise click.UsageError("give --project for a new record, or --record for a new version")
+    original = filename or ("stdin" if str(file) == "-" else file.name)
+    media_type = mimetypes.guess_type(original)[0] or "application/octet-stream"
+    new_record = None
+    if project is not None:
+        new_record = NewRecord(project=project, title=title or Path(original).stem,
+                               when=when, department=department,
+                               sensitivity=Sensitivity(sensitivity))
+    source: BinaryIO
+    with (sys.stdin.buffer if str(file) == "-" else file.open("rb")) as source:
+        result = store(_archive(), source, actor=Actor.cli(), original_filename=original,
+                       media_type=media_type, new_record=new_record, record_id=record_id,
+                       major_revision=major)
+    click.echo(json.dumps({
+        "record_id": str(result.record_id),
+        "version_id": str(result.version_id),
+        "name": result.name,
+        "sha256": result.sha256,
+        "size": result.size,
+    }, ensure_ascii=False))
+
+
+@main.group()
+def fixity() -> None:
+    """Check that stored content is intact."""
+
+
+@fixity.command("verify")
+@friendly_errors
+def fixity_verify() -> None:
+    """Decrypt and hash every stored version; exit 1 naming each that fails."""
+    report = verify_fixity(_archive(), Actor.cli())
+    for problem in report.problems:
+        click.echo(f"FAILED {problem.name} ({problem.version_id}): {problem.reason}", err=True)
+    click.echo(f"{report.checked} versions checked, {len(report.problems)} failed, "
+               f"{report.destroyed} destroyed by disposition")
+    if report.problems:
+        sys.exit(1)
+
+
+@main.group()
+def keys() -> None:
+    """Key-encryption keys."""
+
+
+@keys.command("rotate")
+@friendly_errors
+def keys_rotate() -> None:
+    """Add a new key-encryption key and re-wrap every data key under it."""
+    new_id, count = rotate_keys(_archive(), Actor.cli())
+    click.echo(f"active key is now {new_id}; {count} data keys re-wrapped, no blob changed")
+
+
+@keys.command("destroy")
+@click.argument("version_id", type=click.UUID)
+@click.option("--reason", required=True, help="Why (e.g. the disposition list number).")
+@click.confirmation_option(prompt="This makes the version unreadable forever. Continue?")
+@friendly_errors
+def keys_destroy(version_id: uuid.UUID, reason: str) -> None:
+    """Crypto-shred one version (retention's disposition normally does this)."""
+    count = destroy_version_content(_archive(), Actor.cli(), version_id, reason)
+    click.echo(f"{count} data keys destroyed; the content of {version_id} is unrecoverable")
+
+
+@main.group()
+def audit() -> None:
+    """The audit chain."""
+
+
+@audit.command("verify")
+@friendly_errors
+def audit_verify() -> None:
+    """Check the whole hash chain; exit 1 naming the first bad event."""
+    with _archive().sessions() as session:
+        report = verify_chain(session)
+    if not report.ok:
+        click.echo(f"audit chain BROKEN after {report.count} good events: {report.problem}",
+                   err=True)
+        sys.exit(1)
+    click.echo(f"audit chain intact: {report.count} events, head #{report.head_seq} "
+               f"{report.head_hash}")
+
+
+@main.group()
+def department() -> None:
+    """Departments."""
+
+
+@department.command("create")
+@click.argument("code")
+@click.argument("name")
+@friendly_errors
+def department_create(code: str, name: str) -> None:
+    """Create a department with a CODE (used in 档号) and a NAME."""
+    with _archive().transaction() as session:
+        create_department(session, Actor.cli(), code, name)
+    click.echo(f"department {code} {name} created")
+
+
+@main.group()
+def user() -> None:
+    """Users, roles and API tokens."""
+
+
+ROLE = click.Choice([r.value for r in Role])
+CLEARANCE = click.Choice([s.value for s in Sensitivity])
+
+
+@user.command("create")
+@click.argument("username")
+@click.option("--role", required=True, type=ROLE)
+@click.option("--department", help="Department code or name.")
+@click.option("--clearance", type=CLEARANCE, default=Sensitivity.INTERNAL.value,
+              show_default=True)
+@click.option("--display-name", default="")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@friendly_errors
+def user_create(username: str, role: str, department: str | None, clearance: str,
+                display_name: str, password_stdin: bool) -> None:
+    """Create a user; without --password-stdin a password is generated and shown once."""
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else secrets.token_urlsafe(12)
+    with _archive().transaction() as session:
+        dept = find_department(session, department) if department else None
+        create_user(session, Actor.cli(), username, Role(role), dept, Sensitivity(clearance),
+                    password, display_name)
+    click.echo(f"user {username} created ({role})")
+    if not password_stdin:
+        click.echo(f"password (shown once): {password}")
+
+
+@user.command("set")
+@click.argument("username")
+@click.option("--role", type=ROLE)
+@click.option("--department")
+@click.option("--clearance", type=CLEARANCE)
+@friendly_errors
+def user_set(username: str, role: str | None, department: str | None,
+             clearance: str | None) -> None:
+    """Change a user's role, department or clearance (each change is audited)."""
+    with _archive().transaction() as session:
+        target = find_user(session, username)
+        changed = change_user(
+            session, Actor.cli(), target,
+            role=Role(role) if role else None,
+            department=find_department(session, department) if department else None,
+            clearance=Sensitivity(clearance) if clearance else None,
+        )
+    click.echo(f"{username}: {', '.join(changed) or 'nothing'} changed")
+
+
+@user.command("token")
+@click.argument("username")
+@friendly_errors
+def user_token(username: str) -> None:
+    """Print a new API token for USERNAME (shown once; only its hash is kept)."""
+    with _archive().transaction() as session:
+        token = issue_token(session, Actor.cli(), find_user(session, username))
+    click.echo(token)

@@ -1,0 +1,41 @@
+"""Production serving with gunicorn (Flask's own server only with --debug)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from gunicorn.app.base import BaseApplication
+
+from access.app import create_app
+
+
+class _Gunicorn(BaseApplication):  # type: ignore[misc]
+    def __init__(self, options: dict[str, Any]) -> None:
+        self._options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self._options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        return create_app()
+
+
+def serve_app(host: str, port: int, workers: int = 2, debug: bool = False) -> None:
+    """Serve until interrupted. The app is built once first so bad settings fail here."""
+    app = create_app()
+    if debug:
+        app.run(host=host, port=port, debug=True)
+        return
+    _Gunicorn({
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "worker_class": "gthread",
+        "threads": 4,
+        "timeout": 120,
+        "graceful_timeout": 10,
+        "accesslog": "-",
+        "proc_name": "archive-web",
+    }).run()

@@ -1,0 +1,50 @@
+"""``archive init``: data directory, schema, keyring, blob store and defaults; idempotent."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from archive.audit import Actor, record_event
+from archive.core import Archive
+from archive.crypto import Keyring
+from archive.fsutil import atomic_write_bytes
+from archive.migrate import upgrade
+from archive.people import ensure_default_departments
+
+
+@dataclass(frozen=True)
+class InitReport:
+    keyring_created: bool
+    departments_created: int
+
+
+def initialize(arc: Archive, actor: Actor) -> InitReport:
+    settings = arc.settings
+    settings.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    secret_file = settings.home / "secret_key"
+    if settings.secret_key is None and not secret_file.exists():
+        atomic_write_bytes(secret_file, secrets.token_urlsafe(48).encode(), mode=0o600)
+    upgrade(arc.engine)
+    keyring, created = Keyring.load_or_create(settings.keyring_path)
+    arc.__dict__["keyring"] = keyring
+    arc.blobs.prepare()
+    with arc.transaction() as session:
+        if created:
+            record_event(session, actor, "keys.created", "keyring", keyring.active_id,
+                         {"path": str(settings.keyring_path)})
+        made = ensure_default_departments(session, actor)
+    return InitReport(created, made)
+
+
+def secret_key(arc: Archive) -> str:
+    """The Flask secret: from ARCHIVE_SECRET_KEY, else the file ``archive init`` wrote."""
+    if arc.settings.secret_key:
+        return arc.settings.secret_key
+    try:
+        return (arc.settings.home / "secret_key").read_text().strip()
+    except FileNotFoundError:
+        raise RuntimeError(
+            f"no secret key: set ARCHIVE_SECRET_KEY or run 'archive init' "
+            f"(ARCHIVE_HOME={arc.settings.home})"
+        ) from None

@@ -1,0 +1,133 @@
+"""Key-encryption keys (KEKs): a small JSON file of 256-bit keys by id, one of them active.
+
+Data keys are wrapped (AES-256-GCM) under the active KEK with the owner's id bound in the
+associated data, so a wrapped key moved onto another version does not unwrap. Rotation adds
+a KEK and re-wraps data keys; blobs are never touched. The file is written atomically with
+mode 0600 and must be backed up apart from the data it protects.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from archive.fsutil import atomic_write_bytes
+
+KEYRING_FORMAT = 1
+WRAP_NONCE_SIZE = 12
+
+
+class KeyringError(Exception):
+    """The keyring file is missing, unreadable, or lacks the key asked for."""
+
+
+@dataclass(frozen=True)
+class WrappedKey:
+    kek_id: str
+    wrapped: bytes
+
+
+def _wrap_aad(kek_id: str, owner: str) -> bytes:
+    return f"archive-dek/v1|{kek_id}|{owner}".encode()
+
+
+class Keyring:
+    """Holds KEKs in memory; never logs or prints key material."""
+
+    def __init__(self, path: Path, keys: dict[str, bytes], active_id: str) -> None:
+        if active_id not in keys:
+            raise KeyringError(f"active key {active_id!r} is not in the keyring")
+        self.path = path
+        self._keys = keys
+        self.active_id = active_id
+
+    def __repr__(self) -> str:
+        return f"Keyring(path={str(self.path)!r}, ids={self.key_ids}, active={self.active_id!r})"
+
+    @property
+    def key_ids(self) -> list[str]:
+        return list(self._keys)
+
+    @classmethod
+    def load(cls, path: Path) -> Keyring:
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise KeyringError(
+                f"keyring {path} does not exist; run 'archive init' to create it, "
+                "or point ARCHIVE_KEYRING at your backed-up copy"
+            ) from None
+        except (OSError, ValueError) as exc:
+            raise KeyringError(f"keyring {path} cannot be read: {exc}") from None
+        if raw.get("format") != KEYRING_FORMAT:
+            raise KeyringError(f"keyring {path} has unsupported format {raw.get('format')!r}")
+        keys = {entry["id"]: base64.b64decode(entry["key"]) for entry in raw["keys"]}
+        if any(len(k) != 32 for k in keys.values()):
+            raise KeyringError(f"keyring {path} holds a key that is not 256 bits")
+        return cls(path, keys, raw["active"])
+
+    @classmethod
+    def create(cls, path: Path) -> Keyring:
+        """Create a keyring with one fresh key; refuse to overwrite an existing one."""
+        if path.exists():
+            raise KeyringError(f"keyring {path} already exists")
+        key_id = _new_key_id()
+        ring = cls(path, {key_id: AESGCM.generate_key(bit_length=256)}, key_id)
+        ring.save()
+        return ring
+
+    @classmethod
+    def load_or_create(cls, path: Path) -> tuple[Keyring, bool]:
+        if path.exists():
+            return cls.load(path), False
+        return cls.create(path), True
+
+    def save(self) -> None:
+        body = {
+            "format": KEYRING_FORMAT,
+            "active": self.active_id,
+            "keys": [
+                {"id": key_id, "key": base64.b64encode(key).decode()}
+                for key_id, key in self._keys.items()
+            ],
+        }
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(self.path, json.dumps(body, indent=2).encode(), mode=0o600)
+
+    def add_key(self) -> str:
+        """Add a fresh KEK, make it active, persist, and return its id."""
+        key_id = _new_key_id()
+        self._keys[key_id] = AESGCM.generate_key(bit_length=256)
+        self.active_id = key_id
+        self.save()
+        return key_id
+
+    def wrap(self, data_key: bytes, owner: str) -> WrappedKey:
+        nonce = os.urandom(WRAP_NONCE_SIZE)
+        aead = AESGCM(self._keys[self.active_id])
+        wrapped = nonce + aead.encrypt(nonce, data_key, _wrap_aad(self.active_id, owner))
+        return WrappedKey(self.active_id, wrapped)
+
+    def unwrap(self, wrapped: WrappedKey, owner: str) -> bytes:
+        kek = self._keys.get(wrapped.kek_id)
+        if kek is None:
+            raise KeyringError(f"key-encryption key {wrapped.kek_id!r} is not in the keyring")
+        nonce, body = wrapped.wrapped[:WRAP_NONCE_SIZE], wrapped.wrapped[WRAP_NONCE_SIZE:]
+        try:
+            return AESGCM(kek).decrypt(nonce, body, _wrap_aad(wrapped.kek_id, owner))
+        except InvalidTag:
+            raise KeyringError(
+                f"wrapped data key for {owner} does not unwrap under {wrapped.kek_id!r}"
+            ) from None
+
+
+def _new_key_id() -> str:
+    return f"kek-{datetime.now(UTC):%Y%m%d}-{secrets.token_hex(4)}"

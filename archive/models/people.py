@@ -1,0 +1,87 @@
+"""Departments, users, roles, clearances and API tokens."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from archive.db import Base, UTCDateTime, utcnow
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    """Store enums by value as plain strings (readable, and portable across databases)."""
+    return Enum(
+        cls,
+        native_enum=False,
+        validate_strings=True,
+        length=32,
+        values_callable=lambda members: [m.value for m in members],
+    )
+
+
+class Role(enum.StrEnum):
+    SPECIALIST = "specialist"  # 专员
+    SUPERVISOR = "supervisor"  # 主管
+    DIRECTOR = "director"  # 总监
+    RECORDS_MANAGER = "records_manager"  # 档案管理员
+    AUDITOR = "auditor"  # 审计
+    ADMIN = "admin"  # 系统管理员: manages people and keys, never reads content
+
+
+class Sensitivity(enum.StrEnum):
+    """Record sensitivity and, for users, clearance; ordered from least to most secret."""
+
+    PUBLIC = "public"  # 公开
+    INTERNAL = "internal"  # 内部
+    CONFIDENTIAL = "confidential"  # 秘密
+    RESTRICTED = "restricted"  # 机密
+
+    @property
+    def rank(self) -> int:
+        return list(Sensitivity).index(self)
+
+
+class Department(Base):
+    __tablename__ = "departments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)  # 机构代码 in the 档号
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100), default="")
+    role: Mapped[Role] = mapped_column(_enum(Role))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    clearance: Mapped[Sensitivity] = mapped_column(
+        _enum(Sensitivity), default=Sensitivity.INTERNAL
+    )
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    department: Mapped[Department | None] = relationship(lazy="joined")
+
+
+class ApiToken(Base):
+    """A bearer token; only its SHA-256 is stored (tokens carry 256 bits of entropy)."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))  # shown in listings to tell tokens apart
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()

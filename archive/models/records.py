@@ -1,0 +1,152 @@
+"""Projects, records, their immutable versions, data keys, and ingest jobs."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, String, UniqueConstraint, Uuid
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from archive.db import Base, UTCDateTime, utcnow
+from archive.models.people import Department, Sensitivity, User, _enum
+
+
+class ProjectStatus(enum.StrEnum):
+    ACTIVE = "active"
+    ACCEPTED = "accepted"  # 验收: may start retention clocks
+    CLOSED = "closed"
+
+
+class RecordState(enum.StrEnum):
+    ACTIVE = "active"
+    ON_HOLD = "on_hold"
+    DISPOSED = "disposed"
+    TRANSFERRED = "transferred"
+
+
+class IngestStatus(enum.StrEnum):
+    RECEIVED = "received"
+    EXTRACTED = "extracted"
+    STORED = "stored"
+    INDEXED = "indexed"
+    FAILED = "failed"  # quarantined with its reason; never dropped
+
+
+class Project(Base):
+    __tablename__ = "projects"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    status: Mapped[ProjectStatus] = mapped_column(
+        _enum(ProjectStatus), default=ProjectStatus.ACTIVE
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    department: Mapped[Department | None] = relationship()
+
+
+class Record(Base):
+    """The logical document. Its content lives in versions; its name stem is fixed at filing."""
+
+    __tablename__ = "records"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    title: Mapped[str] = mapped_column(String(500))
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    # Classification (rule 1): process, business stage, record type, and why it was chosen.
+    process: Mapped[str | None] = mapped_column(String(32))
+    stage: Mapped[str | None] = mapped_column(String(32))
+    record_type: Mapped[str | None] = mapped_column(String(32))
+    classification: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    sensitivity: Mapped[Sensitivity] = mapped_column(
+        _enum(Sensitivity), default=Sensitivity.INTERNAL
+    )
+    reference_code: Mapped[str | None] = mapped_column(String(64), unique=True)  # 档号
+    name_date: Mapped[str] = mapped_column(String(10))  # the 日期 part of the name
+    name_stem: Mapped[str] = mapped_column(String(255), unique=True)  # 项目名称-日期
+    state: Mapped[RecordState] = mapped_column(_enum(RecordState), default=RecordState.ACTIVE)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    project: Mapped[Project] = relationship()
+    department: Mapped[Department | None] = relationship()
+    versions: Mapped[list[Version]] = relationship(
+        back_populates="record", order_by=lambda: [Version.major, Version.minor]
+    )
+
+
+class Version(Base):
+    """One immutable version. The database refuses UPDATE and DELETE on this table."""
+
+    __tablename__ = "versions"
+    __table_args__ = (UniqueConstraint("record_id", "major", "minor"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    record_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("records.id"), index=True)
+    major: Mapped[int]
+    minor: Mapped[int]
+    name: Mapped[str] = mapped_column(String(255), unique=True)  # 项目名称-日期-版本号
+    original_filename: Mapped[str] = mapped_column(String(1000))  # data, never a path
+    media_type: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))  # of the plaintext
+    object_key: Mapped[str] = mapped_column(String(128), unique=True)
+    page_count: Mapped[int | None]
+    ocr: Mapped[bool] = mapped_column(default=False)
+    text_stats: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    checks: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # 四性检测 report
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    record: Mapped[Record] = relationship(back_populates="versions")
+    created_by: Mapped[User | None] = relationship()
+
+    @property
+    def number(self) -> str:
+        return f"{self.major}.{self.minor}"
+
+
+class DataKey(Base):
+    """The wrapped data key of one stored object (an original or a rendition).
+
+    Kept apart from the version so it can be re-wrapped on rotation and destroyed on
+    disposition (crypto-shredding) while the version row itself never changes.
+    """
+
+    __tablename__ = "data_keys"
+
+    object_key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    version_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("versions.id"), index=True)
+    role: Mapped[str] = mapped_column(String(32))  # "original", later renditions
+    kek_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    wrapped: Mapped[bytes | None]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    destroyed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class IngestJob(Base):
+    """Durable state of one ingestion; the row, not the broker message, is the truth."""
+
+    __tablename__ = "ingest_jobs"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    source: Mapped[str] = mapped_column(String(16))  # upload, api, hotfolder, bulk, cli
+    status: Mapped[IngestStatus] = mapped_column(
+        _enum(IngestStatus), default=IngestStatus.RECEIVED, index=True
+    )
+    original_filename: Mapped[str] = mapped_column(String(1000))
+    staging_key: Mapped[str | None] = mapped_column(String(128))
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(String(2000))
+    attempts: Mapped[int] = mapped_column(default=0)
+    record_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("records.id"))
+    version_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("versions.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

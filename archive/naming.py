@@ -1,0 +1,146 @@
+"""Canonical names ``项目名称-日期-版本号`` (e.g. ``XX项目-2023-01-1.0``) and version numbers.
+
+A name must survive every place a file goes: Windows and POSIX file systems, S3 keys,
+``Content-Disposition`` headers and zip files. So the project part keeps Chinese and other
+letters but loses control and invisible formatting characters (bidi overrides can make
+``exe.pdf`` display as ``fdp.exe``), path separators and characters Windows reserves.
+When two records share project and date, the second and later get a serial in parentheses,
+``XX项目(2)-2023-01-1.0``, the way file managers number duplicates.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+
+MAX_PROJECT_CHARS = 80
+MAX_NAME_BYTES = 240  # stays under the 255-byte file name limit with room for an extension
+_RESERVED = set('/\\:*?"<>|')
+_DATE = {"month": re.compile(r"\d{4}-(0[1-9]|1[0-2])"),
+         "day": re.compile(r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])")}
+_NAME = re.compile(
+    r"^(?P<project>.+?)(?:\((?P<serial>[1-9]\d*)\))?"
+    r"-(?P<date>\d{4}-\d{2}(?:-\d{2})?)-(?P<major>\d+)\.(?P<minor>\d+)$"
+)
+
+
+class NamingError(ValueError):
+    """The input cannot make a safe canonical name; the message says why."""
+
+
+@dataclass(frozen=True, order=True)
+class VersionNumber:
+    major: int
+    minor: int
+
+    def __str__(self) -> str:
+        return f"{self.major}.{self.minor}"
+
+    def next(self, major_revision: bool = False) -> VersionNumber:
+        """1.0 → 1.1 → … → 1.10; a declared major revision goes to the next whole number."""
+        if major_revision:
+            return VersionNumber(self.major + 1, 0)
+        return VersionNumber(self.major, self.minor + 1)
+
+    @classmethod
+    def parse(cls, text: str) -> VersionNumber:
+        match = re.fullmatch(r"(\d{1,4})\.(\d{1,4})", text.strip())
+        if not match:
+            raise NamingError(f"version {text!r} is not of the form MAJOR.MINOR, e.g. 1.0")
+        return cls(int(match[1]), int(match[2]))
+
+
+FIRST_VERSION = VersionNumber(1, 0)
+
+
+@dataclass(frozen=True)
+class ParsedName:
+    project: str
+    date: str
+    version: VersionNumber
+    serial: int = 1
+
+
+def clean_project_name(raw: str) -> str:
+    """Return the project name as it may appear in a canonical name, or raise NamingError."""
+    text = unicodedata.normalize("NFC", raw)
+    kept = []
+    for char in text:
+        category = unicodedata.category(char)
+        if category in ("Cc", "Cf", "Cs", "Co", "Cn"):
+            continue  # control, invisible format (bidi, zero-width), surrogates, unassigned
+        if char in _RESERVED:
+            kept.append("_")
+        elif category.startswith("Z"):
+            kept.append(" ")
+        else:
+            kept.append(char)
+    cleaned = re.sub(r" {2,}", " ", "".join(kept)).strip(" ._-")
+    if not any(char.isalnum() for char in cleaned):
+        raise NamingError(f"project name {raw!r} has no letters or digits left once made safe")
+    if len(cleaned) > MAX_PROJECT_CHARS:
+        raise NamingError(
+            f"project name is {len(cleaned)} characters long; at most {MAX_PROJECT_CHARS}"
+        )
+    return cleaned
+
+
+def format_date(value: date | str, granularity: str = "month") -> str:
+    """``2023-01`` (month, the default) or ``2023-01-05`` (day); validates strings."""
+    if isinstance(value, date):
+        return value.strftime("%Y-%m" if granularity == "month" else "%Y-%m-%d")
+    pattern = _DATE.get(granularity)
+    if pattern is None:
+        raise NamingError(f"unknown date granularity {granularity!r}")
+    if not pattern.fullmatch(value):
+        example = "2023-01" if granularity == "month" else "2023-01-05"
+        raise NamingError(f"date {value!r} is not of the form {example}")
+    if granularity == "day":
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            raise NamingError(f"date {value!r} does not exist") from None
+    return value
+
+
+def name_stem(project: str, date_part: str, serial: int = 1) -> str:
+    """The part shared by all versions of one record: ``项目名称[(n)]-日期``."""
+    suffix = f"({serial})" if serial > 1 else ""
+    return f"{clean_project_name(project)}{suffix}-{date_part}"
+
+
+def version_name(stem: str, version: VersionNumber) -> str:
+    name = f"{stem}-{version}"
+    if len(name.encode("utf-8")) > MAX_NAME_BYTES:
+        raise NamingError(f"name {name!r} is longer than {MAX_NAME_BYTES} bytes in UTF-8")
+    return name
+
+
+def build_name(
+    project: str, when: date | str, version: VersionNumber, granularity: str = "month"
+) -> str:
+    return version_name(name_stem(project, format_date(when, granularity)), version)
+
+
+def parse_name(text: str) -> ParsedName | None:
+    """Split a name (a file name, extension allowed) that follows the convention, else None."""
+    stem = unicodedata.normalize("NFC", text.strip())
+    stem = re.sub(r"\.[A-Za-z][A-Za-z0-9]{0,5}$", "", stem)  # a trailing .pdf, .docx …
+    match = _NAME.match(stem)
+    if not match:
+        return None
+    date_part = match["date"]
+    granularity = "day" if len(date_part) == 10 else "month"
+    try:
+        format_date(date_part, granularity)
+        project = clean_project_name(match["project"])
+    except NamingError:
+        return None
+    return ParsedName(
+        project=project,
+        date=date_part,
+        version=VersionNumber(int(match["major"]), int(match["minor"])),
+        serial=int(match["serial"] or 1),
+    )

@@ -1,0 +1,198 @@
+"""Users, departments and API tokens; every change to who may do what is an audit event."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from archive.audit import Actor, record_event
+from archive.db import utcnow
+from archive.models import ApiToken, Department, Role, Sensitivity, User
+
+TOKEN_PREFIX = "arc_"
+_USERNAME = re.compile(r"^[\w.@-]{2,64}$")
+_DEPARTMENT_CODE = re.compile(r"^[A-Z0-9]{1,16}$")
+_hasher = PasswordHasher()
+
+# 销售 sales, 采购 procurement, 研发 R&D, 财务 finance, 人力 HR, 行政 administration;
+# codes are the pinyin initials used as the 机构代码 in 档号.
+DEFAULT_DEPARTMENTS = [
+    ("XS", "销售"),
+    ("CG", "采购"),
+    ("YF", "研发"),
+    ("CW", "财务"),
+    ("RL", "人力"),
+    ("XZ", "行政"),
+]
+
+
+class PeopleError(ValueError):
+    """A user or department operation was refused; the message says why."""
+
+
+def hash_password(password: str) -> str:
+    if len(password) < 10:
+        raise PeopleError("a password needs at least 10 characters")
+    return _hasher.hash(password)
+
+
+def check_password(user: User, password: str) -> bool:
+    if not user.password_hash or not user.active:
+        return False
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def find_department(session: Session, code_or_name: str) -> Department:
+    department = session.scalar(
+        select(Department).where(
+            (Department.code == code_or_name.upper()) | (Department.name == code_or_name)
+        )
+    )
+    if department is None:
+        known = ", ".join(f"{d.code} {d.name}" for d in session.scalars(select(Department)))
+        raise PeopleError(f"no department {code_or_name!r} (known: {known or 'none'})")
+    return department
+
+
+def create_department(session: Session, actor: Actor, code: str, name: str) -> Department:
+    if not _DEPARTMENT_CODE.fullmatch(code):
+        raise PeopleError(f"department code {code!r} must be 1-16 capital letters or digits")
+    if session.scalar(
+        select(Department).where((Department.code == code) | (Department.name == name))
+    ):
+        raise PeopleError(f"a department with code {code!r} or name {name!r} exists already")
+    department = Department(code=code, name=name.strip())
+    session.add(department)
+    session.flush()
+    record_event(session, actor, "department.created", "department", department.id,
+                 {"code": code, "name": department.name})
+    return department
+
+
+def ensure_default_departments(session: Session, actor: Actor) -> int:
+    """Create the default departments that do not exist yet; return how many were made."""
+    existing = set(session.scalars(select(Department.code)))
+    made = 0
+    for code, name in DEFAULT_DEPARTMENTS:
+        if code not in existing:
+            create_department(session, actor, code, name)
+            made += 1
+    return made
+
+
+def find_user(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise PeopleError(f"no user {username!r}")
+    return user
+
+
+def create_user(
+    session: Session,
+    actor: Actor,
+    username: str,
+    role: Role,
+    department: Department | None,
+    clearance: Sensitivity = Sensitivity.INTERNAL,
+    password: str | None = None,
+    display_name: str = "",
+) -> User:
+    if not _USERNAME.fullmatch(username):
+        raise PeopleError(
+            f"user name {username!r} must be 2-64 letters, digits, or . _ @ -"
+        )
+    if session.scalar(select(User.id).where(User.username == username)):
+        raise PeopleError(f"user {username!r} exists already")
+    if role in (Role.SPECIALIST, Role.SUPERVISOR, Role.DIRECTOR) and department is None:
+        raise PeopleError(f"a {role.value} belongs to a department: give --department")
+    user = User(
+        username=username,
+        display_name=display_name or username,
+        role=role,
+        department=department,
+        clearance=clearance,
+        password_hash=hash_password(password) if password else None,
+    )
+    session.add(user)
+    session.flush()
+    record_event(session, actor, "user.created", "user", user.id, {
+        "username": username,
+        "role": role.value,
+        "department": department.code if department else None,
+        "clearance": clearance.value,
+    })
+    return user
+
+
+def change_user(
+    session: Session,
+    actor: Actor,
+    user: User,
+    *,
+    role: Role | None = None,
+    department: Department | None = None,
+    clearance: Sensitivity | None = None,
+) -> list[str]:
+    """Apply the changes given; audit each one with its old and new value (rule 7)."""
+    changed: list[str] = []
+    if role is not None and role != user.role:
+        record_event(session, actor, "user.role_changed", "user", user.id,
+                     {"username": user.username, "from": user.role.value, "to": role.value})
+        user.role = role
+        changed.append("role")
+    if department is not None and department.id != user.department_id:
+        old = user.department.code if user.department else None
+        record_event(session, actor, "user.department_changed", "user", user.id,
+                     {"username": user.username, "from": old, "to": department.code})
+        user.department = department
+        changed.append("department")
+    if clearance is not None and clearance != user.clearance:
+        record_event(
+            session, actor, "user.clearance_changed", "user", user.id,
+            {"username": user.username, "from": user.clearance.value, "to": clearance.value},
+        )
+        user.clearance = clearance
+        changed.append("clearance")
+    session.flush()
+    return changed
+
+
+def set_password(session: Session, actor: Actor, user: User, password: str) -> None:
+    user.password_hash = hash_password(password)
+    record_event(session, actor, "user.password_set", "user", user.id,
+                 {"username": user.username})
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(session: Session, actor: Actor, user: User) -> str:
+    """Create an API token and return it; it is shown once and only its hash is kept."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session.add(ApiToken(user=user, token_hash=_token_digest(token), prefix=token[:12]))
+    record_event(session, actor, "token.issued", "user", user.id,
+                 {"username": user.username, "prefix": token[:12]})
+    return token
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    """The active user a presented token belongs to, or None; records when it was used."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    row = session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == _token_digest(token))
+    )
+    if row is None or row.revoked_at is not None or not row.user.active:
+        return None
+    row.last_used_at = utcnow()
+    return row.user

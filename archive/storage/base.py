@@ -1,0 +1,53 @@
+"""The one storage interface: opaque keys in, ciphertext bytes out."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable
+from typing import BinaryIO, Protocol
+
+_KEY = re.compile(r"^[0-9a-z][0-9a-z_-]{7,127}$")
+
+
+class StorageError(Exception):
+    """The store could not be reached or refused an operation."""
+
+
+class BlobNotFound(StorageError):
+    """No object exists under the key asked for."""
+
+
+def new_object_key() -> str:
+    """An opaque object key: never derived from names, titles or anything a user typed."""
+    return uuid.uuid4().hex
+
+
+def check_key(key: str) -> str:
+    """Refuse keys that could escape the store's namespace (``..``, ``/``, odd characters)."""
+    if not _KEY.fullmatch(key):
+        raise ValueError(f"invalid object key {key!r}")
+    return key
+
+
+class BlobStore(Protocol):
+    """Where encrypted objects live. Only ciphertext is ever handed to a store."""
+
+    url: str
+
+    def prepare(self) -> None:
+        """Create the directory or bucket if missing (idempotent)."""
+
+    def check(self) -> None:
+        """Raise :class:`StorageError` if the store is not reachable right now."""
+
+    def put(self, key: str, chunks: Iterable[bytes]) -> int:
+        """Store the object atomically; return the number of bytes written."""
+
+    def open(self, key: str) -> BinaryIO:
+        """Open the object for streaming reads; raise :class:`BlobNotFound` if absent."""
+
+    def delete(self, key: str) -> None:
+        """Remove the object; removing an absent object is not an error."""
+
+    def exists(self, key: str) -> bool: ...
