@@ -17,6 +17,7 @@ import hashlib
 import json
 import socket
 import zlib
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -125,31 +126,38 @@ class ChainReport:
     bad_seq: int | None = None
 
 
+def _misfit(event: AuditEvent, expected_seq: int, prev_hash: str) -> str | None:
+    """Why ``event`` does not fit where the chain expects event ``expected_seq``, if it does not."""
+    if event.seq != expected_seq:
+        return (
+            f"event #{expected_seq} is missing (the next one is #{event.seq}): "
+            "a row was deleted or renumbered"
+        )
+    if event.prev_hash != prev_hash:
+        return (
+            f"event #{event.seq} (id {event.id}) does not link to #{event.seq - 1}: "
+            "the event before it was edited, deleted or reordered"
+        )
+    if event_hash(event) != event.hash:
+        return (
+            f"event #{event.seq} (id {event.id}, {event.action}) was altered: "
+            "its content no longer matches its hash"
+        )
+    return None
+
+
 def verify_chain(session: Session, batch: int = 1000) -> ChainReport:
     """Walk the chain in order; stop at the first event that does not fit."""
     expected_seq, prev_hash, count = 1, GENESIS, 0
     rows = session.execute(
         select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=batch)
     ).scalars()
-    for event in rows:
-        problem = None
-        if event.seq != expected_seq:
-            problem = (
-                f"event #{expected_seq} is missing (the next one is #{event.seq}): "
-                "a row was deleted or renumbered"
-            )
-        elif event.prev_hash != prev_hash:
-            problem = (
-                f"event #{event.seq} (id {event.id}) does not link to #{event.seq - 1}: "
-                "the event before it was edited, deleted or reordered"
-            )
-        elif event_hash(event) != event.hash:
-            problem = (
-                f"event #{event.seq} (id {event.id}, {event.action}) was altered: "
-                "its content no longer matches its hash"
-            )
-        if problem:
-            return ChainReport(False, count, expected_seq - 1, prev_hash, problem, expected_seq)
-        prev_hash, expected_seq, count = event.hash, expected_seq + 1, count + 1
-        session.expunge(event)
+    with closing(rows):  # a server-side cursor on PostgreSQL: close it on early return
+        for event in rows:
+            problem = _misfit(event, expected_seq, prev_hash)
+            if problem:
+                return ChainReport(False, count, expected_seq - 1, prev_hash, problem,
+                                   expected_seq)
+            prev_hash, expected_seq, count = event.hash, expected_seq + 1, count + 1
+            session.expunge(event)
     return ChainReport(True, count, expected_seq - 1, prev_hash)

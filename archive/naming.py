@@ -15,7 +15,8 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
-MAX_PROJECT_CHARS = 80
+MAX_PROJECT_CHARS = 60
+MAX_PROJECT_BYTES = 180  # 60 Chinese characters; leaves room for serial, date, version
 MAX_NAME_BYTES = 240  # stays under the 255-byte file name limit with room for an extension
 _RESERVED = set('/\\:*?"<>|')
 _DATE = {"month": re.compile(r"\d{4}-(0[1-9]|1[0-2])"),
@@ -69,9 +70,11 @@ def clean_project_name(raw: str) -> str:
     kept = []
     for char in text:
         category = unicodedata.category(char)
-        if category in ("Cc", "Cf", "Cs", "Co", "Cn"):
+        if char.isspace():
+            kept.append(" ")
+        elif category in ("Cc", "Cf", "Cs", "Co", "Cn"):
             continue  # control, invisible format (bidi, zero-width), surrogates, unassigned
-        if char in _RESERVED:
+        elif char in _RESERVED:
             kept.append("_")
         elif category.startswith("Z"):
             kept.append(" ")
@@ -80,9 +83,10 @@ def clean_project_name(raw: str) -> str:
     cleaned = re.sub(r" {2,}", " ", "".join(kept)).strip(" ._-")
     if not any(char.isalnum() for char in cleaned):
         raise NamingError(f"project name {raw!r} has no letters or digits left once made safe")
-    if len(cleaned) > MAX_PROJECT_CHARS:
+    if len(cleaned) > MAX_PROJECT_CHARS or len(cleaned.encode()) > MAX_PROJECT_BYTES:
         raise NamingError(
-            f"project name is {len(cleaned)} characters long; at most {MAX_PROJECT_CHARS}"
+            f"project name is {len(cleaned)} characters long; at most {MAX_PROJECT_CHARS} "
+            f"(and {MAX_PROJECT_BYTES} bytes in UTF-8)"
         )
     return cleaned
 
