@@ -27,9 +27,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     ``ARCHIVE_*`` keys in ``config`` are settings; any other key goes to ``app.config``.
     """
     config = dict(config or {})
-    env = os.environ if not config else {
-        key: str(value) for key, value in config.items() if key.startswith("ARCHIVE_")
-    }
+    env = (
+        os.environ
+        if not config
+        else {key: str(value) for key, value in config.items() if key.startswith("ARCHIVE_")}
+    )
     arc = Archive(load_settings(env))
 
     app = Flask(__name__)

@@ -42,7 +42,12 @@ from archive.storage import StorageError
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXPECTED_ERRORS = (
-    ConfigError, ContentError, KeyringError, NamingError, PeopleError, StorageError,
+    ConfigError,
+    ContentError,
+    KeyringError,
+    NamingError,
+    PeopleError,
+    StorageError,
 )
 
 
@@ -120,15 +125,25 @@ def run(host: str, port: int) -> None:
 @click.option("--date", "when", help="Date in the name: YYYY-MM (or YYYY-MM-DD). Default: now.")
 @click.option("--title", help="Record title. Default: the file name.")
 @click.option("--department", help="Department code or name.")
-@click.option("--sensitivity", type=click.Choice([s.value for s in Sensitivity]),
-              default=Sensitivity.INTERNAL.value, show_default=True)
+@click.option(
+    "--sensitivity",
+    type=click.Choice([s.value for s in Sensitivity]),
+    default=Sensitivity.INTERNAL.value,
+    show_default=True,
+)
 @click.option("--record", "record_id", type=click.UUID, help="Store as the next version.")
 @click.option("--major", is_flag=True, help="A major revision: 1.x becomes 2.0.")
 @click.option("--filename", help="Original file name when FILE is - (standard input).")
 @friendly_errors
 def put(
-    file: Path, project: str | None, when: str | None, title: str | None,
-    department: str | None, sensitivity: str, record_id: uuid.UUID | None, major: bool,
+    file: Path,
+    project: str | None,
+    when: str | None,
+    title: str | None,
+    department: str | None,
+    sensitivity: str,
+    record_id: uuid.UUID | None,
+    major: bool,
     filename: str | None,
 ) -> None:
     """Encrypt and store FILE as a new record, or as the next version of --record."""
@@ -138,21 +153,37 @@ def put(
     media_type = mimetypes.guess_type(original)[0] or "application/octet-stream"
     new_record = None
     if project is not None:
-        new_record = NewRecord(project=project, title=title or Path(original).stem,
-                               when=when, department=department,
-                               sensitivity=Sensitivity(sensitivity))
+        new_record = NewRecord(
+            project=project,
+            title=title or Path(original).stem,
+            when=when,
+            department=department,
+            sensitivity=Sensitivity(sensitivity),
+        )
     source: BinaryIO
-    with (sys.stdin.buffer if str(file) == "-" else file.open("rb")) as source:
-        result = store(_archive(), source, actor=Actor.cli(), original_filename=original,
-                       media_type=media_type, new_record=new_record, record_id=record_id,
-                       major_revision=major)
-    click.echo(json.dumps({
-        "record_id": str(result.record_id),
-        "version_id": str(result.version_id),
-        "name": result.name,
-        "sha256": result.sha256,
-        "size": result.size,
-    }, ensure_ascii=False))
+    with sys.stdin.buffer if str(file) == "-" else file.open("rb") as source:
+        result = store(
+            _archive(),
+            source,
+            actor=Actor.cli(),
+            original_filename=original,
+            media_type=media_type,
+            new_record=new_record,
+            record_id=record_id,
+            major_revision=major,
+        )
+    click.echo(
+        json.dumps(
+            {
+                "record_id": str(result.record_id),
+                "version_id": str(result.version_id),
+                "name": result.name,
+                "sha256": result.sha256,
+                "size": result.size,
+            },
+            ensure_ascii=False,
+        )
+    )
 
 
 @main.group()
@@ -167,8 +198,10 @@ def fixity_verify() -> None:
     report = verify_fixity(_archive(), Actor.cli())
     for problem in report.problems:
         click.echo(f"FAILED {problem.name} ({problem.version_id}): {problem.reason}", err=True)
-    click.echo(f"{report.checked} versions checked, {len(report.problems)} failed, "
-               f"{report.destroyed} destroyed by disposition")
+    click.echo(
+        f"{report.checked} versions checked, {len(report.problems)} failed, "
+        f"{report.destroyed} destroyed by disposition"
+    )
     if report.problems:
         sys.exit(1)
 
@@ -209,11 +242,13 @@ def audit_verify() -> None:
     with _archive().sessions() as session:
         report = verify_chain(session)
     if not report.ok:
-        click.echo(f"audit chain BROKEN after {report.count} good events: {report.problem}",
-                   err=True)
+        click.echo(
+            f"audit chain BROKEN after {report.count} good events: {report.problem}", err=True
+        )
         sys.exit(1)
-    click.echo(f"audit chain intact: {report.count} events, head #{report.head_seq} "
-               f"{report.head_hash}")
+    click.echo(
+        f"audit chain intact: {report.count} events, head #{report.head_seq} {report.head_hash}"
+    )
 
 
 @main.group()
@@ -245,19 +280,32 @@ CLEARANCE = click.Choice([s.value for s in Sensitivity])
 @click.argument("username")
 @click.option("--role", required=True, type=ROLE)
 @click.option("--department", help="Department code or name.")
-@click.option("--clearance", type=CLEARANCE, default=Sensitivity.INTERNAL.value,
-              show_default=True)
+@click.option("--clearance", type=CLEARANCE, default=Sensitivity.INTERNAL.value, show_default=True)
 @click.option("--display-name", default="")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @friendly_errors
-def user_create(username: str, role: str, department: str | None, clearance: str,
-                display_name: str, password_stdin: bool) -> None:
+def user_create(
+    username: str,
+    role: str,
+    department: str | None,
+    clearance: str,
+    display_name: str,
+    password_stdin: bool,
+) -> None:
     """Create a user; without --password-stdin a password is generated and shown once."""
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else secrets.token_urlsafe(12)
     with _archive().transaction() as session:
         dept = find_department(session, department) if department else None
-        create_user(session, Actor.cli(), username, Role(role), dept, Sensitivity(clearance),
-                    password, display_name)
+        create_user(
+            session,
+            Actor.cli(),
+            username,
+            Role(role),
+            dept,
+            Sensitivity(clearance),
+            password,
+            display_name,
+        )
     click.echo(f"user {username} created ({role})")
     if not password_stdin:
         click.echo(f"password (shown once): {password}")
@@ -269,13 +317,16 @@ def user_create(username: str, role: str, department: str | None, clearance: str
 @click.option("--department")
 @click.option("--clearance", type=CLEARANCE)
 @friendly_errors
-def user_set(username: str, role: str | None, department: str | None,
-             clearance: str | None) -> None:
+def user_set(
+    username: str, role: str | None, department: str | None, clearance: str | None
+) -> None:
     """Change a user's role, department or clearance (each change is audited)."""
     with _archive().transaction() as session:
         target = find_user(session, username)
         changed = change_user(
-            session, Actor.cli(), target,
+            session,
+            Actor.cli(),
+            target,
             role=Role(role) if role else None,
             department=find_department(session, department) if department else None,
             clearance=Sensitivity(clearance) if clearance else None,

@@ -29,13 +29,15 @@ def serve_app(host: str, port: int, workers: int = 2, debug: bool = False) -> No
     if debug:
         app.run(host=host, port=port, debug=True)
         return
-    _Gunicorn({
-        "bind": f"{host}:{port}",
-        "workers": workers,
-        "worker_class": "gthread",
-        "threads": 4,
-        "timeout": 120,
-        "graceful_timeout": 10,
-        "accesslog": "-",
-        "proc_name": "archive-web",
-    }).run()
+    _Gunicorn(
+        {
+            "bind": f"{host}:{port}",
+            "workers": workers,
+            "worker_class": "gthread",
+            "threads": 4,
+            "timeout": 120,
+            "graceful_timeout": 10,
+            "accesslog": "-",
+            "proc_name": "archive-web",
+        }
+    ).run()

@@ -156,8 +156,7 @@ def verify_chain(session: Session, batch: int = 1000) -> ChainReport:
         for event in rows:
             problem = _misfit(event, expected_seq, prev_hash)
             if problem:
-                return ChainReport(False, count, expected_seq - 1, prev_hash, problem,
-                                   expected_seq)
+                return ChainReport(False, count, expected_seq - 1, prev_hash, problem, expected_seq)
             prev_hash, expected_seq, count = event.hash, expected_seq + 1, count + 1
             session.expunge(event)
     return ChainReport(True, count, expected_seq - 1, prev_hash)

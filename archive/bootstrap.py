@@ -31,8 +31,14 @@ def initialize(arc: Archive, actor: Actor) -> InitReport:
     arc.blobs.prepare()
     with arc.transaction() as session:
         if created:
-            record_event(session, actor, "keys.created", "keyring", keyring.active_id,
-                         {"path": str(settings.keyring_path)})
+            record_event(
+                session,
+                actor,
+                "keys.created",
+                "keyring",
+                keyring.active_id,
+                {"path": str(settings.keyring_path)},
+            )
         made = ensure_default_departments(session, actor)
     return InitReport(created, made)
 

@@ -105,8 +105,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     granularity = env.get("ARCHIVE_NAME_DATE", "month")
     if granularity not in DATE_GRANULARITIES:
         raise ConfigError(
-            f"ARCHIVE_NAME_DATE must be one of {', '.join(DATE_GRANULARITIES)}, "
-            f"got {granularity!r}"
+            f"ARCHIVE_NAME_DATE must be one of {', '.join(DATE_GRANULARITIES)}, got {granularity!r}"
         )
 
     secret = env.get("ARCHIVE_SECRET_KEY") or None

@@ -98,8 +98,14 @@ def get_or_create_project(
         project = Project(name=clean, department=department)
         session.add(project)
         session.flush()
-        record_event(session, actor, "project.created", "project", project.id,
-                     {"name": clean, "department": department.code if department else None})
+        record_event(
+            session,
+            actor,
+            "project.created",
+            "project",
+            project.id,
+            {"name": clean, "department": department.code if department else None},
+        )
     return project
 
 
@@ -131,7 +137,9 @@ class NewRecord:
     sensitivity: Sensitivity = Sensitivity.INTERNAL
 
 
-def _upload(arc: Archive, source: BinaryIO, version_id: uuid.UUID) -> tuple[str, WrappedKey, _HashingReader]:
+def _upload(
+    arc: Archive, source: BinaryIO, version_id: uuid.UUID
+) -> tuple[str, WrappedKey, _HashingReader]:
     data_key = new_data_key()
     object_key = new_object_key()
     reader = _HashingReader(source)
@@ -161,11 +169,22 @@ def store(
             try:
                 with arc.transaction() as session:
                     version = _record_version(
-                        arc, session, actor, version_id, object_key, wrapped, reader,
-                        original_filename, media_type, new_record, record_id, major_revision,
+                        arc,
+                        session,
+                        actor,
+                        version_id,
+                        object_key,
+                        wrapped,
+                        reader,
+                        original_filename,
+                        media_type,
+                        new_record,
+                        record_id,
+                        major_revision,
                     )
-                    result = StoredVersion(version.record_id, version.id, version.name,
-                                           version.sha256, version.size)
+                    result = StoredVersion(
+                        version.record_id, version.id, version.name, version.sha256, version.size
+                    )
                 break
             except IntegrityError:
                 # Another writer took the same name or version number; recompute and retry.
@@ -196,9 +215,10 @@ def _record_version(
         record = _create_record(arc, session, actor, new_record)
         number = FIRST_VERSION
     else:
-        record = session.get(Record, record_id, with_for_update=True)
-        if record is None:
+        existing = session.get(Record, record_id, with_for_update=True)
+        if existing is None:
             raise ContentError(f"no record {record_id}")
+        record = existing
         latest = session.execute(
             select(Version.major, Version.minor)
             .where(Version.record_id == record.id)
@@ -221,16 +241,30 @@ def _record_version(
     )
     session.add(version)
     session.flush()  # the version row must exist before its key row refers to it
-    session.add(DataKey(object_key=object_key, version_id=version_id, role=ORIGINAL,
-                        kek_id=wrapped.kek_id, wrapped=wrapped.wrapped))
+    session.add(
+        DataKey(
+            object_key=object_key,
+            version_id=version_id,
+            role=ORIGINAL,
+            kek_id=wrapped.kek_id,
+            wrapped=wrapped.wrapped,
+        )
+    )
     session.flush()
-    record_event(session, actor, "version.stored", "version", version.id, {
-        "record_id": str(record.id),
-        "name": version.name,
-        "sha256": version.sha256,
-        "size": version.size,
-        "original_filename": version.original_filename,
-    })
+    record_event(
+        session,
+        actor,
+        "version.stored",
+        "version",
+        version.id,
+        {
+            "record_id": str(record.id),
+            "name": version.name,
+            "sha256": version.sha256,
+            "size": version.size,
+            "original_filename": version.original_filename,
+        },
+    )
     return version
 
 
@@ -259,9 +293,19 @@ def _create_record(arc: Archive, session: Session, actor: Actor, spec: NewRecord
     )
     session.add(record)
     session.flush()
-    record_event(session, actor, "record.created", "record", record.id,
-                 {"title": title, "project": project.name, "name_stem": record.name_stem,
-                  "sensitivity": record.sensitivity.value})
+    record_event(
+        session,
+        actor,
+        "record.created",
+        "record",
+        record.id,
+        {
+            "title": title,
+            "project": project.name,
+            "name_stem": record.name_stem,
+            "sensitivity": record.sensitivity.value,
+        },
+    )
     return record
 
 
@@ -329,16 +373,26 @@ def verify_fixity(arc: Archive, actor: Actor) -> FixityReport:
                 continue
             checked += 1
             if digest.hexdigest() != version.sha256:
-                problems.append(FixityProblem(
-                    version.id, version.name,
-                    f"SHA-256 {digest.hexdigest()} differs from the recorded {version.sha256}",
-                ))
+                problems.append(
+                    FixityProblem(
+                        version.id,
+                        version.name,
+                        f"SHA-256 {digest.hexdigest()} differs from the recorded {version.sha256}",
+                    )
+                )
     with arc.transaction() as session:
-        record_event(session, actor, "fixity.verified", "archive", "all", {
-            "checked": checked,
-            "destroyed": destroyed,
-            "failed": [str(p.version_id) for p in problems],
-        })
+        record_event(
+            session,
+            actor,
+            "fixity.verified",
+            "archive",
+            "all",
+            {
+                "checked": checked,
+                "destroyed": destroyed,
+                "failed": [str(p.version_id) for p in problems],
+            },
+        )
     return FixityReport(checked, destroyed, problems)
 
 
@@ -359,7 +413,8 @@ def rotate_keys(arc: Archive, actor: Actor, batch: int = 500) -> tuple[str, int]
                 .limit(batch)
             ).all()
             for row in rows:
-                assert row.kek_id is not None and row.wrapped is not None
+                if row.kek_id is None or row.wrapped is None:
+                    continue  # destroyed meanwhile; the query excludes these anyway
                 binding = content_binding(row.version_id, row.role).decode()
                 data_key = keyring.unwrap(WrappedKey(row.kek_id, row.wrapped), binding)
                 wrapped = keyring.wrap(data_key, binding)
@@ -368,8 +423,14 @@ def rotate_keys(arc: Archive, actor: Actor, batch: int = 500) -> tuple[str, int]
         if len(rows) < batch:
             break
     with arc.transaction() as session:
-        record_event(session, actor, "keys.rotated", "keyring", new_id,
-                     {"active": new_id, "rewrapped": rewrapped})
+        record_event(
+            session,
+            actor,
+            "keys.rotated",
+            "keyring",
+            new_id,
+            {"active": new_id, "rewrapped": rewrapped},
+        )
     return new_id, rewrapped
 
 
@@ -392,8 +453,14 @@ def destroy_version_content(arc: Archive, actor: Actor, version_id: uuid.UUID, r
         now = utcnow()
         for row in rows:
             row.wrapped, row.kek_id, row.destroyed_at = None, None, now
-        record_event(session, actor, "version.content_destroyed", "version", version_id,
-                     {"name": version.name, "keys": len(rows), "reason": reason})
+        record_event(
+            session,
+            actor,
+            "version.content_destroyed",
+            "version",
+            version_id,
+            {"name": version.name, "keys": len(rows), "reason": reason},
+        )
         object_keys = [row.object_key for row in rows]
     for object_key in object_keys:
         arc.blobs.delete(object_key)

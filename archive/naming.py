@@ -19,8 +19,10 @@ MAX_PROJECT_CHARS = 60
 MAX_PROJECT_BYTES = 180  # 60 Chinese characters; leaves room for serial, date, version
 MAX_NAME_BYTES = 240  # stays under the 255-byte file name limit with room for an extension
 _RESERVED = set('/\\:*?"<>|')
-_DATE = {"month": re.compile(r"\d{4}-(0[1-9]|1[0-2])"),
-         "day": re.compile(r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])")}
+_DATE = {
+    "month": re.compile(r"\d{4}-(0[1-9]|1[0-2])"),
+    "day": re.compile(r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"),
+}
 _NAME = re.compile(
     r"^(?P<project>.+?)(?:\((?P<serial>[1-9]\d*)\))?"
     r"-(?P<date>\d{4}-\d{2}(?:-\d{2})?)-(?P<major>\d+)\.(?P<minor>\d+)$"

@@ -15,7 +15,7 @@ from archive.audit import Actor, record_event
 from archive.db import utcnow
 from archive.models import ApiToken, Department, Role, Sensitivity, User
 
-TOKEN_PREFIX = "arc_"
+TOKEN_PREFIX = "arc_"  # noqa: S105 (a marker, not a secret)
 _USERNAME = re.compile(r"^[\w.@-]{2,64}$")
 _DEPARTMENT_CODE = re.compile(r"^[A-Z0-9]{1,16}$")
 _hasher = PasswordHasher()
@@ -73,8 +73,14 @@ def create_department(session: Session, actor: Actor, code: str, name: str) -> D
     department = Department(code=code, name=name.strip())
     session.add(department)
     session.flush()
-    record_event(session, actor, "department.created", "department", department.id,
-                 {"code": code, "name": department.name})
+    record_event(
+        session,
+        actor,
+        "department.created",
+        "department",
+        department.id,
+        {"code": code, "name": department.name},
+    )
     return department
 
 
@@ -107,9 +113,7 @@ def create_user(
     display_name: str = "",
 ) -> User:
     if not _USERNAME.fullmatch(username):
-        raise PeopleError(
-            f"user name {username!r} must be 2-64 letters, digits, or . _ @ -"
-        )
+        raise PeopleError(f"user name {username!r} must be 2-64 letters, digits, or . _ @ -")
     if session.scalar(select(User.id).where(User.username == username)):
         raise PeopleError(f"user {username!r} exists already")
     if role in (Role.SPECIALIST, Role.SUPERVISOR, Role.DIRECTOR) and department is None:
@@ -124,12 +128,19 @@ def create_user(
     )
     session.add(user)
     session.flush()
-    record_event(session, actor, "user.created", "user", user.id, {
-        "username": username,
-        "role": role.value,
-        "department": department.code if department else None,
-        "clearance": clearance.value,
-    })
+    record_event(
+        session,
+        actor,
+        "user.created",
+        "user",
+        user.id,
+        {
+            "username": username,
+            "role": role.value,
+            "department": department.code if department else None,
+            "clearance": clearance.value,
+        },
+    )
     return user
 
 
@@ -145,19 +156,35 @@ def change_user(
     """Apply the changes given; audit each one with its old and new value (rule 7)."""
     changed: list[str] = []
     if role is not None and role != user.role:
-        record_event(session, actor, "user.role_changed", "user", user.id,
-                     {"username": user.username, "from": user.role.value, "to": role.value})
+        record_event(
+            session,
+            actor,
+            "user.role_changed",
+            "user",
+            user.id,
+            {"username": user.username, "from": user.role.value, "to": role.value},
+        )
         user.role = role
         changed.append("role")
     if department is not None and department.id != user.department_id:
         old = user.department.code if user.department else None
-        record_event(session, actor, "user.department_changed", "user", user.id,
-                     {"username": user.username, "from": old, "to": department.code})
+        record_event(
+            session,
+            actor,
+            "user.department_changed",
+            "user",
+            user.id,
+            {"username": user.username, "from": old, "to": department.code},
+        )
         user.department = department
         changed.append("department")
     if clearance is not None and clearance != user.clearance:
         record_event(
-            session, actor, "user.clearance_changed", "user", user.id,
+            session,
+            actor,
+            "user.clearance_changed",
+            "user",
+            user.id,
             {"username": user.username, "from": user.clearance.value, "to": clearance.value},
         )
         user.clearance = clearance
@@ -168,8 +195,7 @@ def change_user(
 
 def set_password(session: Session, actor: Actor, user: User, password: str) -> None:
     user.password_hash = hash_password(password)
-    record_event(session, actor, "user.password_set", "user", user.id,
-                 {"username": user.username})
+    record_event(session, actor, "user.password_set", "user", user.id, {"username": user.username})
 
 
 def _token_digest(token: str) -> str:
@@ -180,8 +206,14 @@ def issue_token(session: Session, actor: Actor, user: User) -> str:
     """Create an API token and return it; it is shown once and only its hash is kept."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     session.add(ApiToken(user=user, token_hash=_token_digest(token), prefix=token[:12]))
-    record_event(session, actor, "token.issued", "user", user.id,
-                 {"username": user.username, "prefix": token[:12]})
+    record_event(
+        session,
+        actor,
+        "token.issued",
+        "user",
+        user.id,
+        {"username": user.username, "prefix": token[:12]},
+    )
     return token
 
 
@@ -189,9 +221,7 @@ def user_for_token(session: Session, token: str) -> User | None:
     """The active user a presented token belongs to, or None; records when it was used."""
     if not token.startswith(TOKEN_PREFIX):
         return None
-    row = session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == _token_digest(token))
-    )
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_digest(token)))
     if row is None or row.revoked_at is not None or not row.user.active:
         return None
     row.last_used_at = utcnow()

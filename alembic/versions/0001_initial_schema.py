@@ -15,7 +15,6 @@ from alembic import op
 
 import archive.db
 
-
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None

@@ -61,9 +61,7 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(100), default="")
     role: Mapped[Role] = mapped_column(_enum(Role))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
-    clearance: Mapped[Sensitivity] = mapped_column(
-        _enum(Sensitivity), default=Sensitivity.INTERNAL
-    )
+    clearance: Mapped[Sensitivity] = mapped_column(_enum(Sensitivity), default=Sensitivity.INTERNAL)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

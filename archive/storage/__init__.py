@@ -7,7 +7,6 @@ from urllib.parse import unquote, urlsplit
 
 from archive.storage.base import BlobNotFound, BlobStore, StorageError, new_object_key
 from archive.storage.local import LocalBlobStore
-from archive.storage.s3 import S3BlobStore
 
 
 def open_blob_store(url: str, s3_endpoint_url: str | None = None) -> BlobStore:
@@ -16,6 +15,8 @@ def open_blob_store(url: str, s3_endpoint_url: str | None = None) -> BlobStore:
     if parts.scheme == "file":
         return LocalBlobStore(Path(unquote(parts.path)))
     if parts.scheme == "s3":
+        from archive.storage.s3 import S3BlobStore  # boto3 costs ~0.2 s to import: only if used
+
         return S3BlobStore(parts.netloc, parts.path, endpoint_url=s3_endpoint_url)
     raise ValueError(f"unsupported storage URL {url!r}")
 
@@ -24,7 +25,6 @@ __all__ = [
     "BlobNotFound",
     "BlobStore",
     "LocalBlobStore",
-    "S3BlobStore",
     "StorageError",
     "new_object_key",
     "open_blob_store",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 
 import pytest
@@ -18,8 +19,14 @@ ACTOR = Actor(name="auditor-test", user_id=None, ip="10.1.2.3")
 def append(arc: Archive, count: int) -> None:
     for n in range(count):
         with arc.transaction() as session:
-            record_event(session, ACTOR, "test.event", "record", n,
-                         {"n": n, "说明": "中文细节", "nested": {"b": [1, 2], "a": None}})
+            record_event(
+                session,
+                ACTOR,
+                "test.event",
+                "record",
+                n,
+                {"n": n, "说明": "中文细节", "nested": {"b": [1, 2], "a": None}},
+            )
 
 
 def tamper(arc: Archive, sql: str, **params: object) -> None:
@@ -51,9 +58,10 @@ def test_chain_is_intact_and_links(arc: Archive) -> None:
     with arc.sessions() as session:
         events = list(session.scalars(select(AuditEvent).order_by(AuditEvent.seq)))
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
-    assert all(b.prev_hash == a.hash for a, b in zip(events, events[1:], strict=False))
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(events))
     assert report.head_hash == events[-1].hash
-    assert events[-1].ip == "10.1.2.3" and events[-1].details["说明"] == "中文细节"
+    assert events[-1].ip == "10.1.2.3"
+    assert events[-1].details["说明"] == "中文细节"
 
 
 def test_database_refuses_edits_and_deletes(arc: Archive) -> None:
@@ -71,7 +79,8 @@ def test_edited_row_is_named(arc: Archive) -> None:
     report = verify(arc)
     assert not report.ok
     assert report.bad_seq == target
-    assert f"event #{target}" in (report.problem or "") and "altered" in (report.problem or "")
+    assert f"event #{target}" in (report.problem or "")
+    assert "altered" in (report.problem or "")
 
 
 def test_deleted_row_is_named(arc: Archive) -> None:
@@ -105,8 +114,12 @@ def test_rehashed_edit_still_breaks_the_next_link(arc: Archive) -> None:
         event = session.scalars(select(AuditEvent).where(AuditEvent.seq == target)).one()
         session.expunge(event)
     event.actor = "mallory"
-    tamper(arc, "UPDATE audit_events SET actor = 'mallory', hash = :h WHERE seq = :s",
-           h=event_hash(event), s=target)
+    tamper(
+        arc,
+        "UPDATE audit_events SET actor = 'mallory', hash = :h WHERE seq = :s",
+        h=event_hash(event),
+        s=target,
+    )
     report = verify(arc)
     assert not report.ok
     assert report.bad_seq == target + 1

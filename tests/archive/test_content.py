@@ -35,10 +35,20 @@ EN_MARKER = "PLAINTEXT-MARKER-7f3a"
 
 
 def put(arc: Archive, data: bytes, project: str = "XX项目", **kwargs: object) -> uuid.UUID:
-    spec = None if "record_id" in kwargs else NewRecord(project=project, title="测试文件",
-                                                        when="2023-01")
-    result = store(arc, io.BytesIO(data), actor=ACTOR, original_filename="合同.txt",
-                   media_type="text/plain", new_record=spec, **kwargs)  # type: ignore[arg-type]
+    spec = (
+        None
+        if "record_id" in kwargs
+        else NewRecord(project=project, title="测试文件", when="2023-01")
+    )
+    result = store(
+        arc,
+        io.BytesIO(data),
+        actor=ACTOR,
+        original_filename="合同.txt",
+        media_type="text/plain",
+        new_record=spec,
+        **kwargs,
+    )  # type: ignore[arg-type]
     return result.version_id
 
 
@@ -84,7 +94,8 @@ def test_store_and_read_back(arc: Archive) -> None:
         assert version.name == "XX项目-2023-01-1.0"
         assert version.sha256 == hashlib.sha256(data).hexdigest()
         assert version.size == len(data)
-        assert version.object_key != str(version_id) and "项目" not in version.object_key
+        assert version.object_key != str(version_id)
+        assert "项目" not in version.object_key
 
 
 def test_blob_holds_no_plaintext(arc: Archive) -> None:
@@ -108,8 +119,11 @@ def test_versions_and_names(arc: Archive) -> None:
         record = session.get_one(Record, record_id)
         assert [v.number for v in record.versions] == ["1.0", "1.1", "2.0", "2.1"]
     assert names == [
-        "XX项目-2023-01-1.0", "XX项目-2023-01-1.1", "XX项目-2023-01-2.0",
-        "XX项目-2023-01-2.1", "XX项目(2)-2023-01-1.0",
+        "XX项目-2023-01-1.0",
+        "XX项目-2023-01-1.1",
+        "XX项目-2023-01-2.0",
+        "XX项目-2023-01-2.1",
+        "XX项目(2)-2023-01-1.0",
     ]
     assert [read(arc, v) for v in (first, second, third)] == [b"v1", b"v2", b"v3"]
 
@@ -185,7 +199,9 @@ def test_crypto_shredding_defeats_an_earlier_copy(arc: Archive) -> None:
         read(arc, version_id)
     with arc.sessions() as session:
         row = session.scalars(select(DataKey).where(DataKey.version_id == version_id)).one()
-        assert row.wrapped is None and row.kek_id is None and row.destroyed_at is not None
+        assert row.wrapped is None
+        assert row.kek_id is None
+        assert row.destroyed_at is not None
         actions = list(session.scalars(select(AuditEvent.action)))
     assert "version.content_destroyed" in actions
     assert read(arc, keep) == b"unrelated record stays readable"
@@ -199,9 +215,14 @@ def test_destroying_needs_a_reason(arc: Archive) -> None:
 
 def test_failed_store_leaves_no_blob(sqlite_arc: Archive) -> None:
     with pytest.raises(ContentError, match="no department"):
-        store(sqlite_arc, io.BytesIO(b"data"), actor=ACTOR, original_filename="a.txt",
-              media_type="text/plain",
-              new_record=NewRecord(project="P", title="t", department="无此部门"))
+        store(
+            sqlite_arc,
+            io.BytesIO(b"data"),
+            actor=ACTOR,
+            original_filename="a.txt",
+            media_type="text/plain",
+            new_record=NewRecord(project="P", title="t", department="无此部门"),
+        )
     assert isinstance(sqlite_arc.blobs, LocalBlobStore)
     assert [p for p in sqlite_arc.blobs.root.rglob("*") if p.is_file()] == []
 

@@ -60,7 +60,9 @@ def three_segments() -> tuple[bytes, bytes, bytes]:
     return key, data, seal(data, key)
 
 
-def test_flipped_byte_in_any_segment_is_detected(three_segments: tuple[bytes, bytes, bytes]) -> None:
+def test_flipped_byte_in_any_segment_is_detected(
+    three_segments: tuple[bytes, bytes, bytes],
+) -> None:
     key, _, blob = three_segments
     for position in (HEADER_SIZE + 5, HEADER_SIZE + SEALED + 7, len(blob) - 1):
         tampered = bytearray(blob)
@@ -84,7 +86,9 @@ def test_dropping_the_last_segment_is_detected(three_segments: tuple[bytes, byte
         open_sealed(truncated, key)
 
 
-def test_truncation_inside_a_segment_is_detected(three_segments: tuple[bytes, bytes, bytes]) -> None:
+def test_truncation_inside_a_segment_is_detected(
+    three_segments: tuple[bytes, bytes, bytes],
+) -> None:
     key, _, blob = three_segments
     with pytest.raises(ContentIntegrityError):
         open_sealed(blob[:-10], key)

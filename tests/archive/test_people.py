@@ -33,9 +33,16 @@ def test_default_departments_exist(arc: Archive) -> None:
 
 def test_user_password_is_hashed_with_argon2(arc: Archive) -> None:
     with arc.transaction() as session:
-        user = create_user(session, ADMIN, "王五", Role.SPECIALIST,
-                           find_department(session, "XS"), password=PASSWORD)
-    assert user.password_hash is not None and user.password_hash.startswith("$argon2id$")
+        user = create_user(
+            session,
+            ADMIN,
+            "王五",
+            Role.SPECIALIST,
+            find_department(session, "XS"),
+            password=PASSWORD,
+        )
+    assert user.password_hash is not None
+    assert user.password_hash.startswith("$argon2id$")
     assert PASSWORD not in user.password_hash
     assert check_password(user, PASSWORD)
     assert not check_password(user, PASSWORD + "x")
@@ -58,11 +65,15 @@ def test_user_rules(arc: Archive) -> None:
 
 def test_permission_changes_are_audited(arc: Archive) -> None:
     with arc.transaction() as session:
-        user = create_user(session, ADMIN, "zhao", Role.SPECIALIST,
-                           find_department(session, "XS"))
-        changed = change_user(session, ADMIN, user, role=Role.SUPERVISOR,
-                              department=find_department(session, "CW"),
-                              clearance=Sensitivity.CONFIDENTIAL)
+        user = create_user(session, ADMIN, "zhao", Role.SPECIALIST, find_department(session, "XS"))
+        changed = change_user(
+            session,
+            ADMIN,
+            user,
+            role=Role.SUPERVISOR,
+            department=find_department(session, "CW"),
+            clearance=Sensitivity.CONFIDENTIAL,
+        )
         assert changed == ["role", "department", "clearance"]
         assert change_user(session, ADMIN, user, role=Role.SUPERVISOR) == []
     with arc.sessions() as session:
@@ -70,8 +81,11 @@ def test_permission_changes_are_audited(arc: Archive) -> None:
             select(AuditEvent).where(AuditEvent.object_type == "user").order_by(AuditEvent.seq)
         ).all()
     details = {e.action: e.details for e in events}
-    assert details["user.role_changed"] == {"username": "zhao", "from": "specialist",
-                                            "to": "supervisor"}
+    assert details["user.role_changed"] == {
+        "username": "zhao",
+        "from": "specialist",
+        "to": "supervisor",
+    }
     assert details["user.department_changed"]["to"] == "CW"
     assert details["user.clearance_changed"]["from"] == "internal"
     assert all(e.actor == "admin" and e.ip == "192.0.2.1" for e in events)
@@ -85,7 +99,8 @@ def test_tokens_are_stored_hashed_and_resolve(arc: Archive) -> None:
         stored = session.scalars(select(ApiToken)).one()
         assert token not in (stored.token_hash, stored.prefix)
         found = user_for_token(session, token)
-        assert found is not None and found.username == "api-user"
+        assert found is not None
+        assert found.username == "api-user"
         assert user_for_token(session, token + "x") is None
         assert user_for_token(session, "not-a-token") is None
     with arc.transaction() as session:

@@ -13,10 +13,10 @@ from archive.storage import (
     BlobNotFound,
     BlobStore,
     LocalBlobStore,
-    S3BlobStore,
     new_object_key,
     open_blob_store,
 )
+from archive.storage.s3 import S3BlobStore
 
 
 @pytest.fixture(params=["local", "s3"])

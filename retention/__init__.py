@@ -1,0 +1,1 @@
+"""Retention: schedules, events, holds and signed disposition."""

@@ -1,0 +1,1 @@
+"""Search: the Whoosh index behind a small facade; nothing outside imports whoosh."""

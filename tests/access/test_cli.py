@@ -1,0 +1,177 @@
+"""The ``archive`` command, run as a user runs it: a real process per command."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from archive.config import load_settings
+from archive.core import Archive
+from archive.models import Version
+from archive.people import user_for_token
+from tests.archive.test_audit import tamper
+
+ARCHIVE = str(Path(sys.executable).with_name("archive"))
+
+
+def cli(
+    env: dict[str, str], *args: str, stdin: str | bytes | None = None, expect: int = 0
+) -> subprocess.CompletedProcess[str]:
+    data = stdin.encode() if isinstance(stdin, str) else stdin
+    proc = subprocess.run(
+        [ARCHIVE, *args],
+        env={**os.environ, **env},
+        input=data,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    result = subprocess.CompletedProcess(
+        proc.args, proc.returncode, proc.stdout.decode(), proc.stderr.decode()
+    )
+    assert result.returncode == expect, (result.stdout, result.stderr)
+    return result
+
+
+def put(env: dict[str, str], *args: str, stdin: bytes | None = None) -> dict[str, str]:
+    result: dict[str, str] = json.loads(cli(env, "put", *args, stdin=stdin).stdout)
+    return result
+
+
+def test_store_version_verify_rotate(archive_env: dict[str, str], tmp_path: Path) -> None:
+    env = archive_env
+    assert "archive ready" in cli(env, "init").stdout
+    assert "new keyring" not in cli(env, "init").stdout  # second run is harmless
+    doc = tmp_path / "采购合同.txt"
+    doc.write_text("采购合同 PURCHASE-MARKER 甲方 乙方\n" * 100, encoding="utf-8")
+
+    first = put(env, str(doc), "--project", "XX项目", "--date", "2023-01", "--department", "CG")
+    assert first["name"] == "XX项目-2023-01-1.0"
+    assert set(first) >= {"record_id", "version_id", "name", "sha256"}
+    second = put(env, str(doc), "--record", first["record_id"])
+    major = put(
+        env,
+        "-",
+        "--record",
+        first["record_id"],
+        "--major",
+        "--filename",
+        "v2.txt",
+        stdin=b"second edition",
+    )
+    assert (second["name"], major["name"]) == ("XX项目-2023-01-1.1", "XX项目-2023-01-2.0")
+
+    assert "3 versions checked, 0 failed" in cli(env, "fixity", "verify").stdout
+    rotated = cli(env, "keys", "rotate").stdout
+    assert "3 data keys re-wrapped" in rotated
+    assert "0 failed" in cli(env, "fixity", "verify").stdout
+
+    arc = Archive(load_settings(env))
+    try:
+        with arc.sessions() as session:
+            version = session.scalars(
+                select(Version).where(Version.name == "XX项目-2023-01-1.1")
+            ).one()
+            with arc.blobs.open(version.object_key) as blob:
+                ciphertext = bytearray(blob.read())
+        assert b"PURCHASE-MARKER" not in ciphertext
+        ciphertext[100] ^= 1
+        arc.blobs.put(version.object_key, [bytes(ciphertext)])
+    finally:
+        arc.close()
+    failed = cli(env, "fixity", "verify", expect=1)
+    assert "FAILED XX项目-2023-01-1.1" in failed.stderr
+    assert "XX项目-2023-01-1.0" not in failed.stderr
+
+
+def test_users_tokens_and_audit_verify(sqlite_arc: Archive) -> None:
+    env = {"ARCHIVE_HOME": str(sqlite_arc.settings.home)}
+    made = cli(
+        env,
+        "user",
+        "create",
+        "李四",
+        "--role",
+        "director",
+        "--department",
+        "财务",
+        "--clearance",
+        "restricted",
+        "--password-stdin",
+        stdin="a long enough secret\n",
+    )
+    assert "user 李四 created" in made.stdout
+    assert "password" not in made.stdout
+    generated = cli(env, "user", "create", "auditor", "--role", "auditor").stdout
+    assert "password (shown once): " in generated
+    token = cli(env, "user", "token", "李四").stdout.strip()
+    assert token.startswith("arc_")
+    with sqlite_arc.transaction() as session:
+        user = user_for_token(session, token)
+        assert user is not None
+        assert user.username == "李四"
+    assert "role changed" in cli(env, "user", "set", "李四", "--role", "supervisor").stdout
+
+    intact = cli(env, "audit", "verify").stdout
+    assert "audit chain intact" in intact
+    tamper(sqlite_arc, "UPDATE audit_events SET actor = 'mallory' WHERE action = 'token.issued'")
+    broken = cli(env, "audit", "verify", expect=1)
+    assert "was altered" in broken.stderr
+    assert "token.issued" in broken.stderr
+
+
+def test_errors_are_one_clear_line(sqlite_arc: Archive, tmp_path: Path) -> None:
+    env = {"ARCHIVE_HOME": str(sqlite_arc.settings.home)}
+    doc = tmp_path / "a.txt"
+    doc.write_text("x")
+    assert "give --project" in cli(env, "put", str(doc), expect=2).stderr
+    bad_dept = cli(env, "put", str(doc), "--project", "P", "--department", "无", expect=1)
+    assert "Error: no department '无'" in bad_dept.stderr
+    assert "Traceback" not in bad_dept.stderr
+    bad_name = cli(env, "put", str(doc), "--project", "../", expect=1)
+    assert "no letters or digits" in bad_name.stderr
+    bad_date = cli(env, "put", str(doc), "--project", "P", "--date", "2023/1", expect=1)
+    assert "2023-01" in bad_date.stderr
+    bad_env = cli({**env, "ARCHIVE_STORAGE_URL": "ftp://x"}, "fixity", "verify", expect=1)
+    assert "Error: ARCHIVE_STORAGE_URL scheme 'ftp'" in bad_env.stderr
+    assert "Error: no user" in cli(env, "user", "token", "nobody", expect=1).stderr
+
+
+@pytest.mark.parametrize("command", ["run", "serve"])
+def test_server_starts_answers_health_and_stops_on_ctrl_c(tmp_path: Path, command: str) -> None:
+    import signal
+    import time
+    import urllib.request
+
+    from tests.conftest import free_port
+
+    env = {**os.environ, "ARCHIVE_HOME": str(tmp_path / "home")}
+    if command == "serve":
+        cli(env, "init")
+    port = free_port()
+    proc = subprocess.Popen(
+        [ARCHIVE, command, "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline, body = time.monotonic() + 30, None
+        while time.monotonic() < deadline and body is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                    body = json.load(r)
+            except OSError:
+                time.sleep(0.2)
+        assert body == {"status": "ok", "checks": {"database": "ok", "storage": "ok"}}
+    finally:
+        proc.send_signal(signal.SIGINT)
+        output, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, output.decode()
+    assert b"gunicorn" in output.lower() or b"Booting worker" in output

@@ -1,0 +1,60 @@
+"""Settings: defaults for the embedded shape, and clear errors that name the variable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from archive.config import ConfigError, load_settings
+
+
+def test_embedded_defaults_live_under_archive_home(tmp_path: Path) -> None:
+    settings = load_settings({"ARCHIVE_HOME": str(tmp_path)})
+    assert settings.home == tmp_path
+    assert settings.database_url == f"sqlite:///{tmp_path}/archive.db"
+    assert settings.storage_url == (tmp_path / "blobs").as_uri()
+    assert settings.keyring_path == tmp_path / "keyring.json"
+    assert settings.broker_url.startswith("sqla+sqlite:///")
+    assert settings.name_date_granularity == "month"
+    assert settings.is_sqlite
+
+
+def test_scaled_settings(tmp_path: Path) -> None:
+    settings = load_settings(
+        {
+            "ARCHIVE_HOME": str(tmp_path),
+            "ARCHIVE_DATABASE_URL": "postgresql+psycopg://archive@db/archive",
+            "ARCHIVE_STORAGE_URL": "s3://records/prod",
+            "ARCHIVE_S3_ENDPOINT_URL": "http://minio:9000",
+            "ARCHIVE_BROKER_URL": "redis://redis:6379/0",
+            "ARCHIVE_KEYRING": str(tmp_path / "keys" / "ring.json"),
+            "ARCHIVE_NAME_DATE": "day",
+        }
+    )
+    assert not settings.is_sqlite
+    assert settings.storage_url == "s3://records/prod"
+    assert settings.keyring_path == tmp_path / "keys" / "ring.json"
+    assert settings.name_date_granularity == "day"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("ARCHIVE_DATABASE_URL", "mysql://x/y", "ARCHIVE_DATABASE_URL scheme 'mysql'"),
+        ("ARCHIVE_DATABASE_URL", "postgresql://x/y", "psycopg 3"),
+        ("ARCHIVE_STORAGE_URL", "ftp://host/x", "ARCHIVE_STORAGE_URL scheme 'ftp'"),
+        ("ARCHIVE_STORAGE_URL", "s3:///prefix", "names no bucket"),
+        ("ARCHIVE_STORAGE_URL", "file://relative", "absolute"),
+        ("ARCHIVE_S3_ENDPOINT_URL", "minio:9000", "ARCHIVE_S3_ENDPOINT_URL"),
+        ("ARCHIVE_NAME_DATE", "year", "ARCHIVE_NAME_DATE must be one of month, day"),
+        ("ARCHIVE_MAX_UPLOAD_BYTES", "lots", "ARCHIVE_MAX_UPLOAD_BYTES must be a whole number"),
+        ("ARCHIVE_MAX_UPLOAD_BYTES", "0", "at least 1"),
+        ("ARCHIVE_SECRET_KEY", "short", "ARCHIVE_SECRET_KEY must be at least 32"),
+    ],
+)
+def test_invalid_settings_name_the_variable(
+    tmp_path: Path, variable: str, value: str, message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_settings({"ARCHIVE_HOME": str(tmp_path), variable: value})
