@@ -16,16 +16,15 @@ import getpass
 import hashlib
 import json
 import socket
-import zlib
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive.db import utcnow
+from archive.db import advisory_xact_lock, utcnow
 from archive.models import AuditEvent, User
 
 GENESIS = "0" * 64
@@ -75,13 +74,6 @@ def event_hash(event: AuditEvent) -> str:
     return hashlib.sha256(canonical_payload(event)).hexdigest()
 
 
-def _lock_chain(session: Session, table: str) -> None:
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(
-            text("SELECT pg_advisory_xact_lock(:key)"), {"key": zlib.crc32(table.encode())}
-        )
-
-
 def record_event(
     session: Session,
     actor: Actor,
@@ -91,7 +83,7 @@ def record_event(
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one event to the chain inside the caller's transaction."""
-    _lock_chain(session, AuditEvent.__tablename__)
+    advisory_xact_lock(session, "chain:" + AuditEvent.__tablename__)
     head = session.execute(
         select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
     ).first()

@@ -31,7 +31,7 @@ from archive.crypto import (
     encrypt_stream,
     new_data_key,
 )
-from archive.db import utcnow
+from archive.db import advisory_xact_lock, utcnow
 from archive.models import DataKey, Department, Project, Record, Sensitivity, Version
 from archive.naming import (
     FIRST_VERSION,
@@ -280,6 +280,8 @@ def _create_record(arc: Archive, session: Session, actor: Actor, spec: NewRecord
             raise ContentError(f"no department {spec.department!r}")
     granularity = arc.settings.name_date_granularity
     date_part = format_date(spec.when or date.today(), granularity)
+    # One namer per project at a time, so concurrent filings get (2), (3)... not collisions.
+    advisory_xact_lock(session, "name:" + clean_project_name(spec.project))
     project = get_or_create_project(session, actor, spec.project, department)
     title = " ".join(spec.title.split())[:500] or project.name
     record = Record(

@@ -235,3 +235,35 @@ def test_missing_keyring_is_a_clear_error(sqlite_arc: Archive, tmp_path: Path) -
     with pytest.raises(Exception, match="archive init"):
         read(fresh, version_id)
     fresh.close()
+
+
+def test_concurrent_stores_get_distinct_names(arc: Archive) -> None:
+    """Writers racing for the same project and month each get their own serial."""
+    import threading
+
+    names: list[str] = []
+    errors: list[BaseException] = []
+
+    def worker(n: int) -> None:
+        try:
+            result = store(
+                arc,
+                io.BytesIO(f"doc {n}".encode()),
+                actor=ACTOR,
+                original_filename=f"{n}.txt",
+                media_type="text/plain",
+                new_record=NewRecord(project="并发项目", title=str(n), when="2024-06"),
+            )
+            names.append(result.name)
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(names) == sorted(
+        ["并发项目-2024-06-1.0"] + [f"并发项目({n})-2024-06-1.0" for n in range(2, 7)]
+    )
