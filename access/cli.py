@@ -20,13 +20,12 @@ from archive.config import ConfigError, load_settings
 from archive.content import (
     ContentError,
     NewRecord,
-    destroy_version_content,
-    rotate_keys,
     store,
     verify_fixity,
 )
 from archive.core import Archive
 from archive.crypto import KeyringError
+from archive.keys import destroy_version_content, rotate_keys
 from archive.models import Role, Sensitivity
 from archive.naming import NamingError
 from archive.people import (

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import BinaryIO
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -31,7 +31,7 @@ from archive.crypto import (
     encrypt_stream,
     new_data_key,
 )
-from archive.db import advisory_xact_lock, utcnow
+from archive.db import advisory_xact_lock
 from archive.models import DataKey, Department, Project, Record, Sensitivity, Version
 from archive.naming import (
     FIRST_VERSION,
@@ -41,7 +41,8 @@ from archive.naming import (
     name_stem,
     version_name,
 )
-from archive.signals import version_destroyed, version_stored
+from archive.people import find_department
+from archive.signals import version_stored
 from archive.storage import BlobNotFound, new_object_key
 
 ORIGINAL = "original"
@@ -269,15 +270,7 @@ def _record_version(
 
 
 def _create_record(arc: Archive, session: Session, actor: Actor, spec: NewRecord) -> Record:
-    department = None
-    if spec.department:
-        department = session.scalar(
-            select(Department).where(
-                (Department.code == spec.department.upper()) | (Department.name == spec.department)
-            )
-        )
-        if department is None:
-            raise ContentError(f"no department {spec.department!r}")
+    department = find_department(session, spec.department) if spec.department else None
     granularity = arc.settings.name_date_granularity
     date_part = format_date(spec.when or date.today(), granularity)
     # One namer per project at a time, so concurrent filings get (2), (3)... not collisions.
@@ -396,79 +389,3 @@ def verify_fixity(arc: Archive, actor: Actor) -> FixityReport:
             },
         )
     return FixityReport(checked, destroyed, problems)
-
-
-def rotate_keys(arc: Archive, actor: Actor, batch: int = 500) -> tuple[str, int]:
-    """Add a new KEK and re-wrap every live data key under it; blobs are not touched.
-
-    Re-wrapping commits in batches and only selects keys not yet under the active KEK, so
-    an interrupted rotation is finished by running it again.
-    """
-    keyring = arc.keyring
-    new_id = keyring.add_key()
-    rewrapped = 0
-    while True:
-        with arc.transaction() as session:
-            rows = session.scalars(
-                select(DataKey)
-                .where(DataKey.wrapped.is_not(None), DataKey.kek_id != new_id)
-                .limit(batch)
-            ).all()
-            for row in rows:
-                if row.kek_id is None or row.wrapped is None:
-                    continue  # destroyed meanwhile; the query excludes these anyway
-                binding = content_binding(row.version_id, row.role).decode()
-                data_key = keyring.unwrap(WrappedKey(row.kek_id, row.wrapped), binding)
-                wrapped = keyring.wrap(data_key, binding)
-                row.kek_id, row.wrapped = wrapped.kek_id, wrapped.wrapped
-            rewrapped += len(rows)
-        if len(rows) < batch:
-            break
-    with arc.transaction() as session:
-        record_event(
-            session,
-            actor,
-            "keys.rotated",
-            "keyring",
-            new_id,
-            {"active": new_id, "rewrapped": rewrapped},
-        )
-    return new_id, rewrapped
-
-
-def destroy_version_content(arc: Archive, actor: Actor, version_id: uuid.UUID, reason: str) -> int:
-    """Crypto-shred a version: destroy its wrapped data keys, then delete its blobs.
-
-    Once the keys are gone no copy of the ciphertext (a replica, a backup) can be decrypted.
-    Returns the number of keys destroyed. Holds and disposition approval are the caller's
-    (retention's) job; this is the mechanism.
-    """
-    if not reason.strip():
-        raise ContentError("destroying content needs a reason")
-    with arc.transaction() as session:
-        version = session.get(Version, version_id)
-        if version is None:
-            raise ContentError(f"no version {version_id}")
-        rows = session.scalars(
-            select(DataKey).where(DataKey.version_id == version_id, DataKey.wrapped.is_not(None))
-        ).all()
-        now = utcnow()
-        for row in rows:
-            row.wrapped, row.kek_id, row.destroyed_at = None, None, now
-        record_event(
-            session,
-            actor,
-            "version.content_destroyed",
-            "version",
-            version_id,
-            {"name": version.name, "keys": len(rows), "reason": reason},
-        )
-        object_keys = [row.object_key for row in rows]
-    for object_key in object_keys:
-        arc.blobs.delete(object_key)
-    version_destroyed.send(arc, version_id=version_id)
-    return len(object_keys)
-
-
-def count_versions(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(Version)) or 0

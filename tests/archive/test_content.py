@@ -17,15 +17,15 @@ from archive.content import (
     ContentDestroyed,
     ContentError,
     NewRecord,
-    destroy_version_content,
     read_content,
-    rotate_keys,
     store,
     verify_fixity,
 )
 from archive.core import Archive
 from archive.crypto import ContentIntegrityError
+from archive.keys import destroy_version_content, rotate_keys
 from archive.models import AuditEvent, DataKey, Record, Version
+from archive.people import PeopleError
 from archive.signals import version_stored
 from archive.storage import LocalBlobStore
 
@@ -214,7 +214,7 @@ def test_destroying_needs_a_reason(arc: Archive) -> None:
 
 
 def test_failed_store_leaves_no_blob(sqlite_arc: Archive) -> None:
-    with pytest.raises(ContentError, match="no department"):
+    with pytest.raises(PeopleError, match="no department"):
         store(
             sqlite_arc,
             io.BytesIO(b"data"),

@@ -1,0 +1,91 @@
+"""Data-key operations: rotation under a new KEK, and crypto-shredding a version.
+
+Both touch only the ``data_keys`` table (and, for shredding, delete blobs afterwards):
+version rows never change and blobs are never rewritten.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+
+from archive.audit import Actor, record_event
+from archive.content import ContentError, content_binding
+from archive.core import Archive
+from archive.crypto import WrappedKey
+from archive.db import utcnow
+from archive.models import DataKey, Version
+from archive.signals import version_destroyed
+
+
+def rotate_keys(arc: Archive, actor: Actor, batch: int = 500) -> tuple[str, int]:
+    """Add a new KEK and re-wrap every live data key under it; blobs are not touched.
+
+    Re-wrapping commits in batches and only selects keys not yet under the active KEK, so
+    an interrupted rotation is finished by running it again.
+    """
+    keyring = arc.keyring
+    new_id = keyring.add_key()
+    rewrapped = 0
+    while True:
+        with arc.transaction() as session:
+            rows = session.scalars(
+                select(DataKey)
+                .where(DataKey.wrapped.is_not(None), DataKey.kek_id != new_id)
+                .limit(batch)
+            ).all()
+            for row in rows:
+                if row.kek_id is None or row.wrapped is None:
+                    continue  # destroyed meanwhile; the query excludes these anyway
+                binding = content_binding(row.version_id, row.role).decode()
+                data_key = keyring.unwrap(WrappedKey(row.kek_id, row.wrapped), binding)
+                wrapped = keyring.wrap(data_key, binding)
+                row.kek_id, row.wrapped = wrapped.kek_id, wrapped.wrapped
+            rewrapped += len(rows)
+        if len(rows) < batch:
+            break
+    with arc.transaction() as session:
+        record_event(
+            session,
+            actor,
+            "keys.rotated",
+            "keyring",
+            new_id,
+            {"active": new_id, "rewrapped": rewrapped},
+        )
+    return new_id, rewrapped
+
+
+def destroy_version_content(arc: Archive, actor: Actor, version_id: uuid.UUID, reason: str) -> int:
+    """Crypto-shred a version: destroy its wrapped data keys, then delete its blobs.
+
+    Once the keys are gone no copy of the ciphertext (a replica, a backup) can be decrypted.
+    Returns the number of keys destroyed. Holds and disposition approval are the caller's
+    (retention's) job; this is the mechanism.
+    """
+    if not reason.strip():
+        raise ContentError("destroying content needs a reason")
+    with arc.transaction() as session:
+        version = session.get(Version, version_id)
+        if version is None:
+            raise ContentError(f"no version {version_id}")
+        rows = session.scalars(
+            select(DataKey).where(DataKey.version_id == version_id, DataKey.wrapped.is_not(None))
+        ).all()
+        now = utcnow()
+        for row in rows:
+            row.wrapped, row.kek_id, row.destroyed_at = None, None, now
+        record_event(
+            session,
+            actor,
+            "version.content_destroyed",
+            "version",
+            version_id,
+            {"name": version.name, "keys": len(rows), "reason": reason},
+        )
+        object_keys = [row.object_key for row in rows]
+    for object_key in object_keys:
+        arc.blobs.delete(object_key)
+    version_destroyed.send(arc, version_id=version_id)
+    return len(object_keys)
