@@ -27,7 +27,7 @@ from archive.core import Archive
 from archive.crypto import KeyringError
 from archive.keys import destroy_version_content, rotate_keys
 from archive.models import Role, Sensitivity
-from archive.naming import NamingError
+from archive.naming import NamingError, parse_name
 from archive.people import (
     PeopleError,
     change_user,
@@ -145,10 +145,17 @@ def put(
     major: bool,
     filename: str | None,
 ) -> None:
-    """Encrypt and store FILE as a new record, or as the next version of --record."""
+    """Encrypt and store FILE as a new record, or as the next version of --record.
+
+    A file already named by the convention (XX项目-2023-01-1.0.pdf) gives its project and
+    date when --project and --date are left out.
+    """
+    original = filename or ("stdin" if str(file) == "-" else file.name)
+    parsed = parse_name(original) if record_id is None else None
+    if parsed is not None:
+        project, when = project or parsed.project, when or parsed.date
     if (project is None) == (record_id is None):
         raise click.UsageError("give --project for a new record, or --record for a new version")
-    original = filename or ("stdin" if str(file) == "-" else file.name)
     media_type = mimetypes.guess_type(original)[0] or "application/octet-stream"
     new_record = None
     if project is not None:

@@ -67,9 +67,13 @@ def test_store_version_verify_rotate(archive_env: dict[str, str], tmp_path: Path
     )
     assert (second["name"], major["name"]) == ("XX项目-2023-01-1.1", "XX项目-2023-01-2.0")
 
-    assert "3 versions checked, 0 failed" in cli(env, "fixity", "verify").stdout
+    named = tmp_path / "华东项目-2024-03-1.0.pdf"
+    named.write_bytes(b"%PDF-1.4 already named by the convention")
+    assert put(env, str(named))["name"] == "华东项目-2024-03-1.0"  # project and date parsed
+
+    assert "4 versions checked, 0 failed" in cli(env, "fixity", "verify").stdout
     rotated = cli(env, "keys", "rotate").stdout
-    assert "3 data keys re-wrapped" in rotated
+    assert "4 data keys re-wrapped" in rotated
     assert "0 failed" in cli(env, "fixity", "verify").stdout
 
     arc = Archive(load_settings(env))

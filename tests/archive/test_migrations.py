@@ -14,3 +14,9 @@ def test_migrated_schema_matches_the_models(arc: Archive) -> None:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
         assert context.get_current_revision() is not None
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(sqlite_arc: Archive) -> None:
+    with sqlite_arc.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
