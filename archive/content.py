@@ -112,12 +112,14 @@ def get_or_create_project(
 
 def _free_stem(session: Session, project: str, date_part: str) -> str:
     """The first ``项目名称[(n)]-日期`` no record uses yet."""
-    base = name_stem(project, date_part)
+    clean = clean_project_name(project)
+    serials = Record.name_stem.startswith(f"{clean}(", autoescape=True) & Record.name_stem.endswith(
+        f")-{date_part}", autoescape=True
+    )
     taken = set(
         session.scalars(
             select(Record.name_stem).where(
-                (Record.name_stem == base)
-                | Record.name_stem.like(f"{name_stem(project, '%')[:-2]}(%)-{date_part}")
+                (Record.name_stem == name_stem(clean, date_part)) | serials
             )
         )
     )
