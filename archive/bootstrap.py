@@ -27,7 +27,7 @@ def initialize(arc: Archive, actor: Actor) -> InitReport:
         atomic_write_bytes(secret_file, secrets.token_urlsafe(48).encode(), mode=0o600)
     upgrade(arc.engine)
     keyring, created = Keyring.load_or_create(settings.keyring_path)
-    arc.__dict__["keyring"] = keyring
+    arc.__dict__["keyring"] = keyring  # seed the cached property: no second read of the file
     arc.blobs.prepare()
     with arc.transaction() as session:
         if created:

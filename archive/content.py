@@ -124,9 +124,9 @@ def _free_stem(session: Session, project: str, date_part: str) -> str:
         )
     )
     serial = 1
-    while name_stem(project, date_part, serial) in taken:
+    while name_stem(clean, date_part, serial) in taken:
         serial += 1
-    return name_stem(project, date_part, serial)
+    return name_stem(clean, date_part, serial)
 
 
 @dataclass(frozen=True)
@@ -140,15 +140,24 @@ class NewRecord:
     sensitivity: Sensitivity = Sensitivity.INTERNAL
 
 
-def _upload(
-    arc: Archive, source: BinaryIO, version_id: uuid.UUID
-) -> tuple[str, WrappedKey, _HashingReader]:
+@dataclass(frozen=True)
+class _Uploaded:
+    """An encrypted blob already in the store, waiting for its database rows."""
+
+    object_key: str
+    wrapped: WrappedKey
+    size: int
+    sha256: str
+
+
+def _upload(arc: Archive, source: BinaryIO, version_id: uuid.UUID) -> _Uploaded:
     data_key = new_data_key()
     object_key = new_object_key()
     reader = _HashingReader(source)
     binding = content_binding(version_id, ORIGINAL)
     arc.blobs.put(object_key, encrypt_stream(data_key, reader, binding))  # type: ignore[arg-type]
-    return object_key, arc.keyring.wrap(data_key, binding.decode()), reader
+    wrapped = arc.keyring.wrap(data_key, binding.decode())
+    return _Uploaded(object_key, wrapped, reader.size, reader.sha256)
 
 
 def store(
@@ -166,7 +175,7 @@ def store(
     if (new_record is None) == (record_id is None):
         raise ContentError("give either the new record's details or an existing record id")
     version_id = uuid.uuid4()
-    object_key, wrapped, reader = _upload(arc, source, version_id)
+    uploaded = _upload(arc, source, version_id)
     try:
         for attempt in range(NAME_RETRIES):
             try:
@@ -176,9 +185,7 @@ def store(
                         session,
                         actor,
                         version_id,
-                        object_key,
-                        wrapped,
-                        reader,
+                        uploaded,
                         original_filename,
                         media_type,
                         new_record,
@@ -194,7 +201,7 @@ def store(
                 if attempt == NAME_RETRIES - 1:
                     raise
     except BaseException:
-        arc.blobs.delete(object_key)
+        arc.blobs.delete(uploaded.object_key)
         raise
     version_stored.send(arc, version_id=result.version_id, record_id=result.record_id)
     return result
@@ -205,9 +212,7 @@ def _record_version(
     session: Session,
     actor: Actor,
     version_id: uuid.UUID,
-    object_key: str,
-    wrapped: WrappedKey,
-    reader: _HashingReader,
+    uploaded: _Uploaded,
     original_filename: str,
     media_type: str,
     new_record: NewRecord | None,
@@ -237,20 +242,20 @@ def _record_version(
         name=version_name(record.name_stem, number),
         original_filename=original_filename[:1000],
         media_type=media_type,
-        size=reader.size,
-        sha256=reader.sha256,
-        object_key=object_key,
+        size=uploaded.size,
+        sha256=uploaded.sha256,
+        object_key=uploaded.object_key,
         created_by_id=actor.user_id,
     )
     session.add(version)
     session.flush()  # the version row must exist before its key row refers to it
     session.add(
         DataKey(
-            object_key=object_key,
+            object_key=uploaded.object_key,
             version_id=version_id,
             role=ORIGINAL,
-            kek_id=wrapped.kek_id,
-            wrapped=wrapped.wrapped,
+            kek_id=uploaded.wrapped.kek_id,
+            wrapped=uploaded.wrapped.wrapped,
         )
     )
     session.flush()

@@ -155,40 +155,27 @@ def change_user(
 ) -> list[str]:
     """Apply the changes given; audit each one with its old and new value (rule 7)."""
     changed: list[str] = []
+
+    def audit(field: str, old: str | None, new: str) -> None:
+        record_event(
+            session,
+            actor,
+            f"user.{field}_changed",
+            "user",
+            user.id,
+            {"username": user.username, "from": old, "to": new},
+        )
+        changed.append(field)
+
     if role is not None and role != user.role:
-        record_event(
-            session,
-            actor,
-            "user.role_changed",
-            "user",
-            user.id,
-            {"username": user.username, "from": user.role.value, "to": role.value},
-        )
+        audit("role", user.role.value, role.value)
         user.role = role
-        changed.append("role")
     if department is not None and department.id != user.department_id:
-        old = user.department.code if user.department else None
-        record_event(
-            session,
-            actor,
-            "user.department_changed",
-            "user",
-            user.id,
-            {"username": user.username, "from": old, "to": department.code},
-        )
+        audit("department", user.department.code if user.department else None, department.code)
         user.department = department
-        changed.append("department")
     if clearance is not None and clearance != user.clearance:
-        record_event(
-            session,
-            actor,
-            "user.clearance_changed",
-            "user",
-            user.id,
-            {"username": user.username, "from": user.clearance.value, "to": clearance.value},
-        )
+        audit("clearance", user.clearance.value, clearance.value)
         user.clearance = clearance
-        changed.append("clearance")
     session.flush()
     return changed
 
