@@ -6,12 +6,15 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from celery import Celery, Task
 from flask import Flask, Response
 
+from access.api import api
 from access.health import health
 from archive.bootstrap import secret_key
 from archive.config import load_settings
 from archive.core import Archive
+from ingest.celery_config import celery_config
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -47,7 +50,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["archive"] = arc
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
+    app.config.setdefault("CELERY", celery_config(arc.settings))
+    celery_init_app(app)
+
     app.register_blueprint(health)
+    app.register_blueprint(api)
 
     @app.after_request
     def _security_headers(response: Response) -> Response:
@@ -56,6 +63,23 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         return response
 
     return app
+
+
+def celery_init_app(app: Flask) -> Celery[Any]:
+    """Celery bound to this app, as Flask's documentation shows: tasks run in its context."""
+
+    class FlaskTask(Task):  # type: ignore[type-arg]
+        def __call__(self, *args: object, **kwargs: object) -> object:
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery_app = Celery(app.name, task_cls=FlaskTask)
+    celery_app.config_from_object(app.config["CELERY"])
+    celery_app.set_default()
+    import ingest.tasks  # noqa: F401  (registers the shared tasks)
+
+    app.extensions["celery"] = celery_app
+    return celery_app
 
 
 def archive_of(app: Flask) -> Archive:

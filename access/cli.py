@@ -21,10 +21,10 @@ from archive.content import (
     ContentError,
     NewRecord,
     store,
-    verify_fixity,
 )
 from archive.core import Archive
 from archive.crypto import KeyringError
+from archive.fixity import verify_fixity
 from archive.keys import destroy_version_content, rotate_keys
 from archive.models import Role, Sensitivity
 from archive.naming import NamingError, parse_name
@@ -38,6 +38,11 @@ from archive.people import (
     issue_token,
 )
 from archive.storage import StorageError
+from ingest.classify import RuleError
+from ingest.jobs import JobError
+from ingest.metadata import MetadataError
+from ingest.review import ReviewError
+from ingest.rules import seed_default_rules
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXPECTED_ERRORS = (
@@ -47,6 +52,10 @@ EXPECTED_ERRORS = (
     NamingError,
     PeopleError,
     StorageError,
+    JobError,
+    MetadataError,
+    ReviewError,
+    RuleError,
 )
 
 
@@ -84,6 +93,7 @@ def init() -> None:
     """Create the data directory, database schema, keyring and blob store (safe to re-run)."""
     arc = _archive()
     report = initialize(arc, Actor.cli())
+    seed_default_rules(arc, Actor.cli())
     click.echo(f"archive ready in {arc.settings.home}")
     if report.keyring_created:
         click.echo(
@@ -103,19 +113,6 @@ def serve(host: str, port: int, workers: int, debug: bool) -> None:
     from access.server import serve_app
 
     serve_app(host, port, workers, debug)
-
-
-@main.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
-@friendly_errors
-def run(host: str, port: int) -> None:
-    """The embedded default in one command: initialise if needed, then serve."""
-    from access.server import serve_app
-
-    initialize(_archive(), Actor.cli())
-    click.echo(f"archive at http://{host}:{port}/ (Ctrl-C stops it)")
-    serve_app(host, port, workers=2, debug=False)
 
 
 @main.command()
@@ -348,3 +345,7 @@ def user_token(username: str) -> None:
     with _archive().transaction() as session:
         token = issue_token(session, Actor.cli(), find_user(session, username))
     click.echo(token)
+
+
+# The ingest commands register themselves on ``main``.
+import access.cli_ingest  # noqa: E402, F401

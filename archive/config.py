@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -18,6 +18,26 @@ DATE_GRANULARITIES = ("month", "day")
 
 class ConfigError(ValueError):
     """A setting is missing or invalid; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    """Limits and tools of the ingest pipeline."""
+
+    lease_seconds: int = 900  # a worker's claim on a job; the sweeper retakes it after this
+    queue_deadline_seconds: int = 600  # a queued job untouched this long is re-enqueued
+    max_attempts: int = 10
+    sweep_seconds: int = 60  # how often beat runs the sweeper
+    extract_timeout: int = 300  # wall-clock seconds for one file's extraction and OCR
+    extract_memory_mb: int = 2048  # address-space limit of the extraction child
+    max_image_pixels: int = 300_000_000
+    max_inflated_bytes: int = 1024**3  # DOCX/ZIP members, declared and actual
+    ocr_languages: str = "chi_sim+chi_tra+eng"
+    clamav: str = "auto"  # auto (use clamscan if installed), off, or a clamscan path
+    clamav_database: str | None = None
+    classify_threshold: float = 0.6
+    default_project: str = "未归档"
+    hotfolder_settle_seconds: float = 2.0
 
 
 @dataclass(frozen=True)
@@ -31,6 +51,7 @@ class Settings:
     name_date_granularity: str
     max_upload_bytes: int
     secret_key: str | None
+    ingest: IngestSettings = field(default_factory=lambda: IngestSettings())
 
     @property
     def is_sqlite(self) -> bool:
@@ -48,6 +69,51 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
     if value < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, got {value}")
     return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _ingest_settings(env: Mapping[str, str]) -> IngestSettings:
+    default = IngestSettings()
+    clamav = env.get("ARCHIVE_CLAMAV") or default.clamav
+    if clamav not in ("auto", "off") and not Path(clamav).is_file():
+        raise ConfigError(f"ARCHIVE_CLAMAV must be auto, off or a clamscan path, got {clamav!r}")
+    languages = env.get("ARCHIVE_OCR_LANGUAGES") or default.ocr_languages
+    if not all(part.replace("_", "").isalnum() for part in languages.split("+")):
+        raise ConfigError(f"ARCHIVE_OCR_LANGUAGES must look like chi_sim+eng, got {languages!r}")
+    return IngestSettings(
+        lease_seconds=_int(env, "ARCHIVE_INGEST_LEASE_SECONDS", default.lease_seconds, 5),
+        queue_deadline_seconds=_int(
+            env, "ARCHIVE_INGEST_QUEUE_DEADLINE", default.queue_deadline_seconds, 5
+        ),
+        max_attempts=_int(env, "ARCHIVE_INGEST_MAX_ATTEMPTS", default.max_attempts, 1),
+        sweep_seconds=_int(env, "ARCHIVE_INGEST_SWEEP_SECONDS", default.sweep_seconds, 1),
+        extract_timeout=_int(env, "ARCHIVE_EXTRACT_TIMEOUT", default.extract_timeout, 1),
+        extract_memory_mb=_int(env, "ARCHIVE_EXTRACT_MEMORY_MB", default.extract_memory_mb, 256),
+        max_image_pixels=_int(env, "ARCHIVE_MAX_IMAGE_PIXELS", default.max_image_pixels, 1),
+        max_inflated_bytes=_int(env, "ARCHIVE_MAX_INFLATED_BYTES", default.max_inflated_bytes, 1),
+        ocr_languages=languages,
+        clamav=clamav,
+        clamav_database=env.get("ARCHIVE_CLAMAV_DATABASE") or None,
+        classify_threshold=_float(
+            env, "ARCHIVE_CLASSIFY_THRESHOLD", default.classify_threshold, 0.0, 1.0
+        ),
+        default_project=env.get("ARCHIVE_DEFAULT_PROJECT") or default.default_project,
+        hotfolder_settle_seconds=_float(
+            env, "ARCHIVE_HOTFOLDER_SETTLE", default.hotfolder_settle_seconds, 0.0, 3600.0
+        ),
+    )
 
 
 def _check_database_url(url: str) -> None:
@@ -122,4 +188,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         name_date_granularity=granularity,
         max_upload_bytes=_int(env, "ARCHIVE_MAX_UPLOAD_BYTES", 2 * 1024**3, 1),
         secret_key=secret,
+        ingest=_ingest_settings(env),
     )

@@ -10,12 +10,13 @@ was never saved).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
-from typing import BinaryIO
+from typing import IO, Any, BinaryIO
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -24,7 +25,6 @@ from sqlalchemy.orm import Session
 from archive.audit import Actor, record_event
 from archive.core import Archive
 from archive.crypto import (
-    ContentIntegrityError,
     KeyringError,
     WrappedKey,
     decrypt_stream,
@@ -32,7 +32,15 @@ from archive.crypto import (
     new_data_key,
 )
 from archive.db import advisory_xact_lock
-from archive.models import DataKey, Department, Project, Record, Sensitivity, Version
+from archive.models import (
+    DataKey,
+    Department,
+    Project,
+    Record,
+    Rendition,
+    Sensitivity,
+    Version,
+)
 from archive.naming import (
     FIRST_VERSION,
     VersionNumber,
@@ -43,7 +51,7 @@ from archive.naming import (
 )
 from archive.people import find_department
 from archive.signals import version_stored
-from archive.storage import BlobNotFound, new_object_key
+from archive.storage import new_object_key
 
 ORIGINAL = "original"
 NAME_RETRIES = 5
@@ -66,18 +74,25 @@ class StoredVersion:
     size: int
 
 
-class _HashingReader:
-    """Counts and hashes the plaintext as the cipher pulls it through."""
+class ContentTooLarge(ContentError):
+    """The stream is longer than the limit; nothing of it was kept."""
 
-    def __init__(self, source: BinaryIO) -> None:
+
+class _HashingReader:
+    """Counts and hashes the plaintext as the cipher pulls it through; enforces a limit."""
+
+    def __init__(self, source: IO[bytes], limit: int | None = None) -> None:
         self._source = source
         self._digest = hashlib.sha256()
+        self._limit = limit
         self.size = 0
 
     def read(self, size: int = -1) -> bytes:
         chunk = self._source.read(size)
         self._digest.update(chunk)
         self.size += len(chunk)
+        if self._limit is not None and self.size > self._limit:
+            raise ContentTooLarge(f"the file is larger than the limit of {self._limit} bytes")
         return chunk
 
     @property
@@ -138,11 +153,47 @@ class NewRecord:
     when: date | str | None = None
     department: str | None = None
     sensitivity: Sensitivity = Sensitivity.INTERNAL
+    process: str | None = None
+    stage: str | None = None
+    record_type: str | None = None
+    classification: dict[str, Any] | None = None  # the decision and its reason
+    needs_review: bool = False
+
+
+@dataclass(frozen=True)
+class VersionFacts:
+    """What ingest learned about the content; fixed with the version, like its bytes."""
+
+    page_count: int | None = None
+    ocr: bool = False
+    text_stats: dict[str, Any] | None = None
+    checks: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class RenditionSource:
+    """A derived object (OCR'd PDF, extracted text) to keep encrypted beside the version."""
+
+    role: str
+    media_type: str
+    source: BinaryIO
 
 
 @dataclass(frozen=True)
 class _Uploaded:
     """An encrypted blob already in the store, waiting for its database rows."""
+
+    role: str
+    object_key: str
+    wrapped: WrappedKey
+    size: int
+    sha256: str
+    media_type: str = ""
+
+
+@dataclass(frozen=True)
+class Sealed:
+    """A stream encrypted into the blob store under a fresh data key bound to ``binding``."""
 
     object_key: str
     wrapped: WrappedKey
@@ -150,14 +201,57 @@ class _Uploaded:
     sha256: str
 
 
-def _upload(arc: Archive, source: BinaryIO, version_id: uuid.UUID) -> _Uploaded:
+def seal(arc: Archive, source: IO[bytes], binding: str, limit: int | None = None) -> Sealed:
+    """Encrypt ``source`` into a new blob; on any failure no blob is left behind."""
     data_key = new_data_key()
     object_key = new_object_key()
-    reader = _HashingReader(source)
-    binding = content_binding(version_id, ORIGINAL)
-    arc.blobs.put(object_key, encrypt_stream(data_key, reader, binding))  # type: ignore[arg-type]
-    wrapped = arc.keyring.wrap(data_key, binding.decode())
-    return _Uploaded(object_key, wrapped, reader.size, reader.sha256)
+    reader = _HashingReader(source, limit)
+    try:
+        arc.blobs.put(object_key, encrypt_stream(data_key, reader, binding.encode()))  # type: ignore[arg-type]
+    except BaseException:
+        with contextlib.suppress(Exception):  # best effort: the store may be what failed
+            arc.blobs.delete(object_key)
+        raise
+    return Sealed(object_key, arc.keyring.wrap(data_key, binding), reader.size, reader.sha256)
+
+
+def unseal(arc: Archive, object_key: str, wrapped: WrappedKey, binding: str) -> Iterator[bytes]:
+    """The verified plaintext of a blob written by :func:`seal`."""
+    try:
+        key = arc.keyring.unwrap(wrapped, binding)
+    except KeyringError as exc:
+        raise ContentError(str(exc)) from None
+
+    def chunks() -> Iterator[bytes]:
+        with arc.blobs.open(object_key) as blob:
+            yield from decrypt_stream(key, blob, binding.encode())
+
+    return chunks()
+
+
+def _upload(arc: Archive, source: BinaryIO, version_id: uuid.UUID, role: str) -> _Uploaded:
+    sealed = seal(arc, source, content_binding(version_id, role).decode())
+    return _Uploaded(role, sealed.object_key, sealed.wrapped, sealed.size, sealed.sha256)
+
+
+@dataclass(frozen=True)
+class _Filing:
+    """Everything one store() call asks for, handed to the transaction in one piece."""
+
+    actor: Actor
+    version_id: uuid.UUID
+    original: _Uploaded
+    renditions: list[_Uploaded]
+    original_filename: str
+    media_type: str
+    new_record: NewRecord | None
+    record_id: uuid.UUID | None
+    major_revision: bool
+    facts: VersionFacts
+
+
+#: Called inside the storing transaction with the new version; raising aborts the store.
+InTransaction = Callable[[Session, Version], None]
 
 
 def store(
@@ -170,28 +264,42 @@ def store(
     new_record: NewRecord | None = None,
     record_id: uuid.UUID | None = None,
     major_revision: bool = False,
+    facts: VersionFacts | None = None,
+    renditions: Sequence[RenditionSource] = (),
+    in_transaction: InTransaction | None = None,
 ) -> StoredVersion:
-    """Store ``source`` as the first version of a new record, or the next of ``record_id``."""
+    """Store ``source`` as the first version of a new record, or the next of ``record_id``.
+
+    ``in_transaction`` lets a caller (the ingest job) commit its own state change atomically
+    with the version, so a crash can never leave one without the other.
+    """
     if (new_record is None) == (record_id is None):
         raise ContentError("give either the new record's details or an existing record id")
     version_id = uuid.uuid4()
-    uploaded = _upload(arc, source, version_id)
+    uploaded: list[_Uploaded] = []
     try:
+        uploaded.append(_upload(arc, source, version_id, ORIGINAL))
+        for rendition in renditions:
+            blob = _upload(arc, rendition.source, version_id, rendition.role)
+            uploaded.append(replace(blob, media_type=rendition.media_type))
+        filing = _Filing(
+            actor,
+            version_id,
+            uploaded[0],
+            uploaded[1:],
+            original_filename,
+            media_type,
+            new_record,
+            record_id,
+            major_revision,
+            facts or VersionFacts(),
+        )
         for attempt in range(NAME_RETRIES):
             try:
                 with arc.transaction() as session:
-                    version = _record_version(
-                        arc,
-                        session,
-                        actor,
-                        version_id,
-                        uploaded,
-                        original_filename,
-                        media_type,
-                        new_record,
-                        record_id,
-                        major_revision,
-                    )
+                    version = _record_version(arc, session, filing)
+                    if in_transaction is not None:
+                        in_transaction(session, version)
                     result = StoredVersion(
                         version.record_id, version.id, version.name, version.sha256, version.size
                     )
@@ -201,31 +309,22 @@ def store(
                 if attempt == NAME_RETRIES - 1:
                     raise
     except BaseException:
-        arc.blobs.delete(uploaded.object_key)
+        for blob in uploaded:  # unreadable anyway: their keys were never saved
+            with contextlib.suppress(Exception):
+                arc.blobs.delete(blob.object_key)
         raise
     version_stored.send(arc, version_id=result.version_id, record_id=result.record_id)
     return result
 
 
-def _record_version(
-    arc: Archive,
-    session: Session,
-    actor: Actor,
-    version_id: uuid.UUID,
-    uploaded: _Uploaded,
-    original_filename: str,
-    media_type: str,
-    new_record: NewRecord | None,
-    record_id: uuid.UUID | None,
-    major_revision: bool,
-) -> Version:
-    if new_record is not None:
-        record = _create_record(arc, session, actor, new_record)
+def _record_version(arc: Archive, session: Session, filing: _Filing) -> Version:
+    if filing.new_record is not None:
+        record = _create_record(arc, session, filing.actor, filing.new_record)
         number = FIRST_VERSION
     else:
-        existing = session.get(Record, record_id, with_for_update=True)
+        existing = session.get(Record, filing.record_id, with_for_update=True)
         if existing is None:
-            raise ContentError(f"no record {record_id}")
+            raise ContentError(f"no record {filing.record_id}")
         record = existing
         latest = session.execute(
             select(Version.major, Version.minor)
@@ -233,35 +332,52 @@ def _record_version(
             .order_by(Version.major.desc(), Version.minor.desc())
             .limit(1)
         ).first()
-        number = VersionNumber(*latest).next(major_revision) if latest else FIRST_VERSION
+        number = VersionNumber(*latest).next(filing.major_revision) if latest else FIRST_VERSION
+    original, facts = filing.original, filing.facts
     version = Version(
-        id=version_id,
+        id=filing.version_id,
         record=record,
         major=number.major,
         minor=number.minor,
         name=version_name(record.name_stem, number),
-        original_filename=original_filename[:1000],
-        media_type=media_type,
-        size=uploaded.size,
-        sha256=uploaded.sha256,
-        object_key=uploaded.object_key,
-        created_by_id=actor.user_id,
+        original_filename=filing.original_filename[:1000],
+        media_type=filing.media_type,
+        size=original.size,
+        sha256=original.sha256,
+        object_key=original.object_key,
+        page_count=facts.page_count,
+        ocr=facts.ocr,
+        text_stats=facts.text_stats,
+        checks=facts.checks,
+        created_by_id=filing.actor.user_id,
     )
     session.add(version)
-    session.flush()  # the version row must exist before its key row refers to it
-    session.add(
-        DataKey(
-            object_key=uploaded.object_key,
-            version_id=version_id,
-            role=ORIGINAL,
-            kek_id=uploaded.wrapped.kek_id,
-            wrapped=uploaded.wrapped.wrapped,
+    session.flush()  # the version row must exist before its key rows refer to it
+    for blob in [original, *filing.renditions]:
+        if blob.role != ORIGINAL:
+            session.add(
+                Rendition(
+                    version_id=version.id,
+                    role=blob.role,
+                    object_key=blob.object_key,
+                    media_type=blob.media_type,
+                    size=blob.size,
+                    sha256=blob.sha256,
+                )
+            )
+        session.add(
+            DataKey(
+                object_key=blob.object_key,
+                version_id=version.id,
+                role=blob.role,
+                kek_id=blob.wrapped.kek_id,
+                wrapped=blob.wrapped.wrapped,
+            )
         )
-    )
     session.flush()
     record_event(
         session,
-        actor,
+        filing.actor,
         "version.stored",
         "version",
         version.id,
@@ -271,6 +387,7 @@ def _record_version(
             "sha256": version.sha256,
             "size": version.size,
             "original_filename": version.original_filename,
+            "renditions": [blob.role for blob in filing.renditions],
         },
     )
     return version
@@ -289,6 +406,11 @@ def _create_record(arc: Archive, session: Session, actor: Actor, spec: NewRecord
         project=project,
         department=department or project.department,
         sensitivity=spec.sensitivity,
+        process=spec.process,
+        stage=spec.stage,
+        record_type=spec.record_type,
+        classification=spec.classification,
+        needs_review=spec.needs_review,
         name_date=date_part,
         name_stem=_free_stem(session, project.name, date_part),
         created_by_id=actor.user_id,
@@ -306,6 +428,8 @@ def _create_record(arc: Archive, session: Session, actor: Actor, spec: NewRecord
             "project": project.name,
             "name_stem": record.name_stem,
             "sensitivity": record.sensitivity.value,
+            "class": [record.process, record.stage, record.record_type],
+            "classification": record.classification,
         },
     )
     return record
@@ -324,75 +448,27 @@ def _data_key(arc: Archive, session: Session, version: Version, role: str) -> by
         raise ContentError(str(exc)) from None
 
 
-def read_content(arc: Archive, session: Session, version: Version) -> Iterator[bytes]:
-    """Yield the verified plaintext of ``version``; raise if it was altered or destroyed.
+def read_content(
+    arc: Archive, session: Session, version: Version, role: str = ORIGINAL
+) -> Iterator[bytes]:
+    """Yield the verified plaintext of ``version`` (or its rendition ``role``).
 
-    This is the core read primitive; access control is the caller's job (the gated reader).
+    Raises if it was altered or destroyed. This is the core read primitive; access control
+    is the caller's job (the gated reader).
     """
-    key = _data_key(arc, session, version, ORIGINAL)
-    binding = content_binding(version.id, ORIGINAL)
+    object_key = version.object_key
+    if role != ORIGINAL:
+        rendition = session.scalar(
+            select(Rendition).where(Rendition.version_id == version.id, Rendition.role == role)
+        )
+        if rendition is None:
+            raise ContentError(f"{version.name} has no {role} rendition")
+        object_key = rendition.object_key
+    key = _data_key(arc, session, version, role)
+    binding = content_binding(version.id, role)
 
     def chunks() -> Iterator[bytes]:
-        with arc.blobs.open(version.object_key) as blob:
+        with arc.blobs.open(object_key) as blob:
             yield from decrypt_stream(key, blob, binding)
 
     return chunks()
-
-
-@dataclass(frozen=True)
-class FixityProblem:
-    version_id: uuid.UUID
-    name: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class FixityReport:
-    checked: int
-    destroyed: int
-    problems: list[FixityProblem]
-
-
-def verify_fixity(arc: Archive, actor: Actor) -> FixityReport:
-    """Decrypt and hash every stored version; report each that does not match."""
-    problems: list[FixityProblem] = []
-    checked = destroyed = 0
-    with arc.sessions() as session:
-        versions = session.scalars(
-            select(Version).order_by(Version.created_at).execution_options(yield_per=200)
-        )
-        for version in versions:
-            digest = hashlib.sha256()
-            try:
-                for chunk in read_content(arc, session, version):
-                    digest.update(chunk)
-            except ContentDestroyed:
-                destroyed += 1
-                continue
-            except (ContentIntegrityError, ContentError, BlobNotFound) as exc:
-                problems.append(FixityProblem(version.id, version.name, str(exc)))
-                checked += 1
-                continue
-            checked += 1
-            if digest.hexdigest() != version.sha256:
-                problems.append(
-                    FixityProblem(
-                        version.id,
-                        version.name,
-                        f"SHA-256 {digest.hexdigest()} differs from the recorded {version.sha256}",
-                    )
-                )
-    with arc.transaction() as session:
-        record_event(
-            session,
-            actor,
-            "fixity.verified",
-            "archive",
-            "all",
-            {
-                "checked": checked,
-                "destroyed": destroyed,
-                "failed": [str(p.version_id) for p in problems],
-            },
-        )
-    return FixityReport(checked, destroyed, problems)

@@ -24,30 +24,13 @@ APPEND_ONLY = ("versions", "audit_events")
 
 
 def _forbid_changes(table: str) -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute(
-            "CREATE OR REPLACE FUNCTION archive_forbid_change() RETURNS trigger AS $$ "
-            "BEGIN RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP; END; "
-            "$$ LANGUAGE plpgsql"
-        )
-        op.execute(
-            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-            "FOR EACH ROW EXECUTE FUNCTION archive_forbid_change()"
-        )
-        return
-    for operation in ("UPDATE", "DELETE"):
-        op.execute(
-            f"CREATE TRIGGER {table}_no_{operation.lower()} BEFORE {operation} ON {table} "
-            f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: {operation} refused'); END"
-        )
+    for statement in archive.db.append_only_ddl(op.get_bind().dialect.name, table):
+        op.execute(statement)
 
 
 def _allow_changes(table: str) -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
-        return
-    for operation in ("update", "delete"):
-        op.execute(f"DROP TRIGGER IF EXISTS {table}_no_{operation}")
+    for statement in archive.db.drop_append_only_ddl(op.get_bind().dialect.name, table):
+        op.execute(statement)
 
 
 def upgrade() -> None:

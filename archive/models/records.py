@@ -27,14 +27,6 @@ class RecordState(enum.StrEnum):
     TRANSFERRED = "transferred"
 
 
-class IngestStatus(enum.StrEnum):
-    RECEIVED = "received"
-    EXTRACTED = "extracted"
-    STORED = "stored"
-    INDEXED = "indexed"
-    FAILED = "failed"  # quarantined with its reason; never dropped
-
-
 class Project(Base):
     __tablename__ = "projects"
 
@@ -72,6 +64,8 @@ class Record(Base):
     state: Mapped[RecordState] = mapped_column(_enum(RecordState), default=RecordState.ACTIVE)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Low-confidence classification waits here for a person (the review queue).
+    needs_review: Mapped[bool] = mapped_column(default=False, index=True)
 
     project: Mapped[Project] = relationship()
     department: Mapped[Department | None] = relationship()
@@ -111,6 +105,26 @@ class Version(Base):
         return f"{self.major}.{self.minor}"
 
 
+class Rendition(Base):
+    """A derived object kept beside a version: the OCR'd PDF, the extracted text.
+
+    Encrypted like the original under its own data key (a ``data_keys`` row with the same
+    ``role``), and immutable like the version it belongs to.
+    """
+
+    __tablename__ = "renditions"
+    __table_args__ = (UniqueConstraint("version_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("versions.id"), index=True)
+    role: Mapped[str] = mapped_column(String(32))  # "ocr_pdf", "text"
+    object_key: Mapped[str] = mapped_column(String(128), unique=True)
+    media_type: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class DataKey(Base):
     """The wrapped data key of one stored object (an original or a rendition).
 
@@ -127,26 +141,3 @@ class DataKey(Base):
     wrapped: Mapped[bytes | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     destroyed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
-class IngestJob(Base):
-    """Durable state of one ingestion; the row, not the broker message, is the truth."""
-
-    __tablename__ = "ingest_jobs"
-
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-    source: Mapped[str] = mapped_column(String(16))  # upload, api, hotfolder, bulk, cli
-    status: Mapped[IngestStatus] = mapped_column(
-        _enum(IngestStatus), default=IngestStatus.RECEIVED, index=True
-    )
-    original_filename: Mapped[str] = mapped_column(String(1000))
-    staging_key: Mapped[str | None] = mapped_column(String(128))
-    size: Mapped[int | None] = mapped_column(BigInteger)
-    sha256: Mapped[str | None] = mapped_column(String(64))
-    error: Mapped[str | None] = mapped_column(String(2000))
-    attempts: Mapped[int] = mapped_column(default=0)
-    record_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("records.id"))
-    version_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("versions.id"))
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -106,8 +106,8 @@ class S3BlobStore:
     def open(self, key: str) -> BinaryIO:
         try:
             response = self._client.get_object(Bucket=self.bucket, Key=self._key(key))
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in _MISSING:
+        except (ClientError, BotoCoreError) as exc:
+            if isinstance(exc, ClientError) and _code(exc) in _MISSING:
                 raise BlobNotFound(f"no object {key} in {self.url}") from None
             raise StorageError(f"download of {key} from {self.url} failed: {exc}") from None
         return cast(BinaryIO, response["Body"])
@@ -115,14 +115,19 @@ class S3BlobStore:
     def delete(self, key: str) -> None:
         try:
             self._client.delete_object(Bucket=self.bucket, Key=self._key(key))
-        except ClientError as exc:
+        except (ClientError, BotoCoreError) as exc:
             raise StorageError(f"delete of {key} from {self.url} failed: {exc}") from None
 
     def exists(self, key: str) -> bool:
         try:
             self._client.head_object(Bucket=self.bucket, Key=self._key(key))
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in _MISSING:
+        except (ClientError, BotoCoreError) as exc:
+            if isinstance(exc, ClientError) and _code(exc) in _MISSING:
                 return False
             raise StorageError(f"lookup of {key} in {self.url} failed: {exc}") from None
         return True
+
+
+def _code(exc: ClientError) -> str | None:
+    code = exc.response.get("Error", {}).get("Code")
+    return str(code) if code is not None else None

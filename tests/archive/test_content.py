@@ -19,10 +19,10 @@ from archive.content import (
     NewRecord,
     read_content,
     store,
-    verify_fixity,
 )
 from archive.core import Archive
 from archive.crypto import ContentIntegrityError
+from archive.fixity import verify_fixity
 from archive.keys import destroy_version_content, rotate_keys
 from archive.models import AuditEvent, DataKey, Record, Version
 from archive.people import PeopleError

@@ -1,0 +1,138 @@
+"""Bulk import of a directory tree, processed in this process, re-runnable.
+
+A re-run skips every file already in: one whose path and content match a job that ended
+stored, duplicate or quarantined (a quarantined one is reported again, not re-ingested;
+retry it after a fix).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from archive.audit import Actor
+from archive.content import ContentError
+from archive.core import Archive
+from archive.models import IngestJob, IngestStatus
+from ingest.jobs import receive
+from ingest.metadata import MetadataError, read_sidecar
+from ingest.pipeline import process
+
+
+@dataclass
+class Summary:
+    stored: int = 0
+    duplicates: int = 0
+    skipped: int = 0
+    quarantined: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    refused: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return (
+            self.stored + self.duplicates + self.skipped + len(self.quarantined) + len(self.refused)
+        )
+
+
+def files_under(root: Path) -> list[Path]:
+    """Files to import, sidecars and hidden files left out, in a stable order."""
+    found: list[Path] = []
+    for directory, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        names = set(files)
+        for name in sorted(files):
+            if name.startswith(".") or (name.endswith(".json") and name[:-5] in names):
+                continue
+            found.append(Path(directory) / name)
+    return found
+
+
+def _digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _already_in(arc: Archive, source_path: str, sha256: str) -> IngestJob | None:
+    with arc.sessions() as session:
+        return session.scalar(
+            select(IngestJob)
+            .where(
+                IngestJob.source == "bulk",
+                IngestJob.source_path == source_path,
+                IngestJob.sha256 == sha256,
+                IngestJob.status.in_(
+                    [IngestStatus.STORED, IngestStatus.DUPLICATE, IngestStatus.QUARANTINED]
+                ),
+            )
+            .limit(1)
+        )
+
+
+def import_tree(
+    arc: Archive,
+    root: Path,
+    actor: Actor,
+    params: dict[str, Any] | None = None,
+    files: list[Path] | None = None,
+    progress: Callable[[Path], None] = lambda path: None,
+) -> Summary:
+    summary = Summary()
+    root = root.resolve()
+    for path in files if files is not None else files_under(root):
+        relative = path.relative_to(root).as_posix() if path != root else path.name
+        _import_one(arc, path, relative, actor, params or {}, summary)
+        progress(path)
+    return summary
+
+
+def _import_one(
+    arc: Archive,
+    path: Path,
+    relative: str,
+    actor: Actor,
+    params: dict[str, Any],
+    summary: Summary,
+) -> None:
+    previous = _already_in(arc, relative, _digest(path))
+    if previous is not None:
+        if previous.status == IngestStatus.QUARANTINED:
+            summary.quarantined.append((relative, f"(earlier run) {previous.reason}"))
+        else:
+            summary.skipped += 1
+        return
+    sidecar_path = path.with_name(path.name + ".json")
+    try:
+        sidecar = read_sidecar(sidecar_path) if sidecar_path.exists() else None
+        with path.open("rb") as source:
+            job_id = receive(
+                arc,
+                source,
+                filename=path.name,
+                source_kind="bulk",
+                actor=actor,
+                params={**params, **({"sidecar": sidecar} if sidecar else {})},
+                source_path=relative,
+            )
+    except (MetadataError, ContentError) as exc:
+        summary.refused.append((relative, str(exc)))
+        return
+    status = process(arc, job_id)
+    if status == IngestStatus.STORED:
+        summary.stored += 1
+    elif status == IngestStatus.DUPLICATE:
+        summary.duplicates += 1
+    else:
+        with arc.sessions() as session:
+            job = session.get(IngestJob, job_id)
+            reason = f"{job.failed_check}: {job.reason}" if job else "unknown"
+        summary.quarantined.append((relative, reason))
+

@@ -1,0 +1,178 @@
+"""Text extraction per format. These functions run inside the sandbox child (see sandbox.py).
+
+Each returns a JSON-able dict: ``pages`` (text per page), ``page_count``, ``needs_ocr``, and
+for scans ``scan`` (resolution, colour mode, frames). Known-bad files raise
+:class:`ParseFailure` naming the 四性 check they fail.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from ingest import sniff
+from ingest.sandbox import ParseFailure
+from ingest.textfile import NotText, decode_text
+
+OPENS = "usability.opens"
+NOT_ENCRYPTED = "usability.not_encrypted"
+#: A page with fewer characters than this but with images is taken for a scan.
+MIN_PAGE_TEXT = 8
+_EOF_WINDOW = 2048
+
+
+def extract(path: str, media_type: str, limits: dict[str, int]) -> dict[str, Any]:
+    """Dispatch on the sniffed ``media_type``."""
+    file = Path(path)
+    if media_type == sniff.PDF:
+        return extract_pdf(file)
+    if media_type == sniff.DOCX:
+        return extract_docx(file, limits["max_inflated_bytes"])
+    if media_type == sniff.TEXT:
+        return extract_text(file)
+    if media_type in sniff.IMAGES:
+        return inspect_image(file, limits["max_image_pixels"])
+    return {"pages": [], "page_count": None, "needs_ocr": False}
+
+
+def extract_pdf(path: Path) -> dict[str, Any]:
+    from pypdf import PdfReader
+    from pypdf.errors import FileNotDecryptedError, PdfReadError
+
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        handle.seek(max(0, size - _EOF_WINDOW))
+        if b"%%EOF" not in handle.read():
+            raise ParseFailure(OPENS, "truncated PDF: no %%EOF marker at the end")
+    try:
+        reader = PdfReader(path)
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise ParseFailure(NOT_ENCRYPTED, "the PDF is password-protected")
+        pages = reader.pages
+        texts: list[str] = []
+        scanned = 0
+        for page in pages:
+            text = page.extract_text() or ""
+            texts.append(text)
+            if len(text.strip()) < MIN_PAGE_TEXT and _has_images(page):
+                scanned += 1
+    except FileNotDecryptedError:
+        raise ParseFailure(NOT_ENCRYPTED, "the PDF is password-protected") from None
+    except PdfReadError as exc:
+        raise ParseFailure(OPENS, f"the PDF cannot be parsed: {exc}") from None
+    if not texts:
+        raise ParseFailure(OPENS, "the PDF has no pages")
+    return {"pages": texts, "page_count": len(texts), "needs_ocr": scanned > 0}
+
+
+def _has_images(page: Any) -> bool:
+    try:
+        resources = page.get("/Resources") or {}
+        xobjects = resources.get("/XObject") or {}
+        return any(xobjects[name].get("/Subtype") == "/Image" for name in xobjects)
+    except (KeyError, AttributeError, TypeError):
+        return False
+
+
+def check_zip(path: Path, max_inflated: int) -> None:
+    """Refuse zip bombs: by declared sizes first, then by actually inflating with a cap."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except zipfile.BadZipFile as exc:
+        raise ParseFailure(OPENS, f"not a readable zip container: {exc}") from None
+    with archive:
+        members = archive.infolist()
+        declared = sum(member.file_size for member in members)
+        if declared > max_inflated:
+            raise ParseFailure(
+                OPENS, f"zip bomb: members declare {declared} bytes inflated (limit {max_inflated})"
+            )
+        total = 0
+        for member in members:
+            with archive.open(member) as stream:
+                while chunk := stream.read(1 << 20):
+                    total += len(chunk)
+                    if total > max_inflated:
+                        raise ParseFailure(
+                            OPENS, f"zip bomb: inflates past {max_inflated} bytes (limit)"
+                        )
+
+
+def extract_docx(path: Path, max_inflated: int) -> dict[str, Any]:
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    check_zip(path, max_inflated)
+    try:
+        document = docx.Document(str(path))
+    except (PackageNotFoundError, KeyError, ValueError) as exc:
+        raise ParseFailure(OPENS, f"the DOCX cannot be opened: {exc}") from None
+    headers: list[Any] = []
+    footers: list[Any] = []
+    for section in document.sections:
+        headers += [section.header, section.first_page_header, section.even_page_header]
+        footers += [section.footer, section.first_page_footer, section.even_page_footer]
+    parts: list[str] = []
+    for block in headers:
+        if not block.is_linked_to_previous:
+            parts.extend(p.text for p in block.paragraphs)
+    parts.extend(p.text for p in document.paragraphs)
+    for table in document.tables:
+        for row in table.rows:
+            parts.append("\t".join(cell.text for cell in row.cells))
+    for block in footers:
+        if not block.is_linked_to_previous:
+            parts.extend(p.text for p in block.paragraphs)
+    text = "\n".join(part for part in parts if part.strip())
+    return {"pages": [text], "page_count": None, "needs_ocr": False}
+
+
+def extract_text(path: Path) -> dict[str, Any]:
+    try:
+        decoded = decode_text(path.read_bytes())
+    except NotText as exc:
+        raise ParseFailure(OPENS, str(exc)) from None
+    return {
+        "pages": [decoded.text],
+        "page_count": None,
+        "needs_ocr": False,
+        "encoding": decoded.encoding,
+    }
+
+
+def inspect_image(path: Path, max_pixels: int) -> dict[str, Any]:
+    """Check an image's size before anything decodes it; record what DA/T 31 asks for."""
+    from PIL import Image, UnidentifiedImageError
+
+    Image.MAX_IMAGE_PIXELS = max_pixels
+    try:
+        with Image.open(path) as image:
+            frames = getattr(image, "n_frames", 1)
+            width, height = image.size
+            if width * height * frames > max_pixels:
+                raise ParseFailure(
+                    OPENS,
+                    f"decompression bomb: {width}×{height}×{frames} pixels (limit {max_pixels})",
+                )
+            dpi = image.info.get("dpi")
+            mode = image.mode
+            image.verify()
+    except Image.DecompressionBombError as exc:
+        raise ParseFailure(OPENS, f"decompression bomb: {exc}") from None
+    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+        raise ParseFailure(OPENS, f"the image cannot be read: {exc}") from None
+    resolution = round(float(min(dpi))) if dpi else None
+    return {
+        "pages": [],
+        "page_count": frames,
+        "needs_ocr": True,
+        "scan": {
+            "width": width,
+            "height": height,
+            "frames": frames,
+            "mode": mode,
+            "dpi": resolution,
+            "low_resolution": resolution is None or resolution < 200,
+        },
+    }

@@ -1,0 +1,388 @@
+"""One ingest job from staged bytes to a committed, announced version.
+
+Stages: fetch (decrypt staging, verify digest) → sniff → scan → extract in the sandbox (OCR
+for scans) → normalise → resolve metadata → classify → check → de-duplicate → name, version,
+encrypt and store (with the job's state in the same transaction) → announce. Every stage is
+a plain function; ``process`` only sequences them, so a redelivered message re-runs the
+whole chain harmlessly: nothing is visible until the final commit, and the claim's fencing
+token lets exactly one attempt commit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import shutil
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from archive.audit import Actor, record_event
+from archive.content import NewRecord, RenditionSource, VersionFacts, store
+from archive.core import Archive
+from archive.db import utcnow
+from archive.models import IngestJob, IngestStatus, Project, Record, User, Version
+from archive.naming import clean_project_name
+from archive.storage import StorageError
+from archive.text import normalize_for_index
+from ingest import sniff
+from ingest.checks import Report, virus_scan
+from ingest.classify import Decision, Document, classify
+from ingest.extract import extract
+from ingest.jobs import (
+    JobError,
+    Superseded,
+    claim,
+    drop_staging,
+    fenced,
+    quarantine,
+    release_claim,
+    set_stage,
+    staged_content,
+    workdir_root,
+)
+from ingest.metadata import Resolved, resolve
+from ingest.ocr import ocr
+from ingest.rules import load_rules
+from ingest.sandbox import SandboxError, run_limited
+from ingest.validate import validate_metadata
+
+#: Failures of the machinery, not of the file: the job is retried, never quarantined.
+TRANSIENT = (StorageError, DBAPIError, OSError)
+
+TEXT_ROLE = "text"
+OCR_ROLE = "ocr_pdf"
+
+
+class Quarantine(Exception):
+    def __init__(self, check: str, reason: str) -> None:
+        super().__init__(reason)
+        self.check = check
+
+
+@dataclass
+class Work:
+    """What the stages learn about one job's file."""
+
+    job: IngestJob
+    attempt: int
+    path: Path
+    report: Report = field(default_factory=Report)
+    media_type: str = "application/octet-stream"
+    pages: list[str] = field(default_factory=list)
+    page_count: int | None = None
+    scan: dict[str, Any] | None = None
+    ocr_pdf: Path | None = None
+    text: str = ""
+    simplified: str = ""
+    meta: Resolved | None = None
+    decision: Decision | None = None
+
+    @property
+    def released(self) -> dict[str, Any] | None:
+        release = self.job.params.get("release")
+        return release if isinstance(release, dict) else None
+
+
+def process(arc: Archive, job_id: uuid.UUID) -> IngestStatus:
+    """Run the job if it is ours to run; return its status afterwards."""
+    attempt = claim(arc, job_id)
+    if attempt is not None:
+        workdir = workdir_root(arc) / str(job_id)
+        shutil.rmtree(workdir, ignore_errors=True)
+        workdir.mkdir(parents=True, mode=0o700)
+        try:
+            _run(arc, job_id, attempt, workdir)
+        except Superseded:
+            pass  # another attempt owns the job now; its result stands
+        except TRANSIENT as exc:
+            with contextlib.suppress(Exception):  # if this fails too, the lease runs out
+                release_claim(arc, job_id, attempt, f"{type(exc).__name__}: {exc}")
+            raise
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+    with arc.sessions() as session:
+        job = session.get(IngestJob, job_id)
+        if job is None:
+            raise JobError(f"no ingest job {job_id}")
+        return job.status
+
+
+def _run(arc: Archive, job_id: uuid.UUID, attempt: int, workdir: Path) -> None:
+    with arc.sessions() as session:
+        job = session.get(IngestJob, job_id)
+    if job is None:
+        raise JobError(f"no ingest job {job_id}")
+    work = Work(job=job, attempt=attempt, path=workdir / "original")
+    try:
+        fetch(arc, work)
+        inspect(arc, work)
+        extract_text(arc, work)
+    except Quarantine as failed:
+        work.report.failed(failed.check, str(failed))
+        if work.released is None or failed.check == "security.virus_scan":
+            quarantine(arc, job_id, attempt, failed.check, str(failed), work.report.as_dict())
+            return
+    describe(arc, work)
+    failure = work.report.first_failure()
+    if failure is not None and work.released is None:
+        quarantine(arc, job_id, attempt, *failure, work.report.as_dict())
+        return
+    commit(arc, work)
+    drop_staging(arc, job_id)
+
+
+def fetch(arc: Archive, work: Work) -> None:
+    """Decrypt the staged file to the private work directory and check its digest."""
+    digest = hashlib.sha256()
+    with work.path.open("wb") as out:
+        for chunk in staged_content(arc, work.job):
+            digest.update(chunk)
+            out.write(chunk)
+    if digest.hexdigest() != work.job.sha256:
+        raise Quarantine(
+            "authenticity.digest",
+            f"staged content hashes to {digest.hexdigest()}, receipt said {work.job.sha256}",
+        )
+    work.report.passed("authenticity.digest", f"SHA-256 {work.job.sha256}")
+
+
+def inspect(arc: Archive, work: Work) -> None:
+    """Sniff, scan, and refuse what cannot be kept, before any parser sees the bytes."""
+    settings = arc.settings.ingest
+    if work.job.size == 0:
+        raise Quarantine("integrity.content_present", "the file is empty")
+    work.report.passed("integrity.content_present", f"{work.job.size} bytes")
+    work.media_type = sniff.sniff(work.path)
+    set_stage(arc, work.job.id, work.attempt, "scanning", media_type=work.media_type)
+    scan = virus_scan(work.path, settings)
+    if scan.ok is False:
+        raise Quarantine("security.virus_scan", scan.detail)
+    if scan.ok is None:
+        work.report.skipped("security.virus_scan", scan.detail)
+    else:
+        work.report.passed("security.virus_scan", scan.detail)
+    if work.media_type not in sniff.ALLOWED:
+        extension = Path(work.job.original_filename).suffix or "no extension"
+        raise Quarantine(
+            "usability.allowed_format",
+            f"{work.media_type} (named {extension}) is not a format allowed for keeping",
+        )
+    mismatch = sniff.extension_mismatch(work.job.original_filename, work.media_type)
+    if mismatch is not None:
+        raise Quarantine("usability.allowed_format", mismatch)
+    work.report.passed("usability.allowed_format", work.media_type)
+
+
+def extract_text(arc: Archive, work: Work) -> None:
+    """Extract (and OCR) in the sandbox, then normalise."""
+    settings = arc.settings.ingest
+    set_stage(arc, work.job.id, work.attempt, "extracting")
+    limits = {
+        "max_image_pixels": settings.max_image_pixels,
+        "max_inflated_bytes": settings.max_inflated_bytes,
+    }
+    result = _sandboxed(arc, extract, str(work.path), work.media_type, limits)
+    work.pages, work.page_count = result.get("pages", []), result.get("page_count")
+    work.scan = result.get("scan")
+    if result.get("needs_ocr"):
+        set_stage(arc, work.job.id, work.attempt, "ocr")
+        out = work.path.parent / "ocr.pdf"
+        dpi = (work.scan or {}).get("dpi")
+        done = _sandboxed(
+            arc, ocr, str(work.path), work.media_type, str(out), settings.ocr_languages, dpi
+        )
+        work.pages, work.page_count, work.ocr_pdf = done["pages"], done["page_count"], out
+    work.report.passed("usability.not_encrypted")
+    work.report.passed("usability.opens", f"{work.page_count or 1} page(s)")
+    normalized = normalize_for_index("\f".join(work.pages))
+    work.text, work.simplified = normalized.text, normalized.simplified
+
+
+def describe(arc: Archive, work: Work) -> None:
+    """Resolve metadata and classify; problems go into the report, nothing raises."""
+    settings = arc.settings.ingest
+    set_stage(arc, work.job.id, work.attempt, "classifying")
+    params = {k: v for k, v in work.job.params.items() if k not in ("sidecar", "release")}
+    folder = str(Path(work.job.source_path).parent) if work.job.source_path else ""
+    folder = "" if folder == "." else folder
+    work.meta = resolve(
+        params,
+        work.job.original_filename,
+        sidecar=work.job.params.get("sidecar"),
+        # Only a hot folder's layout is a promise (<department>/<project>/file).
+        folder=folder if work.job.source == "hotfolder" else None,
+        default_project=settings.default_project,
+    )
+    with arc.sessions() as session:
+        problems = validate_metadata(session, work.meta)
+        if problems:
+            work.report.failed("authenticity.metadata_valid", "; ".join(problems))
+        else:
+            work.report.passed("authenticity.metadata_valid")
+        rules = load_rules(session)
+    work.report.passed(
+        "integrity.required_metadata",
+        ", ".join(f"{k} from {v}" for k, v in sorted(work.meta.sources.items())),
+    )
+    document = Document(work.simplified, work.job.original_filename, folder)
+    work.decision = classify(rules, document)
+    work.report.passed(
+        "security.controlled_process",
+        f"{work.job.source} by user {work.job.created_by_id or 'cli'} "
+        f"at {work.job.created_at:%Y-%m-%dT%H:%M:%SZ}",
+    )
+
+
+def _sandboxed(arc: Archive, func: Any, *args: Any) -> dict[str, Any]:
+    settings = arc.settings.ingest
+    try:
+        result = run_limited(
+            func,
+            *args,
+            timeout=settings.extract_timeout,
+            memory_bytes=settings.extract_memory_mb << 20,
+        )
+    except SandboxError as exc:
+        raise Quarantine("usability.opens", str(exc)) from None
+    if "failure" in result:
+        raise Quarantine(str(result["check"]), str(result["failure"]))
+    return result
+
+
+def _existing_record(session: Session, meta: Resolved) -> Record | None:
+    if meta.record_id is not None:
+        return session.get(Record, meta.record_id)
+    return session.scalar(
+        select(Record)
+        .join(Project)
+        .where(Project.name == clean_project_name(meta.project), Record.title == meta.title)
+        .order_by(Record.created_at.desc())
+        .limit(1)
+    )
+
+
+def commit(arc: Archive, work: Work) -> None:
+    """Name, version, encrypt and store; or record a duplicate. One transaction either way."""
+    meta, decision = work.meta, work.decision
+    if meta is None or decision is None:
+        raise RuntimeError("commit() before describe()")
+    job = work.job
+    set_stage(arc, job.id, work.attempt, "storing")
+    with arc.sessions() as session:
+        record = _existing_record(session, meta)
+        same = session.scalars(select(Version).where(Version.sha256 == job.sha256)).all()
+        creator = session.get(User, job.created_by_id) if job.created_by_id else None
+    actor = Actor(creator.username if creator else f"ingest:{job.source}", job.created_by_id)
+    if record is not None:
+        for version in same:
+            if version.record_id == record.id:
+                _finish_duplicate(arc, work, record.id, version.id, actor)
+                return
+    elsewhere = next((v for v in same if record is None or v.record_id != record.id), None)
+    if elsewhere is not None:
+        work.report.results["authenticity.metadata_valid"]["duplicate_of"] = elsewhere.name
+    threshold = arc.settings.ingest.classify_threshold
+    classification = decision.explain(threshold)
+    if work.released:
+        work.report.results["released"] = {"ok": True, "detail": work.released}
+    facts = VersionFacts(
+        page_count=work.page_count,
+        ocr=work.ocr_pdf is not None,
+        text_stats=_text_stats(work),
+        checks=work.report.as_dict(),
+    )
+    new_record = None
+    if record is None:
+        sensitivity = _sensitivity(meta, decision)
+        new_record = NewRecord(
+            project=meta.project,
+            title=meta.title,
+            when=meta.date,
+            department=meta.department,
+            sensitivity=sensitivity,
+            process=decision.process,
+            stage=decision.stage,
+            record_type=decision.record_type,
+            classification=classification,
+            needs_review=decision.confidence < threshold,
+        )
+    renditions = [RenditionSource(TEXT_ROLE, "text/plain; charset=utf-8", _text_stream(work.text))]
+    if work.ocr_pdf is not None:
+        renditions.append(RenditionSource(OCR_ROLE, sniff.PDF, work.ocr_pdf.open("rb")))
+
+    def finish(session: Session, version: Version) -> None:
+        locked = fenced(session, job.id, work.attempt)
+        locked.status, locked.stage = IngestStatus.STORED, "stored"
+        locked.record_id, locked.version_id = version.record_id, version.id
+        locked.duplicate_of_id = elsewhere.id if elsewhere is not None else None
+        locked.checks, locked.media_type = facts.checks, work.media_type
+        locked.lease_until, locked.finished_at, locked.reason = None, utcnow(), None
+
+    try:
+        store(
+            arc,
+            work.path.open("rb"),
+            actor=actor,
+            original_filename=job.original_filename,
+            media_type=work.media_type,
+            new_record=new_record,
+            record_id=record.id if record is not None else None,
+            major_revision=meta.major,
+            facts=facts,
+            renditions=renditions,
+            in_transaction=finish,
+        )
+    finally:
+        for rendition in renditions:
+            rendition.source.close()
+
+
+def _finish_duplicate(
+    arc: Archive, work: Work, record_id: uuid.UUID, version_id: uuid.UUID, actor: Actor
+) -> None:
+    with arc.transaction() as session:
+        job = fenced(session, work.job.id, work.attempt)
+        job.status, job.stage = IngestStatus.DUPLICATE, "duplicate"
+        job.record_id, job.duplicate_of_id = record_id, version_id
+        job.checks, job.media_type = work.report.as_dict(), work.media_type
+        job.lease_until, job.finished_at = None, utcnow()
+        record_event(
+            session,
+            actor,
+            "ingest.duplicate",
+            "ingest_job",
+            job.id,
+            {"record_id": str(record_id), "same_as_version": str(version_id)},
+        )
+    drop_staging(arc, work.job.id)
+
+
+def _sensitivity(meta: Resolved, decision: Decision) -> Any:
+    from archive.models import Sensitivity
+
+    chosen = [s for s in (meta.sensitivity, decision.sensitivity) if s is not None]
+    return max(chosen, key=lambda s: s.rank) if chosen else Sensitivity.INTERNAL
+
+
+def _text_stats(work: Work) -> dict[str, Any]:
+    cjk = sum(1 for ch in work.text if "\u4e00" <= ch <= "\u9fff")
+    stats: dict[str, Any] = {
+        "characters": len(work.text),
+        "cjk_characters": cjk,
+        "pages_with_text": sum(1 for page in work.pages if page.strip()),
+    }
+    if work.scan:
+        stats["scan"] = work.scan
+    return stats
+
+
+def _text_stream(text: str) -> Any:
+    import io
+
+    return io.BytesIO(text.encode("utf-8"))

@@ -1,0 +1,78 @@
+"""The review queue: records whose classification a person should confirm or correct."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+
+from archive.audit import Actor, record_event
+from archive.core import Archive
+from archive.models import Record, Sensitivity
+
+
+class ReviewError(ValueError):
+    pass
+
+
+def review_queue(arc: Archive, limit: int = 100) -> list[Record]:
+    with arc.sessions() as session:
+        return list(
+            session.scalars(
+                select(Record)
+                .where(Record.needs_review.is_(True))
+                .order_by(Record.created_at)
+                .limit(limit)
+            )
+        )
+
+
+def reclassify(
+    arc: Archive,
+    actor: Actor,
+    record_id: uuid.UUID,
+    *,
+    process: str | None = None,
+    stage: str | None = None,
+    record_type: str | None = None,
+    sensitivity: Sensitivity | None = None,
+    note: str = "",
+) -> Record:
+    """A person's correction (or confirmation): audited with before and after."""
+    with arc.transaction() as session:
+        record = session.get(Record, record_id, with_for_update=True)
+        if record is None:
+            raise ReviewError(f"no record {record_id}")
+        before = {
+            "process": record.process,
+            "stage": record.stage,
+            "record_type": record.record_type,
+            "sensitivity": record.sensitivity.value,
+        }
+        record.process = process or record.process
+        record.stage = stage or record.stage
+        record.record_type = record_type or record.record_type
+        record.sensitivity = sensitivity or record.sensitivity
+        after = {
+            "process": record.process,
+            "stage": record.stage,
+            "record_type": record.record_type,
+            "sensitivity": record.sensitivity.value,
+        }
+        record.classification = {
+            "method": "person",
+            "by": actor.name,
+            "confidence": 1.0,
+            "note": note,
+            "previous": record.classification,
+        }
+        record.needs_review = False
+        record_event(
+            session,
+            actor,
+            "record.reclassified",
+            "record",
+            record.id,
+            {"before": before, "after": after, "note": note},
+        )
+        return record

@@ -1,0 +1,81 @@
+"""The real type of a file, from its bytes (libmagic), never from its name.
+
+The extension only breaks ties libmagic cannot: plain text in a legacy Chinese encoding
+(libmagic calls GB18030 "data"), and OFD, which is a zip with an ``OFD.xml`` inside.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import magic
+
+from ingest.textfile import NotText, decode_text
+
+PDF = "application/pdf"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+OFD = "application/ofd"
+TEXT = "text/plain"
+PNG, JPEG, TIFF = "image/png", "image/jpeg", "image/tiff"
+IMAGES = frozenset({PNG, JPEG, TIFF})
+
+#: Formats fit for long-term keeping (DA/T 70 usability): PDF/PDF-A, OFD, DOCX, scans, text.
+ALLOWED = frozenset({PDF, DOCX, OFD, TEXT, PNG, JPEG, TIFF})
+
+_TEXT_SNIFF_BYTES = 1 << 20
+
+#: What a file's extension promises; a file that breaks the promise is not what it claims.
+EXTENSIONS = {
+    ".pdf": PDF,
+    ".docx": DOCX,
+    ".ofd": OFD,
+    ".txt": TEXT,
+    ".png": PNG,
+    ".jpg": JPEG,
+    ".jpeg": JPEG,
+    ".tif": TIFF,
+    ".tiff": TIFF,
+}
+
+
+def extension_mismatch(filename: str, media_type: str) -> str | None:
+    """A sentence if ``filename``'s extension promises another type than ``media_type``."""
+    extension = Path(filename).suffix.lower()
+    promised = EXTENSIONS.get(extension)
+    if promised is None or promised == media_type:
+        return None
+    return f"named {extension} ({promised}) but the content is {media_type}"
+
+
+def sniff(path: Path) -> str:
+    """The media type of the file at ``path``."""
+    found = magic.from_file(str(path), mime=True)
+    if found in ("application/zip", "application/octet-stream") and zipfile.is_zipfile(path):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = set(archive.namelist())
+        except (zipfile.BadZipFile, OSError):
+            return found
+        if "word/document.xml" in names:
+            return DOCX
+        if "OFD.xml" in names:
+            return OFD
+        return found
+    if found in ("application/octet-stream", "text/plain"):
+        with path.open("rb") as handle:
+            head = handle.read(_TEXT_SNIFF_BYTES)
+        if head and _looks_like_text(head):
+            return TEXT
+    return str(found)
+
+
+def _looks_like_text(head: bytes) -> bool:
+    # The sample may end inside a multi-byte character: allow up to three bytes to be cut.
+    for cut in range(4 if len(head) == _TEXT_SNIFF_BYTES else 1):
+        try:
+            decode_text(head[: len(head) - cut])
+        except NotText:
+            continue
+        return True
+    return False
