@@ -135,4 +135,3 @@ def _import_one(
             job = session.get(IngestJob, job_id)
             reason = f"{job.failed_check}: {job.reason}" if job else "unknown"
         summary.quarantined.append((relative, reason))
-

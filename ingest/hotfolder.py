@@ -37,9 +37,7 @@ class HotFolder:
     inbox: Path
     enqueue: Callable[[uuid.UUID], object]
     settle_seconds: float = 2.0
-    actor: Actor = field(
-        default_factory=lambda: Actor(f"hotfolder@{socket.gethostname()}"[:64])
-    )
+    actor: Actor = field(default_factory=lambda: Actor(f"hotfolder@{socket.gethostname()}"[:64]))
     _seen: dict[Path, tuple[int, int, float]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -22,7 +22,6 @@ def ocr(
     path: str, media_type: str, out_pdf: str, languages: str, dpi: int | None
 ) -> dict[str, Any]:
     import img2pdf
-    import ocrmypdf
 
     for noisy in ("ocrmypdf", "fontTools", "pikepdf", "PIL"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
@@ -39,7 +38,20 @@ def ocr(
             raise ParseFailure("usability.opens", f"the image cannot be converted: {exc}") from None
     else:
         pdf_in = source
-    sidecar = work / "ocr.txt"
+    pages = _run_ocrmypdf(pdf_in, Path(out_pdf), work / "ocr.txt", languages, None)
+    if not any(page.strip() for page in pages):
+        # Tesseract's automatic layout analysis finds nothing on some sparse pages (a line
+        # or two on a large sheet); reading the page as one block of text recovers them.
+        pages = _run_ocrmypdf(pdf_in, Path(out_pdf), work / "ocr.txt", languages, 6)
+    return {"pages": pages, "page_count": len(pages)}
+
+
+def _run_ocrmypdf(
+    pdf_in: Path, out_pdf: Path, sidecar: Path, languages: str, psm: int | None
+) -> list[str]:
+    import ocrmypdf
+
+    options: dict[str, Any] = {"tesseract_pagesegmode": psm} if psm is not None else {}
     try:
         ocrmypdf.ocr(
             pdf_in,
@@ -52,13 +64,14 @@ def ocr(
             progress_bar=False,
             use_threads=True,
             jobs=1,
+            **options,
         )
     except ocrmypdf.exceptions.EncryptedPdfError:
         raise ParseFailure("usability.not_encrypted", "the PDF is password-protected") from None
     except ocrmypdf.exceptions.ExitCodeException as exc:
         raise ParseFailure("usability.opens", f"OCR failed: {type(exc).__name__}: {exc}") from None
     text = sidecar.read_text(encoding="utf-8") if sidecar.exists() else ""
-    pages = [page for page in text.split("\f")]
+    pages = text.split("\f")
     if pages and not pages[-1].strip():
         pages.pop()
-    return {"pages": pages, "page_count": len(pages)}
+    return pages

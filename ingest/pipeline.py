@@ -324,10 +324,11 @@ def commit(arc: Archive, work: Work) -> None:
         locked.checks, locked.media_type = facts.checks, work.media_type
         locked.lease_until, locked.finished_at, locked.reason = None, utcnow(), None
 
+    original = work.path.open("rb")
     try:
         store(
             arc,
-            work.path.open("rb"),
+            original,
             actor=actor,
             original_filename=job.original_filename,
             media_type=work.media_type,
@@ -339,6 +340,7 @@ def commit(arc: Archive, work: Work) -> None:
             in_transaction=finish,
         )
     finally:
+        original.close()
         for rendition in renditions:
             rendition.source.close()
 

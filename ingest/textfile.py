@@ -3,7 +3,8 @@
 UTF-8 validates itself, so it is tried strictly first. Otherwise charset-normalizer chooses
 among the encodings Chinese offices actually produce. Short texts are ambiguous between
 GB18030 and Big5 (two bytes can be a valid character in both); when both decode, mainland
-GB18030 wins unless the detector is confident in Big5 on a longer sample.
+GB18030 wins unless the detector is confident in Big5 on a longer sample. UTF-16 without a
+BOM is believed only when the text holds some ASCII (its zero bytes give it away).
 """
 
 from __future__ import annotations
@@ -40,6 +41,10 @@ def _decodes(data: bytes, encoding: str) -> bool:
     return True
 
 
+def _private_use(text: str) -> int:
+    return sum(1 for ch in text if "\ue000" <= ch <= "\uf8ff")
+
+
 def decode_text(data: bytes) -> DecodedText:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
@@ -47,11 +52,21 @@ def decode_text(data: bytes) -> DecodedText:
     if b"\x00" not in data and _decodes(data, "utf_8"):
         return DecodedText(data.decode("utf_8"), "utf_8")
     best = from_bytes(data, cp_isolation=CANDIDATES).best()
+    if best is not None and str(best.encoding).startswith("utf_16") and b"\x00" not in data:
+        # UTF-16 without a BOM and without one ASCII character is rarer than a short
+        # legacy-encoded text that happens to pair up into valid UTF-16 code units.
+        best = from_bytes(data, cp_isolation=CANDIDATES[:2]).best() or best
     if best is None:
         if b"\x00" not in data and _decodes(data, "gb18030"):
             return DecodedText(data.decode("gb18030"), "gb18030")
         raise NotText("the file is not text in UTF-8, UTF-16, GB18030/GBK or Big5")
     encoding = str(best.encoding)
-    if encoding == "big5" and len(data) < SHORT_SAMPLE and _decodes(data, "gb18030"):
+    # Mainland wins a short tie, unless GB18030 needs private-use code points to read it.
+    if (
+        encoding == "big5"
+        and len(data) < SHORT_SAMPLE
+        and _decodes(data, "gb18030")
+        and _private_use(data.decode("gb18030")) <= _private_use(data.decode("big5"))
+    ):
         encoding = "gb18030"
     return DecodedText(data.decode(encoding), encoding)
