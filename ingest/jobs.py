@@ -359,13 +359,20 @@ def workdir_root(arc: Archive) -> Path:
 
 
 def _remove_stale_workdirs(arc: Archive, older_than: int) -> int:
+    """Remove work directories a killed worker left: its job has ended, or it is old."""
     root = workdir_root(arc)
     if not root.is_dir():
         return 0
     removed = 0
     cutoff = time.time() - older_than
-    for path in root.iterdir():
-        if path.is_dir() and path.stat().st_mtime < cutoff:
-            shutil.rmtree(path, ignore_errors=True)
-            removed += 1
+    with arc.sessions() as session:
+        for path in root.iterdir():
+            try:
+                job = session.get(IngestJob, uuid.UUID(path.name))
+            except ValueError:
+                job = None
+            ended = job is None or job.status.finished
+            if path.is_dir() and (ended or path.stat().st_mtime < cutoff):
+                shutil.rmtree(path, ignore_errors=True)
+                removed += 1
     return removed

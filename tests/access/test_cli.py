@@ -20,6 +20,18 @@ from tests.archive.test_audit import tamper
 ARCHIVE = str(Path(sys.executable).with_name("archive"))
 
 
+def processes_with_env(entry: str) -> list[int]:
+    """Live processes whose environment holds ``entry`` (children of a stopped command)."""
+    found = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if entry.encode() in environ.read_bytes().split(b"\0"):
+                found.append(int(environ.parent.name))
+        except OSError:
+            continue
+    return found
+
+
 def cli(
     env: dict[str, str], *args: str, stdin: str | bytes | None = None, expect: int = 0
 ) -> subprocess.CompletedProcess[str]:
@@ -149,13 +161,15 @@ def test_errors_are_one_clear_line(sqlite_arc: Archive, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("command", ["run", "serve"])
 def test_server_starts_answers_health_and_stops_on_ctrl_c(tmp_path: Path, command: str) -> None:
+    """``archive run`` is the README's command: it must also ingest from its hot folder."""
     import signal
     import time
     import urllib.request
 
     from tests.conftest import free_port
 
-    env = {**os.environ, "ARCHIVE_HOME": str(tmp_path / "home")}
+    home = tmp_path / "home"
+    env = {**os.environ, "ARCHIVE_HOME": str(home), "ARCHIVE_HOTFOLDER_SETTLE": "0.5"}
     if command == "serve":
         cli(env, "init")
     port = free_port()
@@ -174,8 +188,23 @@ def test_server_starts_answers_health_and_stops_on_ctrl_c(tmp_path: Path, comman
             except OSError:
                 time.sleep(0.2)
         assert body == {"status": "ok", "checks": {"database": "ok", "storage": "ok"}}
+        if command == "run":
+            drop = home / "inbox" / "XS" / "华东仓储改造项目"
+            drop.mkdir(parents=True)
+            (drop / "会议纪要.txt").write_text("第三次项目会议纪要", encoding="utf-8")
+            filed = home / "inbox" / "processed" / "XS" / "华东仓储改造项目" / "会议纪要.txt"
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not filed.exists():
+                time.sleep(0.5)
+            assert filed.exists(), "the hot folder did not ingest the file"
     finally:
         proc.send_signal(signal.SIGINT)
-        output, _ = proc.communicate(timeout=30)
+        output, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0, output.decode()
     assert b"gunicorn" in output.lower() or b"Booting worker" in output
+    if command == "run":
+        assert b"Task ingest.process" in output
+        assert b"succeeded" in output
+        fixity = cli({"ARCHIVE_HOME": str(home)}, "fixity", "verify")
+        assert "1 versions checked, 0 failed" in fixity.stdout
+        assert processes_with_env(f"ARCHIVE_HOME={home}") == [], "children outlived archive run"

@@ -1,0 +1,160 @@
+"""The REST upload: token auth, roles, 202 + job polling, refusals with clear errors."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from access.app import archive_of, create_app
+from archive.audit import Actor
+from archive.models import Role, Sensitivity
+from archive.people import create_user, find_department, issue_token
+from ingest.pipeline import process
+from ingest.rules import seed_default_rules
+from tests.conftest import make_environ
+from tests.ingest import samples
+
+
+@pytest.fixture
+def api_app(tmp_path: object) -> Iterator[Flask]:
+    env = make_environ(tmp_path / "home", "sqlite", "local")  # type: ignore[operator]
+    from archive.bootstrap import initialize
+    from archive.config import load_settings
+    from archive.core import Archive
+
+    arc = Archive(load_settings({**env, "ARCHIVE_MAX_UPLOAD_BYTES": "200000"}))
+    initialize(arc, Actor.cli())
+    seed_default_rules(arc, Actor.cli())
+    arc.close()
+    application = create_app({**env, "ARCHIVE_MAX_UPLOAD_BYTES": "200000", "TESTING": True})
+    yield application
+    archive_of(application).close()
+
+
+def token_for(app: Flask, username: str, role: Role) -> str:
+    arc = archive_of(app)
+    with arc.transaction() as session:
+        user = create_user(
+            session,
+            Actor.cli(),
+            username,
+            role,
+            find_department(session, "CG"),
+            Sensitivity.INTERNAL,
+            "password-" + username,
+            username,
+        )
+        return issue_token(session, Actor.cli(), user)
+
+
+def upload(client: FlaskClient, token: str | None, data: bytes, name: str, **form: str):  # type: ignore[no-untyped-def]
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return client.post(
+        "/api/v1/documents",
+        data={"file": (io.BytesIO(data), name), **form},
+        headers=headers,
+        content_type="multipart/form-data",
+    )
+
+
+def test_upload_then_poll_the_job_until_stored(api_app: Flask) -> None:
+    token = token_for(api_app, "zhang", Role.SPECIALIST)
+    client = api_app.test_client()
+    response = upload(
+        client,
+        token,
+        samples.pdf(["验收报告 同意验收"]),
+        "验收.pdf",
+        project="华东仓储改造项目",
+        date="2026-05",
+    )
+    assert response.status_code == 202
+    job_id = response.json["job_id"]  # type: ignore[index]
+    assert response.headers["Location"] == f"/api/v1/jobs/{job_id}"
+    queued = client.get(f"/api/v1/jobs/{job_id}", headers={"Authorization": f"Bearer {token}"})
+    assert queued.json["status"] == "queued"  # type: ignore[index]
+    import uuid
+
+    process(archive_of(api_app), uuid.UUID(job_id))  # what the worker does with the message
+    done = client.get(f"/api/v1/jobs/{job_id}", headers={"Authorization": f"Bearer {token}"})
+    body = done.json
+    assert body is not None
+    assert body["status"] == "stored"
+    assert body["name"] == "华东仓储改造项目-2026-05-1.0"
+    assert body["checks"]["usability.opens"]["ok"] is True
+
+
+def test_a_quarantined_upload_reports_its_reason(api_app: Flask) -> None:
+    token = token_for(api_app, "li", Role.SPECIALIST)
+    client = api_app.test_client()
+    response = upload(client, token, b"not a pdf", "x.pdf")
+    import uuid
+
+    process(archive_of(api_app), uuid.UUID(response.json["job_id"]))  # type: ignore[index]
+    body = client.get(
+        response.headers["Location"], headers={"Authorization": f"Bearer {token}"}
+    ).json
+    assert body is not None
+    assert (body["status"], body["failed_check"]) == ("quarantined", "usability.allowed_format")
+    assert "named .pdf" in body["reason"]
+
+
+def test_no_token_no_upload(api_app: Flask) -> None:
+    client = api_app.test_client()
+    response = upload(client, None, b"x", "a.txt")
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert upload(client, "arc_forged", b"x", "a.txt").status_code == 401
+
+
+def test_auditors_and_admins_do_not_file_documents(api_app: Flask) -> None:
+    client = api_app.test_client()
+    for role in (Role.AUDITOR, Role.ADMIN):
+        token = token_for(api_app, role.value, role)
+        assert upload(client, token, b"x", "a.txt").status_code == 403
+
+
+def test_jobs_are_private_to_their_submitter_and_records_managers(api_app: Flask) -> None:
+    client = api_app.test_client()
+    owner = token_for(api_app, "owner", Role.SPECIALIST)
+    other = token_for(api_app, "other", Role.SPECIALIST)
+    manager = token_for(api_app, "manager", Role.RECORDS_MANAGER)
+    location = upload(client, owner, b"x", "a.txt").headers["Location"]
+    assert client.get(location, headers={"Authorization": f"Bearer {other}"}).status_code == 404
+    assert client.get(location, headers={"Authorization": f"Bearer {manager}"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("form", "message"),
+    [
+        ({"sensitivity": "top-secret"}, "sensitivity must be one of"),
+        ({"record_id": "not-a-uuid"}, "is not a record id"),
+    ],
+)
+def test_bad_metadata_is_a_400_that_names_the_field(
+    api_app: Flask, form: dict[str, str], message: str
+) -> None:
+    token = token_for(api_app, "wang", Role.SPECIALIST)
+    response = upload(api_app.test_client(), token, b"x", "a.txt", **form)
+    assert response.status_code == 400
+    assert message in response.json["error"]  # type: ignore[index]
+
+
+def test_oversized_uploads_are_refused_with_413(api_app: Flask) -> None:
+    token = token_for(api_app, "zhao", Role.SPECIALIST)
+    response = upload(api_app.test_client(), token, b"x" * 300_000, "big.txt")
+    assert response.status_code == 413
+    assert "error" in response.json  # type: ignore[operator]
+
+
+def test_a_missing_file_field_is_explained(api_app: Flask) -> None:
+    token = token_for(api_app, "sun", Role.SPECIALIST)
+    response = api_app.test_client().post(
+        "/api/v1/documents", data={"project": "P"}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 400
+    assert "'file'" in response.json["error"]  # type: ignore[index]
