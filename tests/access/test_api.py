@@ -158,3 +158,21 @@ def test_a_missing_file_field_is_explained(api_app: Flask) -> None:
     )
     assert response.status_code == 400
     assert "'file'" in response.json["error"]  # type: ignore[index]
+
+
+def test_a_hostile_file_name_is_kept_as_data_not_as_a_path(api_app: Flask) -> None:
+    token = token_for(api_app, "zhou", Role.SPECIALIST)
+    client = api_app.test_client()
+    response = upload(client, token, b"content", "../../etc/合同\u202etxt.exe\x00.txt")
+    assert response.status_code == 202
+    import uuid
+
+    job_id = uuid.UUID(response.json["job_id"])  # type: ignore[index]
+    process(archive_of(api_app), job_id)
+    body = client.get(response.headers["Location"],
+                      headers={"Authorization": f"Bearer {token}"}).json
+    assert body is not None
+    assert body["status"] == "stored"
+    assert body["filename"] == "合同txt.exe.txt"
+    home = archive_of(api_app).settings.home
+    assert not (home.parent / "etc").exists()
