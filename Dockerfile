@@ -1,5 +1,8 @@
 # Image for the scaled shape (docker-compose.yml). Not built on the project's machines.
 FROM python:3.11-slim
+RUN apt-get update && apt-get install -y --no-install-recommends tesseract-ocr \
+        tesseract-ocr-chi-sim tesseract-ocr-chi-tra tesseract-ocr-eng ghostscript libmagic1 \
+    && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt

@@ -1,5 +1,8 @@
 """Text extraction per format. These functions run inside the sandbox child (see sandbox.py).
 
+The parsers are imported here, in the parent, so every forked child inherits them loaded
+instead of importing them again per file.
+
 Each returns a JSON-able dict: ``pages`` (text per page), ``page_count``, ``needs_ocr``, and
 for scans ``scan`` (resolution, colour mode, frames). Known-bad files raise
 :class:`ParseFailure` naming the 四性 check they fail.
@@ -10,6 +13,12 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 from typing import Any
+
+import docx
+from docx.opc.exceptions import PackageNotFoundError
+from PIL import Image, UnidentifiedImageError
+from pypdf import PdfReader
+from pypdf.errors import FileNotDecryptedError, PdfReadError
 
 from ingest import sniff
 from ingest.sandbox import ParseFailure
@@ -37,9 +46,6 @@ def extract(path: str, media_type: str, limits: dict[str, int]) -> dict[str, Any
 
 
 def extract_pdf(path: Path) -> dict[str, Any]:
-    from pypdf import PdfReader
-    from pypdf.errors import FileNotDecryptedError, PdfReadError
-
     size = path.stat().st_size
     with path.open("rb") as handle:
         handle.seek(max(0, size - _EOF_WINDOW))
@@ -100,9 +106,6 @@ def check_zip(path: Path, max_inflated: int) -> None:
 
 
 def extract_docx(path: Path, max_inflated: int) -> dict[str, Any]:
-    import docx
-    from docx.opc.exceptions import PackageNotFoundError
-
     check_zip(path, max_inflated)
     try:
         document = docx.Document(str(path))
@@ -143,8 +146,6 @@ def extract_text(path: Path) -> dict[str, Any]:
 
 def inspect_image(path: Path, max_pixels: int) -> dict[str, Any]:
     """Check an image's size before anything decodes it; record what DA/T 31 asks for."""
-    from PIL import Image, UnidentifiedImageError
-
     Image.MAX_IMAGE_PIXELS = max_pixels
     try:
         with Image.open(path) as image:

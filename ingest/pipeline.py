@@ -159,7 +159,6 @@ def inspect(arc: Archive, work: Work) -> None:
         raise Quarantine("integrity.content_present", "the file is empty")
     work.report.passed("integrity.content_present", f"{work.job.size} bytes")
     work.media_type = sniff.sniff(work.path)
-    set_stage(arc, work.job.id, work.attempt, "scanning", media_type=work.media_type)
     scan = virus_scan(work.path, settings)
     if scan.ok is False:
         raise Quarantine("security.virus_scan", scan.detail)
@@ -182,7 +181,7 @@ def inspect(arc: Archive, work: Work) -> None:
 def extract_text(arc: Archive, work: Work) -> None:
     """Extract (and OCR) in the sandbox, then normalise."""
     settings = arc.settings.ingest
-    set_stage(arc, work.job.id, work.attempt, "extracting")
+    set_stage(arc, work.job.id, work.attempt, "extracting", media_type=work.media_type)
     limits = {
         "max_image_pixels": settings.max_image_pixels,
         "max_inflated_bytes": settings.max_inflated_bytes,
@@ -207,7 +206,6 @@ def extract_text(arc: Archive, work: Work) -> None:
 def describe(arc: Archive, work: Work) -> None:
     """Resolve metadata and classify; problems go into the report, nothing raises."""
     settings = arc.settings.ingest
-    set_stage(arc, work.job.id, work.attempt, "classifying")
     params = {k: v for k, v in work.job.params.items() if k not in ("sidecar", "release")}
     folder = str(Path(work.job.source_path).parent) if work.job.source_path else ""
     folder = "" if folder == "." else folder
