@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import mimetypes
 import secrets
 import sys
 import uuid
@@ -19,14 +18,12 @@ from archive.bootstrap import initialize
 from archive.config import ConfigError, load_settings
 from archive.content import (
     ContentError,
-    NewRecord,
-    store,
 )
 from archive.core import Archive
 from archive.crypto import KeyringError
 from archive.fixity import verify_fixity
 from archive.keys import destroy_version_content, rotate_keys
-from archive.models import Role, Sensitivity
+from archive.models import IngestJob, IngestStatus, Role, Sensitivity, Version
 from archive.naming import NamingError, parse_name
 from archive.people import (
     PeopleError,
@@ -121,12 +118,7 @@ def serve(host: str, port: int, workers: int, debug: bool) -> None:
 @click.option("--date", "when", help="Date in the name: YYYY-MM (or YYYY-MM-DD). Default: now.")
 @click.option("--title", help="Record title. Default: the file name.")
 @click.option("--department", help="Department code or name.")
-@click.option(
-    "--sensitivity",
-    type=click.Choice([s.value for s in Sensitivity]),
-    default=Sensitivity.INTERNAL.value,
-    show_default=True,
-)
+@click.option("--sensitivity", type=click.Choice([s.value for s in Sensitivity]))
 @click.option("--record", "record_id", type=click.UUID, help="Store as the next version.")
 @click.option("--major", is_flag=True, help="A major revision: 1.x becomes 2.0.")
 @click.option("--filename", help="Original file name when FILE is - (standard input).")
@@ -137,52 +129,57 @@ def put(
     when: str | None,
     title: str | None,
     department: str | None,
-    sensitivity: str,
+    sensitivity: str | None,
     record_id: uuid.UUID | None,
     major: bool,
     filename: str | None,
 ) -> None:
-    """Encrypt and store FILE as a new record, or as the next version of --record.
+    """Ingest FILE now, in this process, as a new record or the next version of --record.
 
-    A file already named by the convention (XX项目-2023-01-1.0.pdf) gives its project and
-    date when --project and --date are left out.
+    The same pipeline as every other source (type sniffing, extraction, classification,
+    the 四性 checks); a file that fails a check is quarantined and the command exits 1 with
+    the reason. A file named by the convention (XX项目-2023-01-1.0.pdf) gives its project
+    and date when --project and --date are left out.
     """
+    from ingest.jobs import receive
+    from ingest.pipeline import process
+
     original = filename or ("stdin" if str(file) == "-" else file.name)
-    parsed = parse_name(original) if record_id is None else None
-    if parsed is not None:
-        project, when = project or parsed.project, when or parsed.date
-    if (project is None) == (record_id is None):
+    if project is None and record_id is None and parse_name(original) is None:
         raise click.UsageError("give --project for a new record, or --record for a new version")
-    media_type = mimetypes.guess_type(original)[0] or "application/octet-stream"
-    new_record = None
-    if project is not None:
-        new_record = NewRecord(
-            project=project,
-            title=title or Path(original).stem,
-            when=when,
-            department=department,
-            sensitivity=Sensitivity(sensitivity),
-        )
+    params = {
+        "project": project,
+        "date": when,
+        "title": title,
+        "department": department,
+        "sensitivity": sensitivity,
+        "record_id": str(record_id) if record_id else None,
+        "major": major,
+    }
+    arc = _archive()
     source: BinaryIO
     with sys.stdin.buffer if str(file) == "-" else file.open("rb") as source:
-        result = store(
-            _archive(),
-            source,
-            actor=Actor.cli(),
-            original_filename=original,
-            media_type=media_type,
-            new_record=new_record,
-            record_id=record_id,
-            major_revision=major,
+        job_id = receive(
+            arc, source, filename=original, source_kind="cli", actor=Actor.cli(), params=params
         )
+    process(arc, job_id)
+    with arc.sessions() as session:
+        job = session.get(IngestJob, job_id)
+        version = session.get(Version, job.version_id) if job and job.version_id else None
+    if job is None or job.status == IngestStatus.QUARANTINED:
+        reason = f"{job.failed_check}: {job.reason}" if job else "the job vanished"
+        raise click.ClickException(f"quarantined ({reason}); job {job_id}")
     click.echo(
         json.dumps(
             {
-                "record_id": str(result.record_id),
-                "version_id": str(result.version_id),
-                "name": result.name,
-                "sha256": result.sha256,
-                "size": result.size,
+                "status": job.status.value,
+                "job_id": str(job_id),
+                "record_id": str(job.record_id),
+                "version_id": str(version.id) if version else None,
+                "name": version.name if version else None,
+                "duplicate_of": str(job.duplicate_of_id) if job.duplicate_of_id else None,
+                "sha256": job.sha256,
+                "size": job.size,
             },
             ensure_ascii=False,
         )

@@ -28,7 +28,8 @@ from archive.crypto import WrappedKey
 from archive.db import utcnow
 from archive.models import IngestJob, IngestStatus
 from ingest.filenames import safe_filename
-from ingest.metadata import clean_params
+from ingest.metadata import MetadataError, clean_params
+from ingest.validate import validate_params
 
 SOURCES = frozenset({"api", "upload", "hotfolder", "bulk", "cli"})
 
@@ -58,11 +59,16 @@ def receive(
     """Stream ``source`` into encrypted staging and commit a queued job; return its id.
 
     The caller enqueues the job *after* this returns (after the commit). Raises
-    :class:`~archive.content.ContentTooLarge` or a metadata error before anything is kept.
+    :class:`~archive.content.ContentTooLarge`, or :class:`MetadataError` for explicit
+    metadata that is invalid (an unknown department, a bad date), before anything is kept.
     """
     if source_kind not in SOURCES:
         raise JobError(f"unknown source {source_kind!r}")
     clean = clean_params(params or {})
+    with arc.sessions() as session:
+        problems = validate_params(session, clean)
+    if problems:
+        raise MetadataError("; ".join(problems))
     sidecar = (params or {}).get("sidecar")
     if isinstance(sidecar, dict):
         clean["sidecar"] = sidecar

@@ -40,14 +40,20 @@ def free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="session")
-def s3_endpoint() -> Iterator[str]:
+def start_moto(port: int) -> ThreadedMotoServer:
+    """moto's S3 on a loopback port; buckets live in this process, across restarts."""
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
+    return server
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    port = free_port()
+    server = start_moto(port)
     yield f"http://127.0.0.1:{port}"
     server.stop()
 

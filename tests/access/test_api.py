@@ -169,8 +169,9 @@ def test_a_hostile_file_name_is_kept_as_data_not_as_a_path(api_app: Flask) -> No
 
     job_id = uuid.UUID(response.json["job_id"])  # type: ignore[index]
     process(archive_of(api_app), job_id)
-    body = client.get(response.headers["Location"],
-                      headers={"Authorization": f"Bearer {token}"}).json
+    body = client.get(
+        response.headers["Location"], headers={"Authorization": f"Bearer {token}"}
+    ).json
     assert body is not None
     assert body["status"] == "stored"
     assert body["filename"] == "合同txt.exe.txt"

@@ -16,6 +16,7 @@ from archive.core import Archive
 from archive.models import Version
 from archive.people import user_for_token
 from tests.archive.test_audit import tamper
+from tests.ingest import samples
 
 ARCHIVE = str(Path(sys.executable).with_name("archive"))
 
@@ -66,7 +67,10 @@ def test_store_version_verify_rotate(archive_env: dict[str, str], tmp_path: Path
     first = put(env, str(doc), "--project", "XX项目", "--date", "2023-01", "--department", "CG")
     assert first["name"] == "XX项目-2023-01-1.0"
     assert set(first) >= {"record_id", "version_id", "name", "sha256"}
+    doc.write_text("采购合同 PURCHASE-MARKER 甲方 乙方 修订\n" * 100, encoding="utf-8")
     second = put(env, str(doc), "--record", first["record_id"])
+    again = put(env, str(doc), "--record", first["record_id"])
+    assert (again["status"], again["duplicate_of"]) == ("duplicate", second["version_id"])
     major = put(
         env,
         "-",
@@ -80,12 +84,16 @@ def test_store_version_verify_rotate(archive_env: dict[str, str], tmp_path: Path
     assert (second["name"], major["name"]) == ("XX项目-2023-01-1.1", "XX项目-2023-01-2.0")
 
     named = tmp_path / "华东项目-2024-03-1.0.pdf"
-    named.write_bytes(b"%PDF-1.4 already named by the convention")
+    named.write_bytes(samples.pdf(["already named by the convention"]))
     assert put(env, str(named))["name"] == "华东项目-2024-03-1.0"  # project and date parsed
+    fake = tmp_path / "fake.pdf"
+    fake.write_bytes(b"%PDF-1.4 but nothing else")
+    refused = cli(env, "put", str(fake), "--project", "P", expect=1)
+    assert "quarantined (usability.opens: truncated PDF" in refused.stderr
 
     assert "4 versions checked, 0 failed" in cli(env, "fixity", "verify").stdout
     rotated = cli(env, "keys", "rotate").stdout
-    assert "4 data keys re-wrapped" in rotated
+    assert "8 data keys re-wrapped" in rotated  # each version: the original and its text
     assert "0 failed" in cli(env, "fixity", "verify").stdout
 
     arc = Archive(load_settings(env))
@@ -148,7 +156,7 @@ def test_errors_are_one_clear_line(sqlite_arc: Archive, tmp_path: Path) -> None:
     doc.write_text("x")
     assert "give --project" in cli(env, "put", str(doc), expect=2).stderr
     bad_dept = cli(env, "put", str(doc), "--project", "P", "--department", "无", expect=1)
-    assert "Error: no department '无'" in bad_dept.stderr
+    assert "Error: department: no department '无'" in bad_dept.stderr
     assert "Traceback" not in bad_dept.stderr
     bad_name = cli(env, "put", str(doc), "--project", "../", expect=1)
     assert "no letters or digits" in bad_name.stderr

@@ -22,6 +22,7 @@ from archive.models import (
     Version,
 )
 from ingest.jobs import JobError, Superseded, claim, fenced, receive, release, retry, sweep
+from ingest.metadata import MetadataError
 from ingest.pipeline import OCR_ROLE, TEXT_ROLE, process
 from ingest.review import reclassify, review_queue
 from tests.ingest import samples
@@ -245,8 +246,22 @@ def test_retry_with_a_fixed_file_and_metadata(iarc: Archive) -> None:
         retry(iarc, ACTOR, job.id)
 
 
-def test_invalid_metadata_quarantines_and_says_which_field(iarc: Archive) -> None:
-    job = run_ingest(iarc, b"x", "a.txt", project="P", department="NOPE")
+def test_invalid_explicit_metadata_is_refused_at_receipt(iarc: Archive) -> None:
+    with pytest.raises(MetadataError, match="department: no department 'NOPE'"):
+        receive(
+            iarc,
+            io.BytesIO(b"x"),
+            filename="a.txt",
+            source_kind="cli",
+            actor=ACTOR,
+            params={"project": "P", "department": "NOPE"},
+        )
+    with iarc.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(IngestJob)) == 0
+
+
+def test_invalid_derived_metadata_quarantines_and_says_which_field(iarc: Archive) -> None:
+    job = run_ingest(iarc, b"x", "a.txt", sidecar={"project": "P", "department": "NOPE"})
     assert job.failed_check == "authenticity.metadata_valid"
     assert "department" in (job.reason or "")
 

@@ -19,7 +19,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from moto.server import ThreadedMotoServer
 from sqlalchemy import func, select
 
 from archive.audit import Actor
@@ -28,7 +27,7 @@ from archive.config import load_settings
 from archive.core import Archive
 from archive.models import IngestJob, IngestStatus, Version
 from ingest.jobs import receive, sweep
-from tests.conftest import free_port, make_environ, service_missing
+from tests.conftest import free_port, make_environ, service_missing, start_moto
 
 pytestmark = pytest.mark.slow
 REDIS = "redis://127.0.0.1:6379"
@@ -200,12 +199,8 @@ def test_kill_9_workers_while_200_documents_ingest(
 def test_jobs_wait_out_an_s3_outage_and_complete(
     tmp_path: Path, pg_url: str, redis_url: str
 ) -> None:
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
-    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
+    server = start_moto(port)
     env = worker_env(tmp_path / "home", pg_url, f"http://127.0.0.1:{port}", redis_url)
     arc = Archive(load_settings(env))
     initialize(arc, ACTOR)
@@ -223,8 +218,7 @@ def test_jobs_wait_out_an_s3_outage_and_complete(
             assert session.scalar(select(func.count()).select_from(Version)) == 0
             reasons = session.scalars(select(IngestJob.reason)).all()
         assert any(r and "retrying after" in r for r in reasons), reasons
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-        server.start()  # same process, same in-memory buckets: S3 is back
+        server = start_moto(port)  # same process, same in-memory buckets: S3 is back
         counts = wait_until_finished(arc, 20, timeout=180)
         assert counts == {IngestStatus.STORED: 20}
     finally:
