@@ -20,6 +20,26 @@ def test_embedded_defaults_live_under_archive_home(tmp_path: Path) -> None:
     assert settings.is_sqlite
 
 
+def test_ingest_defaults_and_overrides(tmp_path: Path) -> None:
+    default = load_settings({"ARCHIVE_HOME": str(tmp_path)}).ingest
+    assert (default.ocr_languages, default.clamav, default.default_project) == (
+        "chi_sim+chi_tra+eng",
+        "auto",
+        "未归档",
+    )
+    tuned = load_settings(
+        {
+            "ARCHIVE_HOME": str(tmp_path),
+            "ARCHIVE_EXTRACT_TIMEOUT": "30",
+            "ARCHIVE_CLASSIFY_THRESHOLD": "0.75",
+            "ARCHIVE_OCR_LANGUAGES": "chi_sim+eng",
+            "ARCHIVE_CLAMAV": "off",
+        }
+    ).ingest
+    assert (tuned.extract_timeout, tuned.classify_threshold) == (30, 0.75)
+    assert (tuned.ocr_languages, tuned.clamav) == ("chi_sim+eng", "off")
+
+
 def test_scaled_settings(tmp_path: Path) -> None:
     settings = load_settings(
         {
@@ -51,6 +71,13 @@ def test_scaled_settings(tmp_path: Path) -> None:
         ("ARCHIVE_MAX_UPLOAD_BYTES", "lots", "ARCHIVE_MAX_UPLOAD_BYTES must be a whole number"),
         ("ARCHIVE_MAX_UPLOAD_BYTES", "0", "at least 1"),
         ("ARCHIVE_SECRET_KEY", "short", "ARCHIVE_SECRET_KEY must be at least 32"),
+        ("ARCHIVE_EXTRACT_TIMEOUT", "soon", "ARCHIVE_EXTRACT_TIMEOUT must be a whole number"),
+        ("ARCHIVE_EXTRACT_MEMORY_MB", "64", "ARCHIVE_EXTRACT_MEMORY_MB must be at least 256"),
+        ("ARCHIVE_CLASSIFY_THRESHOLD", "1.5", "ARCHIVE_CLASSIFY_THRESHOLD must be between"),
+        ("ARCHIVE_CLASSIFY_THRESHOLD", "high", "ARCHIVE_CLASSIFY_THRESHOLD must be a number"),
+        ("ARCHIVE_CLAMAV", "/no/such/clamscan", "ARCHIVE_CLAMAV must be auto, off or a"),
+        ("ARCHIVE_OCR_LANGUAGES", "chi_sim;rm -rf", "ARCHIVE_OCR_LANGUAGES must look like"),
+        ("ARCHIVE_INGEST_LEASE_SECONDS", "1", "ARCHIVE_INGEST_LEASE_SECONDS must be at least"),
     ],
 )
 def test_invalid_settings_name_the_variable(
