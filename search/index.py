@@ -1,0 +1,282 @@
+"""The search facade: index, remove and query records; the only module that opens Whoosh.
+
+One writer: callers batch documents into :meth:`SearchIndex.write` (one commit per batch),
+and lock errors are retried with backoff. Permissions are part of the query, never a filter
+applied to results afterwards, so hits, totals and facets only ever count what the caller
+may know exists.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as whoosh_index
+from whoosh import query as q
+from whoosh.index import FileIndex, LockError
+from whoosh.qparser import MultifieldParser, OrGroup, QueryParserError, plugins
+from whoosh.sorting import Facets, FieldFacet
+
+from search.schema import SCHEMA_VERSION, make_schema
+
+FACETS = (
+    "project",
+    "department",
+    "process",
+    "stage",
+    "record_type",
+    "sensitivity",
+    "retention_code",
+)
+SEARCHED = ("title", "content", "name_text", "project_text")
+MAX_QUERY_CHARS = 1000
+_VERSION_FILE = "schema_version"
+
+
+class QueryError(ValueError):
+    """The query cannot be run; the message is safe to show the user."""
+
+
+@dataclass(frozen=True)
+class IndexDoc:
+    record_id: str
+    version_id: str
+    title: str
+    content: str
+    name: str
+    project: str
+    department: str
+    sensitivity: str
+    filed: datetime
+    process: str = ""
+    stage: str = ""
+    record_type: str = ""
+    reference_code: str = ""
+    retention_code: str = ""
+    size: int = 0
+
+
+@dataclass(frozen=True)
+class Visibility:
+    """What a caller may know exists, as the access layer decides it.
+
+    ``everywhere``: sensitivities visible in every department; ``in_department``: more that
+    are visible within ``department``; ``records``: records granted individually.
+    ``everything`` is for the rare role that may know of all records.
+    """
+
+    everywhere: frozenset[str] = frozenset()
+    department: str | None = None
+    in_department: frozenset[str] = frozenset()
+    records: frozenset[str] = frozenset()
+    everything: bool = False
+
+    def as_query(self) -> q.Query | None:
+        if self.everything:
+            return None
+        allowed: list[q.Query] = [q.Term("sensitivity", s) for s in sorted(self.everywhere)]
+        if self.department and self.in_department:
+            allowed.append(
+                q.And(
+                    [
+                        q.Term("department", self.department),
+                        q.Or([q.Term("sensitivity", s) for s in sorted(self.in_department)]),
+                    ]
+                )
+            )
+        allowed += [q.Term("record_id", r) for r in sorted(self.records)]
+        return q.Or(allowed) if allowed else q.NullQuery
+
+
+@dataclass(frozen=True)
+class Hit:
+    record_id: str
+    version_id: str
+    title: str
+    name: str
+    project: str
+    department: str
+    sensitivity: str
+    filed: datetime
+    score: float
+
+
+@dataclass(frozen=True)
+class Results:
+    total: int
+    hits: list[Hit]
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+class SearchIndex:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    # -- opening -------------------------------------------------------------------------
+    def _version_on_disk(self) -> int | None:
+        path = self.directory / _VERSION_FILE
+        try:
+            return int(path.read_text().strip())
+        except (OSError, ValueError):
+            return None
+
+    def needs_rebuild(self) -> bool:
+        return (
+            not whoosh_index.exists_in(str(self.directory))
+            or self._version_on_disk() != SCHEMA_VERSION
+        )
+
+    def create(self) -> None:
+        """A new, empty index (an old one with another schema version is discarded)."""
+        if self.directory.exists():
+            shutil.rmtree(self.directory)
+        self.directory.mkdir(parents=True, mode=0o700)
+        whoosh_index.create_in(str(self.directory), make_schema())
+        (self.directory / _VERSION_FILE).write_text(f"{SCHEMA_VERSION}\n")
+
+    def _open(self) -> FileIndex:
+        if self.needs_rebuild():
+            self.create()
+        return whoosh_index.open_dir(str(self.directory))
+
+    # -- writing -------------------------------------------------------------------------
+    def write(
+        self,
+        docs: Iterable[IndexDoc] = (),
+        remove: Iterable[str] = (),
+        retries: int = 8,
+    ) -> int:
+        """Add or replace ``docs`` and remove record ids ``remove`` in one commit."""
+        batch, gone = list(docs), list(remove)
+        if not batch and not gone:
+            return 0
+        ix = self._open()
+        for attempt in range(retries):
+            try:
+                writer = ix.writer(timeout=2.0)
+                break
+            except LockError:
+                if attempt == retries - 1:
+                    raise
+                time.sleep(min(2.0, 0.05 * 2**attempt))
+        try:
+            for record_id in gone:
+                writer.delete_by_term("record_id", record_id)
+            for doc in batch:
+                writer.update_document(
+                    record_id=doc.record_id,
+                    version_id=doc.version_id,
+                    title=doc.title,
+                    content=doc.content,
+                    name=doc.name,
+                    name_text=doc.name,
+                    reference_code=doc.reference_code,
+                    project=doc.project,
+                    project_text=doc.project,
+                    department=doc.department,
+                    process=doc.process,
+                    stage=doc.stage,
+                    record_type=doc.record_type,
+                    sensitivity=doc.sensitivity,
+                    retention_code=doc.retention_code,
+                    filed=doc.filed.replace(tzinfo=None),
+                    size=doc.size,
+                )
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+        return len(batch) + len(gone)
+
+    # -- reading -------------------------------------------------------------------------
+    def search(
+        self,
+        text: str,
+        visibility: Visibility,
+        filters: dict[str, str] | None = None,
+        page: int = 1,
+        per_page: int = 20,
+        sort: str = "relevance",
+    ) -> Results:
+        user_query = parse_query(text)
+        restrictions: list[q.Query] = [q.Term(k, v) for k, v in sorted((filters or {}).items())]
+        allowed = visibility.as_query()
+        if allowed is not None:
+            restrictions.append(allowed)
+        ix = self._open()
+        with ix.searcher() as searcher:
+            facets = Facets()
+            for name in FACETS:
+                facets.add_field(name)
+            results = searcher.search_page(
+                user_query,
+                max(page, 1),
+                pagelen=min(max(per_page, 1), 100),
+                filter=q.And(restrictions) if restrictions else None,
+                groupedby=facets,
+                sortedby=FieldFacet("filed", reverse=True) if sort == "date" else None,
+                terms=False,
+            )
+            hits = [_hit(hit) for hit in results]
+            counted = {
+                name: {key: len(ids) for key, ids in results.results.groups(name).items() if key}
+                for name in FACETS
+            }
+            return Results(total=results.total, hits=hits, facets=counted)
+
+    def doc_count(self) -> int:
+        with self._open().searcher() as searcher:
+            return int(searcher.doc_count())
+
+    def indexed_versions(self) -> dict[str, str]:
+        """record id → indexed version id, for comparing with the database."""
+        with self._open().searcher() as searcher:
+            return {
+                fields["record_id"]: fields["version_id"] for fields in searcher.all_stored_fields()
+            }
+
+
+def _hit(hit: Any) -> Hit:
+    return Hit(
+        record_id=hit["record_id"],
+        version_id=hit["version_id"],
+        title=hit.get("title", ""),
+        name=hit.get("name", ""),
+        project=hit.get("project", ""),
+        department=hit.get("department", ""),
+        sensitivity=hit.get("sensitivity", ""),
+        filed=hit.get("filed"),
+        score=float(hit.score or 0.0),
+    )
+
+
+def parse_query(text: str) -> q.Query:
+    """Parse user input; anything that cannot be a query raises :class:`QueryError`."""
+    cleaned = "".join(ch if ch.isprintable() else " " for ch in text).strip()
+    if not cleaned:
+        raise QueryError("the query is empty")
+    if len(cleaned) > MAX_QUERY_CHARS:
+        raise QueryError(f"the query is longer than {MAX_QUERY_CHARS} characters")
+    parser = MultifieldParser(list(SEARCHED), make_schema(), group=OrGroup.factory(0.9))
+    # Only words, quoted phrases, AND/OR/NOT and grouping: no field names, wildcards, ranges
+    # or fuzzy terms from users (slow queries and probing other fields).
+    for plugin in (
+        plugins.WildcardPlugin,
+        plugins.FieldsPlugin,
+        plugins.RangePlugin,
+        plugins.BoostPlugin,
+        plugins.RegexPlugin,
+    ):
+        parser.remove_plugin_class(plugin)
+    try:
+        parsed = parser.parse(cleaned)
+    except (QueryParserError, ValueError) as exc:
+        raise QueryError(f"the query cannot be read: {exc}") from None
+    if parsed is q.NullQuery or isinstance(parsed, q.NullQuery.__class__):
+        raise QueryError("the query has no words to search for")
+    return parsed

@@ -1,0 +1,35 @@
+"""The index schema, and its version: an index written with another version is rebuilt."""
+
+from __future__ import annotations
+
+from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+
+from search.analysis import analyzer
+
+#: Bump when fields or analysis change; an index with another version is rebuilt.
+SCHEMA_VERSION = 1
+
+
+def make_schema() -> Schema:
+    text = analyzer()
+    return Schema(
+        record_id=ID(stored=True, unique=True),
+        version_id=ID(stored=True),
+        title=TEXT(analyzer=text, stored=True, field_boost=3.0),
+        content=TEXT(analyzer=text),
+        name=ID(stored=True),  # 项目名称-日期-版本号 of the latest version
+        name_text=TEXT(analyzer=text, field_boost=2.0),
+        reference_code=ID(stored=True),  # 档号
+        project=ID(stored=True),
+        project_text=TEXT(analyzer=text),
+        department=ID(stored=True),
+        process=ID(stored=True),
+        stage=ID(stored=True),
+        record_type=ID(stored=True),
+        sensitivity=ID(stored=True),
+        retention_code=ID(stored=True),
+        keywords=KEYWORD(lowercase=True, commas=True),
+        filed=DATETIME(stored=True, sortable=True),
+        size=NUMERIC(stored=True),
+        extra=STORED(),
+    )

@@ -1,0 +1,214 @@
+"""The search facade: Chinese and English matching, permissions inside the query, hostility."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from search.analysis import words
+from search.index import IndexDoc, QueryError, SearchIndex, Visibility
+
+EVERYTHING = Visibility(everything=True)
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def doc(
+    record: str,
+    title: str,
+    content: str,
+    department: str = "XS",
+    sensitivity: str = "internal",
+    days: int = 0,
+    **extra: str,
+) -> IndexDoc:
+    return IndexDoc(
+        record,
+        f"v-{record}",
+        title,
+        content,
+        f"{record}-2026-01-1.0",
+        extra.pop("project", "华东仓储改造项目"),
+        department,
+        sensitivity,
+        T0 + timedelta(days=days),
+        **extra,
+    )
+
+
+@pytest.fixture
+def index(tmp_path: Path) -> SearchIndex:
+    ix = SearchIndex(tmp_path / "index")
+    ix.write(
+        [
+            doc("green", "应急预案", "开通綠色通道，确保物资运输", days=1),
+            doc("ocr", "扫描件", "绿 色 通 道 使 用 记 录", days=2),
+            doc("broken", "PDF", "本项目已开通绿色\n通道，详见附件", days=3),
+            doc(
+                "contract",
+                "采购合同",
+                "甲方 乙方 The supplier shall deliver servers",
+                department="CG",
+                sensitivity="restricted",
+                record_type="contract",
+                days=4,
+            ),
+            doc(
+                "secret",
+                "人事档案",
+                "员工薪酬调整 salary review",
+                department="RL",
+                sensitivity="confidential",
+                days=5,
+            ),
+            doc("english", "Annual report", "Reports of the warehouse acceptance", days=6),
+        ]
+    )
+    return ix
+
+
+def found(index: SearchIndex, text: str, visibility: Visibility = EVERYTHING) -> set[str]:
+    return {hit.record_id for hit in index.search(text, visibility).hits}
+
+
+@pytest.mark.parametrize("text", ["绿色通道", "綠色通道"])
+def test_both_scripts_find_both_scripts_and_ocr_and_line_breaks(
+    index: SearchIndex, text: str
+) -> None:
+    assert found(index, text) == {"green", "ocr", "broken"}
+
+
+def test_phrases_across_line_breaks_and_ocr_spaces(index: SearchIndex) -> None:
+    assert found(index, '"绿色通道"') == {"green", "ocr", "broken"}
+    assert found(index, '"通道绿色"') == set()
+
+
+def test_english_is_lower_cased_and_stemmed(index: SearchIndex) -> None:
+    assert found(index, "REPORT") == {"english"}
+    assert found(index, "delivering") == {"contract"}
+
+
+def test_mixed_chinese_and_english(index: SearchIndex) -> None:
+    assert found(index, "supplier AND 甲方") == {"contract"}
+    assert found(index, "salary 薪酬") == {"secret"}
+
+
+def test_jieba_search_mode_finds_words_inside_compounds() -> None:
+    assert {"验收", "报告", "验收报告"} <= set(words("验收报告"))
+    assert list(words("華東 Reports")) == ["华东", "reports"]
+
+
+STAFF = frozenset({"public", "internal"})
+
+
+@pytest.mark.parametrize(
+    ("visibility", "expected"),
+    [
+        (
+            Visibility(
+                everywhere=STAFF, department="XS", in_department=frozenset({"confidential"})
+            ),
+            {"green", "ocr", "broken", "english"},
+        ),
+        (
+            Visibility(
+                everywhere=STAFF, department="RL", in_department=frozenset({"confidential"})
+            ),
+            {"green", "ocr", "broken", "english", "secret"},
+        ),
+        (
+            Visibility(everywhere=STAFF | {"restricted"}, department="XS"),
+            {"green", "ocr", "broken", "english", "contract"},
+        ),
+        (
+            Visibility(everywhere=STAFF, records=frozenset({"secret"})),
+            {"green", "ocr", "broken", "english", "secret"},
+        ),
+        (Visibility(), set()),
+    ],
+    ids=["staff-XS", "staff-RL", "director", "granted", "nobody"],
+)
+def test_hits_counts_and_facets_only_show_what_the_caller_may_know(
+    index: SearchIndex, visibility: Visibility, expected: set[str]
+) -> None:
+    results = index.search(
+        "项目 OR 甲方 OR 员工 OR 绿色 OR report OR 扫描件", visibility, per_page=100
+    )
+    assert {hit.record_id for hit in results.hits} == expected
+    assert results.total == len(expected)
+    counted = sum(results.facets["department"].values())
+    assert counted == len(expected)
+    if "contract" not in expected:
+        assert "restricted" not in results.facets["sensitivity"]
+        assert "CG" not in results.facets["department"]
+
+
+def test_filters_paging_and_date_sort(index: SearchIndex) -> None:
+    page1 = index.search("绿色", EVERYTHING, per_page=2, sort="date")
+    page2 = index.search("绿色", EVERYTHING, page=2, per_page=2, sort="date")
+    assert [h.record_id for h in page1.hits] == ["broken", "ocr"]
+    assert [h.record_id for h in page2.hits] == ["green"]
+    assert page1.total == 3
+    only_cg = index.search("甲方 OR 绿色", EVERYTHING, filters={"department": "CG"})
+    assert [h.record_id for h in only_cg.hits] == ["contract"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '"绿色',
+        "AND",
+        "OR OR",
+        "NOT",
+        ")(",
+        "内容 AND (",
+        "title:绿色",
+        "con*",
+        "[a TO z]",
+        "/x/",
+        "\x00\x07绿色",
+        "绿色^100",
+        "~",
+        "*",
+        "'",
+        "\u202e绿色",
+        "　",
+        "a" * 999,
+    ],
+)
+def test_hostile_queries_give_results_or_a_clear_error(index: SearchIndex, text: str) -> None:
+    outcome: str
+    try:
+        outcome = f"{index.search(text, EVERYTHING).total} hits"
+    except QueryError as exc:
+        outcome = f"refused: {exc}"
+    assert outcome.endswith(" hits") or len(outcome) > len("refused: ")
+
+
+def test_overlong_and_empty_queries_are_refused(index: SearchIndex) -> None:
+    with pytest.raises(QueryError, match="longer than"):
+        index.search("绿" * 10_000, EVERYTHING)
+    with pytest.raises(QueryError, match="empty"):
+        index.search("  \n ", EVERYTHING)
+
+
+def test_field_syntax_cannot_probe_other_fields(index: SearchIndex) -> None:
+    # "sensitivity:restricted" is just two words, not a query on the sensitivity field.
+    assert found(index, "sensitivity:restricted") == set()
+
+
+def test_update_replaces_and_remove_deletes(index: SearchIndex) -> None:
+    index.write([doc("green", "应急预案 第二版", "内容已更新 新增条款")])
+    assert found(index, "綠色通道") == {"ocr", "broken"}
+    assert found(index, "新增条款") == {"green"}
+    index.write(remove=["green", "ocr"])
+    assert found(index, "绿色") == {"broken"}
+    assert index.doc_count() == 4
+
+
+def test_another_schema_version_means_a_fresh_index(index: SearchIndex) -> None:
+    assert not index.needs_rebuild()
+    (index.directory / "schema_version").write_text("0\n")
+    assert index.needs_rebuild()
+    assert index.doc_count() == 0  # opened as a new, empty index, to be rebuilt
