@@ -125,3 +125,62 @@ def job_status(job_id: uuid.UUID) -> Any:
             checks=job.checks,
             attempts=job.attempts,
         )
+
+
+SEARCH_FILTERS = (
+    "project",
+    "department",
+    "process",
+    "stage",
+    "record_type",
+    "sensitivity",
+    "retention_code",
+)
+
+
+@api.get("/search")
+@token_required
+def search() -> Any:
+    """Search what the caller may know exists; filters, paging, facets. Bad input: 400."""
+    from access.policy import visibility_for
+    from search.index import QueryError
+    from search.indexer import open_index
+
+    args = request.args
+    try:
+        page = int(args.get("page", "1"))
+        per_page = int(args.get("per_page", "20"))
+    except ValueError:
+        return error(400, "page and per_page must be whole numbers")
+    sort = args.get("sort", "relevance")
+    if sort not in ("relevance", "date"):
+        return error(400, "sort must be relevance or date")
+    with _archive().sessions() as session:
+        user = session.merge(g.user, load=True)
+        visibility = visibility_for(user)
+    filters = {name: args[name] for name in SEARCH_FILTERS if args.get(name)}
+    try:
+        results = open_index(_archive()).search(
+            args.get("q", ""), visibility, filters, page=page, per_page=per_page, sort=sort
+        )
+    except QueryError as exc:
+        return error(400, str(exc))
+    return jsonify(
+        total=results.total,
+        page=page,
+        hits=[
+            {
+                "record_id": hit.record_id,
+                "version_id": hit.version_id,
+                "title": hit.title,
+                "name": hit.name,
+                "project": hit.project,
+                "department": hit.department,
+                "sensitivity": hit.sensitivity,
+                "filed": hit.filed.isoformat() if hit.filed else None,
+                "score": round(hit.score, 4),
+            }
+            for hit in results.hits
+        ],
+        facets=results.facets,
+    )

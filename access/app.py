@@ -50,7 +50,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["archive"] = arc
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
-    app.config.setdefault("CELERY", celery_config(arc.settings))
+    app.config.setdefault("CELERY", _celery_settings(arc))
     celery_init_app(app)
 
     app.register_blueprint(health)
@@ -65,6 +65,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
+def _celery_settings(arc: Archive) -> dict[str, Any]:
+    """Ingest's settings plus the index writer's queue and schedule."""
+    from search import tasks as search_tasks
+
+    config = celery_config(arc.settings)
+    config["task_routes"] = {**config["task_routes"], **search_tasks.ROUTES}
+    config["beat_schedule"] = {**config["beat_schedule"], **search_tasks.BEAT}
+    return config
+
+
 def celery_init_app(app: Flask) -> Celery[Any]:
     """Celery bound to this app, as Flask's documentation shows: tasks run in its context."""
 
@@ -77,6 +87,7 @@ def celery_init_app(app: Flask) -> Celery[Any]:
     celery_app.config_from_object(app.config["CELERY"])
     celery_app.set_default()
     import ingest.tasks  # noqa: F401  (registers the shared tasks)
+    import search.tasks  # noqa: F401
 
     app.extensions["celery"] = celery_app
     return celery_app

@@ -61,7 +61,8 @@ def beat() -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 @friendly_errors
 def run(host: str, port: int) -> None:
-    """The embedded default in one command: web, worker, scheduler and the hot folder."""
+    """The embedded default in one command: web, workers, the index writer, the scheduler and
+    the hot folder."""
     from access.supervisor import child, supervise
     from archive.bootstrap import initialize
     from ingest.rules import seed_default_rules
@@ -75,6 +76,7 @@ def run(host: str, port: int) -> None:
         {
             "web": child("serve", "--host", host, "--port", str(port)),
             "worker": child("worker"),
+            "indexer": child("worker", "--queues", "index", "--concurrency", "1"),
             "beat": child("beat"),
             "watch": child("watch", str(inbox)),
         }
@@ -376,3 +378,65 @@ def review_set(
         f"{record.name_stem}: {record.process}/{record.stage}/{record.record_type} "
         f"{record.sensitivity.value}"
     )
+
+
+@main.group("index")
+def index_group() -> None:
+    """The search index (one writer: these commands, or the `index` queue's worker)."""
+
+
+@index_group.command("rebuild")
+@friendly_errors
+def index_rebuild() -> None:
+    """Build a fresh index from the database, streaming in chunks."""
+    from search.indexer import rebuild
+
+    arc = _archive()
+    with arc.sessions() as session:
+        from sqlalchemy import func
+
+        from archive.models import Record
+
+        total = session.scalar(select(func.count()).select_from(Record)) or 0
+    with click.progressbar(length=total, label="indexing", show_pos=True) as bar:
+        indexed = rebuild(arc, progress=bar.update)
+    click.echo(f"{indexed} records indexed")
+
+
+@index_group.command("check")
+@click.option("--fix", is_flag=True, help="Re-index what is missing or stale, drop extras.")
+@friendly_errors
+def index_check(fix: bool) -> None:
+    """Compare the index with the database; exit 1 if they differ (and --fix was not given)."""
+    from search.indexer import check
+
+    report = check(_archive(), fix=fix)
+    for label, ids in (
+        ("missing", report.missing),
+        ("stale", report.stale),
+        ("extra", report.extra),
+    ):
+        for record_id in ids:
+            click.echo(f"{label} {record_id}")
+    click.echo(
+        f"{len(report.missing)} missing, {len(report.stale)} stale, "
+        f"{len(report.extra)} extra{' (fixed)' if fix and not report.ok else ''}"
+    )
+    if not report.ok and not fix:
+        sys.exit(1)
+
+
+@index_group.command("flush")
+@friendly_errors
+def index_flush() -> None:
+    """Index every queued change now (the `index` worker does this every 2 s)."""
+    from search.indexer import flush
+
+    arc = _archive()
+    indexed = removed = 0
+    while True:
+        report = flush(arc)
+        indexed, removed = indexed + report.indexed, removed + report.removed
+        if not report.pending:
+            break
+    click.echo(f"{indexed} indexed, {removed} removed")

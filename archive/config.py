@@ -48,6 +48,7 @@ class Settings:
     s3_endpoint_url: str | None
     broker_url: str
     keyring_path: Path
+    index_dir: Path
     name_date_granularity: str
     max_upload_bytes: int
     secret_key: str | None
@@ -167,6 +168,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     broker_url = env.get("ARCHIVE_BROKER_URL") or f"sqla+sqlite:///{home / 'broker.db'}"
 
     keyring = Path(env.get("ARCHIVE_KEYRING") or home / "keyring.json").expanduser().resolve()
+    index_dir = Path(env.get("ARCHIVE_INDEX_DIR") or home / "index").expanduser().resolve()
 
     granularity = env.get("ARCHIVE_NAME_DATE", "month")
     if granularity not in DATE_GRANULARITIES:
@@ -185,6 +187,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         s3_endpoint_url=endpoint,
         broker_url=broker_url,
         keyring_path=keyring,
+        index_dir=index_dir,
         name_date_granularity=granularity,
         max_upload_bytes=_int(env, "ARCHIVE_MAX_UPLOAD_BYTES", 2 * 1024**3, 1),
         secret_key=secret,

@@ -37,6 +37,7 @@ from archive.models import (
     Department,
     Project,
     Record,
+    RecordChange,
     Rendition,
     Sensitivity,
     Version,
@@ -374,6 +375,7 @@ def _record_version(arc: Archive, session: Session, filing: _Filing) -> Version:
                 wrapped=blob.wrapped.wrapped,
             )
         )
+    session.add(RecordChange(record_id=record.id))
     session.flush()
     record_event(
         session,

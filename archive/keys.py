@@ -15,7 +15,7 @@ from archive.content import ContentError, content_binding
 from archive.core import Archive
 from archive.crypto import WrappedKey
 from archive.db import utcnow
-from archive.models import DataKey, Version
+from archive.models import DataKey, RecordChange, Version
 from archive.signals import version_destroyed
 
 
@@ -76,6 +76,7 @@ def destroy_version_content(arc: Archive, actor: Actor, version_id: uuid.UUID, r
         now = utcnow()
         for row in rows:
             row.wrapped, row.kek_id, row.destroyed_at = None, None, now
+        session.add(RecordChange(record_id=version.record_id))  # its text leaves the index
         record_event(
             session,
             actor,

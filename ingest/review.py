@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from archive.audit import Actor, record_event
 from archive.core import Archive
-from archive.models import Record, Sensitivity
+from archive.models import Record, RecordChange, Sensitivity
 
 
 class ReviewError(ValueError):
@@ -67,6 +67,7 @@ def reclassify(
             "previous": record.classification,
         }
         record.needs_review = False
+        session.add(RecordChange(record_id=record.id))
         record_event(
             session,
             actor,

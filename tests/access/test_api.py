@@ -77,6 +77,14 @@ def test_upload_then_poll_the_job_until_stored(api_app: Flask) -> None:
     assert response.headers["Location"] == f"/api/v1/jobs/{job_id}"
     queued = client.get(f"/api/v1/jobs/{job_id}", headers={"Authorization": f"Bearer {token}"})
     assert queued.json["status"] == "queued"  # type: ignore[index]
+    import sqlite3
+
+    broker = sqlite3.connect(archive_of(api_app).settings.home / "broker.db")
+    try:  # the message really went to the embedded broker, after the commit
+        payloads = [row[0] for row in broker.execute("SELECT payload FROM kombu_message")]
+    finally:
+        broker.close()
+    assert any(job_id in str(payload) for payload in payloads)
     import uuid
 
     process(archive_of(api_app), uuid.UUID(job_id))  # what the worker does with the message
@@ -177,3 +185,59 @@ def test_a_hostile_file_name_is_kept_as_data_not_as_a_path(api_app: Flask) -> No
     assert body["filename"] == "合同txt.exe.txt"
     home = archive_of(api_app).settings.home
     assert not (home.parent / "etc").exists()
+
+
+def test_search_finds_what_the_caller_may_know_and_nothing_else(api_app: Flask) -> None:
+    import uuid
+
+    from search.indexer import flush
+
+    arc = archive_of(api_app)
+    client = api_app.test_client()
+    cg_specialist = token_for(api_app, "cg_staff", Role.SPECIALIST)  # department CG
+    director = token_for(api_app, "boss", Role.DIRECTOR)
+    with arc.transaction() as session:
+        other = create_user(
+            session,
+            Actor.cli(),
+            "xs_staff",
+            Role.SPECIALIST,
+            find_department(session, "XS"),
+            Sensitivity.INTERNAL,
+            "password-xs_staff",
+            "xs",
+        )
+        xs_specialist = issue_token(session, Actor.cli(), other)
+    uploads = [
+        (samples.pdf(["华东项目 会议纪要 第一次"]), "纪要.pdf", {}),
+        (samples.pdf(["华东项目 采购合同 甲方 乙方"]), "合同.pdf", {}),
+        (samples.pdf(["华东项目 薪酬 调整 方案"]), "薪酬.pdf", {"sensitivity": "confidential"}),
+    ]
+    for data, name, extra in uploads:
+        response = upload(
+            client, cg_specialist, data, name, project="华东项目", department="CG", **extra
+        )
+        process(arc, uuid.UUID(response.json["job_id"]))  # type: ignore[index]
+    flush(arc)
+
+    def titles(token: str, query: str = "华东项目") -> tuple[set[str], dict[str, int]]:
+        body = client.get(
+            "/api/v1/search",
+            query_string={"q": query},
+            headers={"Authorization": f"Bearer {token}"},
+        ).json
+        assert body is not None
+        return {hit["title"] for hit in body["hits"]}, body["facets"]["sensitivity"]
+
+    assert titles(cg_specialist) == ({"纪要", "薪酬"}, {"internal": 1, "confidential": 1})
+    assert titles(xs_specialist) == ({"纪要"}, {"internal": 1})  # not even a count leaks
+    # A director of CG: contracts (restricted) everywhere, and CG's confidential pay file.
+    assert titles(director)[0] == {"纪要", "合同", "薪酬"}
+    bad = client.get(
+        "/api/v1/search",
+        query_string={"q": "\x00" * 5 + "((("},
+        headers={"Authorization": f"Bearer {cg_specialist}"},
+    )
+    assert bad.status_code == 400
+    assert "error" in bad.json  # type: ignore[operator]
+    assert client.get("/api/v1/search?q=x").status_code == 401

@@ -194,6 +194,13 @@ def test_kill_9_workers_while_200_documents_ingest(
     assert staged == 0
     work = arc.settings.home / "work"
     assert not work.exists() or list(work.iterdir()) == []
+    # ...and each document is indexed exactly once.
+    from search.indexer import check, flush, open_index
+
+    while flush(arc).pending:
+        pass
+    assert open_index(arc).doc_count() == 200
+    assert check(arc).ok
 
 
 def test_jobs_wait_out_an_s3_outage_and_complete(

@@ -1,0 +1,186 @@
+"""The one index writer: turns outbox rows (``record_changes``) into index updates, in batches.
+
+A record is indexed as its latest version: metadata, and the text kept as the version's
+``text`` rendition (decrypted here; the index lives on the archive's own disk). A record
+whose content was destroyed, or that has no version, leaves the index.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from archive.content import ContentDestroyed, read_content
+from archive.core import Archive
+from archive.models import Record, RecordChange, RecordState, Rendition, Version
+from search.index import IndexDoc, SearchIndex
+
+TEXT_ROLE = "text"
+MAX_TEXT_BYTES = 20 * 1024 * 1024  # what is indexed of a very long text
+
+
+def open_index(arc: Archive) -> SearchIndex:
+    return SearchIndex(arc.settings.index_dir)
+
+
+def _latest(session: Session, record_id: uuid.UUID) -> Version | None:
+    return session.scalar(
+        select(Version)
+        .where(Version.record_id == record_id)
+        .order_by(Version.major.desc(), Version.minor.desc())
+        .limit(1)
+    )
+
+
+def _text(arc: Archive, session: Session, version: Version) -> str | None:
+    """The version's extracted text; None when its content was destroyed."""
+    has_text = session.scalar(
+        select(Rendition.id).where(Rendition.version_id == version.id, Rendition.role == TEXT_ROLE)
+    )
+    if has_text is None:
+        return ""
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        for chunk in read_content(arc, session, version, TEXT_ROLE):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size >= MAX_TEXT_BYTES:
+                break
+    except ContentDestroyed:
+        return None
+    return b"".join(chunks)[:MAX_TEXT_BYTES].decode("utf-8", errors="ignore")
+
+
+def document(arc: Archive, session: Session, record_id: uuid.UUID) -> IndexDoc | None:
+    """The record as the index should hold it, or None if it should not be there."""
+    record = session.get(Record, record_id)
+    if record is None or record.state in (RecordState.DISPOSED,):
+        return None
+    version = _latest(session, record_id)
+    if version is None:
+        return None
+    text = _text(arc, session, version)
+    if text is None:
+        return None
+    return IndexDoc(
+        record_id=str(record.id),
+        version_id=str(version.id),
+        title=record.title,
+        content=text,
+        name=version.name,
+        project=record.project.name,
+        department=record.department.code if record.department else "",
+        sensitivity=record.sensitivity.value,
+        filed=record.created_at,
+        process=record.process or "",
+        stage=record.stage or "",
+        record_type=record.record_type or "",
+        reference_code=record.reference_code or "",
+        size=version.size,
+    )
+
+
+@dataclass(frozen=True)
+class FlushReport:
+    indexed: int
+    removed: int
+    pending: int
+
+
+def flush(arc: Archive, index: SearchIndex | None = None, batch: int = 500) -> FlushReport:
+    """Index up to ``batch`` changed records in one commit; delete their outbox rows after."""
+    index = index or open_index(arc)
+    with arc.sessions() as session:
+        rows = session.execute(
+            select(RecordChange.id, RecordChange.record_id).order_by(RecordChange.id).limit(batch)
+        ).all()
+        if not rows:
+            return FlushReport(0, 0, 0)
+        record_ids = list(dict.fromkeys(record_id for _, record_id in rows))
+        docs, gone = [], []
+        for record_id in record_ids:
+            doc = document(arc, session, record_id)
+            if doc is None:
+                gone.append(str(record_id))
+            else:
+                docs.append(doc)
+    index.write(docs, gone)
+    with arc.transaction() as session:
+        session.execute(delete(RecordChange).where(RecordChange.id.in_([i for i, _ in rows])))
+        pending = session.scalar(select(func.count()).select_from(RecordChange)) or 0
+    return FlushReport(len(docs), len(gone), pending)
+
+
+def all_record_ids(arc: Archive, chunk: int = 1000) -> Iterator[list[uuid.UUID]]:
+    """Every record id, in chunks, without loading them all at once."""
+    last: uuid.UUID | None = None
+    while True:
+        with arc.sessions() as session:
+            query = select(Record.id).order_by(Record.id).limit(chunk)
+            if last is not None:
+                query = query.where(Record.id > last)
+            ids = list(session.scalars(query))
+        if not ids:
+            return
+        yield ids
+        last = ids[-1]
+
+
+def rebuild(
+    arc: Archive, progress: Callable[[int], None] = lambda n: None, chunk: int = 500
+) -> int:
+    """A fresh index from the database, streamed in chunks with bounded memory."""
+    index = open_index(arc)
+    index.create()
+    total = 0
+    for ids in all_record_ids(arc, chunk):
+        with arc.sessions() as session:
+            docs = [d for d in (document(arc, session, i) for i in ids) if d is not None]
+        index.write(docs)
+        total += len(docs)
+        progress(len(ids))
+    return total
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    missing: list[str]  # in the database, not in the index
+    stale: list[str]  # indexed with an older version
+    extra: list[str]  # in the index, should not be
+
+    @property
+    def ok(self) -> bool:
+        return not (self.missing or self.stale or self.extra)
+
+
+def check(arc: Archive, fix: bool = False) -> CheckReport:
+    """Compare index and database; with ``fix``, queue every difference for the writer."""
+    index = open_index(arc)
+    indexed = index.indexed_versions()
+    missing, stale = [], []
+    expected: set[str] = set()
+    for ids in all_record_ids(arc):
+        with arc.sessions() as session:
+            for record_id in ids:
+                doc = document(arc, session, record_id)
+                if doc is None:
+                    continue
+                expected.add(doc.record_id)
+                if doc.record_id not in indexed:
+                    missing.append(doc.record_id)
+                elif indexed[doc.record_id] != doc.version_id:
+                    stale.append(doc.record_id)
+    extra = sorted(set(indexed) - expected)
+    report = CheckReport(sorted(missing), sorted(stale), extra)
+    if fix and not report.ok:
+        with arc.transaction() as session:
+            for changed in [*report.missing, *report.stale, *report.extra]:
+                session.add(RecordChange(record_id=uuid.UUID(changed)))
+        while flush(arc, index).pending:
+            pass
+    return report
