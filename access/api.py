@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -138,13 +139,26 @@ SEARCH_FILTERS = (
 )
 
 
+def _date_arg(name: str) -> datetime | None:
+    raw = request.args.get(name)
+    if not raw:
+        return None
+    try:
+        parsed = datetime.fromisoformat(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a date like 2026-01-31") from None
+    if name == "to" and len(raw) == 10:
+        parsed = parsed.replace(hour=23, minute=59, second=59)
+    return parsed
+
+
 @api.get("/search")
 @token_required
 def search() -> Any:
     """Search what the caller may know exists; filters, paging, facets. Bad input: 400."""
-    from access.policy import visibility_for
-    from search.index import QueryError
-    from search.indexer import open_index
+    from access.policy import reads_by_standing, visibility_for
+    from search.index import Hit, QueryError
+    from search.indexer import open_index, version_text
 
     args = request.args
     try:
@@ -155,16 +169,36 @@ def search() -> Any:
     sort = args.get("sort", "relevance")
     if sort not in ("relevance", "date"):
         return error(400, "sort must be relevance or date")
-    with _archive().sessions() as session:
+    try:
+        filed_from = _date_arg("from")
+        filed_to = _date_arg("to")
+    except ValueError as exc:
+        return error(400, str(exc))
+    arc = _archive()
+    filters = {name: args[name] for name in SEARCH_FILTERS if args.get(name)}
+    with arc.sessions() as session:
         user = session.merge(g.user, load=True)
         visibility = visibility_for(user)
-    filters = {name: args[name] for name in SEARCH_FILTERS if args.get(name)}
-    try:
-        results = open_index(_archive()).search(
-            args.get("q", ""), visibility, filters, page=page, per_page=per_page, sort=sort
-        )
-    except QueryError as exc:
-        return error(400, str(exc))
+
+        def snippet_text(hit: Hit) -> str | None:
+            if not reads_by_standing(user, hit.department, hit.sensitivity):
+                return None
+            return version_text(arc, session, uuid.UUID(hit.version_id))
+
+        try:
+            results = open_index(arc).search(
+                args.get("q", ""),
+                visibility,
+                filters,
+                page=page,
+                per_page=per_page,
+                sort=sort,
+                filed_from=filed_from,
+                filed_to=filed_to,
+                snippets=snippet_text,
+            )
+        except QueryError as exc:
+            return error(400, str(exc))
     return jsonify(
         total=results.total,
         page=page,
@@ -179,6 +213,7 @@ def search() -> Any:
                 "sensitivity": hit.sensitivity,
                 "filed": hit.filed.isoformat() if hit.filed else None,
                 "score": round(hit.score, 4),
+                "snippet": hit.snippet,
             }
             for hit in results.hits
         ],

@@ -24,3 +24,20 @@ def visibility_for(user: User, granted: frozenset[str] = frozenset()) -> Visibil
         in_department=frozenset({Sensitivity.CONFIDENTIAL.value}) if department else frozenset(),
         records=granted,
     )
+
+
+HEADS = frozenset({Role.SUPERVISOR, Role.DIRECTOR})
+
+
+def reads_by_standing(user: User, department: str | None, sensitivity: str) -> bool:
+    """Standing access to content, no grant needed (the access issue adds grants).
+
+    A department head (supervisor or director) reads their department's records up to their
+    clearance; a director reads restricted records (contracts) of any department. Nobody
+    else reads by role: administrators, auditors and records managers included.
+    """
+    level = Sensitivity(sensitivity)
+    if user.role == Role.DIRECTOR and level == Sensitivity.RESTRICTED:
+        return True
+    own = user.department is not None and user.department.code == department
+    return user.role in HEADS and own and level.rank <= user.clearance.rank

@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from whoosh import highlight
 from whoosh import index as whoosh_index
 from whoosh import query as q
 from whoosh.index import FileIndex, LockError
 from whoosh.qparser import MultifieldParser, OrGroup, QueryParserError, plugins
 from whoosh.sorting import Facets, FieldFacet
 
+from search.analysis import fold
 from search.schema import SCHEMA_VERSION, make_schema
 
 FACETS = (
@@ -104,6 +106,11 @@ class Hit:
     sensitivity: str
     filed: datetime
     score: float
+    snippet: str | None = None  # only for records the caller may read right now
+
+
+#: Given a hit the caller may read right now, its text (else None: metadata only).
+SnippetSource = Callable[[Hit], str | None]
 
 
 @dataclass(frozen=True)
@@ -202,9 +209,20 @@ class SearchIndex:
         page: int = 1,
         per_page: int = 20,
         sort: str = "relevance",
+        filed_from: datetime | None = None,
+        filed_to: datetime | None = None,
+        snippets: SnippetSource | None = None,
     ) -> Results:
         user_query = parse_query(text)
         restrictions: list[q.Query] = [q.Term(k, v) for k, v in sorted((filters or {}).items())]
+        if filed_from is not None or filed_to is not None:
+            restrictions.append(
+                q.DateRange(
+                    "filed",
+                    filed_from.replace(tzinfo=None) if filed_from else None,
+                    filed_to.replace(tzinfo=None) if filed_to else None,
+                )
+            )
         allowed = visibility.as_query()
         if allowed is not None:
             restrictions.append(allowed)
@@ -222,7 +240,7 @@ class SearchIndex:
                 sortedby=FieldFacet("filed", reverse=True) if sort == "date" else None,
                 terms=False,
             )
-            hits = [_hit(hit) for hit in results]
+            hits = [_with_snippet(hit, _hit(hit), snippets) for hit in results]
             counted = {
                 name: {key: len(ids) for key, ids in results.results.groups(name).items() if key}
                 for name in FACETS
@@ -239,6 +257,19 @@ class SearchIndex:
             return {
                 fields["record_id"]: fields["version_id"] for fields in searcher.all_stored_fields()
             }
+
+
+def _with_snippet(raw: Any, hit: Hit, snippets: SnippetSource | None) -> Hit:
+    if snippets is None:
+        return hit
+    text = snippets(hit)
+    if not text:
+        return hit
+    raw.results.fragmenter = highlight.ContextFragmenter(maxchars=160, surround=40)
+    raw.results.formatter = highlight.HtmlFormatter(tagname="mark", between=" … ")
+    # Offsets are in the folded text, so highlight the folded text.
+    fragment = raw.highlights("content", text=fold(text), top=2)
+    return replace(hit, snippet=fragment or None)
 
 
 def _hit(hit: Any) -> Hit:

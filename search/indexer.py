@@ -56,6 +56,12 @@ def _text(arc: Archive, session: Session, version: Version) -> str | None:
     return b"".join(chunks)[:MAX_TEXT_BYTES].decode("utf-8", errors="ignore")
 
 
+def version_text(arc: Archive, session: Session, version_id: uuid.UUID) -> str | None:
+    """A version's extracted text for snippets; None if gone. The caller checks access."""
+    version = session.get(Version, version_id)
+    return _text(arc, session, version) if version is not None else None
+
+
 def document(arc: Archive, session: Session, record_id: uuid.UUID) -> IndexDoc | None:
     """The record as the index should hold it, or None if it should not be there."""
     record = session.get(Record, record_id)
@@ -95,6 +101,10 @@ class FlushReport:
 def flush(arc: Archive, index: SearchIndex | None = None, batch: int = 500) -> FlushReport:
     """Index up to ``batch`` changed records in one commit; delete their outbox rows after."""
     index = index or open_index(arc)
+    if index.needs_rebuild():
+        # A new schema version (or a lost index): rebuild from the database, which also
+        # covers every queued change.
+        rebuild(arc)
     with arc.sessions() as session:
         rows = session.execute(
             select(RecordChange.id, RecordChange.record_id).order_by(RecordChange.id).limit(batch)

@@ -241,3 +241,52 @@ def test_search_finds_what_the_caller_may_know_and_nothing_else(api_app: Flask) 
     assert bad.status_code == 400
     assert "error" in bad.json  # type: ignore[operator]
     assert client.get("/api/v1/search?q=x").status_code == 401
+
+
+def test_snippets_only_for_what_the_caller_may_read_now_and_date_filters(api_app: Flask) -> None:
+    import uuid
+
+    from search.indexer import flush
+
+    arc = archive_of(api_app)
+    client = api_app.test_client()
+    specialist = token_for(api_app, "cg_writer", Role.SPECIALIST)
+    head = token_for(api_app, "cg_head", Role.SUPERVISOR)
+    for text, name, extra in [
+        ("华东项目 第三次会议纪要 绿色通道", "纪要.pdf", {}),
+        ("华东项目 薪酬 调整 绿色通道", "薪酬.pdf", {"sensitivity": "confidential"}),
+    ]:
+        response = upload(
+            client,
+            specialist,
+            samples.pdf([text]),
+            name,
+            project="华东项目",
+            department="CG",
+            **extra,
+        )
+        process(arc, uuid.UUID(response.json["job_id"]))  # type: ignore[index]
+    flush(arc)
+
+    def hits(token: str, **query: str) -> dict[str, str | None]:
+        body = client.get(
+            "/api/v1/search",
+            query_string={"q": "綠色通道", **query},
+            headers={"Authorization": f"Bearer {token}"},
+        ).json
+        assert body is not None
+        return {hit["title"]: hit["snippet"] for hit in body["hits"]}
+
+    assert hits(specialist) == {"纪要": None, "薪酬": None}  # knows of them; reads neither
+    by_head = hits(head)  # CG's supervisor, cleared to internal
+    assert by_head["薪酬"] is None  # confidential is above the head's clearance
+    assert by_head["纪要"] is not None
+    assert '<mark class="match term0">绿色通道</mark>' in by_head["纪要"]  # found from 綠色通道
+    assert hits(head, **{"from": "2000-01-01", "to": "2000-12-31"}) == {}
+    assert set(hits(head, **{"from": "2000-01-01"})) == {"纪要", "薪酬"}
+    bad = client.get(
+        "/api/v1/search",
+        query_string={"q": "x", "from": "yesterday"},
+        headers={"Authorization": f"Bearer {head}"},
+    )
+    assert bad.status_code == 400
