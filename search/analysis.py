@@ -16,7 +16,8 @@ from functools import lru_cache
 from typing import Any
 
 import jieba
-from whoosh.analysis import Composable, StemFilter, Token, Tokenizer
+from whoosh.analysis import Composable, Filter, Token, Tokenizer
+from whoosh.lang import stemmer_for_language
 
 from archive.text import normalize, to_simplified
 
@@ -94,6 +95,26 @@ class ChineseTokenizer(Tokenizer):  # type: ignore[misc]
             yield token
 
 
+_english = stemmer_for_language("en")
+
+
+@lru_cache(maxsize=50_000)
+def _stem(word: str) -> str:
+    return str(_english(word))
+
+
+class LatinStemFilter(Filter):  # type: ignore[misc]
+    """English stemming for Latin words only; Chinese terms skip the stemmer entirely.
+
+    Holds no state: the schema (and so this filter) is pickled into the index.
+    """
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        for token in tokens:
+            if token.text.isascii():
+                token.text = _stem(token.text)
+            yield token
+
+
 def analyzer() -> Composable:
-    # English stemming; CJK terms pass through unchanged (the stemmer ignores them).
-    return ChineseTokenizer() | StemFilter(lang="en", cachesize=50_000)
+    return ChineseTokenizer() | LatinStemFilter()

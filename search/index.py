@@ -9,7 +9,9 @@ may know exists.
 from __future__ import annotations
 
 import shutil
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -20,7 +22,7 @@ from whoosh import highlight
 from whoosh import index as whoosh_index
 from whoosh import query as q
 from whoosh.index import FileIndex, LockError
-from whoosh.qparser import MultifieldParser, OrGroup, QueryParserError, plugins
+from whoosh.qparser import MultifieldParser, QueryParserError, plugins
 from whoosh.sorting import Facets, FieldFacet
 
 from search.analysis import fold
@@ -37,6 +39,7 @@ FACETS = (
 )
 SEARCHED = ("title", "content", "name_text", "project_text")
 MAX_QUERY_CHARS = 1000
+_SCHEMA = make_schema()
 _VERSION_FILE = "schema_version"
 
 
@@ -121,8 +124,17 @@ class Results:
 
 
 class SearchIndex:
+    """One index directory. Keeps one searcher open (refreshed when the index changes) and
+    caches permission filters as document-number sets per searcher, since the same few
+    visibilities recur on every query."""
+
+    FILTER_CACHE = 64
+
     def __init__(self, directory: Path) -> None:
         self.directory = directory
+        self._lock = threading.Lock()
+        self._searcher: Any = None
+        self._filters: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
 
     # -- opening -------------------------------------------------------------------------
     def _version_on_disk(self) -> int | None:
@@ -140,6 +152,10 @@ class SearchIndex:
 
     def create(self) -> None:
         """A new, empty index (an old one with another schema version is discarded)."""
+        with self._lock:
+            if self._searcher is not None:
+                self._searcher.close()
+                self._searcher = None
         if self.directory.exists():
             shutil.rmtree(self.directory)
         self.directory.mkdir(parents=True, mode=0o700)
@@ -150,6 +166,34 @@ class SearchIndex:
         if self.needs_rebuild():
             self.create()
         return whoosh_index.open_dir(str(self.directory))
+
+    def _current_searcher(self) -> Any:
+        """The open searcher, reopened if another process committed since (call locked)."""
+        if self._searcher is not None and self.needs_rebuild():
+            self._searcher.close()
+            self._searcher = None
+        if self._searcher is None:
+            self._searcher = self._open().searcher()
+            self._filters.clear()
+        elif not self._searcher.up_to_date():
+            # Not Searcher.refresh(): it reuses segment readers, and a reused segment keeps
+            # its old deletion set, so removed records would still be found.
+            self._searcher.close()
+            self._searcher = self._open().searcher()
+            self._filters.clear()
+        return self._searcher
+
+    def _filter_docs(self, searcher: Any, restrictions: list[q.Query]) -> Any:
+        key = tuple(repr(r) for r in restrictions)
+        docs = self._filters.get(key)
+        if docs is None:
+            docs = set(searcher.docs_for_query(q.And(restrictions)))
+            self._filters[key] = docs
+            if len(self._filters) > self.FILTER_CACHE:
+                self._filters.popitem(last=False)
+        else:
+            self._filters.move_to_end(key)
+        return docs
 
     # -- writing -------------------------------------------------------------------------
     def write(
@@ -226,16 +270,20 @@ class SearchIndex:
         allowed = visibility.as_query()
         if allowed is not None:
             restrictions.append(allowed)
-        ix = self._open()
-        with ix.searcher() as searcher:
+        with self._lock:  # one query at a time per process shares the open searcher
+            searcher = self._current_searcher()
             facets = Facets()
             for name in FACETS:
                 facets.add_field(name)
+            allowed_docs = self._filter_docs(searcher, restrictions) if restrictions else None
+            if allowed_docs is not None and not allowed_docs:
+                # Nothing may be seen. (Whoosh reads an empty filter as "no filter".)
+                return Results(total=0, hits=[], facets={name: {} for name in FACETS})
             results = searcher.search_page(
                 user_query,
                 max(page, 1),
                 pagelen=min(max(per_page, 1), 100),
-                filter=q.And(restrictions) if restrictions else None,
+                filter=allowed_docs,
                 groupedby=facets,
                 sortedby=FieldFacet("filed", reverse=True) if sort == "date" else None,
                 terms=False,
@@ -246,6 +294,12 @@ class SearchIndex:
                 for name in FACETS
             }
             return Results(total=results.total, hits=hits, facets=counted)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._searcher is not None:
+                self._searcher.close()
+                self._searcher = None
 
     def doc_count(self) -> int:
         with self._open().searcher() as searcher:
@@ -293,7 +347,7 @@ def parse_query(text: str) -> q.Query:
         raise QueryError("the query is empty")
     if len(cleaned) > MAX_QUERY_CHARS:
         raise QueryError(f"the query is longer than {MAX_QUERY_CHARS} characters")
-    parser = MultifieldParser(list(SEARCHED), make_schema(), group=OrGroup.factory(0.9))
+    parser = MultifieldParser(list(SEARCHED), _SCHEMA)  # terms are ANDed, like a search box
     # Only words, quoted phrases, AND/OR/NOT and grouping: no field names, wildcards, ranges
     # or fuzzy terms from users (slow queries and probing other fields).
     for plugin in (

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -23,8 +24,15 @@ TEXT_ROLE = "text"
 MAX_TEXT_BYTES = 20 * 1024 * 1024  # what is indexed of a very long text
 
 
+_OPEN: dict[Path, SearchIndex] = {}
+
+
 def open_index(arc: Archive) -> SearchIndex:
-    return SearchIndex(arc.settings.index_dir)
+    """This process's handle on the archive's index (it keeps a searcher open)."""
+    directory = arc.settings.index_dir
+    if directory not in _OPEN:
+        _OPEN[directory] = SearchIndex(directory)
+    return _OPEN[directory]
 
 
 def _latest(session: Session, record_id: uuid.UUID) -> Version | None:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from whoosh.columns import RefBytesColumn
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
 from search.analysis import analyzer
 
 #: Bump when fields or analysis change; an index with another version is rebuilt.
-SCHEMA_VERSION = 1
+#: 2: facet fields became columns (facet counting read every posting before).
+SCHEMA_VERSION = 2
+
+
+#: Facet values are few and repeat: a column of references to unique values reads fastest.
+_FACET = RefBytesColumn()
 
 
 def make_schema() -> Schema:
@@ -20,14 +26,14 @@ def make_schema() -> Schema:
         name=ID(stored=True),  # 项目名称-日期-版本号 of the latest version
         name_text=TEXT(analyzer=text, field_boost=2.0),
         reference_code=ID(stored=True),  # 档号
-        project=ID(stored=True),
+        project=ID(stored=True, sortable=_FACET),
         project_text=TEXT(analyzer=text),
-        department=ID(stored=True),
-        process=ID(stored=True),
-        stage=ID(stored=True),
-        record_type=ID(stored=True),
-        sensitivity=ID(stored=True),
-        retention_code=ID(stored=True),
+        department=ID(stored=True, sortable=_FACET),
+        process=ID(stored=True, sortable=_FACET),
+        stage=ID(stored=True, sortable=_FACET),
+        record_type=ID(stored=True, sortable=_FACET),
+        sensitivity=ID(stored=True, sortable=_FACET),
+        retention_code=ID(stored=True, sortable=_FACET),
         keywords=KEYWORD(lowercase=True, commas=True),
         filed=DATETIME(stored=True, sortable=True),
         size=NUMERIC(stored=True),
