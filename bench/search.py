@@ -38,7 +38,17 @@ from search.index import IndexDoc, SearchIndex, Visibility
 
 DEPARTMENTS = ["XS", "CG", "YF", "CW", "RL", "XZ", "ZL"]
 SENSITIVITIES = ["public", "internal", "internal", "internal", "confidential", "restricted"]
-ENGLISH = ["contract", "report", "supplier", "warehouse", "budget", "approval", "meeting", "acceptance", "invoice"]
+ENGLISH = [
+    "contract",
+    "report",
+    "supplier",
+    "warehouse",
+    "budget",
+    "approval",
+    "meeting",
+    "acceptance",
+    "invoice",
+]
 VISIBILITY = Visibility(
     everywhere=frozenset({"public", "internal"}),
     department="CG",
