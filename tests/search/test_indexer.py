@@ -74,3 +74,14 @@ def test_rebuild_and_check_repair_a_damaged_index(iarc: Archive) -> None:
     assert index.doc_count() == 0
     assert rebuild(iarc, chunk=2) == 5
     assert check(iarc).ok
+
+
+def test_a_schema_change_rebuilds_from_the_database_on_the_next_flush(iarc: Archive) -> None:
+    run_ingest(iarc, "年度 财务 报告".encode(), "annual.txt", project="P")
+    flush(iarc)
+    index = open_index(iarc)
+    (index.directory / "schema_version").write_text("1\n")  # written by an older release
+    assert index.needs_rebuild()
+    flush(iarc)  # nothing queued, but the writer notices and rebuilds
+    assert not index.needs_rebuild()
+    assert found(iarc, "财务报告") == {"annual"}
