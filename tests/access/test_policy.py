@@ -1,0 +1,110 @@
+"""Who may know a record exists, and who reads by standing: table-driven, every role."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from access.policy import reads_by_standing, visibility_for
+from archive.models import Department, Role, Sensitivity, User
+from search.index import IndexDoc, SearchIndex
+
+LEVELS = ["public", "internal", "confidential", "restricted"]
+
+
+def user(role: Role, department: str | None = "CG", clearance: str = "internal") -> User:
+    dept = Department(code=department, name=department) if department else None
+    return User(username=role.value, role=role, department=dept, clearance=Sensitivity(clearance))
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> SearchIndex:
+    ix = SearchIndex(Path(tmp_path_factory.mktemp("policy")) / "index")
+    ix.write(
+        [
+            IndexDoc(
+                f"{dept}-{level}",
+                f"v-{dept}-{level}",
+                "档案",
+                "项目 档案",
+                "n",
+                "p",
+                dept,
+                level,
+                datetime(2026, 1, 1, tzinfo=UTC),
+            )
+            for dept in ("CG", "XS")
+            for level in LEVELS
+        ]
+    )
+    return ix
+
+
+KNOWS = {
+    # role: the records (department-level) it may know exist
+    Role.SPECIALIST: {"CG-public", "CG-internal", "CG-confidential", "XS-public", "XS-internal"},
+    Role.SUPERVISOR: {"CG-public", "CG-internal", "CG-confidential", "XS-public", "XS-internal"},
+    Role.DIRECTOR: {
+        "CG-public",
+        "CG-internal",
+        "CG-confidential",
+        "CG-restricted",
+        "XS-public",
+        "XS-internal",
+        "XS-restricted",
+    },
+    Role.RECORDS_MANAGER: {
+        "CG-public",
+        "CG-internal",
+        "CG-confidential",
+        "XS-public",
+        "XS-internal",
+    },
+    Role.AUDITOR: {"CG-public", "CG-internal", "CG-confidential", "XS-public", "XS-internal"},
+    Role.ADMIN: {"CG-public", "CG-internal", "CG-confidential", "XS-public", "XS-internal"},
+}
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_hits_counts_and_facets_follow_the_policy(index: SearchIndex, role: Role) -> None:
+    results = index.search("档案", visibility_for(user(role)), per_page=100)
+    assert {hit.record_id for hit in results.hits} == KNOWS[role]
+    assert results.total == len(KNOWS[role])
+    assert sum(results.facets["sensitivity"].values()) == len(KNOWS[role])
+    assert results.facets["department"] == {
+        dept: sum(1 for r in KNOWS[role] if r.startswith(dept)) for dept in ("CG", "XS")
+    }
+
+
+def test_without_a_department_only_what_all_staff_see(index: SearchIndex) -> None:
+    results = index.search("档案", visibility_for(user(Role.SPECIALIST, None)), per_page=100)
+    assert {hit.record_id for hit in results.hits} == {
+        "CG-public",
+        "CG-internal",
+        "XS-public",
+        "XS-internal",
+    }
+
+
+@pytest.mark.parametrize(
+    ("role", "clearance", "department", "level", "reads"),
+    [
+        (Role.SPECIALIST, "restricted", "CG", "public", False),  # staff need a grant
+        (Role.SUPERVISOR, "internal", "CG", "internal", True),  # head of the department
+        (Role.SUPERVISOR, "internal", "CG", "confidential", False),  # above clearance
+        (Role.SUPERVISOR, "confidential", "CG", "confidential", True),
+        (Role.SUPERVISOR, "restricted", "XS", "public", False),  # another department
+        (Role.DIRECTOR, "internal", "XS", "restricted", True),  # contracts: directors
+        (Role.DIRECTOR, "internal", "XS", "internal", False),
+        (Role.DIRECTOR, "confidential", "CG", "confidential", True),
+        (Role.RECORDS_MANAGER, "restricted", "CG", "public", False),  # not readers by role
+        (Role.AUDITOR, "restricted", "CG", "internal", False),
+        (Role.ADMIN, "restricted", "CG", "public", False),
+    ],
+)
+def test_standing_reading(
+    role: Role, clearance: str, department: str, level: str, reads: bool
+) -> None:
+    assert reads_by_standing(user(role, "CG", clearance), department, level) is reads
