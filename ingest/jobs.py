@@ -321,6 +321,39 @@ class SweepReport:
     requeued: list[uuid.UUID]
     staging_dropped: int
     workdirs_removed: int
+    messages_purged: int = 0
+
+
+#: Delivered messages the embedded broker keeps are deleted once they are this old.
+DELIVERED_MESSAGE_DAYS = 1
+
+
+def purge_delivered_messages(arc: Archive) -> int:
+    """The SQLAlchemy transport never deletes delivered messages; keep its table small.
+
+    Safe: a delivered message is never delivered again (the job row is the truth anyway).
+    """
+    url = arc.settings.broker_url
+    if not url.startswith("sqla+"):
+        return 0
+    from datetime import datetime
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    engine = create_engine(url.removeprefix("sqla+"))
+    cutoff = datetime.now() - timedelta(days=DELIVERED_MESSAGE_DAYS)  # kombu stores local time
+    try:
+        with engine.begin() as connection:
+            result = connection.execute(
+                text("DELETE FROM kombu_message WHERE visible = :no AND timestamp < :cutoff"),
+                {"no": False, "cutoff": cutoff},
+            )
+            return int(result.rowcount or 0)
+    except (OperationalError, ProgrammingError):
+        return 0  # no message was ever sent: the table does not exist yet
+    finally:
+        engine.dispose()
 
 
 def sweep(arc: Archive) -> SweepReport:
@@ -357,7 +390,12 @@ def sweep(arc: Archive) -> SweepReport:
         ).all()
     for job_id in done:
         drop_staging(arc, job_id)
-    return SweepReport(requeued, len(done), _remove_stale_workdirs(arc, settings.lease_seconds))
+    return SweepReport(
+        requeued,
+        len(done),
+        _remove_stale_workdirs(arc, settings.lease_seconds),
+        purge_delivered_messages(arc),
+    )
 
 
 def workdir_root(arc: Archive) -> Path:
