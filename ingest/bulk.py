@@ -20,8 +20,8 @@ from archive.audit import Actor
 from archive.content import ContentError
 from archive.core import Archive
 from archive.models import IngestJob, IngestStatus
-from ingest.jobs import receive
-from ingest.metadata import MetadataError, read_sidecar
+from ingest.jobs import receive_file
+from ingest.metadata import MetadataError, is_sidecar
 from ingest.pipeline import process
 
 
@@ -47,7 +47,7 @@ def files_under(root: Path) -> list[Path]:
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         names = set(files)
         for name in sorted(files):
-            if name.startswith(".") or (name.endswith(".json") and name[:-5] in names):
+            if name.startswith(".") or is_sidecar(name, names):
                 continue
             found.append(Path(directory) / name)
     return found
@@ -109,19 +109,10 @@ def _import_one(
         else:
             summary.skipped += 1
         return
-    sidecar_path = path.with_name(path.name + ".json")
     try:
-        sidecar = read_sidecar(sidecar_path) if sidecar_path.exists() else None
-        with path.open("rb") as source:
-            job_id = receive(
-                arc,
-                source,
-                filename=path.name,
-                source_kind="bulk",
-                actor=actor,
-                params={**params, **({"sidecar": sidecar} if sidecar else {})},
-                source_path=relative,
-            )
+        job_id = receive_file(
+            arc, path, relative=relative, source_kind="bulk", actor=actor, params=params
+        )
     except (MetadataError, ContentError) as exc:
         summary.refused.append((relative, str(exc)))
         return

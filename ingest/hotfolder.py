@@ -23,8 +23,8 @@ from archive.audit import Actor
 from archive.content import ContentError
 from archive.core import Archive
 from archive.models import IngestJob, IngestStatus
-from ingest.jobs import receive
-from ingest.metadata import MetadataError, read_sidecar
+from ingest.jobs import receive_file
+from ingest.metadata import SIDECAR_SUFFIX, MetadataError, is_sidecar, sidecar_path
 
 log = logging.getLogger(__name__)
 PENDING, PROCESSED, FAILED = ".pending", "processed", "failed"
@@ -73,33 +73,25 @@ class HotFolder:
             for name in sorted(files):
                 if name.startswith((".", "~$")) or name.endswith(_SKIP_SUFFIXES):
                     continue
-                if name.endswith(".json") and name[: -len(".json")] in names:
+                if is_sidecar(name, names):
                     continue  # a sidecar travels with its file
                 yield here / name
 
     def _take(self, path: Path) -> None:
         relative = path.relative_to(self.inbox).as_posix()
-        sidecar_path = path.with_name(path.name + ".json")
         try:
-            sidecar = read_sidecar(sidecar_path) if sidecar_path.exists() else None
-            with path.open("rb") as source:
-                job_id = receive(
-                    self.arc,
-                    source,
-                    filename=path.name,
-                    source_kind="hotfolder",
-                    actor=self.actor,
-                    params={"sidecar": sidecar} if sidecar else {},
-                    source_path=relative,
-                )
+            job_id = receive_file(
+                self.arc, path, relative=relative, source_kind="hotfolder", actor=self.actor
+            )
         except (MetadataError, ContentError) as exc:
             self._file_away(path, FAILED, relative, reason=str(exc))
             return
         pending = self.inbox / PENDING / str(job_id)
         pending.mkdir(parents=True, exist_ok=True)
         shutil.move(path, pending / path.name)
-        if sidecar_path.exists():
-            shutil.move(sidecar_path, pending / sidecar_path.name)
+        sidecar = sidecar_path(path)
+        if sidecar.exists():
+            shutil.move(sidecar, pending / sidecar.name)
         log.info("hot folder: %s is job %s", relative, job_id)
         self.enqueue(job_id)
 
@@ -126,7 +118,8 @@ class HotFolder:
     def _move_tree(self, entry: Path, target: str, relative: str, reason: str | None) -> None:
         for item in sorted(entry.iterdir()):
             rel = str(Path(relative).parent / item.name)
-            self._file_away(item, target, rel, reason if not item.name.endswith(".json") else None)
+            is_metadata = item.name.endswith(SIDECAR_SUFFIX)
+            self._file_away(item, target, rel, None if is_metadata else reason)
         entry.rmdir()
 
     def _file_away(self, path: Path, target: str, relative: str, reason: str | None) -> None:

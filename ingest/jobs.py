@@ -28,7 +28,7 @@ from archive.crypto import WrappedKey
 from archive.db import utcnow
 from archive.models import IngestJob, IngestStatus
 from ingest.filenames import safe_filename
-from ingest.metadata import MetadataError, clean_params
+from ingest.metadata import MetadataError, clean_params, read_sidecar, sidecar_path
 from ingest.validate import validate_params
 
 SOURCES = frozenset({"api", "upload", "hotfolder", "bulk", "cli"})
@@ -112,6 +112,30 @@ def receive(
         arc.blobs.delete(sealed.object_key)
         raise
     return job_id
+
+
+def receive_file(
+    arc: Archive,
+    path: Path,
+    *,
+    relative: str,
+    source_kind: str,
+    actor: Actor,
+    params: dict[str, Any] | None = None,
+) -> uuid.UUID:
+    """:func:`receive` a file from disk, with the metadata of its sidecar if it has one."""
+    sidecar_file = sidecar_path(path)
+    sidecar = read_sidecar(sidecar_file) if sidecar_file.exists() else None
+    with path.open("rb") as source:
+        return receive(
+            arc,
+            source,
+            filename=path.name,
+            source_kind=source_kind,
+            actor=actor,
+            params={**(params or {}), **({"sidecar": sidecar} if sidecar else {})},
+            source_path=relative,
+        )
 
 
 def staged_content(arc: Archive, job: IngestJob) -> Iterator[bytes]:

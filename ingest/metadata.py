@@ -19,6 +19,17 @@ from archive.naming import parse_name
 
 FIELDS = ("project", "title", "date", "department", "sensitivity", "record_id", "major")
 MAX_SIDECAR_BYTES = 64 * 1024
+SIDECAR_SUFFIX = ".json"
+
+
+def sidecar_path(path: Path) -> Path:
+    """Where a file's metadata sidecar lives: ``scan.pdf`` → ``scan.pdf.json``."""
+    return path.with_name(path.name + SIDECAR_SUFFIX)
+
+
+def is_sidecar(name: str, names_beside: set[str]) -> bool:
+    """A ``.json`` file named after a file beside it is that file's sidecar."""
+    return name.endswith(SIDECAR_SUFFIX) and name[: -len(SIDECAR_SUFFIX)] in names_beside
 
 
 class MetadataError(ValueError):
