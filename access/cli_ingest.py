@@ -430,13 +430,7 @@ def index_check(fix: bool) -> None:
 @friendly_errors
 def index_flush() -> None:
     """Index every queued change now (the `index` worker does this every 2 s)."""
-    from search.indexer import flush
+    from search.indexer import flush_all
 
-    arc = _archive()
-    indexed = removed = 0
-    while True:
-        report = flush(arc)
-        indexed, removed = indexed + report.indexed, removed + report.removed
-        if not report.pending:
-            break
-    click.echo(f"{indexed} indexed, {removed} removed")
+    report = flush_all(_archive())
+    click.echo(f"{report.indexed} indexed, {report.removed} removed")

@@ -134,6 +134,16 @@ def flush(arc: Archive, index: SearchIndex | None = None, batch: int = 500) -> F
     return FlushReport(len(docs), len(gone), pending)
 
 
+def flush_all(arc: Archive, index: SearchIndex | None = None) -> FlushReport:
+    """Flush batch after batch until the outbox is empty; the totals of all batches."""
+    indexed = removed = 0
+    while True:
+        report = flush(arc, index)
+        indexed, removed = indexed + report.indexed, removed + report.removed
+        if not report.pending:
+            return FlushReport(indexed, removed, 0)
+
+
 def all_record_ids(arc: Archive, chunk: int = 1000) -> Iterator[list[uuid.UUID]]:
     """Every record id, in chunks, without loading them all at once."""
     last: uuid.UUID | None = None
@@ -199,6 +209,5 @@ def check(arc: Archive, fix: bool = False) -> CheckReport:
         with arc.transaction() as session:
             for changed in [*report.missing, *report.stale, *report.extra]:
                 session.add(RecordChange(record_id=uuid.UUID(changed)))
-        while flush(arc, index).pending:
-            pass
+        flush_all(arc, index)
     return report

@@ -6,7 +6,7 @@ from celery import shared_task
 from flask import current_app
 
 from archive.core import Archive
-from search.indexer import flush
+from search.indexer import flush_all
 
 INDEX_QUEUE = "index"
 ROUTES = {"search.flush": {"queue": INDEX_QUEUE}}
@@ -18,9 +18,5 @@ BEAT = {"search-flush": {"task": "search.flush", "schedule": FLUSH_SECONDS}}
 def flush_index() -> int:
     """Index what changed; loop while a backlog remains, one commit per batch."""
     arc: Archive = current_app.extensions["archive"]
-    done = 0
-    while True:
-        report = flush(arc)
-        done += report.indexed + report.removed
-        if not report.pending:
-            return done
+    report = flush_all(arc)
+    return report.indexed + report.removed
