@@ -201,6 +201,13 @@ def release_claim(arc: Archive, job_id: uuid.UUID, attempt: int, error: str) -> 
         job.reason = f"retrying after: {error}"[:2000]
 
 
+def finish_job(job: IngestJob, status: IngestStatus, checks: dict[str, Any] | None) -> None:
+    """End a job in a final status (stored, duplicate, quarantined): the lease goes too."""
+    job.status, job.stage = status, status.value
+    job.checks = checks if checks is not None else job.checks
+    job.lease_until, job.finished_at = None, utcnow()
+
+
 def _finish_quarantined(
     session: Session,
     job: IngestJob,
@@ -209,13 +216,9 @@ def _finish_quarantined(
     report: dict[str, Any] | None = None,
     actor: Actor | None = None,
 ) -> None:
-    job.status = IngestStatus.QUARANTINED
+    finish_job(job, IngestStatus.QUARANTINED, report or None)
     job.failed_check = check
     job.reason = reason[:2000]
-    job.checks = report or job.checks
-    job.lease_until = None
-    job.finished_at = utcnow()
-    job.stage = "quarantined"
     record_event(
         session,
         actor or Actor("ingest"),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import shutil
 import uuid
 from dataclasses import dataclass, field
@@ -25,8 +26,7 @@ from sqlalchemy.orm import Session
 from archive.audit import Actor, record_event
 from archive.content import NewRecord, RenditionSource, VersionFacts, store
 from archive.core import Archive
-from archive.db import utcnow
-from archive.models import IngestJob, IngestStatus, Project, Record, User, Version
+from archive.models import IngestJob, IngestStatus, Project, Record, Sensitivity, User, Version
 from archive.naming import clean_project_name
 from archive.storage import StorageError
 from archive.text import normalize_for_index
@@ -40,6 +40,7 @@ from ingest.jobs import (
     claim,
     drop_staging,
     fenced,
+    finish_job,
     quarantine,
     release_claim,
     set_stage,
@@ -316,11 +317,10 @@ def commit(arc: Archive, work: Work) -> None:
 
     def finish(session: Session, version: Version) -> None:
         locked = fenced(session, job.id, work.attempt)
-        locked.status, locked.stage = IngestStatus.STORED, "stored"
+        finish_job(locked, IngestStatus.STORED, facts.checks)
         locked.record_id, locked.version_id = version.record_id, version.id
         locked.duplicate_of_id = elsewhere.id if elsewhere is not None else None
-        locked.checks, locked.media_type = facts.checks, work.media_type
-        locked.lease_until, locked.finished_at, locked.reason = None, utcnow(), None
+        locked.media_type, locked.reason = work.media_type, None
 
     original = work.path.open("rb")
     try:
@@ -348,10 +348,9 @@ def _finish_duplicate(
 ) -> None:
     with arc.transaction() as session:
         job = fenced(session, work.job.id, work.attempt)
-        job.status, job.stage = IngestStatus.DUPLICATE, "duplicate"
+        finish_job(job, IngestStatus.DUPLICATE, work.report.as_dict())
         job.record_id, job.duplicate_of_id = record_id, version_id
-        job.checks, job.media_type = work.report.as_dict(), work.media_type
-        job.lease_until, job.finished_at = None, utcnow()
+        job.media_type = work.media_type
         record_event(
             session,
             actor,
@@ -363,9 +362,7 @@ def _finish_duplicate(
     drop_staging(arc, work.job.id)
 
 
-def _sensitivity(meta: Resolved, decision: Decision) -> Any:
-    from archive.models import Sensitivity
-
+def _sensitivity(meta: Resolved, decision: Decision) -> Sensitivity:
     chosen = [s for s in (meta.sensitivity, decision.sensitivity) if s is not None]
     return max(chosen, key=lambda s: s.rank) if chosen else Sensitivity.INTERNAL
 
@@ -382,7 +379,5 @@ def _text_stats(work: Work) -> dict[str, Any]:
     return stats
 
 
-def _text_stream(text: str) -> Any:
-    import io
-
+def _text_stream(text: str) -> io.BytesIO:
     return io.BytesIO(text.encode("utf-8"))
