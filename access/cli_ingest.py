@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import click
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from access.cli import _archive, friendly_errors, main
 from archive.audit import Actor
-from archive.models import ClassificationRule, IngestJob, IngestStatus, Sensitivity
+from archive.models import ClassificationRule, IngestJob, IngestStatus, Record, Sensitivity
 from archive.text import normalize_for_index
 from ingest.bulk import files_under, import_tree
 from ingest.celery_config import QUEUES
@@ -393,10 +393,6 @@ def index_rebuild() -> None:
 
     arc = _archive()
     with arc.sessions() as session:
-        from sqlalchemy import func
-
-        from archive.models import Record
-
         total = session.scalar(select(func.count()).select_from(Record)) or 0
     with click.progressbar(length=total, label="indexing", show_pos=True) as bar:
         indexed = rebuild(arc, progress=bar.update)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest import sniff
+from ingest.extract import NOT_ENCRYPTED, OPENS
 from ingest.sandbox import ParseFailure
 
 ASSUMED_DPI = 300  # for scans that do not say; recorded as unknown in the scan facts
@@ -35,7 +36,7 @@ def ocr(
                 img2pdf.convert(str(source), layout_fun=layout, rotation=img2pdf.Rotation.ifvalid)
             )
         except Exception as exc:  # img2pdf raises its own and Pillow's errors
-            raise ParseFailure("usability.opens", f"the image cannot be converted: {exc}") from None
+            raise ParseFailure(OPENS, f"the image cannot be converted: {exc}") from None
     else:
         pdf_in = source
     pages = _run_ocrmypdf(pdf_in, Path(out_pdf), work / "ocr.txt", languages, None)
@@ -67,9 +68,9 @@ def _run_ocrmypdf(
             **options,
         )
     except ocrmypdf.exceptions.EncryptedPdfError:
-        raise ParseFailure("usability.not_encrypted", "the PDF is password-protected") from None
+        raise ParseFailure(NOT_ENCRYPTED, "the PDF is password-protected") from None
     except ocrmypdf.exceptions.ExitCodeException as exc:
-        raise ParseFailure("usability.opens", f"OCR failed: {type(exc).__name__}: {exc}") from None
+        raise ParseFailure(OPENS, f"OCR failed: {type(exc).__name__}: {exc}") from None
     text = sidecar.read_text(encoding="utf-8") if sidecar.exists() else ""
     pages = text.split("\f")
     if pages and not pages[-1].strip():
