@@ -8,10 +8,11 @@ may know exists.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import shutil
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -23,9 +24,9 @@ from whoosh import index as whoosh_index
 from whoosh import query as q
 from whoosh.index import FileIndex, LockError
 from whoosh.qparser import MultifieldParser, QueryParserError, plugins
-from whoosh.sorting import Facets, FieldFacet
 
 from search.analysis import fold
+from search.docsets import DocSets
 from search.schema import SCHEMA_VERSION, make_schema
 
 FACETS = (
@@ -39,6 +40,7 @@ FACETS = (
 )
 SEARCHED = ("title", "content", "name_text", "project_text")
 MAX_QUERY_CHARS = 1000
+MAX_RESULT_WINDOW = 10_000  # deep paging costs a top-N of this size; narrow the query instead
 _SCHEMA = make_schema()
 _VERSION_FILE = "schema_version"
 
@@ -128,13 +130,11 @@ class SearchIndex:
     caches permission filters as document-number sets per searcher, since the same few
     visibilities recur on every query."""
 
-    FILTER_CACHE = 64
-
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self._lock = threading.Lock()
         self._searcher: Any = None
-        self._filters: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._sets: DocSets | None = None
 
     # -- opening -------------------------------------------------------------------------
     def _version_on_disk(self) -> int | None:
@@ -167,33 +167,17 @@ class SearchIndex:
             self.create()
         return whoosh_index.open_dir(str(self.directory))
 
-    def _current_searcher(self) -> Any:
-        """The open searcher, reopened if another process committed since (call locked)."""
-        if self._searcher is not None and self.needs_rebuild():
+    def _current_searcher(self) -> tuple[Any, DocSets]:
+        """The open searcher and its set caches, reopened if the index changed (call locked)."""
+        if self._searcher is not None and (self.needs_rebuild() or not self._searcher.up_to_date()):
+            # Reopened, not Searcher.refresh(): that reuses segment readers, and a reused
+            # segment keeps its old deletion set, so removed records would still be found.
             self._searcher.close()
             self._searcher = None
-        if self._searcher is None:
+        if self._searcher is None or self._sets is None:
             self._searcher = self._open().searcher()
-            self._filters.clear()
-        elif not self._searcher.up_to_date():
-            # Not Searcher.refresh(): it reuses segment readers, and a reused segment keeps
-            # its old deletion set, so removed records would still be found.
-            self._searcher.close()
-            self._searcher = self._open().searcher()
-            self._filters.clear()
-        return self._searcher
-
-    def _filter_docs(self, searcher: Any, restrictions: list[q.Query]) -> Any:
-        key = tuple(repr(r) for r in restrictions)
-        docs = self._filters.get(key)
-        if docs is None:
-            docs = set(searcher.docs_for_query(q.And(restrictions)))
-            self._filters[key] = docs
-            if len(self._filters) > self.FILTER_CACHE:
-                self._filters.popitem(last=False)
-        else:
-            self._filters.move_to_end(key)
-        return docs
+            self._sets = DocSets(self._searcher)
+        return self._searcher, self._sets
 
     # -- writing -------------------------------------------------------------------------
     def write(
@@ -219,30 +203,35 @@ class SearchIndex:
             for record_id in gone:
                 writer.delete_by_term("record_id", record_id)
             for doc in batch:
-                writer.update_document(
-                    record_id=doc.record_id,
-                    version_id=doc.version_id,
-                    title=doc.title,
-                    content=doc.content,
-                    name=doc.name,
-                    name_text=doc.name,
-                    reference_code=doc.reference_code,
-                    project=doc.project,
-                    project_text=doc.project,
-                    department=doc.department,
-                    process=doc.process,
-                    stage=doc.stage,
-                    record_type=doc.record_type,
-                    sensitivity=doc.sensitivity,
-                    retention_code=doc.retention_code,
-                    filed=doc.filed.replace(tzinfo=None),
-                    size=doc.size,
-                )
+                writer.update_document(**_fields(doc))
         except BaseException:
             writer.cancel()
             raise
         writer.commit()
         return len(batch) + len(gone)
+
+    def bulk_load(self, docs: Iterable[IndexDoc], procs: int | None = None) -> int:
+        """Fill a fresh index (after :meth:`create`) in one commit, analysed by ``procs``
+        processes; memory stays bounded by the writers' buffers, not by the number of docs.
+        Until the commit, searches see the index as it was."""
+        procs = procs or os.cpu_count() or 1
+        if multiprocessing.current_process().daemon:  # e.g. a pool child: no children
+            procs = 1
+        ix = self._open()
+        options: dict[str, Any] = {"limitmb": 128}
+        if procs > 1:
+            options.update(procs=procs, multisegment=True)  # one segment per process
+        writer = ix.writer(timeout=2.0, **options)
+        added = 0
+        try:
+            for doc in docs:
+                writer.add_document(**_fields(doc))
+                added += 1
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+        return added
 
     # -- reading -------------------------------------------------------------------------
     def search(
@@ -256,6 +245,7 @@ class SearchIndex:
         filed_from: datetime | None = None,
         filed_to: datetime | None = None,
         snippets: SnippetSource | None = None,
+        facets: bool = True,
     ) -> Results:
         user_query = parse_query(text)
         restrictions: list[q.Query] = [q.Term(k, v) for k, v in sorted((filters or {}).items())]
@@ -270,30 +260,35 @@ class SearchIndex:
         allowed = visibility.as_query()
         if allowed is not None:
             restrictions.append(allowed)
-        with self._lock:  # one query at a time per process shares the open searcher
-            searcher = self._current_searcher()
-            facets = Facets()
-            for name in FACETS:
-                facets.add_field(name)
-            allowed_docs = self._filter_docs(searcher, restrictions) if restrictions else None
-            if allowed_docs is not None and not allowed_docs:
-                # Nothing may be seen. (Whoosh reads an empty filter as "no filter".)
-                return Results(total=0, hits=[], facets={name: {} for name in FACETS})
-            results = searcher.search_page(
-                user_query,
-                max(page, 1),
-                pagelen=min(max(per_page, 1), 100),
-                filter=allowed_docs,
-                groupedby=facets,
-                sortedby=FieldFacet("filed", reverse=True) if sort == "date" else None,
-                terms=False,
+        start = (max(page, 1) - 1) * min(max(per_page, 1), 100)
+        stop = start + min(max(per_page, 1), 100)
+        if stop > MAX_RESULT_WINDOW:
+            raise QueryError(
+                f"only the first {MAX_RESULT_WINDOW} results can be paged; narrow the search"
             )
-            hits = [_with_snippet(hit, _hit(hit), snippets) for hit in results]
-            counted = {
-                name: {key: len(ids) for key, ids in results.results.groups(name).items() if key}
-                for name in FACETS
-            }
-            return Results(total=results.total, hits=hits, facets=counted)
+        with self._lock:  # one query at a time per process shares the open searcher
+            searcher, sets = self._current_searcher()
+            # Totals and facets from sets, under the caller's permissions: what the caller
+            # may not know of is never counted.
+            matched = sets.matching(user_query) & sets.allowed(restrictions)
+            counted = {name: sets.facet_counts(name, matched) for name in FACETS} if facets else {}
+            if start >= len(matched):
+                return Results(total=len(matched), hits=[], facets=counted)
+            if sort == "date":
+                scored = [(docnum, 0.0) for docnum in sets.newest_first(matched, stop)[start:]]
+            else:
+                best = sets.top(user_query, matched, stop)
+                if best is None:  # phrases and the like: Whoosh's matchers score them
+                    # matched is non-empty here, which matters: Whoosh reads an empty
+                    # filter as "no filter".
+                    found = searcher.search(user_query, limit=stop, filter=matched, terms=False)
+                    best = [(hit.docnum, float(hit.score or 0.0)) for hit in found]
+                scored = best[start:]
+            hits = [
+                _with_snippet(user_query, _hit(searcher.stored_fields(docnum), score), snippets)
+                for docnum, score in scored
+            ]
+            return Results(total=len(matched), hits=hits, facets=counted)
 
     def close(self) -> None:
         with self._lock:
@@ -313,30 +308,62 @@ class SearchIndex:
             }
 
 
-def _with_snippet(raw: Any, hit: Hit, snippets: SnippetSource | None) -> Hit:
+def _fields(doc: IndexDoc) -> dict[str, Any]:
+    return {
+        "record_id": doc.record_id,
+        "version_id": doc.version_id,
+        "title": doc.title,
+        "content": doc.content,
+        "name": doc.name,
+        "name_text": doc.name,
+        "reference_code": doc.reference_code,
+        "project": doc.project,
+        "project_text": doc.project,
+        "department": doc.department,
+        "process": doc.process,
+        "stage": doc.stage,
+        "record_type": doc.record_type,
+        "sensitivity": doc.sensitivity,
+        "retention_code": doc.retention_code,
+        "filed": doc.filed.replace(tzinfo=None),
+        "size": doc.size,
+    }
+
+
+def _with_snippet(query: q.Query, hit: Hit, snippets: SnippetSource | None) -> Hit:
     if snippets is None:
         return hit
     text = snippets(hit)
     if not text:
         return hit
-    raw.results.fragmenter = highlight.ContextFragmenter(maxchars=160, surround=40)
-    raw.results.formatter = highlight.HtmlFormatter(tagname="mark", between=" … ")
+    words = {
+        term.decode("utf-8") if isinstance(term, bytes) else str(term)
+        for field, term in query.iter_all_terms()
+        if field in SEARCHED
+    }
     # Offsets are in the folded text, so highlight the folded text.
-    fragment = raw.highlights("content", text=fold(text), top=2)
+    fragment = highlight.highlight(
+        fold(text),
+        frozenset(words),
+        _SCHEMA["content"].analyzer,
+        highlight.ContextFragmenter(maxchars=160, surround=40),
+        highlight.HtmlFormatter(tagname="mark", between=" … "),
+        top=2,
+    )
     return replace(hit, snippet=fragment or None)
 
 
-def _hit(hit: Any) -> Hit:
+def _hit(stored: dict[str, Any], score: float) -> Hit:
     return Hit(
-        record_id=hit["record_id"],
-        version_id=hit["version_id"],
-        title=hit.get("title", ""),
-        name=hit.get("name", ""),
-        project=hit.get("project", ""),
-        department=hit.get("department", ""),
-        sensitivity=hit.get("sensitivity", ""),
-        filed=hit.get("filed"),
-        score=float(hit.score or 0.0),
+        record_id=stored["record_id"],
+        version_id=stored["version_id"],
+        title=stored.get("title", ""),
+        name=stored.get("name", ""),
+        project=stored.get("project", ""),
+        department=stored.get("department", ""),
+        sensitivity=stored.get("sensitivity", ""),
+        filed=stored["filed"],
+        score=score,
     )
 
 

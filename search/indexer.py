@@ -160,19 +160,25 @@ def all_record_ids(arc: Archive, chunk: int = 1000) -> Iterator[list[uuid.UUID]]
 
 
 def rebuild(
-    arc: Archive, progress: Callable[[int], None] = lambda n: None, chunk: int = 500
+    arc: Archive,
+    progress: Callable[[int], None] = lambda n: None,
+    chunk: int = 500,
+    procs: int | None = None,
 ) -> int:
-    """A fresh index from the database, streamed in chunks with bounded memory."""
+    """A fresh index from the database: records streamed in chunks (bounded memory),
+    analysed by ``procs`` processes, one commit. Changes made meanwhile stay in the outbox
+    for the next flush."""
     index = open_index(arc)
     index.create()
-    total = 0
-    for ids in all_record_ids(arc, chunk):
-        with arc.sessions() as session:
-            docs = [d for d in (document(arc, session, i) for i in ids) if d is not None]
-        index.write(docs)
-        total += len(docs)
-        progress(len(ids))
-    return total
+
+    def documents() -> Iterator[IndexDoc]:
+        for ids in all_record_ids(arc, chunk):
+            with arc.sessions() as session:
+                docs = [d for d in (document(arc, session, i) for i in ids) if d is not None]
+            yield from docs
+            progress(len(ids))
+
+    return index.bulk_load(documents(), procs=procs)
 
 
 @dataclass(frozen=True)
