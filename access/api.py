@@ -146,6 +146,9 @@ def _date_arg(name: str) -> datetime | None:
 def search() -> Any:
     """Search what the caller may know exists; filters, paging, facets. Bad input: 400."""
     from access.policy import reads_by_standing, visibility_for
+    from access.requests import granted_records
+    from archive.accesslog import ALLOWED, Client, log_access
+    from archive.models import Sensitivity
     from search.index import FACETS as SEARCH_FILTERS  # every facet is also a filter
     from search.index import Hit, QueryError
     from search.indexer import open_index, version_text
@@ -166,12 +169,15 @@ def search() -> Any:
         return error(400, str(exc))
     arc = _archive()
     filters = {name: args[name] for name in SEARCH_FILTERS if args.get(name)}
-    with arc.sessions() as session:
+    with arc.transaction() as session:
         user = session.merge(g.user, load=True)
-        visibility = visibility_for(user)
+        granted = granted_records(session, user)
+        visibility = visibility_for(user, granted)
 
         def snippet_text(hit: Hit) -> str | None:
-            if not reads_by_standing(user, hit.department, hit.sensitivity):
+            if hit.record_id not in granted and not reads_by_standing(
+                user, hit.department, hit.sensitivity
+            ):
                 return None
             return version_text(arc, session, uuid.UUID(hit.version_id))
 
@@ -189,6 +195,16 @@ def search() -> Any:
             )
         except QueryError as exc:
             return error(400, str(exc))
+        if Sensitivity.RESTRICTED.value in visibility.everywhere:
+            # A search that can reach restricted records is itself logged.
+            log_access(
+                session,
+                user,
+                Client(request.remote_addr, request.user_agent.string or ""),
+                "search",
+                ALLOWED,
+                details=f"q={args.get('q', '')!r} filters={filters} total={results.total}",
+            )
     return jsonify(
         total=results.total,
         page=page,

@@ -8,7 +8,9 @@ from typing import Any
 
 from celery import Celery, Task
 from flask import Flask, Response
+from werkzeug.middleware.proxy_fix import ProxyFix
 
+from access import api_access  # noqa: F401 - adds its routes to the api blueprint
 from access.api import api
 from access.health import health
 from archive.bootstrap import secret_key
@@ -54,7 +56,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     celery_init_app(app)
 
     app.register_blueprint(health)
-    app.register_blueprint(api)
+    app.register_blueprint(api)  # with access.api_access's routes, imported above
+    if arc.settings.access.trusted_proxies:
+        # Only the configured number of proxy hops is believed; a client's own
+        # X-Forwarded-For beyond them never becomes the logged address.
+        hops = arc.settings.access.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops)  # type: ignore[method-assign]
 
     @app.after_request
     def _security_headers(response: Response) -> Response:
@@ -66,12 +73,21 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _celery_settings(arc: Archive) -> dict[str, Any]:
-    """Ingest's settings plus the index writer's queue and schedule."""
+    """Ingest's settings plus the index writer's and the access workflow's tasks."""
+    from access import tasks as access_tasks
     from search import tasks as search_tasks
 
     config = celery_config(arc.settings)
-    config["task_routes"] = {**config["task_routes"], **search_tasks.ROUTES}
-    config["beat_schedule"] = {**config["beat_schedule"], **search_tasks.BEAT}
+    config["task_routes"] = {
+        **config["task_routes"],
+        **search_tasks.ROUTES,
+        **access_tasks.ROUTES,
+    }
+    config["beat_schedule"] = {
+        **config["beat_schedule"],
+        **search_tasks.BEAT,
+        **access_tasks.BEAT,
+    }
     return config
 
 
@@ -86,6 +102,7 @@ def celery_init_app(app: Flask) -> Celery[Any]:
     celery_app = Celery(app.name, task_cls=FlaskTask)
     celery_app.config_from_object(app.config["CELERY"])
     celery_app.set_default()
+    import access.tasks  # noqa: F401
     import ingest.tasks  # noqa: F401  (registers the shared tasks)
     import search.tasks  # noqa: F401
 

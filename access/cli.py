@@ -13,6 +13,7 @@ from typing import Any, BinaryIO, TypeVar
 
 import click
 
+from archive.accesslog import verify_access_log
 from archive.audit import Actor, verify_chain
 from archive.bootstrap import initialize
 from archive.config import ConfigError, load_settings
@@ -238,17 +239,25 @@ def audit() -> None:
 @audit.command("verify")
 @friendly_errors
 def audit_verify() -> None:
-    """Check the whole hash chain; exit 1 naming the first bad event."""
+    """Check both hash chains (audit trail and access log); exit 1 naming the first bad event."""
     with _archive().sessions() as session:
-        report = verify_chain(session)
-    if not report.ok:
-        click.echo(
-            f"audit chain BROKEN after {report.count} good events: {report.problem}", err=True
-        )
+        reports = [
+            ("audit chain", verify_chain(session)),
+            ("access log", verify_access_log(session)),
+        ]
+    broken = False
+    for label, report in reports:
+        if not report.ok:
+            broken = True
+            click.echo(
+                f"{label} BROKEN after {report.count} good events: {report.problem}", err=True
+            )
+        else:
+            click.echo(
+                f"{label} intact: {report.count} events, head #{report.head_seq} {report.head_hash}"
+            )
+    if broken:
         sys.exit(1)
-    click.echo(
-        f"audit chain intact: {report.count} events, head #{report.head_seq} {report.head_hash}"
-    )
 
 
 @main.group()

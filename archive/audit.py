@@ -16,16 +16,17 @@ import getpass
 import hashlib
 import json
 import socket
+from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ScalarResult, select
 from sqlalchemy.orm import Session
 
 from archive.db import advisory_xact_lock, utcnow
-from archive.models import AuditEvent, User
+from archive.models import AccessEvent, AuditEvent, User
 
 GENESIS = "0" * 64
 
@@ -74,6 +75,15 @@ def event_hash(event: AuditEvent) -> str:
     return hashlib.sha256(canonical_payload(event)).hexdigest()
 
 
+def next_link(session: Session, model: type[AuditEvent] | type[AccessEvent]) -> tuple[int, str]:
+    """The next sequence number and the hash to link to, with appends serialised."""
+    advisory_xact_lock(session, "chain:" + model.__tablename__)
+    head = session.execute(
+        select(model.seq, model.hash).order_by(model.seq.desc()).limit(1)
+    ).first()
+    return (head[0] + 1, head[1]) if head else (1, GENESIS)
+
+
 def record_event(
     session: Session,
     actor: Actor,
@@ -83,11 +93,7 @@ def record_event(
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one event to the chain inside the caller's transaction."""
-    advisory_xact_lock(session, "chain:" + AuditEvent.__tablename__)
-    head = session.execute(
-        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
-    ).first()
-    seq, prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS)
+    seq, prev_hash = next_link(session, AuditEvent)
     # Round-trip the details through JSON so what is hashed is exactly what is stored.
     stored_details = json.loads(json.dumps(details or {}, ensure_ascii=False, default=str))
     event = AuditEvent(
@@ -118,7 +124,12 @@ class ChainReport:
     bad_seq: int | None = None
 
 
-def _misfit(event: AuditEvent, expected_seq: int, prev_hash: str) -> str | None:
+Link = AuditEvent | AccessEvent
+
+
+def _misfit(
+    event: Link, expected_seq: int, prev_hash: str, hasher: Callable[[Any], str]
+) -> str | None:
     """Why ``event`` does not fit where the chain expects event ``expected_seq``, if it does not."""
     if event.seq != expected_seq:
         return (
@@ -130,7 +141,7 @@ def _misfit(event: AuditEvent, expected_seq: int, prev_hash: str) -> str | None:
             f"event #{event.seq} (id {event.id}) does not link to #{event.seq - 1}: "
             "the event before it was edited, deleted or reordered"
         )
-    if event_hash(event) != event.hash:
+    if hasher(event) != event.hash:
         return (
             f"event #{event.seq} (id {event.id}, {event.action}) was altered: "
             "its content no longer matches its hash"
@@ -138,15 +149,20 @@ def _misfit(event: AuditEvent, expected_seq: int, prev_hash: str) -> str | None:
     return None
 
 
-def verify_chain(session: Session, batch: int = 1000) -> ChainReport:
+def verify_chain(
+    session: Session,
+    batch: int = 1000,
+    model: type[AuditEvent] | type[AccessEvent] = AuditEvent,
+    hasher: Callable[[Any], str] = event_hash,
+) -> ChainReport:
     """Walk the chain in order; stop at the first event that does not fit."""
     expected_seq, prev_hash, count = 1, GENESIS, 0
-    rows = session.execute(
-        select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=batch)
+    rows: ScalarResult[Link] = session.execute(  # type: ignore[assignment]
+        select(model).order_by(model.seq).execution_options(yield_per=batch)
     ).scalars()
     with closing(rows):  # a server-side cursor on PostgreSQL: close it on early return
         for event in rows:
-            problem = _misfit(event, expected_seq, prev_hash)
+            problem = _misfit(event, expected_seq, prev_hash, hasher)
             if problem:
                 return ChainReport(False, count, expected_seq - 1, prev_hash, problem, expected_seq)
             prev_hash, expected_seq, count = event.hash, expected_seq + 1, count + 1

@@ -41,6 +41,20 @@ class IngestSettings:
 
 
 @dataclass(frozen=True)
+class AccessSettings:
+    """The access workflow's deadlines and limits, and where client addresses come from."""
+
+    request_hours: int = 48  # a step's deadline; overdue requests escalate
+    max_days: int = 90  # the longest period a request may ask for
+    emergency_max_hours: int = 24  # a green-channel grant lasts at most this long
+    emergency_approval_hours: int = 72  # approval owed afterwards within this
+    trusted_proxies: int = 0  # X-Forwarded-For hops to trust (werkzeug ProxyFix); 0: none
+    alert_reads_per_hour: int = 30
+    work_hours: tuple[int, int] = (7, 21)  # reads outside [start, end) local hours alert
+    alert_refusals: int = 5  # refusals of one user within an hour
+
+
+@dataclass(frozen=True)
 class Settings:
     home: Path
     database_url: str
@@ -53,6 +67,7 @@ class Settings:
     max_upload_bytes: int
     secret_key: str | None
     ingest: IngestSettings = field(default_factory=lambda: IngestSettings())
+    access: AccessSettings = field(default_factory=lambda: AccessSettings())
 
     @property
     def is_sqlite(self) -> bool:
@@ -114,6 +129,34 @@ def _ingest_settings(env: Mapping[str, str]) -> IngestSettings:
         hotfolder_settle_seconds=_float(
             env, "ARCHIVE_HOTFOLDER_SETTLE", default.hotfolder_settle_seconds, 0.0, 3600.0
         ),
+    )
+
+
+def _access_settings(env: Mapping[str, str]) -> AccessSettings:
+    default = AccessSettings()
+    hours = env.get("ARCHIVE_WORK_HOURS") or "7-21"
+    try:
+        start, end = (int(part) for part in hours.split("-"))
+    except ValueError:
+        raise ConfigError(f"ARCHIVE_WORK_HOURS must look like 7-21, got {hours!r}") from None
+    if not 0 <= start < end <= 24:
+        raise ConfigError(f"ARCHIVE_WORK_HOURS must be two hours 0-24, in order, got {hours!r}")
+    emergency_hours = _int(env, "ARCHIVE_EMERGENCY_MAX_HOURS", default.emergency_max_hours, 1)
+    if emergency_hours > 24:
+        raise ConfigError(f"ARCHIVE_EMERGENCY_MAX_HOURS is at most 24, got {emergency_hours}")
+    return AccessSettings(
+        request_hours=_int(env, "ARCHIVE_REQUEST_HOURS", default.request_hours, 1),
+        max_days=_int(env, "ARCHIVE_ACCESS_MAX_DAYS", default.max_days, 1),
+        emergency_max_hours=emergency_hours,
+        emergency_approval_hours=_int(
+            env, "ARCHIVE_EMERGENCY_APPROVAL_HOURS", default.emergency_approval_hours, 1
+        ),
+        trusted_proxies=_int(env, "ARCHIVE_TRUSTED_PROXIES", default.trusted_proxies, 0),
+        alert_reads_per_hour=_int(
+            env, "ARCHIVE_ALERT_READS_PER_HOUR", default.alert_reads_per_hour, 1
+        ),
+        work_hours=(start, end),
+        alert_refusals=_int(env, "ARCHIVE_ALERT_REFUSALS", default.alert_refusals, 1),
     )
 
 
@@ -192,4 +235,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         max_upload_bytes=_int(env, "ARCHIVE_MAX_UPLOAD_BYTES", 2 * 1024**3, 1),
         secret_key=secret,
         ingest=_ingest_settings(env),
+        access=_access_settings(env),
     )

@@ -1,5 +1,14 @@
 """All tables, importable from one place (Alembic's env and the services use this)."""
 
+from archive.models.access import (
+    AccessDecision,
+    AccessEvent,
+    AccessRequest,
+    Approver,
+    Grant,
+    RequestStatus,
+    Scope,
+)
 from archive.models.audit import AuditEvent
 from archive.models.ingest import ClassificationRule, IngestJob, IngestStatus
 from archive.models.people import ApiToken, Department, Role, Sensitivity, User
@@ -15,11 +24,16 @@ from archive.models.records import (
 )
 
 __all__ = [
+    "AccessDecision",
+    "AccessEvent",
+    "AccessRequest",
     "ApiToken",
+    "Approver",
     "AuditEvent",
     "ClassificationRule",
     "DataKey",
     "Department",
+    "Grant",
     "IngestJob",
     "IngestStatus",
     "Project",
@@ -28,7 +42,9 @@ __all__ = [
     "RecordChange",
     "RecordState",
     "Rendition",
+    "RequestStatus",
     "Role",
+    "Scope",
     "Sensitivity",
     "User",
     "Version",

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import io
+import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
+from werkzeug.test import TestResponse
 
 from access.app import archive_of, create_app
+from archive.audit import Actor
+from archive.bootstrap import initialize
+from archive.config import load_settings
+from archive.content import NewRecord, RenditionSource, store
 from archive.core import Archive
+from archive.models import Role, Sensitivity
+from archive.people import create_user, find_department, issue_token
+from tests.conftest import make_environ
 
 
 @pytest.fixture
@@ -16,3 +29,115 @@ def app(arc: Archive, archive_env: dict[str, str]) -> Iterator[Flask]:
     application = create_app({**archive_env, "TESTING": True})
     yield application
     archive_of(application).close()
+
+
+@dataclass
+class World:
+    """An archive with people in every role and records in two departments."""
+
+    app: Flask
+    tokens: dict[str, str] = field(default_factory=dict)
+    records: dict[str, uuid.UUID] = field(default_factory=dict)  # "CG-internal" → id
+    versions: dict[str, uuid.UUID] = field(default_factory=dict)
+
+    @property
+    def arc(self) -> Archive:
+        return archive_of(self.app)
+
+    def headers(self, username: str, **extra: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[username]}", **extra}
+
+    def call(self, method: str, username: str, path: str, **kwargs: Any) -> TestResponse:
+        client = self.app.test_client()
+        headers = self.headers(username, **kwargs.pop("headers", {}))
+        response: TestResponse = client.open(path, method=method, headers=headers, **kwargs)
+        return response
+
+    def add_user(
+        self, username: str, role: Role, department: str = "CG", clearance: str = "confidential"
+    ) -> None:
+        with self.arc.transaction() as session:
+            user = create_user(
+                session,
+                Actor.cli(),
+                username,
+                role,
+                find_department(session, department),
+                Sensitivity(clearance),
+                None,
+                f"用户{username}",
+            )
+            self.tokens[username] = issue_token(session, Actor.cli(), user)
+
+    def add_record(
+        self,
+        key: str,
+        department: str,
+        sensitivity: str,
+        data: bytes,
+        name: str,
+        media_type: str,
+        text: str = "",
+    ) -> None:
+        stored = store(
+            self.arc,
+            io.BytesIO(data),
+            actor=Actor.cli(),
+            original_filename=name,
+            media_type=media_type,
+            new_record=NewRecord(
+                project=f"华东仓储改造项目{key}",
+                title=f"档案 {key}",
+                when="2026-05",
+                department=department,
+                sensitivity=Sensitivity(sensitivity),
+            ),
+            renditions=[RenditionSource("text", "text/plain", io.BytesIO(text.encode()))]
+            if text
+            else [],
+        )
+        self.records[key] = stored.record_id
+        self.versions[key] = stored.version_id
+
+
+PEOPLE = {
+    "zhang": (Role.SPECIALIST, "CG"),
+    "li": (Role.SPECIALIST, "XS"),
+    "wang": (Role.SUPERVISOR, "CG"),  # head of CG
+    "zhao": (Role.DIRECTOR, "XS"),
+    "qian": (Role.DIRECTOR, "CG"),
+    "sun": (Role.RECORDS_MANAGER, "CG"),
+    "zhou": (Role.AUDITOR, "CG"),
+    "wu": (Role.ADMIN, "CG"),
+}
+LEVELS = ("public", "internal", "confidential", "restricted")
+
+
+def make_world(tmp_path: Path, **settings: str) -> World:
+    env = {**make_environ(tmp_path / "home", "sqlite", "local"), **settings}
+    arc = Archive(load_settings(env))
+    initialize(arc, Actor.cli())
+    arc.close()
+    world = World(create_app({**env, "TESTING": True}))
+    for username, (role, department) in PEOPLE.items():
+        world.add_user(username, role, department)
+    for department in ("CG", "XS"):
+        for level in LEVELS:
+            key = f"{department}-{level}"
+            world.add_record(
+                key,
+                department,
+                level,
+                f"正文 {key}".encode(),
+                f"{key}.txt",
+                "text/plain",
+                text=f"正文 {key}",
+            )
+    return world
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    made = make_world(tmp_path)
+    yield made
+    made.arc.close()

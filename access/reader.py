@@ -1,0 +1,203 @@
+"""The gated reader: the only way content leaves the archive.
+
+Every attempt is decided by :mod:`access.policy` and written to the access log, allowed or
+refused, before a byte is served. ``view`` and ``print`` of a PDF (or of a scan's OCR'd PDF)
+are stamped on every page with the reader's name, address and time; other formats are viewed
+as their extracted text under the same stamp. ``download`` and ``external`` give the
+original file named by its canonical name.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from access.policy import may_know, may_read
+from access.requests import grants_of
+from access.watermark import watermark_pdf
+from archive.accesslog import ALLOWED, REFUSED, Client, log_access
+from archive.content import ContentDestroyed, read_content
+from archive.core import Archive
+from archive.db import utcnow
+from archive.models import Rendition, Scope, User, Version
+
+PDF = "application/pdf"
+MAX_STAMPED_BYTES = 512 * 1024**2  # a PDF is stamped in memory
+LOCAL_TIME = ZoneInfo("Asia/Shanghai")
+
+
+class TooLargeToStamp(Exception):
+    """A PDF is stamped in memory; beyond the limit it can only be downloaded."""
+
+
+@dataclass(frozen=True)
+class Served:
+    body: Iterable[bytes]
+    media_type: str
+    filename: str
+    inline: bool
+
+
+@dataclass(frozen=True)
+class Refused:
+    status: int
+    message: str
+
+
+def _refuse(
+    session: Session,
+    user: User,
+    client: Client,
+    action: Scope,
+    status: int,
+    message: str,
+    reason: str,
+    version_id: uuid.UUID,
+    record_id: object = None,
+) -> Refused:
+    log_access(
+        session,
+        user,
+        client,
+        action.value,
+        REFUSED,
+        record_id=record_id,
+        version_id=version_id,
+        reason=reason,
+    )
+    return Refused(status, message)
+
+
+def stamp_lines(user: User, client: Client, at: datetime) -> list[str]:
+    who = f"{user.display_name} ({user.username})" if user.display_name else user.username
+    local = at.astimezone(LOCAL_TIME).strftime("%Y-%m-%d %H:%M:%S")
+    return [f"{who}  {client.ip or '-'}", f"{local} 北京时间  仅供查阅 严禁外传"]
+
+
+def filename(version: Version, media_type: str) -> str:
+    """The canonical name with the extension of what is served."""
+    suffix = mimetypes.guess_extension(media_type) or ""
+    original = version.original_filename
+    if "." in original and media_type == version.media_type:
+        suffix = "." + original.rsplit(".", 1)[1][:10]
+    return version.name + suffix
+
+
+def serve(
+    arc: Archive,
+    session: Session,
+    user: User,
+    client: Client,
+    version_id: uuid.UUID,
+    action: Scope,
+) -> Served | Refused:
+    """Decide, log, and (if allowed) prepare the content; the caller commits the session."""
+    now = utcnow()
+    version = session.get(Version, version_id)
+    if version is None:
+        return _refuse(
+            session, user, client, action, 404, "no such version", "no such version", version_id
+        )
+    record = version.record
+    grants = grants_of(session, user, record.id)
+    if not may_know(user, record, grants, now):
+        return _refuse(
+            session,
+            user,
+            client,
+            action,
+            404,
+            "no such version",
+            "the record is beyond the caller's view",
+            version_id,
+            record.id,
+        )
+    decision = may_read(user, record, action, grants, now)
+    if not decision.allowed:
+        return _refuse(
+            session,
+            user,
+            client,
+            action,
+            403,
+            f"no access: {decision.reason}",
+            decision.reason,
+            version_id,
+            record.id,
+        )
+    try:
+        served = _content(arc, session, user, client, version, action, now)
+    except ContentDestroyed:
+        return _refuse(
+            session,
+            user,
+            client,
+            action,
+            410,
+            "the content was destroyed",
+            "content destroyed",
+            version_id,
+            record.id,
+        )
+    except TooLargeToStamp:
+        return _refuse(
+            session,
+            user,
+            client,
+            action,
+            413,
+            "too large to view in the browser",
+            "too large to stamp",
+            version_id,
+            record.id,
+        )
+    log_access(
+        session,
+        user,
+        client,
+        action.value,
+        ALLOWED,
+        record_id=record.id,
+        version_id=version.id,
+        grant_id=decision.grant.id if decision.grant else None,
+        reason=decision.reason,
+    )
+    return served
+
+
+def _content(
+    arc: Archive,
+    session: Session,
+    user: User,
+    client: Client,
+    version: Version,
+    action: Scope,
+    now: datetime,
+) -> Served:
+    if action in (Scope.DOWNLOAD, Scope.EXTERNAL):
+        return Served(
+            read_content(arc, session, version),
+            version.media_type,
+            filename(version, version.media_type),
+            inline=False,
+        )
+    roles = set(session.scalars(select(Rendition.role).where(Rendition.version_id == version.id)))
+    lines = stamp_lines(user, client, now)
+    source = "original" if version.media_type == PDF else "ocr_pdf" if "ocr_pdf" in roles else None
+    if source is not None:
+        data = b"".join(read_content(arc, session, version, source))
+        if len(data) > MAX_STAMPED_BYTES:
+            raise TooLargeToStamp
+        return Served([watermark_pdf(data, lines)], PDF, filename(version, PDF), inline=True)
+    text = b"".join(read_content(arc, session, version, "text")) if "text" in roles else b""
+    header = ("\n".join(lines) + "\n" + "─" * 40 + "\n\n").encode()
+    return Served(
+        [header, text], "text/plain; charset=utf-8", filename(version, "text/plain"), True
+    )

@@ -1,0 +1,380 @@
+"""The access workflow: request, route, approve or refuse, escalate, grant, revoke, and the
+green channel. Plain functions on a session, shared by the API, the CLI and beat.
+
+Errors are :class:`AccessError` with an HTTP-like status: 404 hides what the caller may not
+know exists (another user's request, a record beyond their view), 403 says "known, but not
+yours to do", 400 is bad input, 409 a request already decided.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from access.policy import HEADS, may_decide, may_know, route
+from archive.audit import Actor, record_event
+from archive.config import AccessSettings
+from archive.db import utcnow
+from archive.models import (
+    AccessDecision,
+    AccessRequest,
+    Approver,
+    Grant,
+    Record,
+    RequestStatus,
+    Role,
+    Scope,
+    User,
+)
+
+MAX_TEXT = 2000
+
+
+class AccessError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def grants_of(session: Session, user: User, record_id: uuid.UUID | None = None) -> list[Grant]:
+    query = select(Grant).where(Grant.user_id == user.id)
+    if record_id is not None:
+        query = query.where(Grant.record_id == record_id)
+    return list(session.scalars(query))
+
+
+def granted_records(session: Session, user: User, now: datetime | None = None) -> frozenset[str]:
+    """Ids of the records ``user`` holds an active grant for (they may know of them)."""
+    now = now or utcnow()
+    ids = session.scalars(
+        select(Grant.record_id).where(
+            Grant.user_id == user.id,
+            Grant.revoked_at.is_(None),
+            Grant.valid_from <= now,
+            Grant.valid_until > now,
+        )
+    )
+    return frozenset(str(i) for i in ids)
+
+
+def known_record(session: Session, user: User, record_id: uuid.UUID) -> Record:
+    """The record, if ``user`` may know it exists; else 404 (whether or not it exists)."""
+    record = session.get(Record, record_id)
+    if record is None or not may_know(user, record, grants_of(session, user, record_id), utcnow()):
+        raise AccessError(404, "no such record")
+    return record
+
+
+def _text(value: str, what: str) -> str:
+    cleaned = "".join(ch for ch in value if ch.isprintable() or ch in "\n\t").strip()
+    if not cleaned:
+        raise AccessError(400, f"a {what} is required")
+    if len(cleaned) > MAX_TEXT:
+        raise AccessError(400, f"the {what} is longer than {MAX_TEXT} characters")
+    return cleaned
+
+
+def submit(
+    session: Session,
+    settings: AccessSettings,
+    user: User,
+    actor: Actor,
+    record_id: uuid.UUID,
+    purpose: str,
+    scope: str,
+    days: int,
+) -> AccessRequest:
+    """File a request; it waits for the record's department head (or a director)."""
+    record = known_record(session, user, record_id)
+    try:
+        wanted = Scope(scope)
+    except ValueError:
+        raise AccessError(400, "scope must be view, download, print or external") from None
+    if not 1 <= days <= settings.max_days:
+        raise AccessError(400, f"days must be between 1 and {settings.max_days}")
+    approver, department_id = route(record)
+    request = AccessRequest(
+        requester_id=user.id,
+        record_id=record.id,
+        purpose=_text(purpose, "purpose"),
+        scope=wanted,
+        days=days,
+        steps=2 if wanted == Scope.EXTERNAL else 1,
+        approver=approver,
+        approver_department_id=department_id,
+        due_at=utcnow() + timedelta(hours=settings.request_hours),
+    )
+    session.add(request)
+    session.flush()
+    record_event(
+        session,
+        actor,
+        "access.request",
+        "access_request",
+        request.id,
+        {"record": str(record.id), "scope": wanted.value, "days": days, "purpose": purpose},
+    )
+    return request
+
+
+def _earlier_approvers(session: Session, request: AccessRequest) -> set[int]:
+    return set(
+        session.scalars(
+            select(AccessDecision.approver_id).where(AccessDecision.request_id == request.id)
+        )
+    )
+
+
+def waiting_for(session: Session, user: User) -> list[AccessRequest]:
+    """Pending requests ``user`` may decide now."""
+    if user.role not in HEADS:
+        return []
+    pending = session.scalars(
+        select(AccessRequest)
+        .where(AccessRequest.status == RequestStatus.PENDING)
+        .order_by(AccessRequest.due_at)
+    )
+    return [r for r in pending if may_decide(user, r, _earlier_approvers(session, r))]
+
+
+def mine(session: Session, user: User) -> list[AccessRequest]:
+    return list(
+        session.scalars(
+            select(AccessRequest)
+            .where(AccessRequest.requester_id == user.id)
+            .order_by(AccessRequest.created_at.desc())
+        )
+    )
+
+
+def visible_request(session: Session, user: User, request_id: uuid.UUID) -> AccessRequest:
+    """The request, if ``user`` filed it or may decide it; else 404."""
+    request = session.get(AccessRequest, request_id)
+    if request is None:
+        raise AccessError(404, "no such request")
+    if request.requester_id == user.id:
+        return request
+    if request.status == RequestStatus.PENDING and may_decide(
+        user, request, _earlier_approvers(session, request)
+    ):
+        return request
+    if user.id in _earlier_approvers(session, request):
+        return request
+    raise AccessError(404, "no such request")
+
+
+def decide(
+    session: Session,
+    settings: AccessSettings,
+    user: User,
+    actor: Actor,
+    request_id: uuid.UUID,
+    approve: bool,
+    reason: str = "",
+) -> AccessRequest:
+    """Approve or refuse the step a request waits at; the last approval grants access."""
+    request = session.get(AccessRequest, request_id)
+    if request is None:
+        raise AccessError(404, "no such request")
+    earlier = _earlier_approvers(session, request)
+    if request.requester_id == user.id:
+        raise AccessError(403, "nobody decides their own request")
+    if user.id not in earlier and not may_decide(user, request, earlier):
+        raise AccessError(404, "no such request")  # not theirs to know of
+    if request.status != RequestStatus.PENDING:
+        raise AccessError(409, f"the request was already {request.status.value}")
+    if user.id in earlier:
+        raise AccessError(403, "this step waits for another approver")
+    if not approve:
+        reason = _text(reason, "reason for the refusal")
+    now = utcnow()
+    session.add(
+        AccessDecision(
+            request_id=request.id,
+            step=request.step,
+            approver_id=user.id,
+            approved=approve,
+            reason=reason.strip()[:MAX_TEXT],
+            at=now,
+            ip=actor.ip,
+        )
+    )
+    before = {"status": request.status.value, "step": request.step}
+    if not approve:
+        request.status, request.decided_at = RequestStatus.DENIED, now
+        if request.emergency:  # the green-channel grant ends now
+            for grant in session.scalars(select(Grant).where(Grant.request_id == request.id)):
+                if grant.revoked_at is None:
+                    grant.revoked_at, grant.revoked_by_id = now, user.id
+                    grant.revoke_reason = "emergency access refused afterwards: " + reason
+    elif request.step < request.steps:
+        request.step += 1
+        request.approver, request.approver_department_id = Approver.DIRECTOR, None
+        request.due_at = now + timedelta(hours=settings.request_hours)
+    else:
+        request.status, request.decided_at = RequestStatus.APPROVED, now
+        if not request.emergency:
+            session.add(
+                Grant(
+                    user_id=request.requester_id,
+                    record_id=request.record_id,
+                    scope=request.scope,
+                    valid_from=now,
+                    valid_until=now + timedelta(days=request.days),
+                    request_id=request.id,
+                )
+            )
+    session.flush()
+    record_event(
+        session,
+        actor,
+        "access.approve" if approve else "access.refuse",
+        "access_request",
+        request.id,
+        {
+            "before": before,
+            "after": {"status": request.status.value, "step": request.step},
+            "reason": reason,
+        },
+    )
+    return request
+
+
+def escalate_overdue(session: Session, settings: AccessSettings, actor: Actor) -> int:
+    """Overdue steps move up: a department head's to the directors; a director's stays
+    with the directors, flagged. Returns how many requests were escalated now."""
+    now = utcnow()
+    overdue = session.scalars(
+        select(AccessRequest).where(
+            AccessRequest.status == RequestStatus.PENDING,
+            AccessRequest.due_at < now,
+            or_(AccessRequest.approver == Approver.HEAD, AccessRequest.escalated.is_(False)),
+        )
+    )
+    count = 0
+    for request in overdue:
+        before = {"approver": request.approver.value, "escalated": request.escalated}
+        request.approver, request.approver_department_id = Approver.DIRECTOR, None
+        request.escalated = True
+        request.due_at = now + timedelta(hours=settings.request_hours)
+        record_event(
+            session,
+            actor,
+            "access.escalate",
+            "access_request",
+            request.id,
+            {"before": before, "after": {"approver": "director", "escalated": True}},
+        )
+        count += 1
+    return count
+
+
+def emergency(
+    session: Session,
+    settings: AccessSettings,
+    user: User,
+    actor: Actor,
+    record_id: uuid.UUID,
+    justification: str,
+    scope: str = "view",
+    hours: int | None = None,
+) -> Grant:
+    """The green channel: a head opens access at once, flagged, approval owed afterwards."""
+    if user.role not in HEADS:
+        raise AccessError(403, "only supervisors and directors may open emergency access")
+    record = known_record(session, user, record_id)
+    try:
+        wanted = Scope(scope)
+    except ValueError:
+        raise AccessError(400, "scope must be view, download or print") from None
+    if wanted == Scope.EXTERNAL:
+        raise AccessError(400, "external use is never opened by the green channel")
+    hours = hours or settings.emergency_max_hours
+    if not 1 <= hours <= settings.emergency_max_hours:
+        raise AccessError(400, f"hours must be between 1 and {settings.emergency_max_hours}")
+    why = _text(justification, "written justification")
+    now = utcnow()
+    request = AccessRequest(
+        requester_id=user.id,
+        record_id=record.id,
+        purpose=why,
+        scope=wanted,
+        days=1,
+        approver=Approver.DIRECTOR,
+        due_at=now + timedelta(hours=settings.emergency_approval_hours),
+        emergency=True,
+    )
+    session.add(request)
+    session.flush()
+    grant = Grant(
+        user_id=user.id,
+        record_id=record.id,
+        scope=wanted,
+        valid_from=now,
+        valid_until=now + timedelta(hours=hours),
+        request_id=request.id,
+        emergency=True,
+        justification=why,
+    )
+    session.add(grant)
+    session.flush()
+    record_event(
+        session,
+        actor,
+        "access.emergency",
+        "grant",
+        grant.id,
+        {"record": str(record.id), "scope": wanted.value, "hours": hours, "why": why},
+    )
+    return grant
+
+
+REVOKERS = frozenset({Role.DIRECTOR, Role.SUPERVISOR, Role.RECORDS_MANAGER})
+
+
+def revoke(session: Session, user: User, actor: Actor, grant_id: uuid.UUID, reason: str) -> Grant:
+    """End a grant early, with a reason: directors, the record's department heads, records
+    managers."""
+    grant = session.get(Grant, grant_id)
+    if grant is None:
+        raise AccessError(404, "no such grant")
+    record = grant.record
+    allowed = user.role in (Role.DIRECTOR, Role.RECORDS_MANAGER) or (
+        user.role == Role.SUPERVISOR and user.department_id == record.department_id
+    )
+    if not allowed:
+        raise AccessError(404 if grant.user_id != user.id else 403, "no such grant")
+    if grant.revoked_at is not None:
+        raise AccessError(409, "the grant was already revoked")
+    why = _text(reason, "reason")
+    grant.revoked_at, grant.revoked_by_id, grant.revoke_reason = utcnow(), user.id, why
+    record_event(
+        session,
+        actor,
+        "access.revoke",
+        "grant",
+        grant.id,
+        {"before": {"revoked": False}, "after": {"revoked": True}, "reason": why},
+    )
+    return grant
+
+
+def violations(session: Session, now: datetime | None = None) -> list[AccessRequest]:
+    """Green-channel accesses never approved: refused, or still pending past the deadline."""
+    now = now or utcnow()
+    return list(
+        session.scalars(
+            select(AccessRequest)
+            .where(
+                AccessRequest.emergency.is_(True),
+                or_(
+                    AccessRequest.status == RequestStatus.DENIED,
+                    (AccessRequest.status == RequestStatus.PENDING) & (AccessRequest.due_at < now),
+                ),
+            )
+            .order_by(AccessRequest.created_at)
+        )
+    )

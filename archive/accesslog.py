@@ -1,0 +1,93 @@
+"""The access log: who read, downloaded, printed or exported what, from where, and when.
+
+A hash chain of its own, built like the audit chain (:mod:`archive.audit`): each line's hash
+covers its fields and the previous line's hash, appends are serialised, and the table refuses
+UPDATE and DELETE. ``archive audit verify`` walks both chains.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from archive.audit import ChainReport, next_link, verify_chain
+from archive.db import utcnow
+from archive.models import AccessEvent, User
+
+ALLOWED = "allowed"
+REFUSED = "refused"
+
+
+@dataclass(frozen=True)
+class Client:
+    """Where a request came from: the socket's address (or the trusted proxy's word)."""
+
+    ip: str | None
+    user_agent: str = ""
+
+
+def access_hash(event: AccessEvent) -> str:
+    body = {
+        "seq": event.seq,
+        "at": event.at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "user_id": event.user_id,
+        "username": event.username,
+        "action": event.action,
+        "outcome": event.outcome,
+        "reason": event.reason,
+        "record_id": event.record_id,
+        "version_id": event.version_id,
+        "grant_id": event.grant_id,
+        "ip": event.ip,
+        "user_agent": event.user_agent,
+        "details": event.details,
+        "prev_hash": event.prev_hash,
+    }
+    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def log_access(
+    session: Session,
+    user: User | None,
+    client: Client,
+    action: str,
+    outcome: str,
+    *,
+    record_id: object = None,
+    version_id: object = None,
+    grant_id: object = None,
+    reason: str = "",
+    details: str = "",
+    at: datetime | None = None,
+) -> AccessEvent:
+    """Append one line inside the caller's transaction."""
+    seq, prev_hash = next_link(session, AccessEvent)
+    event = AccessEvent(
+        seq=seq,
+        at=at or utcnow(),
+        user_id=user.id if user else None,
+        username=user.username if user else "anonymous",
+        action=action,
+        outcome=outcome,
+        reason=reason[:500],
+        record_id=str(record_id) if record_id else None,
+        version_id=str(version_id) if version_id else None,
+        grant_id=str(grant_id) if grant_id else None,
+        ip=client.ip,
+        user_agent=client.user_agent[:300],
+        details=details[:2000],
+        prev_hash=prev_hash,
+    )
+    event.hash = access_hash(event)
+    session.add(event)
+    session.flush()
+    return event
+
+
+def verify_access_log(session: Session) -> ChainReport:
+    return verify_chain(session, model=AccessEvent, hasher=access_hash)
