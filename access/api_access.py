@@ -257,7 +257,7 @@ def show_record(record_id: uuid.UUID) -> Any:
         )
 
 
-def _content_disposition(name: str, inline: bool) -> str:
+def content_disposition(name: str, inline: bool) -> str:
     """RFC 6266 with an RFC 5987 ``filename*`` so Chinese names survive, and an ASCII
     fallback for old clients."""
     from urllib.parse import quote
@@ -283,7 +283,7 @@ def version_content(version_id: uuid.UUID) -> Any:
     if isinstance(outcome, Refused):
         return error(outcome.status, outcome.message)
     response = Response(stream_with_context(iter(outcome.body)), mimetype=outcome.media_type)
-    response.headers["Content-Disposition"] = _content_disposition(outcome.filename, outcome.inline)
+    response.headers["Content-Disposition"] = content_disposition(outcome.filename, outcome.inline)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -352,7 +352,7 @@ def access_log() -> Any:
         return Response(
             stream_with_context(rows()),
             mimetype="text/csv; charset=utf-8",
-            headers={"Content-Disposition": _content_disposition("access-log.csv", False)},
+            headers={"Content-Disposition": content_disposition("access-log.csv", False)},
         )
     with arc.sessions() as session:
         events = session.scalars(query.limit(_limit())).all()

@@ -10,9 +10,10 @@ from celery import Celery, Task
 from flask import Flask, Response
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from access import api_access  # noqa: F401 - adds its routes to the api blueprint
+from access import api_access, openapi  # noqa: F401 - add their routes to the api blueprint
 from access.api import api
 from access.health import health
+from access.web import init_web
 from archive.bootstrap import secret_key
 from archive.config import load_settings
 from archive.core import Archive
@@ -57,6 +58,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(health)
     app.register_blueprint(api)  # with access.api_access's routes, imported above
+    init_web(app)
     if arc.settings.access.trusted_proxies:
         # Only the configured number of proxy hops is believed; a client's own
         # X-Forwarded-For beyond them never becomes the logged address.

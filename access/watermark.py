@@ -58,10 +58,9 @@ def _stamp(width: float, height: float, lines: list[str]) -> PdfReader:
 
 def watermark_pdf(data: bytes, lines: list[str]) -> bytes:
     """``data`` with ``lines`` stamped on every page."""
-    reader = PdfReader(io.BytesIO(data))
-    writer = PdfWriter()
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
     stamps: dict[tuple[float, float], PdfReader] = {}
-    for page in reader.pages:
+    for page in writer.pages:
         box = page.mediabox
         size = (float(box.width), float(box.height))
         if size not in stamps:
@@ -69,7 +68,6 @@ def watermark_pdf(data: bytes, lines: list[str]) -> bytes:
         # Boxes need not start at (0, 0): move the stamp to where the page starts.
         offset = Transformation().translate(float(box.left), float(box.bottom))
         page.merge_transformed_page(stamps[size].pages[0], offset)
-        writer.add_page(page)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()

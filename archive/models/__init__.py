@@ -11,7 +11,7 @@ from archive.models.access import (
 )
 from archive.models.audit import AuditEvent
 from archive.models.ingest import ClassificationRule, IngestJob, IngestStatus
-from archive.models.people import ApiToken, Department, Role, Sensitivity, User
+from archive.models.people import ApiToken, Department, LoginAttempt, Role, Sensitivity, User
 from archive.models.records import (
     DataKey,
     Project,
@@ -36,6 +36,7 @@ __all__ = [
     "Grant",
     "IngestJob",
     "IngestStatus",
+    "LoginAttempt",
     "Project",
     "ProjectStatus",
     "Record",

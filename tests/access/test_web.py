@@ -1,0 +1,119 @@
+"""Web sign-in: session cookies, CSRF on every form, lock-out after repeated failures."""
+
+from __future__ import annotations
+
+import re
+
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from archive.audit import Actor
+from archive.models import AccessEvent, AuditEvent, User
+from archive.people import set_password
+from tests.access.conftest import World
+
+BASE = "https://archive.example"  # the session cookie is Secure
+# Over HTTPS Flask-WTF also checks that a form was posted from this site, as browsers say.
+SAME_SITE = {"Referer": BASE + "/login"}
+
+
+def client(world: World) -> FlaskClient:
+    return world.app.test_client()
+
+
+def csrf_token(page: bytes) -> str:
+    found = re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
+        rb'name="csrf_token" value="([^"]+)"', page
+    )
+    assert found, page
+    return found.group(1).decode()
+
+
+def give_password(world: World, username: str, password: str) -> None:
+    with world.arc.transaction() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        assert user is not None
+        set_password(session, Actor.cli(), user, password)
+
+
+def login(browser: FlaskClient, username: str, password: str) -> int:
+    token = csrf_token(browser.get("/login", base_url=BASE).data)
+    response = browser.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": token},
+        base_url=BASE,
+        headers=SAME_SITE,
+    )
+    return response.status_code
+
+
+def test_sign_in_read_through_the_web_reader_and_sign_out(world: World) -> None:
+    give_password(world, "wang", "correct horse battery")
+    browser = client(world)
+    assert browser.get("/", base_url=BASE).status_code == 302  # to the login page
+    assert login(browser, "wang", "correct horse battery") == 302
+    cookie = browser.get_cookie("session", domain="archive.example")
+    assert cookie is not None
+    assert cookie.secure
+    assert cookie.http_only
+    home = browser.get("/", base_url=BASE)
+    assert "用户wang".encode() in home.data
+    page = browser.get(f"/versions/{world.versions['CG-internal']}/content", base_url=BASE)
+    assert page.status_code == 200
+    assert "正文 CG-internal".encode() in page.data
+    assert "用户wang".encode() in page.data  # the viewer's stamp
+    # Signing out is a form too: without its CSRF token, or from another site, refused.
+    token = csrf_token(home.data)
+    assert browser.post("/logout", base_url=BASE, headers=SAME_SITE).status_code == 400
+    assert browser.post("/logout", data={"csrf_token": token}, base_url=BASE).status_code == 400
+    signed_out = browser.post(
+        "/logout", data={"csrf_token": token}, base_url=BASE, headers=SAME_SITE
+    )
+    assert signed_out.status_code == 302
+    assert browser.get("/", base_url=BASE).status_code == 302
+    with world.arc.sessions() as session:
+        assert (
+            session.scalar(select(AccessEvent.username).order_by(AccessEvent.seq.desc())) == "wang"
+        )
+
+
+def test_a_login_post_without_the_csrf_token_is_refused(world: World) -> None:
+    give_password(world, "wang", "correct horse battery")
+    response = client(world).post(
+        "/login",
+        data={"username": "wang", "password": "correct horse battery"},
+        base_url=BASE,
+        headers=SAME_SITE,
+    )
+    assert response.status_code == 400
+
+
+def test_repeated_failures_lock_the_name_out_even_with_the_right_password(world: World) -> None:
+    give_password(world, "wang", "correct horse battery")
+    browser = client(world)
+    assert [login(browser, "wang", f"guess {n}") for n in range(5)] == [401] * 5
+    assert login(browser, "wang", "correct horse battery") == 429
+    # An unknown name fails exactly like a wrong password: nothing to learn from it.
+    assert login(browser, "nobody", "whatever") == 401
+    with world.arc.sessions() as session:
+        actions = list(
+            session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("login%")))
+        )
+    assert actions.count("login.failed") == 6
+    assert actions.count("login.locked") == 1
+    assert "login" not in actions
+
+
+def test_the_api_needs_no_csrf_token_but_a_bearer_token(world: World) -> None:
+    response = world.call(
+        "POST",
+        "zhang",
+        "/api/v1/access-requests",
+        json={
+            "record_id": str(world.records["CG-internal"]),
+            "purpose": "核对",
+            "scope": "view",
+            "days": 1,
+        },
+    )
+    assert response.status_code == 201

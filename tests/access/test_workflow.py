@@ -1,0 +1,244 @@
+"""The request-and-approve workflow, the green channel, IDOR, and where the log's IP comes from."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import select, update
+
+from access.requests import escalate_overdue
+from archive.audit import SYSTEM
+from archive.db import utcnow
+from archive.models import AccessEvent, AccessRequest, AuditEvent, Grant
+from tests.access.conftest import World, make_world
+
+
+def ask(world: World, who: str, key: str, scope: str = "view", days: int = 7) -> dict:  # type: ignore[type-arg]
+    response = world.call(
+        "POST",
+        who,
+        "/api/v1/access-requests",
+        json={
+            "record_id": str(world.records[key]),
+            "purpose": "核对验收资料",
+            "scope": scope,
+            "days": days,
+        },
+    )
+    assert response.status_code == 201, response.json
+    return response.json  # type: ignore[return-value]
+
+
+def read(world: World, who: str, key: str, action: str = "view", **kwargs: object) -> int:
+    path = f"/api/v1/versions/{world.versions[key]}/content?action={action}"
+    return world.call("GET", who, path, **kwargs).status_code
+
+
+def log_lines(world: World) -> list[AccessEvent]:
+    with world.arc.sessions() as session:
+        return list(session.scalars(select(AccessEvent).order_by(AccessEvent.seq)))
+
+
+def test_request_approve_read_within_the_period_and_not_after(world: World) -> None:
+    assert read(world, "zhang", "CG-internal") == 403  # a specialist needs a grant
+    request = ask(world, "zhang", "CG-internal", days=3)
+    assert request["approver"] == "head"
+    assert request["status"] == "pending"
+    # It waits for wang (head of CG), not for another department's director or the auditor.
+    waiting = world.call("GET", "wang", "/api/v1/access-requests").json["waiting"]  # type: ignore[index]
+    assert [r["id"] for r in waiting] == [request["id"]]
+    assert world.call("GET", "zhao", "/api/v1/access-requests").json["waiting"] == []  # type: ignore[index]
+    assert (
+        world.call("POST", "zhou", f"/api/v1/access-requests/{request['id']}/approve").status_code
+        == 404
+    )
+    approved = world.call("POST", "wang", f"/api/v1/access-requests/{request['id']}/approve")
+    assert approved.json["status"] == "approved"  # type: ignore[index]
+    assert read(world, "zhang", "CG-internal") == 200
+    assert read(world, "zhang", "CG-internal", "download") == 403  # view only
+    # The period ends (moved into the past here, as the clock would).
+    with world.arc.transaction() as session:
+        session.execute(update(Grant).values(valid_until=utcnow() - timedelta(seconds=1)))
+    assert read(world, "zhang", "CG-internal") == 403
+    lines = log_lines(world)
+    assert [(e.username, e.action, e.outcome) for e in lines] == [
+        ("zhang", "view", "refused"),
+        ("zhang", "view", "allowed"),
+        ("zhang", "download", "refused"),
+        ("zhang", "view", "refused"),
+    ]
+    assert all(e.ip == "127.0.0.1" and e.at is not None for e in lines)
+    assert lines[1].grant_id is not None
+    assert lines[3].reason == "the grant has expired"
+    with world.arc.sessions() as session:
+        actions = set(session.scalars(select(AuditEvent.action)))
+    assert {"access.request", "access.approve"} <= actions
+
+
+def test_refusal_needs_a_reason_and_nobody_approves_their_own(world: World) -> None:
+    request = ask(world, "zhang", "CG-internal")
+    path = f"/api/v1/access-requests/{request['id']}"
+    assert world.call("POST", "zhang", path + "/approve").status_code == 403
+    assert world.call("POST", "wang", path + "/deny", json={"reason": " "}).status_code == 400
+    denied = world.call("POST", "wang", path + "/deny", json={"reason": "与工作无关"})
+    assert denied.json["status"] == "denied"  # type: ignore[index]
+    assert world.call("POST", "wang", path + "/approve").status_code == 409
+    assert read(world, "zhang", "CG-internal") == 403
+    # A director's own request for a contract waits for another director.
+    own = ask(world, "qian", "XS-restricted", scope="external")
+    assert (
+        world.call("POST", "qian", f"/api/v1/access-requests/{own['id']}/approve").status_code
+        == 403
+    )
+
+
+def test_external_use_needs_the_head_then_a_director(world: World) -> None:
+    request = ask(world, "zhang", "CG-internal", scope="external")
+    path = f"/api/v1/access-requests/{request['id']}/approve"
+    step = world.call("POST", "wang", path).json
+    assert (step["status"], step["step"], step["approver"]) == ("pending", 2, "director")  # type: ignore[index]
+    assert world.call("POST", "wang", path).status_code == 403  # not twice by the same person
+    assert read(world, "zhang", "CG-internal", "external") == 403
+    assert world.call("POST", "zhao", path).json["status"] == "approved"  # type: ignore[index]
+    assert read(world, "zhang", "CG-internal", "external") == 200
+
+
+def test_restricted_records_go_to_directors_and_stay_invisible(world: World) -> None:
+    # A contract: nobody but directors and grant holders learns it exists.
+    for who in ("zhang", "wang", "sun", "zhou", "wu"):
+        assert (
+            world.call("GET", who, f"/api/v1/records/{world.records['CG-restricted']}").status_code
+            == 404
+        )
+    assert (
+        world.call("GET", "zhao", f"/api/v1/records/{world.records['CG-restricted']}").status_code
+        == 200
+    )
+    # Asking for it is asking about something unknown: 404, like a random id.
+    response = world.call(
+        "POST",
+        "zhang",
+        "/api/v1/access-requests",
+        json={
+            "record_id": str(world.records["CG-restricted"]),
+            "purpose": "x",
+            "scope": "view",
+            "days": 1,
+        },
+    )
+    assert response.status_code == 404
+    unknown = world.call("GET", "zhang", f"/api/v1/records/{uuid.uuid4()}")
+    assert (
+        unknown.json
+        == world.call("GET", "zhang", f"/api/v1/records/{world.records['CG-restricted']}").json
+    )
+
+
+def test_other_peoples_requests_are_not_found(world: World) -> None:
+    request = ask(world, "zhang", "CG-internal")
+    for who in ("li", "zhou", "wu", "sun"):
+        assert world.call("GET", who, f"/api/v1/access-requests/{request['id']}").status_code == 404
+        assert (
+            world.call("POST", who, f"/api/v1/access-requests/{request['id']}/approve").status_code
+            == 404
+        )
+    assert world.call("GET", "wang", f"/api/v1/access-requests/{request['id']}").status_code == 200
+
+
+def test_overdue_requests_escalate_to_the_directors(world: World) -> None:
+    request = ask(world, "zhang", "CG-internal")
+    with world.arc.transaction() as session:
+        session.execute(update(AccessRequest).values(due_at=utcnow() - timedelta(minutes=1)))
+        assert escalate_overdue(session, world.arc.settings.access, SYSTEM) == 1
+    item = world.call("GET", "zhang", f"/api/v1/access-requests/{request['id']}").json
+    assert (item["approver"], item["escalated"]) == ("director", True)  # type: ignore[index]
+    assert [
+        r["id"] for r in world.call("GET", "zhao", "/api/v1/access-requests").json["waiting"]
+    ] == [request["id"]]  # type: ignore[index]
+    assert (
+        world.call("POST", "zhao", f"/api/v1/access-requests/{request['id']}/approve").status_code
+        == 200
+    )
+
+
+def test_green_channel_opens_at_once_and_is_a_violation_until_approved(world: World) -> None:
+    body = {
+        "record_id": str(world.records["CG-confidential"]),
+        "justification": "仓库事故 紧急调阅",
+        "hours": 4,
+    }
+    assert world.call("POST", "zhang", "/api/v1/emergency-access", json=body).status_code == 403
+    assert (
+        world.call(
+            "POST", "wang", "/api/v1/emergency-access", json={**body, "hours": 25}
+        ).status_code
+        == 400
+    )
+    assert (
+        world.call(
+            "POST", "wang", "/api/v1/emergency-access", json={**body, "justification": ""}
+        ).status_code
+        == 400
+    )
+    # qian (a director of CG) opens it for a CG record below her standing? No: for XS's.
+    xs = {**body, "record_id": str(world.records["XS-internal"])}
+    opened = world.call("POST", "wang", "/api/v1/emergency-access", json=xs)
+    assert opened.status_code == 201
+    assert opened.json["emergency"] is True  # type: ignore[index]
+    assert read(world, "wang", "XS-internal") == 200
+    alerts = world.call("GET", "zhou", "/api/v1/access-alerts").json
+    assert alerts["violations"] == []  # type: ignore[index]
+    # Nobody approved it within the deadline: a violation for the auditors.
+    with world.arc.transaction() as session:
+        session.execute(update(AccessRequest).values(due_at=utcnow() - timedelta(minutes=1)))
+    violations = world.call("GET", "zhou", "/api/v1/access-alerts").json["violations"]  # type: ignore[index]
+    assert [v["emergency"] for v in violations] == [True]
+    # The director sees it waiting and approves it afterwards.
+    assert [
+        r["emergency"] for r in world.call("GET", "zhao", "/api/v1/access-requests").json["waiting"]
+    ] == [True]  # type: ignore[index]
+    assert (
+        world.call(
+            "POST", "zhao", f"/api/v1/access-requests/{violations[0]['id']}/approve"
+        ).status_code
+        == 200
+    )
+    assert world.call("GET", "zhou", "/api/v1/access-alerts").json["violations"] == []  # type: ignore[index]
+
+
+def test_revoked_grants_stop_reading(world: World) -> None:
+    request = ask(world, "zhang", "CG-internal", scope="download")
+    world.call("POST", "wang", f"/api/v1/access-requests/{request['id']}/approve")
+    grant = world.call("GET", "zhang", "/api/v1/grants").json["grants"][0]  # type: ignore[index]
+    assert (
+        world.call(
+            "POST", "li", f"/api/v1/grants/{grant['id']}/revoke", json={"reason": "x"}
+        ).status_code
+        == 404
+    )
+    assert world.call("POST", "wang", f"/api/v1/grants/{grant['id']}/revoke").status_code == 400
+    revoked = world.call(
+        "POST", "wang", f"/api/v1/grants/{grant['id']}/revoke", json={"reason": "项目结束"}
+    )
+    assert revoked.json["revoked_at"] is not None  # type: ignore[index]
+    assert read(world, "zhang", "CG-internal", "download") == 403
+    assert log_lines(world)[-1].reason == "the grant was revoked"
+
+
+def test_a_forged_forwarded_for_is_never_the_logged_address(world: World, tmp_path: Path) -> None:
+    assert read(world, "wang", "CG-internal", headers={"X-Forwarded-For": "6.6.6.6"}) == 200
+    assert log_lines(world)[-1].ip == "127.0.0.1"
+    # Behind one trusted proxy, the proxy's own entry counts, not what the client forged.
+    proxied = make_world(tmp_path / "proxied", ARCHIVE_TRUSTED_PROXIES="1")
+    status = read(
+        proxied,
+        "wang",
+        "CG-internal",
+        headers={"X-Forwarded-For": "6.6.6.6, 203.0.113.9"},
+        environ_base={"REMOTE_ADDR": "10.0.0.2"},
+    )
+    assert status == 200
+    assert log_lines(proxied)[-1].ip == "203.0.113.9"
+    proxied.arc.close()
