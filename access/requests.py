@@ -217,15 +217,29 @@ def decide(
     else:
         request.status, request.decided_at = RequestStatus.APPROVED, now
         if not request.emergency:
-            session.add(
-                Grant(
-                    user_id=request.requester_id,
-                    record_id=request.record_id,
-                    scope=request.scope,
-                    valid_from=now,
-                    valid_until=now + timedelta(days=request.days),
-                    request_id=request.id,
-                )
+            grant = Grant(
+                user_id=request.requester_id,
+                record_id=request.record_id,
+                scope=request.scope,
+                valid_from=now,
+                valid_until=now + timedelta(days=request.days),
+                request_id=request.id,
+            )
+            session.add(grant)
+            session.flush()
+            record_event(
+                session,
+                actor,
+                "grant.create",
+                "grant",
+                grant.id,
+                {
+                    "user": request.requester.username,
+                    "record": str(request.record_id),
+                    "scope": grant.scope.value,
+                    "from": grant.valid_from.isoformat(),
+                    "until": grant.valid_until.isoformat(),
+                },
             )
     session.flush()
     record_event(

@@ -41,6 +41,22 @@ def fold(text: str) -> str:
 
 def spans(text: str) -> Iterator[tuple[str, int, int]]:
     """Index terms of ``text`` in order, with their offsets in the folded text."""
+    if len(text) > _REMEMBERED_CHARS:  # a very long text is segmented twice, not kept
+        return _segment(text)
+    return iter(_spans(text))
+
+
+_REMEMBERED_CHARS = 1_000_000
+
+
+@lru_cache(maxsize=2)
+def _spans(text: str) -> tuple[tuple[str, int, int], ...]:
+    """Kept for the next call: the index analyses a document's text twice in a row (with
+    positions for phrases, and as frequencies for fast counting and scoring)."""
+    return tuple(_segment(text))
+
+
+def _segment(text: str) -> Iterator[tuple[str, int, int]]:
     for match in _RUNS.finditer(fold(text)):
         run, base = match.group(), match.start()
         if _CJK.match(run):

@@ -38,7 +38,7 @@ FACETS = (
     "sensitivity",
     "retention_code",
 )
-SEARCHED = ("title", "content", "name_text", "project_text")
+SEARCHED = ("title", "content_terms", "name_text", "project_text")
 MAX_QUERY_CHARS = 1000
 MAX_RESULT_WINDOW = 10_000  # deep paging costs a top-N of this size; narrow the query instead
 _SCHEMA = make_schema()
@@ -314,6 +314,7 @@ def _fields(doc: IndexDoc) -> dict[str, Any]:
         "version_id": doc.version_id,
         "title": doc.title,
         "content": doc.content,
+        "content_terms": doc.content,  # the same object: analysed once (analysis._spans)
         "name": doc.name,
         "name_text": doc.name,
         "reference_code": doc.reference_code,
@@ -391,4 +392,11 @@ def parse_query(text: str) -> q.Query:
         raise QueryError(f"the query cannot be read: {exc}") from None
     if parsed is q.NullQuery or isinstance(parsed, q.NullQuery.__class__):
         raise QueryError("the query has no words to search for")
-    return parsed
+    return _phrases_on_positions(parsed)
+
+
+def _phrases_on_positions(query: q.Query) -> q.Query:
+    """Words are looked up in ``content_terms`` (no positions); phrases need ``content``."""
+    if isinstance(query, q.Phrase) and query.fieldname == "content_terms":
+        return q.Phrase("content", query.words, slop=query.slop, boost=query.boost)
+    return query.apply(_phrases_on_positions)  # leaves come back as they are

@@ -9,7 +9,9 @@ from search.analysis import analyzer
 
 #: Bump when fields or analysis change; an index with another version is rebuilt.
 #: 2: facet fields became columns (facet counting read every posting before).
-SCHEMA_VERSION = 2
+#: 3: ``content_terms``, the text again without positions: words are looked up there (a
+#:    third of the decoding); phrases still use ``content``.
+SCHEMA_VERSION = 3
 
 
 #: Facet values are few and repeat: a column of references to unique values reads fastest.
@@ -22,7 +24,8 @@ def make_schema() -> Schema:
         record_id=ID(stored=True, unique=True),
         version_id=ID(stored=True),
         title=TEXT(analyzer=text, stored=True, field_boost=3.0),
-        content=TEXT(analyzer=text),
+        content=TEXT(analyzer=text),  # with positions: phrases
+        content_terms=TEXT(analyzer=text, phrase=False),  # frequencies only: words
         name=ID(stored=True),  # 项目名称-日期-版本号 of the latest version
         name_text=TEXT(analyzer=text, field_boost=2.0),
         reference_code=ID(stored=True),  # 档号

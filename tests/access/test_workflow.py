@@ -74,7 +74,7 @@ def test_request_approve_read_within_the_period_and_not_after(world: World) -> N
     assert lines[3].reason == "the grant has expired"
     with world.arc.sessions() as session:
         actions = set(session.scalars(select(AuditEvent.action)))
-    assert {"access.request", "access.approve"} <= actions
+    assert {"access.request", "access.approve", "grant.create"} <= actions
 
 
 def test_refusal_needs_a_reason_and_nobody_approves_their_own(world: World) -> None:
@@ -182,7 +182,7 @@ def test_green_channel_opens_at_once_and_is_a_violation_until_approved(world: Wo
         ).status_code
         == 400
     )
-    # qian (a director of CG) opens it for a CG record below her standing? No: for XS's.
+    # wang, head of CG, needs a record of another department to have no standing access.
     xs = {**body, "record_id": str(world.records["XS-internal"])}
     opened = world.call("POST", "wang", "/api/v1/emergency-access", json=xs)
     assert opened.status_code == 201
