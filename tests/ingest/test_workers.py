@@ -16,6 +16,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ from archive.audit import Actor
 from archive.bootstrap import initialize
 from archive.config import load_settings
 from archive.core import Archive
+from archive.db import utcnow
 from archive.models import IngestJob, IngestStatus, Version
 from ingest.jobs import receive, sweep
 from tests.conftest import free_port, make_environ, service_missing, start_moto
@@ -128,6 +130,22 @@ def wait_until_finished(arc: Archive, total: int, timeout: float) -> dict[Ingest
     raise AssertionError(f"not finished after {timeout} s: {counts}")
 
 
+def wait_for_processing(arc: Archive, since: datetime, timeout: float) -> None:
+    """Until some job was claimed after ``since`` and is still being processed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with arc.sessions() as session:
+            claimed = session.scalar(
+                select(func.count())
+                .select_from(IngestJob)
+                .where(IngestJob.status == IngestStatus.PROCESSING, IngestJob.updated_at >= since)
+            )
+        if claimed:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"no job was claimed within {timeout} s")
+
+
 def receive_documents(arc: Archive, count: int) -> list[uuid.UUID]:
     ids = []
     for number in range(count):
@@ -164,14 +182,18 @@ def test_kill_9_workers_while_200_documents_ingest(
     procs = Processes(env, tmp_path / "workers.log")
     kills = 0
     try:
+        started = utcnow()
         procs.start_worker()
         enqueue_all(env, job_ids)
         rng = random.Random(7)  # noqa: S311
         while kills < 6:
-            time.sleep(rng.uniform(1.5, 4.0))
+            # Kill while a job is being processed, not while the worker is still booting.
+            wait_for_processing(arc, since=started, timeout=60)
+            time.sleep(rng.uniform(0.0, 0.5))
             procs.kill_worker()
             kills += 1
             time.sleep(rng.uniform(0.0, 1.0))
+            started = utcnow()
             procs.start_worker()
         counts = wait_until_finished(arc, 200, timeout=240)
     finally:
