@@ -1,19 +1,23 @@
 """Unusual access, read from the access log: a user reading more than N records within an
 hour, reads outside working hours, and repeated refusals. Listed for auditors; computed on
-demand over a recent window, so there is no second copy of the log to keep in step.
+demand over a recent window, so there is no second copy of the log to keep in step. With
+ARCHIVE_SMTP_HOST set, beat e-mails each hour's alerts to ARCHIVE_ALERT_EMAIL.
 """
 
 from __future__ import annotations
 
+import smtplib
 from collections import defaultdict, deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.message import EmailMessage
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from access.requests import violations
 from archive.accesslog import ALLOWED, REFUSED
 from archive.config import AccessSettings
 from archive.db import utcnow
@@ -104,3 +108,30 @@ def alerts(
                 )
             )
     return found
+
+
+def mail_alerts(session: Session, settings: AccessSettings, since: datetime) -> int:
+    """E-mail the alerts and green-channel violations that arose since ``since`` to
+    ARCHIVE_ALERT_EMAIL, when ARCHIVE_SMTP_HOST is set; returns how many were sent."""
+    if not settings.smtp_host:
+        return 0
+    found = alerts(session, settings, since)
+    overdue = [v for v in violations(session) if v.due_at >= since]
+    if not found and not overdue:
+        return 0
+    lines = [f"{a.at:%Y-%m-%d %H:%M} UTC  {a.kind}  {a.username}: {a.detail}" for a in found]
+    lines += [
+        f"{v.created_at:%Y-%m-%d %H:%M} UTC  green channel not approved: {v.requester.username}, "
+        f"record {v.record_id}, {v.status.value}"
+        for v in overdue
+    ]
+    message = EmailMessage()
+    message["Subject"] = f"档案系统访问告警 / archive access alerts: {len(lines)}"
+    message["From"] = settings.mail_from
+    message["To"] = ", ".join(settings.alert_recipients)
+    message.set_content("\n".join(lines) + "\n")
+    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30) as smtp:
+        if settings.smtp_starttls:
+            smtp.starttls()
+        smtp.send_message(message)
+    return len(lines)

@@ -11,6 +11,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 DATE_GRANULARITIES = ("month", "day")
@@ -52,6 +53,11 @@ class AccessSettings:
     alert_reads_per_hour: int = 30
     work_hours: tuple[int, int] = (7, 21)  # reads outside [start, end) local hours alert
     alert_refusals: int = 5  # refusals of one user within an hour
+    smtp_host: str | None = None  # alerts are e-mailed when set
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    mail_from: str = "archive@localhost"
+    alert_recipients: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -157,7 +163,32 @@ def _access_settings(env: Mapping[str, str]) -> AccessSettings:
         ),
         work_hours=(start, end),
         alert_refusals=_int(env, "ARCHIVE_ALERT_REFUSALS", default.alert_refusals, 1),
+        **_mail_settings(env),
     )
+
+
+def _mail_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    host = env.get("ARCHIVE_SMTP_HOST") or None
+    recipients = tuple(
+        address.strip()
+        for address in (env.get("ARCHIVE_ALERT_EMAIL") or "").split(",")
+        if address.strip()
+    )
+    for address in recipients:
+        if "@" not in address:
+            raise ConfigError(f"ARCHIVE_ALERT_EMAIL: {address!r} is not an e-mail address")
+    if host and not recipients:
+        raise ConfigError("ARCHIVE_SMTP_HOST is set but ARCHIVE_ALERT_EMAIL names nobody")
+    starttls = env.get("ARCHIVE_SMTP_STARTTLS", "0")
+    if starttls not in ("0", "1"):
+        raise ConfigError(f"ARCHIVE_SMTP_STARTTLS must be 0 or 1, got {starttls!r}")
+    return {
+        "smtp_host": host,
+        "smtp_port": _int(env, "ARCHIVE_SMTP_PORT", 25, 1),
+        "smtp_starttls": starttls == "1",
+        "mail_from": env.get("ARCHIVE_MAIL_FROM") or "archive@localhost",
+        "alert_recipients": recipients,
+    }
 
 
 def _check_database_url(url: str) -> None:
