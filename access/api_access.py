@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from access.alerts import alerts
 from access.api import _archive, api, error, token_required
-from access.reader import Refused, serve
+from access.reader import Refused, Served, serve
 from access.requests import (
     AccessError,
     decide,
@@ -269,23 +269,33 @@ def content_disposition(name: str, inline: bool) -> str:
     return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
-@api.get("/versions/<uuid:version_id>/content")
-@token_required
-def version_content(version_id: uuid.UUID) -> Any:
-    """The gated reader: ``?action=view|download|print|external`` (view by default)."""
+def read_content_for(user: User, version_id: uuid.UUID) -> Served | Refused:
+    """The gated reader as both the API and the web call it: ``?action=`` decides the
+    action (view by default); the decision and the log line are committed before content."""
     try:
         action = Scope(request.args.get("action", "view"))
     except ValueError:
-        return error(400, "action must be view, download, print or external")
+        return Refused(400, "action must be view, download, print or external")
     arc = _archive()
     with arc.transaction() as session:
-        outcome = serve(arc, session, _user(session), _client(), version_id, action)
-    if isinstance(outcome, Refused):
-        return error(outcome.status, outcome.message)
+        return serve(arc, session, session.merge(user, load=True), _client(), version_id, action)
+
+
+def content_response(outcome: Served) -> Response:
     response = Response(stream_with_context(iter(outcome.body)), mimetype=outcome.media_type)
     response.headers["Content-Disposition"] = content_disposition(outcome.filename, outcome.inline)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@api.get("/versions/<uuid:version_id>/content")
+@token_required
+def version_content(version_id: uuid.UUID) -> Any:
+    """The gated reader: ``?action=view|download|print|external`` (view by default)."""
+    outcome = read_content_for(g.user, version_id)
+    if isinstance(outcome, Refused):
+        return error(outcome.status, outcome.message)
+    return content_response(outcome)
 
 
 def _log_filters() -> tuple[Any, list[Any]]:

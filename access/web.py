@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Blueprint, Flask, Response, redirect, render_template_string, request, url_for
+from flask import Blueprint, Flask, redirect, render_template_string, request, url_for
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFProtect
@@ -16,12 +16,11 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from access.api import _archive, api
-from access.api_access import content_disposition
+from access.api_access import content_response, read_content_for
 from access.login import attempt_login
-from access.reader import Refused, serve
-from archive.accesslog import Client
+from access.reader import Refused
 from archive.audit import Actor, record_event
-from archive.models import Scope, User
+from archive.models import User
 
 web = Blueprint("web", __name__)
 login_manager = LoginManager()
@@ -123,18 +122,7 @@ def home() -> Any:
 @login_required
 def version_content(version_id: uuid.UUID) -> Any:
     """The web side of the gated reader: the same decision, log and stamp as the API."""
-    try:
-        action = Scope(request.args.get("action", "view"))
-    except ValueError:
-        return _page("", "action must be view, download, print or external", 400)
-    arc = _archive()
-    client = Client(request.remote_addr, request.user_agent.string or "")
-    with arc.transaction() as session:
-        user = session.merge(current_user.user, load=True)
-        outcome = serve(arc, session, user, client, version_id, action)
+    outcome = read_content_for(current_user.user, version_id)
     if isinstance(outcome, Refused):
         return _page("", outcome.message, outcome.status)
-    response = Response(iter(outcome.body), mimetype=outcome.media_type)
-    response.headers["Content-Disposition"] = content_disposition(outcome.filename, outcome.inline)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return content_response(outcome)

@@ -26,6 +26,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -173,12 +174,15 @@ def bench_whoosh(root: Path, docs: int, seed: int) -> tuple[SearchIndex, float, 
 
 
 def bench_incremental(index: SearchIndex, docs: int, seed: int, batch: int) -> float:
-    """The live writer's path: batches of changed records into the full index; docs/s."""
-    fresh = list(corpus(docs, seed + 99))
+    """The live writer's path: batches of new records into the full index; docs/s. They are
+    removed again afterwards, so a kept index still matches the FTS5 one."""
+    fresh = [replace(d, record_id=f"live-{d.record_id}") for d in corpus(docs, seed + 99)]
     started = time.perf_counter()
     for start in range(0, len(fresh), batch):
         index.write(fresh[start : start + batch])
-    return len(fresh) / (time.perf_counter() - started)
+    rate = len(fresh) / (time.perf_counter() - started)
+    index.write(remove=[d.record_id for d in fresh])
+    return rate
 
 
 def bench_fts(root: Path, docs: int, seed: int) -> tuple[sqlite3.Connection, float, float]:
