@@ -13,6 +13,7 @@ from typing import Any
 from flask import current_app, jsonify
 
 from access.api import api
+from search.index import FACETS
 
 _STRING = {"type": "string"}
 _INT = {"type": "integer"}
@@ -40,21 +41,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "revoke_grant": {"required": ["reason"], "properties": {"reason": _STRING}},
 }
 QUERIES: dict[str, list[str]] = {
-    "search": [
-        "q",
-        "project",
-        "department",
-        "process",
-        "stage",
-        "record_type",
-        "sensitivity",
-        "retention_code",
-        "from",
-        "to",
-        "page",
-        "per_page",
-        "sort",
-    ],
+    "search": ["q", *FACETS, "from", "to", "page", "per_page", "sort"],  # every facet filters
     "version_content": ["action"],
     "access_log": ["user", "record", "from", "to", "format", "limit"],
 }
