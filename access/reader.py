@@ -76,7 +76,8 @@ def _refuse(
 
 
 def stamp_lines(user: User, client: Client, at: datetime) -> list[str]:
-    who = f"{user.display_name} ({user.username})" if user.display_name else user.username
+    named = user.display_name and user.display_name != user.username
+    who = f"{user.display_name} ({user.username})" if named else user.username
     local = at.astimezone(LOCAL_TIME).strftime("%Y-%m-%d %H:%M:%S")
     return [f"{who}  {client.ip or '-'}", f"{local} 北京时间  仅供查阅 严禁外传"]
 
