@@ -12,20 +12,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from access.requests import violations
-from archive.accesslog import ALLOWED, REFUSED
+from archive.accesslog import ALLOWED, LOCAL_TIME, REFUSED
 from archive.config import AccessSettings
 from archive.db import utcnow
 from archive.models import AccessEvent, Scope
 
 READS = tuple(scope.value for scope in Scope)
 HOUR = timedelta(hours=1)
-LOCAL_TIME = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 from werkzeug.exceptions import HTTPException
 
+from archive.accesslog import Client
 from archive.audit import Actor
 from archive.content import ContentTooLarge
 from archive.core import Archive
@@ -34,6 +35,11 @@ UPLOADERS = frozenset({Role.SPECIALIST, Role.SUPERVISOR, Role.DIRECTOR, Role.REC
 def _archive() -> Archive:
     arc: Archive = current_app.extensions["archive"]
     return arc
+
+
+def client_of_request() -> Client:
+    """Where this request came from, for the access log (ProxyFix has set remote_addr)."""
+    return Client(request.remote_addr, request.user_agent.string or "")
 
 
 def error(status: int, message: str) -> tuple[Response, int]:
@@ -147,7 +153,7 @@ def search() -> Any:
     """Search what the caller may know exists; filters, paging, facets. Bad input: 400."""
     from access.policy import reads_by_standing, visibility_for
     from access.requests import granted_records
-    from archive.accesslog import ALLOWED, Client, log_access
+    from archive.accesslog import ALLOWED, log_access
     from archive.models import Sensitivity
     from search.index import FACETS as SEARCH_FILTERS  # every facet is also a filter
     from search.index import Hit, QueryError
@@ -200,7 +206,7 @@ def search() -> Any:
             log_access(
                 session,
                 user,
-                Client(request.remote_addr, request.user_agent.string or ""),
+                client_of_request(),
                 "search",
                 ALLOWED,
                 details=f"q={args.get('q', '')!r} filters={filters} total={results.total}",

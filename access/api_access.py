@@ -20,7 +20,7 @@ from flask import Response, g, jsonify, request, stream_with_context
 from sqlalchemy import select
 
 from access.alerts import alerts
-from access.api import _archive, api, error, token_required
+from access.api import _archive, api, client_of_request, error, token_required
 from access.reader import Refused, Served, serve
 from access.requests import (
     AccessError,
@@ -35,15 +35,11 @@ from access.requests import (
     visible_request,
     waiting_for,
 )
-from archive.accesslog import ALLOWED, REFUSED, Client, log_access
+from archive.accesslog import ALLOWED, REFUSED, log_access
 from archive.audit import record_event
 from archive.models import AccessEvent, AccessRequest, Grant, Role, Scope, User, Version
 
 OVERSEERS = frozenset({Role.AUDITOR})
-
-
-def _client() -> Client:
-    return Client(request.remote_addr, request.user_agent.string or "")
 
 
 def _body() -> dict[str, Any]:
@@ -218,14 +214,14 @@ def show_record(record_id: uuid.UUID) -> Any:
             log_access(
                 session,
                 user,
-                _client(),
+                client_of_request(),
                 "metadata",
                 REFUSED,
                 record_id=record_id,
                 reason="unknown or beyond the caller's view",
             )
             return error(404, "no such record")
-        log_access(session, user, _client(), "metadata", ALLOWED, record_id=record.id)
+        log_access(session, user, client_of_request(), "metadata", ALLOWED, record_id=record.id)
         return jsonify(
             id=str(record.id),
             title=record.title,
@@ -278,7 +274,9 @@ def read_content_for(user: User, version_id: uuid.UUID) -> Served | Refused:
         return Refused(400, "action must be view, download, print or external")
     arc = _archive()
     with arc.transaction() as session:
-        return serve(arc, session, session.merge(user, load=True), _client(), version_id, action)
+        return serve(
+            arc, session, session.merge(user, load=True), client_of_request(), version_id, action
+        )
 
 
 def content_response(outcome: Served) -> Response:

@@ -14,7 +14,6 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,7 +21,7 @@ from sqlalchemy.orm import Session
 from access.policy import may_know, may_read
 from access.requests import grants_of
 from access.watermark import watermark_pdf
-from archive.accesslog import ALLOWED, REFUSED, Client, log_access
+from archive.accesslog import ALLOWED, LOCAL_TIME, REFUSED, Client, log_access
 from archive.content import ContentDestroyed, read_content
 from archive.core import Archive
 from archive.db import utcnow
@@ -30,7 +29,6 @@ from archive.models import Rendition, Scope, User, Version
 
 PDF = "application/pdf"
 MAX_STAMPED_BYTES = 512 * 1024**2  # a PDF is stamped in memory
-LOCAL_TIME = ZoneInfo("Asia/Shanghai")
 
 
 class TooLargeToStamp(Exception):

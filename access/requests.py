@@ -157,11 +157,10 @@ def visible_request(session: Session, user: User, request_id: uuid.UUID) -> Acce
         raise AccessError(404, "no such request")
     if request.requester_id == user.id:
         return request
-    if request.status == RequestStatus.PENDING and may_decide(
-        user, request, _earlier_approvers(session, request)
+    earlier = _earlier_approvers(session, request)
+    if user.id in earlier or (
+        request.status == RequestStatus.PENDING and may_decide(user, request, earlier)
     ):
-        return request
-    if user.id in _earlier_approvers(session, request):
         return request
     raise AccessError(404, "no such request")
 

@@ -11,6 +11,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -18,6 +19,8 @@ from archive.audit import ChainReport, next_link, verify_chain
 from archive.db import utcnow
 from archive.models import AccessEvent, User
 
+#: The company's clock: the time stamped on viewed pages and the working hours of alerts.
+LOCAL_TIME = ZoneInfo("Asia/Shanghai")
 ALLOWED = "allowed"
 REFUSED = "refused"
 
