@@ -17,9 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from access.requests import violations
-from archive.accesslog import ALLOWED, LOCAL_TIME, REFUSED
+from archive.accesslog import ALLOWED, REFUSED
 from archive.config import AccessSettings
-from archive.db import utcnow
+from archive.db import LOCAL_TIME, utcnow
 from archive.models import AccessEvent, Scope
 
 READS = tuple(scope.value for scope in Scope)

@@ -10,7 +10,7 @@ from celery import Celery, Task
 from flask import Flask, Response
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from access import api_access, openapi  # noqa: F401 - add their routes to the api blueprint
+from access import api_access, api_disposition, api_retention, openapi  # noqa: F401 - add their routes to the api blueprint
 from access.api import api
 from access.health import health
 from access.web import init_web
@@ -18,6 +18,7 @@ from archive.bootstrap import secret_key
 from archive.config import load_settings
 from archive.core import Archive
 from ingest.celery_config import celery_config
+from retention import listeners as retention_listeners
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -39,6 +40,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         else {key: str(value) for key, value in config.items() if key.startswith("ARCHIVE_")}
     )
     arc = Archive(load_settings(env))
+    retention_listeners.connect()
 
     app = Flask(__name__)
     app.config.update(
@@ -75,8 +77,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _celery_settings(arc: Archive) -> dict[str, Any]:
-    """Ingest's settings plus the index writer's and the access workflow's tasks."""
+    """Ingest's settings plus the index writer's, the access workflow's and retention's."""
     from access import tasks as access_tasks
+    from ingest.celery_config import MAINTENANCE_QUEUE
+    from retention import tasks as retention_tasks
     from search import tasks as search_tasks
 
     config = celery_config(arc.settings)
@@ -84,11 +88,13 @@ def _celery_settings(arc: Archive) -> dict[str, Any]:
         **config["task_routes"],
         **search_tasks.ROUTES,
         **access_tasks.ROUTES,
+        **{name: {"queue": MAINTENANCE_QUEUE} for name in retention_tasks.TASKS},
     }
     config["beat_schedule"] = {
         **config["beat_schedule"],
         **search_tasks.BEAT,
         **access_tasks.BEAT,
+        **retention_tasks.BEAT,
     }
     return config
 
@@ -106,6 +112,7 @@ def celery_init_app(app: Flask) -> Celery[Any]:
     celery_app.set_default()
     import access.tasks  # noqa: F401
     import ingest.tasks  # noqa: F401  (registers the shared tasks)
+    import retention.tasks  # noqa: F401
     import search.tasks  # noqa: F401
 
     app.extensions["celery"] = celery_app

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
 import click
+from sqlalchemy.orm import Session
 
 from archive.accesslog import verify_access_log
 from archive.audit import Actor, verify_chain
@@ -41,6 +42,10 @@ from ingest.jobs import JobError
 from ingest.metadata import MetadataError
 from ingest.review import ReviewError
 from ingest.rules import seed_default_rules
+from retention import listeners as retention_listeners
+from retention.errors import RetentionError
+from retention.holds import ensure_free, refusals_audited
+from retention.schedules import seed_default_plan
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXPECTED_ERRORS = (
@@ -54,6 +59,7 @@ EXPECTED_ERRORS = (
     MetadataError,
     ReviewError,
     RuleError,
+    RetentionError,
 )
 
 
@@ -62,6 +68,7 @@ def _archive() -> Archive:
     root = ctx.find_root()
     if root.obj is None:
         root.obj = Archive(load_settings())
+        retention_listeners.connect()
         root.call_on_close(root.obj.close)
     arc: Archive = root.obj
     return arc
@@ -92,6 +99,9 @@ def init() -> None:
     arc = _archive()
     report = initialize(arc, Actor.cli())
     seed_default_rules(arc, Actor.cli())
+    with arc.transaction() as session:
+        if seed_default_plan(session, Actor.cli()):
+            click.echo("default file plan loaded: 'archive retention schedules' lists it")
     click.echo(f"archive ready in {arc.settings.home}")
     if report.keyring_created:
         click.echo(
@@ -226,8 +236,15 @@ def keys_rotate() -> None:
 @click.confirmation_option(prompt="This makes the version unreadable forever. Continue?")
 @friendly_errors
 def keys_destroy(version_id: uuid.UUID, reason: str) -> None:
-    """Crypto-shred one version (retention's disposition normally does this)."""
-    count = destroy_version_content(_archive(), Actor.cli(), version_id, reason)
+    """Crypto-shred one version (retention's disposition normally does this). Refused while
+    a hold covers its record."""
+    arc, actor = _archive(), Actor.cli()
+
+    def not_held(session: Session, version: Version) -> None:
+        ensure_free(session, version.record_id, "destroy version")
+
+    with refusals_audited(arc, actor):
+        count = destroy_version_content(arc, actor, version_id, reason, not_held)
     click.echo(f"{count} data keys destroyed; the content of {version_id} is unrecoverable")
 
 
@@ -354,4 +371,6 @@ def user_token(username: str) -> None:
 
 
 # The ingest commands register themselves on ``main``.
-import access.cli_ingest  # noqa: E402, F401
+import access.cli_disposition  # noqa: E402
+import access.cli_ingest  # noqa: E402
+import access.cli_retention  # noqa: E402, F401

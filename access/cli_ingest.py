@@ -66,10 +66,13 @@ def run(host: str, port: int) -> None:
     from access.supervisor import child, supervise
     from archive.bootstrap import initialize
     from ingest.rules import seed_default_rules
+    from retention.schedules import seed_default_plan
 
     arc = _archive()
     initialize(arc, Actor.cli())
     seed_default_rules(arc, Actor.cli())
+    with arc.transaction() as session:
+        seed_default_plan(session, Actor.cli())
     inbox = arc.settings.home / "inbox"
     click.echo(f"archive at http://{host}:{port}/ ; hot folder {inbox} (Ctrl-C stops it)")
     code = supervise(

@@ -11,12 +11,15 @@ import re
 from typing import Any
 
 from flask import current_app, jsonify
+from werkzeug.routing import AnyConverter, IntegerConverter, Rule
 
 from access.api import api
 from search.index import FACETS
 
 _STRING = {"type": "string"}
 _INT = {"type": "integer"}
+_DATE = {"type": "string", "format": "date"}
+_UUID = {"type": "string", "format": "uuid"}
 BODIES: dict[str, dict[str, Any]] = {
     "create_access_request": {
         "required": ["record_id", "purpose", "scope", "days"],
@@ -39,12 +42,101 @@ BODIES: dict[str, dict[str, Any]] = {
         },
     },
     "revoke_grant": {"required": ["reason"], "properties": {"reason": _STRING}},
+    "retention_schedule_save": {
+        "required": ["name"],
+        "properties": {
+            "name": _STRING,
+            "process": _STRING,
+            "stage": _STRING,
+            "record_type": _STRING,
+            "code": {"description": "Y, D30, D10 or D<years>", **_STRING},
+            "years": {"type": ["integer", "null"]},
+            "trigger": {"enum": ["filed", "year_end", "fiscal_year_end", "event"]},
+            "events": {"type": "array", "items": _STRING},
+            "event_mode": {"enum": ["any", "all"]},
+            "disposal": {"enum": ["review", "destroy", "transfer"]},
+            "basis": _STRING,
+        },
+    },
+    "retention_schedule_retire": {"required": ["reason"], "properties": {"reason": _STRING}},
+    "retention_event_record": {
+        "required": ["event_type", "occurred_on"],
+        "properties": {
+            "event_type": _STRING,
+            "occurred_on": _DATE,
+            "project": _STRING,
+            "record_id": _UUID,
+            "note": _STRING,
+        },
+    },
+    "retention_event_void": {"required": ["reason"], "properties": {"reason": _STRING}},
+    "retention_hold_place": {
+        "required": ["name", "reason"],
+        "properties": {
+            "name": _STRING,
+            "reason": _STRING,
+            "scope": {"enum": ["records", "project", "query"]},
+            "record_ids": {"type": "array", "items": _UUID},
+            "project": _STRING,
+            "query": {"type": "object"},
+        },
+    },
+    "retention_hold_release": {"required": ["reason"], "properties": {"reason": _STRING}},
+    "retention_record_review": {
+        "required": ["opinion", "outcome"],
+        "properties": {
+            "opinion": _STRING,
+            "outcome": {"enum": ["extend", "reschedule", "destroy", "transfer"]},
+            "until": _DATE,
+            "years": _INT,
+            "schedule": _STRING,
+        },
+    },
+    "retention_record_cut_off": {"properties": {"on": _DATE}},
+    "retention_record_delete": {"required": ["reason"], "properties": {"reason": _STRING}},
+    "retention_list_create": {
+        "properties": {
+            "action": {"enum": ["destroy", "transfer"]},
+            "record_ids": {"type": "array", "items": _UUID},
+            "opinion": _STRING,
+        },
+    },
+    "retention_list_edit": {
+        "properties": {
+            "opinion": _STRING,
+            "add": {"type": "array", "items": _UUID},
+            "remove": {"type": "array", "items": _UUID},
+        },
+    },
+    "retention_list_step": {
+        "properties": {
+            "role": {"enum": ["records_manager", "department_head", "director"]},
+            "opinion": _STRING,
+            "reason": _STRING,
+        },
+    },
 }
 QUERIES: dict[str, list[str]] = {
     "search": ["q", *FACETS, "from", "to", "page", "per_page", "sort"],  # every facet filters
     "version_content": ["action"],
     "access_log": ["user", "record", "from", "to", "format", "limit"],
+    "retention_holds": ["all"],
+    "retention_due_report": ["months"],
 }
+
+
+def path_template(rule: str) -> str:
+    """``/lists/<int:list_id>/certificate.<any(csv, pdf):kind>`` → ``/lists/{list_id}/…{kind}``"""
+    return re.sub(r"<(?:[^:>]+:)?([a-z_]+)>", r"{\1}", rule)
+
+
+def _path_schema(rule: Rule, arg: str) -> dict[str, Any]:
+    converter = rule._converters.get(arg)
+    if isinstance(converter, AnyConverter):
+        return {"enum": sorted(converter.items)}
+    if isinstance(converter, IntegerConverter):
+        return _INT
+    return _STRING
 
 
 def document() -> dict[str, Any]:
@@ -54,9 +146,9 @@ def document() -> dict[str, Any]:
             continue
         name = rule.endpoint.split(".", 1)[1]
         view = current_app.view_functions[rule.endpoint]
-        path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule.rule)
+        path = path_template(rule.rule)
         params: list[dict[str, Any]] = [
-            {"name": arg, "in": "path", "required": True, "schema": {"type": "string"}}
+            {"name": arg, "in": "path", "required": True, "schema": _path_schema(rule, arg)}
             for arg in sorted(rule.arguments)
         ]
         params += [

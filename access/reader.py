@@ -21,10 +21,10 @@ from sqlalchemy.orm import Session
 from access.policy import may_know, may_read
 from access.requests import grants_of
 from access.watermark import watermark_pdf
-from archive.accesslog import ALLOWED, LOCAL_TIME, REFUSED, Client, log_access
+from archive.accesslog import ALLOWED, REFUSED, Client, log_access
 from archive.content import ContentDestroyed, read_content
 from archive.core import Archive
-from archive.db import utcnow
+from archive.db import LOCAL_TIME, utcnow
 from archive.models import Rendition, Scope, User, Version
 
 PDF = "application/pdf"

@@ -1,44 +1,24 @@
 """Stamp every page of a PDF with who is looking, from where, and when.
 
-The stamp is drawn by reportlab (an embedded CJK TrueType subset when one is installed, so
-Chinese names render and stay extractable as text; Adobe's built-in STSong CID font
-otherwise) and merged onto each page with pypdf, rotated and sized to the page.
+The stamp is drawn by reportlab in the archive's CJK font (:mod:`archive.pdf`) and merged
+onto each page with pypdf, rotated and sized to the page.
 """
 
 from __future__ import annotations
 
 import io
-from functools import cache
-from pathlib import Path
 
 from pypdf import PdfReader, PdfWriter, Transformation
 from reportlab.lib.colors import Color
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-CJK_FONTS = (
-    Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
-    Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
-    Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
-)
-
-
-@cache
-def _font() -> str:
-    for path in CJK_FONTS:
-        if path.is_file():
-            pdfmetrics.registerFont(TTFont("ArchiveStamp", str(path), subfontIndex=0))
-            return "ArchiveStamp"
-    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    return "STSong-Light"
+from archive.pdf import cjk_font
 
 
 def _stamp(width: float, height: float, lines: list[str]) -> PdfReader:
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=(width, height))
-    font = _font()
+    font = cjk_font()
     canvas.setFillColor(Color(0.6, 0.1, 0.1, alpha=0.35))
     size = max(8.0, min(width, height) / 40)
     # A diagonal band in the middle and a line along the foot of the page.

@@ -11,7 +11,6 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -19,8 +18,6 @@ from archive.audit import ChainReport, next_link, verify_chain
 from archive.db import utcnow
 from archive.models import AccessEvent, User
 
-#: The company's clock: the time stamped on viewed pages and the working hours of alerts.
-LOCAL_TIME = ZoneInfo("Asia/Shanghai")
 ALLOWED = "allowed"
 REFUSED = "refused"
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -60,6 +61,18 @@ class AccessSettings:
     alert_recipients: tuple[str, ...] = ()
 
 
+SIGNER_ROLES = ("records_manager", "department_head", "director")
+
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    """The fiscal year retention counts to, and who must sign a disposition list."""
+
+    fiscal_year_end: tuple[int, int] = (12, 31)  # month, day; 02-28 means February's last day
+    signers: tuple[str, ...] = SIGNER_ROLES
+    transfer_dir: Path | None = None  # where transfer packages go; default HOME/transfers
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path
@@ -74,6 +87,7 @@ class Settings:
     secret_key: str | None
     ingest: IngestSettings = field(default_factory=lambda: IngestSettings())
     access: AccessSettings = field(default_factory=lambda: AccessSettings())
+    retention: RetentionSettings = field(default_factory=lambda: RetentionSettings())
 
     @property
     def is_sqlite(self) -> bool:
@@ -164,6 +178,35 @@ def _access_settings(env: Mapping[str, str]) -> AccessSettings:
         work_hours=(start, end),
         alert_refusals=_int(env, "ARCHIVE_ALERT_REFUSALS", default.alert_refusals, 1),
         **_mail_settings(env),
+    )
+
+
+def _retention_settings(env: Mapping[str, str], home: Path) -> RetentionSettings:
+    raw = env.get("ARCHIVE_FISCAL_YEAR_END") or "12-31"
+    try:
+        month, day = (int(part) for part in raw.split("-"))
+        date(2024, month, day)  # a leap year, so 02-29 is accepted (as February's end)
+    except ValueError:
+        raise ConfigError(
+            f"ARCHIVE_FISCAL_YEAR_END must be a day of the year as MM-DD (e.g. 12-31 or 06-30), "
+            f"got {raw!r}"
+        ) from None
+    signers = tuple(
+        role.strip()
+        for role in (env.get("ARCHIVE_DISPOSITION_SIGNERS") or ",".join(SIGNER_ROLES)).split(",")
+        if role.strip()
+    )
+    unknown = [role for role in signers if role not in SIGNER_ROLES]
+    if unknown or not signers:
+        raise ConfigError(
+            f"ARCHIVE_DISPOSITION_SIGNERS must list some of {', '.join(SIGNER_ROLES)}, "
+            f"got {', '.join(unknown) or 'nothing'}"
+        )
+    transfers = env.get("ARCHIVE_TRANSFER_DIR")
+    return RetentionSettings(
+        fiscal_year_end=(month, day),
+        signers=tuple(dict.fromkeys(signers)),
+        transfer_dir=Path(transfers).expanduser().resolve() if transfers else home / "transfers",
     )
 
 
@@ -267,4 +310,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         secret_key=secret,
         ingest=_ingest_settings(env),
         access=_access_settings(env),
+        retention=_retention_settings(env, home),
     )

@@ -10,6 +10,7 @@ was never saved).
 
 from __future__ import annotations
 
+import calendar
 import contextlib
 import hashlib
 import uuid
@@ -31,13 +32,14 @@ from archive.crypto import (
     encrypt_stream,
     new_data_key,
 )
-from archive.db import advisory_xact_lock
+from archive.db import advisory_xact_lock, local_today
 from archive.models import (
     DataKey,
     Department,
     Project,
     Record,
     RecordChange,
+    RecordState,
     Rendition,
     Sensitivity,
     Version,
@@ -326,6 +328,13 @@ def _record_version(arc: Archive, session: Session, filing: _Filing) -> Version:
         existing = session.get(Record, filing.record_id, with_for_update=True)
         if existing is None:
             raise ContentError(f"no record {filing.record_id}")
+        if existing.state != RecordState.ACTIVE:
+            raise ContentError(f"record {existing.name_stem} is {existing.state.value}")
+        if existing.cut_off_on is not None:
+            raise ContentError(
+                f"record {existing.name_stem} was cut off on {existing.cut_off_on}: "
+                "file the new document as a new record"
+            )
         record = existing
         latest = session.execute(
             select(Version.major, Version.minor)
@@ -395,6 +404,25 @@ def _record_version(arc: Archive, session: Session, filing: _Filing) -> Version:
     return version
 
 
+def filing_date(when: date | str | None) -> date:
+    """The date a record's retention may count from: the document's own date when given.
+
+    A month-only date (``2023-03``) counts from the month's last day, so a record is never
+    kept shorter than its period; today's month counts from today.
+    """
+    today = local_today()
+    if when is None:
+        return today
+    if isinstance(when, date):
+        return when
+    if len(when) == 10:
+        return date.fromisoformat(when)
+    year, month = (int(part) for part in when.split("-"))
+    if (year, month) == (today.year, today.month):
+        return today
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
 def _create_record(arc: Archive, session: Session, actor: Actor, spec: NewRecord) -> Record:
     department = find_department(session, spec.department) if spec.department else None
     granularity = arc.settings.name_date_granularity
@@ -414,6 +442,7 @@ def _create_record(arc: Archive, session: Session, actor: Actor, spec: NewRecord
         classification=spec.classification,
         needs_review=spec.needs_review,
         name_date=date_part,
+        filed_on=filing_date(spec.when),
         name_stem=_free_stem(session, project.name, date_part),
         created_by_id=actor.user_id,
     )

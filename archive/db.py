@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.engine import Dialect
@@ -58,8 +59,17 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+#: The company's clock: stamps on viewed pages, working hours, and the dates retention counts.
+LOCAL_TIME = ZoneInfo("Asia/Shanghai")
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def local_today() -> date:
+    """Today in the company's time zone (a filing at 07:00 Beijing time is still today)."""
+    return datetime.now(LOCAL_TIME).date()
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -7,8 +7,10 @@ version rows never change and blobs are never rewritten.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from archive.audit import Actor, record_event
 from archive.content import ContentError, content_binding
@@ -57,12 +59,31 @@ def rotate_keys(arc: Archive, actor: Actor, batch: int = 500) -> tuple[str, int]
     return new_id, rewrapped
 
 
-def destroy_version_content(arc: Archive, actor: Actor, version_id: uuid.UUID, reason: str) -> int:
+def shred_keys(session: Session, version_ids: Sequence[uuid.UUID]) -> list[str]:
+    """Destroy the wrapped data keys of these versions (originals and renditions) inside the
+    caller's transaction; returns the object keys whose blobs to delete after the commit."""
+    rows = session.scalars(
+        select(DataKey).where(DataKey.version_id.in_(version_ids), DataKey.wrapped.is_not(None))
+    ).all()
+    now = utcnow()
+    for row in rows:
+        row.wrapped, row.kek_id, row.destroyed_at = None, None, now
+    session.flush()
+    return [row.object_key for row in rows]
+
+
+def destroy_version_content(
+    arc: Archive,
+    actor: Actor,
+    version_id: uuid.UUID,
+    reason: str,
+    check: Callable[[Session, Version], None] | None = None,
+) -> int:
     """Crypto-shred a version: destroy its wrapped data keys, then delete its blobs.
 
     Once the keys are gone no copy of the ciphertext (a replica, a backup) can be decrypted.
-    Returns the number of keys destroyed. Holds and disposition approval are the caller's
-    (retention's) job; this is the mechanism.
+    Returns the number of keys destroyed. Holds are retention's to check: ``check`` runs
+    inside the transaction and may raise to refuse.
     """
     if not reason.strip():
         raise ContentError("destroying content needs a reason")
@@ -70,12 +91,9 @@ def destroy_version_content(arc: Archive, actor: Actor, version_id: uuid.UUID, r
         version = session.get(Version, version_id)
         if version is None:
             raise ContentError(f"no version {version_id}")
-        rows = session.scalars(
-            select(DataKey).where(DataKey.version_id == version_id, DataKey.wrapped.is_not(None))
-        ).all()
-        now = utcnow()
-        for row in rows:
-            row.wrapped, row.kek_id, row.destroyed_at = None, None, now
+        if check is not None:
+            check(session, version)
+        object_keys = shred_keys(session, [version_id])
         session.add(RecordChange(record_id=version.record_id))  # its text leaves the index
         record_event(
             session,
@@ -83,9 +101,8 @@ def destroy_version_content(arc: Archive, actor: Actor, version_id: uuid.UUID, r
             "version.content_destroyed",
             "version",
             version_id,
-            {"name": version.name, "keys": len(rows), "reason": reason},
+            {"name": version.name, "keys": len(object_keys), "reason": reason},
         )
-        object_keys = [row.object_key for row in rows]
     for object_key in object_keys:
         arc.blobs.delete(object_key)
     version_destroyed.send(arc, version_id=version_id)

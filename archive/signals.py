@@ -12,3 +12,6 @@ version_stored = _signals.signal("version-stored")
 
 #: A version's data keys were destroyed (crypto-shredding). kwargs: ``version_id``.
 version_destroyed = _signals.signal("version-destroyed")
+
+#: A person changed a record's class. kwargs: ``record_id`` (UUID).
+record_reclassified = _signals.signal("record-reclassified")

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from archive.audit import Actor, record_event
 from archive.core import Archive
 from archive.models import Record, RecordChange, Sensitivity
+from archive.signals import record_reclassified
 
 
 class ReviewError(ValueError):
@@ -67,6 +68,7 @@ def reclassify(
             "previous": record.classification,
         }
         record.needs_review = False
+        record.retention_dirty = True  # the class chooses the schedule
         session.add(RecordChange(record_id=record.id))
         record_event(
             session,
@@ -76,4 +78,5 @@ def reclassify(
             record.id,
             {"before": before, "after": after, "note": note},
         )
-        return record
+    record_reclassified.send(arc, record_id=record.id)
+    return record

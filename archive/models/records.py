@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, UniqueConstraint, Uuid
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Integer, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from archive.db import Base, UTCDateTime, utcnow
@@ -66,6 +66,19 @@ class Record(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # Low-confidence classification waits here for a person (the review queue).
     needs_review: Mapped[bool] = mapped_column(default=False, index=True)
+    # Retention (see retention/): the date its clock may count from, the schedule its class
+    # chose (or a review pinned), and the due date that follows. ``retention_dirty`` is set
+    # whenever an input changed (filing, class); the retention sweep recomputes those.
+    filed_on: Mapped[date] = mapped_column(Date)
+    cut_off_on: Mapped[date | None] = mapped_column(Date)  # closed: no further versions
+    schedule_id: Mapped[int | None] = mapped_column(
+        ForeignKey("retention_schedules.id"), index=True
+    )
+    schedule_pinned: Mapped[bool] = mapped_column(default=False)
+    retention_from: Mapped[date | None] = mapped_column(Date)
+    due_on: Mapped[date | None] = mapped_column(Date, index=True)
+    extended_to: Mapped[date | None] = mapped_column(Date)  # set by a review
+    retention_dirty: Mapped[bool] = mapped_column(default=True, index=True)
 
     project: Mapped[Project] = relationship()
     department: Mapped[Department | None] = relationship()

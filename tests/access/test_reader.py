@@ -14,6 +14,7 @@ from pypdf import PdfReader
 from sqlalchemy import text, update
 
 from access.cli import main
+from access.openapi import path_template
 from archive.accesslog import verify_access_log
 from archive.db import drop_append_only_ddl, utcnow
 from archive.models import AccessEvent
@@ -152,7 +153,7 @@ def test_the_openapi_document_lists_every_api_route(world: World) -> None:
         for method in operations
     }
     routes = {
-        (method, rule.rule.replace("<uuid:", "{").replace(">", "}"))
+        (method, path_template(rule.rule))
         for rule in world.app.url_map.iter_rules()
         if rule.rule.startswith("/api/v1/") and not rule.rule.endswith("openapi.json")
         for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}

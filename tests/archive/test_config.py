@@ -85,3 +85,34 @@ def test_invalid_settings_name_the_variable(
 ) -> None:
     with pytest.raises(ConfigError, match=message):
         load_settings({"ARCHIVE_HOME": str(tmp_path), variable: value})
+
+
+def test_retention_settings(tmp_path: Path) -> None:
+    default = load_settings({"ARCHIVE_HOME": str(tmp_path)}).retention
+    assert default.fiscal_year_end == (12, 31)
+    assert default.signers == ("records_manager", "department_head", "director")
+    assert default.transfer_dir == tmp_path / "transfers"
+    tuned = load_settings(
+        {
+            "ARCHIVE_HOME": str(tmp_path),
+            "ARCHIVE_FISCAL_YEAR_END": "02-29",
+            "ARCHIVE_DISPOSITION_SIGNERS": "records_manager, director",
+        }
+    ).retention
+    assert tuned.fiscal_year_end == (2, 29)
+    assert tuned.signers == ("records_manager", "director")
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("ARCHIVE_FISCAL_YEAR_END", "13-01"),
+        ("ARCHIVE_FISCAL_YEAR_END", "06-31"),
+        ("ARCHIVE_FISCAL_YEAR_END", "June"),
+        ("ARCHIVE_DISPOSITION_SIGNERS", "records_manager,admin"),
+        ("ARCHIVE_DISPOSITION_SIGNERS", ","),
+    ],
+)
+def test_bad_retention_settings_name_the_variable(tmp_path: Path, name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=name):
+        load_settings({"ARCHIVE_HOME": str(tmp_path), name: value})

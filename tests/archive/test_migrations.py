@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import text
 
+from archive.config import load_settings
 from archive.core import Archive
 from archive.db import Base
+from archive.migrate import upgrade
+from archive.models import Record
+from tests.conftest import make_environ
 
 
 def test_migrated_schema_matches_the_models(arc: Archive) -> None:
@@ -20,3 +30,52 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(sqlite_arc: Archive) -> None:
     with sqlite_arc.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_records_filed_before_retention_get_their_filing_date(
+    request: pytest.FixtureRequest, tmp_path: Path, database: str
+) -> None:
+    """0006 gives existing records the Beijing date they were filed, and marks them for
+    the first retention refresh."""
+    url = request.getfixturevalue("pg_url") if database == "postgresql" else "sqlite"
+    (tmp_path / "home").mkdir()
+    arc = Archive(load_settings(make_environ(tmp_path / "home", url, "local")))
+    filed = datetime(2024, 12, 31, 17, 30, tzinfo=UTC)  # 01:30 the next day in Beijing
+    if database == "sqlite":
+        filed = filed.replace(tzinfo=None)  # as UTCDateTime stores it there
+    try:
+        upgrade(arc.engine, "0005")
+        with arc.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO projects (name, status, created_at) "
+                    "VALUES ('旧项目', 'active', :at)"
+                ),
+                {"at": filed},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO records (id, title, project_id, sensitivity, name_date, "
+                    "name_stem, state, created_at, needs_review) VALUES (:id, '旧档案', "
+                    "(SELECT id FROM projects), 'internal', '2024-12', '旧项目-2024-12', "
+                    "'active', :at, :no)"
+                ),
+                {
+                    "id": RECORD.hex if database == "sqlite" else RECORD,
+                    "at": filed,
+                    "no": False,
+                },
+            )
+        upgrade(arc.engine)
+        with arc.sessions() as session:
+            record = session.get(Record, RECORD)
+            assert record is not None
+            assert record.filed_on == date(2025, 1, 1)
+            assert record.retention_dirty
+            assert not record.schedule_pinned
+    finally:
+        arc.close()
+
+
+RECORD = uuid.UUID("12345678-1234-5678-1234-567812345678")

@@ -1,0 +1,176 @@
+"""``archive retention list ...``: disposition lists from the command line.
+
+Signing names the person who signs with ``--as``: whoever runs the CLI already holds the
+database and the keyring, so the signature's worth rests on that person's word, and the
+audit records who ran the command.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy import select
+
+from access.cli import _archive, friendly_errors
+from access.cli_retention import _echo_json, retention
+from archive.audit import Actor
+from archive.models import Disposal, DispositionList, SignerRole
+from archive.people import find_user
+from retention import disposition, reports
+from retention.execution import execute
+from retention.holds import refusals_audited
+
+
+@retention.group("list")
+def list_() -> None:
+    """Disposition lists: create, edit, submit, sign, execute, certificate."""
+
+
+def _list_id(session: Any, ref: str) -> int:
+    lst = session.scalar(
+        select(DispositionList).where(
+            DispositionList.number == ref if not ref.isdigit() else DispositionList.id == int(ref)
+        )
+    )
+    if lst is None:
+        raise click.ClickException(f"no disposition list {ref}")
+    return int(lst.id)
+
+
+@list_.command("show")
+@click.argument("ref", required=False)
+@friendly_errors
+def list_show(ref: str | None) -> None:
+    """Show one list (by number or id), or all of them."""
+    arc = _archive()
+    with arc.sessions() as session:
+        if ref is None:
+            rows = session.scalars(select(DispositionList).order_by(DispositionList.id)).all()
+            for lst in rows:
+                click.echo(f"{lst.id:>4} {lst.number} {lst.action.value:<8} "
+                           f"{lst.status.value:<9} {len(lst.items)} records")  # fmt: skip
+            return
+        lst = disposition.get_list(session, _list_id(session, ref))
+        _echo_json(disposition.list_json(lst, arc.settings.retention))
+
+
+@list_.command("create")
+@click.option("--action", type=click.Choice(["destroy", "transfer"]), default="destroy")
+@click.option("--record", "records", type=click.UUID, multiple=True)
+@click.option("--opinion", default="")
+@friendly_errors
+def list_create(action: str, records: tuple[uuid.UUID, ...], opinion: str) -> None:
+    arc, actor = _archive(), Actor.cli()
+    with refusals_audited(arc, actor), arc.transaction() as session:
+        lst = disposition.create_list(session, actor, Disposal(action), list(records), opinion)
+        click.echo(f"list {lst.number} (id {lst.id}) created with {len(lst.items)} records")
+
+
+@list_.command("edit")
+@click.argument("ref")
+@click.option("--opinion")
+@click.option("--add", "add", type=click.UUID, multiple=True)
+@click.option("--remove", "remove", type=click.UUID, multiple=True)
+@friendly_errors
+def list_edit(
+    ref: str, opinion: str | None, add: tuple[uuid.UUID, ...], remove: tuple[uuid.UUID, ...]
+) -> None:
+    arc, actor = _archive(), Actor.cli()
+    with refusals_audited(arc, actor), arc.transaction() as session:
+        lst = disposition.get_list(session, _list_id(session, ref), lock=True)
+        if opinion is not None:
+            disposition.set_opinion(session, actor, lst, opinion)
+        disposition.add_records(session, actor, lst, add)
+        if remove:
+            disposition.remove_records(session, actor, lst, remove)
+        click.echo(f"list {lst.number}: {len(lst.items)} records")
+
+
+@list_.command("submit")
+@click.argument("ref")
+@friendly_errors
+def list_submit(ref: str) -> None:
+    """Freeze the list for signing and print the digest the signers sign."""
+    arc, actor = _archive(), Actor.cli()
+    with refusals_audited(arc, actor), arc.transaction() as session:
+        lst = disposition.get_list(session, _list_id(session, ref), lock=True)
+        digest = disposition.submit(session, actor, lst)
+        click.echo(f"list {lst.number} submitted for signing; digest {digest}")
+
+
+@list_.command("sign")
+@click.argument("ref")
+@click.option("--as", "username", required=True, help="The person signing.")
+@click.option("--role", type=click.Choice([r.value for r in SignerRole]))
+@click.option("--opinion", default="")
+@friendly_errors
+def list_sign(ref: str, username: str, role: str | None, opinion: str) -> None:
+    arc = _archive()
+    with arc.transaction() as session:
+        signer = find_user(session, username)
+        actor = Actor(name=f"{signer.username} via {Actor.cli().name}"[:64], user_id=signer.id)
+        lst = disposition.get_list(session, _list_id(session, ref), lock=True)
+        signature = disposition.sign(
+            session, actor, arc.settings.retention, lst, signer,
+            SignerRole(role) if role else None, opinion,
+        )  # fmt: skip
+        missing = disposition.missing_slots(arc.settings.retention, lst)
+        click.echo(f"{username} signed {lst.number} as {signature.role.value}; "
+                   f"{len(missing)} signatures missing")  # fmt: skip
+
+
+@list_.command("send-back")
+@click.argument("ref")
+@click.option("--reason", required=True)
+@friendly_errors
+def list_send_back(ref: str, reason: str) -> None:
+    with _archive().transaction() as session:
+        lst = disposition.get_list(session, _list_id(session, ref), lock=True)
+        disposition.send_back(session, Actor.cli(), lst, reason)
+    click.echo("list returned to draft; signatures given no longer count")
+
+
+@list_.command("cancel")
+@click.argument("ref")
+@click.option("--reason", required=True)
+@friendly_errors
+def list_cancel(ref: str, reason: str) -> None:
+    with _archive().transaction() as session:
+        lst = disposition.get_list(session, _list_id(session, ref), lock=True)
+        disposition.cancel(session, Actor.cli(), lst, reason)
+    click.echo("list cancelled")
+
+
+@list_.command("execute")
+@click.argument("ref")
+@click.confirmation_option(prompt="Destroy (or transfer) every record on the list. Continue?")
+@friendly_errors
+def list_execute(ref: str) -> None:
+    arc = _archive()
+    with arc.sessions() as session:
+        list_id = _list_id(session, ref)
+    result = execute(arc, Actor.cli(), list_id)
+    click.echo(f"list {result.number} executed: {result.done} done, {len(result.skipped)} skipped")
+    for name, why in result.skipped:
+        click.echo(f"  skipped {name}: {why}", err=True)
+    if result.package:
+        click.echo(f"package: {result.package}")
+
+
+@list_.command("certificate")
+@click.argument("ref")
+@click.option("--format", "kind", type=click.Choice(["pdf", "csv"]), default="pdf")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@friendly_errors
+def list_certificate(ref: str, kind: str, output: Path) -> None:
+    """Write the list's certificate (what, when, who signed, digests) as PDF or CSV."""
+    with _archive().sessions() as session:
+        lst = disposition.get_list(session, _list_id(session, ref))
+        if kind == "csv":
+            output.write_text(reports.certificate_csv(lst), "utf-8")
+        else:
+            output.write_bytes(reports.certificate_pdf(lst))
+    click.echo(f"wrote {output}")

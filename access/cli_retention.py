@@ -1,0 +1,291 @@
+"""``archive retention ...``: the file plan, events, holds, reviews, the sweep and reports,
+for records managers at a terminal (the lists are in :mod:`access.cli_disposition`).
+
+The CLI acts as its operator (``cli:user@host`` in the audit).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import date
+from typing import Any
+
+import click
+
+from access.cli import _archive, friendly_errors, main
+from archive.audit import Actor
+from archive.models import HoldScope
+from retention import reports
+from retention.holds import hold_json, list_holds, place_hold, release_hold
+from retention.review import cut_off, delete_record, review
+from retention.schedules import (
+    add_event_type,
+    current_schedules,
+    event_codes,
+    export_plan,
+    load_plan,
+    retire_schedule,
+    save_schedule,
+    schedule_json,
+    spec_from_dict,
+)
+from retention.status import record_occurrence, refresh_dirty, void_occurrence
+from retention.sweep import review_queue, sweep
+
+DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+def _echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def _day(value: Any) -> date | None:
+    return value.date() if value is not None else None
+
+
+@main.group()
+def retention() -> None:
+    """Retention schedules, events, holds and disposition (销毁清册)."""
+
+
+@retention.group()
+def plan() -> None:
+    """The file plan: schedules by class and the event types they wait for."""
+
+
+@plan.command("load")
+@click.argument("file", type=click.File("rb"), required=False)
+@friendly_errors
+def plan_load(file: Any) -> None:
+    """Load a file plan (JSON, as 'plan export' writes); without FILE, the default plan."""
+    arc = _archive()
+    data = json.loads(file.read().decode("utf-8")) if file else None
+    with arc.transaction() as session:
+        report = load_plan(session, Actor.cli(), data)
+    recomputed = refresh_dirty(arc)
+    click.echo(
+        f"{report.created} schedules created, {report.changed} changed, "
+        f"{report.unchanged} unchanged; {recomputed} records recomputed"
+    )
+
+
+@plan.command("export")
+@friendly_errors
+def plan_export() -> None:
+    """Print the current file plan as JSON (edit it and load it back)."""
+    with _archive().sessions() as session:
+        _echo_json(export_plan(session))
+
+
+@retention.command("schedules")
+@friendly_errors
+def schedules() -> None:
+    """List the current schedules."""
+    with _archive().sessions() as session:
+        for row in current_schedules(session):
+            data = schedule_json(row)
+            selector = "/".join(v or "*" for v in (row.process, row.stage, row.record_type))
+            start = row.trigger.value + (f"({','.join(row.events)})" if row.events else "")
+            click.echo(
+                f"{row.key:<24} v{row.version:<3} {data['code']:<5} {start:<40} "
+                f"{row.disposal.value:<9} {selector}  {row.name}"
+            )
+
+
+@retention.command("schedule-set")
+@click.argument("key")
+@click.argument("spec_json")
+@friendly_errors
+def schedule_set(key: str, spec_json: str) -> None:
+    """Create or change schedule KEY from JSON, e.g. '{"name": "报告", "record_type":
+    "report", "code": "D10", "trigger": "year_end", "disposal": "review"}'."""
+    arc = _archive()
+    with arc.transaction() as session:
+        spec = spec_from_dict({**json.loads(spec_json), "key": key}, event_codes(session))
+        row, changed = save_schedule(session, Actor.cli(), spec)
+        version = row.version
+    recomputed = refresh_dirty(arc)
+    state = f"now version {version}" if changed else "unchanged"
+    click.echo(f"schedule {key} {state}; {recomputed} records recomputed")
+
+
+@retention.command("schedule-retire")
+@click.argument("key")
+@click.option("--reason", required=True)
+@friendly_errors
+def schedule_retire(key: str, reason: str) -> None:
+    """Withdraw a schedule; its records fall to the next most specific one."""
+    arc = _archive()
+    with arc.transaction() as session:
+        retire_schedule(session, Actor.cli(), key, reason)
+    click.echo(f"schedule {key} retired; {refresh_dirty(arc)} records recomputed")
+
+
+@retention.command("event-type")
+@click.argument("code")
+@click.argument("label")
+@friendly_errors
+def event_type(code: str, label: str) -> None:
+    """Add a user-defined event type (e.g. warranty_expired '质保期满')."""
+    with _archive().transaction() as session:
+        add_event_type(session, Actor.cli(), code, label)
+    click.echo(f"event type {code} ready")
+
+
+@retention.command("event")
+@click.argument("event_type")
+@click.option("--date", "occurred", type=DATE, required=True, help="When it happened.")
+@click.option("--project", help="The project it happened to.")
+@click.option("--record", "record_id", type=click.UUID, help="Or the record.")
+@click.option("--note", default="")
+@friendly_errors
+def event(
+    event_type: str, occurred: Any, project: str | None, record_id: uuid.UUID | None, note: str
+) -> None:
+    """Record an event (contract_terminated, project_accepted, ...): clocks start."""
+    arc = _archive()
+    with arc.transaction() as session:
+        row = record_occurrence(
+            session, Actor.cli(), event_type, occurred.date(),
+            project=project, record_id=record_id, note=note,
+        )  # fmt: skip
+        event_id = row.id
+    click.echo(f"event #{event_id} recorded; {refresh_dirty(arc)} records recomputed")
+
+
+@retention.command("event-void")
+@click.argument("event_id", type=int)
+@click.option("--reason", required=True)
+@friendly_errors
+def event_void(event_id: int, reason: str) -> None:
+    """Void an event recorded in error; the clocks it started wait again."""
+    arc = _archive()
+    with arc.transaction() as session:
+        void_occurrence(session, Actor.cli(), event_id, reason)
+    click.echo(f"event #{event_id} void; {refresh_dirty(arc)} records recomputed")
+
+
+@retention.group()
+def hold() -> None:
+    """Holds: while any covers a record, it cannot be cut off, destroyed, deleted or moved."""
+
+
+@hold.command("place")
+@click.option("--name", required=True)
+@click.option("--reason", required=True)
+@click.option("--record", "records", type=click.UUID, multiple=True, help="Repeatable.")
+@click.option("--project", help="Every record of this project, now and later.")
+@click.option("--query", "query", multiple=True, help="FIELD=VALUE, repeatable (metadata).")
+@friendly_errors
+def hold_place(
+    name: str, reason: str, records: tuple[uuid.UUID, ...], project: str | None,
+    query: tuple[str, ...],
+) -> None:  # fmt: skip
+    """Place a hold on records, a project or a metadata query."""
+    if sum(map(bool, (records, project, query))) != 1:
+        raise click.UsageError("give exactly one of --record, --project or --query")
+    scope = HoldScope.RECORDS if records else HoldScope.PROJECT if project else HoldScope.QUERY
+    conditions = dict(item.split("=", 1) for item in query if "=" in item)
+    with _archive().transaction() as session:
+        placed, count = place_hold(
+            session, Actor.cli(), name=name, reason=reason, scope=scope,
+            record_ids=list(records), project=project, query=conditions or None,
+        )  # fmt: skip
+        click.echo(f"hold #{placed.id} placed: {count} records held")
+
+
+@hold.command("release")
+@click.argument("hold_id", type=int)
+@click.option("--reason", required=True)
+@friendly_errors
+def hold_release(hold_id: int, reason: str) -> None:
+    with _archive().transaction() as session:
+        release_hold(session, Actor.cli(), hold_id, reason)
+    click.echo(f"hold #{hold_id} released (other holds stay in force)")
+
+
+@hold.command("list")
+@click.option("--all", "everything", is_flag=True, help="Include released holds.")
+@friendly_errors
+def hold_list(everything: bool) -> None:
+    with _archive().sessions() as session:
+        _echo_json([hold_json(h, n) for h, n in list_holds(session, everything)])
+
+
+@retention.command("sweep")
+@friendly_errors
+def sweep_now() -> None:
+    """Recompute clocks and propose draft lists of due, unheld records now."""
+    report = sweep(_archive(), Actor.cli())
+    click.echo(
+        f"{report.refreshed} recomputed; proposed {report.proposed or 'nothing'} on "
+        f"{', '.join(report.lists) or 'no list'}; {report.to_review} due for review; "
+        f"{report.held} due but held"
+    )
+
+
+@retention.command("due")
+@click.option("--months", default=12, show_default=True, type=click.IntRange(0, 600))
+@friendly_errors
+def due(months: int) -> None:
+    """Records due within N months (overdue included), by department, class and month."""
+    with _archive().sessions() as session:
+        _echo_json(reports.due_report(session, months))
+
+
+@retention.command("codes")
+@friendly_errors
+def codes() -> None:
+    """Active records per retention code."""
+    with _archive().sessions() as session:
+        _echo_json(reports.codes_report(session))
+
+
+@retention.command("review-queue")
+@friendly_errors
+def queue() -> None:
+    """Due records whose schedule asks for an appraisal."""
+    with _archive().sessions() as session:
+        for record in review_queue(session):
+            click.echo(f"{record.id}  due {record.due_on}  {record.name_stem}  {record.title}")
+
+
+@retention.command("review")
+@click.argument("record_id", type=click.UUID)
+@click.option("--opinion", required=True, help="The appraisal opinion (鉴定意见).")
+@click.option("--outcome", required=True, type=click.Choice(["extend", "reschedule", "destroy",
+                                                              "transfer"]))  # fmt: skip
+@click.option("--until", type=DATE)
+@click.option("--years", type=click.IntRange(1, 200))
+@click.option("--schedule")
+@friendly_errors
+def review_record(
+    record_id: uuid.UUID, opinion: str, outcome: str, until: Any, years: int | None,
+    schedule: str | None,
+) -> None:  # fmt: skip
+    """Record an appraisal and carry out its outcome."""
+    row = review(_archive(), Actor.cli(), record_id, opinion=opinion, outcome=outcome,
+                 until=_day(until), years=years, schedule=schedule)  # fmt: skip
+    click.echo(f"reviewed: {row.outcome}; due {row.due_before} → {row.due_after or 'never'}")
+
+
+@retention.command("cut-off")
+@click.argument("record_id", type=click.UUID)
+@click.option("--on", type=DATE, help="Default: today.")
+@friendly_errors
+def cut_off_record(record_id: uuid.UUID, on: Any) -> None:
+    """Close a record: no more versions; its clock counts from the cut-off."""
+    record = cut_off(_archive(), Actor.cli(), record_id, _day(on))
+    click.echo(f"{record.name_stem} cut off on {record.cut_off_on}; due {record.due_on}")
+
+
+@retention.command("delete")
+@click.argument("record_id", type=click.UUID)
+@click.option("--reason", required=True)
+@click.confirmation_option(prompt="This destroys every version of the record forever. Continue?")
+@friendly_errors
+def delete(record_id: uuid.UUID, reason: str) -> None:
+    """Delete a record filed in error (crypto-shredded, tombstoned, audited)."""
+    keys = delete_record(_archive(), Actor.cli(), record_id, reason)
+    click.echo(f"record {record_id} deleted; {keys} data keys destroyed")

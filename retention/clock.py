@@ -1,0 +1,106 @@
+"""When a retention period starts and ends: plain date arithmetic, no database.
+
+Periods are whole years added with ``relativedelta``, so 29 February plus ten years is 28
+February; a period counted from a month's last day (a fiscal year ending 28 February, say)
+ends on the last day of that month, 29 February in leap years.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from dateutil.relativedelta import relativedelta
+
+from archive.models import Trigger
+
+
+@dataclass(frozen=True)
+class Rule:
+    """The parts of a schedule the clock needs."""
+
+    years: int | None  # None: permanent
+    trigger: Trigger
+    events: Sequence[str] = ()
+    event_mode: str = "any"  # any: the first listed event starts it; all: the last of them
+
+
+@dataclass(frozen=True)
+class Clock:
+    """Where a record's clock stands: from when it counts and when it falls due.
+
+    ``starts`` is None while the events it waits for have not happened; ``due`` is None then,
+    and for permanent records.
+    """
+
+    starts: date | None
+    due: date | None
+    waiting_for: tuple[str, ...] = ()
+
+
+def _month_end(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def fiscal_year_end(on_or_after: date, end: tuple[int, int]) -> date:
+    """The end of the fiscal year that contains ``on_or_after``.
+
+    ``end`` is (month, day); a day at or past the month's last (e.g. 02-28) means the last.
+    """
+    month, day = end
+
+    def in_year(year: int) -> date:
+        last = calendar.monthrange(year, month)[1]
+        month_end = day >= calendar.monthrange(2023, month)[1]  # 02-28 is February's end
+        return date(year, month, last if month_end else min(day, last))
+
+    candidate = in_year(on_or_after.year)
+    return candidate if candidate >= on_or_after else in_year(on_or_after.year + 1)
+
+
+def add_years(start: date, years: int) -> date:
+    """``start`` plus whole years; a month's last day stays the month's last day."""
+    result = start + relativedelta(years=years)
+    if start == _month_end(start.year, start.month):
+        return _month_end(result.year, result.month)
+    return result
+
+
+def clock_start(
+    rule: Rule,
+    base: date,
+    events: Mapping[str, date],
+    fiscal_end: tuple[int, int] = (12, 31),
+) -> tuple[date | None, tuple[str, ...]]:
+    """The date the period counts from, or None and the events still awaited.
+
+    ``base`` is the filing date (or the cut-off date); ``events`` maps each event type that
+    has happened to the record (or its project) to its earliest date.
+    """
+    if rule.trigger == Trigger.FILED:
+        return base, ()
+    if rule.trigger == Trigger.YEAR_END:
+        return date(base.year, 12, 31), ()
+    if rule.trigger == Trigger.FISCAL_YEAR_END:
+        return fiscal_year_end(base, fiscal_end), ()
+    happened = [events[name] for name in rule.events if name in events]
+    missing = tuple(name for name in rule.events if name not in events)
+    if rule.event_mode == "all":
+        return (max(happened), ()) if not missing else (None, missing)
+    return (min(happened), ()) if happened else (None, tuple(rule.events))
+
+
+def compute(
+    rule: Rule,
+    base: date,
+    events: Mapping[str, date],
+    fiscal_end: tuple[int, int] = (12, 31),
+) -> Clock:
+    starts, waiting = clock_start(rule, base, events, fiscal_end)
+    if starts is None:
+        return Clock(None, None, waiting)
+    if rule.years is None:
+        return Clock(starts, None)
+    return Clock(starts, add_years(starts, rule.years))

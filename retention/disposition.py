@@ -1,0 +1,388 @@
+"""Disposition lists (销毁清册, and transfer lists): prepare, freeze, sign, execute.
+
+A records manager prepares a list of due, unheld records with an appraisal opinion, then
+submits it: each item's description (档号, class, versions and their SHA-256) is frozen and
+the list gets a digest. Signers sign that digest; a change sends the list back to draft and
+old signatures no longer count. Only a list carrying every required signature executes.
+Destroying crypto-shreds every version (originals and renditions) and leaves a tombstone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from archive.audit import Actor, record_event
+from archive.config import RetentionSettings
+from archive.db import advisory_xact_lock, local_today, utcnow
+from archive.models import (
+    Disposal,
+    DispositionItem,
+    DispositionList,
+    ListStatus,
+    Record,
+    RecordState,
+    Role,
+    Signature,
+    SignerRole,
+    User,
+)
+from retention.describe import describe
+from retention.errors import Conflict, NotFound, RetentionError
+from retention.holds import ensure_free
+
+PREFIX = {Disposal.DESTROY: "XH", Disposal.TRANSFER: "YJ"}  # 销毁 / 移交
+OPEN = (ListStatus.DRAFT, ListStatus.SIGNING)
+HEADS = (Role.SUPERVISOR, Role.DIRECTOR)
+
+
+@dataclass(frozen=True, order=True)
+class Slot:
+    """A signature a list needs: a role, and for department heads, the department."""
+
+    role: SignerRole
+    department_id: int | None = None
+
+
+def get_list(session: Session, list_id: int, lock: bool = False) -> DispositionList:
+    lst = session.get(DispositionList, list_id, with_for_update=lock)
+    if lst is None:
+        raise NotFound(f"no disposition list {list_id}")
+    return lst
+
+
+def _number(session: Session, action: Disposal) -> str:
+    advisory_xact_lock(session, "retention:list-number")
+    stem = f"{PREFIX[action]}-{local_today().year}-"
+    count = session.scalar(
+        select(func.count()).where(DispositionList.number.startswith(stem, autoescape=True))
+    )
+    return f"{stem}{(count or 0) + 1:04d}"
+
+
+def create_list(
+    session: Session,
+    actor: Actor,
+    action: Disposal,
+    record_ids: Sequence[uuid.UUID] = (),
+    opinion: str = "",
+    swept: bool = False,
+) -> DispositionList:
+    if action not in PREFIX:
+        raise RetentionError("a list either destroys or transfers")
+    lst = DispositionList(
+        number=_number(session, action),
+        action=action,
+        opinion=opinion.strip(),
+        proposed_by_sweep=swept,
+        created_by=actor.name,
+    )
+    session.add(lst)
+    session.flush()
+    record_event(
+        session,
+        actor,
+        "disposition.list_created",
+        "disposition_list",
+        lst.number,
+        {"action": action.value, "swept": swept},
+    )
+    if record_ids:
+        add_records(session, actor, lst, record_ids)
+    return lst
+
+
+def require(lst: DispositionList, *statuses: ListStatus) -> None:
+    if lst.status not in statuses:
+        wanted = " or ".join(s.value for s in statuses)
+        raise Conflict(f"list {lst.number} is {lst.status.value}; this needs it {wanted}")
+
+
+def add_records(
+    session: Session, actor: Actor, lst: DispositionList, record_ids: Iterable[uuid.UUID]
+) -> int:
+    """Add due, active, unheld records that are on no other open list."""
+    require(lst, ListStatus.DRAFT)
+    today, added = local_today(), 0
+    present = {item.record_id for item in lst.items}
+    for record_id in dict.fromkeys(record_ids):
+        if record_id in present:
+            continue
+        record = session.get(Record, record_id)
+        if record is None:
+            raise NotFound(f"no record {record_id}")
+        if record.state != RecordState.ACTIVE:
+            raise Conflict(f"record {record.name_stem} is {record.state.value}")
+        if record.due_on is None or record.due_on > today:
+            when = record.due_on.isoformat() if record.due_on else "never (permanent or waiting)"
+            raise RetentionError(f"record {record.name_stem} is not due: due {when}")
+        ensure_free(session, record.id, f"{lst.action.value} (list {lst.number})")
+        other = session.scalar(
+            select(DispositionList.number)
+            .join(DispositionItem)
+            .where(
+                DispositionItem.record_id == record_id,
+                DispositionList.status.in_(OPEN),
+                DispositionList.id != lst.id,
+            )
+        )
+        if other is not None:
+            raise Conflict(f"record {record.name_stem} is already on list {other}")
+        session.add(DispositionItem(list_id=lst.id, record_id=record_id))
+        added += 1
+    session.flush()
+    session.refresh(lst)
+    if added:
+        record_event(
+            session,
+            actor,
+            "disposition.items_added",
+            "disposition_list",
+            lst.number,
+            {"added": added, "total": len(lst.items)},
+        )
+    return added
+
+
+def remove_records(
+    session: Session, actor: Actor, lst: DispositionList, record_ids: Iterable[uuid.UUID]
+) -> int:
+    require(lst, ListStatus.DRAFT)
+    wanted = set(record_ids)
+    removed = [item for item in lst.items if item.record_id in wanted]
+    for item in removed:
+        session.delete(item)
+    session.flush()
+    session.refresh(lst)
+    record_event(
+        session,
+        actor,
+        "disposition.items_removed",
+        "disposition_list",
+        lst.number,
+        {"removed": [str(i.record_id) for i in removed]},
+    )
+    return len(removed)
+
+
+def set_opinion(session: Session, actor: Actor, lst: DispositionList, opinion: str) -> None:
+    require(lst, ListStatus.DRAFT)
+    before, lst.opinion = lst.opinion, opinion.strip()
+    record_event(
+        session,
+        actor,
+        "disposition.opinion_set",
+        "disposition_list",
+        lst.number,
+        {"before": before, "after": lst.opinion},
+    )
+
+
+def content_digest(lst: DispositionList) -> str:
+    """SHA-256 of what is signed: the items as frozen, the opinion, and this submission."""
+    body = {
+        "number": lst.number,
+        "action": lst.action.value,
+        "opinion": lst.opinion,
+        "submitted_at": lst.submitted_at.isoformat() if lst.submitted_at else None,
+        "items": [item.snapshot for item in lst.items],
+    }
+    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def submit(session: Session, actor: Actor, lst: DispositionList) -> str:
+    """Freeze the list for signing; returns the digest the signers sign."""
+    require(lst, ListStatus.DRAFT)
+    if not lst.items:
+        raise RetentionError(f"list {lst.number} is empty")
+    if not lst.opinion:
+        raise RetentionError(f"list {lst.number} needs an appraisal opinion (鉴定意见)")
+    for item in lst.items:
+        ensure_free(session, item.record_id, f"{lst.action.value} (list {lst.number})")
+        item.snapshot = describe(session, item.record)
+    lst.status, lst.submitted_at = ListStatus.SIGNING, utcnow()
+    lst.digest = content_digest(lst)
+    record_event(
+        session,
+        actor,
+        "disposition.submitted",
+        "disposition_list",
+        lst.number,
+        {"digest": lst.digest, "items": len(lst.items)},
+    )
+    return lst.digest
+
+
+def required_slots(settings: RetentionSettings, lst: DispositionList) -> list[Slot]:
+    slots = []
+    for role in settings.signers:
+        if role == SignerRole.DEPARTMENT_HEAD:
+            departments = {i.record.department_id for i in lst.items} - {None}
+            slots += [Slot(SignerRole.DEPARTMENT_HEAD, d) for d in sorted(departments)]  # type: ignore[type-var]
+        else:
+            slots.append(Slot(SignerRole(role)))
+    return slots
+
+
+def valid_signatures(lst: DispositionList) -> list[Signature]:
+    return [s for s in lst.signatures if lst.digest is not None and s.digest == lst.digest]
+
+
+def missing_slots(settings: RetentionSettings, lst: DispositionList) -> list[Slot]:
+    signed = {Slot(s.role, s.department_id) for s in valid_signatures(lst)}
+    return [slot for slot in required_slots(settings, lst) if slot not in signed]
+
+
+def _fits(user: User, slot: Slot) -> bool:
+    if slot.role == SignerRole.RECORDS_MANAGER:
+        return user.role == Role.RECORDS_MANAGER
+    if slot.role == SignerRole.DIRECTOR:
+        return user.role == Role.DIRECTOR
+    return user.role in HEADS and user.department_id == slot.department_id
+
+
+def open_slots_for(settings: RetentionSettings, lst: DispositionList, user: User) -> list[Slot]:
+    """The signatures ``user`` could still give (one person signs a list once)."""
+    if not user.active or lst.status != ListStatus.SIGNING:
+        return []
+    if any(s.user_id == user.id for s in valid_signatures(lst)):
+        return []
+    return [slot for slot in missing_slots(settings, lst) if _fits(user, slot)]
+
+
+def sign(
+    session: Session,
+    actor: Actor,
+    settings: RetentionSettings,
+    lst: DispositionList,
+    user: User,
+    role: SignerRole | None = None,
+    opinion: str = "",
+) -> Signature:
+    require(lst, ListStatus.SIGNING)
+    slots = open_slots_for(settings, lst, user)
+    if role is not None:
+        slots = [slot for slot in slots if slot.role == role]
+    if not slots:
+        raise Conflict(f"{user.username} has no signature to give on list {lst.number}")
+    if len(slots) > 1:
+        roles = ", ".join(slot.role.value for slot in slots)
+        raise RetentionError(f"{user.username} may sign as {roles}: say which")
+    slot = slots[0]
+    assert lst.digest is not None  # noqa: S101 - SIGNING lists always carry one
+    signature = Signature(
+        list_id=lst.id,
+        role=slot.role,
+        department_id=slot.department_id,
+        user_id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        digest=lst.digest,
+        opinion=opinion.strip(),
+        ip=actor.ip,
+    )
+    session.add(signature)
+    session.flush()
+    session.refresh(lst)
+    record_event(
+        session,
+        actor,
+        "disposition.signed",
+        "disposition_list",
+        lst.number,
+        {
+            "role": slot.role.value,
+            "department_id": slot.department_id,
+            "digest": lst.digest,
+            "opinion": signature.opinion,
+        },
+    )
+    return signature
+
+
+def send_back(session: Session, actor: Actor, lst: DispositionList, reason: str) -> None:
+    """A signer (or the records manager) refuses: the list returns to draft; the signatures
+    given stay on file but no longer count once anything changes."""
+    require(lst, ListStatus.SIGNING)
+    if not reason.strip():
+        raise RetentionError("sending a list back needs a reason")
+    lst.status = ListStatus.DRAFT
+    record_event(
+        session,
+        actor,
+        "disposition.sent_back",
+        "disposition_list",
+        lst.number,
+        {"reason": reason, "digest": lst.digest},
+    )
+    lst.digest = None
+
+
+def cancel(session: Session, actor: Actor, lst: DispositionList, reason: str) -> None:
+    require(lst, *OPEN)
+    if not reason.strip():
+        raise RetentionError("cancelling a list needs a reason")
+    lst.status = ListStatus.CANCELLED
+    record_event(
+        session, actor, "disposition.cancelled", "disposition_list", lst.number, {"reason": reason}
+    )
+
+
+def list_json(
+    lst: DispositionList, settings: RetentionSettings, items: bool = True
+) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": lst.id,
+        "number": lst.number,
+        "action": lst.action.value,
+        "status": lst.status.value,
+        "opinion": lst.opinion,
+        "proposed_by_sweep": lst.proposed_by_sweep,
+        "created_by": lst.created_by,
+        "created_at": lst.created_at.isoformat(),
+        "submitted_at": lst.submitted_at.isoformat() if lst.submitted_at else None,
+        "digest": lst.digest,
+        "executed_at": lst.executed_at.isoformat() if lst.executed_at else None,
+        "executed_by": lst.executed_by,
+        "result": lst.result,
+        "count": len(lst.items),
+        "signatures": [
+            {
+                "role": s.role.value,
+                "department_id": s.department_id,
+                "user": s.username,
+                "display_name": s.display_name,
+                "signed_at": s.signed_at.isoformat(),
+                "ip": s.ip,
+                "opinion": s.opinion,
+                "valid": s.digest == lst.digest,
+            }
+            for s in lst.signatures
+        ],
+        "missing": [
+            {"role": slot.role.value, "department_id": slot.department_id}
+            for slot in (missing_slots(settings, lst) if lst.status == ListStatus.SIGNING else [])
+        ],
+    }
+    if items:
+        data["items"] = [
+            {
+                "record_id": str(item.record_id),
+                "name": item.record.name_stem,
+                "title": item.record.title,
+                "due_on": item.record.due_on.isoformat() if item.record.due_on else None,
+                "outcome": item.outcome,
+                "note": item.note,
+                "snapshot": item.snapshot,
+            }
+            for item in lst.items
+        ]
+    return data

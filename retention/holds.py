@@ -1,0 +1,240 @@
+"""Holds (legal or audit holds): while any covers a record, nothing may destroy, delete,
+transfer or cut it off.
+
+A hold names records, a project (its records now and later), or a metadata query (the
+records it matched when placed stay held, and records that come to match it later are held
+too). Releasing one hold leaves the others. Every action a hold blocks is refused with the
+holds named, and the refusal is audited in its own transaction, so it survives the rollback
+of the action.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, false, or_, select
+from sqlalchemy.orm import Session
+
+from archive.audit import Actor, record_event
+from archive.core import Archive
+from archive.db import advisory_xact_lock, utcnow
+from archive.models import Department, Hold, HoldItem, HoldScope, Project, Record, Sensitivity
+from retention.errors import Held, NotFound, RetentionError
+
+QUERY_FIELDS = (
+    "project",
+    "department",
+    "process",
+    "stage",
+    "record_type",
+    "sensitivity",
+    "filed_from",
+    "filed_to",
+    "title",
+)
+HOLD_LOCK = "retention:holds"
+
+
+def normalize_query(query: dict[str, Any]) -> dict[str, str]:
+    """Check a hold's query: known fields, valid dates and sensitivity, at least one field."""
+    unknown = set(query) - set(QUERY_FIELDS)
+    if unknown:
+        raise RetentionError(
+            f"unknown query fields {', '.join(sorted(unknown))}; use {', '.join(QUERY_FIELDS)}"
+        )
+    clean = {k: str(v).strip() for k, v in query.items() if v is not None and str(v).strip()}
+    if not clean:
+        raise RetentionError("a query hold needs at least one condition")
+    for name in ("filed_from", "filed_to"):
+        if name in clean:
+            try:
+                date.fromisoformat(clean[name])
+            except ValueError:
+                raise RetentionError(f"{name} must be a date YYYY-MM-DD") from None
+    if "sensitivity" in clean and clean["sensitivity"] not in {s.value for s in Sensitivity}:
+        raise RetentionError(f"unknown sensitivity {clean['sensitivity']!r}")
+    return clean
+
+
+def query_conditions(query: dict[str, str]) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    for name, value in query.items():
+        if name == "project":
+            conditions.append(
+                Record.project_id.in_(select(Project.id).where(Project.name == value))
+            )
+        elif name == "department":
+            departments = select(Department.id).where(
+                or_(Department.code == value, Department.name == value)
+            )
+            conditions.append(Record.department_id.in_(departments))
+        elif name in ("process", "stage", "record_type"):
+            conditions.append(getattr(Record, name) == value)
+        elif name == "sensitivity":
+            conditions.append(Record.sensitivity == Sensitivity(value))
+        elif name == "filed_from":
+            conditions.append(Record.filed_on >= date.fromisoformat(value))
+        elif name == "filed_to":
+            conditions.append(Record.filed_on <= date.fromisoformat(value))
+        elif name == "title":
+            conditions.append(Record.title.contains(value, autoescape=True))
+    return conditions
+
+
+def _active(session: Session) -> list[Hold]:
+    return list(session.scalars(select(Hold).where(Hold.released_at.is_(None)).order_by(Hold.id)))
+
+
+def _covers(hold: Hold) -> ColumnElement[bool]:
+    """SQL that is true for the records ``hold`` covers."""
+    named = Record.id.in_(select(HoldItem.record_id).where(HoldItem.hold_id == hold.id))
+    if hold.scope == HoldScope.PROJECT:
+        return or_(named, Record.project_id == hold.project_id)
+    if hold.scope == HoldScope.QUERY and hold.query:
+        return or_(named, and_(*query_conditions(hold.query)))
+    return named
+
+
+def held_clause(session: Session) -> ColumnElement[bool]:
+    """SQL that is true for every record some active hold covers (for bulk filters)."""
+    holds = _active(session)
+    return or_(*(_covers(hold) for hold in holds)) if holds else false()
+
+
+def hold_json(hold: Hold, count: int | None = None) -> dict[str, Any]:
+    return {
+        "id": hold.id,
+        "name": hold.name,
+        "reason": hold.reason,
+        "scope": hold.scope.value,
+        "project": hold.project.name if hold.project else None,
+        "query": hold.query,
+        "placed_by": hold.placed_by,
+        "placed_at": hold.placed_at.isoformat(),
+        "released_at": hold.released_at.isoformat() if hold.released_at else None,
+        "released_by": hold.released_by,
+        "release_reason": hold.release_reason,
+        **({"records": count} if count is not None else {}),
+    }
+
+
+def holds_on(session: Session, record_id: uuid.UUID) -> list[Hold]:
+    """The active holds covering one record."""
+    return [
+        hold
+        for hold in _active(session)
+        if session.scalar(select(Record.id).where(Record.id == record_id, _covers(hold)))
+    ]
+
+
+def ensure_free(session: Session, record_id: uuid.UUID, action: str) -> None:
+    """Raise :class:`Held` if a hold covers the record. Serialised with placing holds, so a
+    hold placed concurrently either is seen here or waits for this transaction."""
+    advisory_xact_lock(session, HOLD_LOCK)
+    holds = holds_on(session, record_id)
+    if holds:
+        raise Held(record_id, action, [{"id": h.id, "name": h.name} for h in holds])
+
+
+@contextmanager
+def refusals_audited(arc: Archive, actor: Actor) -> Iterator[None]:
+    """Audit every :class:`Held` refusal raised inside, then let it propagate."""
+    try:
+        yield
+    except Held as refusal:
+        with arc.transaction() as session:
+            record_event(
+                session,
+                actor,
+                "retention.refused",
+                "record",
+                refusal.record_id,
+                {"action": refusal.action, "holds": refusal.holds},
+            )
+        raise
+
+
+def place_hold(
+    session: Session,
+    actor: Actor,
+    *,
+    name: str,
+    reason: str,
+    scope: HoldScope,
+    record_ids: Sequence[uuid.UUID] = (),
+    project: str | None = None,
+    query: dict[str, Any] | None = None,
+) -> tuple[Hold, int]:
+    """Place a hold; returns it and the number of records it covers now."""
+    name, reason = " ".join(name.split())[:200], reason.strip()
+    if not name or not reason:
+        raise RetentionError("a hold needs a name and a reason")
+    advisory_xact_lock(session, HOLD_LOCK)
+    hold = Hold(name=name, reason=reason, scope=scope, placed_by=actor.name)
+    items: list[uuid.UUID] = []
+    if scope == HoldScope.RECORDS:
+        if not record_ids:
+            raise RetentionError("a records hold names at least one record")
+        items = list(dict.fromkeys(record_ids))
+        found = set(session.scalars(select(Record.id).where(Record.id.in_(items))))
+        missing = [str(i) for i in items if i not in found]
+        if missing:
+            raise NotFound(f"no records {', '.join(missing)}")
+    elif scope == HoldScope.PROJECT:
+        row = session.scalar(select(Project).where(Project.name == (project or "").strip()))
+        if row is None:
+            raise NotFound(f"no project {project!r}")
+        hold.project = row
+    else:
+        hold.query = normalize_query(query or {})
+        items = list(session.scalars(select(Record.id).where(*query_conditions(hold.query))))
+    session.add(hold)
+    session.flush()
+    session.add_all(HoldItem(hold_id=hold.id, record_id=record_id) for record_id in items)
+    session.flush()
+    count = len(session.scalars(select(Record.id).where(_covers(hold))).all())
+    record_event(
+        session,
+        actor,
+        "retention.hold_placed",
+        "hold",
+        hold.id,
+        {**hold_json(hold), "records": count, "named": [str(i) for i in items][:1000]},
+    )
+    return hold, count
+
+
+def release_hold(session: Session, actor: Actor, hold_id: int, reason: str) -> Hold:
+    if not reason.strip():
+        raise RetentionError("releasing a hold needs a reason")
+    hold = session.get(Hold, hold_id, with_for_update=True)
+    if hold is None:
+        raise NotFound(f"no hold {hold_id}")
+    if hold.released_at is not None:
+        raise RetentionError(f"hold {hold_id} was already released")
+    hold.released_at, hold.released_by, hold.release_reason = utcnow(), actor.name, reason
+    record_event(session, actor, "retention.hold_released", "hold", hold.id, hold_json(hold))
+    return hold
+
+
+def list_holds(session: Session, include_released: bool = False) -> list[tuple[Hold, int]]:
+    query = select(Hold).order_by(Hold.id.desc())
+    if not include_released:
+        query = query.where(Hold.released_at.is_(None))
+    return [
+        (hold, len(session.scalars(select(Record.id).where(_covers(hold))).all()))
+        for hold in session.scalars(query)
+    ]
+
+
+def records_held(session: Session, hold_id: int, limit: int = 1000) -> list[Record]:
+    hold = session.get(Hold, hold_id)
+    if hold is None:
+        raise NotFound(f"no hold {hold_id}")
+    return list(
+        session.scalars(select(Record).where(_covers(hold)).order_by(Record.filed_on).limit(limit))
+    )

@@ -1,0 +1,177 @@
+"""A records manager's decisions on single records: the appraisal review (鉴定), cut-off,
+and deletion of a record filed in error. Each is audited; holds block all but extension.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from archive.audit import Actor, record_event
+from archive.core import Archive
+from archive.db import local_today
+from archive.models import (
+    Disposal,
+    DispositionList,
+    ListStatus,
+    Record,
+    RecordState,
+    RetentionReview,
+)
+from retention.clock import add_years
+from retention.disposition import add_records, create_list
+from retention.errors import Conflict, NotFound, RetentionError
+from retention.execution import discard_blobs, shred_record
+from retention.holds import ensure_free, refusals_audited
+from retention.schedules import current_schedule
+from retention.status import recompute
+
+OUTCOMES = ("extend", "reschedule", "destroy", "transfer")
+
+
+def _active_record(session: Session, record_id: uuid.UUID) -> Record:
+    record = session.get(Record, record_id, with_for_update=True)
+    if record is None:
+        raise NotFound(f"no record {record_id}")
+    if record.state != RecordState.ACTIVE:
+        raise Conflict(f"record {record.name_stem} is {record.state.value}")
+    return record
+
+
+def _draft_list(session: Session, actor: Actor, action: Disposal) -> DispositionList:
+    """The newest draft list of this action, or a new one."""
+    existing = session.scalar(
+        select(DispositionList)
+        .where(DispositionList.action == action, DispositionList.status == ListStatus.DRAFT)
+        .order_by(DispositionList.id.desc())
+        .limit(1)
+    )
+    return existing or create_list(session, actor, action)
+
+
+def review(
+    arc: Archive,
+    actor: Actor,
+    record_id: uuid.UUID,
+    *,
+    opinion: str,
+    outcome: str,
+    until: date | None = None,
+    years: int | None = None,
+    schedule: str | None = None,
+) -> RetentionReview:
+    """Record an appraisal and carry out its outcome:
+
+    - ``extend``: keep until ``until`` (or ``years`` more from today or the due date);
+    - ``reschedule``: put the record under schedule ``schedule`` (pinned against class
+      changes; a permanent schedule keeps it for good);
+    - ``destroy`` / ``transfer``: put it on the current draft list of that action.
+    """
+    if outcome not in OUTCOMES:
+        raise RetentionError(f"outcome must be one of {', '.join(OUTCOMES)}")
+    if not opinion.strip():
+        raise RetentionError("a review needs the appraisal opinion")
+    with refusals_audited(arc, actor), arc.transaction() as session:
+        record = _active_record(session, record_id)
+        before = record.due_on
+        listed = None
+        if outcome == "extend":
+            today = local_today()
+            if until is None:
+                if years is None or years < 1:
+                    raise RetentionError("extend needs a date (until) or a number of years")
+                until = add_years(max(before or today, today), years)
+            if until <= today or (before is not None and until <= before):
+                raise RetentionError(f"{until} does not extend the record (due {before})")
+            record.extended_to = until
+        elif outcome == "reschedule":
+            if not schedule:
+                raise RetentionError("reschedule needs the schedule key")
+            row = current_schedule(session, schedule)
+            record.schedule_id, record.schedule_pinned, record.extended_to = row.id, True, None
+        else:
+            action = Disposal(outcome)
+            ensure_free(session, record.id, outcome)
+            lst = _draft_list(session, actor, action)
+            add_records(session, actor, lst, [record.id])
+            listed = lst.number
+        recompute(session, arc.settings.retention, [record])
+        row_review = RetentionReview(
+            record_id=record.id,
+            opinion=opinion.strip(),
+            outcome=outcome,
+            due_before=before,
+            due_after=record.due_on,
+            reviewed_by=actor.name,
+        )
+        session.add(row_review)
+        session.flush()
+        record_event(
+            session,
+            actor,
+            "retention.reviewed",
+            "record",
+            record.id,
+            {
+                "opinion": row_review.opinion,
+                "outcome": outcome,
+                "list": listed,
+                "due_before": before,
+                "due_after": record.due_on,
+                "schedule": schedule,
+                "extended_to": record.extended_to,
+            },
+        )
+        return row_review
+
+
+def cut_off(arc: Archive, actor: Actor, record_id: uuid.UUID, on: date | None = None) -> Record:
+    """Close a record: no further versions, and its clock counts from the cut-off date."""
+    on = on or local_today()
+    if on > local_today():
+        raise RetentionError("a record cannot be cut off in the future")
+    with refusals_audited(arc, actor), arc.transaction() as session:
+        record = _active_record(session, record_id)
+        ensure_free(session, record.id, "cut-off")
+        if record.cut_off_on is not None:
+            raise Conflict(f"record {record.name_stem} was cut off on {record.cut_off_on}")
+        if on < record.filed_on:
+            raise RetentionError(f"cut-off {on} is before the filing date {record.filed_on}")
+        before = record.due_on
+        record.cut_off_on = on
+        recompute(session, arc.settings.retention, [record])
+        record_event(
+            session,
+            actor,
+            "record.cut_off",
+            "record",
+            record.id,
+            {"on": on, "due_before": before, "due_after": record.due_on},
+        )
+        return record
+
+
+def delete_record(arc: Archive, actor: Actor, record_id: uuid.UUID, reason: str) -> int:
+    """Remove a record filed in error (a duplicate, the wrong file): crypto-shredded and
+    tombstoned like a destruction, but outside any list. Returns the keys destroyed."""
+    if len(reason.strip()) < 5:
+        raise RetentionError("deleting a record needs a reason")
+    with refusals_audited(arc, actor), arc.transaction() as session:
+        record = _active_record(session, record_id)
+        ensure_free(session, record.id, "delete")
+        version_ids, object_keys = shred_record(session, actor, record, reason.strip())
+    discard_blobs(arc, version_ids, object_keys)
+    return len(object_keys)
+
+
+def reviews_of(session: Session, record_id: uuid.UUID) -> list[RetentionReview]:
+    return list(
+        session.scalars(
+            select(RetentionReview)
+            .where(RetentionReview.record_id == record_id)
+            .order_by(RetentionReview.id)
+        )
+    )

@@ -1,0 +1,116 @@
+"""The disposition sweep (daily, and on demand): bring every clock up to date, then propose
+draft lists for what is due and not held, and count what awaits review.
+
+The proposal is only a draft: a records manager reviews it, writes the appraisal opinion
+and submits it for signing. Nothing is destroyed without the signatures.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Select, not_, select
+from sqlalchemy.orm import Session
+
+from archive.audit import SYSTEM, Actor, record_event
+from archive.core import Archive
+from archive.db import local_today
+from archive.models import (
+    Disposal,
+    DispositionItem,
+    DispositionList,
+    ListStatus,
+    Record,
+    RecordState,
+    RetentionSchedule,
+)
+from retention.disposition import OPEN, add_records, create_list
+from retention.holds import held_clause
+from retention.status import refresh_dirty
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    refreshed: int
+    proposed: dict[str, int]  # disposal → records added to a draft list
+    lists: list[str]
+    to_review: int
+    held: int
+
+
+def due_query(session: Session, today: date, *, held: bool = False) -> Select[uuid.UUID, Disposal]:
+    """Due active records on no open list, with their disposal; held or not held ones."""
+    on_open_list = (
+        select(DispositionItem.record_id)
+        .join(DispositionList)
+        .where(DispositionList.status.in_(OPEN))
+    )
+    holds = held_clause(session)
+    return (
+        select(Record.id, RetentionSchedule.disposal)
+        .join(RetentionSchedule, Record.schedule_id == RetentionSchedule.id)
+        .where(
+            Record.state == RecordState.ACTIVE,
+            Record.due_on <= today,
+            Record.id.not_in(on_open_list),
+            holds if held else not_(holds),
+        )
+        .order_by(Record.due_on, Record.id)
+    )
+
+
+def _swept_draft(session: Session, actor: Actor, action: Disposal) -> DispositionList:
+    existing = session.scalar(
+        select(DispositionList).where(
+            DispositionList.action == action,
+            DispositionList.status == ListStatus.DRAFT,
+            DispositionList.proposed_by_sweep.is_(True),
+        )
+    )
+    return existing or create_list(session, actor, action, swept=True)
+
+
+def sweep(arc: Archive, actor: Actor = SYSTEM) -> SweepReport:
+    refreshed = refresh_dirty(arc)
+    today = local_today()
+    with arc.transaction() as session:
+        by_disposal: dict[Disposal, list[uuid.UUID]] = defaultdict(list)
+        for record_id, disposal in session.execute(due_query(session, today)):
+            by_disposal[disposal].append(record_id)
+        held = len(session.execute(due_query(session, today, held=True)).all())
+        proposed, lists = {}, []
+        for action in (Disposal.DESTROY, Disposal.TRANSFER):
+            if by_disposal[action]:
+                lst = _swept_draft(session, actor, action)
+                proposed[action.value] = add_records(session, actor, lst, by_disposal[action])
+                lists.append(lst.number)
+        report = SweepReport(refreshed, proposed, lists, len(by_disposal[Disposal.REVIEW]), held)
+        record_event(
+            session,
+            actor,
+            "retention.swept",
+            "retention",
+            today.isoformat(),
+            {
+                "refreshed": refreshed,
+                "proposed": proposed,
+                "lists": lists,
+                "to_review": report.to_review,
+                "held": held,
+            },
+        )
+    return report
+
+
+def review_queue(session: Session, limit: int = 500) -> list[Record]:
+    """Due records whose schedule asks for an appraisal, oldest due first."""
+    ids = [
+        record_id
+        for record_id, disposal in session.execute(due_query(session, local_today()))
+        if disposal == Disposal.REVIEW
+    ][:limit]
+    rows = {r.id: r for r in session.scalars(select(Record).where(Record.id.in_(ids)))}
+    return [rows[i] for i in ids]

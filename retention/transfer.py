@@ -1,0 +1,146 @@
+"""Transfer (移交): the records of a signed transfer list as a BagIt package, then marked.
+
+The package holds, per record, every version decrypted (a receiving archive must be able
+to open them: 四性 usability), its description and schedule, and its audit trail, with a
+SHA-256 manifest over all of it. It is written beside the data directory in plaintext, by
+design: move it to the receiving archive's custody and keep it on an encrypted volume
+meanwhile.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import bagit
+from sqlalchemy import or_, select
+
+from archive.audit import Actor, record_event
+from archive.content import read_content
+from archive.core import Archive
+from archive.db import local_today, utcnow
+from archive.models import (
+    AuditEvent,
+    DispositionItem,
+    DispositionList,
+    Record,
+    RecordState,
+    Version,
+)
+from retention.describe import describe
+from retention.errors import Conflict
+from retention.holds import ensure_free, holds_on, refusals_audited
+
+
+def _audit_trail(session: Any, record: Record, version_ids: list[str]) -> list[dict[str, Any]]:
+    events = session.scalars(
+        select(AuditEvent)
+        .where(
+            or_(
+                (AuditEvent.object_type == "record") & (AuditEvent.object_id == str(record.id)),
+                (AuditEvent.object_type == "version") & AuditEvent.object_id.in_(version_ids),
+            )
+        )
+        .order_by(AuditEvent.seq)
+    )
+    return [
+        {
+            "seq": e.seq,
+            "at": e.at.isoformat(),
+            "actor": e.actor,
+            "ip": e.ip,
+            "action": e.action,
+            "details": e.details,
+            "hash": e.hash,
+        }
+        for e in events
+    ]
+
+
+def _write_record(arc: Archive, session: Any, record: Record, folder: Path) -> None:
+    folder.mkdir(parents=True)
+    versions = list(
+        session.scalars(
+            select(Version)
+            .where(Version.record_id == record.id)
+            .order_by(Version.major, Version.minor)
+        )
+    )
+    for version in versions:
+        suffix = PurePosixPath(version.original_filename).suffix[:10]
+        with (folder / f"{version.name}{suffix}").open("wb") as out:
+            for chunk in read_content(arc, session, version):
+                out.write(chunk)
+    (folder / "metadata.json").write_text(
+        json.dumps(describe(session, record), ensure_ascii=False, indent=2), "utf-8"
+    )
+    trail = _audit_trail(session, record, [str(v.id) for v in versions])
+    (folder / "audit.json").write_text(json.dumps(trail, ensure_ascii=False, indent=2), "utf-8")
+
+
+def transfer_list(
+    arc: Archive, actor: Actor, lst: DispositionList
+) -> tuple[str, list[tuple[str, str]]]:
+    """Write the package, then mark each packaged record transferred (one transaction each)."""
+    root = arc.settings.retention.transfer_dir or arc.settings.home / "transfers"
+    target, staging = root / lst.number, root / f".{lst.number}.partial"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    skipped: list[tuple[str, str]] = []
+    packaged: list[uuid.UUID] = []
+    with arc.sessions() as session:
+        for item in lst.items:
+            record = session.get(Record, item.record_id)
+            assert record is not None  # noqa: S101
+            if item.outcome is not None:
+                continue
+            if record.state != RecordState.ACTIVE:
+                skipped.append((record.name_stem, f"already {record.state.value}"))
+            elif holds_on(session, record.id):
+                skipped.append((record.name_stem, "on hold"))
+            elif record.due_on is None or record.due_on > local_today():
+                skipped.append((record.name_stem, "no longer due"))
+            else:
+                _write_record(arc, session, record, staging / record.name_stem)
+                packaged.append(record.id)
+    bag = bagit.make_bag(
+        str(staging),
+        bag_info={
+            "Source-Organization": "archive",
+            "External-Identifier": lst.number,
+            "External-Description": f"transfer list {lst.number}, digest {lst.digest}",
+            "Bagging-Date": local_today().isoformat(),
+        },
+        checksums=["sha256"],
+    )
+    shutil.rmtree(target, ignore_errors=True)
+    staging.rename(target)
+    package = f"{target} (Payload-Oxum {bag.info.get('Payload-Oxum')})"
+    for record_id in packaged:
+        try:
+            with refusals_audited(arc, actor), arc.transaction() as session:
+                ensure_free(session, record_id, f"transfer (list {lst.number})")
+                record = session.get(Record, record_id, with_for_update=True)
+                assert record is not None  # noqa: S101
+                record.state = RecordState.TRANSFERRED
+                row = session.scalar(
+                    select(DispositionItem).where(
+                        DispositionItem.list_id == lst.id, DispositionItem.record_id == record_id
+                    )
+                )
+                assert row is not None  # noqa: S101
+                row.outcome, row.done_at = "transferred", utcnow()
+                record_event(
+                    session,
+                    actor,
+                    "record.transferred",
+                    "record",
+                    record_id,
+                    {"list": lst.number, "package": str(target)},
+                )
+        except Conflict as refusal:
+            skipped.append((str(record_id), str(refusal)))
+    return package, skipped

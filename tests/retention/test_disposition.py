@@ -1,0 +1,235 @@
+"""Disposition lists: signed by every required role before anything is destroyed, and then
+destroyed for good (crypto-shredding), with the tombstone, the list and the audit kept."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from datetime import date
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from archive.audit import verify_chain
+from archive.content import ContentDestroyed, read_content
+from archive.core import Archive
+from archive.models import (
+    AuditEvent,
+    DataKey,
+    DispositionList,
+    ListStatus,
+    Record,
+    RecordChange,
+    RecordState,
+    SignerRole,
+    Tombstone,
+    Version,
+)
+from archive.storage import BlobNotFound
+from retention import disposition, execution
+from retention.errors import Conflict, RetentionError
+from retention.reports import certificate_csv, certificate_pdf
+from retention.sweep import sweep
+from tests.retention.conftest import MANAGER, add_people, file_record, load_default_plan, user
+
+
+def _blobs(arc: Archive, record_id: uuid.UUID) -> dict[str, bytes]:
+    """Every stored object of the record (originals and renditions), as ciphertext."""
+    with arc.sessions() as session:
+        keys = session.scalars(
+            select(DataKey.object_key).join(Version).where(Version.record_id == record_id)
+        ).all()
+    copies = {}
+    for key in keys:
+        with arc.blobs.open(key) as blob:
+            copies[key] = blob.read()
+    return copies
+
+
+def _sign_all(arc: Archive, list_id: int) -> None:
+    for username, role in [
+        ("sun", None),
+        ("wang", None),
+        ("li", None),
+        ("qian", SignerRole.DIRECTOR),
+    ]:
+        with arc.transaction() as session:
+            lst = disposition.get_list(session, list_id)
+            disposition.sign(
+                session, MANAGER, arc.settings.retention, lst, user(arc, username), role, "同意"
+            )
+
+
+def _prepared(arc: Archive) -> tuple[int, list[uuid.UUID]]:
+    """Three due application forms (10 years, destroy) in two departments, on a swept list."""
+    old = date(2010, 5, 1)
+    records = [
+        file_record(arc, record_type="application", when=old, project="旧申请A", versions=2),
+        file_record(arc, record_type="application", when=old, project="旧申请B"),
+        file_record(arc, record_type="application", when=old, project="旧申请C", department="XS"),
+    ]
+    file_record(arc, record_type="application", when=date(2024, 1, 5), project="新申请")  # not due
+    report = sweep(arc, MANAGER)
+    assert report.proposed == {"destroy": 3}
+    with arc.transaction() as session:
+        lst = session.scalar(
+            select(DispositionList).where(DispositionList.number == report.lists[0])
+        )
+        assert lst is not None
+        assert lst.proposed_by_sweep
+        assert {item.record_id for item in lst.items} == set(records)
+        disposition.set_opinion(
+            session, MANAGER, lst, "经鉴定，已过保管期限，无继续保存价值，同意销毁。"
+        )
+        digest = disposition.submit(session, MANAGER, lst)
+        assert len(digest) == 64
+        return lst.id, records
+
+
+def test_a_signed_list_shreds_content_and_keys_and_keeps_the_tombstone(arc: Archive) -> None:
+    load_default_plan(arc)
+    add_people(arc)
+    list_id, records = _prepared(arc)
+    before = {record_id: _blobs(arc, record_id) for record_id in records}
+    assert sum(len(copies) for copies in before.values()) == 8  # 4 versions × original + text
+
+    # Not every signature yet: nothing happens.
+    with arc.transaction() as session:
+        lst = disposition.get_list(session, list_id)
+        disposition.sign(session, MANAGER, arc.settings.retention, lst, user(arc, "sun"))
+    with pytest.raises(Conflict, match=r"missing department_head.*director"):
+        execution.execute(arc, MANAGER, list_id)
+    with arc.sessions() as session:
+        assert all(r.state == RecordState.ACTIVE for r in session.scalars(select(Record)))
+
+    _sign_all_remaining(arc, list_id)
+    result = execution.execute(arc, MANAGER, list_id)
+    assert (result.done, result.skipped) == (3, [])
+
+    with arc.sessions() as session:
+        for record_id in records:
+            record = session.get(Record, record_id)
+            assert record is not None
+            assert record.state == RecordState.DISPOSED
+            tombstone = session.get(Tombstone, record_id)
+            assert tombstone is not None
+            assert tombstone.kind == "destroyed"
+            digests = [v["sha256"] for v in tombstone.description["versions"]]
+            assert digests == [v.sha256 for v in record.versions]
+            keys = session.scalars(
+                select(DataKey).join(Version).where(Version.record_id == record_id)
+            ).all()
+            assert keys
+            assert all(k.wrapped is None and k.destroyed_at for k in keys)
+            for version in record.versions:
+                with pytest.raises(ContentDestroyed):
+                    read_content(arc, session, version)
+            assert session.scalar(select(RecordChange).where(RecordChange.record_id == record_id))
+        lst = disposition.get_list(session, list_id)
+        assert lst.status == ListStatus.EXECUTED
+        assert verify_chain(session).ok
+        destroyed = session.scalars(
+            select(AuditEvent.object_id).where(AuditEvent.action == "record.destroyed")
+        ).all()
+        assert sorted(destroyed) == sorted(str(r) for r in records)
+
+    # The blobs are gone; a copy taken before (a backup, a replica) put back is still
+    # unreadable: its data key no longer exists anywhere.
+    for copies in before.values():
+        for key, ciphertext in copies.items():
+            with pytest.raises(BlobNotFound):
+                arc.blobs.open(key).read()
+            arc.blobs.put(key, io.BytesIO(ciphertext))
+    with arc.sessions() as session:
+        for record_id in records:
+            record = session.get(Record, record_id)
+            assert record is not None
+            for version in record.versions:
+                with pytest.raises(ContentDestroyed):
+                    b"".join(read_content(arc, session, version))
+
+
+def _sign_all_remaining(arc: Archive, list_id: int) -> None:
+    for username, role in [("wang", None), ("li", None), ("qian", SignerRole.DIRECTOR)]:
+        with arc.transaction() as session:
+            lst = disposition.get_list(session, list_id)
+            disposition.sign(
+                session, MANAGER, arc.settings.retention, lst, user(arc, username), role, "同意"
+            )
+
+
+def test_signing_rules(planned: Archive) -> None:
+    add_people(planned)
+    list_id, _ = _prepared(planned)
+    settings = planned.settings.retention
+    with planned.transaction() as session:
+        lst = disposition.get_list(session, list_id)
+        slots = disposition.required_slots(settings, lst)
+        assert [s.role for s in slots].count(SignerRole.DEPARTMENT_HEAD) == 2  # CG and XS
+        with pytest.raises(Conflict, match="no signature to give"):
+            disposition.sign(session, MANAGER, settings, lst, user(planned, "zhang"))
+        # A director of CG could sign as CG's head or as director: they must say which.
+        with pytest.raises(RetentionError, match="say which"):
+            disposition.sign(session, MANAGER, settings, lst, user(planned, "qian"))
+        disposition.sign(
+            session, MANAGER, settings, lst, user(planned, "qian"), SignerRole.DIRECTOR
+        )
+        with pytest.raises(Conflict):  # one person signs once
+            disposition.sign(
+                session, MANAGER, settings, lst, user(planned, "qian"), SignerRole.DEPARTMENT_HEAD
+            )
+        with pytest.raises(Conflict, match="is signing"):  # frozen: no edits
+            disposition.set_opinion(session, MANAGER, lst, "改")
+
+
+def test_sending_back_voids_the_signatures_given(planned: Archive) -> None:
+    add_people(planned)
+    list_id, records = _prepared(planned)
+    _sign_all(planned, list_id)
+    with planned.transaction() as session:
+        lst = disposition.get_list(session, list_id)
+        first_digest = lst.digest
+        disposition.send_back(session, MANAGER, lst, "C 项尚有未结诉讼")
+        disposition.remove_records(session, MANAGER, lst, [records[2]])
+        disposition.submit(session, MANAGER, lst)
+        assert lst.digest != first_digest
+        assert disposition.valid_signatures(lst) == []
+        assert len(lst.signatures) == 4  # kept on file, no longer counting
+    with pytest.raises(Conflict, match="not fully signed"):
+        execution.execute(planned, MANAGER, list_id)
+
+
+def test_records_that_are_not_due_cannot_be_listed(planned: Archive) -> None:
+    young = file_record(planned, record_type="application", when=date(2024, 1, 5))
+    permanent = file_record(planned, process="strategy", when=date(2001, 1, 1))
+    with planned.transaction() as session:
+        lst = disposition.create_list(session, MANAGER, disposition.Disposal.DESTROY)
+        with pytest.raises(RetentionError, match="not due: due 2034-12-31"):
+            disposition.add_records(session, MANAGER, lst, [young])
+        with pytest.raises(RetentionError, match="never"):
+            disposition.add_records(session, MANAGER, lst, [permanent])
+
+
+def test_the_certificate_names_what_when_who_and_the_digests(planned: Archive) -> None:
+    add_people(planned)
+    list_id, records = _prepared(planned)
+    _sign_all(planned, list_id)
+    execution.execute(planned, MANAGER, list_id)
+    with planned.sessions() as session:
+        lst = disposition.get_list(session, list_id)
+        text = certificate_csv(lst)
+        digests = [v.sha256 for r in records for v in session.get(Record, r).versions]  # type: ignore[union-attr]
+        pdf = PdfReader(io.BytesIO(certificate_pdf(lst)))
+        pdf_text = "".join(page.extract_text() for page in pdf.pages)
+    assert "档案销毁证明" in text
+    assert lst.number in text
+    assert str(lst.digest) in text
+    assert all(digest in text for digest in digests)
+    assert text.count(",destroyed,") == 4  # one row per version
+    for username in ("sun", "wang", "li", "qian"):
+        assert f"用户{username}" in text
+    assert "10.0.0.5" in text  # the signing address
+    assert "档案销毁证明" in pdf_text
+    assert lst.number in pdf_text
+    assert digests[0][:16] in pdf_text.replace("\n", "")

@@ -1,0 +1,135 @@
+"""Reviews (鉴定): extend, reschedule, or send to a list; cut-off; transfer packages."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from pathlib import Path
+
+import bagit
+import pytest
+from sqlalchemy import select
+
+from archive.audit import Actor
+from archive.content import ContentError, store
+from archive.core import Archive
+from archive.db import local_today
+from archive.models import (
+    AuditEvent,
+    DispositionList,
+    ListStatus,
+    Record,
+    RecordState,
+    RetentionReview,
+    SignerRole,
+)
+from retention import disposition, execution
+from retention.errors import Conflict, RetentionError
+from retention.review import cut_off, review
+from retention.schedules import save_schedule, spec_from_dict
+from retention.sweep import review_queue, sweep
+from tests.retention.conftest import MANAGER, add_people, due_of, file_record, user
+
+OLD = date(2010, 5, 1)
+
+
+def test_a_review_extends_a_record_and_the_extension_is_audited(planned: Archive) -> None:
+    minutes = file_record(planned, record_type="minutes", when=OLD)
+    assert due_of(planned, minutes) == date(2020, 12, 31)
+    assert sweep(planned, MANAGER).to_review == 1
+    with planned.sessions() as session:
+        assert [r.id for r in review_queue(session)] == [minutes]
+
+    review(planned, MANAGER, minutes, opinion="涉及在建项目，延长保管", outcome="extend", years=5)
+    expected = date(local_today().year + 5, local_today().month, local_today().day)
+    assert due_of(planned, minutes) == expected
+    with planned.sessions() as session:
+        assert review_queue(session) == []
+        row = session.scalars(select(RetentionReview)).one()
+        assert (row.due_before, row.due_after, row.reviewed_by) == (
+            date(2020, 12, 31),
+            expected,
+            "sun",
+        )
+        event = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "retention.reviewed")
+        ).one()
+        assert event.details["due_before"] == "2020-12-31"
+        assert event.details["due_after"] == expected.isoformat()
+        assert event.details["opinion"] == "涉及在建项目，延长保管"
+        assert event.ip == "10.0.0.5"
+    with pytest.raises(RetentionError, match="does not extend"):
+        review(planned, MANAGER, minutes, opinion="缩短", outcome="extend", until=date(2030, 1, 1))
+
+
+def test_a_review_can_make_a_record_permanent_or_list_it_for_destruction(planned: Archive) -> None:
+    kept = file_record(planned, record_type="minutes", when=OLD, project="董事会")
+    dropped = file_record(planned, record_type="minutes", when=OLD, project="周例会")
+    review(planned, MANAGER, kept, opinion="重要决策，永久保存", outcome="reschedule",
+           schedule="strategy")  # fmt: skip
+    assert due_of(planned, kept) is None
+    review(planned, MANAGER, dropped, opinion="无保存价值", outcome="destroy")
+    with planned.sessions() as session:
+        lst = session.scalars(select(DispositionList)).one()
+        assert lst.status == ListStatus.DRAFT
+        assert [item.record_id for item in lst.items] == [dropped]
+        record = session.get(Record, kept)
+        assert record is not None
+        assert record.schedule_pinned
+
+
+def test_a_cut_off_record_takes_no_new_versions(planned: Archive) -> None:
+    record_id = file_record(planned, record_type="report", when=date(2025, 3, 1))
+    assert due_of(planned, record_id) == date(2035, 12, 31)
+    cut_off(planned, MANAGER, record_id, date(2026, 1, 2))
+    assert due_of(planned, record_id) == date(2036, 12, 31)  # counts from the cut-off
+    with pytest.raises(Conflict, match="cut off"):
+        cut_off(planned, MANAGER, record_id)
+    with pytest.raises(ContentError, match="cut off on 2026-01-02"):
+        store(planned, io.BytesIO(b"v2"), actor=Actor.cli(), original_filename="v2.txt",
+              media_type="text/plain", record_id=record_id)  # fmt: skip
+
+
+def test_transfer_writes_a_valid_bag_and_marks_the_records(planned: Archive) -> None:
+    add_people(planned)
+    with planned.transaction() as session:
+        spec = spec_from_dict(
+            {
+                "key": "board",
+                "name": "董事会决议 board resolutions",
+                "record_type": "board",
+                "years": 5,
+                "trigger": "filed",
+                "disposal": "transfer",
+            }
+        )
+        save_schedule(session, MANAGER, spec)
+    record_id = file_record(planned, record_type="board", when=OLD, versions=2)
+    report = sweep(planned, MANAGER)
+    assert report.proposed == {"transfer": 1}
+    with planned.transaction() as session:
+        lst = session.scalars(select(DispositionList)).one()
+        disposition.set_opinion(session, MANAGER, lst, "移交市档案馆")
+        disposition.submit(session, MANAGER, lst)
+        for name, role in [("sun", None), ("wang", None), ("qian", SignerRole.DIRECTOR)]:
+            disposition.sign(session, MANAGER, planned.settings.retention, lst,
+                             user(planned, name), role)  # fmt: skip
+        list_id = lst.id
+    result = execution.execute(planned, MANAGER, list_id)
+    assert result.done == 1
+    folder = Path(str(result.package).split(" (")[0])
+    bag = bagit.Bag(str(folder))
+    bag.validate()  # every payload file against its SHA-256
+    payload = sorted(Path(p).name for p in bag.payload_files())
+    assert payload == [
+        "audit.json",
+        "metadata.json",
+        "华东仓储改造项目-2010-05-1.0.txt",
+        "华东仓储改造项目-2010-05-1.1.txt",
+    ]
+    text = folder / "data" / "华东仓储改造项目-2010-05" / "华东仓储改造项目-2010-05-1.1.txt"
+    assert text.read_text("utf-8") == "华东仓储改造项目 board 第2版"  # decrypted
+    with planned.sessions() as session:
+        record = session.get(Record, record_id)
+        assert record is not None
+        assert record.state == RecordState.TRANSFERRED
