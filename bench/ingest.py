@@ -39,6 +39,8 @@ from ingest.ocr import ocr
 from ingest.pipeline import process
 from ingest.rules import seed_default_rules
 from ingest.sandbox import run_limited
+from retention import listeners
+from retention.schedules import seed_default_plan
 from tests.ingest import samples
 
 ACTOR = Actor(name="bench")
@@ -97,6 +99,9 @@ def fresh_archive(root: Path, name: str) -> Archive:
     arc = Archive(load_settings(env))
     initialize(arc, ACTOR)
     seed_default_rules(arc, ACTOR)
+    with arc.transaction() as session:  # as 'archive init' does: filings get due dates
+        seed_default_plan(session, ACTOR)
+    listeners.connect()  # as the app and the CLI do: each filing recomputes its clock
     return arc
 
 

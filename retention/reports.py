@@ -187,6 +187,10 @@ def certificate_header(lst: DispositionList) -> list[tuple[str, str]]:
     ]
 
 
+def _signer(display_name: str, username: str) -> str:
+    return f"{display_name} ({username})" if display_name and display_name != username else username
+
+
 def certificate_csv(lst: DispositionList) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
@@ -289,7 +293,7 @@ def certificate_pdf(lst: DispositionList) -> bytes:
             + [
                 [
                     s.role.value,
-                    f"{s.display_name or s.username} ({s.username})",
+                    _signer(s.display_name, s.username),
                     _local(s.signed_at),
                     s.ip or "",
                     s.opinion,
