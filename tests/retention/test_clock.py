@@ -6,6 +6,8 @@ from datetime import date
 
 import pytest
 
+from archive.content import filing_date
+from archive.db import local_today
 from archive.models import Trigger
 from retention.clock import Rule, add_years, compute, fiscal_year_end
 
@@ -77,3 +79,12 @@ def test_event_triggers_wait_and_combine() -> None:
     assert compute(all_of, filed, one).due is None
     assert compute(all_of, filed, one).waiting_for == ("employee_separated",)
     assert compute(all_of, filed, both).due == date(2026, 6, 30)  # the last to happen
+
+
+def test_the_filing_date_is_the_documents_own_date_when_given() -> None:
+    today = local_today()
+    assert filing_date(None) == today
+    assert filing_date(date(2023, 3, 15)) == date(2023, 3, 15)
+    assert filing_date("2023-03-15") == date(2023, 3, 15)
+    assert filing_date("2024-02") == date(2024, 2, 29)  # a month counts from its last day
+    assert filing_date(today.strftime("%Y-%m")) == today  # this month: today
