@@ -19,9 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from access.api import _archive, api, error, token_required
-from access.api_access import _body, _int, _user
+from access.api_access import _body, _int, _user, _uuid
 from access.requests import AccessError, known_record
 from archive.models import (
+    Hold,
     HoldScope,
     Project,
     Record,
@@ -33,6 +34,7 @@ from archive.models import (
 from retention import reports
 from retention.errors import RetentionError
 from retention.holds import (
+    covered,
     hold_json,
     list_holds,
     place_hold,
@@ -103,10 +105,7 @@ def _date(value: object, what: str) -> date | None:
 def _ids(value: object, what: str) -> list[uuid.UUID]:
     if not isinstance(value, list):
         raise AccessError(400, f"{what} must be a list of record ids")
-    try:
-        return [uuid.UUID(str(item)) for item in value]
-    except ValueError:
-        raise AccessError(400, f"{what} must be a list of record ids") from None
+    return [_uuid(item, what) for item in value]
 
 
 def _refreshed(payload: dict[str, Any], status: int = 200) -> tuple[Response, int]:
@@ -200,12 +199,14 @@ def retention_event_type_add() -> Any:
 # --- events -----------------------------------------------------------------------------
 
 
-def _may_record_for(session: Session, user: User, project: str | None, record: str | None) -> None:
+def _may_record_for(
+    session: Session, user: User, project: str | None, record: uuid.UUID | None
+) -> None:
     """Heads record events of their own department's projects and records only."""
     if user.role == Role.RECORDS_MANAGER:
         return
     if record:
-        target = session.get(Record, uuid.UUID(record))
+        target = session.get(Record, record)
         department = target.department_id if target else None
     else:
         row = session.scalar(select(Project).where(Project.name == (project or "")))
@@ -222,12 +223,8 @@ def retention_event_record() -> Any:
     occurred = _date(body.get("occurred_on"), "occurred_on")
     if occurred is None:
         return error(400, "occurred_on is required")
-    record_id = str(body["record_id"]) if body.get("record_id") else None
+    record_id = _uuid(body["record_id"], "record_id") if body.get("record_id") else None
     with _archive().transaction() as session:
-        try:
-            record_uuid = uuid.UUID(record_id) if record_id else None
-        except ValueError:
-            return error(400, "record_id must be an id")
         _may_record_for(session, _user(session), body.get("project"), record_id)
         row = record_occurrence(
             session,
@@ -235,7 +232,7 @@ def retention_event_record() -> Any:
             _text(body, "event_type"),
             occurred,
             project=body.get("project") or None,
-            record_id=record_uuid,
+            record_id=record_id,
             note=_text(body, "note"),
         )
         payload = {"event": event_json(row)}
@@ -305,11 +302,12 @@ def retention_hold_place() -> Any:
 @roles(OVERSEERS)
 def retention_hold(hold_id: int) -> Any:
     with _archive().sessions() as session:
-        records = records_held(session, hold_id)
-        hold = next(h for h, _ in list_holds(session, True) if h.id == hold_id)
+        records = records_held(session, hold_id)  # the first 1000; 404 if no such hold
+        hold = session.get(Hold, hold_id)
+        assert hold is not None  # noqa: S101 - records_held found it
         return jsonify(
             {
-                **hold_json(hold, len(records)),
+                **hold_json(hold, covered(session, hold)),
                 "record_list": [
                     {"id": str(r.id), "name": r.name_stem, "title": r.title} for r in records
                 ],

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, or_, select
+from sqlalchemy import ColumnElement, and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from archive.audit import Actor, record_event
@@ -196,7 +196,7 @@ def place_hold(
     session.flush()
     session.add_all(HoldItem(hold_id=hold.id, record_id=record_id) for record_id in items)
     session.flush()
-    count = len(session.scalars(select(Record.id).where(_covers(hold))).all())
+    count = covered(session, hold)
     record_event(
         session,
         actor,
@@ -221,14 +221,16 @@ def release_hold(session: Session, actor: Actor, hold_id: int, reason: str) -> H
     return hold
 
 
+def covered(session: Session, hold: Hold) -> int:
+    """How many records ``hold`` covers now."""
+    return session.scalar(select(func.count()).select_from(Record).where(_covers(hold))) or 0
+
+
 def list_holds(session: Session, include_released: bool = False) -> list[tuple[Hold, int]]:
     query = select(Hold).order_by(Hold.id.desc())
     if not include_released:
         query = query.where(Hold.released_at.is_(None))
-    return [
-        (hold, len(session.scalars(select(Record.id).where(_covers(hold))).all()))
-        for hold in session.scalars(query)
-    ]
+    return [(hold, covered(session, hold)) for hold in session.scalars(query)]
 
 
 def records_held(session: Session, hold_id: int, limit: int = 1000) -> list[Record]:

@@ -40,16 +40,10 @@ def due_report(session: Session, months: int, today: date | None = None) -> dict
     today = today or local_today()
     horizon = (today + relativedelta(months=months)).replace(day=1) + relativedelta(days=-1)
     horizon = max(horizon, today)
-    held_ids = set(
-        session.scalars(
-            select(Record.id).where(
-                Record.state == RecordState.ACTIVE, Record.due_on <= horizon, held_clause(session)
-            )
-        )
-    )
+    due = (Record.state == RecordState.ACTIVE, Record.due_on <= horizon)
+    held = session.scalar(select(func.count()).where(*due, held_clause(session)))
     rows = session.execute(
         select(
-            Record.id,
             Department.code,
             Department.name,
             Record.process,
@@ -57,22 +51,21 @@ def due_report(session: Session, months: int, today: date | None = None) -> dict
             Record.due_on,
         )
         .outerjoin(Department, Record.department_id == Department.id)
-        .where(Record.state == RecordState.ACTIVE, Record.due_on <= horizon)
+        .where(*due)
     ).all()
     groups: Counter[tuple[str, str, str, str, str]] = Counter()
     by_month: Counter[str] = Counter()
-    for record_id, code, name, process, record_type, due in rows:
-        if due is None:  # excluded by the query; for the type checker
+    for code, name, process, record_type, due_on in rows:
+        if due_on is None:  # excluded by the query; for the type checker
             continue
-        month = due.strftime("%Y-%m")
+        month = due_on.strftime("%Y-%m")
         groups[(code or "", name or "", process or "", record_type or "", month)] += 1
-        by_month["overdue" if due < today else month] += 1
-        del record_id
+        by_month["overdue" if due_on < today else month] += 1
     return {
         "from": today.isoformat(),
         "to": horizon.isoformat(),
         "total": len(rows),
-        "held": len(held_ids),
+        "held": held or 0,
         "by_month": dict(sorted(by_month.items())),
         "rows": [
             {

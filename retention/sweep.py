@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, not_, select
+from sqlalchemy import Select, func, not_, select
 from sqlalchemy.orm import Session
 
 from archive.audit import SYSTEM, Actor, record_event
@@ -80,7 +80,12 @@ def sweep(arc: Archive, actor: Actor = SYSTEM) -> SweepReport:
         by_disposal: dict[Disposal, list[uuid.UUID]] = defaultdict(list)
         for record_id, disposal in session.execute(due_query(session, today)):
             by_disposal[disposal].append(record_id)
-        held = len(session.execute(due_query(session, today, held=True)).all())
+        held = (
+            session.scalar(
+                select(func.count()).select_from(due_query(session, today, held=True).subquery())
+            )
+            or 0
+        )
         proposed, lists = {}, []
         for action in (Disposal.DESTROY, Disposal.TRANSFER):
             if by_disposal[action]:

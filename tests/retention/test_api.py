@@ -63,6 +63,10 @@ def test_the_records_managers_year(tmp_path: Path) -> None:
         )  # fmt: skip
         assert hold.status_code == 201
         assert hold.json["records"] == 1
+        shown = world.call("GET", "zhou", f"/api/v1/retention/holds/{hold.json['id']}").json
+        assert shown["records"] == 1
+        assert [r["id"] for r in shown["record_list"]] == [str(old[0])]
+        assert world.call("GET", "zhou", "/api/v1/retention/holds/999").status_code == 404
         swept = world.call("POST", "sun", "/api/v1/retention/sweep").json
         assert (swept["proposed"], swept["held"]) == ({"destroy": 2}, 1)
         held = world.call("GET", "zhou", f"/api/v1/retention/records/{old[0]}").json
