@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -134,83 +133,22 @@ def job_status(job_id: uuid.UUID) -> Any:
         )
 
 
-def _date_arg(name: str) -> datetime | None:
-    raw = request.args.get(name)
-    if not raw:
-        return None
-    try:
-        parsed = datetime.fromisoformat(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a date like 2026-01-31") from None
-    if name == "to" and len(raw) == 10:
-        parsed = parsed.replace(hour=23, minute=59, second=59)
-    return parsed
-
-
 @api.get("/search")
 @token_required
 def search() -> Any:
     """Search what the caller may know exists; filters, paging, facets. Bad input: 400."""
-    from access.policy import reads_by_standing, visibility_for
-    from access.requests import granted_records
-    from archive.accesslog import ALLOWED, log_access
-    from archive.models import Sensitivity
-    from search.index import FACETS as SEARCH_FILTERS  # every facet is also a filter
-    from search.index import Hit, QueryError
-    from search.indexer import open_index, version_text
+    from access.browse import parse_search, search_as
+    from access.requests import AccessError
 
-    args = request.args
-    try:
-        page = int(args.get("page", "1"))
-        per_page = int(args.get("per_page", "20"))
-    except ValueError:
-        return error(400, "page and per_page must be whole numbers")
-    sort = args.get("sort", "relevance")
-    if sort not in ("relevance", "date"):
-        return error(400, "sort must be relevance or date")
-    try:
-        filed_from = _date_arg("from")
-        filed_to = _date_arg("to")
-    except ValueError as exc:
-        return error(400, str(exc))
     arc = _archive()
-    filters = {name: args[name] for name in SEARCH_FILTERS if args.get(name)}
-    with arc.transaction() as session:
-        user = session.merge(g.user, load=True)
-        granted = granted_records(session, user)
-        visibility = visibility_for(user, granted)
-
-        def snippet_text(hit: Hit) -> str | None:
-            if hit.record_id not in granted and not reads_by_standing(
-                user, hit.department, hit.sensitivity
-            ):
-                return None
-            return version_text(arc, session, uuid.UUID(hit.version_id))
-
-        try:
-            results = open_index(arc).search(
-                args.get("q", ""),
-                visibility,
-                filters,
-                page=page,
-                per_page=per_page,
-                sort=sort,
-                filed_from=filed_from,
-                filed_to=filed_to,
-                snippets=snippet_text,
-            )
-        except QueryError as exc:
-            return error(400, str(exc))
-        if Sensitivity.RESTRICTED.value in visibility.everywhere:
-            # A search that can reach restricted records is itself logged.
-            log_access(
-                session,
-                user,
-                client_of_request(),
-                "search",
-                ALLOWED,
-                details=f"q={args.get('q', '')!r} filters={filters} total={results.total}",
-            )
+    try:
+        params = parse_search(request.args)
+        with arc.transaction() as session:
+            user = session.merge(g.user, load=True)
+            results = search_as(arc, session, user, client_of_request(), params)
+    except AccessError as exc:
+        return error(exc.status, str(exc))
+    page = params.page
     return jsonify(
         total=results.total,
         page=page,

@@ -17,17 +17,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Response, g, jsonify, request, stream_with_context
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from access.alerts import alerts
 from access.api import _archive, api, client_of_request, error, token_required
+from access.browse import open_record, versions_of
 from access.reader import Refused, Served, serve
 from access.requests import (
     AccessError,
     decide,
     emergency,
     grants_of,
-    known_record,
     mine,
     revoke,
     submit,
@@ -35,9 +35,10 @@ from access.requests import (
     visible_request,
     waiting_for,
 )
-from archive.accesslog import ALLOWED, REFUSED, log_access
+from archive.accesslog import ALLOWED, REFUSED
 from archive.audit import record_event
-from archive.models import AccessEvent, AccessRequest, Grant, Role, Scope, User, Version
+from archive.core import Archive
+from archive.models import AccessEvent, AccessRequest, Grant, Role, Scope, User
 
 OVERSEERS = frozenset({Role.AUDITOR})
 
@@ -207,21 +208,9 @@ def revoke_grant(grant_id: uuid.UUID) -> Any:
 def show_record(record_id: uuid.UUID) -> Any:
     """Metadata and versions, only for a record the caller may know exists."""
     with _archive().transaction() as session:
-        user = _user(session)
-        try:
-            record = known_record(session, user, record_id)
-        except AccessError:
-            log_access(
-                session,
-                user,
-                client_of_request(),
-                "metadata",
-                REFUSED,
-                record_id=record_id,
-                reason="unknown or beyond the caller's view",
-            )
+        record = open_record(session, _user(session), client_of_request(), record_id)
+        if record is None:
             return error(404, "no such record")
-        log_access(session, user, client_of_request(), "metadata", ALLOWED, record_id=record.id)
         return jsonify(
             id=str(record.id),
             title=record.title,
@@ -244,11 +233,7 @@ def show_record(record_id: uuid.UUID) -> Any:
                     "sha256": v.sha256,
                     "created_at": v.created_at.isoformat(),
                 }
-                for v in session.scalars(
-                    select(Version)
-                    .where(Version.record_id == record.id)
-                    .order_by(Version.major, Version.minor)
-                )
+                for v in versions_of(session, record.id)
             ],
         )
 
@@ -296,13 +281,15 @@ def version_content(version_id: uuid.UUID) -> Any:
     return content_response(outcome)
 
 
-def _log_filters() -> tuple[Any, list[Any]]:
+def log_filters() -> tuple[Any, list[Any]]:
     args = request.args
     conditions: list[Any] = []
     if args.get("user"):
         conditions.append(AccessEvent.username == args["user"])
     if args.get("record"):
-        conditions.append(AccessEvent.record_id == args["record"])
+        conditions.append(AccessEvent.record_id == str(_uuid(args["record"], "record")))
+    if args.get("outcome") in (ALLOWED, REFUSED):
+        conditions.append(AccessEvent.outcome == args["outcome"])
     for name, op in (("from", "__ge__"), ("to", "__le__")):
         if args.get(name):
             try:
@@ -332,36 +319,41 @@ CSV_COLUMNS = (
 )
 
 
+def access_log_csv(arc: Archive, query: Select[Any]) -> Response:
+    """The log as CSV, streamed row by row: an export of years does not sit in memory."""
+
+    def rows() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(CSV_COLUMNS)
+        with arc.sessions() as session:
+            for event in session.scalars(query.execution_options(yield_per=500)):
+                writer.writerow([getattr(event, c) for c in CSV_COLUMNS])
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    return Response(
+        stream_with_context(rows()),
+        mimetype="text/csv; charset=utf-8",
+        headers={"Content-Disposition": content_disposition("access-log.csv", False)},
+    )
+
+
 @api.get("/access-log")
 @token_required
 def access_log() -> Any:
     """For auditors: the log by user, record and time; ``format=csv`` to export."""
     if g.user.role not in OVERSEERS:
         return error(403, "the access log is for auditors")
-    kind, conditions = _log_filters()
+    kind, conditions = log_filters()
     arc = _archive()
     with arc.transaction() as session:
         record_event(session, g.actor, "access_log.read", "access_log", kind, dict(request.args))
     query = select(AccessEvent).where(*conditions).order_by(AccessEvent.seq)
     if kind == "csv":
-
-        def rows() -> Iterator[str]:
-            buffer = io.StringIO()
-            writer = csv.writer(buffer)
-            writer.writerow(CSV_COLUMNS)
-            with arc.sessions() as session:
-                for event in session.scalars(query.execution_options(yield_per=500)):
-                    writer.writerow([getattr(event, c) for c in CSV_COLUMNS])
-                    yield buffer.getvalue()
-                    buffer.seek(0)
-                    buffer.truncate()
-            yield buffer.getvalue()
-
-        return Response(
-            stream_with_context(rows()),
-            mimetype="text/csv; charset=utf-8",
-            headers={"Content-Disposition": content_disposition("access-log.csv", False)},
-        )
+        return access_log_csv(arc, query)
     with arc.sessions() as session:
         events = session.scalars(query.limit(_limit())).all()
         return jsonify(events=[{c: _plain(getattr(e, c)) for c in CSV_COLUMNS} for e in events])

@@ -180,6 +180,22 @@ def change_user(
     return changed
 
 
+def set_active(session: Session, actor: Actor, user: User, active: bool) -> bool:
+    """Block or restore a user's sign-in and tokens (audited); False if nothing changed."""
+    if user.active == active:
+        return False
+    user.active = active
+    record_event(
+        session,
+        actor,
+        "user.activated" if active else "user.deactivated",
+        "user",
+        user.id,
+        {"username": user.username},
+    )
+    return True
+
+
 def set_password(session: Session, actor: Actor, user: User, password: str) -> None:
     user.password_hash = hash_password(password)
     record_event(session, actor, "user.password_set", "user", user.id, {"username": user.username})

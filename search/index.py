@@ -132,7 +132,7 @@ class SearchIndex:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # create() may run inside a locked search
         self._searcher: Any = None
         self._sets: DocSets | None = None
 

@@ -1,0 +1,144 @@
+"""Searching and opening records as a person: the decisions and the log lines the API and
+the web pages share, so neither can drift from the other."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from access.policy import reads_by_standing, visibility_for
+from access.requests import AccessError, granted_records, known_record
+from archive.accesslog import ALLOWED, REFUSED, Client, log_access
+from archive.core import Archive
+from archive.models import Record, Sensitivity, User, Version
+from search.index import FACETS, Hit, QueryError, Results
+from search.indexer import open_index, version_text
+
+SORTS = ("relevance", "date")
+MAX_PER_PAGE = 100
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    q: str = ""
+    filters: dict[str, str] = field(default_factory=dict)
+    page: int = 1
+    per_page: int = 20
+    sort: str = "relevance"
+    filed_from: datetime | None = None
+    filed_to: datetime | None = None
+
+
+def _date(args: Mapping[str, str], name: str) -> datetime | None:
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        parsed = datetime.fromisoformat(raw)
+    except ValueError:
+        raise AccessError(400, f"{name} must be a date like 2026-01-31") from None
+    if name == "to" and len(raw) == 10:
+        parsed = parsed.replace(hour=23, minute=59, second=59)
+    return parsed
+
+
+def parse_search(args: Mapping[str, str]) -> SearchParams:
+    """Query-string arguments to search parameters; anything malformed is a 400."""
+    try:
+        page = int(args.get("page") or "1")
+        per_page = int(args.get("per_page") or "20")
+    except ValueError:
+        raise AccessError(400, "page and per_page must be whole numbers") from None
+    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
+        raise AccessError(400, f"page must be 1 or more and per_page 1 to {MAX_PER_PAGE}")
+    sort = args.get("sort") or "relevance"
+    if sort not in SORTS:
+        raise AccessError(400, "sort must be relevance or date")
+    return SearchParams(
+        q=args.get("q", ""),
+        filters={name: args[name] for name in FACETS if args.get(name)},
+        page=page,
+        per_page=per_page,
+        sort=sort,
+        filed_from=_date(args, "from"),
+        filed_to=_date(args, "to"),
+    )
+
+
+def search_as(
+    arc: Archive, session: Session, user: User, client: Client, params: SearchParams
+) -> Results:
+    """What ``user`` may know exists; snippets only from what they may read. A search that
+    can reach restricted records is itself written to the access log."""
+    granted = granted_records(session, user)
+    visibility = visibility_for(user, granted)
+
+    def snippet_text(hit: Hit) -> str | None:
+        if hit.record_id not in granted and not reads_by_standing(
+            user, hit.department, hit.sensitivity
+        ):
+            return None
+        return version_text(arc, session, uuid.UUID(hit.version_id))
+
+    try:
+        results = open_index(arc).search(
+            params.q,
+            visibility,
+            params.filters,
+            page=params.page,
+            per_page=params.per_page,
+            sort=params.sort,
+            filed_from=params.filed_from,
+            filed_to=params.filed_to,
+            snippets=snippet_text,
+        )
+    except QueryError as exc:
+        raise AccessError(400, str(exc)) from None
+    if Sensitivity.RESTRICTED.value in visibility.everywhere:
+        log_access(
+            session,
+            user,
+            client,
+            "search",
+            ALLOWED,
+            details=f"q={params.q!r} filters={params.filters} total={results.total}",
+        )
+    return results
+
+
+def open_record(
+    session: Session, user: User, client: Client, record_id: uuid.UUID
+) -> Record | None:
+    """A record's metadata for someone who may know it exists; every lookup is logged. None
+    for one beyond the caller's view, answered like an id that does not exist (the caller
+    commits, so the refusal's log line stays)."""
+    try:
+        record = known_record(session, user, record_id)
+    except AccessError:
+        log_access(
+            session,
+            user,
+            client,
+            "metadata",
+            REFUSED,
+            record_id=record_id,
+            reason="unknown or beyond the caller's view",
+        )
+        return None
+    log_access(session, user, client, "metadata", ALLOWED, record_id=record.id)
+    return record
+
+
+def versions_of(session: Session, record_id: uuid.UUID) -> list[Version]:
+    return list(
+        session.scalars(
+            select(Version)
+            .where(Version.record_id == record_id)
+            .order_by(Version.major, Version.minor)
+        )
+    )

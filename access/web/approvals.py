@@ -1,0 +1,94 @@
+"""Approvers' pages: the inbox of requests waiting for me (deadline shown, overdue
+flagged), approve or refuse with a reason, and the green channel with what it owes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from access.requests import AccessError, decide, mine, waiting_for
+from access.requests import emergency as open_emergency
+from access.web.core import HEADS, actor, arc, form, me, parse_id, roles, web
+from archive.models import AccessRequest, RequestStatus
+
+
+@web.get("/inbox")
+@roles(HEADS)
+def inbox() -> Any:
+    with arc().sessions() as db:
+        return render_template("inbox.html", waiting=waiting_for(db, me(db)), now=datetime.now(UTC))
+
+
+@web.post("/inbox/<uuid:request_id>/<any(approve, deny):verdict>")
+@roles(HEADS)
+def decide_request(request_id: uuid.UUID, verdict: str) -> Any:
+    archive = arc()
+    with archive.transaction() as db:
+        decided = decide(
+            db,
+            archive.settings.access,
+            me(db),
+            actor(),
+            request_id,
+            verdict == "approve",
+            form("reason"),
+        )
+        outcome = decided.status
+    if outcome == RequestStatus.APPROVED:
+        flash(_("Approved: the grant is open."), "ok")
+    elif outcome == RequestStatus.DENIED:
+        flash(_("Refused. The requester sees your reason."), "ok")
+    else:
+        flash(_("Approved this step; it now waits for a director."), "ok")
+    return redirect(url_for("web.inbox"))
+
+
+@web.route("/emergency", methods=["GET", "POST"])
+@roles(HEADS)
+def emergency() -> Any:
+    """Open access at once with a written justification; approval is owed afterwards."""
+    archive = arc()
+    if request.method == "POST":
+        try:
+            hours = int(form("hours") or archive.settings.access.emergency_max_hours)
+        except ValueError:
+            raise AccessError(400, _("Hours must be a whole number.")) from None
+        with archive.transaction() as db:
+            open_emergency(
+                db,
+                archive.settings.access,
+                me(db),
+                actor(),
+                parse_id(form("record_id"), "record_id"),
+                form("justification"),
+                form("scope", "view"),
+                hours,
+            )
+        flash(_("Emergency access is open. A director must approve it afterwards."), "ok")
+        return redirect(url_for("web.emergency"))
+    with archive.sessions() as db:
+        person = me(db)
+        opened = [r for r in mine(db, person) if r.emergency]
+        owed = list(
+            db.scalars(
+                select(AccessRequest)
+                .where(
+                    AccessRequest.emergency.is_(True),
+                    AccessRequest.status == RequestStatus.PENDING,
+                )
+                .order_by(AccessRequest.due_at)
+            )
+        )
+        return render_template(
+            "emergency.html",
+            opened=opened,
+            owed=[r for r in owed if r in waiting_for(db, person) or r.requester_id == person.id],
+            record_id=request.args.get("record_id", ""),
+            max_hours=archive.settings.access.emergency_max_hours,
+            now=datetime.now(UTC),
+        )

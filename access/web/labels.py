@@ -1,0 +1,139 @@
+"""Words for the codes the archive stores (roles, levels, states, classes), in the page's
+language, and the Jinja filters that print them, dates in Beijing time and sizes."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Any
+
+from flask import Flask
+from flask_babel import format_date, format_datetime
+from flask_babel import lazy_gettext as _l
+
+LABELS: dict[str, Any] = {
+    # roles
+    "specialist": _l("Specialist"),
+    "supervisor": _l("Supervisor"),
+    "director": _l("Director"),
+    "records_manager": _l("Records manager"),
+    "auditor": _l("Auditor"),
+    "admin": _l("Administrator"),
+    "department_head": _l("Department head"),
+    # sensitivity
+    "public": _l("Public"),
+    "internal": _l("Internal"),
+    "confidential": _l("Confidential"),
+    "restricted": _l("Restricted"),
+    # access scopes and request states
+    "view": _l("View"),
+    "download": _l("Download"),
+    "print": _l("Print"),
+    "external": _l("External use"),
+    "pending": _l("Pending"),
+    "approved": _l("Approved"),
+    "denied": _l("Refused"),
+    "head": _l("Department head"),
+    "allowed": _l("Allowed"),
+    "refused": _l("Refused"),
+    "metadata": _l("Metadata"),
+    "search": _l("Search"),
+    "many_reads": _l("Many reads in an hour"),
+    "after_hours": _l("Reads outside working hours"),
+    "refusals": _l("Repeated refusals"),
+    # record states
+    "active": _l("Active"),
+    "on_hold": _l("On hold"),
+    "disposed": _l("Destroyed"),
+    "transferred": _l("Transferred"),
+    # ingest
+    "queued": _l("Queued"),
+    "processing": _l("Processing"),
+    "received": _l("Received"),
+    "extracting": _l("Extracting"),
+    "ocr": _l("OCR"),
+    "storing": _l("Storing"),
+    "stored": _l("Stored"),
+    "duplicate": _l("Duplicate"),
+    "quarantined": _l("Quarantined"),
+    "done": _l("Done"),
+    # retention
+    "filed": _l("Filing date"),
+    "year_end": _l("End of the filing year"),
+    "fiscal_year_end": _l("End of the fiscal year"),
+    "event": _l("Event"),
+    "review": _l("Review"),
+    "destroy": _l("Destroy"),
+    "transfer": _l("Transfer"),
+    "records": _l("Named records"),
+    "project": _l("Project"),
+    "query": _l("Query"),
+    "draft": _l("Draft"),
+    "signing": _l("Signing"),
+    "executed": _l("Executed"),
+    "cancelled": _l("Cancelled"),
+    "permanent": _l("Permanent"),
+    "waiting": _l("Waiting for an event"),
+    "running": _l("Running"),
+    "due": _l("Due"),
+    "held": _l("Held"),
+    "unscheduled": _l("No schedule"),
+    # business processes, stages and record types of the shipped rule book and file plan
+    "strategy": _l("Strategy"),
+    "marketing": _l("Marketing"),
+    "finance": _l("Finance"),
+    "hr": _l("Human resources"),
+    "administration": _l("Administration"),
+    "procurement": _l("Procurement"),
+    "rnd": _l("R&D"),
+    "initiation": _l("Initiation"),
+    "approval": _l("Approval"),
+    "execution": _l("Execution"),
+    "monitoring": _l("Monitoring"),
+    "acceptance": _l("Acceptance"),
+    "contract": _l("Contract"),
+    "labour_contract": _l("Labour contract"),
+    "minutes": _l("Minutes"),
+    "acceptance_report": _l("Acceptance report"),
+    "report": _l("Report"),
+    "application": _l("Application form"),
+    "approval_opinion": _l("Approval opinion"),
+    "voucher": _l("Accounting voucher"),
+    "ledger": _l("Ledger"),
+    "annual_financial_report": _l("Annual financial report"),
+    "monthly_report": _l("Monthly report"),
+    "general": _l("General"),
+}
+
+
+def label(value: object) -> str:
+    """The word for a stored code; the code itself when the archive knows no word for it
+    (a class a records manager invented)."""
+    if value is None or value == "":
+        return "—"
+    key = value.value if isinstance(value, enum.Enum) else str(value)
+    return str(LABELS.get(key, key))
+
+
+def when(value: datetime | date | None, style: str = "medium") -> str:
+    """A moment in Beijing time (Flask-Babel's default zone), or a date as it is."""
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        return str(format_datetime(value, style))
+    return str(format_date(value, style))
+
+
+def filesize(size: int | None) -> str:
+    if size is None:
+        return "—"
+    amount = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if amount < 1024 or unit == "GB":
+            return f"{amount:.0f} {unit}" if unit == "B" else f"{amount:.1f} {unit}"
+        amount /= 1024
+    return f"{amount:.1f} TB"
+
+
+def register_filters(app: Flask) -> None:
+    app.jinja_env.filters.update(label=label, when=when, filesize=filesize)

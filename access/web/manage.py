@@ -1,0 +1,136 @@
+"""Records managers' classification pages: the rule book (edit, and test a rule against a
+sample text before saving), and the review queue of low-confidence classifications."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from access.web.core import MANAGERS, actor, arc, form, roles, web
+from archive.models import ClassificationRule, Record, Sensitivity
+from archive.text import normalize_for_index
+from ingest.classify import Document, RuleSpec, classify
+from ingest.review import reclassify
+from ingest.rules import load_rules, save_rules, spec_from_dict, spec_to_dict
+
+RULE_FIELDS = ("process", "stage", "record_type")
+
+
+def _rule_from_form() -> dict[str, Any]:
+    keywords = [k.strip() for k in form("keywords").replace("，", ",").split(",") if k.strip()]
+    try:
+        priority = int(form("priority", "100"))
+        confidence = float(form("confidence", "0.8"))
+    except ValueError:
+        raise ValueError(_("Priority must be a whole number and confidence a number.")) from None
+    return {
+        "name": form("name"),
+        "enabled": request.form.get("enabled") == "on",
+        "priority": priority,
+        "keywords": keywords,
+        "pattern": form("pattern") or None,
+        "filename_glob": form("filename_glob") or None,
+        "folder_glob": form("folder_glob") or None,
+        "process": form("process") or None,
+        "stage": form("stage") or None,
+        "record_type": form("record_type") or None,
+        "sensitivity": form("sensitivity") or None,
+        "confidence": confidence,
+    }
+
+
+def _trial(rules: list[RuleSpec]) -> dict[str, Any] | None:
+    """Classify the sample text of the form with ``rules``: what the pipeline would decide."""
+    sample, filename = form("sample"), form("filename", "sample.txt")
+    if not sample and not request.form.get("filename"):
+        return None
+    text = normalize_for_index(sample).simplified
+    decision = classify(rules, Document(text, filename))
+    threshold = arc().settings.ingest.classify_threshold
+    return {
+        "decision": decision,
+        "explain": decision.explain(threshold),
+        "needs_review": decision.confidence < threshold,
+    }
+
+
+@web.route("/rules", methods=["GET", "POST"])
+@roles(MANAGERS)
+def rules() -> Any:
+    """The rule book, a form to add or change one rule, and the test bench."""
+    archive = arc()
+    trial = None
+    editing: dict[str, Any] | None = None
+    if request.method == "POST":
+        action = form("action")
+        if action == "test":
+            with archive.sessions() as db:
+                current = load_rules(db)
+            if form("name"):  # try the rule in the form as if it were saved
+                candidate = spec_from_dict(_rule_from_form())
+                current = [r for r in current if r.name != candidate.name] + [candidate]
+                editing = _rule_from_form()
+            trial = _trial(current)
+        else:
+            data = _rule_from_form()
+            spec_from_dict(data)  # refuse a bad rule with its reason before saving
+            created, updated = save_rules(archive, actor(), [data])
+            flash(
+                _("Rule saved.") if created or updated else _("Nothing changed."),
+                "ok",
+            )
+            return redirect(url_for("web.rules"))
+    with archive.sessions() as db:
+        rows = list(db.scalars(select(ClassificationRule).order_by(ClassificationRule.priority)))
+        if editing is None and request.args.get("edit"):
+            row = db.scalar(
+                select(ClassificationRule).where(ClassificationRule.name == request.args["edit"])
+            )
+            editing = spec_to_dict(row) if row is not None else None
+        return render_template(
+            "rules.html",
+            rules=[spec_to_dict(r) for r in rows],
+            editing=editing or {"enabled": True, "priority": 100, "confidence": 0.8},
+            trial=trial,
+            sample=form("sample") if request.method == "POST" else "",
+            levels=[s.value for s in Sensitivity],
+        )
+
+
+@web.route("/classification-review", methods=["GET", "POST"])
+@roles(MANAGERS)
+def class_review() -> Any:
+    """Records the rules were unsure about: confirm, or correct, each one (audited)."""
+    archive = arc()
+    if request.method == "POST":
+        record_id = uuid.UUID(form("record_id"))
+        sensitivity = Sensitivity(form("sensitivity")) if form("sensitivity") else None
+        reclassify(
+            archive,
+            actor(),
+            record_id,
+            process=form("process") or None,
+            stage=form("stage") or None,
+            record_type=form("record_type") or None,
+            sensitivity=sensitivity,
+            note=form("note"),
+        )
+        flash(_("Classification saved."), "ok")
+        return redirect(url_for("web.class_review"))
+    with archive.sessions() as db:
+        waiting = db.scalars(
+            select(Record)
+            .where(Record.needs_review.is_(True))
+            .order_by(Record.created_at)
+            .limit(100)
+        ).all()
+        return render_template(
+            "class_review.html",
+            records=waiting,
+            levels=[s.value for s in Sensitivity],
+            threshold=archive.settings.ingest.classify_threshold,
+        )

@@ -1,0 +1,144 @@
+"""Everyone's pages: search, the record page, asking for access, my requests and grants,
+and the reader (the gated content route, framed in a page with the allowed actions)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from access.api_access import content_response, read_content_for
+from access.browse import open_record, parse_search, search_as, versions_of
+from access.policy import may_read, route
+from access.reader import Refused
+from access.requests import AccessError, grants_of, mine, submit
+from access.web.core import READERS, actor, arc, client, error_page, form, me, roles, user, web
+from archive.models import Scope, Version
+from retention.status import standing
+from search.index import FACETS, Results
+
+
+@web.get("/search")
+@roles(READERS)
+def search() -> Any:
+    """Full-text and metadata search: Chinese and English, facets, filters, paging."""
+    params = parse_search(request.args)
+    archive = arc()
+    if not params.q.strip():  # the empty page: the form only
+        results = Results(total=0, hits=[])
+    else:
+        with archive.transaction() as db:
+            results = search_as(archive, db, me(db), client(), params)
+    return render_template(
+        "search.html",
+        params=params,
+        results=results,
+        facets=FACETS,
+        searched=any(request.args.get(k) for k in ("q", *FACETS, "from", "to")),
+    )
+
+
+def _scopes_allowed(db: Any, person: Any, record: Any) -> set[str]:
+    now = datetime.now(UTC)
+    grants = grants_of(db, person, record.id)
+    return {s.value for s in Scope if may_read(person, record, s, grants, now).allowed}
+
+
+@web.get("/records/<uuid:record_id>")
+@roles(READERS)
+def record(record_id: uuid.UUID) -> Any:
+    """Metadata, class and why, versions with their names, 档号, retention, holds; what the
+    person may do with it, or the form to ask."""
+    archive = arc()
+    with archive.transaction() as db:
+        person = me(db)
+        found = open_record(db, person, client(), record_id)
+        if found is None:
+            return error_page(404, _("No such record, or it is not yours to see."))
+        allowed = _scopes_allowed(db, person, found)
+        approver, _department = route(found)
+        return render_template(
+            "record.html",
+            record=found,
+            versions=versions_of(db, found.id),
+            allowed=allowed,
+            standing=standing(db, archive.settings.retention, found),
+            requests=[r for r in mine(db, person) if r.record_id == found.id],
+            approver=approver.value,
+            scopes=[s.value for s in Scope],
+        )
+
+
+@web.post("/records/<uuid:record_id>/request")
+@roles(READERS)
+def request_access(record_id: uuid.UUID) -> Any:
+    try:
+        days = int(form("days", "7"))
+    except ValueError:
+        raise AccessError(400, _("The period must be a whole number of days.")) from None
+    archive = arc()
+    with archive.transaction() as db:
+        submit(
+            db,
+            archive.settings.access,
+            me(db),
+            actor(),
+            record_id,
+            form("purpose"),
+            form("scope"),
+            days,
+        )
+    flash(_("Your request was sent. You will find it under My requests."), "ok")
+    return redirect(url_for("web.record", record_id=record_id))
+
+
+@web.get("/requests")
+@roles(READERS)
+def my_requests() -> Any:
+    with arc().sessions() as db:
+        person = me(db)
+        return render_template(
+            "my_requests.html",
+            requests=mine(db, person),
+            grants=grants_of(db, person),
+            now=datetime.now(UTC),
+        )
+
+
+@web.get("/reader/<uuid:version_id>")
+@roles(READERS)
+def reader(version_id: uuid.UUID) -> Any:
+    """The reader page: the stamped PDF framed from the gated route, and the actions the
+    grant allows. The frame's request is the one that is decided and logged."""
+    with arc().transaction() as db:
+        version = db.get(Version, version_id)
+        person = me(db)
+        if version is None:
+            return error_page(404, _("No such version."))
+        found = open_record(db, person, client(), version.record_id)
+        if found is None:
+            return error_page(404, _("No such version."))
+        allowed = _scopes_allowed(db, person, found)
+        if Scope.VIEW.value not in allowed:
+            return error_page(
+                403, _("You have no grant to view this record. Ask for access on its page.")
+            )
+        return render_template("reader.html", version=version, record=found, allowed=allowed)
+
+
+@web.get("/versions/<uuid:version_id>/content")
+@roles(READERS)
+def version_content(version_id: uuid.UUID) -> Any:
+    """The web side of the gated reader: the same decision, log and stamp as the API."""
+    outcome = read_content_for(user(), version_id)
+    if isinstance(outcome, Refused):
+        return error_page(outcome.status, outcome.message)
+    response = content_response(outcome)
+    if outcome.inline:
+        # Framed by our own reader page only.
+        response.headers["X-Frame-Options"] = "SAMEORIGIN"
+        response.headers["Content-Security-Policy"] = "frame-ancestors 'self'"
+    return response

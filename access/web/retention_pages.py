@@ -1,0 +1,325 @@
+"""Records managers' retention pages: schedules, events, holds, disposition lists with
+signing, and the due report with its chart. Department heads and directors reach the lists
+they sign; the services decide who may sign what."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from flask import Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from access.requests import AccessError
+from access.web.core import MANAGERS, SIGNERS, actor, arc, form, me, roles, user, web
+from archive.models import (
+    Disposal,
+    DispositionList,
+    Hold,
+    HoldScope,
+    ListStatus,
+    RetentionEvent,
+    Role,
+    SignerRole,
+    Trigger,
+)
+from retention import disposition, reports
+from retention.execution import execute
+from retention.holds import list_holds, place_hold, records_held, refusals_audited, release_hold
+from retention.schedules import (
+    current_schedules,
+    event_codes,
+    export_plan,
+    save_schedule,
+    schedule_json,
+    spec_from_dict,
+)
+from retention.status import record_occurrence, refresh_dirty, void_occurrence
+from retention.sweep import sweep
+
+
+def _ids(raw: str) -> list[uuid.UUID]:
+    try:
+        return [uuid.UUID(p) for p in raw.replace(",", " ").split()]
+    except ValueError:
+        raise AccessError(
+            400, _("Record ids must be ids, separated by spaces or commas.")
+        ) from None
+
+
+def _day(raw: str, what: str) -> date:
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise AccessError(400, _("%(what)s must be a date like 2026-01-31.", what=what)) from None
+
+
+@web.route("/retention/schedules", methods=["GET", "POST"])
+@roles(MANAGERS)
+def schedules() -> Any:
+    """The file plan: one row per schedule; a form to add or change one (versioned)."""
+    archive = arc()
+    if request.method == "POST":
+        data: dict[str, Any] = {
+            "key": form("key"),
+            "name": form("name"),
+            "code": form("code"),
+            "trigger": form("trigger"),
+            "disposal": form("disposal"),
+            "process": form("process") or None,
+            "stage": form("stage") or None,
+            "record_type": form("record_type") or None,
+            "events": [e for e in request.form.getlist("events") if e],
+            "event_mode": form("event_mode", "any"),
+            "basis": form("basis"),
+        }
+        with archive.transaction() as db:
+            _row, changed = save_schedule(db, actor(), spec_from_dict(data, event_codes(db)))
+        refresh_dirty(archive)
+        flash(
+            _("Schedule saved; due dates were recomputed.") if changed else _("Nothing changed."),
+            "ok",
+        )
+        return redirect(url_for("web.schedules"))
+    with archive.sessions() as db:
+        rows = [schedule_json(r) for r in current_schedules(db)]
+        editing = next((r for r in rows if r["key"] == request.args.get("edit")), None)
+        return render_template(
+            "schedules.html",
+            schedules=rows,
+            editing=editing or {"trigger": "year_end", "disposal": "review", "events": []},
+            triggers=[t.value for t in Trigger],
+            disposals=[d.value for d in Disposal],
+            event_types=export_plan(db)["event_types"],
+        )
+
+
+@web.route("/retention/events", methods=["GET", "POST"])
+@roles(MANAGERS)
+def events() -> Any:
+    """Events that start clocks (a contract terminated, a project accepted), and voiding."""
+    archive = arc()
+    if request.method == "POST":
+        with archive.transaction() as db:
+            if form("void"):
+                void_occurrence(db, actor(), int(form("void")), form("reason"))
+            else:
+                record_id = form("record_id")
+                record_occurrence(
+                    db,
+                    actor(),
+                    form("event_type"),
+                    _day(form("occurred_on"), _("The date")),
+                    project=form("project") or None,
+                    record_id=uuid.UUID(record_id) if record_id else None,
+                    note=form("note"),
+                )
+        refresh_dirty(archive)
+        flash(_("Saved; the clocks it starts were recomputed."), "ok")
+        return redirect(url_for("web.events"))
+    with archive.sessions() as db:
+        rows = db.scalars(
+            select(RetentionEvent).order_by(RetentionEvent.id.desc()).limit(200)
+        ).all()
+        return render_template(
+            "events.html", events=rows, event_types=export_plan(db)["event_types"]
+        )
+
+
+@web.route("/retention/holds", methods=["GET", "POST"])
+@roles(MANAGERS)
+def holds() -> Any:
+    """Legal and audit holds: place one on records, a project or a query; release one."""
+    archive = arc()
+    if request.method == "POST":
+        with archive.transaction() as db:
+            if form("release"):
+                release_hold(db, actor(), int(form("release")), form("reason"))
+                flash(_("Hold released."), "ok")
+            else:
+                try:
+                    scope = HoldScope(form("scope", "records"))
+                except ValueError:
+                    raise AccessError(400, _("Choose what the hold covers.")) from None
+                query = {
+                    k: form(k) for k in ("department", "process", "record_type", "title") if form(k)
+                }
+                _hold, count = place_hold(
+                    db,
+                    actor(),
+                    name=form("name"),
+                    reason=form("reason"),
+                    scope=scope,
+                    record_ids=_ids(form("record_ids")) if scope == HoldScope.RECORDS else [],
+                    project=form("project") or None,
+                    query=query if scope == HoldScope.QUERY else None,
+                )
+                flash(_("Hold placed on %(n)s records.", n=count), "ok")
+        return redirect(url_for("web.holds"))
+    with archive.sessions() as db:
+        rows = list_holds(db, include_released=request.args.get("all") == "1")
+        shown = request.args.get("show", type=int)
+        held = records_held(db, shown) if shown else []
+        return render_template(
+            "holds.html",
+            holds=rows,
+            shown=db.get(Hold, shown) if shown else None,
+            held=held,
+            scopes=[s.value for s in HoldScope],
+        )
+
+
+def _visible_lists(db: Session) -> list[DispositionList]:
+    person = me(db)
+    rows = db.scalars(select(DispositionList).order_by(DispositionList.id.desc())).all()
+    return [lst for lst in rows if _may_see(person, lst)]
+
+
+def _may_see(person: Any, lst: DispositionList) -> bool:
+    return person.role != Role.SUPERVISOR or any(
+        item.record.department_id == person.department_id for item in lst.items
+    )
+
+
+@web.route("/retention/lists", methods=["GET", "POST"])
+@roles(SIGNERS)
+def lists() -> Any:
+    """Disposition lists (销毁清册 / 移交清册); records managers create them or run the sweep."""
+    archive = arc()
+    if request.method == "POST":
+        if user().role != Role.RECORDS_MANAGER:
+            raise AccessError(403, _("Only records managers prepare lists."))
+        if form("sweep"):
+            report = sweep(archive, actor())
+            flash(_("Sweep done: %(n)s lists proposed.", n=len(report.lists)), "ok")
+            return redirect(url_for("web.lists"))
+        with refusals_audited(archive, actor()), archive.transaction() as db:
+            lst = disposition.create_list(
+                db,
+                actor(),
+                Disposal(form("action", "destroy")),
+                _ids(form("record_ids")),
+                form("opinion"),
+            )
+            list_id = lst.id
+        return redirect(url_for("web.disposition_list", list_id=list_id))
+    with archive.sessions() as db:
+        person = me(db)
+        rows = _visible_lists(db)
+        return render_template(
+            "lists.html",
+            lists=rows,
+            to_sign={
+                lst.id
+                for lst in rows
+                if disposition.open_slots_for(archive.settings.retention, lst, person)
+            },
+        )
+
+
+@web.get("/retention/lists/<int:list_id>")
+@roles(SIGNERS)
+def disposition_list(list_id: int) -> Any:
+    archive = arc()
+    with archive.sessions() as db:
+        lst = disposition.get_list(db, list_id)
+        person = me(db)
+        if not _may_see(person, lst):
+            raise AccessError(404, _("No such list."))
+        settings = archive.settings.retention
+        return render_template(
+            "list.html",
+            lst=lst,
+            data=disposition.list_json(lst, settings),
+            mine=disposition.open_slots_for(settings, lst, person),
+            missing=disposition.missing_slots(settings, lst),
+            manager=person.role == Role.RECORDS_MANAGER,
+        )
+
+
+@web.post(
+    "/retention/lists/<int:list_id>/<any(edit, submit, sign, 'send-back', cancel, execute):step>"
+)
+@roles(SIGNERS)
+def list_step(list_id: int, step: str) -> Any:
+    archive = arc()
+    manager = user().role == Role.RECORDS_MANAGER
+    if step == "execute":
+        if not manager:
+            raise AccessError(403, _("Only records managers execute a list."))
+        result = execute(archive, actor(), list_id)
+        flash(
+            _(
+                "Executed: %(done)s done, %(skipped)s skipped.",
+                done=result.done,
+                skipped=len(result.skipped),
+            ),
+            "ok",
+        )
+        return redirect(url_for("web.disposition_list", list_id=list_id))
+    with refusals_audited(archive, actor()), archive.transaction() as db:
+        lst = disposition.get_list(db, list_id, lock=True)
+        person = me(db)
+        if not _may_see(person, lst):
+            raise AccessError(404, _("No such list."))
+        if step == "sign":
+            role = SignerRole(form("role")) if form("role") else None
+            disposition.sign(
+                db, actor(), archive.settings.retention, lst, person, role, form("opinion")
+            )
+            flash(_("Signed."), "ok")
+        elif step == "send-back":
+            if not manager and not disposition.open_slots_for(
+                archive.settings.retention, lst, person
+            ):
+                raise AccessError(403, _("Only its signers and records managers send a list back."))
+            disposition.send_back(db, actor(), lst, form("reason"))
+        elif not manager:
+            raise AccessError(403, _("Only records managers change a list."))
+        elif step == "edit":
+            if form("opinion"):
+                disposition.set_opinion(db, actor(), lst, form("opinion"))
+            if form("add"):
+                disposition.add_records(db, actor(), lst, _ids(form("add")))
+            if form("remove"):
+                disposition.remove_records(db, actor(), lst, _ids(form("remove")))
+        elif step == "submit":
+            disposition.submit(db, actor(), lst)
+        else:
+            disposition.cancel(db, actor(), lst, form("reason"))
+    return redirect(url_for("web.disposition_list", list_id=list_id))
+
+
+@web.get("/retention/lists/<int:list_id>/certificate.<any(csv, pdf):kind>")
+@roles(SIGNERS)
+def list_certificate(list_id: int, kind: str) -> Any:
+    with arc().sessions() as db:
+        lst = disposition.get_list(db, list_id)
+        if not _may_see(me(db), lst):
+            raise AccessError(404, _("No such list."))
+        name = f"{lst.number}-{'certificate' if lst.status == ListStatus.EXECUTED else 'list'}"
+        if kind == "csv":
+            body: str | bytes = reports.certificate_csv(lst)
+            mimetype = "text/csv; charset=utf-8"
+        else:
+            body, mimetype = reports.certificate_pdf(lst), "application/pdf"
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{name}.{kind}"'},
+    )
+
+
+@web.get("/retention/due")
+@roles(MANAGERS)
+def due_report() -> Any:
+    """Records due in the next months, by month (a bar chart) and by department and class."""
+    months = min(max(request.args.get("months", 12, type=int) or 12, 1), 1200)
+    with arc().sessions() as db:
+        report = reports.due_report(db, months)
+        codes = reports.codes_report(db)
+    peak = max(report["by_month"].values(), default=0)
+    return render_template("due.html", report=report, codes=codes, months=months, peak=peak)

@@ -1,0 +1,190 @@
+"""Uploaders' pages: upload one or many files (a progress bar with JavaScript, a plain form
+without), a batch page that follows each job live, and retry / fix-and-retry / release
+of quarantined files. A job is visible to whoever submitted it and to records managers."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from access.api import UPLOADERS
+from access.requests import AccessError
+from access.web.core import MANAGERS, actor, arc, form, roles, user, web
+from archive.content import ContentTooLarge
+from archive.models import Department, IngestJob, IngestStatus, Role, Sensitivity, Version
+from ingest.jobs import receive, release, retry
+from ingest.metadata import FIELDS, MetadataError
+from ingest.tasks import enqueue
+
+MAX_BATCH = 200
+FINAL = frozenset({IngestStatus.STORED, IngestStatus.DUPLICATE, IngestStatus.QUARANTINED})
+
+
+def _metadata() -> dict[str, str]:
+    return {key: form(key) for key in FIELDS if key != "major" and form(key)}
+
+
+@web.route("/upload", methods=["GET", "POST"])
+@roles(UPLOADERS)
+def upload() -> Any:
+    archive = arc()
+    if request.method == "GET":
+        with archive.sessions() as db:
+            departments = list(db.scalars(select(Department).order_by(Department.code)))
+        return render_template(
+            "upload.html",
+            departments=departments,
+            levels=[s.value for s in Sensitivity],
+            mine=_own_department(),
+        )
+    files = [f for f in request.files.getlist("files") if f and f.filename]
+    if not files:
+        raise AccessError(400, _("Choose at least one file."))
+    if len(files) > MAX_BATCH:
+        raise AccessError(400, _("At most %(n)s files at a time.", n=MAX_BATCH))
+    params = _metadata()
+    received: list[uuid.UUID] = []
+    problems: list[str] = []
+    for upload_file in files:
+        try:
+            received.append(
+                receive(
+                    archive,
+                    upload_file.stream,
+                    filename=upload_file.filename or "upload",
+                    source_kind="upload",
+                    actor=actor(),
+                    params=params,
+                )
+            )
+        except (ContentTooLarge, MetadataError) as exc:
+            problems.append(f"{upload_file.filename}: {exc}")
+    for job_id in received:  # each job was committed by receive(): enqueue after commit
+        enqueue(job_id)
+    target = url_for("web.jobs", ids=",".join(str(j) for j in received))
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify(jobs=[str(j) for j in received], problems=problems, batch_url=target), (
+            202 if received else 400
+        )
+    if not received:
+        raise AccessError(400, "; ".join(problems))
+    return redirect(target)
+
+
+def _own_department() -> str:
+    department = user().department
+    return department.code if department is not None else ""
+
+
+def _visible(query: Any) -> Any:
+    if user().role in MANAGERS:
+        return query
+    return query.where(IngestJob.created_by_id == user().id)
+
+
+def _ids(raw: str) -> list[uuid.UUID]:
+    ids: list[uuid.UUID] = []
+    for part in raw.split(",")[:MAX_BATCH]:
+        try:
+            ids.append(uuid.UUID(part.strip()))
+        except ValueError:
+            continue
+    return ids
+
+
+def _jobs() -> list[IngestJob]:
+    query = _visible(select(IngestJob))
+    ids = _ids(request.args.get("ids", ""))
+    if ids:
+        query = query.where(IngestJob.id.in_(ids))
+    status = request.args.get("status")
+    if status in {s.value for s in IngestStatus}:
+        query = query.where(IngestJob.status == IngestStatus(status))
+    with arc().sessions() as db:
+        return list(db.scalars(query.order_by(IngestJob.created_at.desc()).limit(MAX_BATCH)))
+
+
+def job_json(job: IngestJob, name: str | None) -> dict[str, Any]:
+    from access.web.labels import label
+
+    state = job.status.value if job.status != IngestStatus.PROCESSING else job.stage
+    return {
+        "id": str(job.id),
+        "filename": job.original_filename,
+        "status": job.status.value,
+        "state": state,
+        "state_label": label(state),
+        "final": job.status in FINAL,
+        "failed_check": job.failed_check,
+        "reason": job.reason,
+        "name": name,
+        "record_url": url_for("web.record", record_id=job.record_id) if job.record_id else None,
+    }
+
+
+def _names(jobs: list[IngestJob]) -> dict[uuid.UUID, str]:
+    version_ids = [j.version_id or j.duplicate_of_id for j in jobs]
+    wanted = [v for v in version_ids if v is not None]
+    if not wanted:
+        return {}
+    with arc().sessions() as db:
+        return dict(
+            db.execute(select(Version.id, Version.name).where(Version.id.in_(wanted))).all()
+        )
+
+
+@web.get("/jobs")
+@roles(UPLOADERS)
+def jobs() -> Any:
+    found = _jobs()
+    names = _names(found)
+    rows = [job_json(j, names.get(j.version_id or j.duplicate_of_id)) for j in found]  # type: ignore[arg-type]
+    return render_template(
+        "jobs.html",
+        rows=rows,
+        ids=request.args.get("ids", ""),
+        status=request.args.get("status", ""),
+        may_release=user().role == Role.RECORDS_MANAGER,
+        statuses=[s.value for s in IngestStatus],
+    )
+
+
+@web.get("/jobs/status.json")
+@roles(UPLOADERS)
+def jobs_status() -> Any:
+    """What the batch page polls: each job's state, until all are final."""
+    found = _jobs()
+    names = _names(found)
+    return jsonify(jobs=[job_json(j, names.get(j.version_id or j.duplicate_of_id)) for j in found])  # type: ignore[arg-type]
+
+
+def _own_job(job_id: uuid.UUID) -> None:
+    with arc().sessions() as db:
+        job = db.scalar(_visible(select(IngestJob).where(IngestJob.id == job_id)))
+    if job is None:
+        raise AccessError(404, _("No such job."))
+
+
+@web.post("/jobs/<uuid:job_id>/retry")
+@roles(UPLOADERS)
+def job_retry(job_id: uuid.UUID) -> Any:
+    """Retry as it is, or with a fixed file and corrected metadata."""
+    _own_job(job_id)
+    replacement = request.files.get("file")
+    stream = replacement.stream if replacement and replacement.filename else None
+    retry(arc(), actor(), job_id, stream, _metadata() or None)
+    enqueue(job_id)
+    return redirect(url_for("web.jobs", ids=str(job_id)))
+
+
+@web.post("/jobs/<uuid:job_id>/release")
+@roles(MANAGERS)
+def job_release(job_id: uuid.UUID) -> Any:
+    """A records manager accepts a file despite its failed check, with a reason (audited)."""
+    release(arc(), actor(), job_id, form("reason"))
+    enqueue(job_id)
+    return redirect(url_for("web.jobs", ids=str(job_id)))

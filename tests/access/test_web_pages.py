@@ -1,0 +1,376 @@
+"""Every web page for every role, in Chinese by default and in English on request, and the
+main jobs of each group done through the forms (CSRF tokens and all)."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import uuid
+from datetime import date
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from archive.audit import Actor
+from archive.models import AuditEvent, IngestJob, IngestStatus, Record
+from ingest.pipeline import process
+from retention.schedules import seed_default_plan
+from retention.status import refresh_dirty
+from search.indexer import flush
+from tests.access.conftest import PEOPLE, World
+from tests.access.test_web import BASE, SAME_SITE, csrf_token, give_password, login
+from tests.ingest import samples
+
+PASSWORD = "correct horse battery"
+#: page → the roles that may open it (everyone else: 403)
+READERS = {name for name, (role, _) in PEOPLE.items() if role.value != "admin"}
+HEADS = {"wang", "zhao", "qian"}
+UPLOADERS = {"zhang", "li", "wang", "zhao", "qian", "sun"}
+PAGES = {
+    "/search": READERS,
+    "/requests": READERS,
+    "/inbox": HEADS,
+    "/emergency": HEADS,
+    "/upload": UPLOADERS,
+    "/jobs": UPLOADERS,
+    "/rules": {"sun"},
+    "/classification-review": {"sun"},
+    "/retention/schedules": {"sun"},
+    "/retention/events": {"sun"},
+    "/retention/holds": {"sun"},
+    "/retention/lists": {"sun", "wang", "zhao", "qian"},
+    "/retention/due": {"sun"},
+    "/audit/access-log": {"zhou"},
+    "/audit/alerts": {"zhou"},
+    "/audit/chain": {"zhou"},
+    "/admin/users": {"wu"},
+    "/admin/departments": {"wu"},
+    "/admin/changes": {"wu"},
+}
+
+
+class Browser:
+    """A signed-in test client that posts forms with the page's CSRF token."""
+
+    def __init__(self, world: World, username: str) -> None:
+        give_password(world, username, PASSWORD)
+        self.client: FlaskClient = world.app.test_client()
+        assert login(self.client, username, PASSWORD) == 302
+        self.token = csrf_token(self.client.get("/", base_url=BASE).data)
+
+    def get(self, path: str, **kwargs: object) -> object:
+        return self.client.get(path, base_url=BASE, **kwargs)  # type: ignore[arg-type]
+
+    def text(self, path: str, status: int = 200) -> str:
+        response = self.client.get(path, base_url=BASE)
+        assert response.status_code == status, (path, response.status_code)
+        return response.get_data(as_text=True)
+
+    def post(self, path: str, data: dict[str, object], status: int = 302, **kw: object) -> str:
+        response = self.client.post(
+            path,
+            data={**data, "csrf_token": self.token},
+            base_url=BASE,
+            headers={**SAME_SITE, **kw.pop("headers", {})},  # type: ignore[dict-item]
+            **kw,  # type: ignore[arg-type]
+        )
+        assert response.status_code == status, (path, response.get_data(as_text=True)[-600:])
+        return response.get_data(as_text=True)
+
+
+@pytest.fixture
+def people(world: World) -> dict[str, Browser]:
+    flush(world.arc)
+    return {name: Browser(world, name) for name in PEOPLE}
+
+
+def test_every_page_answers_its_roles_and_refuses_the_rest(people: dict[str, Browser]) -> None:
+    for path, allowed in PAGES.items():
+        for name, browser in people.items():
+            expected = 200 if name in allowed else 403
+            assert browser.get(path).status_code == expected, (path, name)  # type: ignore[attr-defined]
+    # No link to a page the role cannot open.
+    for name, browser in people.items():
+        home = browser.text("/")
+        for path, allowed in PAGES.items():
+            assert (f'href="{path}"' in home) == (name in allowed), (name, path)
+
+
+def test_chinese_by_default_english_on_request(people: dict[str, Browser]) -> None:
+    zhang = people["zhang"]
+    page = zhang.text("/search")
+    assert "检索" in page
+    assert "退出" in page
+    assert 'lang="zh-CN"' in page
+    assert zhang.get("/language/en?next=/search").status_code == 302  # type: ignore[attr-defined]
+    english = zhang.text("/search")
+    assert "Sign out" in english
+    assert "退出" not in english
+    assert 'lang="en"' in english
+    # The switch never sends anyone off-site.
+    away = zhang.get("/language/zh_CN?next=https://evil.example/")
+    assert away.headers["Location"] == "/"  # type: ignore[attr-defined]
+
+
+def test_signed_out_pages_go_to_sign_in(world: World) -> None:
+    browser = world.app.test_client()
+    for path in PAGES:
+        response = browser.get(path, base_url=BASE)
+        assert response.status_code == 302
+        assert "/login" in response.headers["Location"]
+
+
+def test_search_request_approve_read(world: World, people: dict[str, Browser]) -> None:
+    zhang, wang = people["zhang"], people["wang"]
+    record_id = world.records["CG-confidential"]
+    found = zhang.text("/search?q=正文")
+    assert f"/records/{record_id}" in found
+    page = zhang.text(f"/records/{record_id}")
+    assert "申请利用" in page
+    assert "华东仓储改造项目CG-confidential" in page
+    assert zhang.get(f"/reader/{world.versions['CG-confidential']}").status_code == 403  # type: ignore[attr-defined]
+    zhang.post(f"/records/{record_id}/request", {"purpose": "审计抽查", "scope": "view", "days": 3})
+    assert "待审批" in zhang.text("/requests")
+
+    inbox = wang.text("/inbox")
+    assert "审计抽查" in inbox
+    request_id = re.search(r"/inbox/([0-9a-f-]{36})/approve", inbox)
+    assert request_id
+    wang.post(f"/inbox/{request_id[1]}/deny", {"reason": ""}, status=400)  # a reason is needed
+    wang.post(f"/inbox/{request_id[1]}/approve", {})
+    assert "没有待您审批的申请" in wang.text("/inbox")
+
+    version = world.versions["CG-confidential"]
+    reader = zhang.text(f"/reader/{version}")
+    assert f"/versions/{version}/content?action=view" in reader
+    content = zhang.get(f"/versions/{version}/content?action=view")
+    assert content.status_code == 200  # type: ignore[attr-defined]
+    assert content.headers["X-Frame-Options"] == "SAMEORIGIN"  # type: ignore[attr-defined]
+    # A text record is viewed as its text under the stamp (PDFs are stamped on every page).
+    text = content.data.decode()  # type: ignore[attr-defined]
+    assert "用户zhang" in text
+    assert "北京时间" in text
+    assert "正文 CG-confidential" in text
+    # Download is not in a view grant: refused, and the refusal logged for the auditor.
+    assert zhang.get(f"/versions/{version}/content?action=download").status_code == 403  # type: ignore[attr-defined]
+    log = people["zhou"].text(f"/audit/access-log?record={record_id}&outcome=refused")
+    assert "zhang" in log
+    assert "download" in log
+    csv = people["zhou"].get(f"/audit/access-log?record={record_id}&format=csv")
+    assert csv.data.decode().count("\n") >= 3  # type: ignore[attr-defined]
+
+
+def test_green_channel_shows_what_is_owed(world: World, people: dict[str, Browser]) -> None:
+    wang = people["wang"]
+    record_id = world.records["CG-confidential"]
+    wang.post(
+        "/emergency", {"record_id": str(record_id), "justification": "客户投诉紧急核查", "hours": 4}
+    )
+    page = wang.text("/emergency")
+    assert "客户投诉紧急核查" in page
+    assert "客户投诉紧急核查" in people["qian"].text("/inbox")  # a director approves it
+
+
+def test_upload_many_then_follow_the_batch(world: World, people: dict[str, Browser]) -> None:
+    zhang = people["zhang"]
+    files = [
+        (io.BytesIO("会议纪要：仓储改造进度".encode()), "纪要.txt"),
+        (io.BytesIO(b"\x00\x01 not a document"), "broken.pdf"),
+    ]
+    body = zhang.post(
+        "/upload",
+        {"files": files, "project": "华东仓储改造项目", "date": "2026-11"},
+        status=202,
+        headers={"Accept": "application/json"},
+        content_type="multipart/form-data",
+    )
+    job_ids = json.loads(body)["jobs"]
+    assert len(job_ids) == 2
+    batch = zhang.text(f"/jobs?ids={','.join(job_ids)}")
+    assert batch.count('data-final="no"') == 2
+    assert '"state">排队中' in batch
+    for job_id in job_ids:
+        process(world.arc, uuid.UUID(job_id))
+    status = zhang.get(f"/jobs/status.json?ids={','.join(job_ids)}").json  # type: ignore[attr-defined]
+    states = {job["filename"]: job for job in status["jobs"]}
+    assert states["纪要.txt"]["status"] == "stored"
+    assert states["纪要.txt"]["final"]
+    assert states["broken.pdf"]["status"] == "quarantined"
+    assert states["broken.pdf"]["reason"]
+    # Fix and retry: the right file under the same job.
+    broken = states["broken.pdf"]["id"]
+    zhang.post(
+        f"/jobs/{broken}/retry",
+        {"file": (io.BytesIO(samples.pdf(["整改报告 第一页"])), "fixed.pdf")},
+        content_type="multipart/form-data",
+    )
+    process(world.arc, uuid.UUID(broken))
+    with world.arc.sessions() as session:
+        job = session.get(IngestJob, uuid.UUID(broken))
+        assert job is not None
+        assert job.status == IngestStatus.STORED, (job.failed_check, job.reason)
+    # Someone else's job is not theirs to see.
+    assert people["li"].get(f"/jobs/status.json?ids={broken}").json["jobs"] == []  # type: ignore[attr-defined]
+
+
+def test_records_manager_rules_review_and_retention(
+    world: World, people: dict[str, Browser]
+) -> None:
+    sun = people["sun"]
+    trial = sun.post(
+        "/rules",
+        {
+            "action": "test",
+            "name": "质保 warranty",
+            "keywords": "质保书",
+            "record_type": "warranty",
+            "priority": 5,
+            "confidence": 0.9,
+            "enabled": "on",
+            "sample": "本质保书自验收之日起生效",
+            "filename": "a.txt",
+        },
+        status=200,
+    )
+    assert "质保 warranty" in trial
+    assert "warranty" in trial
+    sun.post(
+        "/rules",
+        {
+            "action": "save",
+            "name": "质保 warranty",
+            "keywords": "质保书",
+            "record_type": "warranty",
+            "priority": 5,
+            "confidence": 0.9,
+            "enabled": "on",
+        },
+    )
+    assert "质保书" in sun.text("/rules")
+    sun.post("/rules", {"action": "save", "name": "bad", "pattern": "(", "priority": 1}, status=400)
+
+    with world.arc.transaction() as session:
+        seed_default_plan(session, Actor.cli())
+        record = session.get(Record, world.records["XS-internal"])
+        assert record is not None
+        record.needs_review = True
+    assert "档案 XS-internal" in sun.text("/classification-review")
+    sun.post(
+        "/classification-review",
+        {
+            "record_id": str(world.records["XS-internal"]),
+            "process": "finance",
+            "record_type": "voucher",
+            "sensitivity": "internal",
+        },
+    )
+    assert "没有待复核的档案" in sun.text("/classification-review")
+    assert "D30" in sun.text(f"/records/{world.records['XS-internal']}")
+
+    sun.post(
+        "/retention/holds",
+        {
+            "name": "税务稽查",
+            "reason": "2026 稽查",
+            "scope": "records",
+            "record_ids": str(world.records["XS-internal"]),
+        },
+    )
+    holds = sun.text("/retention/holds")
+    assert "税务稽查" in holds
+    assert "税务稽查" in sun.text(f"/records/{world.records['XS-internal']}")
+    due = sun.text("/retention/due?months=600")
+    assert "<svg" in due
+    assert "每月到期档案数" in due
+
+
+def test_disposition_list_is_signed_and_executed(world: World, people: dict[str, Browser]) -> None:
+    sun = people["sun"]
+    record_id = world.records["CG-public"]
+    with world.arc.transaction() as session:  # an application form filed in 2010: D10, due
+        seed_default_plan(session, Actor.cli())
+        record = session.get(Record, record_id)
+        assert record is not None
+        record.record_type, record.filed_on, record.retention_dirty = (
+            "application",
+            date(2010, 3, 1),
+            True,
+        )
+    refresh_dirty(world.arc)
+    assert "2020-12-31" in sun.text(f"/records/{record_id}")
+    sun.post(
+        "/retention/lists",
+        {
+            "action": "destroy",
+            "record_ids": str(record_id),
+            "opinion": "已过保管期限，经鉴定无保存价值",
+        },
+    )
+    with world.arc.sessions() as session:
+        from archive.models import DispositionList
+
+        list_id = session.scalar(select(DispositionList.id))
+    sun.post(f"/retention/lists/{list_id}/submit", {})
+    sun.post(f"/retention/lists/{list_id}/execute", {}, status=409)  # no signatures yet
+    for name in ("sun", "wang", "qian"):
+        page = people[name].text(f"/retention/lists/{list_id}")
+        assert "签字" in page
+        people[name].post(f"/retention/lists/{list_id}/sign", {"opinion": "同意"})
+    assert people["li"].get(f"/retention/lists/{list_id}").status_code == 403  # type: ignore[attr-defined]
+    sun.post(f"/retention/lists/{list_id}/execute", {})
+    done = sun.text(f"/retention/lists/{list_id}")
+    assert "已执行" in done
+    certificate = sun.get(f"/retention/lists/{list_id}/certificate.csv")
+    assert "用户wang" in certificate.data.decode()  # type: ignore[attr-defined]
+
+
+def test_auditor_sees_alerts_and_an_intact_chain(people: dict[str, Browser]) -> None:
+    zhou = people["zhou"]
+    assert "完整" in zhou.text("/audit/chain")
+    assert "异常访问" in zhou.text("/audit/alerts")
+
+
+def test_admin_manages_people_and_every_change_is_audited(
+    world: World, people: dict[str, Browser]
+) -> None:
+    wu = people["wu"]
+    wu.post(
+        "/admin/users",
+        {
+            "username": "chen",
+            "display_name": "陈会计",
+            "role": "specialist",
+            "department": "CG",
+            "clearance": "internal",
+            "password": "a long enough password",
+        },
+    )
+    wu.post(
+        "/admin/users",
+        {
+            "username_existing": "chen",
+            "role": "supervisor",
+            "department": "CG",
+            "clearance": "confidential",
+        },
+    )
+    wu.post("/admin/users", {"username": "x", "role": "specialist"}, status=400)
+    wu.post("/admin/users", {"username_existing": "wu", "role": "auditor"}, status=400)
+    changes = wu.text("/admin/changes")
+    assert "user.role_changed" in changes
+    assert "user.clearance_changed" in changes
+    wu.post(
+        "/admin/users",
+        {
+            "username_existing": "chen",
+            "role": "supervisor",
+            "department": "CG",
+            "clearance": "confidential",
+        },
+    )  # unticked: blocked
+    with world.arc.sessions() as session:
+        actions = session.scalars(select(AuditEvent.action).where(AuditEvent.ip.is_not(None))).all()
+    assert "user.deactivated" in actions
+    assert login(world.app.test_client(), "chen", "a long enough password") == 401
