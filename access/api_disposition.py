@@ -155,20 +155,25 @@ def retention_list_execute(list_id: int) -> Any:
     )
 
 
+def certificate_response(lst: DispositionList, kind: str) -> Response:
+    """The list (or, once executed, its certificate) as a CSV or PDF download."""
+    name = f"{lst.number}-{'certificate' if lst.status == ListStatus.EXECUTED else 'list'}"
+    if kind == "csv":
+        body: str | bytes = reports.certificate_csv(lst)
+        mimetype = "text/csv; charset=utf-8"
+    else:
+        body, mimetype = reports.certificate_pdf(lst), "application/pdf"
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{name}.{kind}"'},
+    )
+
+
 @api.get(f"{PREFIX}/lists/<int:list_id>/certificate.<any(csv, pdf):kind>")
 @token_required
 @roles(SIGNERS)
 def retention_list_certificate(list_id: int, kind: str) -> Any:
     with _archive().sessions() as session:
         lst = _visible_list(session, list_id)
-        name = f"{lst.number}-{'certificate' if lst.status == ListStatus.EXECUTED else 'list'}"
-        if kind == "csv":
-            body: str | bytes = reports.certificate_csv(lst)
-            mimetype = "text/csv; charset=utf-8"
-        else:
-            body, mimetype = reports.certificate_pdf(lst), "application/pdf"
-    return Response(
-        body,
-        mimetype=mimetype,
-        headers={"Content-Disposition": f'attachment; filename="{name}.{kind}"'},
-    )
+        return certificate_response(lst, kind)

@@ -8,11 +8,12 @@ import uuid
 from datetime import date
 from typing import Any
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from access.api_disposition import certificate_response
 from access.requests import AccessError
 from access.web.core import MANAGERS, SIGNERS, actor, arc, form, me, roles, user, web
 from archive.models import (
@@ -20,7 +21,6 @@ from archive.models import (
     DispositionList,
     Hold,
     HoldScope,
-    ListStatus,
     RetentionEvent,
     Role,
     SignerRole,
@@ -300,17 +300,7 @@ def list_certificate(list_id: int, kind: str) -> Any:
         lst = disposition.get_list(db, list_id)
         if not _may_see(me(db), lst):
             raise AccessError(404, _("No such list."))
-        name = f"{lst.number}-{'certificate' if lst.status == ListStatus.EXECUTED else 'list'}"
-        if kind == "csv":
-            body: str | bytes = reports.certificate_csv(lst)
-            mimetype = "text/csv; charset=utf-8"
-        else:
-            body, mimetype = reports.certificate_pdf(lst), "application/pdf"
-    return Response(
-        body,
-        mimetype=mimetype,
-        headers={"Content-Disposition": f'attachment; filename="{name}.{kind}"'},
-    )
+        return certificate_response(lst, kind)
 
 
 @web.get("/retention/due")

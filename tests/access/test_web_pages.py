@@ -374,3 +374,44 @@ def test_admin_manages_people_and_every_change_is_audited(
         actions = session.scalars(select(AuditEvent.action).where(AuditEvent.ip.is_not(None))).all()
     assert "user.deactivated" in actions
     assert login(world.app.test_client(), "chen", "a long enough password") == 401
+
+
+def test_records_manager_edits_schedules_events_and_sweeps(
+    world: World, people: dict[str, Browser]
+) -> None:
+    sun = people["sun"]
+    with world.arc.transaction() as session:
+        seed_default_plan(session, Actor.cli())
+    sun.post(
+        "/retention/schedules",
+        {
+            "key": "warranty",
+            "name": "质保书",
+            "code": "D5",
+            "trigger": "event",
+            "events": "contract_terminated",
+            "disposal": "destroy",
+            "record_type": "warranty",
+            "basis": "公司制度",
+        },
+    )
+    schedules = sun.text("/retention/schedules")
+    assert "质保书" in schedules and "D5" in schedules
+    sun.post("/retention/schedules", {"key": "bad", "name": "x", "code": "Q9"}, status=400)
+    sun.post(
+        "/retention/events",
+        {
+            "event_type": "project_accepted",
+            "occurred_on": "2026-06-30",
+            "project": "华东仓储改造项目CG-public",
+            "note": "验收通过",
+        },
+    )
+    events = sun.text("/retention/events")
+    assert "验收通过" in events
+    event_id = re.search(r'name="void" value="(\d+)"', events)
+    assert event_id
+    sun.post("/retention/events", {"void": event_id[1], "reason": "录入错误"})
+    assert "已作废：录入错误" in sun.text("/retention/events")
+    sun.post("/retention/lists", {"sweep": "1"})
+    assert "扫描完成" in sun.text("/retention/lists")
