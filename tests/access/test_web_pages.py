@@ -396,7 +396,8 @@ def test_records_manager_edits_schedules_events_and_sweeps(
         },
     )
     schedules = sun.text("/retention/schedules")
-    assert "质保书" in schedules and "D5" in schedules
+    assert "质保书" in schedules
+    assert "D5" in schedules
     sun.post("/retention/schedules", {"key": "bad", "name": "x", "code": "Q9"}, status=400)
     sun.post(
         "/retention/events",
