@@ -1,7 +1,8 @@
 """Unusual access, read from the access log: a user reading more than N records within an
-hour, reads outside working hours, and repeated refusals. Listed for auditors; computed on
-demand over a recent window, so there is no second copy of the log to keep in step. With
-ARCHIVE_SMTP_HOST set, beat e-mails each hour's alerts to ARCHIVE_ALERT_EMAIL.
+hour, reads outside working hours, and repeated refusals; and failed fixity checks. Listed
+for auditors; computed on demand over a recent window, so there is no second copy of the
+log to keep in step. With ARCHIVE_SMTP_HOST set, beat e-mails each hour's alerts to
+ARCHIVE_ALERT_EMAIL.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from access.requests import violations
 from archive.accesslog import ALLOWED, REFUSED
 from archive.config import AccessSettings
 from archive.db import LOCAL_TIME, utcnow
-from archive.models import AccessEvent, Scope
+from archive.models import AccessEvent, FixityCheck, Scope, Version
 
 READS = tuple(scope.value for scope in Scope)
 HOUR = timedelta(hours=1)
@@ -28,7 +29,7 @@ HOUR = timedelta(hours=1)
 
 @dataclass(frozen=True)
 class Alert:
-    kind: str  # many_reads, after_hours, refusals
+    kind: str  # many_reads, after_hours, refusals, fixity
     username: str
     at: datetime
     count: int
@@ -105,7 +106,21 @@ def alerts(
                     "many_reads", who, recent[0][0], distinct, f"{distinct} records within an hour"
                 )
             )
-    return found
+    return found + fixity_alerts(session, since)
+
+
+def fixity_alerts(session: Session, since: datetime) -> list[Alert]:
+    """Stored versions whose re-read failed: changed, missing or undecryptable content."""
+    failed = session.execute(
+        select(FixityCheck, Version.name)
+        .join(Version, Version.id == FixityCheck.version_id)
+        .where(FixityCheck.checked_at >= since, FixityCheck.ok.is_(False))
+        .order_by(FixityCheck.id)
+    )
+    return [
+        Alert("fixity", "system", check.checked_at, 1, f"{name}: {check.detail}")
+        for check, name in failed
+    ]
 
 
 def mail_alerts(session: Session, settings: AccessSettings, since: datetime) -> int:

@@ -23,7 +23,7 @@ from archive.content import (
 )
 from archive.core import Archive
 from archive.crypto import KeyringError
-from archive.fixity import verify_fixity
+from archive.fixity import sweep_fixity, verify_fixity
 from archive.keys import destroy_version_content, rotate_keys
 from archive.models import IngestJob, IngestStatus, Role, Sensitivity, Version
 from archive.naming import NamingError, parse_name
@@ -203,10 +203,19 @@ def fixity() -> None:
 
 
 @fixity.command("verify")
+@click.option(
+    "--sample",
+    type=click.IntRange(min=1),
+    help="Only the N versions checked longest ago (what the daily sweep does).",
+)
+@click.option("--all", "everything", is_flag=True, help="Every version (the default).")
 @friendly_errors
-def fixity_verify() -> None:
-    """Decrypt and hash every stored version; exit 1 naming each that fails."""
-    report = verify_fixity(_archive(), Actor.cli())
+def fixity_verify(sample: int | None, everything: bool) -> None:
+    """Decrypt and hash stored versions; keep each result; exit 1 naming each that fails."""
+    if sample and everything:
+        raise click.UsageError("give --sample N or --all, not both")
+    arc = _archive()
+    report = sweep_fixity(arc, Actor.cli(), sample) if sample else verify_fixity(arc, Actor.cli())
     for problem in report.problems:
         click.echo(f"FAILED {problem.name} ({problem.version_id}): {problem.reason}", err=True)
     click.echo(
@@ -373,4 +382,5 @@ def user_token(username: str) -> None:
 # The ingest commands register themselves on ``main``.
 import access.cli_disposition  # noqa: E402
 import access.cli_ingest  # noqa: E402
+import access.cli_ops  # noqa: E402
 import access.cli_retention  # noqa: E402, F401

@@ -1,11 +1,13 @@
-"""Celery tasks of the access workflow (maintenance queue): overdue requests escalate, and
-the hour's alerts are e-mailed when SMTP is configured."""
+"""Celery tasks of the access workflow and of operations (maintenance queue): overdue
+requests escalate, the hour's alerts are e-mailed when SMTP is configured, and the daily
+fixity sweep re-reads a rolling sample of stored versions."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from celery import shared_task
+from celery.schedules import crontab
 from flask import current_app
 
 from access.alerts import mail_alerts
@@ -13,16 +15,20 @@ from access.requests import escalate_overdue
 from archive.audit import SYSTEM
 from archive.core import Archive
 from archive.db import utcnow
+from archive.fixity import sweep_fixity
 from ingest.celery_config import MAINTENANCE_QUEUE
 
 ROUTES = {
     "access.escalate": {"queue": MAINTENANCE_QUEUE},
     "access.mail_alerts": {"queue": MAINTENANCE_QUEUE},
+    "archive.fixity_sweep": {"queue": MAINTENANCE_QUEUE},
 }
 MAIL_EVERY = timedelta(hours=1)
 BEAT = {
     "access-escalate": {"task": "access.escalate", "schedule": 600.0},
     "access-mail-alerts": {"task": "access.mail_alerts", "schedule": MAIL_EVERY.total_seconds()},
+    # 03:15 in the scheduler's time zone (UTC by default): after retention's 02:30 sweep
+    "fixity-sweep": {"task": "archive.fixity_sweep", "schedule": crontab(hour=3, minute=15)},
 }
 
 
@@ -40,3 +46,10 @@ def send_alerts() -> int:
     arc: Archive = current_app.extensions["archive"]
     with arc.sessions() as session:
         return mail_alerts(session, arc.settings.access, utcnow() - MAIL_EVERY)
+
+
+@shared_task(name="archive.fixity_sweep", ignore_result=True)
+def fixity_sweep() -> int:
+    """Re-read ARCHIVE_FIXITY_SAMPLE versions; failures show among the alerts."""
+    arc: Archive = current_app.extensions["archive"]
+    return len(sweep_fixity(arc, SYSTEM, arc.settings.fixity_sample).problems)

@@ -6,6 +6,7 @@ import secrets
 from dataclasses import dataclass
 
 from archive.audit import Actor, record_event
+from archive.config import Settings
 from archive.core import Archive
 from archive.crypto import Keyring
 from archive.fsutil import atomic_write_bytes
@@ -19,12 +20,17 @@ class InitReport:
     departments_created: int
 
 
-def initialize(arc: Archive, actor: Actor) -> InitReport:
-    settings = arc.settings
+def ensure_home(settings: Settings) -> None:
+    """The data directory, private, with the session secret unless the environment gives one."""
     settings.home.mkdir(parents=True, exist_ok=True, mode=0o700)
     secret_file = settings.home / "secret_key"
     if settings.secret_key is None and not secret_file.exists():
         atomic_write_bytes(secret_file, secrets.token_urlsafe(48).encode(), mode=0o600)
+
+
+def initialize(arc: Archive, actor: Actor) -> InitReport:
+    settings = arc.settings
+    ensure_home(settings)
     upgrade(arc.engine)
     keyring, created = Keyring.load_or_create(settings.keyring_path)
     arc.__dict__["keyring"] = keyring  # seed the cached property: no second read of the file

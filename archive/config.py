@@ -88,6 +88,7 @@ class Settings:
     ingest: IngestSettings = field(default_factory=lambda: IngestSettings())
     access: AccessSettings = field(default_factory=lambda: AccessSettings())
     retention: RetentionSettings = field(default_factory=lambda: RetentionSettings())
+    fixity_sample: int = 500  # versions the daily fixity sweep re-reads
 
     @property
     def is_sqlite(self) -> bool:
@@ -311,4 +312,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ingest=_ingest_settings(env),
         access=_access_settings(env),
         retention=_retention_settings(env, home),
+        fixity_sample=_int(env, "ARCHIVE_FIXITY_SAMPLE", 500, 1),
     )

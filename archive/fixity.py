@@ -1,19 +1,29 @@
-"""Fixity: decrypt and hash stored versions to prove nothing changed since they were stored."""
+"""Fixity: decrypt and hash stored versions to prove nothing changed since they were stored.
+
+Every check is kept (``fixity_checks``, append-only). The scheduled sweep re-reads a rolling
+sample, the versions checked longest ago (never-checked ones first), so over time every
+version is re-read; ``--all`` re-reads everything on demand. A failure is an alert
+(:mod:`access.alerts` reads the failed checks) and the command exits 1.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import secrets
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from archive.audit import Actor, record_event
-from archive.content import ContentDestroyed, ContentError, read_content
+from archive.content import ORIGINAL, ContentDestroyed, ContentError, read_content
 from archive.core import Archive
 from archive.crypto import ContentIntegrityError
-from archive.models import Version
-from archive.storage import BlobNotFound
+from archive.db import utcnow
+from archive.models import DataKey, FixityCheck, Version
+from archive.storage import BlobNotFound, StorageError
 
 
 @dataclass(frozen=True)
@@ -25,51 +35,103 @@ class FixityProblem:
 
 @dataclass(frozen=True)
 class FixityReport:
+    run: str
     checked: int
     destroyed: int
     problems: list[FixityProblem]
 
 
-def verify_fixity(arc: Archive, actor: Actor) -> FixityReport:
-    """Decrypt and hash every stored version; report each that does not match."""
+def _check_one(arc: Archive, session: Session, version: Version) -> str | None:
+    """Why the version fails, or None when its plaintext still hashes to the recorded value."""
+    digest = hashlib.sha256()
+    try:
+        for chunk in read_content(arc, session, version):
+            digest.update(chunk)
+    except ContentDestroyed:
+        raise  # not a failure: disposition destroyed it on purpose
+    except (ContentIntegrityError, ContentError, StorageError) as exc:
+        if isinstance(exc, BlobNotFound):
+            return f"the blob is missing: {exc}"
+        return str(exc)
+    if digest.hexdigest() != version.sha256:
+        return f"SHA-256 {digest.hexdigest()} differs from the recorded {version.sha256}"
+    return None
+
+
+def due_for_check(session: Session, size: int) -> list[uuid.UUID]:
+    """The ``size`` live versions checked longest ago, never-checked ones first."""
+    last = (
+        select(FixityCheck.version_id, func.max(FixityCheck.checked_at).label("last"))
+        .group_by(FixityCheck.version_id)
+        .subquery()
+    )
+    query = (
+        select(Version.id)
+        .join(DataKey, (DataKey.version_id == Version.id) & (DataKey.role == ORIGINAL))
+        .where(DataKey.wrapped.is_not(None))
+        .outerjoin(last, last.c.version_id == Version.id)
+        .order_by(last.c.last.asc().nulls_first(), Version.created_at)
+        .limit(size)
+    )
+    return list(session.scalars(query))
+
+
+def check_versions(
+    arc: Archive, actor: Actor, version_ids: Sequence[uuid.UUID] | None, kind: str
+) -> FixityReport:
+    """Re-read ``version_ids`` (None: every version), keep each result, audit the run."""
+    run = secrets.token_hex(8)
     problems: list[FixityProblem] = []
     checked = destroyed = 0
     with arc.sessions() as session:
-        versions = session.scalars(
-            select(Version).order_by(Version.created_at).execution_options(yield_per=200)
-        )
+        query = select(Version).order_by(Version.created_at)
+        if version_ids is not None:
+            query = query.where(Version.id.in_(version_ids))
+        versions = session.scalars(query.execution_options(yield_per=200))
+        results: list[FixityCheck] = []
         for version in versions:
-            digest = hashlib.sha256()
             try:
-                for chunk in read_content(arc, session, version):
-                    digest.update(chunk)
+                reason = _check_one(arc, session, version)
             except ContentDestroyed:
                 destroyed += 1
                 continue
-            except (ContentIntegrityError, ContentError, BlobNotFound) as exc:
-                problems.append(FixityProblem(version.id, version.name, str(exc)))
-                checked += 1
-                continue
             checked += 1
-            if digest.hexdigest() != version.sha256:
-                problems.append(
-                    FixityProblem(
-                        version.id,
-                        version.name,
-                        f"SHA-256 {digest.hexdigest()} differs from the recorded {version.sha256}",
-                    )
+            if reason is not None:
+                problems.append(FixityProblem(version.id, version.name, reason))
+            results.append(
+                FixityCheck(
+                    run=run,
+                    version_id=version.id,
+                    checked_at=utcnow(),
+                    ok=reason is None,
+                    detail=reason[:500] if reason else None,
                 )
+            )
     with arc.transaction() as session:
+        session.add_all(results)
         record_event(
             session,
             actor,
             "fixity.verified",
             "archive",
-            "all",
+            kind,
             {
+                "run": run,
                 "checked": checked,
                 "destroyed": destroyed,
                 "failed": [str(p.version_id) for p in problems],
             },
         )
-    return FixityReport(checked, destroyed, problems)
+    return FixityReport(run, checked, destroyed, problems)
+
+
+def verify_fixity(arc: Archive, actor: Actor) -> FixityReport:
+    """Decrypt and hash every stored version; report each that does not match."""
+    return check_versions(arc, actor, None, "all")
+
+
+def sweep_fixity(arc: Archive, actor: Actor, size: int) -> FixityReport:
+    """The scheduled sweep: re-read the ``size`` versions checked longest ago."""
+    with arc.sessions() as session:
+        due = due_for_check(session, size)
+    return check_versions(arc, actor, due, "sample")

@@ -81,7 +81,8 @@ def destroy_version_content(
 ) -> int:
     """Crypto-shred a version: destroy its wrapped data keys, then delete its blobs.
 
-    Once the keys are gone no copy of the ciphertext (a replica, a backup) can be decrypted.
+    Once the keys are gone no copy of the ciphertext (a replica, a backup) can be decrypted:
+    the keyring's shred register refuses them even where a backup kept the wrapped key.
     Returns the number of keys destroyed. Holds are retention's to check: ``check`` runs
     inside the transaction and may raise to refuse.
     """
@@ -103,6 +104,7 @@ def destroy_version_content(
             version_id,
             {"name": version.name, "keys": len(object_keys), "reason": reason},
         )
+    arc.keyring.forget([version_id])  # a backup restored later cannot revive it
     for object_key in object_keys:
         arc.blobs.delete(object_key)
     version_destroyed.send(arc, version_id=version_id)

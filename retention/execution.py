@@ -118,7 +118,9 @@ def shred_record(
 
 
 def discard_blobs(arc: Archive, version_ids: list[uuid.UUID], object_keys: list[str]) -> None:
-    """After the commit: delete the shredded blobs (best effort: they are unreadable now)."""
+    """After the commit: enter the versions in the keyring's shred register (so a restored
+    backup cannot revive them), then delete the blobs (best effort: they are unreadable)."""
+    arc.keyring.forget(version_ids)
     for object_key in object_keys:
         with contextlib.suppress(Exception):
             arc.blobs.delete(object_key)

@@ -41,6 +41,7 @@ LABELS: dict[str, Any] = {
     "many_reads": _l("Many reads in an hour"),
     "after_hours": _l("Reads outside working hours"),
     "refusals": _l("Repeated refusals"),
+    "fixity": _l("Fixity check failed"),
     # record states
     "active": _l("Active"),
     "on_hold": _l("On hold"),

@@ -4,17 +4,27 @@ Data keys are wrapped (AES-256-GCM) under the active KEK with the owner's id bou
 associated data, so a wrapped key moved onto another version does not unwrap. Rotation adds
 a KEK and re-wraps data keys; blobs are never touched. The file is written atomically with
 mode 0600 and must be backed up apart from the data it protects.
+
+The file also keeps the shred register: the ids of versions whose data keys were destroyed.
+A backup made before a destruction still holds those wrapped keys; restoring it with the
+current keyring leaves them unusable, because unwrap refuses a shredded owner and restore
+destroys them again. Writers hold a lock on ``<keyring>.lock`` and merge the register from
+disk, so two processes never lose each other's entries.
 """
 
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
 import os
 import secrets
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -42,12 +52,19 @@ def _wrap_aad(kek_id: str, owner: str) -> bytes:
 class Keyring:
     """Holds KEKs in memory; never logs or prints key material."""
 
-    def __init__(self, path: Path, keys: dict[str, bytes], active_id: str) -> None:
+    def __init__(
+        self,
+        path: Path,
+        keys: dict[str, bytes],
+        active_id: str,
+        shredded: Iterable[str] = (),
+    ) -> None:
         if active_id not in keys:
             raise KeyringError(f"active key {active_id!r} is not in the keyring")
         self.path = path
         self._keys = keys
         self.active_id = active_id
+        self.shredded: set[str] = set(shredded)  # version ids whose keys were destroyed
 
     def __repr__(self) -> str:
         return f"Keyring(path={str(self.path)!r}, ids={self.key_ids}, active={self.active_id!r})"
@@ -58,8 +75,16 @@ class Keyring:
 
     @classmethod
     def load(cls, path: Path) -> Keyring:
+        raw = cls._read(path)
+        keys = {entry["id"]: base64.b64decode(entry["key"]) for entry in raw["keys"]}
+        if any(len(k) != 32 for k in keys.values()):
+            raise KeyringError(f"keyring {path} holds a key that is not 256 bits")
+        return cls(path, keys, raw["active"], raw.get("shredded", ()))
+
+    @staticmethod
+    def _read(path: Path) -> dict[str, Any]:
         try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
+            raw: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise KeyringError(
                 f"keyring {path} does not exist; run 'archive init' to create it, "
@@ -69,10 +94,7 @@ class Keyring:
             raise KeyringError(f"keyring {path} cannot be read: {exc}") from None
         if raw.get("format") != KEYRING_FORMAT:
             raise KeyringError(f"keyring {path} has unsupported format {raw.get('format')!r}")
-        keys = {entry["id"]: base64.b64decode(entry["key"]) for entry in raw["keys"]}
-        if any(len(k) != 32 for k in keys.values()):
-            raise KeyringError(f"keyring {path} holds a key that is not 256 bits")
-        return cls(path, keys, raw["active"])
+        return raw
 
     @classmethod
     def create(cls, path: Path) -> Keyring:
@@ -90,7 +112,27 @@ class Keyring:
             return cls.load(path), False
         return cls.create(path), True
 
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        lock = self.path.with_name(self.path.name + ".lock")
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
+
     def save(self) -> None:
+        with self._locked():
+            self._save_locked()
+
+    def _save_locked(self) -> None:
+        if self.path.exists():  # keep what other processes added meanwhile
+            on_disk = self._read(self.path)
+            self.shredded |= set(on_disk.get("shredded", ()))
+            for entry in on_disk["keys"]:
+                self._keys.setdefault(entry["id"], base64.b64decode(entry["key"]))
         body = {
             "format": KEYRING_FORMAT,
             "active": self.active_id,
@@ -98,9 +140,20 @@ class Keyring:
                 {"id": key_id, "key": base64.b64encode(key).decode()}
                 for key_id, key in self._keys.items()
             ],
+            "shredded": sorted(self.shredded),
         }
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(self.path, json.dumps(body, indent=2).encode(), mode=0o600)
+
+    def forget(self, version_ids: Iterable[object]) -> None:
+        """Add versions to the shred register: their wrapped keys never unwrap again."""
+        new = {str(v) for v in version_ids} - self.shredded
+        if new:
+            self.shredded |= new
+            self.save()
+
+    def is_shredded(self, owner: str) -> bool:
+        """Whether ``owner`` (``<version id>/<role>``) belongs to a shredded version."""
+        return owner.split("/", 1)[0] in self.shredded
 
     def add_key(self) -> str:
         """Add a fresh KEK, make it active, persist, and return its id."""
@@ -117,6 +170,8 @@ class Keyring:
         return WrappedKey(self.active_id, wrapped)
 
     def unwrap(self, wrapped: WrappedKey, owner: str) -> bytes:
+        if self.is_shredded(owner):
+            raise KeyringError(f"the data key of {owner} was destroyed (shred register)")
         kek = self._keys.get(wrapped.kek_id)
         if kek is None:
             raise KeyringError(f"key-encryption key {wrapped.kek_id!r} is not in the keyring")

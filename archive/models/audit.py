@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Integer, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from archive.db import Base, UTCDateTime
@@ -26,3 +27,19 @@ class AuditEvent(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class FixityCheck(Base):
+    """One re-read of one stored version: the sweep's memory of what it checked and when.
+
+    Append-only: the rolling sample picks the versions checked longest ago.
+    """
+
+    __tablename__ = "fixity_checks"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    run: Mapped[str] = mapped_column(String(32), index=True)
+    version_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("versions.id"), index=True)
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ok: Mapped[bool]
+    detail: Mapped[str | None] = mapped_column(String(500))

@@ -1,0 +1,144 @@
+"""Operations commands: backup, verified restore, incident response (a thin shell each)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from access.cli import _archive, friendly_errors, main
+from access.incident import freeze_user, reads_csv
+from archive.audit import Actor, record_event
+from archive.backup import BackupError, backup, restore, verify_backup
+from archive.db import LOCAL_TIME
+from archive.people import find_user
+
+
+class _DefaultCommandGroup(click.Group):
+    """``archive backup DEST`` runs ``create``; ``archive backup verify SRC`` its subcommand."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["create", *args]
+        return super().parse_args(ctx, args)
+
+
+@main.group("backup", cls=_DefaultCommandGroup)
+def backup_group() -> None:
+    """Back up to a BagIt bag (archive backup DEST), or check one (archive backup verify SRC).
+
+    The keyring is never in a bag: back up ARCHIVE_KEYRING apart (and again after every
+    'archive keys rotate' and every disposition), or the bag cannot be read.
+    """
+
+
+@backup_group.command("create")
+@click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
+@friendly_errors
+def backup_create(dest: Path) -> None:
+    """Write the database and the encrypted blobs to a new bag at DEST."""
+    try:
+        report = backup(_archive(), Actor.cli(), dest.resolve())
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(
+        f"bag {report.path}: {sum(report.tables.values())} rows in {len(report.tables)} tables, "
+        f"{report.blobs} blobs ({report.blob_bytes} bytes); keys not included"
+    )
+    for key in report.vanished:
+        click.echo(f"blob {key} was destroyed while the backup ran (not in the bag)", err=True)
+
+
+@backup_group.command("verify")
+@click.argument("source", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def backup_verify(source: Path) -> None:
+    """Check a bag's digests, counts and blobs, and both hash chains; exit 1 on a problem."""
+    try:
+        report = verify_backup(source)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    for label, chain in report.chains.items():
+        if chain.ok:
+            click.echo(
+                f"{label} intact: {chain.count} events, head #{chain.head_seq} {chain.head_hash}"
+            )
+    for problem in report.problems:
+        click.echo(f"PROBLEM {problem}", err=True)
+    click.echo(
+        f"{sum(report.tables.values())} rows, {report.blobs} blobs: "
+        + ("the bag is complete and intact" if report.ok else f"{len(report.problems)} problems")
+    )
+    if not report.ok:
+        sys.exit(1)
+
+
+@main.command("restore")
+@click.argument("source", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@friendly_errors
+def restore_command(source: Path) -> None:
+    """Restore a bag onto an empty installation (ARCHIVE_KEYRING: the keyring backed up apart),
+    then rebuild the search index."""
+    from search.indexer import rebuild
+
+    arc = _archive()
+    try:
+        report = restore(arc, Actor.cli(), source.resolve())
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    indexed = rebuild(arc)
+    click.echo(
+        f"restored {sum(report.tables.values())} rows and {report.blobs} blobs; "
+        f"{indexed} records indexed"
+    )
+    if report.shredded_since:
+        click.echo(
+            f"{report.shredded_since} versions were destroyed after this backup was made: "
+            "their keys stay destroyed"
+        )
+
+
+@main.group()
+def incident() -> None:
+    """Incident response: freeze a user, export what they read."""
+
+
+@incident.command("freeze")
+@click.argument("username")
+@click.option("--reason", required=True, help="The incident (number, what happened).")
+@friendly_errors
+def incident_freeze(username: str, reason: str) -> None:
+    """Block USERNAME at once: sign-in, tokens, grants and pending requests (audited)."""
+    with _archive().transaction() as session:
+        report = freeze_user(session, Actor.cli(), find_user(session, username), reason)
+    click.echo(
+        f"{username} frozen: {report.grants_revoked} grants and {report.tokens_revoked} tokens "
+        f"revoked, {report.requests_cancelled} pending requests refused"
+    )
+
+
+@incident.command("export")
+@click.argument("username")
+@click.option("--since", help="Only from this date or time on (ISO, e.g. 2026-07-01).")
+@click.option(
+    "--out", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path), default="-"
+)
+@friendly_errors
+def incident_export(username: str, since: str | None, out: Path) -> None:
+    """Everything USERNAME read or tried to read: what, when, from which IP, as CSV."""
+    start = None
+    if since:
+        try:
+            start = datetime.fromisoformat(since)
+        except ValueError:
+            raise click.BadParameter("give a date like 2026-07-01", param_hint="--since") from None
+        if start.tzinfo is None:
+            start = start.replace(tzinfo=LOCAL_TIME)  # a date typed here is Beijing time
+    arc = _archive()
+    with arc.transaction() as session:
+        find_user(session, username)  # an unknown name is an error, not an empty file
+        record_event(session, Actor.cli(), "incident.exported", "user", username, {"since": since})
+    with arc.sessions() as session, click.open_file(str(out), "w", encoding="utf-8") as sink:
+        for chunk in reads_csv(session, username, start):
+            sink.write(chunk)

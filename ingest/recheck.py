@@ -1,0 +1,138 @@
+"""The 四性 checks run again on what was already kept: a stored version (the quarterly audit
+sample) or a file in a transfer package (before it leaves, and when it is received).
+
+Same checks and names as at ingest (:mod:`ingest.checks`), judged against what was recorded
+then: the digest and size must still match, the format must still be the recorded one and
+allowed, the file must still open (in the same sandbox), the description must still hold
+its required fields.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from archive.config import IngestSettings
+from archive.content import ContentError, read_content
+from archive.core import Archive
+from archive.crypto import ContentIntegrityError
+from archive.models import Version
+from archive.storage import StorageError
+from ingest import sniff
+from ingest.checks import Report, virus_scan
+from ingest.extract import extract
+from ingest.sandbox import SandboxError, run_limited
+
+#: What a description must still say for a record to be understood without the system.
+REQUIRED_METADATA = ("name", "title", "project", "filed_on")
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What was recorded at ingest."""
+
+    sha256: str
+    size: int
+    media_type: str
+    filename: str
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def recheck_file(path: Path, expected: Expected, settings: IngestSettings) -> Report:
+    """Authenticity, integrity, security and usability of one kept file."""
+    report = Report()
+    found = _sha256(path)
+    if found == expected.sha256:
+        report.passed("authenticity.digest", f"SHA-256 {found}")
+    else:
+        report.failed("authenticity.digest", f"SHA-256 {found}, recorded {expected.sha256}")
+    size = path.stat().st_size
+    if size == 0 or size != expected.size:
+        report.failed("integrity.content_present", f"{size} bytes, recorded {expected.size}")
+    else:
+        report.passed("integrity.content_present", f"{size} bytes")
+    scan = virus_scan(path, settings)
+    {True: report.passed, False: report.failed, None: report.skipped}[scan.ok](
+        "security.virus_scan", scan.detail
+    )
+    media_type = sniff.sniff(path)
+    if media_type not in sniff.ALLOWED:
+        report.failed("usability.allowed_format", f"{media_type} is not a format kept")
+    elif media_type != expected.media_type:
+        report.failed("usability.allowed_format", f"{media_type}, recorded {expected.media_type}")
+    else:
+        report.passed("usability.allowed_format", media_type)
+        _opens(path, media_type, settings, report)
+    return report
+
+
+def _opens(path: Path, media_type: str, settings: IngestSettings, report: Report) -> None:
+    limits = {
+        "max_image_pixels": settings.max_image_pixels,
+        "max_inflated_bytes": settings.max_inflated_bytes,
+    }
+    try:
+        result = run_limited(
+            extract,
+            str(path),
+            media_type,
+            limits,
+            timeout=settings.extract_timeout,
+            memory_bytes=settings.extract_memory_mb << 20,
+        )
+    except SandboxError as exc:
+        report.failed("usability.opens", str(exc))
+        return
+    if "failure" in result:
+        report.failed(str(result["check"]), str(result["failure"]))
+        return
+    report.passed("usability.not_encrypted")
+    report.passed("usability.opens", f"{result.get('page_count') or 1} page(s)")
+
+
+def recheck_metadata(description: Mapping[str, Any], report: Report) -> None:
+    missing = [name for name in REQUIRED_METADATA if not description.get(name)]
+    if missing:
+        report.failed("integrity.required_metadata", f"missing {', '.join(missing)}")
+    else:
+        report.passed("integrity.required_metadata", ", ".join(REQUIRED_METADATA))
+
+
+def recheck_version(arc: Archive, session: Session, version: Version) -> Report:
+    """Decrypt a stored version to a private temporary file and run the checks on it."""
+    expected = Expected(version.sha256, version.size, version.media_type, version.original_filename)
+    with tempfile.TemporaryDirectory(prefix="archive-recheck-") as scratch:
+        path = Path(scratch) / "content"
+        try:
+            with path.open("wb") as out:
+                for chunk in read_content(arc, session, version):
+                    out.write(chunk)
+        except (ContentIntegrityError, ContentError, StorageError) as exc:
+            report = Report()
+            report.failed("authenticity.digest", f"cannot be read back: {exc}")
+            return report
+        report = recheck_file(path, expected, arc.settings.ingest)
+    record = version.record
+    recheck_metadata(
+        {
+            "name": version.name,
+            "title": record.title,
+            "project": record.project.name if record.project else None,
+            "filed_on": record.filed_on,
+        },
+        report,
+    )
+    return report
