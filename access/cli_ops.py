@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from access.cli import _archive, friendly_errors, main
+from access.audit_sample import SampleError, draw, write_sample
+from access.cli import _archive, audit, friendly_errors, main
 from access.incident import freeze_user, reads_csv
 from archive.audit import Actor, record_event
 from archive.backup import BackupError, backup, restore, verify_backup
@@ -142,3 +143,31 @@ def incident_export(username: str, since: str | None, out: Path) -> None:
     with arc.sessions() as session, click.open_file(str(out), "w", encoding="utf-8") as sink:
         for chunk in reads_csv(session, username, start):
             sink.write(chunk)
+
+
+@audit.command("sample")
+@click.option("--quarter", required=True, help="The quarter audited, e.g. 2026Q3.")
+@click.option("--size", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--seed", type=int, help="Redo an earlier draw (its report prints the seed).")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the PDF and CSV go. Default: ARCHIVE_HOME/reports.",
+)
+@friendly_errors
+def audit_sample(quarter: str, size: int, seed: int | None, out: Path | None) -> None:
+    """Draw a random sample of records, re-run the 四性 checks, review their access log for the
+    quarter, and write the report (PDF and CSV). Exit 1 when there are findings."""
+    arc = _archive()
+    try:
+        sample = draw(arc, Actor.cli(), quarter, size, seed)
+    except SampleError as exc:
+        raise click.BadParameter(str(exc)) from None
+    csv_path, pdf_path = write_sample(sample, out or arc.settings.home / "reports")
+    click.echo(
+        f"{sample.quarter}: {len(sample.records)} of {sample.population} records drawn "
+        f"(seed {sample.seed}), {sample.findings} findings"
+    )
+    click.echo(f"report: {pdf_path}\n        {csv_path}")
+    if sample.findings:
+        sys.exit(1)

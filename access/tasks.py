@@ -11,10 +11,11 @@ from celery.schedules import crontab
 from flask import current_app
 
 from access.alerts import mail_alerts
+from access.audit_sample import draw, previous_quarter, write_sample
 from access.requests import escalate_overdue
 from archive.audit import SYSTEM
 from archive.core import Archive
-from archive.db import utcnow
+from archive.db import local_today, utcnow
 from archive.fixity import sweep_fixity
 from ingest.celery_config import MAINTENANCE_QUEUE
 
@@ -22,6 +23,7 @@ ROUTES = {
     "access.escalate": {"queue": MAINTENANCE_QUEUE},
     "access.mail_alerts": {"queue": MAINTENANCE_QUEUE},
     "archive.fixity_sweep": {"queue": MAINTENANCE_QUEUE},
+    "access.audit_sample": {"queue": MAINTENANCE_QUEUE},
 }
 MAIL_EVERY = timedelta(hours=1)
 BEAT = {
@@ -29,6 +31,11 @@ BEAT = {
     "access-mail-alerts": {"task": "access.mail_alerts", "schedule": MAIL_EVERY.total_seconds()},
     # 03:15 in the scheduler's time zone (UTC by default): after retention's 02:30 sweep
     "fixity-sweep": {"task": "archive.fixity_sweep", "schedule": crontab(hour=3, minute=15)},
+    # the first day of each quarter: the quarter just ended
+    "audit-sample": {
+        "task": "access.audit_sample",
+        "schedule": crontab(day_of_month=1, month_of_year="1,4,7,10", hour=4, minute=0),
+    },
 }
 
 
@@ -53,3 +60,12 @@ def fixity_sweep() -> int:
     """Re-read ARCHIVE_FIXITY_SAMPLE versions; failures show among the alerts."""
     arc: Archive = current_app.extensions["archive"]
     return len(sweep_fixity(arc, SYSTEM, arc.settings.fixity_sample).problems)
+
+
+@shared_task(name="access.audit_sample", ignore_result=True)
+def quarterly_sample() -> int:
+    """Draw the quarter just ended's sample into ARCHIVE_HOME/reports; returns the findings."""
+    arc: Archive = current_app.extensions["archive"]
+    sample = draw(arc, SYSTEM, previous_quarter(local_today()), arc.settings.audit_sample_size)
+    write_sample(sample, arc.settings.home / "reports")
+    return sample.findings

@@ -89,6 +89,7 @@ class Settings:
     access: AccessSettings = field(default_factory=lambda: AccessSettings())
     retention: RetentionSettings = field(default_factory=lambda: RetentionSettings())
     fixity_sample: int = 500  # versions the daily fixity sweep re-reads
+    audit_sample_size: int = 20  # records the quarterly audit sample draws
 
     @property
     def is_sqlite(self) -> bool:
@@ -313,4 +314,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         access=_access_settings(env),
         retention=_retention_settings(env, home),
         fixity_sample=_int(env, "ARCHIVE_FIXITY_SAMPLE", 500, 1),
+        audit_sample_size=_int(env, "ARCHIVE_AUDIT_SAMPLE_SIZE", 20, 1),
     )

@@ -6,12 +6,20 @@ extractable as text; Adobe's built-in STSong CID font otherwise.
 
 from __future__ import annotations
 
+import io
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
+from typing import Any
 
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 CJK_FONTS = (
     Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
@@ -29,3 +37,51 @@ def cjk_font() -> str:
             return "ArchiveCJK"
     pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
     return "STSong-Light"
+
+
+def report_pdf(
+    title: str, summary: Sequence[tuple[str, str]], rows: Sequence[Sequence[str]]
+) -> bytes:
+    """A landscape A4 report: a title, a two-column summary, then a table (first row: header)."""
+    font = cjk_font()
+    body = ParagraphStyle("body", fontName=font, fontSize=8, leading=10, wordWrap="CJK")
+    heading = ParagraphStyle("title", fontName=font, fontSize=15, leading=20, spaceAfter=6)
+
+    def cell(text: object) -> Paragraph:
+        escaped = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        return Paragraph(escaped.replace("\n", "<br/>"), body)
+
+    def table(data: Sequence[Sequence[object]], widths: list[float]) -> Table:
+        made = Table([[cell(c) for c in row] for row in data], colWidths=widths, repeatRows=1)
+        made.setStyle(
+            TableStyle(
+                [
+                    ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+                    ("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ]
+            )
+        )
+        return made
+
+    page_width = landscape(A4)[0] - 24 * mm
+    columns = max((len(r) for r in rows), default=1)
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=landscape(A4),
+        leftMargin=12 * mm,
+        rightMargin=12 * mm,
+        topMargin=12 * mm,
+        bottomMargin=12 * mm,
+        title=title,
+    )
+    story: list[Any] = [
+        Paragraph(title, heading),
+        table([["", ""], *summary], [60 * mm, page_width - 60 * mm]),
+        Spacer(1, 6 * mm),
+    ]
+    if rows:
+        story.append(table(rows, [page_width / columns] * columns))
+    doc.build(story)
+    return buffer.getvalue()

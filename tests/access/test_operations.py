@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from pypdf import PdfReader
+from sqlalchemy import select, update
 
+from access.audit_sample import previous_quarter
+from archive.db import local_today, utcnow
 from archive.models import AccessRequest, AuditEvent, Grant, RequestStatus, User
 from tests.access.conftest import World
 from tests.access.test_cli import cli
@@ -99,3 +104,64 @@ def test_freezing_a_user_stops_everything_and_the_export_lists_their_reads(
     assert {r["ip"] for r in rows} == {"127.0.0.1"}
     assert rows[0]["北京时间 / local time"]
     assert "no user" in cli(env, "incident", "export", "nobody", expect=1).stderr.lower()
+
+
+def test_the_quarterly_sample_rechecks_and_reviews_the_access_log(
+    world: World, tmp_path: Path
+) -> None:
+    env = _env(tmp_path)
+    assert read(world, "zhang", "CG-internal") == 403  # a refused attempt
+    body = {"record_id": str(world.records["XS-internal"]), "justification": "仓库事故", "hours": 4}
+    assert world.call("POST", "wang", "/api/v1/emergency-access", json=body).status_code == 201
+    assert read(world, "wang", "XS-internal") == 200
+    with world.arc.transaction() as session:  # the approval owed was never given
+        session.execute(update(AccessRequest).values(due_at=utcnow() - timedelta(minutes=1)))
+    damaged = world.versions["XS-public"]
+    replace_blob(world.arc, damaged, raw_blob(world.arc, damaged)[:-1])
+    quarter = previous_quarter(local_today() + timedelta(days=92))  # the current quarter
+
+    out = tmp_path / "reports"
+    result = cli(
+        env, "audit", "sample", "--quarter", quarter, "--size", "8", "--out", str(out), expect=1
+    )
+    assert "8 of 8 records drawn" in result.stdout
+    assert "2 findings" in result.stdout  # the damaged version, the green channel
+    table = (out / f"audit-sample-{quarter}.csv").read_text("utf-8-sig")
+    assert "zhang view" in table
+    assert "127.0.0.1" in table
+    assert "no grant" in table.lower()
+    assert "green channel never approved: wang" in table
+    assert "华东仓储改造项目XS-public" in table
+    assert "FAILED" in table
+    text = "".join(p.extract_text() for p in PdfReader(out / f"audit-sample-{quarter}.pdf").pages)
+    assert "季度档案抽检报告" in text
+    assert "华东仓储改造项目XS-public" in text
+
+    seed = re.search(r"seed (\d+)", result.stdout)
+    assert seed
+    drawn = [
+        cli(
+            env,
+            "audit",
+            "sample",
+            "--quarter",
+            quarter,
+            "--size",
+            "3",
+            "--seed",
+            seed[1],
+            "--out",
+            str(tmp_path / f"again{n}"),
+            expect=None,
+        ).stdout
+        for n in range(2)
+    ]
+    first, second = (
+        (tmp_path / f"again{n}" / f"audit-sample-{quarter}.csv").read_text("utf-8-sig")
+        for n in range(2)
+    )
+    assert first.split("\n", 5)[-1] == second.split("\n", 5)[-1]  # same records, same order
+    assert all("3 of 8" in d for d in drawn)
+    assert (
+        "looks like 2026Q3" in cli(env, "audit", "sample", "--quarter", "2026Q5", expect=2).stderr
+    )
