@@ -17,6 +17,7 @@ from access.web import init_web
 from archive.bootstrap import secret_key
 from archive.config import load_settings
 from archive.core import Archive
+from ingest import package as ingest_package
 from ingest.celery_config import celery_config
 from retention import listeners as retention_listeners
 
@@ -41,6 +42,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     arc = Archive(load_settings(env))
     retention_listeners.connect()
+    ingest_package.connect()
 
     app = Flask(__name__)
     app.config.update(

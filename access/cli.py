@@ -37,6 +37,7 @@ from archive.people import (
     issue_token,
 )
 from archive.storage import StorageError
+from ingest import package as ingest_package
 from ingest.classify import RuleError
 from ingest.jobs import JobError
 from ingest.metadata import MetadataError
@@ -69,6 +70,7 @@ def _archive() -> Archive:
     if root.obj is None:
         root.obj = Archive(load_settings())
         retention_listeners.connect()
+        ingest_package.connect()
         root.call_on_close(root.obj.close)
     arc: Archive = root.obj
     return arc

@@ -1,4 +1,5 @@
-"""Operations commands: backup, verified restore, incident response (a thin shell each)."""
+"""Operations commands: backup and verified restore, the quarterly audit sample, incident
+response, transfer packages received (a thin shell each)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from archive.audit import Actor, record_event
 from archive.backup import BackupError, backup, restore, verify_backup
 from archive.db import LOCAL_TIME
 from archive.people import find_user
+from ingest.package import PackageError, import_package, verify_package
 
 
 class _DefaultCommandGroup(click.Group):
@@ -171,3 +173,41 @@ def audit_sample(quarter: str, size: int, seed: int | None, out: Path | None) ->
     click.echo(f"report: {pdf_path}\n        {csv_path}")
     if sample.findings:
         sys.exit(1)
+
+
+@main.group()
+def transfer() -> None:
+    """Transfer packages (移交) received from another archive."""
+
+
+@transfer.command("verify")
+@click.argument("package", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@friendly_errors
+def transfer_verify(package: Path) -> None:
+    """Check a package's manifests and run the 四性 checks on every file; exit 1 on failure."""
+    try:
+        report = verify_package(_archive(), package)
+    except PackageError as exc:
+        raise click.ClickException(str(exc)) from None
+    for problem in report.problems:
+        click.echo(f"FAILED {problem}", err=True)
+    click.echo(
+        f"{len(report.records)} records checked: "
+        + ("every check passed" if report.ok else f"{len(report.problems)} failures")
+    )
+    if not report.ok:
+        sys.exit(1)
+
+
+@transfer.command("import")
+@click.argument("package", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@friendly_errors
+def transfer_import(package: Path) -> None:
+    """Verify a package, then ingest its records and versions through the ordinary pipeline."""
+    try:
+        report = import_package(_archive(), Actor.cli(), package.resolve())
+    except PackageError as exc:
+        raise click.ClickException(str(exc)) from None
+    for name, record_id in report.records.items():
+        click.echo(f"{name} → record {record_id}")
+    click.echo(f"{len(report.records)} records, {report.versions} versions imported")

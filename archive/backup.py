@@ -195,12 +195,8 @@ def backup(arc: Archive, actor: Actor, dest: Path) -> BackupReport:
     return report
 
 
-def _open_bag(source: Path) -> tuple[Path, dict[str, Any], list[str]]:
-    """Validate the bag's manifests; return its payload folder, facts and problems."""
-    try:
-        bag = bagit.Bag(str(source))
-    except bagit.BagError as exc:
-        raise BackupError(f"{source} is not a bag: {exc}") from None
+def bag_problems(bag: bagit.Bag) -> list[str]:
+    """Every file that fails the bag's manifests (empty: complete and intact)."""
     problems: list[str] = []
     try:
         bag.validate(processes=4)
@@ -212,6 +208,16 @@ def _open_bag(source: Path) -> tuple[Path, dict[str, Any], list[str]]:
                 bag.validate(processes=4)
             except bagit.BagValidationError as again:
                 problems += [str(d) for d in again.details]
+    return problems
+
+
+def _open_bag(source: Path) -> tuple[Path, dict[str, Any], list[str]]:
+    """Validate the bag's manifests; return its payload folder, facts and problems."""
+    try:
+        bag = bagit.Bag(str(source))
+    except bagit.BagError as exc:
+        raise BackupError(f"{source} is not a bag: {exc}") from None
+    problems = bag_problems(bag)
     payload = source / "data"
     try:
         facts = json.loads((payload / "archive.json").read_text("utf-8"))

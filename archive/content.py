@@ -426,7 +426,10 @@ def filing_date(when: date | str | None) -> date:
 def _create_record(arc: Archive, session: Session, actor: Actor, spec: NewRecord) -> Record:
     department = find_department(session, spec.department) if spec.department else None
     granularity = arc.settings.name_date_granularity
-    date_part = format_date(spec.when or date.today(), granularity)
+    when = spec.when
+    if isinstance(when, str) and len(when) == 10:  # a full date names by the granularity
+        when = date.fromisoformat(when)
+    date_part = format_date(when or local_today(), granularity)
     # One namer per project at a time, so concurrent filings get (2), (3)... not collisions.
     advisory_xact_lock(session, "name:" + clean_project_name(spec.project))
     project = get_or_create_project(session, actor, spec.project, department)

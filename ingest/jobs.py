@@ -31,7 +31,7 @@ from ingest.filenames import safe_filename
 from ingest.metadata import MetadataError, clean_params, read_sidecar, sidecar_path
 from ingest.validate import validate_params
 
-SOURCES = frozenset({"api", "upload", "hotfolder", "bulk", "cli"})
+SOURCES = frozenset({"api", "upload", "hotfolder", "bulk", "cli", "transfer"})
 
 
 class JobError(Exception):

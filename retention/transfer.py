@@ -1,10 +1,11 @@
 """Transfer (移交): the records of a signed transfer list as a BagIt package, then marked.
 
 The package holds, per record, every version decrypted (a receiving archive must be able
-to open them: 四性 usability), its description and schedule, and its audit trail, with a
-SHA-256 manifest over all of it. It is written beside the data directory in plaintext, by
-design: move it to the receiving archive's custody and keep it on an encrypted volume
-meanwhile.
+to open them: 四性 usability), its description and schedule, its audit trail and the result
+of the 四性 checks run on the written files (``checks.json``; a record failing them stays
+behind, named in the list's result), with a SHA-256 manifest over all of it. It is written
+beside the data directory in plaintext, by design: move it to the receiving archive's
+custody and keep it on an encrypted volume meanwhile.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from archive.models import (
     RecordState,
     Version,
 )
+from archive.signals import package_written
 from retention.describe import describe
 from retention.errors import Conflict
 from retention.holds import ensure_free, holds_on, refusals_audited
@@ -60,7 +62,8 @@ def _audit_trail(session: Any, record: Record, version_ids: list[str]) -> list[d
     ]
 
 
-def _write_record(arc: Archive, session: Any, record: Record, folder: Path) -> None:
+def _write_record(arc: Archive, session: Any, record: Record, folder: Path) -> list[str]:
+    """Write the record's folder and run the 四性 checks on it; returns what failed."""
     folder.mkdir(parents=True)
     versions = list(
         session.scalars(
@@ -69,16 +72,34 @@ def _write_record(arc: Archive, session: Any, record: Record, folder: Path) -> N
             .order_by(Version.major, Version.minor)
         )
     )
+    files = {}
     for version in versions:
         suffix = PurePosixPath(version.original_filename).suffix[:10]
+        files[f"{version.name}{suffix}"] = version.name
         with (folder / f"{version.name}{suffix}").open("wb") as out:
             for chunk in read_content(arc, session, version):
                 out.write(chunk)
+    description = {**describe(session, record), "files": files}
     (folder / "metadata.json").write_text(
-        json.dumps(describe(session, record), ensure_ascii=False, indent=2), "utf-8"
+        json.dumps(description, ensure_ascii=False, indent=2), "utf-8"
     )
     trail = _audit_trail(session, record, [str(v.id) for v in versions])
     (folder / "audit.json").write_text(json.dumps(trail, ensure_ascii=False, indent=2), "utf-8")
+    reports = [
+        result
+        for _receiver, result in package_written.send(arc, folder=folder, description=description)
+    ]
+    if not reports:
+        return ["no 四性 check is connected in this process (ingest.package.connect)"]
+    (folder / "checks.json").write_text(
+        json.dumps(reports[0], ensure_ascii=False, indent=2), "utf-8"
+    )
+    return [
+        f"{what}: {check} {result.get('detail')}"
+        for what, checks in reports[0].items()
+        for check, result in checks.items()
+        if isinstance(result, dict) and result.get("ok") is False
+    ]
 
 
 def transfer_list(
@@ -104,8 +125,12 @@ def transfer_list(
             elif record.due_on is None or record.due_on > local_today():
                 skipped.append((record.name_stem, "no longer due"))
             else:
-                _write_record(arc, session, record, staging / record.name_stem)
-                packaged.append(record.id)
+                failed = _write_record(arc, session, record, staging / record.name_stem)
+                if failed:  # it does not leave: the list shows why
+                    shutil.rmtree(staging / record.name_stem)
+                    skipped.append((record.name_stem, "四性 check failed: " + "; ".join(failed)))
+                else:
+                    packaged.append(record.id)
     bag = bagit.make_bag(
         str(staging),
         bag_info={

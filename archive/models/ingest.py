@@ -37,7 +37,7 @@ class IngestJob(Base):
     __tablename__ = "ingest_jobs"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-    source: Mapped[str] = mapped_column(String(16))  # api, upload, hotfolder, bulk, cli
+    source: Mapped[str] = mapped_column(String(16))  # api, upload, hotfolder, bulk, cli, transfer
     status: Mapped[IngestStatus] = mapped_column(
         _enum(IngestStatus), default=IngestStatus.QUEUED, index=True
     )

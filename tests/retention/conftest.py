@@ -18,6 +18,7 @@ from archive.content import NewRecord, RenditionSource, store
 from archive.core import Archive
 from archive.models import Record, Role, Sensitivity, User
 from archive.people import create_user, find_department, find_user
+from ingest import package
 from retention import listeners
 from retention.schedules import load_plan
 from tests.conftest import make_environ
@@ -80,6 +81,7 @@ def due_of(arc: Archive, record_id: uuid.UUID) -> date | None:
 @pytest.fixture(autouse=True)
 def _listening() -> None:
     listeners.connect()  # what create_app and the CLI do
+    package.connect()  # the 四性 checks on transfer packages
 
 
 @pytest.fixture

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import json
+import uuid
 from datetime import date
 from pathlib import Path
 
@@ -11,6 +13,8 @@ import pytest
 from sqlalchemy import select
 
 from archive.audit import Actor
+from archive.bootstrap import initialize
+from archive.config import load_settings
 from archive.content import ContentError, store
 from archive.core import Archive
 from archive.db import local_today
@@ -23,11 +27,14 @@ from archive.models import (
     RetentionReview,
     SignerRole,
 )
+from ingest.package import PackageError, import_package, verify_package
 from retention import disposition, execution
 from retention.errors import Conflict, RetentionError
 from retention.review import cut_off, review
 from retention.schedules import save_schedule, spec_from_dict
 from retention.sweep import review_queue, sweep
+from tests.access.test_cli import cli
+from tests.conftest import make_environ
 from tests.retention.conftest import MANAGER, add_people, due_of, file_record, user
 
 OLD = date(2010, 5, 1)
@@ -90,7 +97,8 @@ def test_a_cut_off_record_takes_no_new_versions(planned: Archive) -> None:
               media_type="text/plain", record_id=record_id)  # fmt: skip
 
 
-def test_transfer_writes_a_valid_bag_and_marks_the_records(planned: Archive) -> None:
+def transfer_one(planned: Archive) -> tuple[uuid.UUID, execution.Execution]:
+    """File a board resolution in 2010 under a transfer schedule, sign the list, execute."""
     add_people(planned)
     with planned.transaction() as session:
         spec = spec_from_dict(
@@ -115,7 +123,11 @@ def test_transfer_writes_a_valid_bag_and_marks_the_records(planned: Archive) -> 
             disposition.sign(session, MANAGER, planned.settings.retention, lst,
                              user(planned, name), role)  # fmt: skip
         list_id = lst.id
-    result = execution.execute(planned, MANAGER, list_id)
+    return record_id, execution.execute(planned, MANAGER, list_id)
+
+
+def test_transfer_writes_a_valid_bag_and_marks_the_records(planned: Archive) -> None:
+    record_id, result = transfer_one(planned)
     assert result.done == 1
     folder = Path(str(result.package).split(" (")[0])
     bag = bagit.Bag(str(folder))
@@ -123,6 +135,7 @@ def test_transfer_writes_a_valid_bag_and_marks_the_records(planned: Archive) -> 
     payload = sorted(Path(p).name for p in bag.payload_files())
     assert payload == [
         "audit.json",
+        "checks.json",
         "metadata.json",
         "华东仓储改造项目-2010-05-1.0.txt",
         "华东仓储改造项目-2010-05-1.1.txt",
@@ -133,3 +146,53 @@ def test_transfer_writes_a_valid_bag_and_marks_the_records(planned: Archive) -> 
         record = session.get(Record, record_id)
         assert record is not None
         assert record.state == RecordState.TRANSFERRED
+    checks = json.loads((text.parent / "checks.json").read_text("utf-8"))
+    assert checks["华东仓储改造项目-2010-05-1.1"]["authenticity.digest"]["ok"] is True
+    assert checks["华东仓储改造项目-2010-05-1.1"]["usability.opens"]["ok"] is True
+    assert checks["record"]["integrity.required_metadata"]["ok"] is True
+
+
+def test_a_transfer_package_is_checked_and_imported_by_another_archive(
+    planned: Archive, tmp_path: Path
+) -> None:
+    _, result = transfer_one(planned)
+    package = Path(str(result.package).split(" (")[0])
+    receiving = Archive(load_settings(make_environ(tmp_path / "receiver", "sqlite", "local")))
+    try:
+        initialize(receiving, Actor.cli())
+        assert verify_package(receiving, package).ok
+        env = make_environ(tmp_path / "receiver", "sqlite", "local")
+        checked = cli(env, "transfer", "verify", str(package)).stdout
+        assert "1 records checked: every check passed" in checked
+        imported = import_package(receiving, Actor(name="档案馆"), package)
+        assert imported.versions == 2
+        (record_id,) = imported.records.values()
+        with receiving.sessions() as session:
+            record = session.get_one(Record, record_id)
+            originals = json.loads(
+                (package / "data" / "华东仓储改造项目-2010-05" / "metadata.json").read_text("utf-8")
+            )
+            assert record.title == originals["title"]
+            assert record.filed_on.isoformat() == originals["filed_on"]
+            assert record.department is not None
+            assert record.department.code == originals["department"]
+            assert [(v.name, v.sha256, v.size) for v in record.versions] == [
+                (v["name"], v["sha256"], v["size"]) for v in originals["versions"]
+            ]
+            event = session.scalars(
+                select(AuditEvent).where(AuditEvent.action == "record.imported")
+            ).one()
+            assert event.details["from_record"] == originals["record_id"]
+        # A package altered on the way is refused, and nothing is imported from it.
+        tampered = (
+            package / "data" / "华东仓储改造项目-2010-05" / "华东仓储改造项目-2010-05-1.0.txt"
+        )
+        tampered.write_text("改过的内容", "utf-8")
+        problems = verify_package(receiving, package).problems
+        assert any("华东仓储改造项目-2010-05-1.0.txt" in p for p in problems), problems
+        with pytest.raises(PackageError, match="fails its checks"):
+            import_package(receiving, Actor(name="档案馆"), package)
+        refused = cli(env, "transfer", "import", str(package), expect=1)
+        assert "nothing imported" in refused.stderr
+    finally:
+        receiving.close()
