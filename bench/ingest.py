@@ -179,8 +179,8 @@ def ocr_per_page(root: Path, pages: int) -> tuple[float, float]:
     pipeline = (time.perf_counter() - start) / pages
     start = time.perf_counter()
     for path in images:
-        subprocess.run(  # noqa: S603
-            ["tesseract", str(path), "-", "-l", "chi_sim+chi_tra+eng"],  # noqa: S607
+        subprocess.run(
+            ["tesseract", str(path), "-", "-l", "chi_sim+chi_tra+eng"],
             capture_output=True,
             check=True,
         )

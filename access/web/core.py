@@ -204,6 +204,8 @@ def navigation(role: Role) -> list[NavItem]:
             NavItem("web.alerts", _l("Alerts"), audit),
             NavItem("web.chain", _l("Audit chain"), audit),
         ]
+    if role in MANAGERS | AUDITORS:
+        items.append(NavItem("web.audit_samples", _l("Quarterly audit sample"), audit))
     if role in ADMINS:
         items += [
             NavItem("web.users", _l("Users"), admin),

@@ -1,19 +1,25 @@
 """Auditors' pages: the access log with filters and CSV export, the alerts (bursts, odd
-hours, refusals, green-channel access never approved), and both hash chains verified."""
+hours, refusals, green-channel access never approved, fixity failures), both hash chains
+verified; and, with records managers, the quarterly audit samples."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
-from flask import render_template, request
+from flask import abort, flash, redirect, render_template, request, send_from_directory, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from access.alerts import alerts as find_alerts
 from access.api_access import CSV_COLUMNS, access_log_csv, log_filters
+from access.audit_sample import SampleError, draw, previous_quarter, write_sample
 from access.requests import violations
-from access.web.core import AUDITORS, actor, arc, roles, web
+from access.web.core import AUDITORS, MANAGERS, actor, arc, form, roles, web
 from archive.accesslog import verify_access_log
 from archive.audit import record_event, verify_chain
+from archive.db import local_today
 from archive.models import AccessEvent
 
 PAGE = 200
@@ -55,3 +61,57 @@ def chain() -> Any:
             "chain.html",
             reports=[("audit", verify_chain(db)), ("access", verify_access_log(db))],
         )
+
+
+SAMPLERS = MANAGERS | AUDITORS
+_REPORT = re.compile(r"^audit-sample-\d{4}Q[1-4]\.(pdf|csv)$")
+
+
+def _reports_dir() -> Path:
+    return arc().settings.home / "reports"
+
+
+@web.route("/audit/samples", methods=["GET", "POST"])
+@roles(SAMPLERS)
+def audit_samples() -> Any:
+    """The quarterly audit samples drawn so far (beat draws one each quarter), and a form to
+    draw one now."""
+    if request.method == "POST":
+        try:
+            size = int(form("size", "20"))
+            if not 1 <= size <= 200:
+                raise SampleError(_("Draw between 1 and 200 records."))
+            sample = draw(arc(), actor(), form("quarter"), size)
+        except (SampleError, ValueError) as exc:
+            flash(str(exc), "error")
+        else:
+            write_sample(sample, _reports_dir())
+            flash(
+                _(
+                    "%(quarter)s: %(n)s records drawn, %(findings)s findings.",
+                    quarter=sample.quarter,
+                    n=len(sample.records),
+                    findings=sample.findings,
+                ),
+                "ok" if not sample.findings else "error",
+            )
+        return redirect(url_for("web.audit_samples"))
+    folder = _reports_dir()
+    reports = (
+        sorted(
+            (p.name for p in folder.glob("audit-sample-*") if _REPORT.match(p.name)), reverse=True
+        )
+        if folder.is_dir()
+        else []
+    )
+    return render_template(
+        "audit_samples.html", reports=reports, quarter=previous_quarter(local_today())
+    )
+
+
+@web.get("/audit/samples/<name>")
+@roles(SAMPLERS)
+def audit_sample_file(name: str) -> Any:
+    if not _REPORT.match(name):
+        abort(404)
+    return send_from_directory(_reports_dir(), name, as_attachment=name.endswith(".csv"))

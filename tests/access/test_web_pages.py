@@ -45,6 +45,7 @@ PAGES = {
     "/audit/access-log": {"zhou"},
     "/audit/alerts": {"zhou"},
     "/audit/chain": {"zhou"},
+    "/audit/samples": {"zhou", "sun"},
     "/admin/users": {"wu"},
     "/admin/departments": {"wu"},
     "/admin/changes": {"wu"},
@@ -330,6 +331,29 @@ def test_auditor_sees_alerts_and_an_intact_chain(people: dict[str, Browser]) -> 
     zhou = people["zhou"]
     assert "完整" in zhou.text("/audit/chain")
     assert "异常访问" in zhou.text("/audit/alerts")
+
+
+def test_the_quarterly_sample_is_drawn_and_downloaded_in_the_browser(
+    world: World, people: dict[str, Browser]
+) -> None:
+    sun = people["sun"]
+    quarter = f"{date.today().year}Q{(date.today().month - 1) // 3 + 1}"
+    assert "尚未抽检" in sun.text("/audit/samples")
+    sun.post("/audit/samples", {"quarter": quarter, "size": "3"})
+    page = sun.text("/audit/samples")
+    assert f"{quarter}：抽取 3 份档案，发现 0 项" in page
+    name = f"audit-sample-{quarter}"
+    assert f"/audit/samples/{name}.pdf" in page
+    report = people["zhou"].get(f"/audit/samples/{name}.csv")
+    assert report.status_code == 200  # type: ignore[attr-defined]
+    assert "record_id" in report.data.decode("utf-8-sig")  # type: ignore[attr-defined]
+    report.close()  # type: ignore[attr-defined]  # the file it streamed
+    assert people["zhou"].get("/audit/samples/..%2Fkeyring.json").status_code == 404  # type: ignore[attr-defined]
+    assert people["zhang"].get(f"/audit/samples/{name}.pdf").status_code == 403  # type: ignore[attr-defined]
+    sun.post("/audit/samples", {"quarter": "2026Q9", "size": "3"})
+    assert "2026Q3" in sun.text("/audit/samples")  # the error names the form it wants
+    with world.arc.sessions() as db:
+        assert db.scalars(select(AuditEvent).where(AuditEvent.action == "audit.sample")).one()
 
 
 def test_admin_manages_people_and_every_change_is_audited(
