@@ -133,49 +133,53 @@ def backup(arc: Archive, actor: Actor, dest: Path) -> BackupReport:
         raise BackupError(f"{dest} already exists; back up into a new directory")
     staging = dest.with_name(f".{dest.name}.partial")
     shutil.rmtree(staging, ignore_errors=True)
-    (staging / "database").mkdir(parents=True)
-    (staging / "blobs").mkdir()
-    with arc.engine.connect() as conn:
-        if conn.dialect.name == "postgresql":
-            conn = conn.execution_options(isolation_level="REPEATABLE READ")
-        with conn.begin():  # one snapshot for every table
-            revision = _revision(conn)
-            counts = _dump(conn, staging / "database")
-            live = conn.execute(
-                select(DataKey.object_key, DataKey.kek_id).where(DataKey.wrapped.is_not(None))
-            ).all()
-    report = BackupReport(dest, counts, 0, 0)
-    for object_key, _kek in live:
-        try:
-            with (
-                arc.blobs.open(object_key) as blob,
-                (staging / "blobs" / object_key).open("wb") as out,
-            ):
-                shutil.copyfileobj(blob, out, _CHUNK)
-                report.blob_bytes += out.tell()
-            report.blobs += 1
-        except BlobNotFound:
-            report.vanished.append(object_key)
-    facts = {
-        "format": FORMAT,
-        "revision": revision,
-        "dialect": arc.engine.dialect.name,
-        "tables": counts,
-        "blobs": report.blobs,
-        "vanished": report.vanished,
-        "kek_ids": sorted({kek for _key, kek in live if kek}),
-    }
-    (staging / "archive.json").write_text(json.dumps(facts, indent=2), "utf-8")
-    bag = bagit.make_bag(
-        str(staging),
-        bag_info={
-            "Source-Organization": "archive",
-            "External-Description": "archive backup: database, encrypted blobs; no keys",
-            "Bagging-Date": local_today().isoformat(),
-        },
-        checksums=["sha256"],
-        processes=4,
-    )
+    try:
+        (staging / "database").mkdir(parents=True)
+        (staging / "blobs").mkdir()
+        with arc.engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():  # one snapshot for every table
+                revision = _revision(conn)
+                counts = _dump(conn, staging / "database")
+                live = conn.execute(
+                    select(DataKey.object_key, DataKey.kek_id).where(DataKey.wrapped.is_not(None))
+                ).all()
+        report = BackupReport(dest, counts, 0, 0)
+        for object_key, _kek in live:
+            try:
+                with (
+                    arc.blobs.open(object_key) as blob,
+                    (staging / "blobs" / object_key).open("wb") as out,
+                ):
+                    shutil.copyfileobj(blob, out, _CHUNK)
+                    report.blob_bytes += out.tell()
+                report.blobs += 1
+            except BlobNotFound:
+                report.vanished.append(object_key)
+        facts = {
+            "format": FORMAT,
+            "revision": revision,
+            "dialect": arc.engine.dialect.name,
+            "tables": counts,
+            "blobs": report.blobs,
+            "vanished": report.vanished,
+            "kek_ids": sorted({kek for _key, kek in live if kek}),
+        }
+        (staging / "archive.json").write_text(json.dumps(facts, indent=2), "utf-8")
+        bag = bagit.make_bag(
+            str(staging),
+            bag_info={
+                "Source-Organization": "archive",
+                "External-Description": "archive backup: database, encrypted blobs; no keys",
+                "Bagging-Date": local_today().isoformat(),
+            },
+            checksums=["sha256"],
+            processes=4,
+        )
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)  # no half bag left behind
+        raise
     staging.rename(dest)
     with arc.transaction() as session:
         record_event(

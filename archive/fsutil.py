@@ -1,8 +1,10 @@
-"""Durable file writes: temp file in the same directory, fsync, rename, fsync the directory."""
+"""Durable file writes (temp file in the same directory, fsync, rename, fsync the directory)
+and a file's SHA-256 read in 1 MiB chunks."""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import tempfile
 from collections.abc import Iterable
@@ -45,3 +47,11 @@ def atomic_write_chunks(path: Path, chunks: Iterable[bytes], mode: int = 0o600) 
 
 def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o600) -> None:
     atomic_write_chunks(path, [data], mode)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()

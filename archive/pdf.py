@@ -39,35 +39,39 @@ def cjk_font() -> str:
     return "STSong-Light"
 
 
-def report_pdf(
-    title: str, summary: Sequence[tuple[str, str]], rows: Sequence[Sequence[str]]
-) -> bytes:
-    """A landscape A4 report: a title, a two-column summary, then a table (first row: header)."""
-    font = cjk_font()
-    body = ParagraphStyle("body", fontName=font, fontSize=8, leading=10, wordWrap="CJK")
-    heading = ParagraphStyle("title", fontName=font, fontSize=15, leading=20, spaceAfter=6)
+def cell(text: object, style: ParagraphStyle) -> Paragraph:
+    """A table cell or paragraph of untrusted text: escaped, line breaks kept."""
+    escaped = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return Paragraph(escaped.replace("\n", "<br/>"), style)
 
-    def cell(text: object) -> Paragraph:
-        escaped = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-        return Paragraph(escaped.replace("\n", "<br/>"), body)
 
-    def table(data: Sequence[Sequence[object]], widths: list[float]) -> Table:
-        made = Table([[cell(c) for c in row] for row in data], colWidths=widths, repeatRows=1)
-        made.setStyle(
-            TableStyle(
-                [
-                    ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
-                    ("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke),
-                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ]
-            )
+def grid(data: Sequence[Sequence[object]], widths: list[float], style: ParagraphStyle) -> Table:
+    """A ruled table whose first row is a header repeated on every page."""
+    made = Table([[cell(c, style) for c in row] for row in data], colWidths=widths, repeatRows=1)
+    made.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ]
         )
-        return made
+    )
+    return made
 
-    page_width = landscape(A4)[0] - 24 * mm
-    columns = max((len(r) for r in rows), default=1)
-    buffer = io.BytesIO()
-    doc = SimpleDocTemplate(
+
+def styles() -> tuple[ParagraphStyle, ParagraphStyle, ParagraphStyle]:
+    """Body, title and heading styles in the CJK font."""
+    font = cjk_font()
+    return (
+        ParagraphStyle("body", fontName=font, fontSize=8, leading=10, wordWrap="CJK"),
+        ParagraphStyle("title", fontName=font, fontSize=15, leading=20, spaceAfter=6),
+        ParagraphStyle("head", fontName=font, fontSize=10, leading=14, spaceBefore=8),
+    )
+
+
+def landscape_document(buffer: io.BytesIO, title: str) -> SimpleDocTemplate:
+    return SimpleDocTemplate(
         buffer,
         pagesize=landscape(A4),
         leftMargin=12 * mm,
@@ -76,12 +80,22 @@ def report_pdf(
         bottomMargin=12 * mm,
         title=title,
     )
+
+
+def report_pdf(
+    title: str, summary: Sequence[tuple[str, str]], rows: Sequence[Sequence[str]]
+) -> bytes:
+    """A landscape A4 report: a title, a two-column summary, then a table (first row: header)."""
+    body, title_style, _ = styles()
+    page_width = landscape(A4)[0] - 24 * mm
+    columns = max((len(r) for r in rows), default=1)
+    buffer = io.BytesIO()
     story: list[Any] = [
-        Paragraph(title, heading),
-        table([["", ""], *summary], [60 * mm, page_width - 60 * mm]),
+        Paragraph(title, title_style),
+        grid([["", ""], *summary], [60 * mm, page_width - 60 * mm], body),
         Spacer(1, 6 * mm),
     ]
     if rows:
-        story.append(table(rows, [page_width / columns] * columns))
-    doc.build(story)
+        story.append(grid(rows, [page_width / columns] * columns, body))
+    landscape_document(buffer, title).build(story)
     return buffer.getvalue()

@@ -7,7 +7,6 @@ retry it after a fix).
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from sqlalchemy import select
 from archive.audit import Actor
 from archive.content import ContentError
 from archive.core import Archive
+from archive.fsutil import file_sha256
 from archive.models import IngestJob, IngestStatus
 from ingest.jobs import receive_file
 from ingest.metadata import MetadataError, is_sidecar
@@ -51,14 +51,6 @@ def files_under(root: Path) -> list[Path]:
                 continue
             found.append(Path(directory) / name)
     return found
-
-
-def _digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _already_in(arc: Archive, source_path: str, sha256: str) -> IngestJob | None:
@@ -102,7 +94,7 @@ def _import_one(
     params: dict[str, Any],
     summary: Summary,
 ) -> None:
-    previous = _already_in(arc, relative, _digest(path))
+    previous = _already_in(arc, relative, file_sha256(path))
     if previous is not None:
         if previous.status == IngestStatus.QUARANTINED:
             summary.quarantined.append((relative, f"(earlier run) {previous.reason}"))

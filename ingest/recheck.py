@@ -9,7 +9,6 @@ its required fields.
 
 from __future__ import annotations
 
-import hashlib
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from archive.config import IngestSettings
 from archive.content import ContentError, read_content
 from archive.core import Archive
 from archive.crypto import ContentIntegrityError
+from archive.fsutil import file_sha256
 from archive.models import Version
 from archive.storage import StorageError
 from ingest import sniff
@@ -43,18 +43,10 @@ class Expected:
     filename: str
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def recheck_file(path: Path, expected: Expected, settings: IngestSettings) -> Report:
     """Authenticity, integrity, security and usability of one kept file."""
     report = Report()
-    found = _sha256(path)
+    found = file_sha256(path)
     if found == expected.sha256:
         report.passed("authenticity.digest", f"SHA-256 {found}")
     else:

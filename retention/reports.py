@@ -11,11 +11,8 @@ from datetime import date
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4, landscape
-from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph, Spacer, Table
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -30,7 +27,7 @@ from archive.models import (
     RetentionSchedule,
     Trigger,
 )
-from archive.pdf import cjk_font
+from archive.pdf import cell, grid, landscape_document, styles
 from retention.holds import held_clause
 
 
@@ -231,38 +228,16 @@ def certificate_csv(lst: DispositionList) -> str:
 
 
 def certificate_pdf(lst: DispositionList) -> bytes:
-    font = cjk_font()
-    body = ParagraphStyle("body", fontName=font, fontSize=8, leading=10, wordWrap="CJK")
-    title = ParagraphStyle("title", fontName=font, fontSize=15, leading=20, spaceAfter=6)
-    head = ParagraphStyle("head", fontName=font, fontSize=10, leading=14, spaceBefore=8)
+    body, title, head = styles()
 
     def p(text: object) -> Paragraph:
-        escaped = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-        return Paragraph(escaped, body)
+        return cell(text, body)
 
     def table(data: list[list[Any]], widths: list[float]) -> Table:
-        t = Table([[p(cell) for cell in row] for row in data], colWidths=widths, repeatRows=1)
-        t.setStyle(
-            TableStyle(
-                [
-                    ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
-                    ("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke),
-                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ]
-            )
-        )
-        return t
+        return grid(data, widths, body)
 
     buffer = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buffer,
-        pagesize=landscape(A4),
-        leftMargin=12 * mm,
-        rightMargin=12 * mm,
-        topMargin=12 * mm,
-        bottomMargin=12 * mm,
-        title=f"{lst.number}",
-    )
+    doc = landscape_document(buffer, lst.number)
     story: list[Any] = [
         Paragraph(TITLES[(lst.action, lst.status == ListStatus.EXECUTED)], title),
         table(

@@ -11,11 +11,11 @@ from datetime import timedelta
 from pathlib import Path
 
 from pypdf import PdfReader
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from access.audit_sample import previous_quarter
 from archive.db import local_today, utcnow
-from archive.models import AccessRequest, AuditEvent, Grant, RequestStatus, User
+from archive.models import AccessRequest, AuditEvent, FixityCheck, Grant, RequestStatus, User
 from tests.access.conftest import World
 from tests.access.test_cli import cli
 from tests.access.test_workflow import ask, read
@@ -165,3 +165,19 @@ def test_the_quarterly_sample_rechecks_and_reviews_the_access_log(
     assert (
         "looks like 2026Q3" in cli(env, "audit", "sample", "--quarter", "2026Q5", expect=2).stderr
     )
+
+
+def test_fixity_and_the_audit_sample_run_on_the_schedule(world: World) -> None:
+    celery = world.app.extensions["celery"]
+    schedule = celery.conf.beat_schedule
+    assert schedule["fixity-sweep"]["task"] == "archive.fixity_sweep"
+    assert schedule["audit-sample"]["task"] == "access.audit_sample"
+    for task in ("archive.fixity_sweep", "access.audit_sample"):
+        assert celery.conf.task_routes[task] == {"queue": "maintenance"}
+    with world.app.app_context():
+        assert celery.tasks["archive.fixity_sweep"]() == 0  # no failures
+        assert celery.tasks["access.audit_sample"]() == 0
+    with world.arc.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(FixityCheck)) == 8
+    last = previous_quarter(local_today())
+    assert (world.arc.settings.home / "reports" / f"audit-sample-{last}.pdf").is_file()
