@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import logging
 import os
 import platform
 import signal
@@ -191,7 +192,7 @@ def wait_until(check: Any, seconds: float, what: str) -> float:
 
 
 def upload(base: str, token: str, n: int) -> tuple[int, bytes]:
-    text = (f"运维压测文件 {n} 仓储 合同 load test line {n}\n" * 40).encode()
+    text = (f"运维压测文件 {n} 仓储月报 load test line {n}\n" * 40).encode()  # internal
     body, ctype = multipart(
         f"压测-{n}.txt", text, {"project": "压测项目", "department": "CG", "date": "2026-11"}
     )
@@ -211,6 +212,7 @@ def main() -> None:  # one scenario, read top to bottom
     admin.execute(f"CREATE SCHEMA {schema}")
     admin.close()
     moto_port = free_port()
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request log
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
     moto.start()
     proxy = Proxy(moto_port)
@@ -235,190 +237,195 @@ def main() -> None:  # one scenario, read top to bottom
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     shape = Shape(env, port)
-    shape.cli("init")
-    shape.cli(
-        "user",
-        "create",
-        "head",
-        "--role",
-        "supervisor",
-        "--department",
-        "CG",
-        "--clearance",
-        "confidential",
-        "--password-stdin",
-        stdin="bench-password-1\n",
-    )
-    token = shape.cli("user", "token", "head").strip()
-    for name in ("web", "worker-1", "worker-2", "indexer", "beat"):
-        shape.start(name)
-    wait_until(lambda: http("GET", f"{base}/healthz", token)[0] == 200, 60, "the web server")
-
-    seeded = [json.loads(upload(base, token, n)[1])["job_id"] for n in range(args.seed_docs)]
-    versions: list[str] = []
-
-    def all_stored() -> bool:
-        versions.clear()
-        for job in seeded:
-            status = json.loads(http("GET", f"{base}/api/v1/jobs/{job}", token)[1])
-            if status["status"] != "stored":
-                return False
-            versions.append(status["version_id"])
-        return True
-
-    wait_until(all_stored, 300, "the seed documents being stored")
-
-    stats = Stats()
-    faults: list[tuple[float, float, str]] = []  # (start, end, what), monotonic
-    stop = threading.Event()
-    t0 = time.monotonic()
-
-    def in_fault(moment: float) -> bool:
-        return any(start <= moment <= end + 5 for start, end, _ in faults) or any(
-            end == 0 for _, end, _ in faults
+    try:
+        shape.cli("init")
+        shape.cli(
+            "user",
+            "create",
+            "head",
+            "--role",
+            "supervisor",
+            "--department",
+            "CG",
+            "--clearance",
+            "confidential",
+            "--password-stdin",
+            stdin="bench-password-1\n",
         )
+        token = shape.cli("user", "token", "head").strip()
+        for name in ("web", "worker-1", "worker-2", "indexer", "beat"):
+            shape.start(name)
+        wait_until(lambda: http("GET", f"{base}/healthz", token)[0] == 200, 60, "the web server")
 
-    def reader(number: int) -> None:
-        i = number
-        while not stop.is_set():
-            version = versions[i % len(versions)]
-            i += args.readers
-            started = time.monotonic()
-            try:
-                status, _ = http(
-                    "GET", f"{base}/api/v1/versions/{version}/content?action=view", token
-                )
-                ok = status == 200
-                detail = str(status)
-            except (OSError, urllib.error.URLError) as exc:
-                ok, detail = False, str(exc)[:120]
-            took = time.monotonic() - started
-            with stats.lock:
-                if ok:
-                    stats.latencies.append(took)
-                elif in_fault(started):
-                    stats.errors_inside += 1
-                else:
-                    stats.errors_outside.append(f"{started - t0:.1f}s {detail}")
+        seeded = [json.loads(upload(base, token, n)[1])["job_id"] for n in range(args.seed_docs)]
+        versions: list[str] = []
 
-    def uploader() -> None:
-        n = 10_000
-        while not stop.is_set():
-            n += 1
-            try:
-                status, body = upload(base, token, n)
-                if status == 202:
-                    with stats.lock:
-                        stats.accepted.append(json.loads(body)["job_id"])
-            except (OSError, urllib.error.URLError):
+        def all_stored() -> bool:
+            versions.clear()
+            for job in seeded:
+                status = json.loads(http("GET", f"{base}/api/v1/jobs/{job}", token)[1])
+                if status["status"] != "stored":
+                    return False
+                versions.append(status["version_id"])
+            return True
+
+        wait_until(all_stored, 300, "the seed documents being stored")
+
+        stats = Stats()
+        faults: list[tuple[float, float, str]] = []  # (start, end, what), monotonic
+        stop = threading.Event()
+        t0 = time.monotonic()
+
+        def in_fault(moment: float) -> bool:
+            return any(start <= moment <= end + 5 for start, end, _ in faults) or any(
+                end == 0 for _, end, _ in faults
+            )
+
+        def reader(number: int) -> None:
+            i = number
+            while not stop.is_set():
+                version = versions[i % len(versions)]
+                i += args.readers
+                started = time.monotonic()
+                try:
+                    status, _ = http(
+                        "GET", f"{base}/api/v1/versions/{version}/content?action=view", token
+                    )
+                    ok = status == 200
+                    detail = str(status)
+                except urllib.error.HTTPError as exc:
+                    ok, detail = False, f"{exc.code} {exc.read()[:120]!r}"
+                except (OSError, urllib.error.URLError) as exc:
+                    ok, detail = False, str(exc)[:120]
+                took = time.monotonic() - started
                 with stats.lock:
-                    stats.upload_refused += 1  # never accepted: the client still holds it
-                time.sleep(0.5)
+                    if ok:
+                        stats.latencies.append(took)
+                    elif in_fault(started):
+                        stats.errors_inside += 1
+                    else:
+                        stats.errors_outside.append(f"{started - t0:.1f}s {detail}")
 
-    threads = [threading.Thread(target=reader, args=(k,)) for k in range(args.readers)]
-    threads.append(threading.Thread(target=uploader))
-    for thread in threads:
-        thread.start()
+        def uploader() -> None:
+            n = 10_000
+            while not stop.is_set():
+                n += 1
+                try:
+                    status, body = upload(base, token, n)
+                    if status == 202:
+                        with stats.lock:
+                            stats.accepted.append(json.loads(body)["job_id"])
+                except (OSError, urllib.error.URLError):
+                    with stats.lock:
+                        stats.upload_refused += 1  # never accepted: the client still holds it
+                    time.sleep(0.5)
 
-    def fault(at: float, what: str, action: Any) -> None:
-        time.sleep(max(0.0, t0 + at * args.seconds - time.monotonic()))
-        start = time.monotonic()
-        faults.append((start, 0, what))
-        recovered = action()
-        faults[-1] = (start, time.monotonic(), what)
-        print(f"  {start - t0:6.1f}s {what}: recovered in {recovered:.1f} s", flush=True)
+        threads = [threading.Thread(target=reader, args=(k,)) for k in range(args.readers)]
+        threads.append(threading.Thread(target=uploader))
+        for thread in threads:
+            thread.start()
 
-    def kill_worker() -> float:
-        shape.kill("worker-1")
-        shape.start("worker-1")
-        return 0.0
+        def fault(at: float, what: str, action: Any) -> None:
+            time.sleep(max(0.0, t0 + at * args.seconds - time.monotonic()))
+            start = time.monotonic()
+            faults.append((start, 0, what))
+            recovered = action()
+            faults[-1] = (start, time.monotonic(), what)
+            print(f"  {start - t0:6.1f}s {what}: recovered in {recovered:.1f} s", flush=True)
 
-    def kill_web() -> float:
-        shape.kill("web")
-        shape.start("web")
-        return wait_until(lambda: http("GET", f"{base}/healthz", token)[0] == 200, 60, "web")
+        def kill_worker() -> float:
+            shape.kill("worker-1")
+            shape.start("worker-1")
+            return 0.0
 
-    def s3_down() -> float:
-        proxy.down()
-        time.sleep(30)
-        proxy.up()
-        return wait_until(lambda: http("GET", f"{base}/healthz", token)[0] == 200, 60, "S3")
+        def kill_web() -> float:
+            shape.kill("web")
+            shape.start("web")
+            return wait_until(lambda: http("GET", f"{base}/healthz", token)[0] == 200, 60, "web")
 
-    def pg_restart() -> float:
-        version = sorted(os.listdir("/etc/postgresql"))[-1]
-        subprocess.run(
-            ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"], check=True
-        )
-        return wait_until(lambda: http("GET", f"{base}/healthz", token)[0] == 200, 60, "db")
+        def s3_down() -> float:
+            proxy.down()
+            time.sleep(30)
+            proxy.up()
+            return wait_until(lambda: http("GET", f"{base}/healthz", token)[0] == 200, 60, "S3")
 
-    print(f"load: {args.readers} readers and one uploader for {args.seconds} s; faults:")
-    fault(0.15, "kill -9 of an ingest worker", kill_worker)
-    fault(0.30, "kill -9 of the web server", kill_web)
-    fault(0.45, "S3 endpoint down for 30 s", s3_down)
-    fault(0.80, "PostgreSQL restarted", pg_restart)
-    time.sleep(max(0.0, t0 + args.seconds - time.monotonic()))
-    stop.set()
-    for thread in threads:
-        thread.join()
+        def pg_restart() -> float:
+            version = sorted(os.listdir("/etc/postgresql"))[-1]
+            subprocess.run(
+                ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"],
+                check=True,
+            )
+            return wait_until(lambda: http("GET", f"{base}/healthz", token)[0] == 200, 60, "db")
 
-    floor = []
-    for _ in range(200):
-        started = time.monotonic()
-        http("GET", f"{base}/healthz", token)
-        floor.append(time.monotonic() - started)
+        print(f"load: {args.readers} readers and one uploader for {args.seconds} s; faults:")
+        fault(0.15, "kill -9 of an ingest worker", kill_worker)
+        fault(0.30, "kill -9 of the web server", kill_web)
+        fault(0.45, "S3 endpoint down for 30 s", s3_down)
+        fault(0.80, "PostgreSQL restarted", pg_restart)
+        time.sleep(max(0.0, t0 + args.seconds - time.monotonic()))
+        stop.set()
+        for thread in threads:
+            thread.join()
 
-    def drained() -> bool:
-        pending = 0
+        floor = []
+        for _ in range(200):
+            started = time.monotonic()
+            http("GET", f"{base}/healthz", token)
+            floor.append(time.monotonic() - started)
+
+        def drained() -> bool:
+            pending = 0
+            for job in stats.accepted:
+                status = json.loads(http("GET", f"{base}/api/v1/jobs/{job}", token)[1])["status"]
+                pending += status not in ("stored", "duplicate", "quarantined")
+            return pending == 0
+
+        drain = wait_until(drained, 600, "the ingest queue draining")
+        final: dict[str, int] = {}
+        reasons: list[str] = []
         for job in stats.accepted:
-            status = json.loads(http("GET", f"{base}/api/v1/jobs/{job}", token)[1])["status"]
-            pending += status not in ("stored", "duplicate", "quarantined")
-        return pending == 0
+            status = json.loads(http("GET", f"{base}/api/v1/jobs/{job}", token)[1])
+            final[status["status"]] = final.get(status["status"], 0) + 1
+            if status["status"] == "quarantined":
+                reasons.append(str(status.get("reason")))
+        fixity = shape.cli("fixity", "verify")
+        audit = shape.cli("audit", "verify")
 
-    drain = wait_until(drained, 600, "the ingest queue draining")
-    final: dict[str, int] = {}
-    reasons: list[str] = []
-    for job in stats.accepted:
-        status = json.loads(http("GET", f"{base}/api/v1/jobs/{job}", token)[1])
-        final[status["status"]] = final.get(status["status"], 0) + 1
-        if status["status"] == "quarantined":
-            reasons.append(str(status.get("reason")))
-    fixity = shape.cli("fixity", "verify")
-    audit = shape.cli("audit", "verify")
-    shape.stop_all()
-    moto.stop()
+        def pct(values: list[float], p: float) -> float:
+            return statistics.quantiles(values, n=100)[int(p) - 1] * 1000
 
-    def pct(values: list[float], p: float) -> float:
-        return statistics.quantiles(values, n=100)[int(p) - 1] * 1000
-
-    lat = stats.latencies
-    print(
-        f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}"
-    )
-    print(
-        f"reads ok {len(lat)} ({len(lat) / args.seconds:.0f}/s); "
-        f"errors outside fault windows {len(stats.errors_outside)}, "
-        f"inside {stats.errors_inside}"
-    )
-    print(
-        f"read latency ms: p50 {pct(lat, 50):.0f}  p95 {pct(lat, 95):.0f}  "
-        f"p99 {pct(lat, 99):.0f}; floor /healthz p95 {pct(floor, 95):.1f} (idle, after the run)"
-    )
-    print(
-        f"ingest: {len(stats.accepted)} accepted, final {final}, "
-        f"{stats.upload_refused} refused at the door (never accepted); drained in {drain:.0f} s"
-    )
-    for reason in reasons[:5]:
-        print(f"  quarantined: {reason}")
-    for error in stats.errors_outside[:10]:
-        print(f"  read error outside a fault window: {error}")
-    print(fixity.strip().splitlines()[-1])
-    print(audit.strip().replace("\n", "; "))
-    lost = len(stats.accepted) - final.get("stored", 0) - final.get("duplicate", 0)
-    print("NOTHING LOST" if lost == 0 else f"LOST OR QUARANTINED: {lost}")
-    admin = psycopg.connect(PG, autocommit=True)
-    admin.execute(f"DROP SCHEMA {schema} CASCADE")
-    admin.close()
+        lat = stats.latencies
+        print(
+            f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, "
+            f"Python {platform.python_version()}"
+        )
+        print(
+            f"reads ok {len(lat)} ({len(lat) / args.seconds:.0f}/s); "
+            f"errors outside fault windows {len(stats.errors_outside)}, "
+            f"inside {stats.errors_inside}"
+        )
+        print(
+            f"read latency ms: p50 {pct(lat, 50):.0f}  p95 {pct(lat, 95):.0f}  "
+            f"p99 {pct(lat, 99):.0f}; floor /healthz p95 {pct(floor, 95):.1f} (idle, after the run)"
+        )
+        print(
+            f"ingest: {len(stats.accepted)} accepted, final {final}, "
+            f"{stats.upload_refused} refused at the door (never accepted); drained in {drain:.0f} s"
+        )
+        for reason in reasons[:5]:
+            print(f"  quarantined: {reason}")
+        for error in stats.errors_outside[:10]:
+            print(f"  read error outside a fault window: {error}")
+        print(fixity.strip().splitlines()[-1])
+        print(audit.strip().replace("\n", "; "))
+        lost = len(stats.accepted) - final.get("stored", 0) - final.get("duplicate", 0)
+        print("NOTHING LOST" if lost == 0 else f"LOST OR QUARANTINED: {lost}")
+    finally:
+        shape.stop_all()
+        moto.stop()
+        admin = psycopg.connect(PG, autocommit=True)
+        admin.execute(f"DROP SCHEMA {schema} CASCADE")
+        admin.close()
 
 
 if __name__ == "__main__":
