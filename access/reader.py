@@ -26,6 +26,7 @@ from archive.content import ContentDestroyed, read_content
 from archive.core import Archive
 from archive.db import LOCAL_TIME, utcnow
 from archive.models import Rendition, Scope, User, Version
+from archive.storage import BlobNotFound, StorageError
 
 PDF = "application/pdf"
 MAX_STAMPED_BYTES = 512 * 1024**2  # a PDF is stamped in memory
@@ -142,6 +143,30 @@ def serve(
             410,
             "the content was destroyed",
             "content destroyed",
+            version_id,
+            record.id,
+        )
+    except BlobNotFound:
+        return _refuse(
+            session,
+            user,
+            client,
+            action,
+            500,
+            "the stored content is missing: tell the records manager (a fixity failure)",
+            "content missing",
+            version_id,
+            record.id,
+        )
+    except StorageError:  # logged as an attempt that got nothing, with the reason
+        return _refuse(
+            session,
+            user,
+            client,
+            action,
+            503,
+            "the archive's storage cannot be reached right now; try again shortly",
+            "storage unavailable",
             version_id,
             record.id,
         )

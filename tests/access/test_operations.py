@@ -15,7 +15,17 @@ from sqlalchemy import func, select, update
 
 from access.audit_sample import previous_quarter
 from archive.db import local_today, utcnow
-from archive.models import AccessRequest, AuditEvent, FixityCheck, Grant, RequestStatus, User
+from archive.models import (
+    AccessEvent,
+    AccessRequest,
+    AuditEvent,
+    FixityCheck,
+    Grant,
+    Rendition,
+    RequestStatus,
+    User,
+    Version,
+)
 from tests.access.conftest import World
 from tests.access.test_cli import cli
 from tests.access.test_workflow import ask, read
@@ -181,3 +191,21 @@ def test_fixity_and_the_audit_sample_run_on_the_schedule(world: World) -> None:
         assert session.scalar(select(func.count()).select_from(FixityCheck)) == 8
     last = previous_quarter(local_today())
     assert (world.arc.settings.home / "reports" / f"audit-sample-{last}.pdf").is_file()
+
+
+def test_a_read_whose_blob_is_gone_is_refused_and_logged(world: World) -> None:
+    version_id = world.versions["CG-internal"]
+    with world.arc.sessions() as session:
+        version = session.get_one(Version, version_id)
+        rendition = session.scalars(
+            select(Rendition).where(Rendition.version_id == version_id)
+        ).one()
+    world.arc.blobs.delete(rendition.object_key)  # the text the reader shows
+    response = world.call("GET", "wang", f"/api/v1/versions/{version_id}/content?action=view")
+    assert response.status_code == 500
+    assert "missing" in response.json["error"]  # type: ignore[index]
+    with world.arc.sessions() as session:
+        line = session.scalars(select(AccessEvent).order_by(AccessEvent.seq.desc())).first()
+    assert line is not None
+    assert (line.username, line.outcome, line.reason) == ("wang", "refused", "content missing")
+    assert line.version_id == str(version.id)
