@@ -8,6 +8,7 @@ names the variable, never later in the middle of a request.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -90,6 +91,8 @@ class Settings:
     retention: RetentionSettings = field(default_factory=lambda: RetentionSettings())
     fixity_sample: int = 500  # versions the daily fixity sweep re-reads
     audit_sample_size: int = 20  # records the quarterly audit sample draws
+    fonds_code: str | None = None  # 全宗号, the first part of every 档号 (optional)
+    category_code: str = "WS"  # 门类代码: WS 文书 (documents)
 
     @property
     def is_sqlite(self) -> bool:
@@ -120,6 +123,18 @@ def _float(env: Mapping[str, str], name: str, default: float, low: float, high: 
     if not low <= value <= high:
         raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
     return value
+
+
+def _code(
+    env: Mapping[str, str], name: str, pattern: str, example: str, default: str | None
+) -> str | None:
+    """A part of the 档号: upper-case letters (and digits), no separators."""
+    raw = (env.get(name) or "").strip().upper()
+    if not raw:
+        return default
+    if not re.fullmatch(pattern, raw):
+        raise ConfigError(f"{name} must look like {example} ({pattern}), got {raw!r}")
+    return raw
 
 
 def _ingest_settings(env: Mapping[str, str]) -> IngestSettings:
@@ -315,4 +330,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         retention=_retention_settings(env, home),
         fixity_sample=_int(env, "ARCHIVE_FIXITY_SAMPLE", 500, 1),
         audit_sample_size=_int(env, "ARCHIVE_AUDIT_SAMPLE_SIZE", 20, 1),
+        fonds_code=_code(env, "ARCHIVE_FONDS_CODE", r"[A-Z0-9]{1,8}", "Z109", None),
+        category_code=_code(env, "ARCHIVE_CATEGORY_CODE", r"[A-Z]{1,4}", "WS", "WS") or "WS",
     )

@@ -18,7 +18,9 @@ from archive.config import IngestSettings
 ORDER = (
     "authenticity.digest",
     "authenticity.metadata_valid",
+    "authenticity.reference_code",
     "integrity.required_metadata",
+    "integrity.item_numbers",
     "integrity.content_present",
     "security.virus_scan",
     "usability.allowed_format",

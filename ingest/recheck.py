@@ -22,7 +22,8 @@ from archive.content import ContentError, read_content
 from archive.core import Archive
 from archive.crypto import ContentIntegrityError
 from archive.fsutil import file_sha256
-from archive.models import Version
+from archive.models import Record, Version
+from archive.refcode import ReferenceCodeError, parse_reference, series_gaps
 from archive.storage import StorageError
 from ingest import sniff
 from ingest.checks import Report, virus_scan
@@ -101,6 +102,35 @@ def recheck_metadata(description: Mapping[str, Any], report: Report) -> None:
         report.failed("integrity.required_metadata", f"missing {', '.join(missing)}")
     else:
         report.passed("integrity.required_metadata", ", ".join(REQUIRED_METADATA))
+    code = description.get("reference_code")
+    if code:  # a record waiting for review or a schedule has none yet
+        try:
+            parse_reference(str(code))
+        except ReferenceCodeError as exc:
+            report.failed("authenticity.reference_code", str(exc))
+        else:
+            report.passed("authenticity.reference_code", str(code))
+
+
+def recheck_numbering(session: Session, record: Record, report: Report) -> None:
+    """The record's 档号 is the one its series and item say, and its series has no gap."""
+    if record.reference_code is None:
+        return
+    if record.reference_code != f"{record.reference_series}-{record.reference_item:04d}":
+        report.failed(
+            "authenticity.reference_code",
+            f"{record.reference_code} does not match series {record.reference_series} "
+            f"item {record.reference_item}",
+        )
+    gaps = series_gaps(session, [record.reference_series or ""])
+    if gaps:
+        report.failed(
+            "integrity.item_numbers",
+            f"series {gaps[0].series} holds {gaps[0].count} items numbered up to "
+            f"{gaps[0].highest}: a number is missing or repeated",
+        )
+    else:
+        report.passed("integrity.item_numbers", f"series {record.reference_series}")
 
 
 def recheck_version(arc: Archive, session: Session, version: Version) -> Report:
@@ -124,7 +154,9 @@ def recheck_version(arc: Archive, session: Session, version: Version) -> Report:
             "title": record.title,
             "project": record.project.name if record.project else None,
             "filed_on": record.filed_on,
+            "reference_code": record.reference_code,
         },
         report,
     )
+    recheck_numbering(session, record, report)
     return report

@@ -31,6 +31,7 @@ from archive.models import (
     RetentionEvent,
     RetentionSchedule,
 )
+from archive.refcode import number_pending
 from retention.clock import Clock, Rule, compute
 from retention.errors import NotFound, RetentionError
 from retention.holds import hold_json, holds_on
@@ -119,17 +120,25 @@ def recompute(session: Session, settings: RetentionSettings, records: Sequence[R
 
 
 def refresh_dirty(arc: Archive, batch: int = BATCH) -> int:
-    """Recompute every record marked dirty, a batch per transaction; returns the count."""
+    """Recompute every record marked dirty, a batch per transaction, then number those that
+    now have a schedule (档号); returns how many were recomputed."""
     total = 0
     while True:
         with arc.transaction() as session:
             records = list(
-                session.scalars(select(Record).where(Record.retention_dirty.is_(True)).limit(batch))
+                session.scalars(
+                    select(Record)
+                    .where(Record.retention_dirty.is_(True))
+                    .order_by(Record.created_at)
+                    .limit(batch)
+                )
             )
             recompute(session, arc.settings.retention, records)
         total += len(records)
         if len(records) < batch:
-            return total
+            break
+    number_pending(arc)
+    return total
 
 
 def refresh_record(arc: Archive, record_id: uuid.UUID) -> None:
@@ -137,6 +146,7 @@ def refresh_record(arc: Archive, record_id: uuid.UUID) -> None:
         record = session.get(Record, record_id)
         if record is not None:
             recompute(session, arc.settings.retention, [record])
+    number_pending(arc, [record_id])
 
 
 def _mark_dirty(session: Session, project_id: int | None, record_id: uuid.UUID | None) -> None:

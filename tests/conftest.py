@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
@@ -25,6 +26,26 @@ from archive.core import Archive
 PG_DSN = os.environ.get("ARCHIVE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 REQUIRE_SERVICES = os.environ.get("ARCHIVE_REQUIRE_SERVICES") == "1"
 BUCKET = "archive-test"
+
+
+def run_concurrently(work: Callable[[], object], threads: int) -> list[BaseException]:
+    """Run ``work`` in ``threads`` threads released at once; return what they raised."""
+    barrier = threading.Barrier(threads)
+    errors: list[BaseException] = []
+
+    def runner() -> None:
+        try:
+            barrier.wait()
+            work()
+        except BaseException as exc:  # surfaced by the caller's assertion
+            errors.append(exc)
+
+    started = [threading.Thread(target=runner) for _ in range(threads)]
+    for thread in started:
+        thread.start()
+    for thread in started:
+        thread.join()
+    return errors
 
 
 def service_missing(what: str) -> None:

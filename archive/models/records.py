@@ -45,6 +45,7 @@ class Record(Base):
     """The logical document. Its content lives in versions; its name stem is fixed at filing."""
 
     __tablename__ = "records"
+    __table_args__ = (UniqueConstraint("reference_series", "reference_item"),)
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     title: Mapped[str] = mapped_column(String(500))
@@ -58,7 +59,11 @@ class Record(Base):
     sensitivity: Mapped[Sensitivity] = mapped_column(
         _enum(Sensitivity), default=Sensitivity.INTERNAL
     )
-    reference_code: Mapped[str | None] = mapped_column(String(64), unique=True)  # 档号
+    # 档号 (see archive.refcode): set once; its series and item number kept apart so a
+    # series' next number and its gaps are one indexed query.
+    reference_code: Mapped[str | None] = mapped_column(String(64), unique=True)
+    reference_series: Mapped[str | None] = mapped_column(String(64), index=True)
+    reference_item: Mapped[int | None]
     name_date: Mapped[str] = mapped_column(String(10))  # the 日期 part of the name
     name_stem: Mapped[str] = mapped_column(String(255), unique=True)  # 项目名称-日期
     state: Mapped[RecordState] = mapped_column(_enum(RecordState), default=RecordState.ACTIVE)

@@ -258,6 +258,7 @@ def test_records_manager_rules_review_and_retention(
         assert record is not None
         record.needs_review = True
     assert "档案 XS-internal" in sun.text("/classification-review")
+    assert "尚未编号：分类待人工审核" in sun.text(f"/records/{world.records['XS-internal']}")
     sun.post(
         "/classification-review",
         {
@@ -268,7 +269,9 @@ def test_records_manager_rules_review_and_retention(
         },
     )
     assert "没有待复核的档案" in sun.text("/classification-review")
-    assert "D30" in sun.text(f"/records/{world.records['XS-internal']}")
+    settled = sun.text(f"/records/{world.records['XS-internal']}")
+    assert "D30" in settled
+    assert "WS·2026-D30-XS-0001" in settled  # its 档号, now that the class is settled
 
     sun.post(
         "/retention/holds",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import threading
 
 import pytest
 import sqlalchemy as sa
@@ -12,6 +11,7 @@ from sqlalchemy import select, text
 from archive.audit import Actor, record_event, verify_chain
 from archive.core import Archive
 from archive.models import AuditEvent
+from tests.conftest import run_concurrently
 
 ACTOR = Actor(name="auditor-test", user_id=None, ip="10.1.2.3")
 
@@ -128,20 +128,7 @@ def test_rehashed_edit_still_breaks_the_next_link(arc: Archive) -> None:
 
 def test_concurrent_writers_keep_one_unbroken_chain(arc: Archive) -> None:
     start = verify(arc).count
-    errors: list[BaseException] = []
-
-    def worker() -> None:
-        try:
-            append(arc, 15)
-        except BaseException as exc:  # surfaced below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=worker) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    assert run_concurrently(lambda: append(arc, 15), 6) == []
     report = verify(arc)
     assert report.ok, report.problem
     assert report.count == start + 6 * 15

@@ -71,6 +71,8 @@ def test_scaled_settings(tmp_path: Path) -> None:
         ("ARCHIVE_MAX_UPLOAD_BYTES", "lots", "ARCHIVE_MAX_UPLOAD_BYTES must be a whole number"),
         ("ARCHIVE_MAX_UPLOAD_BYTES", "0", "at least 1"),
         ("ARCHIVE_SECRET_KEY", "short", "ARCHIVE_SECRET_KEY must be at least 32"),
+        ("ARCHIVE_FONDS_CODE", "Z-109", "ARCHIVE_FONDS_CODE must look like Z109"),
+        ("ARCHIVE_CATEGORY_CODE", "文书", "ARCHIVE_CATEGORY_CODE must look like WS"),
         ("ARCHIVE_EXTRACT_TIMEOUT", "soon", "ARCHIVE_EXTRACT_TIMEOUT must be a whole number"),
         ("ARCHIVE_EXTRACT_MEMORY_MB", "64", "ARCHIVE_EXTRACT_MEMORY_MB must be at least 256"),
         ("ARCHIVE_CLASSIFY_THRESHOLD", "1.5", "ARCHIVE_CLASSIFY_THRESHOLD must be between"),
@@ -116,3 +118,16 @@ def test_retention_settings(tmp_path: Path) -> None:
 def test_bad_retention_settings_name_the_variable(tmp_path: Path, name: str, value: str) -> None:
     with pytest.raises(ConfigError, match=name):
         load_settings({"ARCHIVE_HOME": str(tmp_path), name: value})
+
+
+def test_reference_code_parts(tmp_path: Path) -> None:
+    default = load_settings({"ARCHIVE_HOME": str(tmp_path)})
+    assert (default.fonds_code, default.category_code) == (None, "WS")
+    chosen = load_settings(
+        {
+            "ARCHIVE_HOME": str(tmp_path),
+            "ARCHIVE_FONDS_CODE": " z109 ",
+            "ARCHIVE_CATEGORY_CODE": "kj",
+        }
+    )
+    assert (chosen.fonds_code, chosen.category_code) == ("Z109", "KJ")

@@ -117,6 +117,9 @@ def test_a_signed_list_shreds_content_and_keys_and_keeps_the_tombstone(arc: Arch
             assert tombstone.kind == "destroyed"
             digests = [v["sha256"] for v in tombstone.description["versions"]]
             assert digests == [v.sha256 for v in record.versions]
+            # The 档号 outlives the content, so its series keeps no gap.
+            assert record.reference_code
+            assert tombstone.description["reference_code"] == record.reference_code
             keys = session.scalars(
                 select(DataKey).join(Version).where(Version.record_id == record_id)
             ).all()
