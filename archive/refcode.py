@@ -17,13 +17,14 @@ from __future__ import annotations
 import re
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from archive.audit import SYSTEM, Actor, record_event
+from archive.config import Settings
 from archive.core import Archive
 from archive.db import advisory_xact_lock
 from archive.models import Record, RecordChange, RecordState, RetentionSchedule
@@ -73,9 +74,7 @@ def parse_reference(text: str) -> ReferenceCode:
     )
 
 
-def _candidates(
-    session: Session, record_ids: Iterable[uuid.UUID] | None, limit: int
-) -> list[tuple[Record, RetentionSchedule]]:
+def _candidates(session: Session, limit: int) -> list[tuple[Record, RetentionSchedule]]:
     query = (
         select(Record, RetentionSchedule)
         .join(RetentionSchedule, Record.schedule_id == RetentionSchedule.id)
@@ -87,73 +86,86 @@ def _candidates(
         .order_by(Record.filed_on, Record.created_at, Record.id)
         .limit(limit)
     )
-    if record_ids is not None:
-        query = query.where(Record.id.in_(list(record_ids)))
     return [(record, schedule) for record, schedule in session.execute(query)]
 
 
-def _series_of(arc: Archive, record: Record, schedule: RetentionSchedule) -> str:
+def _series_of(settings: Settings, record: Record, schedule: RetentionSchedule) -> str:
     department = record.department or record.project.department
     return ReferenceCode(
-        category=arc.settings.category_code,
+        category=settings.category_code,
         year=int(record.name_date[:4]),
         retention=schedule.code,
         item=0,
-        fonds=arc.settings.fonds_code,
+        fonds=settings.fonds_code,
         org=department.code if department else None,
     ).series
 
 
-def number_pending(
-    arc: Archive,
-    record_ids: Iterable[uuid.UUID] | None = None,
-    actor: Actor = SYSTEM,
-    batch: int = BATCH,
-) -> int:
-    """Give a 档号 to every record ready for one (or to those of ``record_ids`` that are).
+def _take(session: Session, actor: Actor, series: str, records: Sequence[Record]) -> None:
+    """Give ``records`` the next items of ``series``, in order.
 
-    One transaction per series holds that series' lock, so concurrent numberers never take
-    the same item, never leave a gap, and never wait on each other in a cycle.
-    Returns how many records were numbered.
+    The caller holds the records' row locks already; the series lock is taken after them.
+    Every numberer keeps that order (rows, then series), so none waits on another in a cycle,
+    and the lock makes the highest item read here the highest committed one.
     """
-    ids = None if record_ids is None else list(record_ids)
+    advisory_xact_lock(session, f"reference-series:{series}")
+    item = (
+        session.scalar(
+            select(func.max(Record.reference_item)).where(Record.reference_series == series)
+        )
+        or 0
+    )
+    for record in records:
+        item += 1
+        record.reference_code = f"{series}-{item:04d}"
+        record.reference_series, record.reference_item = series, item
+        session.add(RecordChange(record_id=record.id))  # the index shows the code
+        record_event(
+            session, actor, "record.numbered", "record", record.id, {"code": record.reference_code}
+        )
+
+
+def number_record(
+    session: Session, settings: Settings, record: Record, actor: Actor = SYSTEM
+) -> bool:
+    """Number one record inside the caller's transaction if it is ready (its row locked
+    first: see :func:`_take`); returns whether it was numbered."""
+    schedule = session.get(RetentionSchedule, record.schedule_id) if record.schedule_id else None
+    settled = record.state == RecordState.ACTIVE and not record.needs_review
+    if schedule is None or record.reference_code is not None or not settled:
+        return False
+    _take(session, actor, _series_of(settings, record, schedule), [record])
+    return True
+
+
+def number_pending(arc: Archive, actor: Actor = SYSTEM, batch: int = BATCH) -> int:
+    """Give a 档号 to every record ready for one, a transaction per series; returns how many.
+
+    Each transaction locks its records (skipping any numbered meanwhile), then the series,
+    and numbers them in filing order.
+    """
     numbered = 0
     while True:
         with arc.sessions() as session:
             by_series: dict[str, list[uuid.UUID]] = defaultdict(list)
-            found = _candidates(session, ids, batch)
+            found = _candidates(session, batch)
             for record, schedule in found:
-                by_series[_series_of(arc, record, schedule)].append(record.id)
+                by_series[_series_of(arc.settings, record, schedule)].append(record.id)
         for series in sorted(by_series):
-            numbered += _number_series(arc, actor, series, by_series[series])
+            with arc.transaction() as session:
+                # Rows are locked in primary-key order, the order in which the ORM flushes
+                # the retention refresh's updates, so the two never lock them crosswise.
+                locked = session.scalars(
+                    select(Record)
+                    .where(Record.id.in_(by_series[series]), Record.reference_code.is_(None))
+                    .order_by(Record.id)
+                    .with_for_update()
+                ).all()
+                records = sorted(locked, key=lambda r: (r.filed_on, r.created_at, r.id))
+                _take(session, actor, series, records)
+                numbered += len(records)
         if len(found) < batch:
             return numbered
-
-
-def _number_series(arc: Archive, actor: Actor, series: str, record_ids: list[uuid.UUID]) -> int:
-    with arc.transaction() as session:
-        advisory_xact_lock(session, f"reference-series:{series}")
-        last = session.scalar(
-            select(func.max(Record.reference_item)).where(Record.reference_series == series)
-        )
-        item = last or 0
-        numbered = 0
-        for record_id in record_ids:
-            code = f"{series}-{item + 1:04d}"
-            # Whoever numbered it first wins; this one then skips it and leaves no gap.
-            result = session.execute(
-                update(Record)
-                .where(Record.id == record_id, Record.reference_code.is_(None))
-                .values(reference_code=code, reference_series=series, reference_item=item + 1)
-                .execution_options(synchronize_session=False)
-            )
-            if not result.rowcount:  # type: ignore[attr-defined]
-                continue
-            item += 1
-            numbered += 1
-            session.add(RecordChange(record_id=record_id))  # the index shows the code
-            record_event(session, actor, "record.numbered", "record", record_id, {"code": code})
-    return numbered
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from archive.models import (
     RetentionEvent,
     RetentionSchedule,
 )
-from archive.refcode import number_pending
+from archive.refcode import number_pending, number_record
 from retention.clock import Clock, Rule, compute
 from retention.errors import NotFound, RetentionError
 from retention.holds import hold_json, holds_on
@@ -142,11 +142,12 @@ def refresh_dirty(arc: Archive, batch: int = BATCH) -> int:
 
 
 def refresh_record(arc: Archive, record_id: uuid.UUID) -> None:
+    """Recompute one record's clock and, if that settles it, number it: one transaction."""
     with arc.transaction() as session:
-        record = session.get(Record, record_id)
+        record = session.get(Record, record_id, with_for_update=True)  # the row before the series
         if record is not None:
             recompute(session, arc.settings.retention, [record])
-    number_pending(arc, [record_id])
+            number_record(session, arc.settings, record)
 
 
 def _mark_dirty(session: Session, project_id: int | None, record_id: uuid.UUID | None) -> None:

@@ -3,6 +3,7 @@ items run without gaps in filing order within a series, also with concurrent num
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator
@@ -21,7 +22,7 @@ from archive.refcode import number_pending, parse_reference
 from archive.signals import version_stored
 from ingest.recheck import recheck_version
 from ingest.review import reclassify
-from retention.status import refresh_dirty
+from retention.status import refresh_dirty, refresh_record
 from tests.conftest import make_environ, run_concurrently
 from tests.retention.conftest import MANAGER, file_record, load_default_plan
 
@@ -151,9 +152,15 @@ def test_concurrent_numbering_on_postgresql_takes_every_number_once(
             ]
         assert all(_code(arc, record_id) is None for record_id in records)
 
-        def numberer() -> None:  # the minute refresh, the CLI and a listener at once
-            refresh_dirty(arc)
-            number_pending(arc)
+        turns = itertools.count()
+
+        def numberer() -> None:  # the minute refresh and the CLI beside filing listeners
+            if next(turns) % 2:
+                for record_id in reversed(records):
+                    refresh_record(arc, record_id)
+            else:
+                refresh_dirty(arc)
+                number_pending(arc)
 
         assert run_concurrently(numberer, 4) == []
 
