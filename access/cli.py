@@ -6,7 +6,7 @@ import json
 import secrets
 import sys
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import wraps
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
@@ -87,6 +87,15 @@ def friendly_errors(func: F) -> F:
             raise click.ClickException(str(exc)) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def conclude(problems: Sequence[object], summary: str, marker: str = "FAILED") -> None:
+    """Name each problem on stderr, then the summary; exit 1 if there was any (for scripts)."""
+    for problem in problems:
+        click.echo(f"{marker} {problem}", err=True)
+    click.echo(summary)
+    if problems:
+        sys.exit(1)
 
 
 @click.group()
@@ -218,14 +227,11 @@ def fixity_verify(sample: int | None, everything: bool) -> None:
         raise click.UsageError("give --sample N or --all, not both")
     arc = _archive()
     report = sweep_fixity(arc, Actor.cli(), sample) if sample else verify_fixity(arc, Actor.cli())
-    for problem in report.problems:
-        click.echo(f"FAILED {problem.name} ({problem.version_id}): {problem.reason}", err=True)
-    click.echo(
+    conclude(
+        [f"{p.name} ({p.version_id}): {p.reason}" for p in report.problems],
         f"{report.checked} versions checked, {len(report.problems)} failed, "
-        f"{report.destroyed} destroyed by disposition"
+        f"{report.destroyed} destroyed by disposition",
     )
-    if report.problems:
-        sys.exit(1)
 
 
 @main.group()

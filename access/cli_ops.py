@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from access.audit_sample import SampleError, draw, write_sample
-from access.cli import _archive, audit, friendly_errors, main
+from access.cli import _archive, audit, conclude, friendly_errors, main
 from access.incident import freeze_user, reads_csv
 from archive.audit import Actor, record_event
 from archive.backup import BackupError, backup, restore, verify_backup
@@ -67,14 +67,12 @@ def backup_verify(source: Path) -> None:
             click.echo(
                 f"{label} intact: {chain.count} events, head #{chain.head_seq} {chain.head_hash}"
             )
-    for problem in report.problems:
-        click.echo(f"PROBLEM {problem}", err=True)
-    click.echo(
+    conclude(
+        report.problems,
         f"{sum(report.tables.values())} rows, {report.blobs} blobs: "
-        + ("the bag is complete and intact" if report.ok else f"{len(report.problems)} problems")
+        + ("the bag is complete and intact" if report.ok else f"{len(report.problems)} problems"),
+        marker="PROBLEM",
     )
-    if not report.ok:
-        sys.exit(1)
 
 
 @main.command("restore")
@@ -189,14 +187,11 @@ def transfer_verify(package: Path) -> None:
         report = verify_package(_archive(), package)
     except PackageError as exc:
         raise click.ClickException(str(exc)) from None
-    for problem in report.problems:
-        click.echo(f"FAILED {problem}", err=True)
-    click.echo(
+    conclude(
+        report.problems,
         f"{len(report.records)} records checked: "
-        + ("every check passed" if report.ok else f"{len(report.problems)} failures")
+        + ("every check passed" if report.ok else f"{len(report.problems)} failures"),
     )
-    if not report.ok:
-        sys.exit(1)
 
 
 @transfer.command("import")
