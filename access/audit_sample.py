@@ -25,6 +25,7 @@ from archive.accesslog import ALLOWED, REFUSED
 from archive.audit import Actor, record_event
 from archive.core import Archive
 from archive.db import LOCAL_TIME, utcnow
+from archive.errors import DomainError
 from archive.models import AccessEvent, AccessRequest, Record, RecordState, RequestStatus, Version
 from archive.pdf import report_pdf
 from ingest.recheck import recheck_version
@@ -32,7 +33,7 @@ from ingest.recheck import recheck_version
 _QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
 
 
-class SampleError(ValueError):
+class SampleError(DomainError, ValueError):
     """The quarter or size asked for makes no sense."""
 
 

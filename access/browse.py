@@ -1,5 +1,6 @@
-"""Searching and opening records as a person: the decisions and the log lines the API and
-the web pages share, so neither can drift from the other."""
+"""Searching and opening records, and finding disposition lists, as a person: the lookups,
+decisions and log lines the API and the web pages share, so neither can drift from the
+other."""
 
 from __future__ import annotations
 
@@ -11,11 +12,29 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from access.policy import reads_by_standing, visibility_for
-from access.requests import AccessError, granted_records, known_record
+from access.policy import (
+    Permission,
+    may,
+    may_read,
+    may_see_list,
+    reads_by_standing,
+    visibility_for,
+)
+from access.requests import AccessError, granted_records, grants_of, known_record
 from archive.accesslog import ALLOWED, REFUSED, Client, log_access
 from archive.core import Archive
-from archive.models import Record, Sensitivity, User, Version
+from archive.db import utcnow
+from archive.errors import ErrorKind, InvalidInput
+from archive.models import (
+    DispositionList,
+    Project,
+    Record,
+    Scope,
+    Sensitivity,
+    User,
+    Version,
+)
+from retention import disposition
 from search.index import FACETS, Hit, QueryError, Results
 from search.indexer import open_index, version_text
 
@@ -41,7 +60,7 @@ def _date(args: Mapping[str, str], name: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(raw)
     except ValueError:
-        raise AccessError(400, f"{name} must be a date like 2026-01-31") from None
+        raise InvalidInput(f"{name} must be a date like 2026-01-31") from None
     if name == "to" and len(raw) == 10:
         parsed = parsed.replace(hour=23, minute=59, second=59)
     return parsed
@@ -53,12 +72,12 @@ def parse_search(args: Mapping[str, str]) -> SearchParams:
         page = int(args.get("page") or "1")
         per_page = int(args.get("per_page") or "20")
     except ValueError:
-        raise AccessError(400, "page and per_page must be whole numbers") from None
+        raise InvalidInput("page and per_page must be whole numbers") from None
     if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
-        raise AccessError(400, f"page must be 1 or more and per_page 1 to {MAX_PER_PAGE}")
+        raise InvalidInput(f"page must be 1 or more and per_page 1 to {MAX_PER_PAGE}")
     sort = args.get("sort") or "relevance"
     if sort not in SORTS:
-        raise AccessError(400, "sort must be relevance or date")
+        raise InvalidInput("sort must be relevance or date")
     return SearchParams(
         q=args.get("q", ""),
         filters={name: args[name] for name in FACETS if args.get(name)},
@@ -98,7 +117,7 @@ def search_as(
             snippets=snippet_text,
         )
     except QueryError as exc:
-        raise AccessError(400, str(exc)) from None
+        raise InvalidInput(str(exc)) from None
     if Sensitivity.RESTRICTED.value in visibility.everywhere:
         log_access(
             session,
@@ -142,3 +161,49 @@ def versions_of(session: Session, record_id: uuid.UUID) -> list[Version]:
             .order_by(Version.major, Version.minor)
         )
     )
+
+
+def allowed_scopes(session: Session, user: User, record: Record) -> set[str]:
+    """What ``user`` may do with ``record``'s content now (view, download...): what its
+    page offers; the reader decides again on every read."""
+    now = utcnow()
+    grants = grants_of(session, user, record.id)
+    return {s.value for s in Scope if may_read(user, record, s, grants, now).allowed}
+
+
+def retention_record_for(session: Session, user: User, record_id: uuid.UUID) -> Record:
+    """A record whose retention ``user`` may see: records managers and auditors see every
+    record's (metadata, never content); others only records they may know exist."""
+    if may(user.role, Permission.SEE_ANY_RETENTION):
+        record = session.get(Record, record_id)
+        if record is None:
+            raise AccessError("no such record", ErrorKind.NOT_FOUND)
+        return record
+    return known_record(session, user, record_id)
+
+
+def department_of(
+    session: Session, project: str | None, record_id: uuid.UUID | None
+) -> int | None:
+    """The department a retention event would concern: its record's, else its project's."""
+    if record_id:
+        record = session.get(Record, record_id)
+        return record.department_id if record else None
+    row = session.scalar(select(Project).where(Project.name == (project or "")))
+    return row.department_id if row else None
+
+
+def visible_lists(session: Session, user: User) -> list[DispositionList]:
+    """The disposition lists ``user`` may see, newest first."""
+    rows = session.scalars(select(DispositionList).order_by(DispositionList.id.desc())).all()
+    return [lst for lst in rows if may_see_list(user, lst)]
+
+
+def visible_list(
+    session: Session, user: User, list_id: int, lock: bool = False
+) -> DispositionList:
+    """One list ``user`` may see; 404 for one they may not, like a list that does not exist."""
+    lst = disposition.get_list(session, list_id, lock=lock)
+    if not may_see_list(user, lst):
+        raise AccessError("no such list", ErrorKind.NOT_FOUND)
+    return lst

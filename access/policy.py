@@ -10,16 +10,22 @@ as a table.
   managers read nothing by role.
 - Deciding: a request goes to the head of the record's department, or to a director for
   restricted records; ``external`` adds a director step. Nobody decides their own request.
+- Everything else a role may do (file documents, run retention, read the access log, manage
+  people...) is one row of :data:`PERMISSIONS`; the API, the web pages and the CLI ask
+  :func:`may` and never keep a list of roles of their own.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
+from archive.config import RetentionSettings
 from archive.models import (
     AccessRequest,
     Approver,
+    DispositionList,
     Grant,
     Record,
     Role,
@@ -27,10 +33,125 @@ from archive.models import (
     Sensitivity,
     User,
 )
+from archive.roles import (
+    ADMINISTRATORS,
+    AUDITORS,
+    DEPARTMENT_HEADS,
+    DIRECTORS,
+    RECORDS_MANAGERS,
+    STAFF,
+    UPLOADERS,
+)
+from retention.disposition import open_slots_for
 from search.index import Visibility
 
 ALL_STAFF = frozenset({Sensitivity.PUBLIC.value, Sensitivity.INTERNAL.value})
-HEADS = frozenset({Role.SUPERVISOR, Role.DIRECTOR})
+HEADS = DEPARTMENT_HEADS
+
+
+class Permission(StrEnum):
+    """What a role may do, beyond reading content (that is :func:`may_read`)."""
+
+    SEARCH = "search"  # search, record pages, ask for access, my requests and grants
+    DECIDE_REQUESTS = "decide_requests"  # the approvals inbox and the green channel
+    REVOKE_GRANTS = "revoke_grants"  # end a grant early (heads: their department's only)
+    UPLOAD = "upload"  # file documents
+    SEE_EVERY_JOB = "see_every_job"  # every ingest job, and release quarantined files
+    MANAGE_CLASSIFICATION = "manage_classification"  # rules and the review queue
+    MANAGE_RETENTION = "manage_retention"  # schedules, holds, reviews, sweeps, lists
+    OVERSEE_RETENTION = "oversee_retention"  # read events, holds and the due reports
+    SEE_ANY_RETENTION = "see_any_retention"  # any record's retention (metadata only)
+    RECORD_EVENTS = "record_events"  # events that start clocks (heads: own department)
+    SEE_DISPOSITION_LISTS = "see_disposition_lists"  # (supervisors: own department's)
+    SIGN_LISTS = "sign_lists"  # sign a list where a slot fits them (the service decides)
+    READ_ACCESS_LOG = "read_access_log"  # the access log, alerts and both chains
+    READ_AUDIT_SAMPLES = "read_audit_samples"  # the quarterly audit sample
+    MANAGE_PEOPLE = "manage_people"  # users, departments and their audit
+
+
+#: The one table of who may do what; ``tests/access/test_policy.py`` walks it.
+PERMISSIONS: dict[Permission, frozenset[Role]] = {
+    Permission.SEARCH: STAFF,
+    Permission.DECIDE_REQUESTS: DEPARTMENT_HEADS,
+    Permission.REVOKE_GRANTS: DEPARTMENT_HEADS | RECORDS_MANAGERS,
+    Permission.UPLOAD: UPLOADERS,
+    Permission.SEE_EVERY_JOB: RECORDS_MANAGERS,
+    Permission.MANAGE_CLASSIFICATION: RECORDS_MANAGERS,
+    Permission.MANAGE_RETENTION: RECORDS_MANAGERS,
+    Permission.OVERSEE_RETENTION: RECORDS_MANAGERS | AUDITORS | DIRECTORS,
+    Permission.SEE_ANY_RETENTION: RECORDS_MANAGERS | AUDITORS,
+    Permission.RECORD_EVENTS: RECORDS_MANAGERS | DEPARTMENT_HEADS,
+    Permission.SEE_DISPOSITION_LISTS: RECORDS_MANAGERS | DEPARTMENT_HEADS | AUDITORS,
+    Permission.SIGN_LISTS: RECORDS_MANAGERS | DEPARTMENT_HEADS,
+    Permission.READ_ACCESS_LOG: AUDITORS,
+    Permission.READ_AUDIT_SAMPLES: RECORDS_MANAGERS | AUDITORS,
+    Permission.MANAGE_PEOPLE: ADMINISTRATORS,
+}
+
+
+def may(role: Role, permission: Permission) -> bool:
+    """Whether ``role`` has ``permission`` (an active account is the caller's check)."""
+    return role in PERMISSIONS[permission]
+
+
+def may_see_job(user: User, created_by_id: int | None) -> bool:
+    """An ingest job is its submitter's, and every records manager's."""
+    return created_by_id == user.id or may(user.role, Permission.SEE_EVERY_JOB)
+
+
+def may_revoke(user: User, record: Record) -> bool:
+    """Directors and records managers end any grant; a supervisor, their department's."""
+    if not may(user.role, Permission.REVOKE_GRANTS):
+        return False
+    return user.role != Role.SUPERVISOR or user.department_id == record.department_id
+
+
+def may_record_event(user: User, department_id: int | None) -> bool:
+    """Records managers record any event; heads, their own department's projects and records."""
+    if not may(user.role, Permission.RECORD_EVENTS):
+        return False
+    if may(user.role, Permission.MANAGE_RETENTION):
+        return True
+    return department_id is not None and department_id == user.department_id
+
+
+def may_see_list(user: User, lst: DispositionList) -> bool:
+    """Records managers, directors and auditors see every list; a supervisor, the lists
+    holding their department's records."""
+    if not may(user.role, Permission.SEE_DISPOSITION_LISTS):
+        return False
+    return user.role != Role.SUPERVISOR or any(
+        item.record.department_id == user.department_id for item in lst.items
+    )
+
+
+class ListStep(StrEnum):
+    """What can be done to a disposition list."""
+
+    EDIT = "edit"
+    SUBMIT = "submit"
+    SIGN = "sign"
+    SEND_BACK = "send-back"
+    CANCEL = "cancel"
+    EXECUTE = "execute"
+
+
+def list_steps(
+    settings: RetentionSettings, user: User, lst: DispositionList
+) -> frozenset[ListStep]:
+    """The steps ``user`` may take on a list they may see. Records managers prepare, submit,
+    cancel and execute; whoever has a signature slot open signs; those two send a list back.
+    Whether the list's state allows the step is the service's check."""
+    steps: set[ListStep] = set()
+    signs = bool(open_slots_for(settings, lst, user))
+    manages = may(user.role, Permission.MANAGE_RETENTION)
+    if manages:
+        steps |= {ListStep.EDIT, ListStep.SUBMIT, ListStep.CANCEL, ListStep.EXECUTE}
+    if may(user.role, Permission.SIGN_LISTS):
+        steps.add(ListStep.SIGN)  # the service finds the slot, or says none is open
+    if manages or signs:
+        steps.add(ListStep.SEND_BACK)
+    return frozenset(steps)
 #: What a grant of each scope lets its holder do.
 COVERS: dict[Scope, frozenset[Scope]] = {
     Scope.VIEW: frozenset({Scope.VIEW}),

@@ -25,7 +25,7 @@ from archive.accesslog import ALLOWED, REFUSED, Client, log_access
 from archive.content import ContentDestroyed, read_content
 from archive.core import Archive
 from archive.db import LOCAL_TIME, utcnow
-from archive.models import Rendition, Scope, User, Version
+from archive.models import Rendition, RenditionRole, Scope, User, Version
 from archive.storage import BlobNotFound, StorageError
 
 PDF = "application/pdf"
@@ -214,13 +214,21 @@ def _content(
         )
     roles = set(session.scalars(select(Rendition.role).where(Rendition.version_id == version.id)))
     lines = stamp_lines(user, client, now)
-    source = "original" if version.media_type == PDF else "ocr_pdf" if "ocr_pdf" in roles else None
+    source = (
+        RenditionRole.ORIGINAL
+        if version.media_type == PDF
+        else RenditionRole.OCR_PDF
+        if RenditionRole.OCR_PDF in roles
+        else None
+    )
     if source is not None:
         data = b"".join(read_content(arc, session, version, source))
         if len(data) > MAX_STAMPED_BYTES:
             raise TooLargeToStamp
         return Served([watermark_pdf(data, lines)], PDF, filename(version, PDF), inline=True)
-    text = b"".join(read_content(arc, session, version, "text")) if "text" in roles else b""
+    text = b""
+    if RenditionRole.TEXT in roles:
+        text = b"".join(read_content(arc, session, version, RenditionRole.TEXT))
     header = ("\n".join(lines) + "\n" + "─" * 40 + "\n\n").encode()
     return Served(
         [header, text], "text/plain; charset=utf-8", filename(version, "text/plain"), True

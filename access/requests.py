@@ -14,10 +14,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from access.policy import HEADS, may_decide, may_know, route
+from access.policy import Permission, may, may_decide, may_know, may_revoke, route
 from archive.audit import Actor, record_event
 from archive.config import AccessSettings
 from archive.db import utcnow
+from archive.errors import DomainError, ErrorKind, InvalidInput
 from archive.models import (
     AccessDecision,
     AccessRequest,
@@ -25,7 +26,6 @@ from archive.models import (
     Grant,
     Record,
     RequestStatus,
-    Role,
     Scope,
     User,
 )
@@ -33,10 +33,11 @@ from archive.models import (
 MAX_TEXT = 2000
 
 
-class AccessError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
+class AccessError(DomainError):
+    """The caller may not do this (``FORBIDDEN``), or may not know the thing exists
+    (``NOT_FOUND``: the same answer as for a thing that does not exist)."""
+
+    kind = ErrorKind.FORBIDDEN
 
 
 def grants_of(session: Session, user: User, record_id: uuid.UUID | None = None) -> list[Grant]:
@@ -64,16 +65,16 @@ def known_record(session: Session, user: User, record_id: uuid.UUID) -> Record:
     """The record, if ``user`` may know it exists; else 404 (whether or not it exists)."""
     record = session.get(Record, record_id)
     if record is None or not may_know(user, record, grants_of(session, user, record_id), utcnow()):
-        raise AccessError(404, "no such record")
+        raise AccessError("no such record", ErrorKind.NOT_FOUND)
     return record
 
 
 def _text(value: str, what: str) -> str:
     cleaned = "".join(ch for ch in value if ch.isprintable() or ch in "\n\t").strip()
     if not cleaned:
-        raise AccessError(400, f"a {what} is required")
+        raise InvalidInput(f"a {what} is required")
     if len(cleaned) > MAX_TEXT:
-        raise AccessError(400, f"the {what} is longer than {MAX_TEXT} characters")
+        raise InvalidInput(f"the {what} is longer than {MAX_TEXT} characters")
     return cleaned
 
 
@@ -92,9 +93,9 @@ def submit(
     try:
         wanted = Scope(scope)
     except ValueError:
-        raise AccessError(400, "scope must be view, download, print or external") from None
+        raise InvalidInput("scope must be view, download, print or external") from None
     if not 1 <= days <= settings.max_days:
-        raise AccessError(400, f"days must be between 1 and {settings.max_days}")
+        raise InvalidInput(f"days must be between 1 and {settings.max_days}")
     approver, department_id = route(record)
     request = AccessRequest(
         requester_id=user.id,
@@ -130,7 +131,7 @@ def _earlier_approvers(session: Session, request: AccessRequest) -> set[int]:
 
 def waiting_for(session: Session, user: User) -> list[AccessRequest]:
     """Pending requests ``user`` may decide now."""
-    if user.role not in HEADS:
+    if not may(user.role, Permission.DECIDE_REQUESTS):
         return []
     pending = session.scalars(
         select(AccessRequest)
@@ -154,7 +155,7 @@ def visible_request(session: Session, user: User, request_id: uuid.UUID) -> Acce
     """The request, if ``user`` filed it or may decide it; else 404."""
     request = session.get(AccessRequest, request_id)
     if request is None:
-        raise AccessError(404, "no such request")
+        raise AccessError("no such request", ErrorKind.NOT_FOUND)
     if request.requester_id == user.id:
         return request
     earlier = _earlier_approvers(session, request)
@@ -162,7 +163,7 @@ def visible_request(session: Session, user: User, request_id: uuid.UUID) -> Acce
         request.status == RequestStatus.PENDING and may_decide(user, request, earlier)
     ):
         return request
-    raise AccessError(404, "no such request")
+    raise AccessError("no such request", ErrorKind.NOT_FOUND)
 
 
 def decide(
@@ -177,16 +178,16 @@ def decide(
     """Approve or refuse the step a request waits at; the last approval grants access."""
     request = session.get(AccessRequest, request_id)
     if request is None:
-        raise AccessError(404, "no such request")
+        raise AccessError("no such request", ErrorKind.NOT_FOUND)
     earlier = _earlier_approvers(session, request)
     if request.requester_id == user.id:
-        raise AccessError(403, "nobody decides their own request")
+        raise AccessError("nobody decides their own request")
     if user.id not in earlier and not may_decide(user, request, earlier):
-        raise AccessError(404, "no such request")  # not theirs to know of
+        raise AccessError("no such request", ErrorKind.NOT_FOUND)  # not theirs to know of
     if request.status != RequestStatus.PENDING:
-        raise AccessError(409, f"the request was already {request.status.value}")
+        raise AccessError(f"the request was already {request.status.value}", ErrorKind.CONFLICT)
     if user.id in earlier:
-        raise AccessError(403, "this step waits for another approver")
+        raise AccessError("this step waits for another approver")
     if not approve:
         reason = _text(reason, "reason for the refusal")
     now = utcnow()
@@ -296,18 +297,18 @@ def emergency(
     hours: int | None = None,
 ) -> Grant:
     """The green channel: a head opens access at once, flagged, approval owed afterwards."""
-    if user.role not in HEADS:
-        raise AccessError(403, "only supervisors and directors may open emergency access")
+    if not may(user.role, Permission.DECIDE_REQUESTS):
+        raise AccessError("only supervisors and directors may open emergency access")
     record = known_record(session, user, record_id)
     try:
         wanted = Scope(scope)
     except ValueError:
-        raise AccessError(400, "scope must be view, download or print") from None
+        raise InvalidInput("scope must be view, download or print") from None
     if wanted == Scope.EXTERNAL:
-        raise AccessError(400, "external use is never opened by the green channel")
+        raise InvalidInput("external use is never opened by the green channel")
     hours = hours or settings.emergency_max_hours
     if not 1 <= hours <= settings.emergency_max_hours:
-        raise AccessError(400, f"hours must be between 1 and {settings.emergency_max_hours}")
+        raise InvalidInput(f"hours must be between 1 and {settings.emergency_max_hours}")
     why = _text(justification, "written justification")
     now = utcnow()
     request = AccessRequest(
@@ -345,23 +346,17 @@ def emergency(
     return grant
 
 
-REVOKERS = frozenset({Role.DIRECTOR, Role.SUPERVISOR, Role.RECORDS_MANAGER})
-
-
 def revoke(session: Session, user: User, actor: Actor, grant_id: uuid.UUID, reason: str) -> Grant:
     """End a grant early, with a reason: directors, the record's department heads, records
     managers."""
     grant = session.get(Grant, grant_id)
     if grant is None:
-        raise AccessError(404, "no such grant")
-    record = grant.record
-    allowed = user.role in (Role.DIRECTOR, Role.RECORDS_MANAGER) or (
-        user.role == Role.SUPERVISOR and user.department_id == record.department_id
-    )
-    if not allowed:
-        raise AccessError(404 if grant.user_id != user.id else 403, "no such grant")
+        raise AccessError("no such grant", ErrorKind.NOT_FOUND)
+    if not may_revoke(user, grant.record):  # the holder learns it exists; others do not
+        hidden = grant.user_id != user.id
+        raise AccessError("no such grant", ErrorKind.NOT_FOUND if hidden else None)
     if grant.revoked_at is not None:
-        raise AccessError(409, "the grant was already revoked")
+        raise AccessError("the grant was already revoked", ErrorKind.CONFLICT)
     why = _text(reason, "reason")
     grant.revoked_at, grant.revoked_by_id, grant.revoke_reason = utcnow(), user.id, why
     record_event(

@@ -33,6 +33,7 @@ from archive.bootstrap import ensure_home
 from archive.core import Archive
 from archive.crypto import Keyring, KeyringError
 from archive.db import Base, local_today, make_engine
+from archive.errors import DomainError
 from archive.migrate import head_revision, upgrade
 from archive.models import DataKey
 from archive.storage import BlobNotFound
@@ -42,7 +43,7 @@ BATCH = 500
 _CHUNK = 1024 * 1024
 
 
-class BackupError(Exception):
+class BackupError(DomainError):
     """A bag is incomplete, altered or made by an unknown version, or the target is not empty."""
 
 

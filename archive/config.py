@@ -16,10 +16,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from archive.errors import DomainError
+
 DATE_GRANULARITIES = ("month", "day")
 
 
-class ConfigError(ValueError):
+class ConfigError(DomainError, ValueError):
     """A setting is missing or invalid; the message names the variable."""
 
 

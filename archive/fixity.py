@@ -18,11 +18,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from archive.audit import Actor, record_event
-from archive.content import ORIGINAL, ContentDestroyed, ContentError, read_content
+from archive.content import ContentDestroyed, ContentError, read_content
 from archive.core import Archive
 from archive.crypto import ContentIntegrityError
 from archive.db import utcnow
-from archive.models import DataKey, FixityCheck, Version
+from archive.models import DataKey, FixityCheck, RenditionRole, Version
 from archive.storage import BlobNotFound, StorageError
 
 
@@ -67,7 +67,10 @@ def due_for_check(session: Session, size: int) -> list[uuid.UUID]:
     )
     query = (
         select(Version.id)
-        .join(DataKey, (DataKey.version_id == Version.id) & (DataKey.role == ORIGINAL))
+        .join(
+            DataKey,
+            (DataKey.version_id == Version.id) & (DataKey.role == RenditionRole.ORIGINAL),
+        )
         .where(DataKey.wrapped.is_not(None))
         .outerjoin(last, last.c.version_id == Version.id)
         .order_by(last.c.last.asc().nulls_first(), Version.created_at)

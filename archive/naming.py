@@ -15,6 +15,8 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
+from archive.errors import DomainError
+
 MAX_PROJECT_CHARS = 60
 MAX_PROJECT_BYTES = 180  # 60 Chinese characters; leaves room for serial, date, version
 MAX_NAME_BYTES = 240  # stays under the 255-byte file name limit with room for an extension
@@ -29,7 +31,7 @@ _NAME = re.compile(
 )
 
 
-class NamingError(ValueError):
+class NamingError(DomainError, ValueError):
     """The input cannot make a safe canonical name; the message says why."""
 
 

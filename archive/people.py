@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session
 
 from archive.audit import Actor, record_event
 from archive.db import utcnow
+from archive.errors import DomainError
 from archive.models import ApiToken, Department, Role, Sensitivity, User
+from archive.roles import DEPARTMENT_STAFF
 
 TOKEN_PREFIX = "arc_"  # noqa: S105 (a marker, not a secret)
 _USERNAME = re.compile(r"^[\w.@-]{2,64}$")
@@ -32,7 +34,7 @@ DEFAULT_DEPARTMENTS = [
 ]
 
 
-class PeopleError(ValueError):
+class PeopleError(DomainError, ValueError):
     """A user or department operation was refused; the message says why."""
 
 
@@ -116,7 +118,7 @@ def create_user(
         raise PeopleError(f"user name {username!r} must be 2-64 letters, digits, or . _ @ -")
     if session.scalar(select(User.id).where(User.username == username)):
         raise PeopleError(f"user {username!r} exists already")
-    if role in (Role.SPECIALIST, Role.SUPERVISOR, Role.DIRECTOR) and department is None:
+    if role in DEPARTMENT_STAFF and department is None:
         raise PeopleError(f"a {role.value} belongs to a department: give --department")
     user = User(
         username=username,

@@ -27,6 +27,7 @@ from archive.audit import SYSTEM, Actor, record_event
 from archive.config import Settings
 from archive.core import Archive
 from archive.db import advisory_xact_lock
+from archive.errors import DomainError
 from archive.models import Record, RecordChange, RecordState, RetentionSchedule
 
 _CODE = re.compile(
@@ -36,7 +37,7 @@ _CODE = re.compile(
 BATCH = 500
 
 
-class ReferenceCodeError(ValueError):
+class ReferenceCodeError(DomainError, ValueError):
     """A text is not a 档号 of this archive's format."""
 
 

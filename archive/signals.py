@@ -15,8 +15,3 @@ version_destroyed = _signals.signal("version-destroyed")
 
 #: A person changed a record's class. kwargs: ``record_id`` (UUID).
 record_reclassified = _signals.signal("record-reclassified")
-
-#: A record's folder of a transfer package was written (plaintext files and metadata.json).
-#: Receivers run the 四性 checks on it and return their report: ``{check: {"ok", "detail"}}``.
-#: kwargs: ``folder`` (Path), ``description`` (dict, with ``files``: file name → version name).
-package_written = _signals.signal("package-written")

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from archive.errors import DomainError
 from archive.models import ClassificationRule, Sensitivity
 
 FIELDS = ("process", "stage", "record_type")
@@ -83,7 +84,7 @@ class Decision:
         }
 
 
-class RuleError(ValueError):
+class RuleError(DomainError, ValueError):
     """A rule cannot be used; the message says which and why."""
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from archive.errors import DomainError
 from archive.models import Sensitivity
 from archive.naming import parse_name
 
@@ -32,7 +33,7 @@ def is_sidecar(name: str, names_beside: set[str]) -> bool:
     return name.endswith(SIDECAR_SUFFIX) and name[: -len(SIDECAR_SUFFIX)] in names_beside
 
 
-class MetadataError(ValueError):
+class MetadataError(DomainError, ValueError):
     """Metadata given with a document is unusable; the message says which field and why."""
 
 

@@ -2,10 +2,11 @@
 
 A package is a BagIt bag with a folder per record: each version as a plain file, the
 record's ``metadata.json`` (its description, with ``files``: file name → version name) and
-its ``audit.json``. Retention writes it and, through :data:`archive.signals.package_written`,
-has this module check each record folder before it leaves. The receiving archive checks the
-whole package again (:func:`verify_package`) and imports it through the ordinary ingest
-pipeline (:func:`import_package`), so every file passes the same checks as any other.
+its ``audit.json``. Retention writes it and checks each record folder before it leaves with
+:func:`check_transfer_folder`, which the caller of :func:`retention.execution.execute` passes
+in. The receiving archive checks the whole package again (:func:`verify_package`) and imports
+it through the ordinary ingest pipeline (:func:`import_package`), so every file passes the
+same checks as any other.
 """
 
 from __future__ import annotations
@@ -22,15 +23,15 @@ from archive.audit import Actor, record_event
 from archive.backup import bag_problems
 from archive.config import IngestSettings
 from archive.core import Archive
+from archive.errors import DomainError
 from archive.models import IngestJob, IngestStatus
-from archive.signals import package_written
 from ingest.checks import Report
 from ingest.jobs import receive
 from ingest.pipeline import process
 from ingest.recheck import Expected, recheck_file, recheck_metadata
 
 
-class PackageError(Exception):
+class PackageError(DomainError):
     """The package is not a bag, fails its manifests, or a record in it fails a check."""
 
 
@@ -82,13 +83,12 @@ def failures(results: dict[str, Any]) -> list[str]:
     return found
 
 
-def _on_package_written(arc: Archive, folder: Path, description: dict[str, Any]) -> Any:
+def check_transfer_folder(
+    arc: Archive, folder: Path, description: dict[str, Any]
+) -> dict[str, Any]:
+    """The 四性 report of a record folder of an outgoing transfer package: the
+    :data:`retention.transfer.FolderCheck` to pass to :func:`retention.execution.execute`."""
     return check_record_folder(folder, description, arc.settings.ingest)
-
-
-def connect() -> None:
-    """Check transfer packages in this process (idempotent)."""
-    package_written.connect(_on_package_written)
 
 
 def _record_folders(root: Path) -> list[Path]:

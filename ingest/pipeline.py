@@ -26,7 +26,16 @@ from sqlalchemy.orm import Session
 from archive.audit import Actor, record_event
 from archive.content import NewRecord, RenditionSource, VersionFacts, store
 from archive.core import Archive
-from archive.models import IngestJob, IngestStatus, Project, Record, Sensitivity, User, Version
+from archive.models import (
+    IngestJob,
+    IngestStatus,
+    Project,
+    Record,
+    RenditionRole,
+    Sensitivity,
+    User,
+    Version,
+)
 from archive.naming import clean_project_name
 from archive.storage import StorageError
 from archive.text import normalize_for_index
@@ -55,9 +64,6 @@ from ingest.validate import validate_metadata
 
 #: Failures of the machinery, not of the file: the job is retried, never quarantined.
 TRANSIENT = (StorageError, DBAPIError, OSError)
-
-TEXT_ROLE = "text"
-OCR_ROLE = "ocr_pdf"
 
 
 class Quarantine(Exception):
@@ -311,9 +317,13 @@ def commit(arc: Archive, work: Work) -> None:
             classification=classification,
             needs_review=decision.confidence < threshold,
         )
-    renditions = [RenditionSource(TEXT_ROLE, "text/plain; charset=utf-8", _text_stream(work.text))]
+    renditions = [
+        RenditionSource(RenditionRole.TEXT, "text/plain; charset=utf-8", _text_stream(work.text))
+    ]
     if work.ocr_pdf is not None:
-        renditions.append(RenditionSource(OCR_ROLE, sniff.PDF, work.ocr_pdf.open("rb")))
+        renditions.append(
+            RenditionSource(RenditionRole.OCR_PDF, sniff.PDF, work.ocr_pdf.open("rb"))
+        )
 
     def finish(session: Session, version: Version) -> None:
         locked = fenced(session, job.id, work.attempt)

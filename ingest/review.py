@@ -8,12 +8,13 @@ from sqlalchemy import select
 
 from archive.audit import Actor, record_event
 from archive.core import Archive
+from archive.errors import DomainError
 from archive.models import Record, RecordChange, Sensitivity
 from archive.signals import record_reclassified
 
 
-class ReviewError(ValueError):
-    pass
+class ReviewError(DomainError, ValueError):
+    """A class correction cannot be made; the message says why."""
 
 
 def review_queue(arc: Archive, limit: int = 100) -> list[Record]:

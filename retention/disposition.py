@@ -34,13 +34,13 @@ from archive.models import (
     SignerRole,
     User,
 )
+from archive.roles import DEPARTMENT_HEADS
 from retention.describe import describe
 from retention.errors import Conflict, NotFound, RetentionError
 from retention.holds import ensure_free
 
 PREFIX = {Disposal.DESTROY: "XH", Disposal.TRANSFER: "YJ"}  # 销毁 / 移交
 OPEN = (ListStatus.DRAFT, ListStatus.SIGNING)
-HEADS = (Role.SUPERVISOR, Role.DIRECTOR)
 
 
 @dataclass(frozen=True, order=True)
@@ -246,7 +246,7 @@ def _fits(user: User, slot: Slot) -> bool:
         return user.role == Role.RECORDS_MANAGER
     if slot.role == SignerRole.DIRECTOR:
         return user.role == Role.DIRECTOR
-    return user.role in HEADS and user.department_id == slot.department_id
+    return user.role in DEPARTMENT_HEADS and user.department_id == slot.department_id
 
 
 def open_slots_for(settings: RetentionSettings, lst: DispositionList, user: User) -> list[Slot]:

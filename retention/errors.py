@@ -5,21 +5,21 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from archive.errors import DomainError, ErrorKind
 
-class RetentionError(ValueError):
-    """Bad input or a state that does not allow the action (HTTP 400)."""
 
-    status = 400
+class RetentionError(DomainError, ValueError):
+    """Bad input or a state that does not allow the action."""
 
 
 class NotFound(RetentionError):
-    status = 404
+    kind = ErrorKind.NOT_FOUND
 
 
 class Conflict(RetentionError):
     """The action does not fit the current state (a list already signed, say)."""
 
-    status = 409
+    kind = ErrorKind.CONFLICT
 
 
 class Held(Conflict):

@@ -38,7 +38,7 @@ from retention.describe import describe
 from retention.disposition import get_list, missing_slots, require
 from retention.errors import Conflict
 from retention.holds import ensure_free, refusals_audited
-from retention.transfer import transfer_list
+from retention.transfer import FolderCheck, transfer_list
 
 
 @dataclass(frozen=True)
@@ -152,9 +152,12 @@ def _destroy_one(arc: Archive, actor: Actor, lst: DispositionList, item_id: int)
     return None
 
 
-def execute(arc: Archive, actor: Actor, list_id: int) -> Execution:
+def execute(arc: Archive, actor: Actor, list_id: int, check_folder: FolderCheck) -> Execution:
     """Carry out a fully signed list. Held or no-longer-due records are skipped (and the
-    refusal audited); running it again after a crash continues where it stopped."""
+    refusal audited); running it again after a crash continues where it stopped.
+
+    ``check_folder`` is the 四性 check of each record folder of a transfer package (see
+    :data:`~retention.transfer.FolderCheck`); a destroy list does not use it."""
     lst = _ready(arc, list_id)
     skipped: list[tuple[str, str]] = []
     package = None
@@ -171,7 +174,7 @@ def execute(arc: Archive, actor: Actor, list_id: int) -> Execution:
             if why:
                 skipped.append((item.record.name_stem, why))
     else:
-        package, skipped = transfer_list(arc, actor, lst)
+        package, skipped = transfer_list(arc, actor, lst, check_folder)
     with arc.transaction() as session:
         row = get_list(session, list_id, lock=True)
         done = sum(1 for item in row.items if item.outcome in ("destroyed", "transferred"))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import shutil
 import uuid
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -31,10 +32,14 @@ from archive.models import (
     RecordState,
     Version,
 )
-from archive.signals import package_written
 from retention.describe import describe
 from retention.errors import Conflict
 from retention.holds import ensure_free, holds_on, refusals_audited
+
+#: The 四性 check of one record folder of a transfer package. It gets the archive, the written
+#: record folder and its description (``metadata.json``, with ``files``: file name → version
+#: name) and returns the 四性 report ``{what: {check: {"ok": bool, "detail": ...}}}``.
+FolderCheck = Callable[[Archive, Path, dict[str, Any]], dict[str, Any]]
 
 
 def _audit_trail(session: Any, record: Record, version_ids: list[str]) -> list[dict[str, Any]]:
@@ -62,7 +67,9 @@ def _audit_trail(session: Any, record: Record, version_ids: list[str]) -> list[d
     ]
 
 
-def _write_record(arc: Archive, session: Any, record: Record, folder: Path) -> list[str]:
+def _write_record(
+    arc: Archive, session: Any, record: Record, folder: Path, check_folder: FolderCheck
+) -> list[str]:
     """Write the record's folder and run the 四性 checks on it; returns what failed."""
     folder.mkdir(parents=True)
     versions = list(
@@ -85,27 +92,24 @@ def _write_record(arc: Archive, session: Any, record: Record, folder: Path) -> l
     )
     trail = _audit_trail(session, record, [str(v.id) for v in versions])
     (folder / "audit.json").write_text(json.dumps(trail, ensure_ascii=False, indent=2), "utf-8")
-    reports = [
-        result
-        for _receiver, result in package_written.send(arc, folder=folder, description=description)
-    ]
-    if not reports:
-        return ["no 四性 check is connected in this process (ingest.package.connect)"]
-    (folder / "checks.json").write_text(
-        json.dumps(reports[0], ensure_ascii=False, indent=2), "utf-8"
-    )
+    report = check_folder(arc, folder, description)
+    (folder / "checks.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), "utf-8")
     return [
         f"{what}: {check} {result.get('detail')}"
-        for what, checks in reports[0].items()
+        for what, checks in report.items()
         for check, result in checks.items()
         if isinstance(result, dict) and result.get("ok") is False
     ]
 
 
 def transfer_list(
-    arc: Archive, actor: Actor, lst: DispositionList
+    arc: Archive, actor: Actor, lst: DispositionList, check_folder: FolderCheck
 ) -> tuple[str, list[tuple[str, str]]]:
-    """Write the package, then mark each packaged record transferred (one transaction each)."""
+    """Write the package, then mark each packaged record transferred (one transaction each).
+
+    ``check_folder`` runs the 四性 checks on each record folder as it is written; a record
+    failing them stays behind.
+    """
     root = arc.settings.retention.transfer_dir or arc.settings.home / "transfers"
     target, staging = root / lst.number, root / f".{lst.number}.partial"
     shutil.rmtree(staging, ignore_errors=True)
@@ -125,7 +129,8 @@ def transfer_list(
             elif record.due_on is None or record.due_on > local_today():
                 skipped.append((record.name_stem, "no longer due"))
             else:
-                failed = _write_record(arc, session, record, staging / record.name_stem)
+                folder = staging / record.name_stem
+                failed = _write_record(arc, session, record, folder, check_folder)
                 if failed:  # it does not leave: the list shows why
                     shutil.rmtree(staging / record.name_stem)
                     skipped.append((record.name_stem, "四性 check failed: " + "; ".join(failed)))

@@ -25,6 +25,7 @@ from whoosh import query as q
 from whoosh.index import FileIndex, LockError
 from whoosh.qparser import MultifieldParser, QueryParserError, plugins
 
+from archive.errors import DomainError
 from search.analysis import fold
 from search.docsets import DocSets
 from search.schema import SCHEMA_VERSION, make_schema
@@ -45,7 +46,7 @@ _SCHEMA = make_schema()
 _VERSION_FILE = "schema_version"
 
 
-class QueryError(ValueError):
+class QueryError(DomainError, ValueError):
     """The query cannot be run; the message is safe to show the user."""
 
 

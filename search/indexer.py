@@ -17,10 +17,9 @@ from sqlalchemy.orm import Session
 
 from archive.content import ContentDestroyed, read_content
 from archive.core import Archive
-from archive.models import Record, RecordChange, RecordState, Rendition, Version
+from archive.models import Record, RecordChange, RecordState, Rendition, RenditionRole, Version
 from search.index import IndexDoc, SearchIndex
 
-TEXT_ROLE = "text"
 MAX_TEXT_BYTES = 20 * 1024 * 1024  # what is indexed of a very long text
 
 
@@ -47,14 +46,16 @@ def _latest(session: Session, record_id: uuid.UUID) -> Version | None:
 def _text(arc: Archive, session: Session, version: Version) -> str | None:
     """The version's extracted text; None when its content was destroyed."""
     has_text = session.scalar(
-        select(Rendition.id).where(Rendition.version_id == version.id, Rendition.role == TEXT_ROLE)
+        select(Rendition.id).where(
+            Rendition.version_id == version.id, Rendition.role == RenditionRole.TEXT
+        )
     )
     if has_text is None:
         return ""
     chunks: list[bytes] = []
     size = 0
     try:
-        for chunk in read_content(arc, session, version, TEXT_ROLE):
+        for chunk in read_content(arc, session, version, RenditionRole.TEXT):
             chunks.append(chunk)
             size += len(chunk)
             if size >= MAX_TEXT_BYTES:

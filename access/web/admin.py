@@ -9,7 +9,8 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from access.web.core import ADMINS, actor, arc, form, roles, user, web
+from access.policy import Permission
+from access.web.core import actor, arc, form, requires, user, web
 from archive.models import AuditEvent, Department, Role, Sensitivity, User
 from archive.people import (
     PeopleError,
@@ -26,7 +27,7 @@ MIN_PASSWORD = 12
 
 
 @web.route("/admin/users", methods=["GET", "POST"])
-@roles(ADMINS)
+@requires(Permission.MANAGE_PEOPLE)
 def users() -> Any:
     archive = arc()
     if request.method == "POST":
@@ -77,7 +78,7 @@ def users() -> Any:
 
 
 @web.route("/admin/departments", methods=["GET", "POST"])
-@roles(ADMINS)
+@requires(Permission.MANAGE_PEOPLE)
 def departments() -> Any:
     archive = arc()
     if request.method == "POST":
@@ -93,7 +94,7 @@ def departments() -> Any:
 
 
 @web.get("/admin/changes")
-@roles(ADMINS)
+@requires(Permission.MANAGE_PEOPLE)
 def people_audit() -> Any:
     """The audit trail of people: creation, role, department, clearance, sign-in, logins."""
     with arc().sessions() as db:

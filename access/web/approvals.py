@@ -11,21 +11,23 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from access.requests import AccessError, decide, mine, waiting_for
+from access.policy import Permission
+from access.requests import decide, mine, waiting_for
 from access.requests import emergency as open_emergency
-from access.web.core import HEADS, actor, arc, form, me, parse_id, roles, web
+from access.web.core import actor, arc, form, me, parse_id, requires, web
+from archive.errors import InvalidInput
 from archive.models import AccessRequest, RequestStatus
 
 
 @web.get("/inbox")
-@roles(HEADS)
+@requires(Permission.DECIDE_REQUESTS)
 def inbox() -> Any:
     with arc().sessions() as db:
         return render_template("inbox.html", waiting=waiting_for(db, me(db)), now=datetime.now(UTC))
 
 
 @web.post("/inbox/<uuid:request_id>/<any(approve, deny):verdict>")
-@roles(HEADS)
+@requires(Permission.DECIDE_REQUESTS)
 def decide_request(request_id: uuid.UUID, verdict: str) -> Any:
     archive = arc()
     with archive.transaction() as db:
@@ -49,7 +51,7 @@ def decide_request(request_id: uuid.UUID, verdict: str) -> Any:
 
 
 @web.route("/emergency", methods=["GET", "POST"])
-@roles(HEADS)
+@requires(Permission.DECIDE_REQUESTS)
 def emergency() -> Any:
     """Open access at once with a written justification; approval is owed afterwards."""
     archive = arc()
@@ -57,7 +59,7 @@ def emergency() -> Any:
         try:
             hours = int(form("hours") or archive.settings.access.emergency_max_hours)
         except ValueError:
-            raise AccessError(400, _("Hours must be a whole number.")) from None
+            raise InvalidInput(_("Hours must be a whole number.")) from None
         with archive.transaction() as db:
             open_emergency(
                 db,

@@ -13,10 +13,10 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from access.login import LOCKED, attempt_login
+from access.policy import Permission, may
 from access.requests import mine, waiting_for
 from access.web.core import (
     LANGUAGES,
-    MANAGERS,
     SessionUser,
     actor,
     arc,
@@ -94,7 +94,7 @@ def home() -> Any:
             "waiting": len(waiting_for(db, person)),
             "mine_pending": sum(1 for r in mine(db, person) if r.status.value == "pending"),
         }
-        if person.role in MANAGERS:
+        if may(person.role, Permission.SEE_EVERY_JOB):
             counts["quarantined"] = (
                 db.scalar(select(func.count()).where(IngestJob.status == IngestStatus.QUARANTINED))
                 or 0

@@ -1,5 +1,5 @@
-"""What every page shares: the blueprint, sign-in state, the language, role checks, the
-navigation, and how a refusal or bad input is shown (a page with the status, never a
+"""What every page shares: the blueprint, sign-in state, the language, the permission check,
+the navigation, and the one place where an error becomes a page (with its status, never a
 traceback)."""
 
 from __future__ import annotations
@@ -17,18 +17,13 @@ from flask_login import LoginManager, current_user, login_required
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import Session
 
-from access.api import UPLOADERS, _archive, client_of_request
-from access.requests import AccessError
+from access.http import client_of_request, current_archive, status_of
+from access.policy import Permission, may
 from archive.accesslog import Client
 from archive.audit import Actor
 from archive.core import Archive
+from archive.errors import DomainError, InvalidInput
 from archive.models import Role, User
-from archive.people import PeopleError
-from ingest.classify import RuleError
-from ingest.jobs import JobError
-from ingest.metadata import MetadataError
-from ingest.review import ReviewError
-from retention.errors import RetentionError
 
 web = Blueprint("web", __name__)
 login_manager = LoginManager()
@@ -38,24 +33,6 @@ csrf = CSRFProtect()
 F = TypeVar("F", bound=Callable[..., Any])
 
 LANGUAGES = {"zh_CN": "中文", "en": "English"}
-HEADS = frozenset({Role.SUPERVISOR, Role.DIRECTOR})
-MANAGERS = frozenset({Role.RECORDS_MANAGER})
-AUDITORS = frozenset({Role.AUDITOR})
-ADMINS = frozenset({Role.ADMIN})
-SIGNERS = frozenset({Role.RECORDS_MANAGER, Role.SUPERVISOR, Role.DIRECTOR})
-READERS = frozenset(set(Role) - {Role.ADMIN})  # admin manages people, never reads records
-#: Errors the services raise for bad input or a state that forbids the action; shown as a
-#: page with the status they carry (400 unless they say otherwise).
-DOMAIN_ERRORS = (
-    AccessError,
-    RetentionError,
-    JobError,
-    MetadataError,
-    ReviewError,
-    PeopleError,
-    RuleError,
-    ValueError,
-)
 
 
 class SessionUser:
@@ -73,7 +50,7 @@ class SessionUser:
 
 @login_manager.user_loader
 def _load(user_id: str) -> SessionUser | None:
-    with _archive().sessions() as db:
+    with current_archive().sessions() as db:
         user = db.get(User, int(user_id)) if user_id.isdigit() else None
         if user is None or not user.active:
             return None
@@ -88,7 +65,7 @@ def select_locale() -> str:
 
 
 def arc() -> Archive:
-    return _archive()
+    return current_archive()
 
 
 def user() -> User:
@@ -110,13 +87,13 @@ def client() -> Client:
     return client_of_request()
 
 
-def roles(allowed: frozenset[Role]) -> Callable[[F], F]:
-    """Signed in, and in one of ``allowed``; anyone else gets 403 whatever the link said."""
+def requires(permission: Permission) -> Callable[[F], F]:
+    """Signed in, with ``permission``; anyone else gets 403 whatever the link said."""
 
     def decorate(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if user().role not in allowed:
+            if not may(user().role, permission):
                 return error_page(403, _l("Your role may not use this page."))
             return view(*args, **kwargs)
 
@@ -129,13 +106,15 @@ def error_page(status: int, message: object) -> tuple[str, int]:
     return render_template("error.html", status=status, message=str(message)), status
 
 
-def _domain_error(exc: Exception) -> tuple[str, int]:
-    status = getattr(exc, "status", 400)
-    return error_page(status if isinstance(status, int) else 400, exc)
+@web.errorhandler(DomainError)
+def _domain_error(exc: DomainError) -> tuple[str, int]:
+    return error_page(status_of(exc), exc)
 
 
-for _error in DOMAIN_ERRORS:
-    web.register_error_handler(_error, _domain_error)
+@web.errorhandler(ValueError)
+def _bad_value(exc: ValueError) -> tuple[str, int]:
+    """A value a form sent that a service could not parse (an unknown choice, say)."""
+    return error_page(400, exc)
 
 
 def form(name: str, default: str = "") -> str:
@@ -146,7 +125,7 @@ def parse_id(value: str, what: str) -> uuid.UUID:
     try:
         return uuid.UUID(value)
     except ValueError:
-        raise AccessError(400, f"{what} must be an id") from None
+        raise InvalidInput(f"{what} must be an id") from None
 
 
 def safe_next(target: str | None, fallback: str) -> str:
@@ -171,42 +150,45 @@ def navigation(role: Role) -> list[NavItem]:
     items: list[NavItem] = []
     everyone, approve, intake = _l("Records"), _l("Approvals"), _l("Intake")
     manage, audit, admin = _l("Records management"), _l("Audit"), _l("Administration")
-    if role in READERS:
+    if may(role, Permission.SEARCH):
         items += [
             NavItem("web.search", _l("Search"), everyone),
             NavItem("web.my_requests", _l("My requests"), everyone),
         ]
-    if role in HEADS:
+    if may(role, Permission.DECIDE_REQUESTS):
         items += [
             NavItem("web.inbox", _l("Waiting for me"), approve),
             NavItem("web.emergency", _l("Green channel"), approve),
         ]
-    if role in UPLOADERS:
+    if may(role, Permission.UPLOAD):
         items += [
             NavItem("web.upload", _l("Upload"), intake),
             NavItem("web.jobs", _l("Ingest jobs"), intake),
         ]
-    if role in MANAGERS:
+    if may(role, Permission.MANAGE_CLASSIFICATION):
         items += [
             NavItem("web.rules", _l("Classification rules"), manage),
             NavItem("web.class_review", _l("Classification review"), manage),
+        ]
+    if may(role, Permission.MANAGE_RETENTION):
+        items += [
             NavItem("web.schedules", _l("Retention schedules"), manage),
             NavItem("web.events", _l("Events"), manage),
             NavItem("web.holds", _l("Holds"), manage),
         ]
-    if role in SIGNERS:
+    if may(role, Permission.SEE_DISPOSITION_LISTS):
         items.append(NavItem("web.lists", _l("Disposition lists"), manage))
-    if role in MANAGERS:
+    if may(role, Permission.OVERSEE_RETENTION):
         items.append(NavItem("web.due_report", _l("Due report"), manage))
-    if role in AUDITORS:
+    if may(role, Permission.READ_ACCESS_LOG):
         items += [
             NavItem("web.access_log", _l("Access log"), audit),
             NavItem("web.alerts", _l("Alerts"), audit),
             NavItem("web.chain", _l("Audit chain"), audit),
         ]
-    if role in MANAGERS | AUDITORS:
+    if may(role, Permission.READ_AUDIT_SAMPLES):
         items.append(NavItem("web.audit_samples", _l("Quarterly audit sample"), audit))
-    if role in ADMINS:
+    if may(role, Permission.MANAGE_PEOPLE):
         items += [
             NavItem("web.users", _l("Users"), admin),
             NavItem("web.departments", _l("Departments"), admin),

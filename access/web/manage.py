@@ -10,7 +10,8 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from access.web.core import MANAGERS, actor, arc, form, roles, web
+from access.policy import Permission
+from access.web.core import actor, arc, form, requires, web
 from archive.models import ClassificationRule, Record, Sensitivity
 from archive.text import normalize_for_index
 from ingest.classify import Document, RuleSpec, classify
@@ -59,7 +60,7 @@ def _trial(rules: list[RuleSpec]) -> dict[str, Any] | None:
 
 
 @web.route("/rules", methods=["GET", "POST"])
-@roles(MANAGERS)
+@requires(Permission.MANAGE_CLASSIFICATION)
 def rules() -> Any:
     """The rule book, a form to add or change one rule, and the test bench."""
     archive = arc()
@@ -102,7 +103,7 @@ def rules() -> Any:
 
 
 @web.route("/classification-review", methods=["GET", "POST"])
-@roles(MANAGERS)
+@requires(Permission.MANAGE_CLASSIFICATION)
 def class_review() -> Any:
     """Records the rules were unsure about: confirm, or correct, each one (audited)."""
     archive = arc()

@@ -13,10 +13,11 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from access.alerts import alerts as find_alerts
-from access.api_access import CSV_COLUMNS, access_log_csv, log_filters
 from access.audit_sample import SampleError, draw, previous_quarter, write_sample
+from access.http import CSV_COLUMNS, access_log_csv, access_log_filters
+from access.policy import Permission
 from access.requests import violations
-from access.web.core import AUDITORS, MANAGERS, actor, arc, form, roles, web
+from access.web.core import actor, arc, form, requires, web
 from archive.accesslog import verify_access_log
 from archive.audit import record_event, verify_chain
 from archive.db import local_today
@@ -26,9 +27,9 @@ PAGE = 200
 
 
 @web.get("/audit/access-log")
-@roles(AUDITORS)
+@requires(Permission.READ_ACCESS_LOG)
 def access_log() -> Any:
-    kind, conditions = log_filters()
+    kind, conditions = access_log_filters(request.args)
     archive = arc()
     with archive.transaction() as db:
         record_event(db, actor(), "access_log.read", "access_log", kind, dict(request.args))
@@ -41,7 +42,7 @@ def access_log() -> Any:
 
 
 @web.get("/audit/alerts")
-@roles(AUDITORS)
+@requires(Permission.READ_ACCESS_LOG)
 def alerts() -> Any:
     archive = arc()
     with archive.sessions() as db:
@@ -53,7 +54,7 @@ def alerts() -> Any:
 
 
 @web.get("/audit/chain")
-@roles(AUDITORS)
+@requires(Permission.READ_ACCESS_LOG)
 def chain() -> Any:
     """Walk both chains now: the audit trail and the access log."""
     with arc().sessions() as db:
@@ -63,7 +64,6 @@ def chain() -> Any:
         )
 
 
-SAMPLERS = MANAGERS | AUDITORS
 _REPORT = re.compile(r"^audit-sample-\d{4}Q[1-4]\.(pdf|csv)$")
 
 
@@ -72,7 +72,7 @@ def _reports_dir() -> Path:
 
 
 @web.route("/audit/samples", methods=["GET", "POST"])
-@roles(SAMPLERS)
+@requires(Permission.READ_AUDIT_SAMPLES)
 def audit_samples() -> Any:
     """The quarterly audit samples drawn so far (beat draws one each quarter), and a form to
     draw one now."""
@@ -110,7 +110,7 @@ def audit_samples() -> Any:
 
 
 @web.get("/audit/samples/<name>")
-@roles(SAMPLERS)
+@requires(Permission.READ_AUDIT_SAMPLES)
 def audit_sample_file(name: str) -> Any:
     if not _REPORT.match(name):
         abort(404)

@@ -10,19 +10,20 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from access.api_access import content_response, read_content_for
-from access.browse import open_record, parse_search, search_as, versions_of
-from access.policy import may_read, route
+from access.browse import allowed_scopes, open_record, parse_search, search_as, versions_of
+from access.http import content_response, read_content_for
+from access.policy import Permission, route
 from access.reader import Refused
-from access.requests import AccessError, grants_of, mine, submit
-from access.web.core import READERS, actor, arc, client, error_page, form, me, roles, user, web
+from access.requests import grants_of, mine, submit
+from access.web.core import actor, arc, client, error_page, form, me, requires, user, web
+from archive.errors import InvalidInput
 from archive.models import Scope, Version
 from retention.status import standing
 from search.index import FACETS, Results
 
 
 @web.get("/search")
-@roles(READERS)
+@requires(Permission.SEARCH)
 def search() -> Any:
     """Full-text and metadata search: Chinese and English, facets, filters, paging."""
     params = parse_search(request.args)
@@ -41,14 +42,8 @@ def search() -> Any:
     )
 
 
-def _scopes_allowed(db: Any, person: Any, record: Any) -> set[str]:
-    now = datetime.now(UTC)
-    grants = grants_of(db, person, record.id)
-    return {s.value for s in Scope if may_read(person, record, s, grants, now).allowed}
-
-
 @web.get("/records/<uuid:record_id>")
-@roles(READERS)
+@requires(Permission.SEARCH)
 def record(record_id: uuid.UUID) -> Any:
     """Metadata, class and why, versions with their names, 档号, retention, holds; what the
     person may do with it, or the form to ask."""
@@ -58,7 +53,7 @@ def record(record_id: uuid.UUID) -> Any:
         found = open_record(db, person, client(), record_id)
         if found is None:
             return error_page(404, _("No such record, or it is not yours to see."))
-        allowed = _scopes_allowed(db, person, found)
+        allowed = allowed_scopes(db, person, found)
         approver, _department = route(found)
         return render_template(
             "record.html",
@@ -73,12 +68,12 @@ def record(record_id: uuid.UUID) -> Any:
 
 
 @web.post("/records/<uuid:record_id>/request")
-@roles(READERS)
+@requires(Permission.SEARCH)
 def request_access(record_id: uuid.UUID) -> Any:
     try:
         days = int(form("days", "7"))
     except ValueError:
-        raise AccessError(400, _("The period must be a whole number of days.")) from None
+        raise InvalidInput(_("The period must be a whole number of days.")) from None
     archive = arc()
     with archive.transaction() as db:
         submit(
@@ -96,7 +91,7 @@ def request_access(record_id: uuid.UUID) -> Any:
 
 
 @web.get("/requests")
-@roles(READERS)
+@requires(Permission.SEARCH)
 def my_requests() -> Any:
     with arc().sessions() as db:
         person = me(db)
@@ -109,7 +104,7 @@ def my_requests() -> Any:
 
 
 @web.get("/reader/<uuid:version_id>")
-@roles(READERS)
+@requires(Permission.SEARCH)
 def reader(version_id: uuid.UUID) -> Any:
     """The reader page: the stamped PDF framed from the gated route, and the actions the
     grant allows. The frame's request is the one that is decided and logged."""
@@ -121,7 +116,7 @@ def reader(version_id: uuid.UUID) -> Any:
         found = open_record(db, person, client(), version.record_id)
         if found is None:
             return error_page(404, _("No such version."))
-        allowed = _scopes_allowed(db, person, found)
+        allowed = allowed_scopes(db, person, found)
         if Scope.VIEW.value not in allowed:
             return error_page(
                 403, _("You have no grant to view this record. Ask for access on its page.")
@@ -130,7 +125,7 @@ def reader(version_id: uuid.UUID) -> Any:
 
 
 @web.get("/versions/<uuid:version_id>/content")
-@roles(READERS)
+@requires(Permission.SEARCH)
 def version_content(version_id: uuid.UUID) -> Any:
     """The web side of the gated reader: the same decision, log and stamp as the API."""
     outcome = read_content_for(user(), version_id)

@@ -13,19 +13,23 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from access.api_disposition import certificate_response
+from access.browse import visible_list, visible_lists
+from access.http import certificate_response
+from access.policy import ListStep, Permission, list_steps, may
 from access.requests import AccessError
-from access.web.core import MANAGERS, SIGNERS, actor, arc, form, me, roles, user, web
+from access.web.core import actor, arc, form, me, requires, user, web
+from archive.errors import ErrorKind, InvalidInput
 from archive.models import (
     Disposal,
     DispositionList,
     Hold,
     HoldScope,
     RetentionEvent,
-    Role,
     SignerRole,
     Trigger,
+    User,
 )
+from ingest.package import check_transfer_folder
 from retention import disposition, reports
 from retention.execution import execute
 from retention.holds import list_holds, place_hold, records_held, refusals_audited, release_hold
@@ -45,20 +49,18 @@ def _ids(raw: str) -> list[uuid.UUID]:
     try:
         return [uuid.UUID(p) for p in raw.replace(",", " ").split()]
     except ValueError:
-        raise AccessError(
-            400, _("Record ids must be ids, separated by spaces or commas.")
-        ) from None
+        raise InvalidInput(_("Record ids must be ids, separated by spaces or commas.")) from None
 
 
 def _day(raw: str, what: str) -> date:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise AccessError(400, _("%(what)s must be a date like 2026-01-31.", what=what)) from None
+        raise InvalidInput(_("%(what)s must be a date like 2026-01-31.", what=what)) from None
 
 
 @web.route("/retention/schedules", methods=["GET", "POST"])
-@roles(MANAGERS)
+@requires(Permission.MANAGE_RETENTION)
 def schedules() -> Any:
     """The file plan: one row per schedule; a form to add or change one (versioned)."""
     archive = arc()
@@ -98,7 +100,7 @@ def schedules() -> Any:
 
 
 @web.route("/retention/events", methods=["GET", "POST"])
-@roles(MANAGERS)
+@requires(Permission.MANAGE_RETENTION)
 def events() -> Any:
     """Events that start clocks (a contract terminated, a project accepted), and voiding."""
     archive = arc()
@@ -130,7 +132,7 @@ def events() -> Any:
 
 
 @web.route("/retention/holds", methods=["GET", "POST"])
-@roles(MANAGERS)
+@requires(Permission.MANAGE_RETENTION)
 def holds() -> Any:
     """Legal and audit holds: place one on records, a project or a query; release one."""
     archive = arc()
@@ -143,7 +145,7 @@ def holds() -> Any:
                 try:
                     scope = HoldScope(form("scope", "records"))
                 except ValueError:
-                    raise AccessError(400, _("Choose what the hold covers.")) from None
+                    raise InvalidInput(_("Choose what the hold covers.")) from None
                 query = {
                     k: form(k) for k in ("department", "process", "record_type", "title") if form(k)
                 }
@@ -172,26 +174,24 @@ def holds() -> Any:
         )
 
 
-def _visible_lists(db: Session) -> list[DispositionList]:
-    person = me(db)
-    rows = db.scalars(select(DispositionList).order_by(DispositionList.id.desc())).all()
-    return [lst for lst in rows if _may_see(person, lst)]
-
-
-def _may_see(person: Any, lst: DispositionList) -> bool:
-    return person.role != Role.SUPERVISOR or any(
-        item.record.department_id == person.department_id for item in lst.items
-    )
+def _visible_list(
+    db: Session, person: User, list_id: int, lock: bool = False
+) -> DispositionList:
+    """The list, if ``person`` may see it; the refusal in the page's language."""
+    try:
+        return visible_list(db, person, list_id, lock=lock)
+    except AccessError:
+        raise AccessError(_("No such list."), ErrorKind.NOT_FOUND) from None
 
 
 @web.route("/retention/lists", methods=["GET", "POST"])
-@roles(SIGNERS)
+@requires(Permission.SEE_DISPOSITION_LISTS)
 def lists() -> Any:
     """Disposition lists (销毁清册 / 移交清册); records managers create them or run the sweep."""
     archive = arc()
     if request.method == "POST":
-        if user().role != Role.RECORDS_MANAGER:
-            raise AccessError(403, _("Only records managers prepare lists."))
+        if not may(user().role, Permission.MANAGE_RETENTION):
+            raise AccessError(_("Only records managers prepare lists."))
         if form("sweep"):
             report = sweep(archive, actor())
             flash(_("Sweep done: %(n)s lists proposed.", n=len(report.lists)), "ok")
@@ -208,10 +208,11 @@ def lists() -> Any:
         return redirect(url_for("web.disposition_list", list_id=list_id))
     with archive.sessions() as db:
         person = me(db)
-        rows = _visible_lists(db)
+        rows = visible_lists(db, person)
         return render_template(
             "lists.html",
             lists=rows,
+            may_prepare=may(person.role, Permission.MANAGE_RETENTION),
             to_sign={
                 lst.id
                 for lst in rows
@@ -221,14 +222,12 @@ def lists() -> Any:
 
 
 @web.get("/retention/lists/<int:list_id>")
-@roles(SIGNERS)
+@requires(Permission.SEE_DISPOSITION_LISTS)
 def disposition_list(list_id: int) -> Any:
     archive = arc()
     with archive.sessions() as db:
-        lst = disposition.get_list(db, list_id)
         person = me(db)
-        if not _may_see(person, lst):
-            raise AccessError(404, _("No such list."))
+        lst = _visible_list(db, person, list_id)
         settings = archive.settings.retention
         return render_template(
             "list.html",
@@ -236,21 +235,25 @@ def disposition_list(list_id: int) -> Any:
             data=disposition.list_json(lst, settings),
             mine=disposition.open_slots_for(settings, lst, person),
             missing=disposition.missing_slots(settings, lst),
-            manager=person.role == Role.RECORDS_MANAGER,
+            steps={step.value for step in list_steps(settings, person, lst)},
         )
 
 
 @web.post(
     "/retention/lists/<int:list_id>/<any(edit, submit, sign, 'send-back', cancel, execute):step>"
 )
-@roles(SIGNERS)
+@requires(Permission.SEE_DISPOSITION_LISTS)
 def list_step(list_id: int, step: str) -> Any:
     archive = arc()
-    manager = user().role == Role.RECORDS_MANAGER
     if step == "execute":
-        if not manager:
-            raise AccessError(403, _("Only records managers execute a list."))
-        result = execute(archive, actor(), list_id)
+        with archive.sessions() as db:
+            person = me(db)
+            allowed = ListStep.EXECUTE in list_steps(
+                archive.settings.retention, person, _visible_list(db, person, list_id)
+            )
+        if not allowed:
+            raise AccessError(_("Only records managers execute a list."))
+        result = execute(archive, actor(), list_id, check_transfer_folder)
         flash(
             _(
                 "Executed: %(done)s done, %(skipped)s skipped.",
@@ -261,10 +264,10 @@ def list_step(list_id: int, step: str) -> Any:
         )
         return redirect(url_for("web.disposition_list", list_id=list_id))
     with refusals_audited(archive, actor()), archive.transaction() as db:
-        lst = disposition.get_list(db, list_id, lock=True)
         person = me(db)
-        if not _may_see(person, lst):
-            raise AccessError(404, _("No such list."))
+        lst = _visible_list(db, person, list_id, lock=True)
+        if ListStep(step) not in list_steps(archive.settings.retention, person, lst):
+            raise AccessError(_refusal(ListStep(step)))
         if step == "sign":
             role = SignerRole(form("role")) if form("role") else None
             disposition.sign(
@@ -272,13 +275,7 @@ def list_step(list_id: int, step: str) -> Any:
             )
             flash(_("Signed."), "ok")
         elif step == "send-back":
-            if not manager and not disposition.open_slots_for(
-                archive.settings.retention, lst, person
-            ):
-                raise AccessError(403, _("Only its signers and records managers send a list back."))
             disposition.send_back(db, actor(), lst, form("reason"))
-        elif not manager:
-            raise AccessError(403, _("Only records managers change a list."))
         elif step == "edit":
             if form("opinion"):
                 disposition.set_opinion(db, actor(), lst, form("opinion"))
@@ -293,18 +290,25 @@ def list_step(list_id: int, step: str) -> Any:
     return redirect(url_for("web.disposition_list", list_id=list_id))
 
 
+def _refusal(step: ListStep) -> str:
+    if step == ListStep.SEND_BACK:
+        refusal: str = _("Only its signers and records managers send a list back.")
+    elif step == ListStep.SIGN:
+        refusal = _("Only department heads, directors and records managers sign a list.")
+    else:
+        refusal = _("Only records managers change a list.")
+    return refusal
+
+
 @web.get("/retention/lists/<int:list_id>/certificate.<any(csv, pdf):kind>")
-@roles(SIGNERS)
+@requires(Permission.SEE_DISPOSITION_LISTS)
 def list_certificate(list_id: int, kind: str) -> Any:
     with arc().sessions() as db:
-        lst = disposition.get_list(db, list_id)
-        if not _may_see(me(db), lst):
-            raise AccessError(404, _("No such list."))
-        return certificate_response(lst, kind)
+        return certificate_response(_visible_list(db, me(db), list_id), kind)
 
 
 @web.get("/retention/due")
-@roles(MANAGERS)
+@requires(Permission.OVERSEE_RETENTION)
 def due_report() -> Any:
     """Records due in the next months, by month (a bar chart) and by department and class."""
     months = min(max(request.args.get("months", 12, type=int) or 12, 1), 1200)

@@ -11,11 +11,12 @@ from flask import jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from access.api import UPLOADERS
+from access.policy import Permission, may
 from access.requests import AccessError
-from access.web.core import MANAGERS, actor, arc, form, roles, user, web
+from access.web.core import actor, arc, form, requires, user, web
 from archive.content import ContentTooLarge
-from archive.models import Department, IngestJob, IngestStatus, Role, Sensitivity, Version
+from archive.errors import ErrorKind, InvalidInput
+from archive.models import Department, IngestJob, IngestStatus, Sensitivity, Version
 from ingest.jobs import receive, release, retry
 from ingest.metadata import FIELDS, MetadataError
 from ingest.tasks import enqueue
@@ -29,7 +30,7 @@ def _metadata() -> dict[str, str]:
 
 
 @web.route("/upload", methods=["GET", "POST"])
-@roles(UPLOADERS)
+@requires(Permission.UPLOAD)
 def upload() -> Any:
     archive = arc()
     if request.method == "GET":
@@ -43,9 +44,9 @@ def upload() -> Any:
         )
     files = [f for f in request.files.getlist("files") if f and f.filename]
     if not files:
-        raise AccessError(400, _("Choose at least one file."))
+        raise InvalidInput(_("Choose at least one file."))
     if len(files) > MAX_BATCH:
-        raise AccessError(400, _("At most %(n)s files at a time.", n=MAX_BATCH))
+        raise InvalidInput(_("At most %(n)s files at a time.", n=MAX_BATCH))
     params = _metadata()
     received: list[uuid.UUID] = []
     problems: list[str] = []
@@ -71,7 +72,7 @@ def upload() -> Any:
             202 if received else 400
         )
     if not received:
-        raise AccessError(400, "; ".join(problems))
+        raise InvalidInput("; ".join(problems))
     return redirect(target)
 
 
@@ -81,7 +82,7 @@ def _own_department() -> str:
 
 
 def _visible(query: Any) -> Any:
-    if user().role in MANAGERS:
+    if may(user().role, Permission.SEE_EVERY_JOB):
         return query
     return query.where(IngestJob.created_by_id == user().id)
 
@@ -138,7 +139,7 @@ def _names(jobs: list[IngestJob]) -> dict[uuid.UUID, str]:
 
 
 @web.get("/jobs")
-@roles(UPLOADERS)
+@requires(Permission.UPLOAD)
 def jobs() -> Any:
     found = _jobs()
     names = _names(found)
@@ -148,13 +149,13 @@ def jobs() -> Any:
         rows=rows,
         ids=request.args.get("ids", ""),
         status=request.args.get("status", ""),
-        may_release=user().role == Role.RECORDS_MANAGER,
+        may_release=may(user().role, Permission.SEE_EVERY_JOB),
         statuses=[s.value for s in IngestStatus],
     )
 
 
 @web.get("/jobs/status.json")
-@roles(UPLOADERS)
+@requires(Permission.UPLOAD)
 def jobs_status() -> Any:
     """What the batch page polls: each job's state, until all are final."""
     found = _jobs()
@@ -166,11 +167,11 @@ def _own_job(job_id: uuid.UUID) -> None:
     with arc().sessions() as db:
         job = db.scalar(_visible(select(IngestJob).where(IngestJob.id == job_id)))
     if job is None:
-        raise AccessError(404, _("No such job."))
+        raise AccessError(_("No such job."), ErrorKind.NOT_FOUND)
 
 
 @web.post("/jobs/<uuid:job_id>/retry")
-@roles(UPLOADERS)
+@requires(Permission.UPLOAD)
 def job_retry(job_id: uuid.UUID) -> Any:
     """Retry as it is, or with a fixed file and corrected metadata."""
     _own_job(job_id)
@@ -182,7 +183,7 @@ def job_retry(job_id: uuid.UUID) -> Any:
 
 
 @web.post("/jobs/<uuid:job_id>/release")
-@roles(MANAGERS)
+@requires(Permission.SEE_EVERY_JOB)
 def job_release(job_id: uuid.UUID) -> Any:
     """A records manager accepts a file despite its failed check, with a reason (audited)."""
     release(arc(), actor(), job_id, form("reason"))

@@ -29,14 +29,17 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from archive.errors import DomainError, ErrorKind
 from archive.fsutil import atomic_write_bytes
 
 KEYRING_FORMAT = 1
 WRAP_NONCE_SIZE = 12
 
 
-class KeyringError(Exception):
+class KeyringError(DomainError):
     """The keyring file is missing, unreadable, or lacks the key asked for."""
+
+    kind = ErrorKind.UNAVAILABLE
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from archive.models.records import (
     RecordChange,
     RecordState,
     Rendition,
+    RenditionRole,
     Version,
 )
 from archive.models.retention import (
@@ -69,6 +70,7 @@ __all__ = [
     "RecordChange",
     "RecordState",
     "Rendition",
+    "RenditionRole",
     "RequestStatus",
     "RetentionEvent",
     "RetentionReview",

@@ -16,7 +16,7 @@ from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from archive.db import Base, UTCDateTime, utcnow
-from archive.models.people import User, _enum
+from archive.models.people import User, enum_column
 from archive.models.records import Record
 
 
@@ -45,14 +45,14 @@ class AccessRequest(Base):
     requester_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     record_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("records.id"), index=True)
     purpose: Mapped[str] = mapped_column(Text)
-    scope: Mapped[Scope] = mapped_column(_enum(Scope))
+    scope: Mapped[Scope] = mapped_column(enum_column(Scope))
     days: Mapped[int]
     status: Mapped[RequestStatus] = mapped_column(
-        _enum(RequestStatus), default=RequestStatus.PENDING, index=True
+        enum_column(RequestStatus), default=RequestStatus.PENDING, index=True
     )
     step: Mapped[int] = mapped_column(default=1)  # the step now waiting for a decision
     steps: Mapped[int] = mapped_column(default=1)  # 2 for external: a director after the head
-    approver: Mapped[Approver] = mapped_column(_enum(Approver))  # who decides this step
+    approver: Mapped[Approver] = mapped_column(enum_column(Approver))  # who decides this step
     approver_department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)  # this step's deadline
     escalated: Mapped[bool] = mapped_column(default=False)  # moved up for being overdue
@@ -89,7 +89,7 @@ class Grant(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     record_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("records.id"), index=True)
-    scope: Mapped[Scope] = mapped_column(_enum(Scope))
+    scope: Mapped[Scope] = mapped_column(enum_column(Scope))
     valid_from: Mapped[datetime] = mapped_column(UTCDateTime)
     valid_until: Mapped[datetime] = mapped_column(UTCDateTime)
     request_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("access_requests.id"))

@@ -11,7 +11,7 @@ from sqlalchemy import JSON, BigInteger, ForeignKey, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from archive.db import Base, UTCDateTime, utcnow
-from archive.models.people import Sensitivity, _enum
+from archive.models.people import Sensitivity, enum_column
 
 
 class IngestStatus(enum.StrEnum):
@@ -39,7 +39,7 @@ class IngestJob(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     source: Mapped[str] = mapped_column(String(16))  # api, upload, hotfolder, bulk, cli, transfer
     status: Mapped[IngestStatus] = mapped_column(
-        _enum(IngestStatus), default=IngestStatus.QUEUED, index=True
+        enum_column(IngestStatus), default=IngestStatus.QUEUED, index=True
     )
     stage: Mapped[str] = mapped_column(String(32), default="received")
     original_filename: Mapped[str] = mapped_column(String(1000))  # data, never a path
@@ -85,7 +85,7 @@ class ClassificationRule(Base):
     process: Mapped[str | None] = mapped_column(String(32))
     stage: Mapped[str | None] = mapped_column(String(32))
     record_type: Mapped[str | None] = mapped_column(String(32))
-    sensitivity: Mapped[Sensitivity | None] = mapped_column(_enum(Sensitivity))
+    sensitivity: Mapped[Sensitivity | None] = mapped_column(enum_column(Sensitivity))
     confidence: Mapped[float] = mapped_column(default=0.8)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

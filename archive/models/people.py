@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from archive.db import Base, UTCDateTime, utcnow
 
 
-def _enum(cls: type[enum.Enum]) -> Enum:
+def enum_column(cls: type[enum.Enum]) -> Enum:
     """Store enums by value as plain strings (readable, and portable across databases)."""
     return Enum(
         cls,
@@ -59,9 +59,11 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(100), default="")
-    role: Mapped[Role] = mapped_column(_enum(Role))
+    role: Mapped[Role] = mapped_column(enum_column(Role))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
-    clearance: Mapped[Sensitivity] = mapped_column(_enum(Sensitivity), default=Sensitivity.INTERNAL)
+    clearance: Mapped[Sensitivity] = mapped_column(
+        enum_column(Sensitivity), default=Sensitivity.INTERNAL
+    )
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

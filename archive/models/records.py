@@ -11,7 +11,7 @@ from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Integer, String, Uniq
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from archive.db import Base, UTCDateTime, utcnow
-from archive.models.people import Department, Sensitivity, User, _enum
+from archive.models.people import Department, Sensitivity, User, enum_column
 
 
 class ProjectStatus(enum.StrEnum):
@@ -27,6 +27,17 @@ class RecordState(enum.StrEnum):
     TRANSFERRED = "transferred"
 
 
+class RenditionRole(enum.StrEnum):
+    """What a stored object of a version is (``renditions.role``, ``data_keys.role``).
+
+    The columns stay plain strings: a member compares equal to its value.
+    """
+
+    ORIGINAL = "original"  # the version's own bytes
+    TEXT = "text"  # the extracted text
+    OCR_PDF = "ocr_pdf"  # the OCR'd PDF of a scan
+
+
 class Project(Base):
     __tablename__ = "projects"
 
@@ -34,7 +45,7 @@ class Project(Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     status: Mapped[ProjectStatus] = mapped_column(
-        _enum(ProjectStatus), default=ProjectStatus.ACTIVE
+        enum_column(ProjectStatus), default=ProjectStatus.ACTIVE
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -57,7 +68,7 @@ class Record(Base):
     record_type: Mapped[str | None] = mapped_column(String(32))
     classification: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     sensitivity: Mapped[Sensitivity] = mapped_column(
-        _enum(Sensitivity), default=Sensitivity.INTERNAL
+        enum_column(Sensitivity), default=Sensitivity.INTERNAL
     )
     # 档号 (see archive.refcode): set once; its series and item number kept apart so a
     # series' next number and its gaps are one indexed query.
@@ -66,7 +77,7 @@ class Record(Base):
     reference_item: Mapped[int | None]
     name_date: Mapped[str] = mapped_column(String(10))  # the 日期 part of the name
     name_stem: Mapped[str] = mapped_column(String(255), unique=True)  # 项目名称-日期
-    state: Mapped[RecordState] = mapped_column(_enum(RecordState), default=RecordState.ACTIVE)
+    state: Mapped[RecordState] = mapped_column(enum_column(RecordState), default=RecordState.ACTIVE)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # Low-confidence classification waits here for a person (the review queue).
@@ -135,7 +146,7 @@ class Rendition(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     version_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("versions.id"), index=True)
-    role: Mapped[str] = mapped_column(String(32))  # "ocr_pdf", "text"
+    role: Mapped[str] = mapped_column(String(32))  # a RenditionRole other than ORIGINAL
     object_key: Mapped[str] = mapped_column(String(128), unique=True)
     media_type: Mapped[str] = mapped_column(String(255))
     size: Mapped[int] = mapped_column(BigInteger)
@@ -154,7 +165,7 @@ class DataKey(Base):
 
     object_key: Mapped[str] = mapped_column(String(128), primary_key=True)
     version_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("versions.id"), index=True)
-    role: Mapped[str] = mapped_column(String(32))  # "original", later renditions
+    role: Mapped[str] = mapped_column(String(32))  # a RenditionRole
     kek_id: Mapped[str | None] = mapped_column(String(64), index=True)
     wrapped: Mapped[bytes | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -17,7 +17,7 @@ from sqlalchemy import JSON, Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from archive.db import Base, UTCDateTime, utcnow
-from archive.models.people import _enum
+from archive.models.people import enum_column
 from archive.models.records import Project, Record
 
 
@@ -70,10 +70,10 @@ class RetentionSchedule(Base):
     stage: Mapped[str | None] = mapped_column(String(32))
     record_type: Mapped[str | None] = mapped_column(String(32))
     years: Mapped[int | None]  # None: permanent (Y)
-    trigger: Mapped[Trigger] = mapped_column(_enum(Trigger))
+    trigger: Mapped[Trigger] = mapped_column(enum_column(Trigger))
     events: Mapped[list[str]] = mapped_column(JSON, default=list)
     event_mode: Mapped[str] = mapped_column(String(3), default="any")  # any | all
-    disposal: Mapped[Disposal] = mapped_column(_enum(Disposal), default=Disposal.REVIEW)
+    disposal: Mapped[Disposal] = mapped_column(enum_column(Disposal), default=Disposal.REVIEW)
     basis: Mapped[str] = mapped_column(Text, default="")  # the law or rule behind it
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by: Mapped[str] = mapped_column(String(64))
@@ -119,7 +119,7 @@ class Hold(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     reason: Mapped[str] = mapped_column(Text)
-    scope: Mapped[HoldScope] = mapped_column(_enum(HoldScope))
+    scope: Mapped[HoldScope] = mapped_column(enum_column(HoldScope))
     project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"), index=True)
     query: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     placed_by: Mapped[str] = mapped_column(String(64))
@@ -149,9 +149,9 @@ class DispositionList(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)  # XH-2026-0001
-    action: Mapped[Disposal] = mapped_column(_enum(Disposal))  # destroy or transfer
+    action: Mapped[Disposal] = mapped_column(enum_column(Disposal))  # destroy or transfer
     status: Mapped[ListStatus] = mapped_column(
-        _enum(ListStatus), default=ListStatus.DRAFT, index=True
+        enum_column(ListStatus), default=ListStatus.DRAFT, index=True
     )
     opinion: Mapped[str] = mapped_column(Text, default="")  # 鉴定意见: the appraisal opinion
     proposed_by_sweep: Mapped[bool] = mapped_column(default=False)
@@ -192,7 +192,7 @@ class Signature(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     list_id: Mapped[int] = mapped_column(ForeignKey("disposition_lists.id"), index=True)
-    role: Mapped[SignerRole] = mapped_column(_enum(SignerRole))
+    role: Mapped[SignerRole] = mapped_column(enum_column(SignerRole))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     username: Mapped[str] = mapped_column(String(64))

@@ -7,11 +7,15 @@ import uuid
 from collections.abc import Iterable
 from typing import BinaryIO, Protocol
 
+from archive.errors import DomainError, ErrorKind
+
 _KEY = re.compile(r"^[0-9a-z][0-9a-z_-]{7,127}$")
 
 
-class StorageError(Exception):
+class StorageError(DomainError):
     """The store could not be reached or refused an operation."""
+
+    kind = ErrorKind.UNAVAILABLE
 
 
 class BlobNotFound(StorageError):

@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from pypdf import PdfReader
 from sqlalchemy import text, update
 
+from access.api.openapi import path_template
 from access.cli import main
-from access.openapi import path_template
 from archive.accesslog import verify_access_log
 from archive.db import drop_append_only_ddl, utcnow
 from archive.models import AccessEvent

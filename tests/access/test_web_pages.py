@@ -40,8 +40,8 @@ PAGES = {
     "/retention/schedules": {"sun"},
     "/retention/events": {"sun"},
     "/retention/holds": {"sun"},
-    "/retention/lists": {"sun", "wang", "zhao", "qian"},
-    "/retention/due": {"sun"},
+    "/retention/lists": {"sun", "wang", "zhao", "qian", "zhou"},  # auditors read them
+    "/retention/due": {"sun", "zhou", "zhao", "qian"},  # as GET /retention/reports/due
     "/audit/access-log": {"zhou"},
     "/audit/alerts": {"zhou"},
     "/audit/chain": {"zhou"},

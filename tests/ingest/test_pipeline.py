@@ -18,12 +18,13 @@ from archive.models import (
     IngestStatus,
     Record,
     Rendition,
+    RenditionRole,
     Sensitivity,
     Version,
 )
-from ingest.jobs import JobError, Superseded, claim, fenced, receive, release, retry, sweep
+from ingest.jobs import JobError, Superseded, claim, fenced, receive, release, retry
 from ingest.metadata import MetadataError
-from ingest.pipeline import OCR_ROLE, TEXT_ROLE, process
+from ingest.pipeline import process
 from ingest.review import reclassify, review_queue
 from tests.ingest import samples
 from tests.ingest.conftest import ACTOR, job_of, run_ingest
@@ -37,7 +38,7 @@ def version_of(arc: Archive, job: IngestJob) -> Version:
         return version
 
 
-def text_of(arc: Archive, version: Version, role: str = TEXT_ROLE) -> bytes:
+def text_of(arc: Archive, version: Version, role: str = RenditionRole.TEXT) -> bytes:
     with arc.sessions() as session:
         return b"".join(read_content(arc, session, version, role))
 
@@ -94,7 +95,7 @@ def test_a_scan_is_ocred_and_keeps_its_searchable_pdf(iarc: Archive) -> None:
     assert "华东项目验收报告" in text  # OCR's spaces between Chinese glyphs are gone
     assert "Acceptance report" in text
     assert version.record.record_type == "acceptance_report"
-    rendition = text_of(iarc, version, OCR_ROLE)
+    rendition = text_of(iarc, version, RenditionRole.OCR_PDF)
     assert rendition.startswith(b"%PDF")
     assert (version.text_stats or {})["scan"]["dpi"] == 300
 
@@ -302,22 +303,6 @@ def test_a_stale_attempt_cannot_commit_over_a_newer_one(iarc: Archive) -> None:
     assert process(iarc, job_id) == IngestStatus.STORED
     with pytest.raises(Superseded), iarc.transaction() as session:
         fenced(session, job_id, first)
-
-
-def test_the_sweeper_requeues_lost_work_and_tidies(iarc: Archive) -> None:
-    job_id = receive(iarc, io.BytesIO(b"x"), filename="a.txt", source_kind="cli", actor=ACTOR)
-    assert claim(iarc, job_id) == 1  # ...and then the worker is killed
-    from datetime import timedelta
-
-    from archive.db import utcnow
-
-    with iarc.transaction() as session:
-        session.get(IngestJob, job_id).lease_until = utcnow() - timedelta(seconds=1)  # type: ignore[union-attr]
-    report = sweep(iarc)
-    assert report.requeued == [job_id]
-    assert job_of(iarc, job_id).status == IngestStatus.QUEUED
-    assert process(iarc, job_id) == IngestStatus.STORED
-    assert job_of(iarc, job_id).attempts == 2
 
 
 def test_renditions_are_append_only(iarc: Archive) -> None:

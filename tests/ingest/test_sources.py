@@ -129,35 +129,3 @@ def test_bulk_import_summarises_and_a_rerun_skips_what_is_in(iarc: Archive, tmp_
             .where(IngestJob.duplicate_of_id.is_not(None), IngestJob.status == IngestStatus.STORED)
         )
         assert flagged == 1  # the copy: same content, another record, flagged
-
-
-def test_the_sweeper_purges_old_delivered_messages_from_the_embedded_broker(
-    iarc: Archive,
-) -> None:
-    import sqlite3
-
-    from access.app import archive_of, create_app
-    from ingest.jobs import sweep
-    from ingest.tasks import enqueue
-
-    env = {"ARCHIVE_HOME": str(iarc.settings.home)}
-    app = create_app(env)
-    try:
-        assert enqueue(uuid.uuid4())
-        assert enqueue(uuid.uuid4())
-    finally:
-        archive_of(app).close()
-    broker = sqlite3.connect(iarc.settings.home / "broker.db")
-    try:
-        with broker:  # one delivered two days ago, one still waiting
-            first = broker.execute("SELECT min(id) FROM kombu_message").fetchone()[0]
-            broker.execute(
-                "UPDATE kombu_message SET visible = 0, timestamp = datetime('now', '-2 days') "
-                "WHERE id = ?",
-                (first,),
-            )
-        assert sweep(iarc).messages_purged == 1
-        left = broker.execute("SELECT count(*), min(visible) FROM kombu_message").fetchone()
-        assert left == (1, 1)
-    finally:
-        broker.close()

@@ -16,9 +16,8 @@ from archive.bootstrap import initialize
 from archive.config import load_settings
 from archive.content import NewRecord, RenditionSource, store
 from archive.core import Archive
-from archive.models import Record, Role, Sensitivity, User
+from archive.models import Record, RenditionRole, Role, Sensitivity, User
 from archive.people import create_user, find_department, find_user
-from ingest import package
 from retention import listeners
 from retention.schedules import load_plan
 from tests.conftest import make_environ
@@ -64,7 +63,7 @@ def file_record(
                 sensitivity=sensitivity,
             ),
             record_id=record_id,
-            renditions=[RenditionSource("text", "text/plain", io.BytesIO(text))],
+            renditions=[RenditionSource(RenditionRole.TEXT, "text/plain", io.BytesIO(text))],
         )
         record_id = stored.record_id
     assert record_id is not None
@@ -81,7 +80,6 @@ def due_of(arc: Archive, record_id: uuid.UUID) -> date | None:
 @pytest.fixture(autouse=True)
 def _listening() -> None:
     listeners.connect()  # what create_app and the CLI do
-    package.connect()  # the 四性 checks on transfer packages
 
 
 @pytest.fixture

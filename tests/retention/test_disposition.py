@@ -27,6 +27,7 @@ from archive.models import (
     Version,
 )
 from archive.storage import BlobNotFound
+from ingest.package import check_transfer_folder
 from retention import disposition, execution
 from retention.errors import Conflict, RetentionError
 from retention.reports import certificate_csv, certificate_pdf
@@ -99,12 +100,12 @@ def test_a_signed_list_shreds_content_and_keys_and_keeps_the_tombstone(arc: Arch
         lst = disposition.get_list(session, list_id)
         disposition.sign(session, MANAGER, arc.settings.retention, lst, user(arc, "sun"))
     with pytest.raises(Conflict, match=r"missing department_head.*director"):
-        execution.execute(arc, MANAGER, list_id)
+        execution.execute(arc, MANAGER, list_id, check_folder=check_transfer_folder)
     with arc.sessions() as session:
         assert all(r.state == RecordState.ACTIVE for r in session.scalars(select(Record)))
 
     _sign_all_remaining(arc, list_id)
-    result = execution.execute(arc, MANAGER, list_id)
+    result = execution.execute(arc, MANAGER, list_id, check_folder=check_transfer_folder)
     assert (result.done, result.skipped) == (3, [])
 
     with arc.sessions() as session:
@@ -200,7 +201,7 @@ def test_sending_back_voids_the_signatures_given(planned: Archive) -> None:
         assert disposition.valid_signatures(lst) == []
         assert len(lst.signatures) == 4  # kept on file, no longer counting
     with pytest.raises(Conflict, match="not fully signed"):
-        execution.execute(planned, MANAGER, list_id)
+        execution.execute(planned, MANAGER, list_id, check_folder=check_transfer_folder)
 
 
 def test_records_that_are_not_due_cannot_be_listed(planned: Archive) -> None:
@@ -218,7 +219,7 @@ def test_the_certificate_names_what_when_who_and_the_digests(planned: Archive) -
     add_people(planned)
     list_id, records = _prepared(planned)
     _sign_all(planned, list_id)
-    execution.execute(planned, MANAGER, list_id)
+    execution.execute(planned, MANAGER, list_id, check_folder=check_transfer_folder)
     with planned.sessions() as session:
         lst = disposition.get_list(session, list_id)
         text = certificate_csv(lst)

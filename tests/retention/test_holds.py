@@ -14,6 +14,7 @@ from archive.core import Archive
 from archive.db import local_today
 from archive.keys import destroy_version_content
 from archive.models import AuditEvent, Disposal, DispositionList, HoldScope, Record, RecordState
+from ingest.package import check_transfer_folder
 from retention import disposition, execution
 from retention.errors import Held
 from retention.holds import ensure_free, place_hold, refusals_audited, release_hold
@@ -126,7 +127,7 @@ def test_a_hold_placed_after_signing_stops_execution_for_that_record(planned: Ar
         list_id = lst.id
     assert report.lists
     _hold(planned, HoldScope.RECORDS, record_ids=[kept])
-    result = execution.execute(planned, MANAGER, list_id)
+    result = execution.execute(planned, MANAGER, list_id, check_folder=check_transfer_folder)
     assert result.done == 1
     assert [name for name, _ in result.skipped] == ["甲-2010-05"]
     with planned.sessions() as session:

@@ -27,7 +27,7 @@ from archive.models import (
     RetentionReview,
     SignerRole,
 )
-from ingest.package import PackageError, import_package, verify_package
+from ingest.package import PackageError, check_transfer_folder, import_package, verify_package
 from retention import disposition, execution
 from retention.errors import Conflict, RetentionError
 from retention.review import cut_off, review
@@ -123,7 +123,8 @@ def transfer_one(planned: Archive) -> tuple[uuid.UUID, execution.Execution]:
             disposition.sign(session, MANAGER, planned.settings.retention, lst,
                              user(planned, name), role)  # fmt: skip
         list_id = lst.id
-    return record_id, execution.execute(planned, MANAGER, list_id)
+    result = execution.execute(planned, MANAGER, list_id, check_folder=check_transfer_folder)
+    return record_id, result
 
 
 def test_transfer_writes_a_valid_bag_and_marks_the_records(planned: Archive) -> None:

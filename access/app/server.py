@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
-from access.app import create_app
+from access.app.factory import create_app
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]

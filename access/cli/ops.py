@@ -10,13 +10,91 @@ from pathlib import Path
 import click
 
 from access.audit_sample import SampleError, draw, write_sample
-from access.cli import _archive, audit, conclude, friendly_errors, main
+from access.cli.common import conclude, current_archive, friendly_errors
 from access.incident import freeze_user, reads_csv
-from archive.audit import Actor, record_event
+from archive.accesslog import verify_access_log
+from archive.audit import Actor, record_event, verify_chain
 from archive.backup import BackupError, backup, restore, verify_backup
+from archive.bootstrap import initialize
 from archive.db import LOCAL_TIME
+from archive.fixity import sweep_fixity, verify_fixity
 from archive.people import find_user
 from ingest.package import PackageError, import_package, verify_package
+from ingest.rules import seed_default_rules
+from retention.schedules import seed_default_plan
+
+
+@click.command()
+@friendly_errors
+def init() -> None:
+    """Create the data directory, database schema, keyring and blob store (safe to re-run)."""
+    arc = current_archive()
+    report = initialize(arc, Actor.cli())
+    seed_default_rules(arc, Actor.cli())
+    with arc.transaction() as session:
+        if seed_default_plan(session, Actor.cli()):
+            click.echo("default file plan loaded: 'archive retention schedules' lists it")
+    click.echo(f"archive ready in {arc.settings.home}")
+    if report.keyring_created:
+        click.echo(
+            f"new keyring at {arc.settings.keyring_path}: back it up apart from the data; "
+            "without it nothing stored can be read"
+        )
+
+
+@click.group()
+def fixity() -> None:
+    """Check that stored content is intact."""
+
+
+@fixity.command("verify")
+@click.option(
+    "--sample",
+    type=click.IntRange(min=1),
+    help="Only the N versions checked longest ago (what the daily sweep does).",
+)
+@click.option("--all", "everything", is_flag=True, help="Every version (the default).")
+@friendly_errors
+def fixity_verify(sample: int | None, everything: bool) -> None:
+    """Decrypt and hash stored versions; keep each result; exit 1 naming each that fails."""
+    if sample and everything:
+        raise click.UsageError("give --sample N or --all, not both")
+    arc = current_archive()
+    report = sweep_fixity(arc, Actor.cli(), sample) if sample else verify_fixity(arc, Actor.cli())
+    conclude(
+        [f"{p.name} ({p.version_id}): {p.reason}" for p in report.problems],
+        f"{report.checked} versions checked, {len(report.problems)} failed, "
+        f"{report.destroyed} destroyed by disposition",
+    )
+
+
+@click.group()
+def audit() -> None:
+    """The audit chain."""
+
+
+@audit.command("verify")
+@friendly_errors
+def audit_verify() -> None:
+    """Check both hash chains (audit trail and access log); exit 1 naming the first bad event."""
+    with current_archive().sessions() as session:
+        reports = [
+            ("audit chain", verify_chain(session)),
+            ("access log", verify_access_log(session)),
+        ]
+    broken = False
+    for label, report in reports:
+        if not report.ok:
+            broken = True
+            click.echo(
+                f"{label} BROKEN after {report.count} good events: {report.problem}", err=True
+            )
+        else:
+            click.echo(
+                f"{label} intact: {report.count} events, head #{report.head_seq} {report.head_hash}"
+            )
+    if broken:
+        sys.exit(1)
 
 
 class _DefaultCommandGroup(click.Group):
@@ -28,7 +106,7 @@ class _DefaultCommandGroup(click.Group):
         return super().parse_args(ctx, args)
 
 
-@main.group("backup", cls=_DefaultCommandGroup)
+@click.group("backup", cls=_DefaultCommandGroup)
 def backup_group() -> None:
     """Back up to a BagIt bag (archive backup DEST), or check one (archive backup verify SRC).
 
@@ -43,7 +121,7 @@ def backup_group() -> None:
 def backup_create(dest: Path) -> None:
     """Write the database and the encrypted blobs to a new bag at DEST."""
     try:
-        report = backup(_archive(), Actor.cli(), dest.resolve())
+        report = backup(current_archive(), Actor.cli(), dest.resolve())
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(
@@ -75,7 +153,7 @@ def backup_verify(source: Path) -> None:
     )
 
 
-@main.command("restore")
+@click.command("restore")
 @click.argument("source", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @friendly_errors
 def restore_command(source: Path) -> None:
@@ -83,7 +161,7 @@ def restore_command(source: Path) -> None:
     then rebuild the search index."""
     from search.indexer import rebuild
 
-    arc = _archive()
+    arc = current_archive()
     try:
         report = restore(arc, Actor.cli(), source.resolve())
     except BackupError as exc:
@@ -100,7 +178,7 @@ def restore_command(source: Path) -> None:
         )
 
 
-@main.group()
+@click.group()
 def incident() -> None:
     """Incident response: freeze a user, export what they read."""
 
@@ -111,7 +189,7 @@ def incident() -> None:
 @friendly_errors
 def incident_freeze(username: str, reason: str) -> None:
     """Block USERNAME at once: sign-in, tokens, grants and pending requests (audited)."""
-    with _archive().transaction() as session:
+    with current_archive().transaction() as session:
         report = freeze_user(session, Actor.cli(), find_user(session, username), reason)
     click.echo(
         f"{username} frozen: {report.grants_revoked} grants and {report.tokens_revoked} tokens "
@@ -136,7 +214,7 @@ def incident_export(username: str, since: str | None, out: Path) -> None:
             raise click.BadParameter("give a date like 2026-07-01", param_hint="--since") from None
         if start.tzinfo is None:
             start = start.replace(tzinfo=LOCAL_TIME)  # a date typed here is Beijing time
-    arc = _archive()
+    arc = current_archive()
     with arc.transaction() as session:
         find_user(session, username)  # an unknown name is an error, not an empty file
         record_event(session, Actor.cli(), "incident.exported", "user", username, {"since": since})
@@ -158,7 +236,7 @@ def incident_export(username: str, since: str | None, out: Path) -> None:
 def audit_sample(quarter: str, size: int, seed: int | None, out: Path | None) -> None:
     """Draw a random sample of records, re-run the 四性 checks, review their access log for the
     quarter, and write the report (PDF and CSV). Exit 1 when there are findings."""
-    arc = _archive()
+    arc = current_archive()
     try:
         sample = draw(arc, Actor.cli(), quarter, size, seed)
     except SampleError as exc:
@@ -173,7 +251,7 @@ def audit_sample(quarter: str, size: int, seed: int | None, out: Path | None) ->
         sys.exit(1)
 
 
-@main.group()
+@click.group()
 def transfer() -> None:
     """Transfer packages (移交) received from another archive."""
 
@@ -184,7 +262,7 @@ def transfer() -> None:
 def transfer_verify(package: Path) -> None:
     """Check a package's manifests and run the 四性 checks on every file; exit 1 on failure."""
     try:
-        report = verify_package(_archive(), package)
+        report = verify_package(current_archive(), package)
     except PackageError as exc:
         raise click.ClickException(str(exc)) from None
     conclude(
@@ -200,7 +278,7 @@ def transfer_verify(package: Path) -> None:
 def transfer_import(package: Path) -> None:
     """Verify a package, then ingest its records and versions through the ordinary pipeline."""
     try:
-        report = import_package(_archive(), Actor.cli(), package.resolve())
+        report = import_package(current_archive(), Actor.cli(), package.resolve())
     except PackageError as exc:
         raise click.ClickException(str(exc)) from None
     for name, record_id in report.records.items():

@@ -4,126 +4,27 @@ quarantine, classification rules and the review queue. Registered on ``archive``
 from __future__ import annotations
 
 import json
-import socket
 import sys
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import click
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from access.cli import _archive, friendly_errors, main
+from access.cli.common import celery_app, current_archive, friendly_errors
 from archive.audit import Actor
-from archive.models import ClassificationRule, IngestJob, IngestStatus, Record, Sensitivity
+from archive.models import ClassificationRule, IngestJob, IngestStatus, Sensitivity, Version
+from archive.naming import parse_name
 from archive.text import normalize_for_index
 from ingest.bulk import files_under, import_tree
-from ingest.celery_config import QUEUES
 from ingest.classify import Document, classify
 from ingest.jobs import release, retry
 from ingest.review import reclassify, review_queue
 from ingest.rules import load_rules, save_rules, spec_to_dict
 
 
-def _celery() -> Any:
-    from access.app import create_app
-
-    return create_app().extensions["celery"]
-
-
-@main.command()
-@click.option("--queues", default=",".join(QUEUES), show_default=True)
-@click.option("--concurrency", default=2, show_default=True, type=int)
-def worker(queues: str, concurrency: int) -> None:
-    """Run a Celery worker for the configured broker (SQLite file by default)."""
-    name = f"archive-{queues.replace(',', '+')}@{socket.gethostname()}"
-    _celery().worker_main(
-        [
-            "worker",
-            "--loglevel=INFO",
-            f"--queues={queues}",
-            f"--concurrency={concurrency}",
-            f"--hostname={name}",
-            "--without-mingle",
-            "--without-gossip",
-        ]
-    )
-
-
-@main.command()
-def beat() -> None:
-    """Run the scheduler (the ingest sweeper; later the retention sweeps)."""
-    _celery().start(["beat", "--loglevel=INFO"])
-
-
-@main.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
-@friendly_errors
-def run(host: str, port: int) -> None:
-    """The embedded default in one command: web, workers, the index writer, the scheduler and
-    the hot folder."""
-    from access.supervisor import child, supervise
-    from archive.bootstrap import initialize
-    from ingest.rules import seed_default_rules
-    from retention.schedules import seed_default_plan
-
-    arc = _archive()
-    initialize(arc, Actor.cli())
-    seed_default_rules(arc, Actor.cli())
-    with arc.transaction() as session:
-        seed_default_plan(session, Actor.cli())
-    inbox = arc.settings.home / "inbox"
-    click.echo(f"archive at http://{host}:{port}/ ; hot folder {inbox} (Ctrl-C stops it)")
-    code = supervise(
-        {
-            "web": child("serve", "--host", host, "--port", str(port)),
-            "worker": child("worker"),
-            "indexer": child("worker", "--queues", "index", "--concurrency", "1"),
-            "beat": child("beat"),
-            "watch": child("watch", str(inbox)),
-        }
-    )
-    sys.exit(code)
-
-
-@main.command()
-@click.argument("inbox", type=click.Path(file_okay=False, path_type=Path), required=False)
-@click.option("--once", is_flag=True, help="Scan once and exit (for cron or tests).")
-@friendly_errors
-def watch(inbox: Path | None, once: bool) -> None:
-    """Watch a scanner hot folder (default ARCHIVE_HOME/inbox) and ingest what settles there."""
-    import signal
-    import time
-
-    from ingest.hotfolder import HotFolder
-    from ingest.tasks import enqueue
-
-    _celery()  # binds the tasks to the configured broker
-    arc = _archive()
-    folder = HotFolder(
-        arc,
-        (inbox or arc.settings.home / "inbox").resolve(),
-        enqueue,
-        settle_seconds=arc.settings.ingest.hotfolder_settle_seconds,
-    )
-    if once:
-        folder.scan_once()
-        if folder.settle_seconds == 0:
-            folder.scan_once()
-        return
-    stopping: list[int] = []
-    signal.signal(signal.SIGTERM, lambda signum, frame: stopping.append(signum))
-    click.echo(f"watching {folder.inbox}")
-    try:
-        while not stopping:
-            folder.scan_once()
-            time.sleep(1.0)
-    except KeyboardInterrupt:
-        pass
-
-
-@main.command("import")
+@click.command("import")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--project", help="Project for every file (else from names or sidecars).")
 @click.option("--department", help="Department code or name.")
@@ -133,7 +34,7 @@ def import_(
     path: Path, project: str | None, department: str | None, sensitivity: str | None
 ) -> None:
     """Import a file or a directory tree; a re-run skips what is already in."""
-    arc = _archive()
+    arc = current_archive()
     root = path.resolve()
     files = files_under(root) if root.is_dir() else [root]
     base = root if root.is_dir() else root.parent
@@ -163,7 +64,7 @@ def import_(
         sys.exit(3)
 
 
-@main.group()
+@click.group()
 def jobs() -> None:
     """Ingest jobs."""
 
@@ -190,7 +91,7 @@ def _job_dict(job: IngestJob) -> dict[str, Any]:
 @friendly_errors
 def jobs_show(job_id: uuid.UUID) -> None:
     """Print one job as JSON, with its check report."""
-    with _archive().sessions() as session:
+    with current_archive().sessions() as session:
         job = session.get(IngestJob, job_id)
         if job is None:
             raise click.ClickException(f"no job {job_id}")
@@ -206,8 +107,8 @@ def jobs_sweep() -> None:
     from ingest.jobs import sweep
     from ingest.tasks import enqueue
 
-    _celery()
-    report = sweep(_archive())
+    celery_app()
+    report = sweep(current_archive())
     for job_id in report.requeued:
         enqueue(job_id)
     click.echo(
@@ -216,7 +117,7 @@ def jobs_sweep() -> None:
     )
 
 
-@main.group()
+@click.group()
 def quarantine() -> None:
     """Files that failed an ingest check, kept encrypted with their reason."""
 
@@ -224,7 +125,7 @@ def quarantine() -> None:
 @quarantine.command("list")
 @friendly_errors
 def quarantine_list() -> None:
-    with _archive().sessions() as session:
+    with current_archive().sessions() as session:
         rows = session.scalars(
             select(IngestJob)
             .where(IngestJob.status == IngestStatus.QUARANTINED)
@@ -243,7 +144,7 @@ def quarantine_release(job_id: uuid.UUID, reason: str) -> None:
     """Accept a quarantined file despite its failed check (audited); it is stored next."""
     from ingest.pipeline import process
 
-    arc = _archive()
+    arc = current_archive()
     release(arc, Actor.cli(), job_id, reason)
     click.echo(f"released; job is now {process(arc, job_id).value}")
 
@@ -265,7 +166,7 @@ def quarantine_retry(
     """Process a quarantined job again, optionally with a fixed file or metadata."""
     from ingest.pipeline import process
 
-    arc = _archive()
+    arc = current_archive()
     params = {k: v for k, v in {"project": project, "department": department}.items() if v}
     if fixed is not None:
         with fixed.open("rb") as source:
@@ -275,7 +176,7 @@ def quarantine_retry(
     click.echo(f"job is now {process(arc, job_id).value}")
 
 
-@main.group()
+@click.group()
 def rules() -> None:
     """Classification rules (a JSON list; see ingest/default_rules.json)."""
 
@@ -283,7 +184,7 @@ def rules() -> None:
 @rules.command("export")
 @friendly_errors
 def rules_export() -> None:
-    with _archive().sessions() as session:
+    with current_archive().sessions() as session:
         rows = session.scalars(
             select(ClassificationRule).order_by(
                 ClassificationRule.priority, ClassificationRule.name
@@ -303,7 +204,7 @@ def rules_import(file: Any) -> None:
         raise click.ClickException(f"not valid JSON: {exc}") from None
     if not isinstance(data, list):
         raise click.ClickException("the file must hold a JSON list of rules")
-    created, updated = save_rules(_archive(), Actor.cli(), data)
+    created, updated = save_rules(current_archive(), Actor.cli(), data)
     click.echo(f"{created} rules created, {updated} updated")
 
 
@@ -314,7 +215,7 @@ def rules_import(file: Any) -> None:
 @friendly_errors
 def rules_test(text: str, filename: str, folder: str) -> None:
     """Show how the current rules classify a sample, and why."""
-    with _archive().sessions() as session:
+    with current_archive().sessions() as session:
         specs = load_rules(session)
     decision = classify(specs, Document(normalize_for_index(text).simplified, filename, folder))
     click.echo(
@@ -324,7 +225,7 @@ def rules_test(text: str, filename: str, folder: str) -> None:
                 "stage": decision.stage,
                 "record_type": decision.record_type,
                 "sensitivity": decision.sensitivity.value if decision.sensitivity else None,
-                **decision.explain(_archive().settings.ingest.classify_threshold),
+                **decision.explain(current_archive().settings.ingest.classify_threshold),
             },
             ensure_ascii=False,
             indent=2,
@@ -332,7 +233,7 @@ def rules_test(text: str, filename: str, folder: str) -> None:
     )
 
 
-@main.group()
+@click.group()
 def review() -> None:
     """Records waiting for a person to confirm their classification."""
 
@@ -340,7 +241,7 @@ def review() -> None:
 @review.command("list")
 @friendly_errors
 def review_list() -> None:
-    records = review_queue(_archive())
+    records = review_queue(current_archive())
     for record in records:
         confidence = (record.classification or {}).get("confidence")
         click.echo(
@@ -368,7 +269,7 @@ def review_set(
 ) -> None:
     """Correct or confirm a record's class (audited, before and after)."""
     record = reclassify(
-        _archive(),
+        current_archive(),
         Actor.cli(),
         record_id,
         process=process,
@@ -383,53 +284,79 @@ def review_set(
     )
 
 
-@main.group("index")
-def index_group() -> None:
-    """The search index (one writer: these commands, or the `index` queue's worker)."""
 
 
-@index_group.command("rebuild")
+@click.command()
+@click.argument("file", type=click.Path(allow_dash=True, dir_okay=False, path_type=Path))
+@click.option("--project", help="Project name (项目名称) for a new record.")
+@click.option("--date", "when", help="Date in the name: YYYY-MM (or YYYY-MM-DD). Default: now.")
+@click.option("--title", help="Record title. Default: the file name.")
+@click.option("--department", help="Department code or name.")
+@click.option("--sensitivity", type=click.Choice([s.value for s in Sensitivity]))
+@click.option("--record", "record_id", type=click.UUID, help="Store as the next version.")
+@click.option("--major", is_flag=True, help="A major revision: 1.x becomes 2.0.")
+@click.option("--filename", help="Original file name when FILE is - (standard input).")
 @friendly_errors
-def index_rebuild() -> None:
-    """Build a fresh index from the database, streaming in chunks."""
-    from search.indexer import rebuild
+def put(
+    file: Path,
+    project: str | None,
+    when: str | None,
+    title: str | None,
+    department: str | None,
+    sensitivity: str | None,
+    record_id: uuid.UUID | None,
+    major: bool,
+    filename: str | None,
+) -> None:
+    """Ingest FILE now, in this process, as a new record or the next version of --record.
 
-    arc = _archive()
+    The same pipeline as every other source (type sniffing, extraction, classification,
+    the 四性 checks); a file that fails a check is quarantined and the command exits 1 with
+    the reason. A file named by the convention (XX项目-2023-01-1.0.pdf) gives its project
+    and date when --project and --date are left out.
+    """
+    from ingest.jobs import receive
+    from ingest.pipeline import process
+
+    original = filename or ("stdin" if str(file) == "-" else file.name)
+    if project is None and record_id is None and parse_name(original) is None:
+        raise click.UsageError("give --project for a new record, or --record for a new version")
+    params = {
+        "project": project,
+        "date": when,
+        "title": title,
+        "department": department,
+        "sensitivity": sensitivity,
+        "record_id": str(record_id) if record_id else None,
+        "major": major,
+    }
+    arc = current_archive()
+    source: BinaryIO
+    with sys.stdin.buffer if str(file) == "-" else file.open("rb") as source:
+        job_id = receive(
+            arc, source, filename=original, source_kind="cli", actor=Actor.cli(), params=params
+        )
+    process(arc, job_id)
     with arc.sessions() as session:
-        total = session.scalar(select(func.count()).select_from(Record)) or 0
-    with click.progressbar(length=total, label="indexing", show_pos=True) as bar:
-        indexed = rebuild(arc, progress=bar.update)
-    click.echo(f"{indexed} records indexed")
-
-
-@index_group.command("check")
-@click.option("--fix", is_flag=True, help="Re-index what is missing or stale, drop extras.")
-@friendly_errors
-def index_check(fix: bool) -> None:
-    """Compare the index with the database; exit 1 if they differ (and --fix was not given)."""
-    from search.indexer import check
-
-    report = check(_archive(), fix=fix)
-    for label, ids in (
-        ("missing", report.missing),
-        ("stale", report.stale),
-        ("extra", report.extra),
-    ):
-        for record_id in ids:
-            click.echo(f"{label} {record_id}")
+        job = session.get(IngestJob, job_id)
+        version = session.get(Version, job.version_id) if job and job.version_id else None
+    if job is None or job.status == IngestStatus.QUARANTINED:
+        reason = f"{job.failed_check}: {job.reason}" if job else "the job vanished"
+        raise click.ClickException(f"quarantined ({reason}); job {job_id}")
     click.echo(
-        f"{len(report.missing)} missing, {len(report.stale)} stale, "
-        f"{len(report.extra)} extra{' (fixed)' if fix and not report.ok else ''}"
+        json.dumps(
+            {
+                "status": job.status.value,
+                "job_id": str(job_id),
+                "record_id": str(job.record_id),
+                "version_id": str(version.id) if version else None,
+                "name": version.name if version else None,
+                "duplicate_of": str(job.duplicate_of_id) if job.duplicate_of_id else None,
+                "sha256": job.sha256,
+                "size": job.size,
+            },
+            ensure_ascii=False,
+        )
     )
-    if not report.ok and not fix:
-        sys.exit(1)
 
 
-@index_group.command("flush")
-@friendly_errors
-def index_flush() -> None:
-    """Index every queued change now (the `index` worker does this every 2 s)."""
-    from search.indexer import flush_all
-
-    report = flush_all(_archive())
-    click.echo(f"{report.indexed} indexed, {report.removed} removed")

@@ -1,19 +1,15 @@
-"""Ingest job state: receipt into encrypted staging, claims with leases, and the sweeper.
+"""Receiving an ingest job and holding it: encrypted staging, then claims with leases.
 
 The :class:`IngestJob` row is the source of truth. A worker *claims* a job by bumping its
 ``attempts`` and taking a lease; every later write checks that ``attempts`` still equals its
 claim (a fencing token), so a worker that was presumed dead and comes back cannot overwrite
-the work of the one that replaced it. The sweeper re-enqueues what a lost message or a
-killed worker left behind.
+the work of the one that replaced it.
 """
 
 from __future__ import annotations
 
-import shutil
-import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any
@@ -22,10 +18,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive.audit import Actor, record_event
-from archive.content import Sealed, seal, unseal
+from archive.content import seal, unseal
 from archive.core import Archive
 from archive.crypto import WrappedKey
 from archive.db import utcnow
+from archive.errors import DomainError
 from archive.models import IngestJob, IngestStatus
 from ingest.filenames import safe_filename
 from ingest.metadata import MetadataError, clean_params, read_sidecar, sidecar_path
@@ -34,7 +31,7 @@ from ingest.validate import validate_params
 SOURCES = frozenset({"api", "upload", "hotfolder", "bulk", "cli", "transfer"})
 
 
-class JobError(Exception):
+class JobError(DomainError):
     """A request about a job cannot be done; the message says why."""
 
 
@@ -253,197 +250,3 @@ def drop_staging(arc: Archive, job_id: uuid.UUID) -> None:
         if job is not None and job.staging_key == key:
             job.staging_key = job.staging_kek_id = None
             job.staging_wrapped = None
-
-
-NOT_RELEASABLE = frozenset({"security.virus_scan"})
-
-
-def release(arc: Archive, actor: Actor, job_id: uuid.UUID, reason: str) -> None:
-    """A records manager accepts a quarantined file despite its failed check (audited).
-
-    The job is queued again and stored with the failure and the release in its report.
-    Malware is never released.
-    """
-    if not reason.strip():
-        raise JobError("a release needs a reason")
-    with arc.transaction() as session:
-        job = _quarantined(session, job_id)
-        if job.failed_check in NOT_RELEASABLE:
-            raise JobError(f"a file that failed {job.failed_check} cannot be released")
-        job.params = {**job.params, "release": {"by": actor.name, "reason": reason[:1000]}}
-        _requeue(job)
-        record_event(
-            session,
-            actor,
-            "ingest.released",
-            "ingest_job",
-            job_id,
-            {"check": job.failed_check, "reason": reason[:1000]},
-        )
-
-
-def retry(
-    arc: Archive,
-    actor: Actor,
-    job_id: uuid.UUID,
-    replacement: IO[bytes] | None = None,
-    params: dict[str, Any] | None = None,
-) -> None:
-    """Queue a quarantined job again, optionally with a fixed file and corrected metadata."""
-    new: Sealed | None = None
-    if replacement is not None:
-        new = seal(arc, replacement, staging_binding(job_id), arc.settings.max_upload_bytes)
-    try:
-        with arc.transaction() as session:
-            job = _quarantined(session, job_id)
-            old_key = job.staging_key
-            if params:
-                job.params = {**job.params, **clean_params(params)}
-            if new is not None:
-                job.staging_key, job.size, job.sha256 = new.object_key, new.size, new.sha256
-                job.staging_kek_id, job.staging_wrapped = new.wrapped.kek_id, new.wrapped.wrapped
-            _requeue(job)
-            record_event(
-                session,
-                actor,
-                "ingest.retried",
-                "ingest_job",
-                job_id,
-                {
-                    "replaced_file": new is not None,
-                    "sha256": job.sha256,
-                    "params": clean_params(params or {}),
-                },
-            )
-    except BaseException:
-        if new is not None:
-            arc.blobs.delete(new.object_key)
-        raise
-    if new is not None and old_key is not None:
-        arc.blobs.delete(old_key)
-
-
-def _quarantined(session: Session, job_id: uuid.UUID) -> IngestJob:
-    job = session.get(IngestJob, job_id, with_for_update=True)
-    if job is None:
-        raise JobError(f"no ingest job {job_id}")
-    if job.status != IngestStatus.QUARANTINED:
-        raise JobError(f"job {job_id} is {job.status.value}, not quarantined")
-    if job.staging_key is None:
-        raise JobError(f"job {job_id} has no staged file left to process")
-    return job
-
-
-def _requeue(job: IngestJob) -> None:
-    job.status = IngestStatus.QUEUED
-    job.stage = "received"
-    job.attempts = 0
-    job.failed_check = None
-    job.finished_at = None
-    job.lease_until = None
-
-
-@dataclass(frozen=True)
-class SweepReport:
-    requeued: list[uuid.UUID]
-    staging_dropped: int
-    workdirs_removed: int
-    messages_purged: int = 0
-
-
-#: Delivered messages the embedded broker keeps are deleted once they are this old.
-DELIVERED_MESSAGE_DAYS = 1
-
-
-def purge_delivered_messages(arc: Archive) -> int:
-    """The SQLAlchemy transport never deletes delivered messages; keep its table small.
-
-    Safe: a delivered message is never delivered again (the job row is the truth anyway).
-    """
-    url = arc.settings.broker_url
-    if not url.startswith("sqla+"):
-        return 0
-    from datetime import datetime
-
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.exc import OperationalError, ProgrammingError
-
-    engine = create_engine(url.removeprefix("sqla+"))
-    cutoff = datetime.now() - timedelta(days=DELIVERED_MESSAGE_DAYS)  # kombu stores local time
-    try:
-        with engine.begin() as connection:
-            result = connection.execute(
-                text("DELETE FROM kombu_message WHERE visible = :no AND timestamp < :cutoff"),
-                {"no": False, "cutoff": cutoff},
-            )
-            return int(result.rowcount or 0)
-    except (OperationalError, ProgrammingError):
-        return 0  # no message was ever sent: the table does not exist yet
-    finally:
-        engine.dispose()
-
-
-def sweep(arc: Archive) -> SweepReport:
-    """Find jobs a lost message or a dead worker left behind; tidy finished jobs' staging.
-
-    Returns the jobs to enqueue again (the caller enqueues them after this commit).
-    """
-    settings = arc.settings.ingest
-    now = utcnow()
-    stale_queue = now - timedelta(seconds=settings.queue_deadline_seconds)
-    requeued: list[uuid.UUID] = []
-    with arc.transaction() as session:
-        stuck = session.scalars(
-            select(IngestJob)
-            .where(
-                ((IngestJob.status == IngestStatus.QUEUED) & (IngestJob.updated_at < stale_queue))
-                | ((IngestJob.status == IngestStatus.PROCESSING) & (IngestJob.lease_until < now))
-            )
-            .with_for_update(skip_locked=True)
-            .limit(500)
-        ).all()
-        for job in stuck:
-            if job.status == IngestStatus.PROCESSING:
-                job.status = IngestStatus.QUEUED
-                job.lease_until = None
-                job.reason = "the worker's lease expired (worker lost); queued again"
-            job.updated_at = now
-            requeued.append(job.id)
-        done = session.scalars(
-            select(IngestJob.id).where(
-                IngestJob.status.in_([IngestStatus.STORED, IngestStatus.DUPLICATE]),
-                IngestJob.staging_key.is_not(None),
-            )
-        ).all()
-    for job_id in done:
-        drop_staging(arc, job_id)
-    return SweepReport(
-        requeued,
-        len(done),
-        _remove_stale_workdirs(arc, settings.lease_seconds),
-        purge_delivered_messages(arc),
-    )
-
-
-def workdir_root(arc: Archive) -> Path:
-    return arc.settings.home / "work"
-
-
-def _remove_stale_workdirs(arc: Archive, older_than: int) -> int:
-    """Remove work directories a killed worker left: its job has ended, or it is old."""
-    root = workdir_root(arc)
-    if not root.is_dir():
-        return 0
-    removed = 0
-    cutoff = time.time() - older_than
-    with arc.sessions() as session:
-        for path in root.iterdir():
-            try:
-                job = session.get(IngestJob, uuid.UUID(path.name))
-            except ValueError:
-                job = None
-            ended = job is None or job.status.finished
-            if path.is_dir() and (ended or path.stat().st_mtime < cutoff):
-                shutil.rmtree(path, ignore_errors=True)
-                removed += 1
-    return removed

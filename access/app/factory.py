@@ -1,4 +1,5 @@
-"""The Flask application factory: settings validated here, at start-up, or not at all."""
+"""The Flask application factory: settings validated here, at start-up, or not at all; the
+API, the pages and Celery registered explicitly, with what :mod:`access.app.wiring` connects."""
 
 from __future__ import annotations
 
@@ -10,16 +11,12 @@ from celery import Celery, Task
 from flask import Flask, Response
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from access import api_access, api_disposition, api_retention, openapi  # noqa: F401 - add their routes to the api blueprint
-from access.api import api
-from access.health import health
-from access.web import init_web
+from access import api, web
+from access.app.health import health
+from access.app.wiring import celery_settings, open_archive
 from archive.bootstrap import secret_key
 from archive.config import load_settings
 from archive.core import Archive
-from ingest import package as ingest_package
-from ingest.celery_config import celery_config
-from retention import listeners as retention_listeners
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -40,11 +37,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         if not config
         else {key: str(value) for key, value in config.items() if key.startswith("ARCHIVE_")}
     )
-    arc = Archive(load_settings(env))
-    retention_listeners.connect()
-    ingest_package.connect()
+    arc = open_archive(load_settings(env))
 
-    app = Flask(__name__)
+    app = Flask("access")  # templates, static files and translations live in access/
     app.config.update(
         SECRET_KEY=secret_key(arc),
         MAX_CONTENT_LENGTH=arc.settings.max_upload_bytes,
@@ -57,12 +52,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["archive"] = arc
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
-    app.config.setdefault("CELERY", _celery_settings(arc))
+    app.config.setdefault("CELERY", celery_settings(arc))
     celery_init_app(app)
 
     app.register_blueprint(health)
-    app.register_blueprint(api)  # with access.api_access's routes, imported above
-    init_web(app)
+    api_blueprint = api.blueprint()
+    app.register_blueprint(api_blueprint)
+    web.init_web(app, exempt_from_csrf=(api_blueprint,))
     if arc.settings.access.trusted_proxies:
         # Only the configured number of proxy hops is believed; a client's own
         # X-Forwarded-For beyond them never becomes the logged address.
@@ -78,29 +74,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
-def _celery_settings(arc: Archive) -> dict[str, Any]:
-    """Ingest's settings plus the index writer's, the access workflow's and retention's."""
-    from access import tasks as access_tasks
-    from ingest.celery_config import MAINTENANCE_QUEUE
-    from retention import tasks as retention_tasks
-    from search import tasks as search_tasks
-
-    config = celery_config(arc.settings)
-    config["task_routes"] = {
-        **config["task_routes"],
-        **search_tasks.ROUTES,
-        **access_tasks.ROUTES,
-        **{name: {"queue": MAINTENANCE_QUEUE} for name in retention_tasks.TASKS},
-    }
-    config["beat_schedule"] = {
-        **config["beat_schedule"],
-        **search_tasks.BEAT,
-        **access_tasks.BEAT,
-        **retention_tasks.BEAT,
-    }
-    return config
-
-
 def celery_init_app(app: Flask) -> Celery[Any]:
     """Celery bound to this app, as Flask's documentation shows: tasks run in its context."""
 
@@ -109,13 +82,9 @@ def celery_init_app(app: Flask) -> Celery[Any]:
             with app.app_context():
                 return self.run(*args, **kwargs)
 
-    celery_app = Celery(app.name, task_cls=FlaskTask)
+    celery_app = Celery("access.app", task_cls=FlaskTask)
     celery_app.config_from_object(app.config["CELERY"])
-    celery_app.set_default()
-    import access.tasks  # noqa: F401
-    import ingest.tasks  # noqa: F401  (registers the shared tasks)
-    import retention.tasks  # noqa: F401
-    import search.tasks  # noqa: F401
+    celery_app.set_default()  # the shared tasks of wiring.TASK_MODULES bind to it
 
     app.extensions["celery"] = celery_app
     return celery_app

@@ -14,17 +14,17 @@ from typing import Any
 import click
 from sqlalchemy import select
 
-from access.cli import _archive, friendly_errors
-from access.cli_retention import _echo_json, retention
+from access.cli.common import current_archive, echo_json, friendly_errors
 from archive.audit import Actor
 from archive.models import Disposal, DispositionList, SignerRole
 from archive.people import find_user
+from ingest.package import check_transfer_folder
 from retention import disposition, reports
 from retention.execution import execute
 from retention.holds import refusals_audited
 
 
-@retention.group("list")
+@click.group("list")
 def list_() -> None:
     """Disposition lists: create, edit, submit, sign, execute, certificate."""
 
@@ -45,7 +45,7 @@ def _list_id(session: Any, ref: str) -> int:
 @friendly_errors
 def list_show(ref: str | None) -> None:
     """Show one list (by number or id), or all of them."""
-    arc = _archive()
+    arc = current_archive()
     with arc.sessions() as session:
         if ref is None:
             rows = session.scalars(select(DispositionList).order_by(DispositionList.id)).all()
@@ -54,7 +54,7 @@ def list_show(ref: str | None) -> None:
                            f"{lst.status.value:<9} {len(lst.items)} records")  # fmt: skip
             return
         lst = disposition.get_list(session, _list_id(session, ref))
-        _echo_json(disposition.list_json(lst, arc.settings.retention))
+        echo_json(disposition.list_json(lst, arc.settings.retention))
 
 
 @list_.command("create")
@@ -63,7 +63,7 @@ def list_show(ref: str | None) -> None:
 @click.option("--opinion", default="")
 @friendly_errors
 def list_create(action: str, records: tuple[uuid.UUID, ...], opinion: str) -> None:
-    arc, actor = _archive(), Actor.cli()
+    arc, actor = current_archive(), Actor.cli()
     with refusals_audited(arc, actor), arc.transaction() as session:
         lst = disposition.create_list(session, actor, Disposal(action), list(records), opinion)
         click.echo(f"list {lst.number} (id {lst.id}) created with {len(lst.items)} records")
@@ -78,7 +78,7 @@ def list_create(action: str, records: tuple[uuid.UUID, ...], opinion: str) -> No
 def list_edit(
     ref: str, opinion: str | None, add: tuple[uuid.UUID, ...], remove: tuple[uuid.UUID, ...]
 ) -> None:
-    arc, actor = _archive(), Actor.cli()
+    arc, actor = current_archive(), Actor.cli()
     with refusals_audited(arc, actor), arc.transaction() as session:
         lst = disposition.get_list(session, _list_id(session, ref), lock=True)
         if opinion is not None:
@@ -94,7 +94,7 @@ def list_edit(
 @friendly_errors
 def list_submit(ref: str) -> None:
     """Freeze the list for signing and print the digest the signers sign."""
-    arc, actor = _archive(), Actor.cli()
+    arc, actor = current_archive(), Actor.cli()
     with refusals_audited(arc, actor), arc.transaction() as session:
         lst = disposition.get_list(session, _list_id(session, ref), lock=True)
         digest = disposition.submit(session, actor, lst)
@@ -108,7 +108,7 @@ def list_submit(ref: str) -> None:
 @click.option("--opinion", default="")
 @friendly_errors
 def list_sign(ref: str, username: str, role: str | None, opinion: str) -> None:
-    arc = _archive()
+    arc = current_archive()
     with arc.transaction() as session:
         signer = find_user(session, username)
         actor = Actor(name=f"{signer.username} via {Actor.cli().name}"[:64], user_id=signer.id)
@@ -127,7 +127,7 @@ def list_sign(ref: str, username: str, role: str | None, opinion: str) -> None:
 @click.option("--reason", required=True)
 @friendly_errors
 def list_send_back(ref: str, reason: str) -> None:
-    with _archive().transaction() as session:
+    with current_archive().transaction() as session:
         lst = disposition.get_list(session, _list_id(session, ref), lock=True)
         disposition.send_back(session, Actor.cli(), lst, reason)
     click.echo("list returned to draft; signatures given no longer count")
@@ -138,7 +138,7 @@ def list_send_back(ref: str, reason: str) -> None:
 @click.option("--reason", required=True)
 @friendly_errors
 def list_cancel(ref: str, reason: str) -> None:
-    with _archive().transaction() as session:
+    with current_archive().transaction() as session:
         lst = disposition.get_list(session, _list_id(session, ref), lock=True)
         disposition.cancel(session, Actor.cli(), lst, reason)
     click.echo("list cancelled")
@@ -149,10 +149,10 @@ def list_cancel(ref: str, reason: str) -> None:
 @click.confirmation_option(prompt="Destroy (or transfer) every record on the list. Continue?")
 @friendly_errors
 def list_execute(ref: str) -> None:
-    arc = _archive()
+    arc = current_archive()
     with arc.sessions() as session:
         list_id = _list_id(session, ref)
-    result = execute(arc, Actor.cli(), list_id)
+    result = execute(arc, Actor.cli(), list_id, check_transfer_folder)
     click.echo(f"list {result.number} executed: {result.done} done, {len(result.skipped)} skipped")
     for name, why in result.skipped:
         click.echo(f"  skipped {name}: {why}", err=True)
@@ -167,7 +167,7 @@ def list_execute(ref: str) -> None:
 @friendly_errors
 def list_certificate(ref: str, kind: str, output: Path) -> None:
     """Write the list's certificate (what, when, who signed, digests) as PDF or CSV."""
-    with _archive().sessions() as session:
+    with current_archive().sessions() as session:
         lst = disposition.get_list(session, _list_id(session, ref))
         if kind == "csv":
             output.write_text(reports.certificate_csv(lst), "utf-8")

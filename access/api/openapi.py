@@ -13,7 +13,7 @@ from typing import Any
 from flask import current_app, jsonify
 from werkzeug.routing import AnyConverter, IntegerConverter, Rule
 
-from access.api import api
+from access.api.common import api
 from search.index import FACETS
 
 _STRING = {"type": "string"}

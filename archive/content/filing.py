@@ -1,4 +1,4 @@
-"""Storing and reading content: the one path every byte takes in and out of the archive.
+"""Naming and filing a version: the one path every stored version takes into the archive.
 
 Store: plaintext streams through SHA-256 and the segmented cipher straight into the blob
 store (bounded memory), *then* a short transaction names the version and records it with
@@ -12,26 +12,19 @@ from __future__ import annotations
 
 import calendar
 import contextlib
-import hashlib
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import IO, Any, BinaryIO
+from typing import Any, BinaryIO
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from archive.audit import Actor, record_event
+from archive.content.seal import ContentError, Uploaded, upload
 from archive.core import Archive
-from archive.crypto import (
-    KeyringError,
-    WrappedKey,
-    decrypt_stream,
-    encrypt_stream,
-    new_data_key,
-)
 from archive.db import advisory_xact_lock, local_today
 from archive.models import (
     DataKey,
@@ -41,6 +34,7 @@ from archive.models import (
     RecordChange,
     RecordState,
     Rendition,
+    RenditionRole,
     Sensitivity,
     Version,
 )
@@ -54,18 +48,8 @@ from archive.naming import (
 )
 from archive.people import find_department
 from archive.signals import version_stored
-from archive.storage import new_object_key
 
-ORIGINAL = "original"
 NAME_RETRIES = 5
-
-
-class ContentError(Exception):
-    """A version cannot be stored or read; the message says why."""
-
-
-class ContentDestroyed(ContentError):
-    """The version's data key was destroyed (crypto-shredded): its content is gone for good."""
 
 
 @dataclass(frozen=True)
@@ -75,37 +59,6 @@ class StoredVersion:
     name: str
     sha256: str
     size: int
-
-
-class ContentTooLarge(ContentError):
-    """The stream is longer than the limit; nothing of it was kept."""
-
-
-class _HashingReader:
-    """Counts and hashes the plaintext as the cipher pulls it through; enforces a limit."""
-
-    def __init__(self, source: IO[bytes], limit: int | None = None) -> None:
-        self._source = source
-        self._digest = hashlib.sha256()
-        self._limit = limit
-        self.size = 0
-
-    def read(self, size: int = -1) -> bytes:
-        chunk = self._source.read(size)
-        self._digest.update(chunk)
-        self.size += len(chunk)
-        if self._limit is not None and self.size > self._limit:
-            raise ContentTooLarge(f"the file is larger than the limit of {self._limit} bytes")
-        return chunk
-
-    @property
-    def sha256(self) -> str:
-        return self._digest.hexdigest()
-
-
-def content_binding(version_id: uuid.UUID, role: str) -> bytes:
-    """Associated data binding a ciphertext (and its wrapped key) to one version and role."""
-    return f"{version_id}/{role}".encode()
 
 
 def get_or_create_project(
@@ -177,64 +130,9 @@ class VersionFacts:
 class RenditionSource:
     """A derived object (OCR'd PDF, extracted text) to keep encrypted beside the version."""
 
-    role: str
+    role: RenditionRole
     media_type: str
     source: BinaryIO
-
-
-@dataclass(frozen=True)
-class _Uploaded:
-    """An encrypted blob already in the store, waiting for its database rows."""
-
-    role: str
-    object_key: str
-    wrapped: WrappedKey
-    size: int
-    sha256: str
-    media_type: str = ""
-
-
-@dataclass(frozen=True)
-class Sealed:
-    """A stream encrypted into the blob store under a fresh data key bound to ``binding``."""
-
-    object_key: str
-    wrapped: WrappedKey
-    size: int
-    sha256: str
-
-
-def seal(arc: Archive, source: IO[bytes], binding: str, limit: int | None = None) -> Sealed:
-    """Encrypt ``source`` into a new blob; on any failure no blob is left behind."""
-    data_key = new_data_key()
-    object_key = new_object_key()
-    reader = _HashingReader(source, limit)
-    try:
-        arc.blobs.put(object_key, encrypt_stream(data_key, reader, binding.encode()))  # type: ignore[arg-type]
-    except BaseException:
-        with contextlib.suppress(Exception):  # best effort: the store may be what failed
-            arc.blobs.delete(object_key)
-        raise
-    return Sealed(object_key, arc.keyring.wrap(data_key, binding), reader.size, reader.sha256)
-
-
-def unseal(arc: Archive, object_key: str, wrapped: WrappedKey, binding: str) -> Iterator[bytes]:
-    """The verified plaintext of a blob written by :func:`seal`."""
-    try:
-        key = arc.keyring.unwrap(wrapped, binding)
-    except KeyringError as exc:
-        raise ContentError(str(exc)) from None
-
-    def chunks() -> Iterator[bytes]:
-        with arc.blobs.open(object_key) as blob:
-            yield from decrypt_stream(key, blob, binding.encode())
-
-    return chunks()
-
-
-def _upload(arc: Archive, source: BinaryIO, version_id: uuid.UUID, role: str) -> _Uploaded:
-    sealed = seal(arc, source, content_binding(version_id, role).decode())
-    return _Uploaded(role, sealed.object_key, sealed.wrapped, sealed.size, sealed.sha256)
 
 
 @dataclass(frozen=True)
@@ -243,8 +141,8 @@ class _Filing:
 
     actor: Actor
     version_id: uuid.UUID
-    original: _Uploaded
-    renditions: list[_Uploaded]
+    original: Uploaded
+    renditions: list[Uploaded]
     original_filename: str
     media_type: str
     new_record: NewRecord | None
@@ -279,11 +177,11 @@ def store(
     if (new_record is None) == (record_id is None):
         raise ContentError("give either the new record's details or an existing record id")
     version_id = uuid.uuid4()
-    uploaded: list[_Uploaded] = []
+    uploaded: list[Uploaded] = []
     try:
-        uploaded.append(_upload(arc, source, version_id, ORIGINAL))
+        uploaded.append(upload(arc, source, version_id, RenditionRole.ORIGINAL))
         for rendition in renditions:
-            blob = _upload(arc, rendition.source, version_id, rendition.role)
+            blob = upload(arc, rendition.source, version_id, rendition.role)
             uploaded.append(replace(blob, media_type=rendition.media_type))
         filing = _Filing(
             actor,
@@ -364,7 +262,7 @@ def _record_version(arc: Archive, session: Session, filing: _Filing) -> Version:
     session.add(version)
     session.flush()  # the version row must exist before its key rows refer to it
     for blob in [original, *filing.renditions]:
-        if blob.role != ORIGINAL:
+        if blob.role != RenditionRole.ORIGINAL:
             session.add(
                 Rendition(
                     version_id=version.id,
@@ -467,42 +365,3 @@ def _create_record(arc: Archive, session: Session, actor: Actor, spec: NewRecord
         },
     )
     return record
-
-
-def _data_key(arc: Archive, session: Session, version: Version, role: str) -> bytes:
-    row = session.scalar(
-        select(DataKey).where(DataKey.version_id == version.id, DataKey.role == role)
-    )
-    if row is None or row.wrapped is None or row.kek_id is None:
-        raise ContentDestroyed(f"the content of {version.name} was destroyed")
-    binding = content_binding(version.id, role).decode()
-    try:
-        return arc.keyring.unwrap(WrappedKey(row.kek_id, row.wrapped), binding)
-    except KeyringError as exc:
-        raise ContentError(str(exc)) from None
-
-
-def read_content(
-    arc: Archive, session: Session, version: Version, role: str = ORIGINAL
-) -> Iterator[bytes]:
-    """Yield the verified plaintext of ``version`` (or its rendition ``role``).
-
-    Raises if it was altered or destroyed. This is the core read primitive; access control
-    is the caller's job (the gated reader).
-    """
-    object_key = version.object_key
-    if role != ORIGINAL:
-        rendition = session.scalar(
-            select(Rendition).where(Rendition.version_id == version.id, Rendition.role == role)
-        )
-        if rendition is None:
-            raise ContentError(f"{version.name} has no {role} rendition")
-        object_key = rendition.object_key
-    key = _data_key(arc, session, version, role)
-    binding = content_binding(version.id, role)
-
-    def chunks() -> Iterator[bytes]:
-        with arc.blobs.open(object_key) as blob:
-            yield from decrypt_stream(key, blob, binding)
-
-    return chunks()

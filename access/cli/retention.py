@@ -1,5 +1,5 @@
 """``archive retention ...``: the file plan, events, holds, reviews, the sweep and reports,
-for records managers at a terminal (the lists are in :mod:`access.cli_disposition`).
+for records managers at a terminal (the lists are in :mod:`access.cli.disposition`).
 
 The CLI acts as its operator (``cli:user@host`` in the audit).
 """
@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from access.cli import _archive, friendly_errors, main
+from access.cli.common import current_archive, echo_json, friendly_errors
 from archive.audit import Actor
 from archive.models import HoldScope
 from retention import reports
@@ -36,15 +36,11 @@ from retention.sweep import review_queue, sweep
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 
-def _echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-
-
 def _day(value: Any) -> date | None:
     return value.date() if value is not None else None
 
 
-@main.group()
+@click.group()
 def retention() -> None:
     """Retention schedules, events, holds and disposition (销毁清册)."""
 
@@ -59,7 +55,7 @@ def plan() -> None:
 @friendly_errors
 def plan_load(file: Any) -> None:
     """Load a file plan (JSON, as 'plan export' writes); without FILE, the default plan."""
-    arc = _archive()
+    arc = current_archive()
     data = json.loads(file.read().decode("utf-8")) if file else None
     with arc.transaction() as session:
         report = load_plan(session, Actor.cli(), data)
@@ -74,15 +70,15 @@ def plan_load(file: Any) -> None:
 @friendly_errors
 def plan_export() -> None:
     """Print the current file plan as JSON (edit it and load it back)."""
-    with _archive().sessions() as session:
-        _echo_json(export_plan(session))
+    with current_archive().sessions() as session:
+        echo_json(export_plan(session))
 
 
 @retention.command("schedules")
 @friendly_errors
 def schedules() -> None:
     """List the current schedules."""
-    with _archive().sessions() as session:
+    with current_archive().sessions() as session:
         for row in current_schedules(session):
             data = schedule_json(row)
             selector = "/".join(v or "*" for v in (row.process, row.stage, row.record_type))
@@ -100,7 +96,7 @@ def schedules() -> None:
 def schedule_set(key: str, spec_json: str) -> None:
     """Create or change schedule KEY from JSON, e.g. '{"name": "报告", "record_type":
     "report", "code": "D10", "trigger": "year_end", "disposal": "review"}'."""
-    arc = _archive()
+    arc = current_archive()
     with arc.transaction() as session:
         spec = spec_from_dict({**json.loads(spec_json), "key": key}, event_codes(session))
         row, changed = save_schedule(session, Actor.cli(), spec)
@@ -116,7 +112,7 @@ def schedule_set(key: str, spec_json: str) -> None:
 @friendly_errors
 def schedule_retire(key: str, reason: str) -> None:
     """Withdraw a schedule; its records fall to the next most specific one."""
-    arc = _archive()
+    arc = current_archive()
     with arc.transaction() as session:
         retire_schedule(session, Actor.cli(), key, reason)
     click.echo(f"schedule {key} retired; {refresh_dirty(arc)} records recomputed")
@@ -128,7 +124,7 @@ def schedule_retire(key: str, reason: str) -> None:
 @friendly_errors
 def event_type(code: str, label: str) -> None:
     """Add a user-defined event type (e.g. warranty_expired '质保期满')."""
-    with _archive().transaction() as session:
+    with current_archive().transaction() as session:
         add_event_type(session, Actor.cli(), code, label)
     click.echo(f"event type {code} ready")
 
@@ -144,7 +140,7 @@ def event(
     event_type: str, occurred: Any, project: str | None, record_id: uuid.UUID | None, note: str
 ) -> None:
     """Record an event (contract_terminated, project_accepted, ...): clocks start."""
-    arc = _archive()
+    arc = current_archive()
     with arc.transaction() as session:
         row = record_occurrence(
             session, Actor.cli(), event_type, occurred.date(),
@@ -160,7 +156,7 @@ def event(
 @friendly_errors
 def event_void(event_id: int, reason: str) -> None:
     """Void an event recorded in error; the clocks it started wait again."""
-    arc = _archive()
+    arc = current_archive()
     with arc.transaction() as session:
         void_occurrence(session, Actor.cli(), event_id, reason)
     click.echo(f"event #{event_id} void; {refresh_dirty(arc)} records recomputed")
@@ -187,7 +183,7 @@ def hold_place(
         raise click.UsageError("give exactly one of --record, --project or --query")
     scope = HoldScope.RECORDS if records else HoldScope.PROJECT if project else HoldScope.QUERY
     conditions = dict(item.split("=", 1) for item in query if "=" in item)
-    with _archive().transaction() as session:
+    with current_archive().transaction() as session:
         placed, count = place_hold(
             session, Actor.cli(), name=name, reason=reason, scope=scope,
             record_ids=list(records), project=project, query=conditions or None,
@@ -200,7 +196,7 @@ def hold_place(
 @click.option("--reason", required=True)
 @friendly_errors
 def hold_release(hold_id: int, reason: str) -> None:
-    with _archive().transaction() as session:
+    with current_archive().transaction() as session:
         release_hold(session, Actor.cli(), hold_id, reason)
     click.echo(f"hold #{hold_id} released (other holds stay in force)")
 
@@ -209,15 +205,15 @@ def hold_release(hold_id: int, reason: str) -> None:
 @click.option("--all", "everything", is_flag=True, help="Include released holds.")
 @friendly_errors
 def hold_list(everything: bool) -> None:
-    with _archive().sessions() as session:
-        _echo_json([hold_json(h, n) for h, n in list_holds(session, everything)])
+    with current_archive().sessions() as session:
+        echo_json([hold_json(h, n) for h, n in list_holds(session, everything)])
 
 
 @retention.command("sweep")
 @friendly_errors
 def sweep_now() -> None:
     """Recompute clocks and propose draft lists of due, unheld records now."""
-    report = sweep(_archive(), Actor.cli())
+    report = sweep(current_archive(), Actor.cli())
     click.echo(
         f"{report.refreshed} recomputed; proposed {report.proposed or 'nothing'} on "
         f"{', '.join(report.lists) or 'no list'}; {report.to_review} due for review; "
@@ -230,23 +226,23 @@ def sweep_now() -> None:
 @friendly_errors
 def due(months: int) -> None:
     """Records due within N months (overdue included), by department, class and month."""
-    with _archive().sessions() as session:
-        _echo_json(reports.due_report(session, months))
+    with current_archive().sessions() as session:
+        echo_json(reports.due_report(session, months))
 
 
 @retention.command("codes")
 @friendly_errors
 def codes() -> None:
     """Active records per retention code."""
-    with _archive().sessions() as session:
-        _echo_json(reports.codes_report(session))
+    with current_archive().sessions() as session:
+        echo_json(reports.codes_report(session))
 
 
 @retention.command("review-queue")
 @friendly_errors
 def queue() -> None:
     """Due records whose schedule asks for an appraisal."""
-    with _archive().sessions() as session:
+    with current_archive().sessions() as session:
         for record in review_queue(session):
             click.echo(f"{record.id}  due {record.due_on}  {record.name_stem}  {record.title}")
 
@@ -265,7 +261,7 @@ def review_record(
     schedule: str | None,
 ) -> None:  # fmt: skip
     """Record an appraisal and carry out its outcome."""
-    row = review(_archive(), Actor.cli(), record_id, opinion=opinion, outcome=outcome,
+    row = review(current_archive(), Actor.cli(), record_id, opinion=opinion, outcome=outcome,
                  until=_day(until), years=years, schedule=schedule)  # fmt: skip
     click.echo(f"reviewed: {row.outcome}; due {row.due_before} → {row.due_after or 'never'}")
 
@@ -276,7 +272,7 @@ def review_record(
 @friendly_errors
 def cut_off_record(record_id: uuid.UUID, on: Any) -> None:
     """Close a record: no more versions; its clock counts from the cut-off."""
-    record = cut_off(_archive(), Actor.cli(), record_id, _day(on))
+    record = cut_off(current_archive(), Actor.cli(), record_id, _day(on))
     click.echo(f"{record.name_stem} cut off on {record.cut_off_on}; due {record.due_on}")
 
 
@@ -287,5 +283,5 @@ def cut_off_record(record_id: uuid.UUID, on: Any) -> None:
 @friendly_errors
 def delete(record_id: uuid.UUID, reason: str) -> None:
     """Delete a record filed in error (crypto-shredded, tombstoned, audited)."""
-    keys = delete_record(_archive(), Actor.cli(), record_id, reason)
+    keys = delete_record(current_archive(), Actor.cli(), record_id, reason)
     click.echo(f"record {record_id} deleted; {keys} data keys destroyed")

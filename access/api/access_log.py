@@ -1,0 +1,53 @@
+"""For auditors: the access log by user, record and time (JSON, or CSV to export), and the
+alerts of unusual access. Reading the log is itself audited."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import g, jsonify, request
+from sqlalchemy import select
+
+from access.alerts import alerts
+from access.api.common import api, archive, requires, whole_number
+from access.api.requests import request_json
+from access.http import CSV_COLUMNS, access_log_csv, access_log_filters
+from access.policy import Permission
+from access.requests import violations
+from archive.audit import record_event
+from archive.models import AccessEvent
+
+
+@api.get("/access-log")
+@requires(Permission.READ_ACCESS_LOG, "the access log is for auditors")
+def access_log() -> Any:
+    """For auditors: the log by user, record and time; ``format=csv`` to export."""
+    kind, conditions = access_log_filters(request.args)
+    arc = archive()
+    with arc.transaction() as session:
+        record_event(session, g.actor, "access_log.read", "access_log", kind, dict(request.args))
+    query = select(AccessEvent).where(*conditions).order_by(AccessEvent.seq)
+    if kind == "csv":
+        return access_log_csv(arc, query)
+    limit = max(1, min(whole_number(request.args.get("limit", "1000"), "limit"), 10_000))
+    with arc.sessions() as session:
+        events = session.scalars(query.limit(limit)).all()
+        return jsonify(events=[{c: _plain(getattr(e, c)) for c in CSV_COLUMNS} for e in events])
+
+
+def _plain(value: object) -> object:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+@api.get("/access-alerts")
+@requires(Permission.READ_ACCESS_LOG, "access alerts are for auditors")
+def access_alerts() -> Any:
+    """Unusual access for auditors: bursts of reads, reads outside hours, refusals, and
+    green-channel accesses never approved."""
+    arc = archive()
+    with arc.sessions() as session:
+        return jsonify(
+            alerts=[a.as_json() for a in alerts(session, arc.settings.access)],
+            violations=[request_json(r) for r in violations(session)],
+        )

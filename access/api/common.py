@@ -1,0 +1,124 @@
+"""What every API view shares: the blueprint, bearer-token authentication, the permission
+check, parsing of bodies and parameters, and the one place where errors become JSON.
+
+Deny by default: every view needs a token, and a view that needs more than that says which
+permission (``access.policy.PERMISSIONS``) with :func:`requires`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import date
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Blueprint, Response, g, jsonify, request
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import HTTPException
+
+from access.http import current_archive, parse_uuid, status_of
+from access.policy import Permission, may
+from archive.audit import Actor
+from archive.core import Archive
+from archive.errors import DomainError, InvalidInput
+from archive.models import User
+from archive.people import user_for_token
+
+api = Blueprint("api", __name__, url_prefix="/api/v1")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def archive() -> Archive:
+    return current_archive()
+
+
+def error(status: int, message: str) -> tuple[Response, int]:
+    return jsonify(error=message), status
+
+
+@api.errorhandler(HTTPException)
+def _http_error(exc: HTTPException) -> tuple[Response, int]:
+    return error(exc.code or 500, exc.description or exc.name)
+
+
+@api.errorhandler(DomainError)
+def _domain_error(exc: DomainError) -> tuple[Response, int]:
+    return error(status_of(exc), str(exc))
+
+
+def token_required(view: F) -> F:
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        user: User | None = None
+        if scheme.lower() == "bearer" and token:
+            with archive().transaction() as session:
+                user = user_for_token(session, token.strip())
+                if user is not None:
+                    session.expunge(user)
+        if user is None:
+            response, status = error(401, "a valid API token is required")
+            response.headers["WWW-Authenticate"] = 'Bearer realm="archive"'
+            return response, status
+        g.user = user
+        g.actor = Actor.of(user, request.remote_addr)
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def requires(
+    permission: Permission, refusal: str = "the {role} role may not do this"
+) -> Callable[[F], F]:
+    """A token, and a role with ``permission``; anyone else gets 403 and ``refusal``."""
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not may(g.user.role, permission):
+                return error(403, refusal.format(role=g.user.role.value))
+            return view(*args, **kwargs)
+
+        return token_required(wrapper)  # type: ignore[return-value]
+
+    return decorate
+
+
+def me(session: Session) -> User:
+    """The caller attached to ``session`` (fresh: a role changed a second ago counts)."""
+    user: User = session.merge(g.user, load=True)
+    return user
+
+
+def json_body() -> dict[str, Any]:
+    """The JSON object sent, or an empty one (a view then says what is missing)."""
+    data = request.get_json(silent=True)
+    return data if isinstance(data, dict) else {}
+
+
+def text_field(data: dict[str, Any], name: str) -> str:
+    value = data.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def whole_number(value: object, what: str) -> int:
+    try:
+        return int(str(value))
+    except ValueError:
+        raise InvalidInput(f"{what} must be a whole number") from None
+
+
+def parse_day(value: object, what: str) -> date | None:
+    if value in (None, ""):
+        return None
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise InvalidInput(f"{what} must be a date YYYY-MM-DD") from None
+
+
+def parse_ids(value: object, what: str) -> list[uuid.UUID]:
+    if not isinstance(value, list):
+        raise InvalidInput(f"{what} must be a list of record ids")
+    return [parse_uuid(item, what) for item in value]

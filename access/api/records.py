@@ -1,0 +1,62 @@
+"""A record's metadata and the gated reader over the API.
+
+Every content attempt and every metadata lookup is written to the access log with the
+client's address before the response leaves.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import g, jsonify
+
+from access.api.common import api, archive, error, me, token_required
+from access.browse import open_record, versions_of
+from access.http import client_of_request, content_response, read_content_for
+from access.reader import Refused
+
+
+@api.get("/records/<uuid:record_id>")
+@token_required
+def show_record(record_id: uuid.UUID) -> Any:
+    """Metadata and versions, only for a record the caller may know exists."""
+    with archive().transaction() as session:
+        record = open_record(session, me(session), client_of_request(), record_id)
+        if record is None:
+            return error(404, "no such record")
+        return jsonify(
+            id=str(record.id),
+            title=record.title,
+            project=record.project.name,
+            department=record.department.code if record.department else None,
+            sensitivity=record.sensitivity.value,
+            reference_code=record.reference_code,
+            process=record.process,
+            stage=record.stage,
+            record_type=record.record_type,
+            classification=record.classification,
+            state=record.state.value,
+            created_at=record.created_at.isoformat(),
+            versions=[
+                {
+                    "id": str(v.id),
+                    "name": v.name,
+                    "media_type": v.media_type,
+                    "size": v.size,
+                    "sha256": v.sha256,
+                    "created_at": v.created_at.isoformat(),
+                }
+                for v in versions_of(session, record.id)
+            ],
+        )
+
+
+@api.get("/versions/<uuid:version_id>/content")
+@token_required
+def version_content(version_id: uuid.UUID) -> Any:
+    """The gated reader: ``?action=view|download|print|external`` (view by default)."""
+    outcome = read_content_for(g.user, version_id)
+    if isinstance(outcome, Refused):
+        return error(outcome.status, outcome.message)
+    return content_response(outcome)

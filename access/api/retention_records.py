@@ -1,0 +1,90 @@
+"""One record's retention over the API: its standing (due date, schedule, holds, reviews),
+and the records manager's review, cut-off and deletion of it."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import g, jsonify
+
+from access.api.common import (
+    api,
+    archive,
+    json_body,
+    me,
+    parse_day,
+    requires,
+    text_field,
+    token_required,
+    whole_number,
+)
+from access.browse import retention_record_for
+from access.policy import Permission
+from retention.review import cut_off, delete_record, review, reviews_of
+from retention.status import standing
+
+PREFIX = "/retention"
+
+
+@api.get(f"{PREFIX}/records/<uuid:record_id>")
+@token_required
+def retention_record(record_id: uuid.UUID) -> Any:
+    arc = archive()
+    with arc.sessions() as session:
+        record = retention_record_for(session, me(session), record_id)
+        status = standing(session, arc.settings.retention, record)
+        reviews = [
+            {
+                "opinion": r.opinion,
+                "outcome": r.outcome,
+                "due_before": r.due_before.isoformat() if r.due_before else None,
+                "due_after": r.due_after.isoformat() if r.due_after else None,
+                "by": r.reviewed_by,
+                "at": r.reviewed_at.isoformat(),
+            }
+            for r in reviews_of(session, record_id)
+        ]
+        return jsonify(
+            record_id=str(record.id),
+            name=record.name_stem,
+            status=status.status,
+            **status.data,
+            reviews=reviews,
+        )
+
+
+@api.post(f"{PREFIX}/records/<uuid:record_id>/review")
+@requires(Permission.MANAGE_RETENTION)
+def retention_record_review(record_id: uuid.UUID) -> Any:
+    body = json_body()
+    years = whole_number(body["years"], "years") if body.get("years") is not None else None
+    row = review(
+        archive(),
+        g.actor,
+        record_id,
+        opinion=text_field(body, "opinion"),
+        outcome=text_field(body, "outcome"),
+        until=parse_day(body.get("until"), "until"),
+        years=years,
+        schedule=body.get("schedule") or None,
+    )
+    due = row.due_after.isoformat() if row.due_after else None
+    return jsonify(outcome=row.outcome, due_on=due), 201
+
+
+@api.post(f"{PREFIX}/records/<uuid:record_id>/cut-off")
+@requires(Permission.MANAGE_RETENTION)
+def retention_record_cut_off(record_id: uuid.UUID) -> Any:
+    record = cut_off(archive(), g.actor, record_id, parse_day(json_body().get("on"), "on"))
+    due = record.due_on.isoformat() if record.due_on else None
+    return jsonify(cut_off_on=str(record.cut_off_on), due_on=due)
+
+
+@api.post(f"{PREFIX}/records/<uuid:record_id>/delete")
+@requires(Permission.MANAGE_RETENTION)
+def retention_record_delete(record_id: uuid.UUID) -> Any:
+    keys = delete_record(archive(), g.actor, record_id, text_field(json_body(), "reason"))
+    return jsonify(deleted=str(record_id), keys_destroyed=keys)
+
+

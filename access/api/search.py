@@ -1,0 +1,42 @@
+"""``GET /search``: what the caller may know exists, with filters, paging and facets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g, jsonify, request
+
+from access.api.common import api, archive, token_required
+from access.browse import parse_search, search_as
+from access.http import client_of_request
+
+
+@api.get("/search")
+@token_required
+def search() -> Any:
+    """Search what the caller may know exists; filters, paging, facets. Bad input: 400."""
+    arc = archive()
+    params = parse_search(request.args)
+    with arc.transaction() as session:
+        user = session.merge(g.user, load=True)
+        results = search_as(arc, session, user, client_of_request(), params)
+    return jsonify(
+        total=results.total,
+        page=params.page,
+        hits=[
+            {
+                "record_id": hit.record_id,
+                "version_id": hit.version_id,
+                "title": hit.title,
+                "name": hit.name,
+                "project": hit.project,
+                "department": hit.department,
+                "sensitivity": hit.sensitivity,
+                "filed": hit.filed.isoformat() if hit.filed else None,
+                "score": round(hit.score, 4),
+                "snippet": hit.snippet,
+            }
+            for hit in results.hits
+        ],
+        facets=results.facets,
+    )

@@ -1,0 +1,62 @@
+"""What every command shares: the archive of this invocation (opened once, with the
+listeners connected, closed when the command ends), the one place where the error family
+becomes a message and exit status 1, and the report helpers."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Sequence
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+
+from access.app.wiring import open_archive
+from archive.core import Archive
+from archive.errors import DomainError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def current_archive() -> Archive:
+    """The archive of this command line, opened on first use and closed at its end."""
+    root = click.get_current_context().find_root()
+    if root.obj is None:
+        root.obj = open_archive()
+        root.call_on_close(root.obj.close)
+    arc: Archive = root.obj
+    return arc
+
+
+def celery_app() -> Any:
+    """The Celery app of the configured broker, with every task bound to it."""
+    from access.app.factory import create_app
+
+    return create_app().extensions["celery"]
+
+
+def friendly_errors(func: F) -> F:
+    """Turn the errors a user can cause into one clear line and exit status 1."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except DomainError as exc:
+            raise click.ClickException(str(exc)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def conclude(problems: Sequence[object], summary: str, marker: str = "FAILED") -> None:
+    """Name each problem on stderr, then the summary; exit 1 if there was any (for scripts)."""
+    for problem in problems:
+        click.echo(f"{marker} {problem}", err=True)
+    click.echo(summary)
+    if problems:
+        sys.exit(1)
+
+
+def echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))

@@ -1,0 +1,149 @@
+"""``archive department|user|keys``: departments, users with their roles and tokens, and
+the key-encryption keys. Every change is audited by the service it calls."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+import uuid
+
+import click
+from sqlalchemy.orm import Session
+
+from access.cli.common import current_archive, friendly_errors
+from archive.audit import Actor
+from archive.keys import destroy_version_content, rotate_keys
+from archive.models import Role, Sensitivity, Version
+from archive.people import (
+    change_user,
+    create_department,
+    create_user,
+    find_department,
+    find_user,
+    issue_token,
+)
+from retention.holds import ensure_free, refusals_audited
+
+
+@click.group()
+def keys() -> None:
+    """Key-encryption keys."""
+
+
+@keys.command("rotate")
+@friendly_errors
+def keys_rotate() -> None:
+    """Add a new key-encryption key and re-wrap every data key under it."""
+    new_id, count = rotate_keys(current_archive(), Actor.cli())
+    click.echo(f"active key is now {new_id}; {count} data keys re-wrapped, no blob changed")
+
+
+@keys.command("destroy")
+@click.argument("version_id", type=click.UUID)
+@click.option("--reason", required=True, help="Why (e.g. the disposition list number).")
+@click.confirmation_option(prompt="This makes the version unreadable forever. Continue?")
+@friendly_errors
+def keys_destroy(version_id: uuid.UUID, reason: str) -> None:
+    """Crypto-shred one version (retention's disposition normally does this). Refused while
+    a hold covers its record."""
+    arc, actor = current_archive(), Actor.cli()
+
+    def not_held(session: Session, version: Version) -> None:
+        ensure_free(session, version.record_id, "destroy version")
+
+    with refusals_audited(arc, actor):
+        count = destroy_version_content(arc, actor, version_id, reason, not_held)
+    click.echo(f"{count} data keys destroyed; the content of {version_id} is unrecoverable")
+
+
+@click.group()
+def department() -> None:
+    """Departments."""
+
+
+@department.command("create")
+@click.argument("code")
+@click.argument("name")
+@friendly_errors
+def department_create(code: str, name: str) -> None:
+    """Create a department with a CODE (used in 档号) and a NAME."""
+    with current_archive().transaction() as session:
+        create_department(session, Actor.cli(), code, name)
+    click.echo(f"department {code} {name} created")
+
+
+@click.group()
+def user() -> None:
+    """Users, roles and API tokens."""
+
+
+ROLE = click.Choice([r.value for r in Role])
+CLEARANCE = click.Choice([s.value for s in Sensitivity])
+
+
+@user.command("create")
+@click.argument("username")
+@click.option("--role", required=True, type=ROLE)
+@click.option("--department", help="Department code or name.")
+@click.option("--clearance", type=CLEARANCE, default=Sensitivity.INTERNAL.value, show_default=True)
+@click.option("--display-name", default="")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@friendly_errors
+def user_create(
+    username: str,
+    role: str,
+    department: str | None,
+    clearance: str,
+    display_name: str,
+    password_stdin: bool,
+) -> None:
+    """Create a user; without --password-stdin a password is generated and shown once."""
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else secrets.token_urlsafe(12)
+    with current_archive().transaction() as session:
+        dept = find_department(session, department) if department else None
+        create_user(
+            session,
+            Actor.cli(),
+            username,
+            Role(role),
+            dept,
+            Sensitivity(clearance),
+            password,
+            display_name,
+        )
+    click.echo(f"user {username} created ({role})")
+    if not password_stdin:
+        click.echo(f"password (shown once): {password}")
+
+
+@user.command("set")
+@click.argument("username")
+@click.option("--role", type=ROLE)
+@click.option("--department")
+@click.option("--clearance", type=CLEARANCE)
+@friendly_errors
+def user_set(
+    username: str, role: str | None, department: str | None, clearance: str | None
+) -> None:
+    """Change a user's role, department or clearance (each change is audited)."""
+    with current_archive().transaction() as session:
+        target = find_user(session, username)
+        changed = change_user(
+            session,
+            Actor.cli(),
+            target,
+            role=Role(role) if role else None,
+            department=find_department(session, department) if department else None,
+            clearance=Sensitivity(clearance) if clearance else None,
+        )
+    click.echo(f"{username}: {', '.join(changed) or 'nothing'} changed")
+
+
+@user.command("token")
+@click.argument("username")
+@friendly_errors
+def user_token(username: str) -> None:
+    """Print a new API token for USERNAME (shown once; only its hash is kept)."""
+    with current_archive().transaction() as session:
+        token = issue_token(session, Actor.cli(), find_user(session, username))
+    click.echo(token)

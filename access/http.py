@@ -1,0 +1,166 @@
+"""What both HTTP ways in (the REST API and the web pages) share: the archive of the running
+app, the client's address for the access log, how a domain error becomes a status, the
+gated reader's response, the access-log export and the disposition certificate download.
+
+The client address is the socket's unless ARCHIVE_TRUSTED_PROXIES made ProxyFix believe that
+many proxy hops: a forged X-Forwarded-For never reaches the log.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+from flask import Response, current_app, request, stream_with_context
+from sqlalchemy import Select
+
+from access.reader import Refused, Served, serve
+from archive.accesslog import ALLOWED, REFUSED, Client
+from archive.core import Archive
+from archive.errors import DomainError, ErrorKind, InvalidInput
+from archive.models import AccessEvent, DispositionList, ListStatus, Scope, User
+from retention import reports
+
+#: The HTTP status of each kind of domain error, for the API and the pages alike.
+HTTP_STATUS: dict[ErrorKind, int] = {
+    ErrorKind.INVALID: 400,
+    ErrorKind.FORBIDDEN: 403,
+    ErrorKind.NOT_FOUND: 404,
+    ErrorKind.CONFLICT: 409,
+    ErrorKind.TOO_LARGE: 413,
+    ErrorKind.UNAVAILABLE: 503,
+}
+
+
+def status_of(exc: DomainError) -> int:
+    return HTTP_STATUS[exc.kind]
+
+
+def current_archive() -> Archive:
+    """The archive the running app was built around."""
+    arc: Archive = current_app.extensions["archive"]
+    return arc
+
+
+def client_of_request() -> Client:
+    """Where this request came from, for the access log (ProxyFix has set remote_addr)."""
+    return Client(request.remote_addr, request.user_agent.string or "")
+
+
+def parse_uuid(value: object, what: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise InvalidInput(f"{what} must be an id") from None
+
+
+def content_disposition(name: str, inline: bool) -> str:
+    """RFC 6266 with an RFC 5987 ``filename*`` so Chinese names survive, and an ASCII
+    fallback for old clients."""
+    fallback = "".join(
+        ch if ch.isascii() and ch.isprintable() and ch not in '"\\' else "_" for ch in name
+    )
+    kind = "inline" if inline else "attachment"
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+def read_content_for(user: User, version_id: uuid.UUID) -> Served | Refused:
+    """The gated reader as both the API and the web call it: ``?action=`` decides the
+    action (view by default); the decision and the log line are committed before content."""
+    try:
+        action = Scope(request.args.get("action", "view"))
+    except ValueError:
+        return Refused(400, "action must be view, download, print or external")
+    arc = current_archive()
+    with arc.transaction() as session:
+        return serve(
+            arc, session, session.merge(user, load=True), client_of_request(), version_id, action
+        )
+
+
+def content_response(outcome: Served) -> Response:
+    response = Response(stream_with_context(iter(outcome.body)), mimetype=outcome.media_type)
+    response.headers["Content-Disposition"] = content_disposition(outcome.filename, outcome.inline)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def access_log_filters(args: Mapping[str, str]) -> tuple[str, list[Any]]:
+    """``?user=&record=&outcome=&from=&to=&format=`` as SQL conditions, and the format."""
+    conditions: list[Any] = []
+    if args.get("user"):
+        conditions.append(AccessEvent.username == args["user"])
+    if args.get("record"):
+        conditions.append(AccessEvent.record_id == str(parse_uuid(args["record"], "record")))
+    if args.get("outcome") in (ALLOWED, REFUSED):
+        conditions.append(AccessEvent.outcome == args["outcome"])
+    for name, op in (("from", "__ge__"), ("to", "__le__")):
+        if args.get(name):
+            try:
+                moment = datetime.fromisoformat(args[name])
+            except ValueError:
+                raise InvalidInput(f"{name} must be a date or time like 2026-01-31") from None
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+            conditions.append(getattr(AccessEvent.at, op)(moment))
+    return args.get("format", "json"), conditions
+
+
+#: The access log's columns, in the API's JSON, the CSV export and the auditors' page.
+CSV_COLUMNS = (
+    "seq",
+    "at",
+    "username",
+    "action",
+    "outcome",
+    "reason",
+    "record_id",
+    "version_id",
+    "grant_id",
+    "ip",
+    "user_agent",
+    "details",
+    "hash",
+)
+
+
+def access_log_csv(arc: Archive, query: Select[Any]) -> Response:
+    """The log as CSV, streamed row by row: an export of years does not sit in memory."""
+
+    def rows() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(CSV_COLUMNS)
+        with arc.sessions() as session:
+            for event in session.scalars(query.execution_options(yield_per=500)):
+                writer.writerow([getattr(event, c) for c in CSV_COLUMNS])
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    return Response(
+        stream_with_context(rows()),
+        mimetype="text/csv; charset=utf-8",
+        headers={"Content-Disposition": content_disposition("access-log.csv", False)},
+    )
+
+
+def certificate_response(lst: DispositionList, kind: str) -> Response:
+    """The list (or, once executed, its certificate) as a CSV or PDF download."""
+    name = f"{lst.number}-{'certificate' if lst.status == ListStatus.EXECUTED else 'list'}"
+    if kind == "csv":
+        body: str | bytes = reports.certificate_csv(lst)
+        mimetype = "text/csv; charset=utf-8"
+    else:
+        body, mimetype = reports.certificate_pdf(lst), "application/pdf"
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{name}.{kind}"'},
+    )

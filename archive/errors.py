@@ -1,0 +1,38 @@
+"""One family for the errors a person can cause or must be told about.
+
+Every package's user-facing errors derive from :class:`DomainError` and carry an
+:class:`ErrorKind`; the REST API, the web pages and the CLI each turn the family into their
+own answer (a status code, an error page, one line and exit 1) in exactly one place, so a new
+error never needs three new handlers. Internal control flow (a superseded worker claim, a
+sandboxed parser's crash) is not in the family: nobody is shown those.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ErrorKind(StrEnum):
+    """What went wrong, as a caller can act on it."""
+
+    INVALID = "invalid"  # the input is wrong: fix it and send it again
+    FORBIDDEN = "forbidden"  # the caller may not do this
+    NOT_FOUND = "not_found"  # no such thing (or not the caller's to know of)
+    CONFLICT = "conflict"  # the current state does not allow it
+    TOO_LARGE = "too_large"  # over a size limit
+    UNAVAILABLE = "unavailable"  # a service the action needs is down: try again later
+
+
+class DomainError(Exception):
+    """Base of the family: a message for a person and its kind (``INVALID`` by default)."""
+
+    kind: ErrorKind = ErrorKind.INVALID
+
+    def __init__(self, message: str = "", kind: ErrorKind | None = None) -> None:
+        super().__init__(message)
+        if kind is not None:
+            self.kind = kind
+
+
+class InvalidInput(DomainError, ValueError):
+    """Bad input at any way in (a malformed id, a date, a number), before any domain rule."""
