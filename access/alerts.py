@@ -17,13 +17,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from access.browse import SNIPPET
 from access.requests import violations
 from archive.accesslog import ALLOWED, REFUSED
 from archive.config import AccessSettings
 from archive.db import LOCAL_TIME, utcnow
 from archive.models import AccessEvent, FixityCheck, Scope, Version
 
-READS = tuple(scope.value for scope in Scope)
+#: What counts as reading a record: every content action, and a search snippet shown.
+READS = (*(scope.value for scope in Scope), SNIPPET)
 HOUR = timedelta(hours=1)
 
 

@@ -8,8 +8,6 @@ population draws the same records. Findings: a version failing a check, an emerg
 
 from __future__ import annotations
 
-import csv
-import io
 import random
 import re
 import secrets
@@ -24,6 +22,7 @@ from sqlalchemy import select
 from archive.accesslog import ALLOWED, REFUSED
 from archive.audit import Actor, record_event
 from archive.core import Archive
+from archive.csvsafe import csv_text
 from archive.db import LOCAL_TIME, utcnow
 from archive.errors import DomainError
 from archive.models import AccessEvent, AccessRequest, Record, RecordState, RequestStatus, Version
@@ -201,16 +200,18 @@ def _summary(sample: AuditSample) -> list[tuple[str, str]]:
 
 
 def sample_csv(sample: AuditSample) -> str:
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer)
-    for label, value in _summary(sample):
-        writer.writerow([label, value])
-    writer.writerow([])
-    writer.writerow(["record_id", *HEADER])
-    for record, row in zip(sample.records, _rows(sample), strict=True):
-        writer.writerow([str(record.record_id), *row])
-    return buffer.getvalue()
+    """The report as CSV: a BOM first, every text cell made inert for spreadsheets."""
+    return csv_text(
+        [
+            *([label, value] for label, value in _summary(sample)),
+            [],
+            ["record_id", *HEADER],
+            *(
+                [str(record.record_id), *row]
+                for record, row in zip(sample.records, _rows(sample), strict=True)
+            ),
+        ]
+    )
 
 
 def write_sample(sample: AuditSample, folder: Path) -> tuple[Path, Path]:

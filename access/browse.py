@@ -39,6 +39,8 @@ from search.index import FACETS, Hit, QueryError, Results
 from search.indexer import open_index, version_text
 
 SORTS = ("relevance", "date")
+#: The access log's action for a search snippet shown (a read, counted by the alerts).
+SNIPPET = "snippet"
 MAX_PER_PAGE = 100
 
 
@@ -92,8 +94,9 @@ def parse_search(args: Mapping[str, str]) -> SearchParams:
 def search_as(
     arc: Archive, session: Session, user: User, client: Client, params: SearchParams
 ) -> Results:
-    """What ``user`` may know exists; snippets only from what they may read. A search that
-    can reach restricted records is itself written to the access log."""
+    """What ``user`` may know exists; snippets only from what they may read, each one an
+    access-log line (its own action, per record, per response). A search that can reach
+    restricted records is itself written to the access log."""
     granted = granted_records(session, user)
     visibility = visibility_for(user, granted)
 
@@ -118,6 +121,19 @@ def search_as(
         )
     except QueryError as exc:
         raise InvalidInput(str(exc)) from None
+    for hit in results.hits:  # a snippet shows document text: it is a read, logged as one
+        if hit.snippet is not None:
+            log_access(
+                session,
+                user,
+                client,
+                SNIPPET,
+                ALLOWED,
+                record_id=hit.record_id,
+                version_id=hit.version_id,
+                reason="grant" if hit.record_id in granted else "standing access",
+                details=f"q={params.q!r}",
+            )
     if Sensitivity.RESTRICTED.value in visibility.everywhere:
         log_access(
             session,

@@ -8,8 +8,6 @@ many proxy hops: a forged X-Forwarded-For never reaches the log.
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
@@ -22,6 +20,7 @@ from sqlalchemy import Select
 from access.reader import Refused, Served, serve
 from archive.accesslog import ALLOWED, REFUSED, Client
 from archive.core import Archive
+from archive.csvsafe import csv_lines
 from archive.errors import DomainError, ErrorKind, InvalidInput
 from archive.models import AccessEvent, DispositionList, ListStatus, Scope, User
 from retention import reports
@@ -83,8 +82,28 @@ def read_content_for(user: User, version_id: uuid.UUID) -> Served | Refused:
         )
 
 
+def content_type(media_type: str) -> str:
+    """``media_type`` as a Content-Type header with at most one ``charset``: the first one
+    given, else ``utf-8`` for text, none for other types. (Flask's ``mimetype=`` appends a
+    charset of its own to any text type, even one that names its charset already, so every
+    response here passes ``content_type=`` built by this instead.)"""
+    base, *parameters = (part.strip() for part in media_type.split(";"))
+    charsets = [p for p in parameters if p.lower().startswith("charset=")]
+    kept = [p for p in parameters if p and p not in charsets]
+    if charsets:
+        kept.append("charset=" + charsets[0].split("=", 1)[1].strip().strip('"'))
+    elif base.lower().startswith("text/"):
+        kept.append("charset=utf-8")
+    return "; ".join([base, *kept])
+
+
+CSV_TYPE = content_type("text/csv")
+
+
 def content_response(outcome: Served) -> Response:
-    response = Response(stream_with_context(iter(outcome.body)), mimetype=outcome.media_type)
+    response = Response(
+        stream_with_context(iter(outcome.body)), content_type=content_type(outcome.media_type)
+    )
     response.headers["Content-Disposition"] = content_disposition(outcome.filename, outcome.inline)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -130,23 +149,18 @@ CSV_COLUMNS = (
 
 
 def access_log_csv(arc: Archive, query: Select[Any]) -> Response:
-    """The log as CSV, streamed row by row: an export of years does not sit in memory."""
+    """The log as CSV, streamed row by row: an export of years does not sit in memory. Every
+    text cell is made inert for spreadsheets and the file starts with a BOM (csvsafe)."""
 
-    def rows() -> Iterator[str]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(CSV_COLUMNS)
+    def rows() -> Iterator[list[object]]:
+        yield list(CSV_COLUMNS)
         with arc.sessions() as session:
             for event in session.scalars(query.execution_options(yield_per=500)):
-                writer.writerow([getattr(event, c) for c in CSV_COLUMNS])
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
+                yield [getattr(event, c) for c in CSV_COLUMNS]
 
     return Response(
-        stream_with_context(rows()),
-        mimetype="text/csv; charset=utf-8",
+        stream_with_context(csv_lines(rows())),
+        content_type=CSV_TYPE,
         headers={"Content-Disposition": content_disposition("access-log.csv", False)},
     )
 
@@ -156,11 +170,11 @@ def certificate_response(lst: DispositionList, kind: str) -> Response:
     name = f"{lst.number}-{'certificate' if lst.status == ListStatus.EXECUTED else 'list'}"
     if kind == "csv":
         body: str | bytes = reports.certificate_csv(lst)
-        mimetype = "text/csv; charset=utf-8"
+        media_type = CSV_TYPE
     else:
-        body, mimetype = reports.certificate_pdf(lst), "application/pdf"
+        body, media_type = reports.certificate_pdf(lst), content_type("application/pdf")
     return Response(
         body,
-        mimetype=mimetype,
+        content_type=media_type,
         headers={"Content-Disposition": f'attachment; filename="{name}.{kind}"'},
     )

@@ -8,8 +8,6 @@ what was read, what was refused, from which address and when.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive.audit import Actor, record_event
+from archive.csvsafe import csv_lines
 from archive.db import LOCAL_TIME, utcnow
 from archive.models import AccessEvent, AccessRequest, ApiToken, Grant, RequestStatus, User
 from archive.people import PeopleError, set_active
@@ -39,6 +38,10 @@ def freeze_user(session: Session, actor: Actor, user: User, reason: str) -> Free
     if actor.user_id == user.id:
         raise PeopleError("nobody may freeze themselves")
     now = utcnow()
+    # The live tokens are listed before blocking the user, which may revoke them itself.
+    tokens = session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    ).all()
     set_active(session, actor, user, False)
     grants = session.scalars(
         select(Grant).where(Grant.user_id == user.id, Grant.revoked_at.is_(None))
@@ -46,9 +49,6 @@ def freeze_user(session: Session, actor: Actor, user: User, reason: str) -> Free
     for grant in grants:
         grant.revoked_at, grant.revoked_by_id = now, actor.user_id
         grant.revoke_reason = f"frozen: {why}"[:500]
-    tokens = session.scalars(
-        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-    ).all()
     for token in tokens:
         token.revoked_at = now
     pending = session.scalars(
@@ -102,28 +102,24 @@ def reads_of(
 
 
 def reads_csv(session: Session, username: str, since: datetime | None = None) -> Iterator[str]:
-    """The export as CSV lines (UTF-8 with a BOM so spreadsheet programs read the Chinese)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    buffer.write("\ufeff")
-    writer.writerow(EXPORT_COLUMNS)
-    for event in reads_of(session, username, since):
-        writer.writerow(
-            [
+    """The export as CSV lines (UTF-8 with a BOM so spreadsheet programs read the Chinese;
+    every text cell made inert for them: the user agent, say, is the reader's own text)."""
+
+    def rows() -> Iterator[list[object]]:
+        yield list(EXPORT_COLUMNS)
+        for event in reads_of(session, username, since):
+            yield [
                 event.seq,
                 event.at.astimezone(LOCAL_TIME).strftime("%Y-%m-%d %H:%M:%S"),
                 event.at.isoformat(),
                 event.action,
                 event.outcome,
-                event.reason or "",
-                event.record_id or "",
-                event.version_id or "",
-                event.grant_id or "",
-                event.ip or "",
-                event.user_agent or "",
+                event.reason,
+                event.record_id,
+                event.version_id,
+                event.grant_id,
+                event.ip,
+                event.user_agent,
             ]
-        )
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-    yield buffer.getvalue()
+
+    return csv_lines(rows())

@@ -1,11 +1,26 @@
-"""Password login with lock-out: after too many failures for a user name (or from one
-address) within a window, further attempts are refused without checking the password, until
-the window has passed. Every attempt is counted; failures and lock-outs are audited.
+"""Password login, guarded twice.
+
+Per user name, a lock-out: after too many failures for a name within a window, further
+attempts at that name are refused without checking the password until the window has
+passed (a guess at one account from many addresses stops there).
+
+Per address, a slow-down that never locks anyone out for good: the first failures from an
+address are free; after them each further attempt from it must wait a delay that doubles
+with every failure, up to a cap, counted from its latest failure. An attempt that comes too
+early is refused (429 with ``Retry-After`` on the page) without checking the password, so
+waiting is the only way on; it is not a failure, so hammering does not lengthen the wait.
+The right password after the wait gets in, and nobody at another address is held up.
+
+Every attempt whose password is checked is counted, and every one verifies exactly one
+password hash (a dummy one for an unknown name), so the time taken does not tell whether a
+name exists. Failures, lock-outs and slow-downs are audited.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -17,40 +32,82 @@ from archive.people import check_password
 
 WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_USER = 5
-MAX_FAILURES_PER_ADDRESS = 20
+#: Failures from one address within the window before it is slowed down.
+FREE_FAILURES_PER_ADDRESS = 10
+#: The first delay; each further failure doubles it, up to the cap.
+FIRST_ADDRESS_DELAY = timedelta(seconds=1)
+MAX_ADDRESS_DELAY = timedelta(minutes=5)
 
 
 LOCKED = "too many failed attempts: try again in 15 minutes"
 WRONG = "wrong user name or password"  # never says whether the user name exists
 
 
-def _failures(session: Session, *condition: object) -> int:
-    since = utcnow() - WINDOW
+@dataclass(frozen=True)
+class Throttled:
+    """Too early after the address's failures: try again in ``retry_after`` seconds."""
+
+    retry_after: int
+
+
+def _failures(session: Session, now: datetime, *condition: object) -> int:
     return (
         session.scalar(
             select(func.count())
             .select_from(LoginAttempt)
-            .where(LoginAttempt.ok.is_(False), LoginAttempt.at >= since, *condition)  # type: ignore[arg-type]
+            .where(LoginAttempt.ok.is_(False), LoginAttempt.at >= now - WINDOW, *condition)  # type: ignore[arg-type]
         )
         or 0
     )
 
 
-def attempt_login(session: Session, username: str, password: str, ip: str | None) -> User | str:
-    """The user, if the password is right and neither the name nor the address is locked;
-    else the reason to show. Returns rather than raises: the attempt must be committed."""
+def address_delay(failures: int) -> timedelta:
+    """How long an address waits after its latest failure, having failed ``failures`` times
+    within the window: nothing for the free ones, then 1 s, 2 s, 4 s … up to the cap."""
+    if failures < FREE_FAILURES_PER_ADDRESS:
+        return timedelta(0)
+    doublings = min(failures - FREE_FAILURES_PER_ADDRESS, 32)  # 2**32 s is past any cap
+    return min(FIRST_ADDRESS_DELAY * (1 << doublings), MAX_ADDRESS_DELAY)
+
+
+def address_wait(session: Session, ip: str | None, now: datetime) -> timedelta:
+    """What is left of the address's delay at ``now`` (zero: it may try)."""
+    recent = (LoginAttempt.ip == ip, LoginAttempt.ok.is_(False), LoginAttempt.at >= now - WINDOW)
+    failures, latest = session.execute(
+        select(func.count(), func.max(LoginAttempt.at)).select_from(LoginAttempt).where(*recent)
+    ).one()
+    if latest is None:
+        return timedelta(0)
+    left: timedelta = latest + address_delay(failures) - now
+    return max(left, timedelta(0))
+
+
+def attempt_login(
+    session: Session,
+    username: str,
+    password: str,
+    ip: str | None,
+    now: datetime | None = None,
+) -> User | str | Throttled:
+    """The user, if the password is right, the name not locked and the address not waiting;
+    else the reason to show (or how long to wait). Returns rather than raises: the attempt
+    must be committed. ``now`` is for tests; it is the current time otherwise."""
+    now = now or utcnow()
     username = username.strip()[:64]
-    if (
-        _failures(session, LoginAttempt.username == username) >= MAX_FAILURES_PER_USER
-        or _failures(session, LoginAttempt.ip == ip) >= MAX_FAILURES_PER_ADDRESS
-    ):
-        record_event(session, Actor(name=username or "?", ip=ip), "login.locked", "user", username)
+    actor = Actor(name=username or "?", ip=ip)
+    if _failures(session, now, LoginAttempt.username == username) >= MAX_FAILURES_PER_USER:
+        record_event(session, actor, "login.locked", "user", username)
         return LOCKED
+    wait = address_wait(session, ip, now)
+    if wait > timedelta(0):
+        seconds = math.ceil(wait.total_seconds())
+        record_event(session, actor, "login.throttled", "user", username, {"wait": seconds})
+        return Throttled(seconds)
     user = session.scalar(select(User).where(User.username == username))
-    ok = user is not None and check_password(user, password)
-    session.add(LoginAttempt(username=username, ip=ip, ok=ok))
+    ok = check_password(user, password)  # one hash verified, whether or not the user exists
+    session.add(LoginAttempt(username=username, ip=ip, ok=ok, at=now))
     if not ok or user is None:
-        record_event(session, Actor(name=username or "?", ip=ip), "login.failed", "user", username)
+        record_event(session, actor, "login.failed", "user", username)
         return WRONG
     record_event(session, Actor.of(user, ip), "login", "user", user.id)
     return user

@@ -4,6 +4,9 @@ as a table.
 
 - Knowing: public and internal records, all staff; confidential, the record's department and
   grant holders; restricted (contracts), directors and grant holders.
+- Writing (adding a version): who may know it and is its creator, a member of its department
+  who files documents, or a records manager; restricted: directors and records managers.
+  (``may_know`` and ``may_write`` live in ``archive.record_rules``: ingest needs them too.)
 - Reading content: an active grant whose scope covers the action, or standing access (a
   department head for their department's records up to their clearance; a director for
   restricted ones). ``external`` always needs a grant. Administrators, auditors and records
@@ -33,6 +36,9 @@ from archive.models import (
     Sensitivity,
     User,
 )
+from archive.record_rules import ALL_STAFF
+from archive.record_rules import may_know as may_know  # the table's record rules
+from archive.record_rules import may_write as may_write
 from archive.roles import (
     ADMINISTRATORS,
     AUDITORS,
@@ -45,7 +51,6 @@ from archive.roles import (
 from retention.disposition import open_slots_for
 from search.index import Visibility
 
-ALL_STAFF = frozenset({Sensitivity.PUBLIC.value, Sensitivity.INTERNAL.value})
 HEADS = DEPARTMENT_HEADS
 
 
@@ -62,6 +67,7 @@ class Permission(StrEnum):
     OVERSEE_RETENTION = "oversee_retention"  # read events, holds and the due reports
     SEE_ANY_RETENTION = "see_any_retention"  # any record's retention (metadata only)
     RECORD_EVENTS = "record_events"  # events that start clocks (heads: own department)
+    CONFIRM_DELETIONS = "confirm_deletions"  # the second person of a misfiled deletion
     SEE_DISPOSITION_LISTS = "see_disposition_lists"  # (supervisors: own department's)
     SIGN_LISTS = "sign_lists"  # sign a list where a slot fits them (the service decides)
     READ_ACCESS_LOG = "read_access_log"  # the access log, alerts and both chains
@@ -81,6 +87,7 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.OVERSEE_RETENTION: RECORDS_MANAGERS | AUDITORS | DIRECTORS,
     Permission.SEE_ANY_RETENTION: RECORDS_MANAGERS | AUDITORS,
     Permission.RECORD_EVENTS: RECORDS_MANAGERS | DEPARTMENT_HEADS,
+    Permission.CONFIRM_DELETIONS: DEPARTMENT_HEADS,
     Permission.SEE_DISPOSITION_LISTS: RECORDS_MANAGERS | DEPARTMENT_HEADS | AUDITORS,
     Permission.SIGN_LISTS: RECORDS_MANAGERS | DEPARTMENT_HEADS,
     Permission.READ_ACCESS_LOG: AUDITORS,
@@ -175,20 +182,6 @@ def visibility_for(user: User, granted: frozenset[str] = frozenset()) -> Visibil
     )
 
 
-def may_know(user: User, record: Record, grants: list[Grant], now: datetime) -> bool:
-    """Whether ``user`` may learn that ``record`` exists (its metadata, a search hit)."""
-    if not user.active:
-        return False
-    level = record.sensitivity
-    if level.value in ALL_STAFF:
-        return True
-    if any(g.record_id == record.id and g.user_id == user.id and g.active(now) for g in grants):
-        return True
-    if level == Sensitivity.CONFIDENTIAL:
-        return user.department_id is not None and user.department_id == record.department_id
-    return user.role == Role.DIRECTOR
-
-
 def reads_by_standing(user: User, department: str | None, sensitivity: str) -> bool:
     """Standing access to content, no grant needed (not for ``external``).
 
@@ -201,6 +194,17 @@ def reads_by_standing(user: User, department: str | None, sensitivity: str) -> b
         return True
     own = user.department is not None and user.department.code == department
     return user.role in HEADS and own and level.rank <= user.clearance.rank
+
+
+def may_open_emergency(user: User, record: Record) -> bool:
+    """The green channel keeps standing access's ceilings: a head opens it up to their own
+    clearance, and only a director opens a restricted record; it never goes further than
+    a decided request could."""
+    if not user.active or not may(user.role, Permission.DECIDE_REQUESTS):
+        return False
+    if record.sensitivity == Sensitivity.RESTRICTED:
+        return user.role == Role.DIRECTOR
+    return record.sensitivity.rank <= user.clearance.rank
 
 
 @dataclass(frozen=True)

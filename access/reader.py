@@ -81,13 +81,28 @@ def stamp_lines(user: User, client: Client, at: datetime) -> list[str]:
     return [f"{who}  {client.ip or '-'}", f"{local} 北京时间  仅供查阅 严禁外传"]
 
 
+#: The extension of each format the archive keeps (ingest's sniffer decides the format).
+EXTENSIONS = {
+    PDF: ".pdf",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
+    "application/ofd": ".ofd",
+    "text/plain": ".txt",
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "image/tiff": ".tif",
+}
+
+
+def extension(media_type: str) -> str:
+    """The extension of what is served, from its (sniffed) media type alone."""
+    base = media_type.split(";", 1)[0].strip().lower()
+    return EXTENSIONS.get(base) or mimetypes.guess_extension(base) or ".bin"
+
+
 def filename(version: Version, media_type: str) -> str:
-    """The canonical name with the extension of what is served."""
-    suffix = mimetypes.guess_extension(media_type) or ""
-    original = version.original_filename
-    if "." in original and media_type == version.media_type:
-        suffix = "." + original.rsplit(".", 1)[1][:10]
-    return version.name + suffix
+    """The canonical name with the extension of what is served. The name the uploader gave
+    says nothing here: a PDF uploaded as ``evil.html`` is served as ``….pdf``."""
+    return version.name + extension(media_type)
 
 
 def serve(

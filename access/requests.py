@@ -14,7 +14,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from access.policy import Permission, may, may_decide, may_know, may_revoke, route
+from access.policy import (
+    Permission,
+    may,
+    may_decide,
+    may_know,
+    may_open_emergency,
+    may_revoke,
+    route,
+)
 from archive.audit import Actor, record_event
 from archive.config import AccessSettings
 from archive.db import utcnow
@@ -300,13 +308,16 @@ def emergency(
     if not may(user.role, Permission.DECIDE_REQUESTS):
         raise AccessError("only supervisors and directors may open emergency access")
     record = known_record(session, user, record_id)
+    if not may_open_emergency(user, record):
+        raise AccessError("the green channel opens nothing above your clearance")
     try:
         wanted = Scope(scope)
     except ValueError:
         raise InvalidInput("scope must be view, download or print") from None
     if wanted == Scope.EXTERNAL:
         raise InvalidInput("external use is never opened by the green channel")
-    hours = hours or settings.emergency_max_hours
+    if hours is None:
+        hours = settings.emergency_max_hours
     if not 1 <= hours <= settings.emergency_max_hours:
         raise InvalidInput(f"hours must be between 1 and {settings.emergency_max_hours}")
     why = _text(justification, "written justification")

@@ -9,7 +9,7 @@ from archive.audit import Actor, record_event
 from archive.config import Settings
 from archive.core import Archive
 from archive.crypto import Keyring
-from archive.fsutil import atomic_write_bytes
+from archive.fsutil import atomic_write_bytes, keep_private, make_private
 from archive.migrate import upgrade
 from archive.people import ensure_default_departments
 
@@ -21,8 +21,11 @@ class InitReport:
 
 
 def ensure_home(settings: Settings) -> None:
-    """The data directory, private, with the session secret unless the environment gives one."""
+    """The data directory, private (its owner's alone, whatever an older version left), with
+    the session secret unless the environment gives one."""
+    keep_private()
     settings.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    make_private(settings.home)
     secret_file = settings.home / "secret_key"
     if settings.secret_key is None and not secret_file.exists():
         atomic_write_bytes(secret_file, secrets.token_urlsafe(48).encode(), mode=0o600)

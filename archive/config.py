@@ -43,6 +43,7 @@ class IngestSettings:
     classify_threshold: float = 0.6
     default_project: str = "未归档"
     hotfolder_settle_seconds: float = 2.0
+    hotfolder_keep_originals: bool = False  # keep plaintext originals in the inbox (opt-in)
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,8 @@ class AccessSettings:
     alert_reads_per_hour: int = 30
     work_hours: tuple[int, int] = (7, 21)  # reads outside [start, end) local hours alert
     alert_refusals: int = 5  # refusals of one user within an hour
+    session_idle_minutes: int = 30  # a web session unused this long ends
+    session_max_hours: int = 12  # and any web session ends this long after sign-in
     smtp_host: str | None = None  # alerts are e-mailed when set
     smtp_port: int = 25
     smtp_starttls: bool = False
@@ -74,6 +77,7 @@ class RetentionSettings:
     fiscal_year_end: tuple[int, int] = (12, 31)  # month, day; 02-28 means February's last day
     signers: tuple[str, ...] = SIGNER_ROLES
     transfer_dir: Path | None = None  # where transfer packages go; default HOME/transfers
+    misfile_days: int = 30  # a record filed in error may be deleted (by two people) this long
 
 
 @dataclass(frozen=True)
@@ -147,6 +151,11 @@ def _ingest_settings(env: Mapping[str, str]) -> IngestSettings:
     languages = env.get("ARCHIVE_OCR_LANGUAGES") or default.ocr_languages
     if not all(part.replace("_", "").isalnum() for part in languages.split("+")):
         raise ConfigError(f"ARCHIVE_OCR_LANGUAGES must look like chi_sim+eng, got {languages!r}")
+    keep_originals = env.get("ARCHIVE_HOTFOLDER_KEEP_ORIGINALS") or "0"
+    if keep_originals not in ("0", "1"):
+        raise ConfigError(
+            f"ARCHIVE_HOTFOLDER_KEEP_ORIGINALS must be 0 or 1, got {keep_originals!r}"
+        )
     return IngestSettings(
         lease_seconds=_int(env, "ARCHIVE_INGEST_LEASE_SECONDS", default.lease_seconds, 5),
         queue_deadline_seconds=_int(
@@ -168,6 +177,7 @@ def _ingest_settings(env: Mapping[str, str]) -> IngestSettings:
         hotfolder_settle_seconds=_float(
             env, "ARCHIVE_HOTFOLDER_SETTLE", default.hotfolder_settle_seconds, 0.0, 3600.0
         ),
+        hotfolder_keep_originals=keep_originals == "1",
     )
 
 
@@ -196,6 +206,10 @@ def _access_settings(env: Mapping[str, str]) -> AccessSettings:
         ),
         work_hours=(start, end),
         alert_refusals=_int(env, "ARCHIVE_ALERT_REFUSALS", default.alert_refusals, 1),
+        session_idle_minutes=_int(
+            env, "ARCHIVE_SESSION_IDLE_MINUTES", default.session_idle_minutes, 1
+        ),
+        session_max_hours=_int(env, "ARCHIVE_SESSION_MAX_HOURS", default.session_max_hours, 1),
         **_mail_settings(env),
     )
 
@@ -226,6 +240,7 @@ def _retention_settings(env: Mapping[str, str], home: Path) -> RetentionSettings
         fiscal_year_end=(month, day),
         signers=tuple(dict.fromkeys(signers)),
         transfer_dir=Path(transfers).expanduser().resolve() if transfers else home / "transfers",
+        misfile_days=_int(env, "ARCHIVE_MISFILE_DAYS", RetentionSettings.misfile_days, 0),
     )
 
 

@@ -55,3 +55,33 @@ def file_sha256(path: Path) -> str:
         while chunk := handle.read(1 << 20):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+#: What the archive creates is its owner's alone: files 0600, directories 0700.
+PRIVATE_UMASK = 0o077
+
+
+def keep_private() -> None:
+    """From now on this process creates files and directories for its owner only (the
+    database file, the index, the blob directory, logs and reports included)."""
+    os.umask(PRIVATE_UMASK)
+
+
+def make_private(root: Path, shallow: tuple[str, ...] = ("blobs",)) -> int:
+    """Take group and other permissions off everything under ``root`` (an installation made
+    before ``keep_private``); links are left alone, never followed. The ``shallow`` folders
+    (the blob store: ciphertext, maybe millions of files) are fixed themselves, not walked.
+    Returns how many modes changed."""
+    changed = 0
+    stack = [root]
+    while stack:
+        path = stack.pop()
+        if path.is_symlink() or not path.exists():
+            continue
+        mode = path.lstat().st_mode & 0o7777
+        if mode & PRIVATE_UMASK:
+            path.chmod(mode & ~PRIVATE_UMASK)
+            changed += 1
+        if path.is_dir() and not (path.parent == root and path.name in shallow):
+            stack.extend(path.iterdir())
+    return changed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
@@ -44,13 +45,24 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def check_password(user: User, password: str) -> bool:
-    if not user.password_hash or not user.active:
-        return False
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash of a random password, made by the same hasher (so with the same cost) as every
+    stored one, for sign-ins that have no hash to check (made once, on first need)."""
+    return _hasher.hash(secrets.token_urlsafe(24))
+
+
+def check_password(user: User | None, password: str) -> bool:
+    """Whether ``user`` may sign in with ``password``. Exactly one hash is verified whatever
+    the case: a missing user, a user without a password and a blocked user are checked
+    against a dummy hash of the same cost, so the time taken says nothing about the name."""
+    stored = user.password_hash if user is not None else None
+    matched: bool
     try:
-        return _hasher.verify(user.password_hash, password)
+        matched = _hasher.verify(stored or _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
-        return False
+        matched = False
+    return bool(matched and stored and user is not None and user.active)
 
 
 def find_department(session: Session, code_or_name: str) -> Department:
@@ -178,8 +190,35 @@ def change_user(
     if clearance is not None and clearance != user.clearance:
         audit("clearance", user.clearance.value, clearance.value)
         user.clearance = clearance
+    if changed:  # what the sessions and tokens were trusted with has changed
+        end_sessions(session, actor, user, f"{', '.join(changed)} changed")
     session.flush()
     return changed
+
+
+def end_sessions(
+    session: Session, actor: Actor, user: User, reason: str, tokens: bool = True
+) -> int:
+    """End every web session of ``user`` on the server (copied cookies included) and, unless
+    ``tokens`` is False, revoke every API token; audited. Returns the tokens revoked."""
+    user.session_epoch = (user.session_epoch or 0) + 1
+    revoked = 0
+    if tokens:
+        now = utcnow()
+        for token in session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        ):
+            token.revoked_at = now
+            revoked += 1
+    record_event(
+        session,
+        actor,
+        "user.sessions_ended",
+        "user",
+        user.id,
+        {"username": user.username, "reason": reason, "tokens_revoked": revoked},
+    )
+    return revoked
 
 
 def set_active(session: Session, actor: Actor, user: User, active: bool) -> bool:
@@ -195,12 +234,16 @@ def set_active(session: Session, actor: Actor, user: User, active: bool) -> bool
         user.id,
         {"username": user.username},
     )
+    if not active:  # nothing issued before survives a later re-activation
+        end_sessions(session, actor, user, "deactivated")
     return True
 
 
 def set_password(session: Session, actor: Actor, user: User, password: str) -> None:
+    """Set (or reset) the password; every session and token issued before it ends."""
     user.password_hash = hash_password(password)
     record_event(session, actor, "user.password_set", "user", user.id, {"username": user.username})
+    end_sessions(session, actor, user, "password set")
 
 
 def _token_digest(token: str) -> str:

@@ -27,3 +27,5 @@ STAFF = frozenset(set(Role) - ADMINISTRATORS)
 DEPARTMENT_STAFF = frozenset({Role.SPECIALIST, *DEPARTMENT_HEADS})
 #: May file documents (upload, API, hot folder on their behalf).
 UPLOADERS = DEPARTMENT_STAFF | RECORDS_MANAGERS
+#: Roles beyond a specialist's: granting one is a privileged change (confirmed again).
+PRIVILEGED = frozenset(set(Role) - {Role.SPECIALIST})

@@ -3,10 +3,15 @@
 A re-run skips every file already in: one whose path and content match a job that ended
 stored, duplicate or quarantined (a quarantined one is reported again, not re-ingested;
 retry it after a fix).
+
+Only regular files with a single link are imported, opened without following any link
+(:func:`~ingest.jobs.receipt.open_regular`); a linked folder is not entered. Each of them,
+and anything else that is not a regular file, is reported as refused with the reason.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,9 +23,9 @@ from sqlalchemy import select
 from archive.audit import Actor
 from archive.content import ContentError
 from archive.core import Archive
-from archive.fsutil import file_sha256
 from archive.models import IngestJob, IngestStatus
 from ingest.jobs import receive_file
+from ingest.jobs.receipt import NotRegularFile, open_regular
 from ingest.metadata import MetadataError, is_sidecar
 from ingest.pipeline import process
 
@@ -41,15 +46,21 @@ class Summary:
 
 
 def files_under(root: Path) -> list[Path]:
-    """Files to import, sidecars and hidden files left out, in a stable order."""
+    """Files to import, sidecars and hidden files left out, in a stable order.
+
+    A linked folder is listed itself (to be refused), never entered.
+    """
     found: list[Path] = []
     for directory, dirs, files in os.walk(root):
+        here = Path(directory)
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        linked = [d for d in dirs if os.path.islink(here / d)]
+        dirs[:] = [d for d in dirs if d not in linked]
         names = set(files)
-        for name in sorted(files):
+        for name in sorted([*files, *linked]):
             if name.startswith(".") or is_sidecar(name, names):
                 continue
-            found.append(Path(directory) / name)
+            found.append(here / name)
     return found
 
 
@@ -80,8 +91,9 @@ def import_tree(
     summary = Summary()
     root = root.resolve()
     for path in files if files is not None else files_under(root):
-        relative = path.relative_to(root).as_posix() if path != root else path.name
-        _import_one(arc, path, relative, actor, params or {}, summary)
+        base = root if path != root else root.parent
+        relative = path.relative_to(base).as_posix()
+        _import_one(arc, path, base, relative, actor, params or {}, summary)
         progress(path)
     return summary
 
@@ -89,25 +101,40 @@ def import_tree(
 def _import_one(
     arc: Archive,
     path: Path,
+    root: Path,
     relative: str,
     actor: Actor,
     params: dict[str, Any],
     summary: Summary,
 ) -> None:
-    previous = _already_in(arc, relative, file_sha256(path))
-    if previous is not None:
-        if previous.status == IngestStatus.QUARANTINED:
-            summary.quarantined.append((relative, f"(earlier run) {previous.reason}"))
-        else:
-            summary.skipped += 1
-        return
     try:
-        job_id = receive_file(
-            arc, path, relative=relative, source_kind="bulk", actor=actor, params=params
-        )
-    except (MetadataError, ContentError) as exc:
+        source = open_regular(path, root=root)
+    except NotRegularFile as exc:
         summary.refused.append((relative, str(exc)))
         return
+    with source:
+        previous = _already_in(arc, relative, hashlib.file_digest(source, "sha256").hexdigest())
+        if previous is not None:
+            if previous.status == IngestStatus.QUARANTINED:
+                summary.quarantined.append((relative, f"(earlier run) {previous.reason}"))
+            else:
+                summary.skipped += 1
+            return
+        source.seek(0)
+        try:
+            job_id = receive_file(
+                arc,
+                path,
+                relative=relative,
+                source_kind="bulk",
+                actor=actor,
+                params=params,
+                root=root,
+                source=source,
+            )
+        except (NotRegularFile, MetadataError, ContentError) as exc:
+            summary.refused.append((relative, str(exc)))
+            return
     status = process(arc, job_id)
     if status == IngestStatus.STORED:
         summary.stored += 1

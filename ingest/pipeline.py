@@ -60,7 +60,7 @@ from ingest.metadata import Resolved, resolve
 from ingest.ocr import ocr
 from ingest.rules import load_rules
 from ingest.sandbox import SandboxError, run_limited
-from ingest.validate import validate_metadata
+from ingest.validate import may_add_version, may_name_duplicate, validate_metadata
 
 #: Failures of the machinery, not of the file: the job is retried, never quarantined.
 TRANSIENT = (StorageError, DBAPIError, OSError)
@@ -225,7 +225,9 @@ def describe(arc: Archive, work: Work) -> None:
         default_project=settings.default_project,
     )
     with arc.sessions() as session:
-        problems = validate_metadata(session, work.meta)
+        problems = validate_metadata(
+            session, work.meta, work.job.created_by_id, work.job.source
+        )
         if problems:
             work.report.failed("authenticity.metadata_valid", "; ".join(problems))
         else:
@@ -260,15 +262,25 @@ def _sandboxed(arc: Archive, func: Any, *args: Any) -> dict[str, Any]:
     return result
 
 
-def _existing_record(session: Session, meta: Resolved) -> Record | None:
+def _existing_record(session: Session, meta: Resolved, job: IngestJob) -> Record | None:
+    """The record this upload becomes a version of: the one named (checked already), or the
+    newest of the same project and title that the uploader may write; otherwise None, a new
+    record (never a silent version of someone else's)."""
     if meta.record_id is not None:
         return session.get(Record, meta.record_id)
-    return session.scalar(
+    candidates = session.scalars(
         select(Record)
         .join(Project)
         .where(Project.name == clean_project_name(meta.project), Record.title == meta.title)
         .order_by(Record.created_at.desc())
-        .limit(1)
+    )
+    return next(
+        (
+            record
+            for record in candidates
+            if may_add_version(session, record, job.created_by_id, job.source, meta.department)
+        ),
+        None,
     )
 
 
@@ -280,8 +292,15 @@ def commit(arc: Archive, work: Work) -> None:
     job = work.job
     set_stage(arc, job.id, work.attempt, "storing")
     with arc.sessions() as session:
-        record = _existing_record(session, meta)
-        same = session.scalars(select(Version).where(Version.sha256 == job.sha256)).all()
+        record = _existing_record(session, meta, job)
+        same = [  # a duplicate is named only to someone who may know its record
+            version
+            for version in session.scalars(select(Version).where(Version.sha256 == job.sha256))
+            if (record is not None and version.record_id == record.id)
+            or may_name_duplicate(
+                session, version.record, job.created_by_id, job.source, meta.department
+            )
+        ]
         creator = session.get(User, job.created_by_id) if job.created_by_id else None
     actor = Actor(creator.username if creator else f"ingest:{job.source}", job.created_by_id)
     if record is not None:

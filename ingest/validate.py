@@ -1,8 +1,15 @@
-"""Metadata validity (四性: authenticity) against the database.
+"""Metadata validity (四性: authenticity) against the database, and the right to write.
 
 Explicit metadata is checked at receipt, so a caller who typed a wrong department hears so
 at once (and still holds the file); what ingest derives later (sidecar, folder, file name)
 is checked again in the pipeline, where a problem quarantines the file instead.
+
+A version goes only into a record its uploader may write (``archive.record_rules``): an
+unknown id, one beyond the uploader's reach and a destroyed record get the same answer, so
+the answer tells nothing about records the uploader may not know. The console CLI is the
+archive's operator and writes any active record; a document with nobody behind it (hot
+folder, bulk import) joins only a non-restricted record of the department it names. A
+duplicate is named only to someone who may know the record it is in.
 """
 
 from __future__ import annotations
@@ -10,12 +17,76 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive.models import Record, RecordState
+from archive.db import utcnow
+from archive.models import Department, Grant, Record, RecordState, User
 from archive.naming import NamingError, clean_project_name, format_date
 from archive.people import PeopleError, find_department
+from archive.record_rules import may_know, may_write, operator_may_write
 from ingest.metadata import Resolved
+
+CONSOLE = "cli"  # the console on the server: the root of trust
+#: Run at the console by its operator (``archive put``, ``archive import``).
+CONSOLE_SOURCES = frozenset({CONSOLE, "bulk"})
+
+
+def may_add_version(
+    session: Session,
+    record: Record,
+    uploader_id: int | None,
+    source: str,
+    department: str | None,
+) -> bool:
+    """Whether this upload may become ``record``'s next version."""
+    if uploader_id is not None:
+        uploader = session.get(User, uploader_id)
+        if uploader is None:
+            return False
+        grants = list(
+            session.scalars(
+                select(Grant).where(Grant.user_id == uploader.id, Grant.record_id == record.id)
+            )
+        )
+        return may_write(uploader, record, grants, utcnow())
+    if source == CONSOLE:
+        return record.state == RecordState.ACTIVE and record.cut_off_on is None
+    code = (department or "").strip()
+    found = session.scalar(
+        select(Department.id).where((Department.code == code) | (Department.name == code))
+    )
+    return operator_may_write(record, found)
+
+
+def may_name_duplicate(
+    session: Session,
+    record: Record,
+    uploader_id: int | None,
+    source: str,
+    department: str | None,
+) -> bool:
+    """Whether a duplicate found in ``record`` may be named to this uploader: a person, if
+    they may know the record; the operator at the console (``archive put``, ``archive
+    import``), always; a hot folder, as it may write (nobody in particular drops files)."""
+    if uploader_id is not None:
+        uploader = session.get(User, uploader_id)
+        if uploader is None:
+            return False
+        grants = list(
+            session.scalars(
+                select(Grant).where(Grant.user_id == uploader.id, Grant.record_id == record.id)
+            )
+        )
+        return may_know(uploader, record, grants, utcnow())
+    if source in CONSOLE_SOURCES:
+        return True
+    return may_add_version(session, record, uploader_id, source, department)
+
+
+def no_such_record(record_id: uuid.UUID) -> str:
+    """The one answer for an unknown, forbidden, closed or destroyed record."""
+    return f"record {record_id}: no record you may add a version to"
 
 
 def problems_with(
@@ -26,6 +97,8 @@ def problems_with(
     department: str | None = None,
     record_id: uuid.UUID | None = None,
     granularity: str = "month",
+    uploader_id: int | None = None,
+    source: str = CONSOLE,
 ) -> list[str]:
     """Every problem with the given values, as sentences; empty when all is well."""
     problems: list[str] = []
@@ -46,24 +119,30 @@ def problems_with(
             problems.append(f"department: {exc}")
     if record_id is not None:
         record = session.get(Record, record_id)
-        if record is None:
-            problems.append(f"record {record_id} does not exist")
-        elif record.state != RecordState.ACTIVE:
-            problems.append(f"record {record_id} is {record.state.value}: no new versions")
+        if record is None or not may_add_version(
+            session, record, uploader_id, source, department
+        ):
+            problems.append(no_such_record(record_id))
     return problems
 
 
-def validate_metadata(session: Session, meta: Resolved) -> list[str]:
+def validate_metadata(
+    session: Session, meta: Resolved, uploader_id: int | None, source: str
+) -> list[str]:
     return problems_with(
         session,
         project=meta.project,
         date=meta.date,
         department=meta.department,
         record_id=meta.record_id,
+        uploader_id=uploader_id,
+        source=source,
     )
 
 
-def validate_params(session: Session, params: dict[str, Any]) -> list[str]:
+def validate_params(
+    session: Session, params: dict[str, Any], uploader_id: int | None, source: str
+) -> list[str]:
     record_id = params.get("record_id")
     return problems_with(
         session,
@@ -71,4 +150,6 @@ def validate_params(session: Session, params: dict[str, Any]) -> list[str]:
         date=params.get("date"),
         department=params.get("department"),
         record_id=uuid.UUID(record_id) if record_id else None,
+        uploader_id=uploader_id,
+        source=source,
     )

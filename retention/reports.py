@@ -4,7 +4,6 @@ retention code keeps, and the certificate of a disposition list (CSV and PDF).
 
 from __future__ import annotations
 
-import csv
 import io
 from collections import Counter
 from datetime import date
@@ -16,6 +15,7 @@ from reportlab.platypus import Paragraph, Spacer, Table
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from archive.csvsafe import csv_text
 from archive.db import LOCAL_TIME, local_today, utcnow
 from archive.models import (
     Department,
@@ -182,14 +182,13 @@ def _signer(display_name: str, username: str) -> str:
 
 
 def certificate_csv(lst: DispositionList) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([TITLES[(lst.action, lst.status == ListStatus.EXECUTED)]])
-    for label, value in certificate_header(lst):
-        writer.writerow([label, value])
-    writer.writerow(["鉴定意见 Appraisal opinion", lst.opinion])
-    writer.writerow([])
-    writer.writerow(
+    """The certificate as CSV: a BOM first (so Excel opens the Chinese as UTF-8), and every
+    text cell made inert for spreadsheets (an opinion or a title is someone's own text)."""
+    rows: list[list[object]] = [[TITLES[(lst.action, lst.status == ListStatus.EXECUTED)]]]
+    rows += [[label, value] for label, value in certificate_header(lst)]
+    rows.append(["鉴定意见 Appraisal opinion", lst.opinion])
+    rows.append([])
+    rows.append(
         [
             "signature",
             "role",
@@ -203,28 +202,27 @@ def certificate_csv(lst: DispositionList) -> str:
             "opinion",
         ]
     )
-    for s in lst.signatures:
-        writer.writerow(
-            [
-                "signature",
-                s.role.value,
-                s.department_id or "",
-                s.username,
-                s.display_name,
-                _local(s.signed_at),
-                s.ip or "",
-                s.digest,
-                s.digest == lst.digest,
-                s.opinion,
-            ]
-        )
-    writer.writerow([])
-    rows = certificate_rows(lst)
-    fields = list(rows[0]) if rows else ["item"]
-    writer.writerow(fields)
-    for row in rows:
-        writer.writerow([row[f] for f in fields])
-    return "\ufeff" + out.getvalue()  # a BOM, so Excel opens the Chinese as UTF-8
+    rows += [
+        [
+            "signature",
+            s.role.value,
+            s.department_id,
+            s.username,
+            s.display_name,
+            _local(s.signed_at),
+            s.ip,
+            s.digest,
+            s.digest == lst.digest,
+            s.opinion,
+        ]
+        for s in lst.signatures
+    ]
+    rows.append([])
+    items = certificate_rows(lst)
+    fields = list(items[0]) if items else ["item"]
+    rows.append(list(fields))
+    rows += [[item[f] for f in fields] for item in items]
+    return csv_text(rows)
 
 
 def certificate_pdf(lst: DispositionList) -> bytes:

@@ -1,5 +1,6 @@
-"""A records manager's decisions on single records: the appraisal review (鉴定), cut-off,
-and deletion of a record filed in error. Each is audited; holds block all but extension.
+"""A records manager's decisions on single records: the appraisal review (鉴定) and
+cut-off. Each is audited; holds block all but extension. (Deleting a record filed in error
+takes two people: :mod:`retention.deletion`.)
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from archive.models import (
 from retention.clock import add_years
 from retention.disposition import add_records, create_list
 from retention.errors import Conflict, NotFound, RetentionError
-from retention.execution import discard_blobs, shred_record
 from retention.holds import ensure_free, refusals_audited
 from retention.schedules import current_schedule
 from retention.status import recompute
@@ -152,19 +152,6 @@ def cut_off(arc: Archive, actor: Actor, record_id: uuid.UUID, on: date | None = 
             {"on": on, "due_before": before, "due_after": record.due_on},
         )
         return record
-
-
-def delete_record(arc: Archive, actor: Actor, record_id: uuid.UUID, reason: str) -> int:
-    """Remove a record filed in error (a duplicate, the wrong file): crypto-shredded and
-    tombstoned like a destruction, but outside any list. Returns the keys destroyed."""
-    if len(reason.strip()) < 5:
-        raise RetentionError("deleting a record needs a reason")
-    with refusals_audited(arc, actor), arc.transaction() as session:
-        record = _active_record(session, record_id)
-        ensure_free(session, record.id, "delete")
-        version_ids, object_keys = shred_record(session, actor, record, reason.strip())
-    discard_blobs(arc, version_ids, object_keys)
-    return len(object_keys)
 
 
 def reviews_of(session: Session, record_id: uuid.UUID) -> list[RetentionReview]:

@@ -136,7 +136,7 @@ def open_emergency_access() -> Any:
             parse_uuid(data.get("record_id"), "record_id"),
             str(data.get("justification") or ""),
             str(data.get("scope") or "view"),
-            whole_number(data["hours"], "hours") if data.get("hours") else None,
+            None if data.get("hours") in (None, "") else whole_number(data["hours"], "hours"),
         )
         return jsonify(grant_json(grant)), 201
 

@@ -21,7 +21,8 @@ from access.api.common import (
 )
 from access.browse import retention_record_for
 from access.policy import Permission
-from retention.review import cut_off, delete_record, review, reviews_of
+from retention.deletion import confirm_deletion, may_confirm, pending_deletions, request_deletion
+from retention.review import cut_off, review, reviews_of
 from retention.status import standing
 
 PREFIX = "/retention"
@@ -84,7 +85,37 @@ def retention_record_cut_off(record_id: uuid.UUID) -> Any:
 @api.post(f"{PREFIX}/records/<uuid:record_id>/delete")
 @requires(Permission.MANAGE_RETENTION)
 def retention_record_delete(record_id: uuid.UUID) -> Any:
-    keys = delete_record(archive(), g.actor, record_id, text_field(json_body(), "reason"))
-    return jsonify(deleted=str(record_id), keys_destroyed=keys)
+    """Ask to delete a record filed in error; a second person confirms (202: nothing is
+    destroyed yet)."""
+    deletion = request_deletion(archive(), g.actor, record_id, text_field(json_body(), "reason"))
+    return jsonify(deletion=deletion.id, record_id=str(record_id), status="pending"), 202
 
 
+@api.get(f"{PREFIX}/deletions")
+@requires(Permission.CONFIRM_DELETIONS)
+def retention_deletions() -> Any:
+    """Deletions of records filed in error that wait for a second person."""
+    with archive().sessions() as session:
+        user = me(session)
+        return jsonify(
+            deletions=[
+                {
+                    "id": d.id,
+                    "record_id": str(d.record_id),
+                    "name": d.record.name_stem,
+                    "reason": d.reason,
+                    "requested_by": d.requested_by,
+                    "requested_at": d.requested_at.isoformat(),
+                }
+                for d in pending_deletions(session)
+                if may_confirm(user, d.record)
+            ]
+        )
+
+
+@api.post(f"{PREFIX}/deletions/<int:deletion_id>/confirm")
+@requires(Permission.CONFIRM_DELETIONS)
+def retention_deletion_confirm(deletion_id: int) -> Any:
+    """The second person confirms: the record is crypto-shredded and tombstoned."""
+    keys = confirm_deletion(archive(), g.actor, g.user.id, deletion_id)
+    return jsonify(deletion=deletion_id, keys_destroyed=keys)

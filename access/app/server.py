@@ -9,6 +9,10 @@ from gunicorn.app.base import BaseApplication
 
 from access.app.factory import create_app
 
+#: gunicorn's default line without ``%(r)s`` (it carries the query string) and ``%(f)s``
+#: (the referrer: the search page a reader came from).
+ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s" %(L)s'
+
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
     def __init__(self, options: dict[str, Any]) -> None:
@@ -38,6 +42,8 @@ def serve_app(host: str, port: int, workers: int = 2, debug: bool = False) -> No
             "timeout": 120,
             "graceful_timeout": 10,
             "accesslog": "-",
+            # No query string and no referrer: a search's words never reach a log file.
+            "access_log_format": ACCESS_LOG_FORMAT,
             "proc_name": "archive-web",
         }
     ).run()

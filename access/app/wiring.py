@@ -10,6 +10,7 @@ from typing import Any
 from access import tasks as access_tasks
 from archive.config import Settings, load_settings
 from archive.core import Archive
+from archive.fsutil import keep_private
 from ingest import tasks as ingest_tasks
 from ingest.celery_config import MAINTENANCE_QUEUE, celery_config
 from retention import listeners as retention_listeners
@@ -27,7 +28,9 @@ def connect_listeners() -> None:
 
 
 def open_archive(settings: Settings | None = None) -> Archive:
-    """An Archive for this process, with its listeners connected."""
+    """An Archive for this process, with its listeners connected; what the process writes
+    from now on is its owner's alone (umask 077)."""
+    keep_private()
     arc = Archive(settings or load_settings())
     connect_listeners()
     return arc

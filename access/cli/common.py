@@ -11,10 +11,13 @@ from functools import wraps
 from typing import Any, TypeVar
 
 import click
+from sqlalchemy.orm import Session
 
 from access.app.wiring import open_archive
 from archive.core import Archive
 from archive.errors import DomainError
+from archive.models import User
+from archive.people import check_password, find_user
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -56,6 +59,16 @@ def conclude(problems: Sequence[object], summary: str, marker: str = "FAILED") -
     click.echo(summary)
     if problems:
         sys.exit(1)
+
+
+def second_person(session: Session, username: str) -> User:
+    """The person a two-person action names, who proves it by typing their own password
+    here (it never comes from an option: an operator alone cannot stand in for them)."""
+    person = find_user(session, username)
+    password = click.prompt(f"password of {username}", hide_input=True, err=True)
+    if not person.active or not check_password(person, password):
+        raise click.ClickException(f"{username}'s password was not right; nothing was done")
+    return person
 
 
 def echo_json(data: Any) -> None:

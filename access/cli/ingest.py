@@ -35,7 +35,7 @@ def import_(
 ) -> None:
     """Import a file or a directory tree; a re-run skips what is already in."""
     arc = current_archive()
-    root = path.resolve()
+    root = path.absolute()  # never resolve: a link named here is refused like any other
     files = files_under(root) if root.is_dir() else [root]
     base = root if root.is_dir() else root.parent
     params = {

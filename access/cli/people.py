@@ -10,10 +10,10 @@ import uuid
 import click
 from sqlalchemy.orm import Session
 
-from access.cli.common import current_archive, friendly_errors
+from access.cli.common import current_archive, friendly_errors, second_person
 from archive.audit import Actor
 from archive.keys import destroy_version_content, rotate_keys
-from archive.models import Role, Sensitivity, Version
+from archive.models import Record, Role, Sensitivity, Version
 from archive.people import (
     change_user,
     create_department,
@@ -22,6 +22,8 @@ from archive.people import (
     find_user,
     issue_token,
 )
+from retention.deletion import ensure_misfiled_in_time, may_confirm
+from retention.errors import RetentionError
 from retention.holds import ensure_free, refusals_audited
 
 
@@ -40,19 +42,30 @@ def keys_rotate() -> None:
 
 @keys.command("destroy")
 @click.argument("version_id", type=click.UUID)
-@click.option("--reason", required=True, help="Why (e.g. the disposition list number).")
+@click.option("--reason", required=True, help="Why (e.g. the misfiled record's story).")
+@click.option(
+    "--confirmed-by", "username", required=True, help="The director or department head."
+)
 @click.confirmation_option(prompt="This makes the version unreadable forever. Continue?")
 @friendly_errors
-def keys_destroy(version_id: uuid.UUID, reason: str) -> None:
-    """Crypto-shred one version (retention's disposition normally does this). Refused while
-    a hold covers its record."""
+def keys_destroy(version_id: uuid.UUID, reason: str, username: str) -> None:
+    """Crypto-shred one version of a record filed in error, within ARCHIVE_MISFILE_DAYS of
+    its filing, confirmed by a second person (asked for their password). Anything else is
+    destroyed by a signed disposition list. Refused while a hold covers its record."""
     arc, actor = current_archive(), Actor.cli()
+    with arc.sessions() as session:
+        confirmer = second_person(session, username)
 
-    def not_held(session: Session, version: Version) -> None:
-        ensure_free(session, version.record_id, "destroy version")
+    def allowed(session: Session, version: Version) -> None:
+        record = session.get(Record, version.record_id)
+        assert record is not None  # noqa: S101 - a version has its record
+        ensure_free(session, record.id, "destroy version")
+        ensure_misfiled_in_time(arc.settings.retention, record)
+        if not may_confirm(session.merge(confirmer), record):
+            raise RetentionError(f"{username} is neither a director nor the record's head")
 
     with refusals_audited(arc, actor):
-        count = destroy_version_content(arc, actor, version_id, reason, not_held)
+        count = destroy_version_content(arc, actor, version_id, reason, allowed)
     click.echo(f"{count} data keys destroyed; the content of {version_id} is unrecoverable")
 
 

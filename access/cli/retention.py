@@ -13,12 +13,13 @@ from typing import Any
 
 import click
 
-from access.cli.common import current_archive, echo_json, friendly_errors
+from access.cli.common import current_archive, echo_json, friendly_errors, second_person
 from archive.audit import Actor
 from archive.models import HoldScope
 from retention import reports
+from retention.deletion import confirm_deletion, request_deletion
 from retention.holds import hold_json, list_holds, place_hold, release_hold
-from retention.review import cut_off, delete_record, review
+from retention.review import cut_off, review
 from retention.schedules import (
     add_event_type,
     current_schedules,
@@ -279,9 +280,25 @@ def cut_off_record(record_id: uuid.UUID, on: Any) -> None:
 @retention.command("delete")
 @click.argument("record_id", type=click.UUID)
 @click.option("--reason", required=True)
-@click.confirmation_option(prompt="This destroys every version of the record forever. Continue?")
 @friendly_errors
 def delete(record_id: uuid.UUID, reason: str) -> None:
-    """Delete a record filed in error (crypto-shredded, tombstoned, audited)."""
-    keys = delete_record(current_archive(), Actor.cli(), record_id, reason)
-    click.echo(f"record {record_id} deleted; {keys} data keys destroyed")
+    """Ask to delete a record filed in error (within ARCHIVE_MISFILE_DAYS of filing); a
+    director or the record's department head confirms with 'delete-confirm'."""
+    deletion = request_deletion(current_archive(), Actor.cli(), record_id, reason)
+    click.echo(f"deletion #{deletion.id} of {record_id} waits for a second person's confirmation")
+
+
+@retention.command("delete-confirm")
+@click.argument("deletion_id", type=int)
+@click.option("--as", "username", required=True, help="The director or department head.")
+@click.confirmation_option(prompt="This destroys every version of the record forever. Continue?")
+@friendly_errors
+def delete_confirm(deletion_id: int, username: str) -> None:
+    """Confirm a deletion as a second person (asked for their password): the record is
+    crypto-shredded, tombstoned and audited."""
+    arc = current_archive()
+    with arc.sessions() as session:
+        person = second_person(session, username)
+        actor = Actor(name=f"{person.username} via {Actor.cli().name}"[:64], user_id=person.id)
+    keys = confirm_deletion(arc, actor, person.id, deletion_id)
+    click.echo(f"deletion #{deletion_id} confirmed; {keys} data keys destroyed")

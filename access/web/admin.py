@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from access.policy import Permission
-from access.web.core import actor, arc, form, requires, user, web
+from access.web.core import actor, arc, form, reauthenticate, requires, user, web
 from archive.models import AuditEvent, Department, Role, Sensitivity, User
 from archive.people import (
     PeopleError,
@@ -22,8 +22,20 @@ from archive.people import (
     set_active,
     set_password,
 )
+from archive.roles import PRIVILEGED
 
 MIN_PASSWORD = 12
+
+
+def _grants_privilege(existing: str, role: str) -> bool:
+    """Whether the form makes someone a head, director, records manager, auditor or
+    administrator who was not one (that asks for the administrator's password again)."""
+    if role not in {r.value for r in PRIVILEGED}:
+        return False
+    if not existing:
+        return True
+    with arc().sessions() as db:
+        return find_user(db, existing).role.value != role
 
 
 @web.route("/admin/users", methods=["GET", "POST"])
@@ -34,6 +46,8 @@ def users() -> Any:
         password = form("password")
         if password and len(password) < MIN_PASSWORD:
             raise PeopleError(_("A password needs at least %(n)s characters.", n=MIN_PASSWORD))
+        if _grants_privilege(form("username_existing"), form("role")):
+            reauthenticate()
         with archive.transaction() as db:
             if form("username_existing"):
                 person = find_user(db, form("username_existing"))

@@ -57,7 +57,7 @@ def emergency() -> Any:
     archive = arc()
     if request.method == "POST":
         try:
-            hours = int(form("hours") or archive.settings.access.emergency_max_hours)
+            hours = int(form("hours")) if form("hours") else None
         except ValueError:
             raise InvalidInput(_("Hours must be a whole number.")) from None
         with archive.transaction() as db:

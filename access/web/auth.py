@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from access.login import LOCKED, attempt_login
+from access.login import LOCKED, Throttled, attempt_login
 from access.policy import Permission, may
 from access.requests import mine, waiting_for
 from access.web.core import (
@@ -23,10 +23,12 @@ from access.web.core import (
     me,
     navigation,
     safe_next,
+    start_session,
     web,
 )
 from archive.audit import record_event
 from archive.models import IngestJob, IngestStatus, Record, User
+from archive.people import end_sessions
 
 
 class LoginForm(FlaskForm):  # type: ignore[misc]
@@ -50,6 +52,13 @@ def login() -> Any:
         )
         if isinstance(outcome, User):
             db.expunge(outcome)
+    if isinstance(outcome, Throttled):  # failures from this address: wait, then try again
+        message = _(
+            "Too many failed sign-ins from this address: try again in %(seconds)d seconds.",
+            seconds=outcome.retry_after,
+        )
+        page = render_template("login.html", form=form, error=message)
+        return page, 429, {"Retry-After": str(outcome.retry_after)}
     if isinstance(outcome, str):
         locked = outcome == LOCKED
         message = (
@@ -60,6 +69,7 @@ def login() -> Any:
         return render_template("login.html", form=form, error=message), 429 if locked else 401
     session.clear()  # a fresh session at sign-in: no fixation
     login_user(SessionUser(outcome))
+    start_session()
     return redirect(target)
 
 
@@ -68,6 +78,8 @@ def login() -> Any:
 def logout() -> Any:
     with arc().transaction() as db:
         record_event(db, actor(), "logout", "user", current_user.user.id)
+        # Every session of this person ends on the server, copied cookies included.
+        end_sessions(db, actor(), me(db), "signed out", tokens=False)
     lang = session.get("lang")
     logout_user()
     session.clear()

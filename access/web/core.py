@@ -4,6 +4,7 @@ traceback)."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,15 +13,19 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Blueprint, render_template, request, session
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_required
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import Session
 
 from access.http import client_of_request, current_archive, status_of
+from access.login import attempt_login
 from access.policy import Permission, may
+from access.requests import AccessError
 from archive.accesslog import Client
 from archive.audit import Actor
+from archive.config import AccessSettings
 from archive.core import Archive
 from archive.errors import DomainError, InvalidInput
 from archive.models import Role, User
@@ -36,7 +41,9 @@ LANGUAGES = {"zh_CN": "中文", "en": "English"}
 
 
 class SessionUser:
-    """What Flask-Login keeps for a signed-in user: the id only, reloaded every request."""
+    """What Flask-Login keeps for a signed-in user: the id and the user's session epoch,
+    reloaded every request. Bumping the epoch (``archive.people.end_sessions``) ends every
+    session of the user on the server, whatever copies of the cookie exist."""
 
     def __init__(self, user: User) -> None:
         self.user = user
@@ -45,14 +52,41 @@ class SessionUser:
         self.is_anonymous = False
 
     def get_id(self) -> str:
-        return str(self.user.id)
+        return f"{self.user.id}:{self.user.session_epoch}"
+
+
+def start_session() -> None:
+    """Called at sign-in: the clocks the idle and absolute lifetimes count from."""
+    session["signed_in_at"] = session["seen_at"] = int(time.time())
+
+
+def _within_lifetimes(settings: AccessSettings) -> bool:
+    """Unused for less than the idle limit, and signed in for less than the absolute one;
+    each request counts as use. Both times sit in the signed cookie: a client cannot
+    change them, only stop sending the cookie."""
+    now = int(time.time())
+    signed_in, seen = session.get("signed_in_at"), session.get("seen_at")
+    if not isinstance(signed_in, int) or not isinstance(seen, int):
+        return False
+    if now - signed_in > settings.session_max_hours * 3600:
+        return False
+    if now - seen > settings.session_idle_minutes * 60:
+        return False
+    session["seen_at"] = now
+    return True
 
 
 @login_manager.user_loader
-def _load(user_id: str) -> SessionUser | None:
-    with current_archive().sessions() as db:
-        user = db.get(User, int(user_id)) if user_id.isdigit() else None
-        if user is None or not user.active:
+def _load(session_id: str) -> SessionUser | None:
+    user_id, _, epoch = session_id.partition(":")
+    if not (user_id.isdigit() and epoch.isdigit()):
+        return None
+    archive = current_archive()
+    if not _within_lifetimes(archive.settings.access):
+        return None
+    with archive.sessions() as db:
+        user = db.get(User, int(user_id))
+        if user is None or not user.active or user.session_epoch != int(epoch):
             return None
         db.expunge(user)
         return SessionUser(user)
@@ -126,6 +160,17 @@ def parse_id(value: str, what: str) -> uuid.UUID:
         return uuid.UUID(value)
     except ValueError:
         raise InvalidInput(f"{what} must be an id") from None
+
+
+def reauthenticate() -> None:
+    """Irreversible actions ask for the signed-in person's password again, so a browser left
+    open or a copied cookie cannot do them; a wrong one counts as a failed sign-in (and so
+    toward the lock-out)."""
+    with arc().transaction() as db:
+        outcome = attempt_login(db, user().username, form("confirm_password"), request.remote_addr)
+        confirmed = isinstance(outcome, User) and outcome.id == user().id
+    if not confirmed:
+        raise AccessError(_("Enter your own password to confirm this action."))
 
 
 def safe_next(target: str | None, fallback: str) -> str:

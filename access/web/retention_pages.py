@@ -17,7 +17,7 @@ from access.browse import visible_list, visible_lists
 from access.http import certificate_response
 from access.policy import ListStep, Permission, list_steps, may
 from access.requests import AccessError
-from access.web.core import actor, arc, form, me, requires, user, web
+from access.web.core import actor, arc, form, me, reauthenticate, requires, user, web
 from archive.errors import ErrorKind, InvalidInput
 from archive.models import (
     Disposal,
@@ -245,6 +245,8 @@ def disposition_list(list_id: int) -> Any:
 @requires(Permission.SEE_DISPOSITION_LISTS)
 def list_step(list_id: int, step: str) -> Any:
     archive = arc()
+    if step in ("sign", "execute"):  # irreversible: the password again
+        reauthenticate()
     if step == "execute":
         with archive.sessions() as db:
             person = me(db)

@@ -24,6 +24,7 @@ from archive.models.records import (
     Version,
 )
 from archive.models.retention import (
+    Deletion,
     Disposal,
     DispositionItem,
     DispositionList,
@@ -50,6 +51,7 @@ __all__ = [
     "AuditEvent",
     "ClassificationRule",
     "DataKey",
+    "Deletion",
     "Department",
     "Disposal",
     "DispositionItem",

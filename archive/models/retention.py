@@ -230,3 +230,23 @@ class Tombstone(Base):
     description: Mapped[dict[str, Any]] = mapped_column(JSON)  # metadata and version digests
     by: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Deletion(Base):
+    """A record filed in error, deleted outside any list: a records manager asks, a director
+    or the head of the record's department (never the same person) confirms; only then is
+    it crypto-shredded. Only within ARCHIVE_MISFILE_DAYS of filing; later, a signed list."""
+
+    __tablename__ = "deletions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("records.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    requested_by: Mapped[str] = mapped_column(String(200))
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    confirmed_by: Mapped[str | None] = mapped_column(String(200))
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    record: Mapped[Record] = relationship()

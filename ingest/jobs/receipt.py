@@ -4,15 +4,25 @@ The :class:`IngestJob` row is the source of truth. A worker *claims* a job by bu
 ``attempts`` and taking a lease; every later write checks that ``attempts`` still equals its
 claim (a fencing token), so a worker that was presumed dead and comes back cannot overwrite
 the work of the one that replaced it.
+
+A file from disk (the hot folder, bulk import) is read only if it is a regular file with a
+single link, opened without following any link (:func:`open_regular`): a link planted where
+files are picked up can never make the archive ingest a file it was not given.
 """
 
 from __future__ import annotations
 
+import errno
+import json
+import os
+import stat
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import nullcontext, suppress
 from datetime import timedelta
+from io import BufferedReader
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, BinaryIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,7 +35,7 @@ from archive.db import utcnow
 from archive.errors import DomainError
 from archive.models import IngestJob, IngestStatus
 from ingest.filenames import safe_filename
-from ingest.metadata import MetadataError, clean_params, read_sidecar, sidecar_path
+from ingest.metadata import MAX_SIDECAR_BYTES, MetadataError, clean_params, sidecar_path
 from ingest.validate import validate_params
 
 SOURCES = frozenset({"api", "upload", "hotfolder", "bulk", "cli", "transfer"})
@@ -33,6 +43,11 @@ SOURCES = frozenset({"api", "upload", "hotfolder", "bulk", "cli", "transfer"})
 
 class JobError(DomainError):
     """A request about a job cannot be done; the message says why."""
+
+
+class NotRegularFile(DomainError):
+    """A path offered for ingest is not a regular file of its own (a symbolic link, a file
+    with more than one hard link, a directory, a device): it is never followed or read."""
 
 
 class Superseded(Exception):
@@ -63,7 +78,7 @@ def receive(
         raise JobError(f"unknown source {source_kind!r}")
     clean = clean_params(params or {})
     with arc.sessions() as session:
-        problems = validate_params(session, clean)
+        problems = validate_params(session, clean, actor.user_id, source_kind)
     if problems:
         raise MetadataError("; ".join(problems))
     sidecar = (params or {}).get("sidecar")
@@ -119,20 +134,140 @@ def receive_file(
     source_kind: str,
     actor: Actor,
     params: dict[str, Any] | None = None,
+    root: Path | None = None,
+    source: BinaryIO | None = None,
 ) -> uuid.UUID:
-    """:func:`receive` a file from disk, with the metadata of its sidecar if it has one."""
-    sidecar_file = sidecar_path(path)
-    sidecar = read_sidecar(sidecar_file) if sidecar_file.exists() else None
-    with path.open("rb") as source:
+    """:func:`receive` a file from disk, with the metadata of its sidecar if it has one.
+
+    Both are opened with :func:`open_regular` below ``root`` (default: the file's folder), so
+    a link, a hard-linked file or a swap is refused with :class:`NotRegularFile`. ``source``
+    is the file already opened that way (bulk import hashes it first).
+    """
+    sidecar = _read_sidecar(sidecar_path(path), root)
+    opened = nullcontext(source) if source is not None else open_regular(path, root=root)
+    with opened as handle:
         return receive(
             arc,
-            source,
+            handle,
             filename=path.name,
             source_kind=source_kind,
             actor=actor,
             params={**(params or {}), **({"sidecar": sidecar} if sidecar else {})},
             source_path=relative,
         )
+
+
+_DIRECTORY_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
+_LINK = "not a regular file but a symbolic link (links are never followed)"
+
+
+def open_directory(root: Path, parts: Sequence[str], *, create: bool = False) -> int:
+    """A descriptor on ``root/parts...``, no part below ``root`` followed if it is a link.
+
+    ``root`` itself is the operator's (the inbox, the tree given to ``archive import``).
+    With ``create``, missing folders are made. Raises :class:`NotRegularFile` for a link.
+    """
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        for part in parts:
+            if part in ("", ".", "..") or os.sep in part:
+                raise NotRegularFile(f"not a plain path: {part!r}")
+            if create:
+                with suppress(FileExistsError):
+                    os.mkdir(part, dir_fd=fd)
+            try:
+                child = os.open(part, _DIRECTORY_FLAGS, dir_fd=fd)
+            except OSError as exc:
+                if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+                    raise NotRegularFile(
+                        f"inside {part!r}, which is not a folder but a symbolic link or a "
+                        "file (links are never followed)"
+                    ) from None
+                raise
+            os.close(fd)
+            fd = child
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def not_regular(info: os.stat_result) -> str | None:
+    """Why a file with this (``lstat``) status is refused, or None for a regular file."""
+    if stat.S_ISLNK(info.st_mode):
+        return _LINK
+    if stat.S_ISDIR(info.st_mode):
+        return "not a regular file but a folder"
+    if not stat.S_ISREG(info.st_mode):
+        return "not a regular file (a pipe, socket or device)"
+    if info.st_nlink != 1:
+        return (
+            f"a file with {info.st_nlink} hard links (only a file with a single link is "
+            "taken: another name may point at the same data)"
+        )
+    return None
+
+
+def open_regular(path: Path, *, root: Path | None = None) -> BufferedReader:
+    """Open ``path`` for reading if it is a regular file with exactly one link.
+
+    No link is followed, neither ``path`` nor a folder between ``root`` (default: the file's
+    folder) and it: ``lstat``, then open with ``O_NOFOLLOW`` and ``fstat`` the descriptor,
+    which must still be a regular file with one link and the same inode, so a file swapped
+    between the check and the open is caught. Raises :class:`NotRegularFile` with the reason
+    (``FileNotFoundError`` if it is gone).
+    """
+    base = path.parent if root is None else root
+    parts = path.relative_to(base).parts
+    if not parts:
+        raise NotRegularFile("not a regular file but a folder")
+    folder = open_directory(base, parts[:-1])
+    try:
+        before = os.lstat(parts[-1], dir_fd=folder)
+        if (reason := not_regular(before)) is not None:
+            raise NotRegularFile(reason)
+        try:
+            fd = os.open(parts[-1], _FILE_FLAGS, dir_fd=folder)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:  # it became a link after the lstat
+                raise NotRegularFile(_LINK) from None
+            raise
+    finally:
+        os.close(folder)
+    try:
+        after = os.fstat(fd)
+        reason = not_regular(after)
+        if reason is None and (after.st_dev, after.st_ino) != (before.st_dev, before.st_ino):
+            reason = "replaced by another file while it was being opened"
+        if reason is not None:
+            raise NotRegularFile(reason)
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _read_sidecar(path: Path, root: Path | None) -> dict[str, Any] | None:
+    """A file's sidecar metadata, opened as carefully as the file (as ``read_sidecar``)."""
+    try:
+        handle = open_regular(path, root=root)
+    except FileNotFoundError:
+        return None
+    except NotRegularFile as exc:
+        raise NotRegularFile(f"its sidecar {path.name} is {exc}") from None
+    with handle:
+        data = handle.read(MAX_SIDECAR_BYTES + 1)
+    if len(data) > MAX_SIDECAR_BYTES:
+        raise MetadataError(f"sidecar {path.name} is larger than {MAX_SIDECAR_BYTES} bytes")
+    try:
+        parsed = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise MetadataError(f"sidecar {path.name} is not valid UTF-8 JSON: {exc}") from None
+    if not isinstance(parsed, dict):
+        raise MetadataError(f"sidecar {path.name} must hold a JSON object")
+    return clean_params(parsed)
 
 
 def staged_content(arc: Archive, job: IngestJob) -> Iterator[bytes]:

@@ -272,9 +272,13 @@ def test_records_manager_signs_and_executes_a_list(
     sun.goto(f"/retention/lists/{facts['list']}")  # type: ignore[attr-defined]
     expect(sun.locator("h1")).to_contain_text("XH-")  # type: ignore[attr-defined]
     sun.fill("input[name=opinion]", "同意按清册销毁")  # type: ignore[attr-defined]
+    signing = sun.locator("form:has(button:has-text('签字'))")  # type: ignore[attr-defined]
+    signing.locator("input[name=confirm_password]").fill(PASSWORD)
     sun.click("button:has-text('签字')")  # type: ignore[attr-defined]
     expect(sun.locator("section.card").nth(1)).to_contain_text("孙档案")  # type: ignore[attr-defined]
     sun.screenshot(path=str(shots / "disposition-list.png"), full_page=True)  # type: ignore[attr-defined]
+    execution = sun.locator("form.execute")  # type: ignore[attr-defined]
+    execution.locator("input[name=confirm_password]").fill(PASSWORD)
     sun.click("button:has-text('执行')")  # type: ignore[attr-defined]
     expect(sun.locator("h1")).to_contain_text("已执行")  # type: ignore[attr-defined]
     sun.goto("/retention/due?months=600")  # type: ignore[attr-defined]

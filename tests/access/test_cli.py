@@ -201,11 +201,16 @@ def test_server_starts_answers_health_and_stops_on_ctrl_c(tmp_path: Path, comman
             drop = home / "inbox" / "XS" / "华东仓储改造项目"
             drop.mkdir(parents=True)
             (drop / "会议纪要.txt").write_text("第三次项目会议纪要", encoding="utf-8")
-            filed = home / "inbox" / "processed" / "XS" / "华东仓储改造项目" / "会议纪要.txt"
+            receipts = home / "inbox" / "receipts" / "receipts.jsonl"
             deadline = time.monotonic() + 60
-            while time.monotonic() < deadline and not filed.exists():
+            while time.monotonic() < deadline and not receipts.is_file():
                 time.sleep(0.5)
-            assert filed.exists(), "the hot folder did not ingest the file"
+            time.sleep(0.5)
+            assert receipts.is_file(), "the hot folder did not ingest the file"
+            receipt = json.loads(receipts.read_text(encoding="utf-8"))
+            assert receipt["name"] == "XS/华东仓储改造项目/会议纪要.txt"
+            assert receipt["outcome"] == "stored"
+            assert not (drop / "会议纪要.txt").exists()  # no plaintext left in the inbox
     finally:
         proc.send_signal(signal.SIGINT)
         output, _ = proc.communicate(timeout=60)

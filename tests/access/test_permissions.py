@@ -4,6 +4,9 @@ ask these, so a row changed here changes every way in at once."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, date, datetime
+
 import pytest
 
 from access.policy import (
@@ -16,6 +19,7 @@ from access.policy import (
     may_revoke,
     may_see_job,
     may_see_list,
+    may_write,
 )
 from archive.config import RetentionSettings
 from archive.models import (
@@ -24,6 +28,7 @@ from archive.models import (
     DispositionList,
     ListStatus,
     Record,
+    RecordState,
     Role,
     Sensitivity,
     User,
@@ -49,6 +54,7 @@ EXPECTED = {
     Permission.OVERSEE_RETENTION: {M, A, D},
     Permission.SEE_ANY_RETENTION: {M, A},
     Permission.RECORD_EVENTS: {M, V, D},
+    Permission.CONFIRM_DELETIONS: {V, D},
     Permission.SEE_DISPOSITION_LISTS: {M, V, D, A},
     Permission.SIGN_LISTS: {M, V, D},
     Permission.READ_ACCESS_LOG: {A},
@@ -72,6 +78,7 @@ def test_administrators_read_nothing_and_run_no_records_work() -> None:
     assert granted == {Permission.MANAGE_PEOPLE}
 
 
+NOW = datetime(2026, 12, 1, tzinfo=UTC)
 CG = Department(id=1, code="CG", name="采购")
 XS = Department(id=2, code="XS", name="销售")
 
@@ -165,3 +172,51 @@ def test_a_signer_with_an_open_slot_may_also_send_the_list_back() -> None:
     other = person(V, XS)
     other.active = True
     assert list_steps(settings, other, lst) == {ListStep.SIGN}  # no slot fits: the service says
+
+
+def record(level: str, department: Department = CG, creator: int | None = None) -> Record:
+    return Record(
+        id=uuid.uuid4(),
+        sensitivity=Sensitivity(level),
+        department_id=department.id,
+        created_by_id=creator,
+        state=RecordState.ACTIVE,
+        cut_off_on=None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("role", "department", "level", "writes"),
+    [
+        (S, CG, "internal", True),  # a member of the record's department
+        (S, CG, "confidential", True),
+        (S, XS, "internal", False),  # knows it, but another department's
+        (S, XS, "confidential", False),
+        (V, CG, "confidential", True),
+        (V, CG, "restricted", False),  # restricted: directors and records managers
+        (D, XS, "restricted", True),
+        (D, XS, "internal", False),
+        (M, XS, "internal", True),
+        (M, XS, "restricted", False),  # may not even know it without a grant
+        (A, CG, "internal", False),  # files nothing
+        (X, CG, "internal", False),
+    ],
+)
+def test_who_may_write_a_record(
+    role: Role, department: Department, level: str, writes: bool
+) -> None:
+    writer = person(role, department)
+    writer.active = True
+    assert may_write(writer, record(level), [], NOW) == writes
+
+
+def test_the_creator_writes_and_nobody_writes_a_closed_record() -> None:
+    creator = person(S, XS, uid=42)
+    creator.active = True
+    assert may_write(creator, record("internal", CG, creator=42), [], NOW)
+    closed = record("internal", XS)
+    closed.cut_off_on = date(2026, 1, 1)
+    assert not may_write(creator, closed, [], NOW)
+    destroyed = record("internal", XS)
+    destroyed.state = RecordState.DISPOSED
+    assert not may_write(creator, destroyed, [], NOW)

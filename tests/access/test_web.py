@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from archive.audit import Actor
 from archive.models import AccessEvent, AuditEvent, User
-from archive.people import set_password
+from archive.people import issue_token, set_password
 from tests.access.conftest import World
 
 BASE = "https://archive.example"  # the session cookie is Secure
@@ -30,10 +30,12 @@ def csrf_token(page: bytes) -> str:
 
 
 def give_password(world: World, username: str, password: str) -> None:
+    """Set the password, and issue the API token again: setting one ends the old tokens."""
     with world.arc.transaction() as session:
         user = session.scalar(select(User).where(User.username == username))
         assert user is not None
         set_password(session, Actor.cli(), user, password)
+        world.tokens[username] = issue_token(session, Actor.cli(), user)
 
 
 def login(browser: FlaskClient, username: str, password: str) -> int:

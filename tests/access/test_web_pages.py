@@ -317,13 +317,20 @@ def test_disposition_list_is_signed_and_executed(world: World, people: dict[str,
 
         list_id = session.scalar(select(DispositionList.id))
     sun.post(f"/retention/lists/{list_id}/submit", {})
-    sun.post(f"/retention/lists/{list_id}/execute", {}, status=409)  # no signatures yet
+    confirm = {"confirm_password": PASSWORD}
+    sun.post(f"/retention/lists/{list_id}/execute", confirm, status=409)  # no signatures yet
+    # Signing and executing are irreversible: the signer's own password again, every time.
+    sun.post(f"/retention/lists/{list_id}/sign", {"opinion": "同意"}, status=403)
+    wrong = {"opinion": "同意", "confirm_password": "not the password"}
+    sun.post(f"/retention/lists/{list_id}/sign", wrong, status=403)
     for name in ("sun", "wang", "qian"):
         page = people[name].text(f"/retention/lists/{list_id}")
         assert "签字" in page
-        people[name].post(f"/retention/lists/{list_id}/sign", {"opinion": "同意"})
+        people[name].post(f"/retention/lists/{list_id}/sign", {"opinion": "同意", **confirm})
     assert people["li"].get(f"/retention/lists/{list_id}").status_code == 403  # type: ignore[attr-defined]
-    sun.post(f"/retention/lists/{list_id}/execute", {})
+    sun.post(f"/retention/lists/{list_id}/execute", {}, status=403)
+    assert "已执行" not in sun.text(f"/retention/lists/{list_id}")
+    sun.post(f"/retention/lists/{list_id}/execute", confirm)
     done = sun.text(f"/retention/lists/{list_id}")
     assert "已执行" in done
     certificate = sun.get(f"/retention/lists/{list_id}/certificate.csv")
@@ -374,17 +381,17 @@ def test_admin_manages_people_and_every_change_is_audited(
             "password": "a long enough password",
         },
     )
-    wu.post(
-        "/admin/users",
-        {
-            "username_existing": "chen",
-            "role": "supervisor",
-            "department": "CG",
-            "clearance": "confidential",
-        },
-    )
+    promotion = {
+        "username_existing": "chen",
+        "role": "supervisor",
+        "department": "CG",
+        "clearance": "confidential",
+    }
+    wu.post("/admin/users", promotion, status=403)  # a privileged role: the password again
+    wu.post("/admin/users", {**promotion, "confirm_password": PASSWORD})
     wu.post("/admin/users", {"username": "x", "role": "specialist"}, status=400)
-    wu.post("/admin/users", {"username_existing": "wu", "role": "auditor"}, status=400)
+    own = {"username_existing": "wu", "role": "auditor", "confirm_password": PASSWORD}
+    wu.post("/admin/users", own, status=400)
     changes = wu.text("/admin/changes")
     assert "user.role_changed" in changes
     assert "user.clearance_changed" in changes

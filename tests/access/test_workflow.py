@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from access.requests import escalate_overdue
 from archive.audit import SYSTEM
 from archive.db import utcnow
-from archive.models import AccessEvent, AccessRequest, AuditEvent, Grant
+from archive.models import AccessEvent, AccessRequest, AuditEvent, Grant, Role
 from tests.access.conftest import World, make_world
 
 
@@ -206,6 +206,37 @@ def test_green_channel_opens_at_once_and_is_a_violation_until_approved(world: Wo
         == 200
     )
     assert world.call("GET", "zhou", "/api/v1/access-alerts").json["violations"] == []  # type: ignore[index]
+
+
+def test_the_green_channel_keeps_the_ceilings_of_standing_access(world: World) -> None:
+    """A supervisor cleared for internal opened a confidential record of their own
+    department through the green channel and downloaded it; a period of 0 hours became 24."""
+    world.add_user("ma", Role.SUPERVISOR, "CG", clearance="internal")
+    body = {
+        "record_id": str(world.records["CG-confidential"]),
+        "justification": "客户投诉 紧急核查",
+        "scope": "download",
+        "hours": 4,
+    }
+
+    def emergency(who: str, payload: dict[str, object]) -> int:
+        return world.call("POST", who, "/api/v1/emergency-access", json=payload).status_code
+
+    assert emergency("ma", body) == 403
+    assert read(world, "ma", "CG-confidential", "download") == 403
+    with world.arc.sessions() as session:
+        assert session.scalars(select(Grant)).all() == []
+    # Within the clearance it opens, but never for 0 hours (or any period out of range).
+    internal = {**body, "record_id": str(world.records["XS-internal"])}
+    for hours in (0, -1, "0", 25):
+        assert emergency("ma", {**internal, "hours": hours}) == 400, hours
+    assert emergency("ma", internal) == 201
+    # Only a director opens a restricted record, whatever a supervisor's clearance (to
+    # whom it does not even exist).
+    world.add_user("he", Role.SUPERVISOR, "CG", clearance="restricted")
+    restricted = {**body, "record_id": str(world.records["CG-restricted"])}
+    assert emergency("he", restricted) == 404
+    assert emergency("qian", restricted) == 201
 
 
 def test_revoked_grants_stop_reading(world: World) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -22,6 +23,11 @@ def inline_folder(arc: Archive, inbox: Path, settle: float = 0.0) -> HotFolder:
     return HotFolder(arc, inbox, lambda job_id: process(arc, job_id), settle_seconds=settle)
 
 
+def receipts(inbox: Path) -> dict[str, dict[str, Any]]:
+    lines = (inbox / "receipts" / "receipts.jsonl").read_text(encoding="utf-8").splitlines()
+    return {receipt["name"]: receipt for receipt in map(json.loads, lines)}
+
+
 def names(arc: Archive) -> list[str]:
     with arc.sessions() as session:
         return sorted(session.scalars(select(Version.name)))
@@ -36,10 +42,12 @@ def test_the_hot_folder_files_by_department_and_project(iarc: Archive, tmp_path:
     folder.scan_once()  # first sighting
     assert (target / "采购合同.pdf").exists()
     folder.scan_once()  # unchanged since: settled, ingested, filed
-    folder.scan_once()  # finished jobs move to processed/
+    folder.scan_once()  # finished jobs leave a receipt; the plaintext goes
     assert not (target / "采购合同.pdf").exists()
-    assert (inbox / "processed" / "CG" / "华东仓储改造项目" / "采购合同.pdf").exists()
+    assert not (inbox / "processed").exists()
     assert names(iarc)[0].startswith("华东仓储改造项目-")
+    receipt = receipts(inbox)["CG/华东仓储改造项目/采购合同.pdf"]
+    assert (receipt["outcome"], receipt["canonical_name"]) == ("stored", names(iarc)[0])
     with iarc.sessions() as session:
         job = session.scalar(select(IngestJob))
         assert job is not None
@@ -72,10 +80,11 @@ def test_a_sidecar_gives_metadata_and_travels_with_its_file(iarc: Archive, tmp_p
     for _ in range(3):
         folder.scan_once()
     assert names(iarc) == ["边车项目-2025-12-1.0"]
-    assert (inbox / "processed" / "scan.txt.json").exists()
+    assert not (inbox / "scan.txt.json").exists()  # gone with its file, not ingested alone
+    assert not any(p.is_file() for p in (inbox / ".pending").rglob("*"))
 
 
-def test_failures_go_to_failed_with_a_reason_file(iarc: Archive, tmp_path: Path) -> None:
+def test_failures_get_a_receipt_with_the_reason(iarc: Archive, tmp_path: Path) -> None:
     inbox = tmp_path / "inbox"
     folder = inline_folder(iarc, inbox)
     (inbox / "broken.pdf").write_bytes(samples.pdf(["x" * 40])[:-300])
@@ -83,11 +92,17 @@ def test_failures_go_to_failed_with_a_reason_file(iarc: Archive, tmp_path: Path)
     (inbox / "bad.txt.json").write_text("{not json", encoding="utf-8")
     for _ in range(3):
         folder.scan_once()
-    reason = (inbox / "failed" / "broken.pdf.reason.txt").read_text(encoding="utf-8")
-    assert "usability.opens" in reason
-    assert "truncated" in reason
-    assert (inbox / "failed" / "broken.pdf").exists()
-    assert "not valid UTF-8 JSON" in (inbox / "failed" / "bad.txt.reason.txt").read_text()
+    quarantined = receipts(inbox)["broken.pdf"]
+    assert quarantined["outcome"] == "quarantined"
+    assert "usability.opens" in quarantined["reason"]
+    assert "truncated" in quarantined["reason"]
+    assert not (inbox / "failed" / "broken.pdf").exists()  # kept encrypted, not in plaintext
+    refused = receipts(inbox)["bad.txt"]  # no job: never ingested, kept for a fix
+    assert (refused["outcome"], refused["job"]) == ("refused", None)
+    assert "not valid UTF-8 JSON" in refused["reason"]
+    assert refused["original"] == "failed/bad.txt"
+    assert (inbox / "failed" / "bad.txt").exists()
+    assert (inbox / "failed" / "bad.txt.json").exists()
     assert not any(p.is_file() for p in (inbox / ".pending").rglob("*"))
 
 
@@ -104,7 +119,8 @@ def test_the_watcher_resumes_files_whose_jobs_ended_while_it_was_down(
     assert (inbox / ".pending" / str(queued[0]) / "a.txt").exists()  # committed, not deleted
     process(iarc, queued[0])  # a worker did it while the watcher was stopped
     inline_folder(iarc, inbox).scan_once()  # a new watcher process
-    assert (inbox / "processed" / "a.txt").read_text() == "hello"
+    assert receipts(inbox)["a.txt"]["job"] == str(queued[0])
+    assert not (inbox / ".pending" / str(queued[0])).exists()
 
 
 def test_bulk_import_summarises_and_a_rerun_skips_what_is_in(iarc: Archive, tmp_path: Path) -> None:

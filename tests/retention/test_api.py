@@ -108,6 +108,7 @@ def test_the_records_managers_year(tmp_path: Path) -> None:
         csv = world.call("GET", "zhou", f"{path}/certificate.csv")
         assert csv.status_code == 200
         assert "档案销毁证明" in csv.text
+        assert csv.headers["Content-Type"] == "text/csv; charset=utf-8"  # one charset
         pdf = world.call("GET", "zhou", f"{path}/certificate.pdf")
         assert pdf.mimetype == "application/pdf"
         assert "档案销毁证明" in PdfReader(io.BytesIO(pdf.data)).pages[0].extract_text()
@@ -142,7 +143,13 @@ def test_reviews_cut_offs_and_deletes_are_for_records_managers(tmp_path: Path) -
         assert page["extended_to"] == "2031-12-31"
         assert world.call("POST", "sun", f"{base}/cut-off", json={}).status_code == 200
         assert world.call("POST", "sun", f"{base}/delete", json={"reason": ""}).status_code == 400
-        deleted = world.call("POST", "sun", f"{base}/delete", json={"reason": "重复归档的副本"})
+        asked = world.call("POST", "sun", f"{base}/delete", json={"reason": "重复归档的副本"})
+        assert asked.status_code == 202  # nothing destroyed yet: a second person confirms
+        confirm = f"/api/v1/retention/deletions/{asked.json['deletion']}/confirm"
+        assert world.call("POST", "sun", confirm).status_code == 403
+        waiting = world.call("GET", "qian", "/api/v1/retention/deletions").json["deletions"]
+        assert [d["record_id"] for d in waiting] == [str(minutes)]
+        deleted = world.call("POST", "qian", confirm)
         assert deleted.status_code == 200
         assert deleted.json["keys_destroyed"] == 2
         # Unknown ids and records an ordinary user may not know answer 404.

@@ -13,6 +13,7 @@ from archive.bootstrap import initialize
 from archive.config import load_settings
 from archive.core import Archive
 from archive.models import Record
+from archive.people import find_user, set_password
 from tests.access.test_cli import cli
 from tests.conftest import make_environ
 from tests.retention.conftest import add_people, file_record
@@ -72,8 +73,13 @@ def test_a_destruction_list_from_the_command_line(tmp_path: Path) -> None:
         held = session.get(Record, records[0])
         assert held is not None
         version = str(held.versions[0].id)
+    with arc.transaction() as session:
+        set_password(session, Actor.cli(), find_user(session, "qian"), "qian's long password")
     arc.close()
-    shred = cli(env, "keys", "destroy", version, "--reason", "手工", "--yes", expect=1)
+    shred = cli(
+        env, "keys", "destroy", version, "--reason", "手工", "--confirmed-by", "qian", "--yes",
+        stdin="qian's long password\n", expect=1,
+    )  # fmt: skip
     assert "on hold" in shred.stderr
     codes = cli(env, "retention", "codes").stdout
     assert '"disposed": 1' in codes

@@ -3,6 +3,7 @@ destroyed for good (crypto-shredding), with the tombstone, the list and the audi
 
 from __future__ import annotations
 
+import csv
 import io
 import uuid
 from datetime import date
@@ -237,3 +238,39 @@ def test_the_certificate_names_what_when_who_and_the_digests(planned: Archive) -
     assert "档案销毁证明" in pdf_text
     assert lst.number in pdf_text
     assert digests[0][:16] in pdf_text.replace("\n", "")
+
+
+def test_the_certificate_csv_cannot_carry_a_formula(planned: Archive) -> None:
+    """A signer's opinion is their own text: in the CSV a formula in it is plain text, and
+    the file starts with a BOM so Excel reads the Chinese."""
+    add_people(planned)
+    list_id, _ = _prepared(planned)
+    opinions = {
+        "sun": '=HYPERLINK("http://evil.example","同意")',
+        "wang": "+1+cmd|' /C calc'!A0",
+        "li": "-2+3",
+        "qian": "@SUM(1)",
+    }
+    for username, opinion in opinions.items():
+        with planned.transaction() as session:
+            lst = disposition.get_list(session, list_id)
+            role = SignerRole.DIRECTOR if username == "qian" else None
+            disposition.sign(
+                session,
+                MANAGER,
+                planned.settings.retention,
+                lst,
+                user(planned, username),
+                role,
+                opinion,
+            )
+    execution.execute(planned, MANAGER, list_id, check_folder=check_transfer_folder)
+    with planned.sessions() as session:
+        text = certificate_csv(disposition.get_list(session, list_id))
+    assert text.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
+    signed = {row[3]: row[9] for row in rows if row[:1] == ["signature"] and row[1] != "role"}
+    assert signed == {name: "'" + opinion for name, opinion in opinions.items()}
+    items = rows[rows.index(next(r for r in rows if r[:1] == ["item"])) + 1 :]
+    assert len(items) == 4  # one row per version
+    assert sorted({row[0] for row in items}) == ["1", "2", "3"]  # numbers stay numbers

@@ -16,9 +16,10 @@ from archive.keys import destroy_version_content
 from archive.models import AuditEvent, Disposal, DispositionList, HoldScope, Record, RecordState
 from ingest.package import check_transfer_folder
 from retention import disposition, execution
+from retention.deletion import confirm_deletion, request_deletion
 from retention.errors import Held
 from retention.holds import ensure_free, place_hold, refusals_audited, release_hold
-from retention.review import cut_off, delete_record, review
+from retention.review import cut_off, review
 from retention.sweep import sweep
 from tests.retention.conftest import MANAGER, add_people, file_record, user
 
@@ -56,7 +57,7 @@ def test_every_action_on_a_held_record_is_refused_and_audited(planned: Archive) 
     with pytest.raises(Held, match="on hold"):
         cut_off(planned, MANAGER, record_id)
     with pytest.raises(Held):
-        delete_record(planned, MANAGER, record_id, "重复归档 filed twice")
+        request_deletion(planned, MANAGER, record_id, "重复归档 filed twice")
     with pytest.raises(Held):
         review(planned, MANAGER, record_id, opinion="无保存价值", outcome="destroy")
     with planned.transaction() as session:
@@ -91,7 +92,9 @@ def test_every_action_on_a_held_record_is_refused_and_audited(planned: Archive) 
     with planned.transaction() as session:
         release_hold(session, MANAGER, by_project, "结案")
     cut_off(planned, MANAGER, record_id, OLD)
-    delete_record(planned, MANAGER, record_id, "重复归档 filed twice")
+    deletion = request_deletion(planned, MANAGER, record_id, "重复归档 filed twice")
+    add_people(planned)
+    confirm_deletion(planned, MANAGER, user(planned, "qian").id, deletion.id)
     with planned.sessions() as session:
         assert session.get(Record, record_id).state == RecordState.DISPOSED  # type: ignore[union-attr]
 

@@ -1,0 +1,125 @@
+"""Writing into a record needs the right to write it: a specialist of one department added a
+version to another department's restricted contract (by its id, or by uploading with the same
+project and title), and the answer told them the contract's name and version count.
+
+Each way to name a record is attacked: an explicit id, an implicit project-and-title match,
+a duplicate of its content. An unknown id, a forbidden one and a destroyed record answer the
+same."""
+
+from __future__ import annotations
+
+import io
+import uuid
+
+import pytest
+from sqlalchemy import func, select, update
+
+from archive.models import IngestJob, Record, RecordState, Version
+from ingest.pipeline import process
+from tests.access.conftest import World
+
+NOT_YOURS = "no record you may add a version to"
+
+
+def upload(world: World, who: str, data: bytes, name: str, **form: str) -> tuple[int, dict]:  # type: ignore[type-arg]
+    response = world.call(
+        "POST",
+        who,
+        "/api/v1/documents",
+        data={"file": (io.BytesIO(data), name), **form},
+        content_type="multipart/form-data",
+    )
+    return response.status_code, response.json or {}
+
+
+def versions(world: World, key: str) -> int:
+    with world.arc.sessions() as session:
+        return session.scalar(
+            select(func.count()).where(Version.record_id == world.records[key])
+        ) or 0
+
+
+def finished(world: World, who: str, job_id: str) -> dict:  # type: ignore[type-arg]
+    process(world.arc, uuid.UUID(job_id))
+    response = world.call("GET", who, f"/api/v1/jobs/{job_id}")
+    assert response.status_code == 200
+    return response.json  # type: ignore[return-value]
+
+
+def test_an_explicit_id_answers_alike_unknown_forbidden_and_destroyed(world: World) -> None:
+    with world.arc.transaction() as session:
+        session.execute(
+            update(Record)
+            .where(Record.id == world.records["CG-public"])
+            .values(state=RecordState.DISPOSED)
+        )
+    answers = {}
+    for case, record_id in {
+        "restricted elsewhere": world.records["XS-restricted"],
+        "confidential elsewhere": world.records["XS-confidential"],
+        "internal elsewhere": world.records["XS-internal"],
+        "destroyed": world.records["CG-public"],
+        "unknown": uuid.uuid4(),
+    }.items():
+        status, body = upload(world, "zhang", b"replaced text", "x.txt", record_id=str(record_id))
+        assert status == 400, case
+        answers[case] = body["error"].replace(str(record_id), "ID")
+    assert set(answers.values()) == {f"record ID: {NOT_YOURS}"}
+    assert versions(world, "XS-restricted") == 1
+
+
+def test_an_implicit_match_never_joins_someone_elses_record(world: World) -> None:
+    """Same project and title as XS's restricted contract: a new record, not a version."""
+    status, body = upload(
+        world, "zhang", "篡改的合同正文".encode(), "合同.txt",
+        project="华东仓储改造项目XS-restricted", title="档案 XS-restricted",
+    )  # fmt: skip
+    assert status == 202
+    job = finished(world, "zhang", body["job_id"])
+    assert job["status"] == "stored"
+    assert job["record_id"] != str(world.records["XS-restricted"])
+    assert versions(world, "XS-restricted") == 1
+    # The owner's own department does join it (li is an XS specialist; internal record).
+    status, body = upload(
+        world, "li", "新版本".encode(), "v2.txt",
+        project="华东仓储改造项目XS-internal", title="档案 XS-internal",
+    )  # fmt: skip
+    job = finished(world, "li", body["job_id"])
+    assert job["record_id"] == str(world.records["XS-internal"])
+    assert versions(world, "XS-internal") == 2
+
+
+def test_a_duplicate_never_names_a_record_the_uploader_may_not_know(world: World) -> None:
+    status, body = upload(world, "zhang", "正文 XS-restricted".encode(), "copy.txt", project="P")
+    assert status == 202
+    job = finished(world, "zhang", body["job_id"])
+    assert job["duplicate_of"] is None
+    assert "XS-restricted" not in str(job)
+    with world.arc.sessions() as session:
+        stored = session.get(IngestJob, uuid.UUID(body["job_id"]))
+        assert stored is not None
+        assert stored.duplicate_of_id is None
+
+
+@pytest.mark.parametrize(
+    ("who", "key", "allowed"),
+    [
+        ("zhang", "CG-confidential", True),  # a member of the department
+        ("li", "CG-internal", False),  # may know it, but another department's
+        ("wang", "CG-restricted", False),  # head of CG, but restricted: directors only
+        ("qian", "CG-restricted", True),  # a director
+        ("sun", "XS-internal", True),  # a records manager
+        ("zhou", "CG-internal", False),  # auditors file nothing
+    ],
+)
+def test_who_adds_a_version(world: World, who: str, key: str, allowed: bool) -> None:
+    record_id = str(world.records[key])
+    status, body = upload(world, who, f"{who} 的新版本".encode(), "v2.txt", record_id=record_id)
+    if not allowed:
+        assert status in (400, 403)
+        assert versions(world, key) == 1
+        return
+    assert status == 202
+    job = finished(world, who, body["job_id"])
+    assert job["record_id"] == str(world.records[key])
+    assert versions(world, key) == 2
