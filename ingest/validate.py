@@ -15,6 +15,8 @@ duplicate is named only to someone who may know the record it is in.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -32,6 +34,22 @@ CONSOLE = "cli"  # the console on the server: the root of trust
 CONSOLE_SOURCES = frozenset({CONSOLE, "bulk"})
 
 
+def _person_may(
+    rule: Callable[[User, Record, list[Grant], datetime], bool],
+    session: Session,
+    record: Record,
+    uploader_id: int,
+) -> bool:
+    """``rule`` (may_write, may_know) for the uploader, with their grants on ``record``."""
+    uploader = session.get(User, uploader_id)
+    if uploader is None:
+        return False
+    grants = session.scalars(
+        select(Grant).where(Grant.user_id == uploader.id, Grant.record_id == record.id)
+    )
+    return rule(uploader, record, list(grants), utcnow())
+
+
 def may_add_version(
     session: Session,
     record: Record,
@@ -41,15 +59,7 @@ def may_add_version(
 ) -> bool:
     """Whether this upload may become ``record``'s next version."""
     if uploader_id is not None:
-        uploader = session.get(User, uploader_id)
-        if uploader is None:
-            return False
-        grants = list(
-            session.scalars(
-                select(Grant).where(Grant.user_id == uploader.id, Grant.record_id == record.id)
-            )
-        )
-        return may_write(uploader, record, grants, utcnow())
+        return _person_may(may_write, session, record, uploader_id)
     if source == CONSOLE:
         return record.state == RecordState.ACTIVE and record.cut_off_on is None
     code = (department or "").strip()
@@ -70,15 +80,7 @@ def may_name_duplicate(
     they may know the record; the operator at the console (``archive put``, ``archive
     import``), always; a hot folder, as it may write (nobody in particular drops files)."""
     if uploader_id is not None:
-        uploader = session.get(User, uploader_id)
-        if uploader is None:
-            return False
-        grants = list(
-            session.scalars(
-                select(Grant).where(Grant.user_id == uploader.id, Grant.record_id == record.id)
-            )
-        )
-        return may_know(uploader, record, grants, utcnow())
+        return _person_may(may_know, session, record, uploader_id)
     if source in CONSOLE_SOURCES:
         return True
     return may_add_version(session, record, uploader_id, source, department)

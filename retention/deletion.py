@@ -17,11 +17,12 @@ from archive.audit import Actor, record_event
 from archive.config import RetentionSettings
 from archive.core import Archive
 from archive.db import utcnow
-from archive.models import Deletion, Record, RecordState, Role, User
+from archive.models import Deletion, Record, Role, User
 from archive.roles import DEPARTMENT_HEADS
 from retention.errors import Conflict, NotFound, RetentionError
 from retention.execution import discard_blobs, shred_record
 from retention.holds import ensure_free, refusals_audited
+from retention.review import active_record
 
 
 def ensure_misfiled_in_time(settings: RetentionSettings, record: Record) -> None:
@@ -31,15 +32,6 @@ def ensure_misfiled_in_time(settings: RetentionSettings, record: Record) -> None
             f"{record.name_stem} was filed more than {settings.misfile_days} days ago: only a "
             "signed disposition list destroys it now"
         )
-
-
-def _active(session: Session, record_id: uuid.UUID) -> Record:
-    record = session.get(Record, record_id, with_for_update=True)
-    if record is None:
-        raise NotFound(f"no record {record_id}")
-    if record.state != RecordState.ACTIVE:
-        raise Conflict(f"record {record.name_stem} is {record.state.value}")
-    return record
 
 
 def may_confirm(user: User, record: Record) -> bool:
@@ -57,7 +49,7 @@ def request_deletion(
     if len(why) < 5:
         raise RetentionError("deleting a record needs a reason")
     with refusals_audited(arc, actor), arc.transaction() as session:
-        record = _active(session, record_id)
+        record = active_record(session, record_id)
         ensure_free(session, record.id, "delete")
         ensure_misfiled_in_time(arc.settings.retention, record)
         if session.scalar(
@@ -93,7 +85,7 @@ def confirm_deletion(arc: Archive, actor: Actor, confirmer_id: int, deletion_id:
         if deletion is None or deletion.confirmed_at is not None:
             raise NotFound(f"no deletion #{deletion_id} waiting for confirmation")
         confirmer = session.get(User, confirmer_id)
-        record = _active(session, deletion.record_id)
+        record = active_record(session, deletion.record_id)
         if confirmer is None or confirmer.id == deletion.requested_by_id:
             raise Conflict("the person who asked cannot confirm: a second person must")
         if not may_confirm(confirmer, record):

@@ -32,7 +32,8 @@ from retention.status import recompute
 OUTCOMES = ("extend", "reschedule", "destroy", "transfer")
 
 
-def _active_record(session: Session, record_id: uuid.UUID) -> Record:
+def active_record(session: Session, record_id: uuid.UUID) -> Record:
+    """The record, locked for the change; refused unless it is still active."""
     record = session.get(Record, record_id, with_for_update=True)
     if record is None:
         raise NotFound(f"no record {record_id}")
@@ -75,7 +76,7 @@ def review(
     if not opinion.strip():
         raise RetentionError("a review needs the appraisal opinion")
     with refusals_audited(arc, actor), arc.transaction() as session:
-        record = _active_record(session, record_id)
+        record = active_record(session, record_id)
         before = record.due_on
         listed = None
         if outcome == "extend":
@@ -134,7 +135,7 @@ def cut_off(arc: Archive, actor: Actor, record_id: uuid.UUID, on: date | None = 
     if on > local_today():
         raise RetentionError("a record cannot be cut off in the future")
     with refusals_audited(arc, actor), arc.transaction() as session:
-        record = _active_record(session, record_id)
+        record = active_record(session, record_id)
         ensure_free(session, record.id, "cut-off")
         if record.cut_off_on is not None:
             raise Conflict(f"record {record.name_stem} was cut off on {record.cut_off_on}")
