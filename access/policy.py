@@ -4,8 +4,8 @@ as a table.
 
 - Knowing: public and internal records, all staff; confidential, the record's department and
   grant holders; restricted (contracts), directors and grant holders.
-- Writing (adding a version): who may know it and is its creator, a member of its department
-  who files documents, or a records manager; restricted: directors and records managers.
+- Writing (adding a version): who may know it and is a member of its department who files
+  documents, or a records manager; restricted: directors and records managers.
   (``may_know`` and ``may_write`` live in ``archive.record_rules``: ingest needs them too.)
 - Reading content: an active grant whose scope covers the action, or standing access (a
   department head for their department's records up to their clearance; a director for

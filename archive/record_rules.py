@@ -4,9 +4,11 @@ ingest pipeline needs as much as the access layer, so they live here, below both
 
 - Knowing: public and internal records, all staff; confidential, the record's department
   and grant holders; restricted (contracts), directors and grant holders.
-- Writing (adding a version): whoever may know the record, and is its creator, a member of
-  its department with an uploading role, or a records manager; a restricted record, only
-  directors and records managers. A filed (cut-off), transferred or destroyed record takes
+- Writing (adding a version): whoever may know the record, and is a member of its
+  department with an uploading role, or a records manager; a restricted record, only
+  directors and records managers. People file new records for their own department only
+  (records managers for any), so nobody plants a record in another department to catch its
+  uploads. A filed (cut-off), transferred or destroyed record takes
   no version at all.
 """
 
@@ -42,8 +44,10 @@ def may_write(user: User, record: Record, grants: list[Grant], now: datetime) ->
         return False
     if record.sensitivity == Sensitivity.RESTRICTED:
         return user.role in RECORDS_MANAGERS or user.role == Role.DIRECTOR
-    if user.role in RECORDS_MANAGERS or record.created_by_id == user.id:
+    if user.role in RECORDS_MANAGERS:
         return True
+    # Its department's people, the creator included only while they belong to it: a record
+    # someone filed for another department is that department's, not theirs to keep.
     return user.department_id is not None and user.department_id == record.department_id
 
 

@@ -23,6 +23,7 @@ ORDER = (
     "integrity.item_numbers",
     "integrity.content_present",
     "security.virus_scan",
+    "security.write_permitted",
     "usability.allowed_format",
     "usability.not_encrypted",
     "usability.opens",

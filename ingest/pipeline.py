@@ -15,7 +15,7 @@ import hashlib
 import io
 import shutil
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +60,13 @@ from ingest.metadata import Resolved, resolve
 from ingest.ocr import ocr
 from ingest.rules import load_rules
 from ingest.sandbox import SandboxError, run_limited
-from ingest.validate import may_add_version, may_name_duplicate, validate_metadata
+from ingest.validate import (
+    WRITE_CHECK,
+    may_add_version,
+    may_name_duplicate,
+    validate_metadata,
+    write_problem,
+)
 
 #: Failures of the machinery, not of the file: the job is retried, never quarantined.
 TRANSIENT = (StorageError, DBAPIError, OSError)
@@ -137,10 +143,20 @@ def _run(arc: Archive, job_id: uuid.UUID, attempt: int, workdir: Path) -> None:
             return
     describe(arc, work)
     failure = work.report.first_failure()
-    if failure is not None and work.released is None:
+    refusal = work.report.results.get(WRITE_CHECK, {})
+    if refusal.get("ok") is False:  # a release never lends a right to write
+        failure = (WRITE_CHECK, str(refusal["detail"]))
+    elif work.released is not None:
+        failure = None
+    if failure is not None:
         quarantine(arc, job_id, attempt, *failure, work.report.as_dict())
         return
-    commit(arc, work)
+    try:
+        commit(arc, work)
+    except Quarantine as refused:  # the right to write, checked again where it is used
+        work.report.failed(refused.check, str(refused))
+        quarantine(arc, job_id, attempt, refused.check, str(refused), work.report.as_dict())
+        return
     drop_staging(arc, job_id)
 
 
@@ -225,13 +241,25 @@ def describe(arc: Archive, work: Work) -> None:
         default_project=settings.default_project,
     )
     with arc.sessions() as session:
-        problems = validate_metadata(
-            session, work.meta, work.job.created_by_id, work.job.source
-        )
+        uploader = session.get(User, work.job.created_by_id) if work.job.created_by_id else None
+        if uploader is not None and uploader.department and not work.meta.department:
+            # A person's document is their department's unless they say otherwise.
+            work.meta = replace(work.meta, department=uploader.department.code)
+        problems = validate_metadata(session, work.meta, work.job.created_by_id)
         if problems:
             work.report.failed("authenticity.metadata_valid", "; ".join(problems))
         else:
             work.report.passed("authenticity.metadata_valid")
+        if work.meta.record_id is not None:
+            refusal = write_problem(
+                session,
+                work.meta.record_id,
+                work.job.created_by_id,
+                work.job.source,
+                operator_department(work.job, work.meta),
+            )
+            if refusal:  # checked before anything is stored, and never released
+                work.report.failed(WRITE_CHECK, refusal)
         rules = load_rules(session)
     work.report.passed(
         "integrity.required_metadata",
@@ -262,11 +290,26 @@ def _sandboxed(arc: Archive, func: Any, *args: Any) -> dict[str, Any]:
     return result
 
 
+def operator_department(job: IngestJob, meta: Resolved) -> str | None:
+    """The department a document with nobody behind it may write into: for the hot folder,
+    the one its path names (a sidecar cannot widen it); else the resolved metadata's."""
+    if job.source == "hotfolder" and job.source_path:
+        parts = Path(job.source_path).parts
+        return parts[0] if len(parts) > 1 else None
+    return meta.department
+
+
 def _existing_record(session: Session, meta: Resolved, job: IngestJob) -> Record | None:
     """The record this upload becomes a version of: the one named (checked already), or the
     newest of the same project and title that the uploader may write; otherwise None, a new
     record (never a silent version of someone else's)."""
-    if meta.record_id is not None:
+    department = operator_department(job, meta)
+    if meta.record_id is not None:  # again, in the storing step: a release skips no right
+        refusal = write_problem(
+            session, meta.record_id, job.created_by_id, job.source, department
+        )
+        if refusal:
+            raise Quarantine(WRITE_CHECK, refusal)
         return session.get(Record, meta.record_id)
     candidates = session.scalars(
         select(Record)
@@ -278,7 +321,7 @@ def _existing_record(session: Session, meta: Resolved, job: IngestJob) -> Record
         (
             record
             for record in candidates
-            if may_add_version(session, record, job.created_by_id, job.source, meta.department)
+            if may_add_version(session, record, job.created_by_id, job.source, department)
         ),
         None,
     )
@@ -293,12 +336,13 @@ def commit(arc: Archive, work: Work) -> None:
     set_stage(arc, job.id, work.attempt, "storing")
     with arc.sessions() as session:
         record = _existing_record(session, meta, job)
+        department = operator_department(job, meta)
         same = [  # a duplicate is named only to someone who may know its record
             version
             for version in session.scalars(select(Version).where(Version.sha256 == job.sha256))
             if (record is not None and version.record_id == record.id)
             or may_name_duplicate(
-                session, version.record, job.created_by_id, job.source, meta.department
+                session, version.record, job.created_by_id, job.source, department
             )
         ]
         creator = session.get(User, job.created_by_id) if job.created_by_id else None

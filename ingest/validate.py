@@ -27,6 +27,7 @@ from archive.models import Department, Grant, Record, RecordState, User
 from archive.naming import NamingError, clean_project_name, format_date
 from archive.people import PeopleError, find_department
 from archive.record_rules import may_know, may_write, operator_may_write
+from archive.roles import RECORDS_MANAGERS
 from ingest.metadata import Resolved
 
 CONSOLE = "cli"  # the console on the server: the root of trust
@@ -48,6 +49,11 @@ def _person_may(
         select(Grant).where(Grant.user_id == uploader.id, Grant.record_id == record.id)
     )
     return rule(uploader, record, list(grants), utcnow())
+
+
+def files_for(uploader: User, department_id: int) -> bool:
+    """People file for their own department; records managers for any."""
+    return uploader.role in RECORDS_MANAGERS or uploader.department_id == department_id
 
 
 def may_add_version(
@@ -116,29 +122,49 @@ def problems_with(
             problems.append(f"date: {exc}")
     if department:
         try:
-            find_department(session, department)
+            found = find_department(session, department)
         except PeopleError as exc:
             problems.append(f"department: {exc}")
+        else:
+            uploader = session.get(User, uploader_id) if uploader_id is not None else None
+            if uploader is not None and not files_for(uploader, found.id):
+                problems.append(
+                    f"department: you file documents for your own department only, not {department}"
+                )
     if record_id is not None:
-        record = session.get(Record, record_id)
-        if record is None or not may_add_version(
-            session, record, uploader_id, source, department
-        ):
-            problems.append(no_such_record(record_id))
+        problem = write_problem(session, record_id, uploader_id, source, department)
+        if problem:
+            problems.append(problem)
     return problems
 
 
-def validate_metadata(
-    session: Session, meta: Resolved, uploader_id: int | None, source: str
-) -> list[str]:
+#: The check a version into a record the uploader may not write fails: never released.
+WRITE_CHECK = "security.write_permitted"
+
+
+def write_problem(
+    session: Session,
+    record_id: uuid.UUID,
+    uploader_id: int | None,
+    source: str,
+    department: str | None,
+) -> str | None:
+    """Why this upload may not become a version of ``record_id`` (one answer for all)."""
+    record = session.get(Record, record_id)
+    if record is None or not may_add_version(session, record, uploader_id, source, department):
+        return no_such_record(record_id)
+    return None
+
+
+def validate_metadata(session: Session, meta: Resolved, uploader_id: int | None) -> list[str]:
+    """The resolved metadata's validity (a person's department among it); the right to
+    write into a named record is :func:`write_problem`."""
     return problems_with(
         session,
         project=meta.project,
         date=meta.date,
         department=meta.department,
-        record_id=meta.record_id,
         uploader_id=uploader_id,
-        source=source,
     )
 
 

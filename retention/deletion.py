@@ -17,7 +17,8 @@ from archive.audit import Actor, record_event
 from archive.config import RetentionSettings
 from archive.core import Archive
 from archive.db import utcnow
-from archive.models import Deletion, Record, Role, User
+from archive.models import Deletion, Grant, Record, Role, Sensitivity, User
+from archive.record_rules import may_know
 from archive.roles import DEPARTMENT_HEADS
 from retention.errors import Conflict, NotFound, RetentionError
 from retention.execution import discard_blobs, shred_record
@@ -34,9 +35,18 @@ def ensure_misfiled_in_time(settings: RetentionSettings, record: Record) -> None
         )
 
 
-def may_confirm(user: User, record: Record) -> bool:
-    """A director, or the head of the record's own department."""
+def may_confirm(session: Session, user: User, record: Record) -> bool:
+    """A director, or the head of the record's own department, who may know the record and
+    is cleared for it (a restricted record: a director)."""
     if not user.active or user.role not in DEPARTMENT_HEADS:
+        return False
+    mine = select(Grant).where(Grant.user_id == user.id, Grant.record_id == record.id)
+    grants = list(session.scalars(mine))
+    if not may_know(user, record, grants, utcnow()):
+        return False
+    if record.sensitivity == Sensitivity.RESTRICTED:
+        return user.role == Role.DIRECTOR
+    if record.sensitivity.rank > user.clearance.rank:
         return False
     return user.role == Role.DIRECTOR or user.department_id == record.department_id
 
@@ -82,14 +92,17 @@ def confirm_deletion(arc: Archive, actor: Actor, confirmer_id: int, deletion_id:
     """The second person's step: destroy the record. Returns the data keys destroyed."""
     with refusals_audited(arc, actor), arc.transaction() as session:
         deletion = session.get(Deletion, deletion_id, with_for_update=True)
-        if deletion is None or deletion.confirmed_at is not None:
-            raise NotFound(f"no deletion #{deletion_id} waiting for confirmation")
         confirmer = session.get(User, confirmer_id)
-        record = active_record(session, deletion.record_id)
-        if confirmer is None or confirmer.id == deletion.requested_by_id:
+        if (
+            deletion is None
+            or deletion.confirmed_at is not None
+            or confirmer is None
+            or not may_confirm(session, confirmer, deletion.record)
+        ):  # one answer: nothing about a record the caller may not confirm
+            raise NotFound(f"no deletion #{deletion_id} waiting for your confirmation")
+        if confirmer.id == deletion.requested_by_id:
             raise Conflict("the person who asked cannot confirm: a second person must")
-        if not may_confirm(confirmer, record):
-            raise Conflict("a director or the head of the record's department confirms")
+        record = active_record(session, deletion.record_id)
         ensure_free(session, record.id, "delete")
         ensure_misfiled_in_time(arc.settings.retention, record)
         deletion.confirmed_by, deletion.confirmed_by_id = confirmer.username, confirmer.id

@@ -108,7 +108,7 @@ def retention_deletions() -> Any:
                     "requested_at": d.requested_at.isoformat(),
                 }
                 for d in pending_deletions(session)
-                if may_confirm(user, d.record)
+                if may_confirm(session, user, d.record)
             ]
         )
 

@@ -61,7 +61,7 @@ def keys_destroy(version_id: uuid.UUID, reason: str, username: str) -> None:
         assert record is not None  # noqa: S101 - a version has its record
         ensure_free(session, record.id, "destroy version")
         ensure_misfiled_in_time(arc.settings.retention, record)
-        if not may_confirm(session.merge(confirmer), record):
+        if not may_confirm(session, session.merge(confirmer), record):
             raise RetentionError(f"{username} is neither a director nor the record's head")
 
     with refusals_audited(arc, actor):

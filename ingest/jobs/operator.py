@@ -14,9 +14,11 @@ from archive.content import Sealed, seal
 from archive.core import Archive
 from archive.models import IngestJob, IngestStatus
 from ingest.jobs.receipt import JobError, staging_binding
-from ingest.metadata import clean_params
+from ingest.metadata import MetadataError, clean_params
+from ingest.validate import validate_params
 
-NOT_RELEASABLE = frozenset({"security.virus_scan"})
+#: Malware, and a version into a record its uploader may not write.
+NOT_RELEASABLE = frozenset({"security.virus_scan", "security.write_permitted"})
 
 
 def release(arc: Archive, actor: Actor, job_id: uuid.UUID, reason: str) -> None:
@@ -60,6 +62,9 @@ def retry(
             old_key = job.staging_key
             if params:
                 job.params = {**job.params, **clean_params(params)}
+                problems = validate_params(session, job.params, job.created_by_id, job.source)
+                if problems:  # the job's own uploader, not whoever presses retry
+                    raise MetadataError("; ".join(problems))
             if new is not None:
                 job.staging_key, job.size, job.sha256 = new.object_key, new.size, new.sha256
                 job.staging_kek_id, job.staging_wrapped = new.wrapped.kek_id, new.wrapped.wrapped

@@ -210,10 +210,13 @@ def test_who_may_write_a_record(
     assert may_write(writer, record(level), [], NOW) == writes
 
 
-def test_the_creator_writes_and_nobody_writes_a_closed_record() -> None:
+def test_a_record_is_its_departments_and_nobody_writes_a_closed_one() -> None:
     creator = person(S, XS, uid=42)
     creator.active = True
-    assert may_write(creator, record("internal", CG, creator=42), [], NOW)
+    assert may_write(creator, record("internal", XS, creator=42), [], NOW)
+    # Filed for another department, it is that department's: no planted record to catch
+    # its uploads.
+    assert not may_write(creator, record("internal", CG, creator=42), [], NOW)
     closed = record("internal", XS)
     closed.cut_off_on = date(2026, 1, 1)
     assert not may_write(creator, closed, [], NOW)

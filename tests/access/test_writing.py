@@ -14,8 +14,12 @@ import uuid
 import pytest
 from sqlalchemy import func, select, update
 
-from archive.models import IngestJob, Record, RecordState, Version
+from archive.audit import Actor
+from archive.models import IngestJob, IngestStatus, Record, RecordState, User, Version
+from ingest.jobs import JobError, receive, release, retry
+from ingest.metadata import MetadataError
 from ingest.pipeline import process
+from ingest.validate import WRITE_CHECK
 from tests.access.conftest import World
 
 NOT_YOURS = "no record you may add a version to"
@@ -123,3 +127,80 @@ def test_who_adds_a_version(world: World, who: str, key: str, allowed: bool) -> 
     job = finished(world, who, body["job_id"])
     assert job["record_id"] == str(world.records[key])
     assert versions(world, key) == 2
+
+
+def test_a_retry_or_a_release_lends_no_right_to_write(world: World) -> None:
+    """A file quarantined for its format, retried with another department's restricted
+    record as its target, then released by a records manager, became that contract's new
+    version; and a sidecar naming it was quarantined with a releasable check."""
+    _status, body = upload(world, "zhang", "篡改的合同正文".encode(), "y.pdf", project="P")
+    job_id = uuid.UUID(body["job_id"])
+    process(world.arc, job_id)
+    with world.arc.sessions() as session:
+        zhang = session.scalar(select(User).where(User.username == "zhang"))
+        assert zhang is not None
+        assert session.get(IngestJob, job_id).status == IngestStatus.QUARANTINED  # type: ignore[union-attr]
+    target = str(world.records["XS-restricted"])
+    with pytest.raises(MetadataError, match=NOT_YOURS):
+        retry(world.arc, Actor.of(zhang), job_id, params={"record_id": target})
+    # A target that arrives with the file (a sidecar) is refused by its own check ...
+    with world.arc.transaction() as session:
+        job = session.get(IngestJob, job_id)
+        assert job is not None
+        job.params = {**job.params, "sidecar": {"record_id": target}}
+    retry(world.arc, Actor.of(zhang), job_id)
+    process(world.arc, job_id)  # still the wrong format: a records manager releases that
+    release(world.arc, Actor("sun"), job_id, "格式问题可以接受")
+    process(world.arc, job_id)
+    with world.arc.sessions() as session:
+        job = session.get(IngestJob, job_id)
+        assert job is not None
+        assert (job.status, job.failed_check) == (IngestStatus.QUARANTINED, WRITE_CHECK)
+    # ... which no records manager can release.
+    with pytest.raises(JobError, match="cannot be released"):
+        release(world.arc, Actor("sun"), job_id, "看起来没问题")
+    assert versions(world, "XS-restricted") == 1
+
+
+def test_a_hot_folder_sidecar_cannot_widen_the_department_its_path_names(world: World) -> None:
+    """inbox/XS/… with a sidecar saying department CG and a CG record's id."""
+    target = str(world.records["CG-internal"])
+    job_id = receive(
+        world.arc,
+        io.BytesIO("来自销售部收件箱".encode()),
+        filename="d.txt",
+        source_kind="hotfolder",
+        actor=Actor("hotfolder@test"),
+        params={"sidecar": {"record_id": target, "department": "CG"}},
+        source_path="XS/热项目/d.txt",
+    )
+    process(world.arc, job_id)
+    with world.arc.sessions() as session:
+        job = session.get(IngestJob, job_id)
+        assert job is not None
+        assert (job.status, job.failed_check) == (IngestStatus.QUARANTINED, WRITE_CHECK)
+    assert versions(world, "CG-internal") == 1
+
+
+def test_nobody_plants_a_record_in_another_department(world: World) -> None:
+    """li (XS) filed a public record with CG's project and title for department CG; CG's
+    own next upload by project and title then went into li's public record."""
+    planted = {"project": "华东仓储改造项目CG-confidential", "title": "档案 CG-confidential"}
+    status, body = upload(
+        world, "li", b"bait", "bait.txt", department="CG", sensitivity="public", **planted
+    )
+    assert status == 400
+    assert "own department" in body["error"]
+    # Without a department, a person's document is their own department's.
+    status, body = upload(world, "li", b"bait", "bait.txt", sensitivity="public", **planted)
+    job = finished(world, "li", body["job_id"])
+    with world.arc.sessions() as session:
+        record = session.get(Record, uuid.UUID(job["record_id"]))
+        assert record is not None
+        assert record.department is not None
+        assert record.department.code == "XS"
+    # CG's own upload joins CG's record, never the planted one.
+    status, body = upload(world, "zhang", "第二版".encode(), "v2.txt", **planted)
+    assert finished(world, "zhang", body["job_id"])["record_id"] == str(
+        world.records["CG-confidential"]
+    )
