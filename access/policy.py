@@ -51,8 +51,6 @@ from archive.roles import (
 from retention.disposition import open_slots_for
 from search.index import Visibility
 
-HEADS = DEPARTMENT_HEADS
-
 
 class Permission(StrEnum):
     """What a role may do, beyond reading content (that is :func:`may_read`)."""
@@ -193,7 +191,7 @@ def reads_by_standing(user: User, department: str | None, sensitivity: str) -> b
     if user.role == Role.DIRECTOR and level == Sensitivity.RESTRICTED:
         return True
     own = user.department is not None and user.department.code == department
-    return user.role in HEADS and own and level.rank <= user.clearance.rank
+    return user.role in DEPARTMENT_HEADS and own and level.rank <= user.clearance.rank
 
 
 def may_open_emergency(user: User, record: Record) -> bool:
@@ -252,7 +250,7 @@ def may_decide(user: User, request: AccessRequest, earlier_approvers: set[int]) 
     if request.approver == Approver.DIRECTOR:
         return user.role == Role.DIRECTOR
     return (
-        user.role in HEADS
+        user.role in DEPARTMENT_HEADS
         and user.department_id == request.approver_department_id
         and request.record.sensitivity.rank <= user.clearance.rank
     )

@@ -29,6 +29,10 @@ ORDER = (
     "usability.opens",
     "security.controlled_process",
 )
+#: The check a version into a record its uploader may not write fails.
+WRITE_CHECK = "security.write_permitted"
+#: Failures no release overrides: malware, and a version into someone else's record.
+NOT_RELEASABLE = frozenset({"security.virus_scan", WRITE_CHECK})
 _SCAN_TIMEOUT = 600
 
 
@@ -45,10 +49,11 @@ class Report:
     def skipped(self, check: str, detail: str) -> None:
         self.results[check] = {"ok": None, "detail": detail}
 
-    def first_failure(self) -> tuple[str, str] | None:
+    def first_failure(self, among: frozenset[str] | None = None) -> tuple[str, str] | None:
+        """The first failed check in the standard order (only ``among`` those, if given)."""
         for check in sorted(self.results, key=_position):
             result = self.results[check]
-            if result["ok"] is False:
+            if result["ok"] is False and (among is None or check in among):
                 return check, str(result["detail"])
         return None
 

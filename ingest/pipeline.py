@@ -40,7 +40,7 @@ from archive.naming import clean_project_name
 from archive.storage import StorageError
 from archive.text import normalize_for_index
 from ingest import sniff
-from ingest.checks import Report, virus_scan
+from ingest.checks import NOT_RELEASABLE, WRITE_CHECK, Report, virus_scan
 from ingest.classify import Decision, Document, classify
 from ingest.extract import extract
 from ingest.jobs import (
@@ -61,7 +61,6 @@ from ingest.ocr import ocr
 from ingest.rules import load_rules
 from ingest.sandbox import SandboxError, run_limited
 from ingest.validate import (
-    WRITE_CHECK,
     may_add_version,
     may_name_duplicate,
     validate_metadata,
@@ -138,16 +137,13 @@ def _run(arc: Archive, job_id: uuid.UUID, attempt: int, workdir: Path) -> None:
         extract_text(arc, work)
     except Quarantine as failed:
         work.report.failed(failed.check, str(failed))
-        if work.released is None or failed.check == "security.virus_scan":
+        if work.released is None or failed.check in NOT_RELEASABLE:
             quarantine(arc, job_id, attempt, failed.check, str(failed), work.report.as_dict())
             return
     describe(arc, work)
-    failure = work.report.first_failure()
-    refusal = work.report.results.get(WRITE_CHECK, {})
-    if refusal.get("ok") is False:  # a release never lends a right to write
-        failure = (WRITE_CHECK, str(refusal["detail"]))
-    elif work.released is not None:
-        failure = None
+    failure = work.report.first_failure(NOT_RELEASABLE) or (
+        work.report.first_failure() if work.released is None else None
+    )
     if failure is not None:
         quarantine(arc, job_id, attempt, *failure, work.report.as_dict())
         return

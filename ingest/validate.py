@@ -26,7 +26,7 @@ from archive.db import utcnow
 from archive.models import Department, Grant, Record, RecordState, User
 from archive.naming import NamingError, clean_project_name, format_date
 from archive.people import PeopleError, find_department
-from archive.record_rules import may_know, may_write, operator_may_write
+from archive.record_rules import grants_on, may_know, may_write, operator_may_write
 from archive.roles import RECORDS_MANAGERS
 from ingest.metadata import Resolved
 
@@ -45,10 +45,7 @@ def _person_may(
     uploader = session.get(User, uploader_id)
     if uploader is None:
         return False
-    grants = session.scalars(
-        select(Grant).where(Grant.user_id == uploader.id, Grant.record_id == record.id)
-    )
-    return rule(uploader, record, list(grants), utcnow())
+    return rule(uploader, record, grants_on(session, uploader, record), utcnow())
 
 
 def files_for(uploader: User, department_id: int) -> bool:
@@ -136,10 +133,6 @@ def problems_with(
         if problem:
             problems.append(problem)
     return problems
-
-
-#: The check a version into a record the uploader may not write fails: never released.
-WRITE_CHECK = "security.write_permitted"
 
 
 def write_problem(

@@ -17,8 +17,8 @@ from archive.audit import Actor, record_event
 from archive.config import RetentionSettings
 from archive.core import Archive
 from archive.db import utcnow
-from archive.models import Deletion, Grant, Record, Role, Sensitivity, User
-from archive.record_rules import may_know
+from archive.models import Deletion, Record, Role, Sensitivity, User
+from archive.record_rules import grants_on, may_know
 from archive.roles import DEPARTMENT_HEADS
 from retention.errors import Conflict, NotFound, RetentionError
 from retention.execution import discard_blobs, shred_record
@@ -40,9 +40,7 @@ def may_confirm(session: Session, user: User, record: Record) -> bool:
     is cleared for it (a restricted record: a director)."""
     if not user.active or user.role not in DEPARTMENT_HEADS:
         return False
-    mine = select(Grant).where(Grant.user_id == user.id, Grant.record_id == record.id)
-    grants = list(session.scalars(mine))
-    if not may_know(user, record, grants, utcnow()):
+    if not may_know(user, record, grants_on(session, user, record), utcnow()):
         return False
     if record.sensitivity == Sensitivity.RESTRICTED:
         return user.role == Role.DIRECTOR

@@ -13,12 +13,10 @@ from archive.audit import Actor, record_event
 from archive.content import Sealed, seal
 from archive.core import Archive
 from archive.models import IngestJob, IngestStatus
+from ingest.checks import NOT_RELEASABLE
 from ingest.jobs.receipt import JobError, staging_binding
 from ingest.metadata import MetadataError, clean_params
 from ingest.validate import validate_params
-
-#: Malware, and a version into a record its uploader may not write.
-NOT_RELEASABLE = frozenset({"security.virus_scan", "security.write_permitted"})
 
 
 def release(arc: Archive, actor: Actor, job_id: uuid.UUID, reason: str) -> None:

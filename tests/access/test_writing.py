@@ -16,10 +16,10 @@ from sqlalchemy import func, select, update
 
 from archive.audit import Actor
 from archive.models import IngestJob, IngestStatus, Record, RecordState, User, Version
+from ingest.checks import WRITE_CHECK
 from ingest.jobs import JobError, receive, release, retry
 from ingest.metadata import MetadataError
 from ingest.pipeline import process
-from ingest.validate import WRITE_CHECK
 from tests.access.conftest import World
 
 NOT_YOURS = "no record you may add a version to"
