@@ -37,6 +37,7 @@ def initialize(arc: Archive, actor: Actor) -> InitReport:
     upgrade(arc.engine)
     keyring, created = Keyring.load_or_create(settings.keyring_path)
     arc.__dict__["keyring"] = keyring  # seed the cached property: no second read of the file
+    added_purposes = keyring.ensure_purposes()  # a keyring from before they existed
     arc.blobs.prepare()
     with arc.transaction() as session:
         if created:
@@ -48,6 +49,9 @@ def initialize(arc: Archive, actor: Actor) -> InitReport:
                 keyring.active_id,
                 {"path": str(settings.keyring_path)},
             )
+        if added_purposes and not created:
+            record_event(session, actor, "keys.purposes_added", "keyring", keyring.active_id,
+                         {"purposes": added_purposes})
         made = ensure_default_departments(session, actor)
     return InitReport(created, made)
 

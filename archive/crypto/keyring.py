@@ -10,6 +10,11 @@ A backup made before a destruction still holds those wrapped keys; restoring it 
 current keyring leaves them unusable, because unwrap refuses a shredded owner and restore
 destroys them again. Writers hold a lock on ``<keyring>.lock`` and merge the register from
 disk, so two processes never lose each other's entries.
+
+Beside the KEKs it holds one secret per purpose (:data:`PURPOSES`): the key of the hash
+chains, the key that signs their checkpoints, the key of the index terms. They live here,
+not in the database, so a database writer cannot forge what they protect; they are never
+rotated with the KEKs (rotating one means re-keying what it protects).
 """
 
 from __future__ import annotations
@@ -34,6 +39,11 @@ from archive.fsutil import atomic_write_bytes
 
 KEYRING_FORMAT = 1
 WRAP_NONCE_SIZE = 12
+#: Secrets by purpose, each 256 bits, created by ``archive init`` (or on first use).
+CHAIN_PURPOSE = "chain-hmac"  # keys the audit chain and the access log (HMAC-SHA256)
+CHECKPOINT_PURPOSE = "checkpoint-ed25519"  # the seed of the key that signs chain checkpoints
+INDEX_PURPOSE = "index-terms"  # keys the hashes the search index holds instead of words
+PURPOSES = (CHAIN_PURPOSE, CHECKPOINT_PURPOSE, INDEX_PURPOSE)
 
 
 class KeyringError(DomainError):
@@ -61,6 +71,7 @@ class Keyring:
         keys: dict[str, bytes],
         active_id: str,
         shredded: Iterable[str] = (),
+        secrets_by_purpose: dict[str, bytes] | None = None,
     ) -> None:
         if active_id not in keys:
             raise KeyringError(f"active key {active_id!r} is not in the keyring")
@@ -68,6 +79,7 @@ class Keyring:
         self._keys = keys
         self.active_id = active_id
         self.shredded: set[str] = set(shredded)  # version ids whose keys were destroyed
+        self._secrets: dict[str, bytes] = dict(secrets_by_purpose or {})
 
     def __repr__(self) -> str:
         return f"Keyring(path={str(self.path)!r}, ids={self.key_ids}, active={self.active_id!r})"
@@ -82,7 +94,7 @@ class Keyring:
         keys = {entry["id"]: base64.b64decode(entry["key"]) for entry in raw["keys"]}
         if any(len(k) != 32 for k in keys.values()):
             raise KeyringError(f"keyring {path} holds a key that is not 256 bits")
-        return cls(path, keys, raw["active"], raw.get("shredded", ()))
+        return cls(path, keys, raw["active"], raw.get("shredded", ()), _purposes(raw))
 
     @staticmethod
     def _read(path: Path) -> dict[str, Any]:
@@ -105,7 +117,8 @@ class Keyring:
         if path.exists():
             raise KeyringError(f"keyring {path} already exists")
         key_id = _new_key_id()
-        ring = cls(path, {key_id: AESGCM.generate_key(bit_length=256)}, key_id)
+        fresh = {purpose: secrets.token_bytes(32) for purpose in PURPOSES}
+        ring = cls(path, {key_id: AESGCM.generate_key(bit_length=256)}, key_id, (), fresh)
         ring.save()
         return ring
 
@@ -136,6 +149,7 @@ class Keyring:
             self.shredded |= set(on_disk.get("shredded", ()))
             for entry in on_disk["keys"]:
                 self._keys.setdefault(entry["id"], base64.b64decode(entry["key"]))
+            self._secrets.update(_purposes(on_disk))  # the first one written stays
         body = {
             "format": KEYRING_FORMAT,
             "active": self.active_id,
@@ -144,6 +158,9 @@ class Keyring:
                 for key_id, key in self._keys.items()
             ],
             "shredded": sorted(self.shredded),
+            "purposes": {
+                purpose: base64.b64encode(key).decode() for purpose, key in self._secrets.items()
+            },
         }
         atomic_write_bytes(self.path, json.dumps(body, indent=2).encode(), mode=0o600)
 
@@ -153,6 +170,29 @@ class Keyring:
         if new:
             self.shredded |= new
             self.save()
+
+    def secret(self, purpose: str) -> bytes:
+        """The 256-bit secret for ``purpose`` (one of :data:`PURPOSES`), made once, then kept.
+
+        A keyring from before purposes existed gets it on first use, under the file lock, so
+        two processes asking at once agree on one secret."""
+        if purpose not in PURPOSES:
+            raise KeyringError(f"no such key purpose: {purpose!r}")
+        if purpose not in self._secrets:
+            with self._locked():
+                if self.path.exists():
+                    self._secrets.update(_purposes(self._read(self.path)))
+                if purpose not in self._secrets:
+                    self._secrets[purpose] = secrets.token_bytes(32)
+                    self._save_locked()
+        return self._secrets[purpose]
+
+    def ensure_purposes(self) -> list[str]:
+        """Create the purpose secrets an older keyring lacks; return the purposes created."""
+        missing = [purpose for purpose in PURPOSES if purpose not in self._secrets]
+        for purpose in missing:
+            self.secret(purpose)
+        return missing
 
     def is_shredded(self, owner: str) -> bool:
         """Whether ``owner`` (``<version id>/<role>``) belongs to a shredded version."""
@@ -185,6 +225,13 @@ class Keyring:
             raise KeyringError(
                 f"wrapped data key for {owner} does not unwrap under {wrapped.kek_id!r}"
             ) from None
+
+
+def _purposes(raw: dict[str, Any]) -> dict[str, bytes]:
+    found = {purpose: base64.b64decode(key) for purpose, key in raw.get("purposes", {}).items()}
+    if any(len(key) != 32 for key in found.values()):
+        raise KeyringError("the keyring holds a purpose key that is not 256 bits")
+    return found
 
 
 def _new_key_id() -> str:

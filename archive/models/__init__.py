@@ -9,7 +9,7 @@ from archive.models.access import (
     RequestStatus,
     Scope,
 )
-from archive.models.audit import AuditEvent, FixityCheck
+from archive.models.audit import AuditEvent, ChainAnchor, FixityCheck
 from archive.models.ingest import ClassificationRule, IngestJob, IngestStatus
 from archive.models.people import ApiToken, Department, LoginAttempt, Role, Sensitivity, User
 from archive.models.records import (
@@ -49,6 +49,7 @@ __all__ = [
     "ApiToken",
     "Approver",
     "AuditEvent",
+    "ChainAnchor",
     "ClassificationRule",
     "DataKey",
     "Deletion",

@@ -29,6 +29,20 @@ class AuditEvent(Base):
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
 
+class ChainAnchor(Base):
+    """Where a chain became keyed: rows up to ``seq`` were hashed with plain SHA-256 before
+    the chains were keyed (migration 0011), rows after it carry an HMAC. ``seq`` 0 means
+    keyed from the first row. The first signed checkpoint repeats it, so moving it is seen.
+    """
+
+    __tablename__ = "chain_anchors"
+
+    chain: Mapped[str] = mapped_column(String(32), primary_key=True)  # the chain's table name
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class FixityCheck(Base):
     """One re-read of one stored version: the sweep's memory of what it checked and when.
 
