@@ -9,13 +9,17 @@ as a table.
   (``may_know`` and ``may_write`` live in ``archive.record_rules``: ingest needs them too.)
 - Reading content: an active grant whose scope covers the action, or standing access (a
   department head for their department's records up to their clearance; a director for
-  restricted ones). ``external`` always needs a grant. Administrators, auditors and records
-  managers read nothing by role.
+  restricted ones). ``external`` always needs a grant. Administrators, security
+  administrators, auditors and records managers read nothing by role.
 - Deciding: a request goes to the head of the record's department, or to a director for
   restricted records; ``external`` adds a director step. Nobody decides their own request.
 - Everything else a role may do (file documents, run retention, read the access log, manage
   people...) is one row of :data:`PERMISSIONS`; the API, the web pages and the CLI ask
   :func:`may` and never keep a list of roles of their own.
+- People (三员分立): administrators manage them, but a privileged change only takes effect
+  when a security administrator approves it (``archive.privileges``); auditors and security
+  administrators read every change to people and the administrators' own actions. The two
+  administrators search nothing and read nothing.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ from archive.roles import (
     DEPARTMENT_HEADS,
     DIRECTORS,
     RECORDS_MANAGERS,
+    SECURITY_ADMINS,
     STAFF,
     UPLOADERS,
 )
@@ -70,7 +75,9 @@ class Permission(StrEnum):
     SIGN_LISTS = "sign_lists"  # sign a list where a slot fits them (the service decides)
     READ_ACCESS_LOG = "read_access_log"  # the access log, alerts and both chains
     READ_AUDIT_SAMPLES = "read_audit_samples"  # the quarterly audit sample
-    MANAGE_PEOPLE = "manage_people"  # users, departments and their audit
+    MANAGE_PEOPLE = "manage_people"  # users and departments (privileged changes: asked)
+    APPROVE_PRIVILEGE_CHANGES = "approve_privilege_changes"  # decide them (三员分立)
+    READ_PEOPLE_AUDIT = "read_people_audit"  # changes to people, administrators' actions
 
 
 #: The one table of who may do what; ``tests/access/test_policy.py`` walks it.
@@ -91,6 +98,8 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.READ_ACCESS_LOG: AUDITORS,
     Permission.READ_AUDIT_SAMPLES: RECORDS_MANAGERS | AUDITORS,
     Permission.MANAGE_PEOPLE: ADMINISTRATORS,
+    Permission.APPROVE_PRIVILEGE_CHANGES: SECURITY_ADMINS,
+    Permission.READ_PEOPLE_AUDIT: ADMINISTRATORS | SECURITY_ADMINS | AUDITORS,
 }
 
 
@@ -157,6 +166,8 @@ def list_steps(
     if manages or signs:
         steps.add(ListStep.SEND_BACK)
     return frozenset(steps)
+
+
 #: What a grant of each scope lets its holder do.
 COVERS: dict[Scope, frozenset[Scope]] = {
     Scope.VIEW: frozenset({Scope.VIEW}),

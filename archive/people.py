@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from archive.audit import Actor, record_event
 from archive.db import utcnow
-from archive.errors import DomainError
+from archive.errors import DomainError, ErrorKind
 from archive.models import ApiToken, Department, Role, Sensitivity, User
 from archive.roles import DEPARTMENT_STAFF
 
@@ -36,7 +36,12 @@ DEFAULT_DEPARTMENTS = [
 
 
 class PeopleError(DomainError, ValueError):
-    """A user or department operation was refused; the message says why."""
+    """A user or department operation was refused; the message says why, and ``code`` (when
+    given) names the rule, so a page can say it in the reader's language."""
+
+    def __init__(self, message: str = "", kind: ErrorKind | None = None, code: str = "") -> None:
+        super().__init__(message, kind)
+        self.code = code
 
 
 def hash_password(password: str) -> str:
@@ -116,6 +121,24 @@ def find_user(session: Session, username: str) -> User:
     return user
 
 
+def check_new_user(
+    session: Session, username: str, role: Role, department: Department | None
+) -> None:
+    """Refuse a user that :func:`create_user` would refuse (a bad or taken name, a
+    department member without a department), before anything is asked or made."""
+    if not _USERNAME.fullmatch(username):
+        raise PeopleError(
+            f"user name {username!r} must be 2-64 letters, digits, or . _ @ -",
+            code="username_format",
+        )
+    if session.scalar(select(User.id).where(User.username == username)):
+        raise PeopleError(f"user {username!r} exists already", code="username_taken")
+    if role in DEPARTMENT_STAFF and department is None:
+        raise PeopleError(
+            f"a {role.value} belongs to a department: give --department", code="department"
+        )
+
+
 def create_user(
     session: Session,
     actor: Actor,
@@ -125,13 +148,11 @@ def create_user(
     clearance: Sensitivity = Sensitivity.INTERNAL,
     password: str | None = None,
     display_name: str = "",
+    temporary: bool = False,
 ) -> User:
-    if not _USERNAME.fullmatch(username):
-        raise PeopleError(f"user name {username!r} must be 2-64 letters, digits, or . _ @ -")
-    if session.scalar(select(User.id).where(User.username == username)):
-        raise PeopleError(f"user {username!r} exists already")
-    if role in DEPARTMENT_STAFF and department is None:
-        raise PeopleError(f"a {role.value} belongs to a department: give --department")
+    """A new user; ``temporary``: the password is someone else's choice, so the person
+    replaces it at their first sign-in."""
+    check_new_user(session, username, role, department)
     user = User(
         username=username,
         display_name=display_name or username,
@@ -139,6 +160,7 @@ def create_user(
         department=department,
         clearance=clearance,
         password_hash=hash_password(password) if password else None,
+        must_change_password=bool(password) and temporary,
     )
     session.add(user)
     session.flush()
@@ -239,11 +261,29 @@ def set_active(session: Session, actor: Actor, user: User, active: bool) -> bool
     return True
 
 
-def set_password(session: Session, actor: Actor, user: User, password: str) -> None:
-    """Set (or reset) the password; every session and token issued before it ends."""
+def set_password(
+    session: Session, actor: Actor, user: User, password: str, temporary: bool = False
+) -> None:
+    """Set (or reset) the password; every session and token issued before it ends.
+    ``temporary``: someone else chose it, so the person must replace it at their next
+    sign-in (audited as such; the password itself never is)."""
     user.password_hash = hash_password(password)
-    record_event(session, actor, "user.password_set", "user", user.id, {"username": user.username})
+    user.must_change_password = temporary
+    record_event(
+        session,
+        actor,
+        "user.password_set",
+        "user",
+        user.id,
+        {"username": user.username, "temporary": temporary},
+    )
     end_sessions(session, actor, user, "password set")
+
+
+def one_time_password() -> str:
+    """A password nobody chose, for a reset or a new account: shown once, replaced by its
+    owner at the first sign-in."""
+    return secrets.token_urlsafe(12)
 
 
 def _token_digest(token: str) -> str:

@@ -1,9 +1,12 @@
 """``archive department|user|keys``: departments, users with their roles and tokens, and
-the key-encryption keys. Every change is audited by the service it calls."""
+the key-encryption keys. Every change is audited by the service it calls.
+
+The console is the root of trust (三员分立 stops at the server's shell): ``archive user``
+makes privileged changes directly, audited as the operator, which is how the first
+administrator and security administrator come to exist."""
 
 from __future__ import annotations
 
-import secrets
 import sys
 import uuid
 
@@ -21,7 +24,10 @@ from archive.people import (
     find_department,
     find_user,
     issue_token,
+    one_time_password,
+    set_password,
 )
+from archive.privilege_decisions import changes
 from retention.deletion import ensure_misfiled_in_time, may_confirm
 from retention.errors import RetentionError
 from retention.holds import ensure_free, refusals_audited
@@ -43,9 +49,7 @@ def keys_rotate() -> None:
 @keys.command("destroy")
 @click.argument("version_id", type=click.UUID)
 @click.option("--reason", required=True, help="Why (e.g. the misfiled record's story).")
-@click.option(
-    "--confirmed-by", "username", required=True, help="The director or department head."
-)
+@click.option("--confirmed-by", "username", required=True, help="The director or department head.")
 @click.confirmation_option(prompt="This makes the version unreadable forever. Continue?")
 @friendly_errors
 def keys_destroy(version_id: uuid.UUID, reason: str, username: str) -> None:
@@ -110,8 +114,9 @@ def user_create(
     display_name: str,
     password_stdin: bool,
 ) -> None:
-    """Create a user; without --password-stdin a password is generated and shown once."""
-    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else secrets.token_urlsafe(12)
+    """Create a user, directly (the console needs no approval); without --password-stdin a
+    one-time password is generated and shown once, to be replaced at the first sign-in."""
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else one_time_password()
     with current_archive().transaction() as session:
         dept = find_department(session, department) if department else None
         create_user(
@@ -123,6 +128,7 @@ def user_create(
             Sensitivity(clearance),
             password,
             display_name,
+            temporary=not password_stdin,
         )
     click.echo(f"user {username} created ({role})")
     if not password_stdin:
@@ -150,6 +156,40 @@ def user_set(
             clearance=Sensitivity(clearance) if clearance else None,
         )
     click.echo(f"{username}: {', '.join(changed) or 'nothing'} changed")
+
+
+@user.command("password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@friendly_errors
+def user_password(username: str, password_stdin: bool) -> None:
+    """Set USERNAME's password from the console (no approval: the operator holds the
+    server). Without --password-stdin a one-time password is printed, which the person
+    replaces at their first sign-in."""
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else one_time_password()
+    with current_archive().transaction() as session:
+        target = find_user(session, username)
+        set_password(session, Actor.cli(), target, password, temporary=not password_stdin)
+    click.echo(f"{username}: password set; every session and token ended")
+    if not password_stdin:
+        click.echo(f"one-time password (shown once): {password}")
+
+
+@user.command("changes")
+@friendly_errors
+def user_changes() -> None:
+    """Privileged changes waiting for a security administrator, oldest first (decided on
+    the web page /admin/privileges)."""
+    with current_archive().sessions() as session:
+        pending, _decided = changes(session, limit=0)
+        for change in pending:
+            asked = ", ".join(f"{k}={v}" for k, v in change.changes.items())
+            click.echo(
+                f"#{change.id} {change.kind.value} {change.username}: {asked} "
+                f"(asked by {change.requested_by} at {change.requested_at:%Y-%m-%d %H:%M} UTC)"
+            )
+        if not pending:
+            click.echo("nothing waits for approval")
 
 
 @user.command("token")

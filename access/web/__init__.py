@@ -18,6 +18,7 @@ from access.web import (
     auth,
     manage,
     oversight,
+    privileges,
     records,
     retention_pages,
     uploads,
@@ -25,7 +26,17 @@ from access.web import (
 from access.web.core import csrf, login_manager, select_locale, web
 from access.web.labels import register_filters
 
-PAGES = (auth, records, approvals, uploads, manage, retention_pages, oversight, admin)
+PAGES = (
+    auth,
+    records,
+    approvals,
+    uploads,
+    manage,
+    retention_pages,
+    oversight,
+    privileges,
+    admin,
+)
 
 
 def init_web(app: Flask, exempt_from_csrf: tuple[Blueprint, ...] = ()) -> None:

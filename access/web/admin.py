@@ -1,5 +1,7 @@
-"""Administrators' pages: users (role, department, clearance, sign-in), departments, and the
-audit of every such change. Administrators manage people; they never read records."""
+"""Administrators' pages: users (role, department, clearance, sign-in, password) and
+departments. Administrators manage people; they never read records, and a privileged change
+(三员分立: see ``archive.privileges``) only goes as far as a request that a security
+administrator approves on the privileged changes page."""
 
 from __future__ import annotations
 
@@ -9,86 +11,114 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from access.http import status_of
 from access.policy import Permission
-from access.web.core import actor, arc, form, reauthenticate, requires, user, web
-from archive.models import AuditEvent, Department, Role, Sensitivity, User
-from archive.people import (
-    PeopleError,
-    change_user,
-    create_department,
-    create_user,
-    find_department,
-    find_user,
-    set_active,
-    set_password,
+from access.web.core import MIN_PASSWORD, actor, arc, form, me, reauthenticate, requires, user, web
+from access.web.privileges import explain, one_time_password_page
+from archive.errors import DomainError
+from archive.models import Department, Role, Sensitivity, User
+from archive.people import PeopleError, create_department, find_department, find_user
+from archive.privileges import (
+    Outcome,
+    Wanted,
+    holds_privilege,
+    privileged_standing,
+    split,
+    submit_change,
+    submit_new_user,
 )
-from archive.roles import PRIVILEGED
-
-MIN_PASSWORD = 12
 
 
-def _grants_privilege(existing: str, role: str) -> bool:
-    """Whether the form makes someone a head, director, records manager, auditor or
-    administrator who was not one (that asks for the administrator's password again)."""
-    if role not in {r.value for r in PRIVILEGED}:
-        return False
-    if not existing:
-        return True
+def _wanted(person: User) -> Wanted:
+    """What the row's form asks for ``person`` (nobody blocks their own sign-in)."""
     with arc().sessions() as db:
-        return find_user(db, existing).role.value != role
+        return Wanted(
+            role=Role(form("role")) if form("role") else None,
+            department=find_department(db, form("department")) if form("department") else None,
+            clearance=Sensitivity(form("clearance")) if form("clearance") else None,
+            active=None if person.id == user().id else request.form.get("active") == "on",
+            reset_password=request.form.get("reset_password") == "on",
+        )
+
+
+def _change(password: str) -> Outcome:
+    with arc().sessions() as db:
+        person = find_user(db, form("username_existing"))
+        if person.id == user().id and form("role") and form("role") != person.role.value:
+            raise PeopleError(_("You cannot change your own role."))
+        wanted = _wanted(person)
+        privileged = bool(split(db, person, wanted)[1])
+    if privileged:  # a request for approval: the administrator's password again
+        reauthenticate()
+    with arc().transaction() as db:
+        person = find_user(db, form("username_existing"))
+        return submit_change(db, actor(), me(db), person, wanted, password or None)
+
+
+def _create(password: str) -> Outcome:
+    role, clearance = Role(form("role")), Sensitivity(form("clearance", "internal"))
+    if privileged_standing(role, clearance):
+        reauthenticate()
+    with arc().transaction() as db:
+        return submit_new_user(
+            db,
+            actor(),
+            me(db),
+            form("username"),
+            role,
+            find_department(db, form("department")) if form("department") else None,
+            clearance,
+            password or None,
+            form("display_name"),
+        )
+
+
+def _page(error: str | None = None, status: int = 200) -> Any:
+    """The users page; after a refusal, with the reason and what was typed (not passwords)."""
+    with arc().sessions() as db:
+        people = db.scalars(select(User).order_by(User.username)).all()
+        return render_template(
+            "users.html",
+            users=people,
+            privileged={u.id for u in people if holds_privilege(db, u)},
+            departments=db.scalars(select(Department).order_by(Department.code)).all(),
+            roles=[r.value for r in Role],
+            levels=[s.value for s in Sensitivity],
+            error=error,
+            draft=request.form if error else {},
+        ), status
 
 
 @web.route("/admin/users", methods=["GET", "POST"])
 @requires(Permission.MANAGE_PEOPLE)
 def users() -> Any:
-    archive = arc()
-    if request.method == "POST":
-        password = form("password")
+    if request.method == "GET":
+        return _page()
+    password = form("password")
+    try:
         if password and len(password) < MIN_PASSWORD:
             raise PeopleError(_("A password needs at least %(n)s characters.", n=MIN_PASSWORD))
-        if _grants_privilege(form("username_existing"), form("role")):
-            reauthenticate()
-        with archive.transaction() as db:
-            if form("username_existing"):
-                person = find_user(db, form("username_existing"))
-                if person.id == user().id and form("role") and form("role") != person.role.value:
-                    raise PeopleError(_("You cannot change your own role."))
-                change_user(
-                    db,
-                    actor(),
-                    person,
-                    role=Role(form("role")) if form("role") else None,
-                    department=find_department(db, form("department"))
-                    if form("department")
-                    else None,
-                    clearance=Sensitivity(form("clearance")) if form("clearance") else None,
-                )
-                if person.id != user().id:
-                    set_active(db, actor(), person, request.form.get("active") == "on")
-                if password:
-                    set_password(db, actor(), person, password)
-                flash(_("Saved. Every change is in the audit."), "ok")
-            else:
-                create_user(
-                    db,
-                    actor(),
-                    form("username"),
-                    Role(form("role")),
-                    find_department(db, form("department")) if form("department") else None,
-                    Sensitivity(form("clearance", "internal")),
-                    password or None,
-                    form("display_name"),
-                )
-                flash(_("User created."), "ok")
-        return redirect(url_for("web.users"))
-    with archive.sessions() as db:
-        return render_template(
-            "users.html",
-            users=db.scalars(select(User).order_by(User.username)).all(),
-            departments=db.scalars(select(Department).order_by(Department.code)).all(),
-            roles=[r.value for r in Role],
-            levels=[s.value for s in Sensitivity],
+        outcome = _change(password) if form("username_existing") else _create(password)
+    except (DomainError, ValueError) as exc:
+        status = status_of(exc) if isinstance(exc, DomainError) else 400
+        return _page(explain(exc), status)
+    if outcome.applied:
+        created = outcome.applied == ["created"]
+        flash(_("User created.") if created else _("Saved. Every change is in the audit."), "ok")
+    if outcome.request is not None:
+        flash(
+            _(
+                "Sent for approval (#%(id)s): the privileged part takes effect when a security "
+                "administrator approves it.",
+                id=outcome.request.id,
+            ),
+            "ok",
         )
+    if not outcome.applied and outcome.request is None:
+        flash(_("Nothing changed."), "ok")
+    if outcome.password and outcome.user is None:  # a reset nobody needs to approve
+        return one_time_password_page(form("username_existing"), outcome.password)
+    return redirect(url_for("web.users"))
 
 
 @web.route("/admin/departments", methods=["GET", "POST"])
@@ -105,17 +135,3 @@ def departments() -> Any:
             "departments.html",
             departments=db.scalars(select(Department).order_by(Department.code)).all(),
         )
-
-
-@web.get("/admin/changes")
-@requires(Permission.MANAGE_PEOPLE)
-def people_audit() -> Any:
-    """The audit trail of people: creation, role, department, clearance, sign-in, logins."""
-    with arc().sessions() as db:
-        events = db.scalars(
-            select(AuditEvent)
-            .where(AuditEvent.object_type.in_(("user", "department", "token")))
-            .order_by(AuditEvent.seq.desc())
-            .limit(300)
-        ).all()
-        return render_template("people_audit.html", events=events)

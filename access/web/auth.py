@@ -1,34 +1,45 @@
-"""Signing in and out, the language switch, and the home page of each role."""
+"""Signing in and out, choosing one's own password (first, when someone else set it), the
+language switch, and the home page of each role."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from access.http import status_of
 from access.login import LOCKED, Throttled, attempt_login
 from access.policy import Permission, may
 from access.requests import mine, waiting_for
 from access.web.core import (
     LANGUAGES,
+    MIN_PASSWORD,
     SessionUser,
     actor,
     arc,
+    form,
     me,
     navigation,
+    reauthenticate,
     safe_next,
     start_session,
+    user,
     web,
 )
 from archive.audit import record_event
-from archive.models import IngestJob, IngestStatus, Record, User
-from archive.people import end_sessions
+from archive.errors import DomainError
+from archive.models import IngestJob, IngestStatus, PrivilegeChange, PrivilegeStatus, Record, User
+from archive.people import PeopleError, end_sessions, set_password
+
+#: What someone who must first choose their own password may still open.
+_BEFORE_PASSWORD = frozenset({"web.change_password", "web.logout", "web.language", "web.login"})
 
 
 class LoginForm(FlaskForm):  # type: ignore[misc]
@@ -88,6 +99,48 @@ def logout() -> Any:
     return redirect(url_for("web.login"))
 
 
+@web.before_request
+def _own_password_first() -> Any:
+    """A password someone else set (an administrator, a one-time password) opens nothing
+    but the page to replace it: whoever else knows it cannot read as the person unnoticed."""
+    if (
+        current_user.is_authenticated
+        and user().must_change_password
+        and request.endpoint not in _BEFORE_PASSWORD
+    ):
+        return redirect(url_for("web.change_password"))
+    return None
+
+
+@web.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password() -> Any:
+    """Choose one's own password: the current one again (a wrong one counts as a failed
+    sign-in), then every other session and token ends and this one goes on."""
+    if request.method == "GET":
+        return render_template("password.html")
+    new = request.form.get("new_password", "")
+    try:
+        if len(new) < MIN_PASSWORD:
+            raise PeopleError(_("A password needs at least %(n)s characters.", n=MIN_PASSWORD))
+        if new != request.form.get("new_password_again", ""):
+            raise PeopleError(_("The two new passwords differ."))
+        if new == form("confirm_password"):
+            raise PeopleError(_("Choose a password other than the current one."))
+        reauthenticate()
+    except DomainError as exc:
+        return render_template("password.html", error=str(exc)), status_of(exc)
+    with arc().transaction() as db:
+        person = me(db)
+        set_password(db, actor(), person, new)
+        db.flush()
+        db.expunge(person)
+    login_user(SessionUser(person))  # the new session epoch: this browser stays signed in
+    start_session()
+    flash(_("Your password is changed."), "ok")
+    return redirect(url_for("web.home"))
+
+
 @web.get("/language/<code>")
 def language(code: str) -> Any:
     """Switch the page language; it stays with the browser session."""
@@ -114,4 +167,21 @@ def home() -> Any:
             counts["review"] = (
                 db.scalar(select(func.count()).where(Record.needs_review.is_(True))) or 0
             )
+        counts.update(_privilege_counts(db, person))
         return render_template("home.html", counts=counts, items=navigation(person.role))
+
+
+def _privilege_counts(db: Session, person: User) -> dict[str, int]:
+    """Privileged changes waiting: for a security administrator, those they may decide;
+    for an administrator, those they asked for."""
+    waiting = select(func.count()).where(PrivilegeChange.status == PrivilegeStatus.PENDING)
+    if may(person.role, Permission.APPROVE_PRIVILEGE_CHANGES):
+        decidable = waiting.where(
+            PrivilegeChange.requested_by_id != person.id,
+            PrivilegeChange.username != person.username,
+        )
+        return {"privileges": db.scalar(decidable) or 0}
+    if may(person.role, Permission.MANAGE_PEOPLE):
+        mine = waiting.where(PrivilegeChange.requested_by_id == person.id)
+        return {"asked": db.scalar(mine) or 0}
+    return {}

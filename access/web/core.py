@@ -38,6 +38,8 @@ csrf = CSRFProtect()
 F = TypeVar("F", bound=Callable[..., Any])
 
 LANGUAGES = {"zh_CN": "中文", "en": "English"}
+#: The shortest password a person may choose on a page.
+MIN_PASSWORD = 12
 
 
 class SessionUser:
@@ -195,6 +197,7 @@ def navigation(role: Role) -> list[NavItem]:
     items: list[NavItem] = []
     everyone, approve, intake = _l("Records"), _l("Approvals"), _l("Intake")
     manage, audit, admin = _l("Records management"), _l("Audit"), _l("Administration")
+    security = _l("Security")
     if may(role, Permission.SEARCH):
         items += [
             NavItem("web.search", _l("Search"), everyone),
@@ -237,7 +240,18 @@ def navigation(role: Role) -> list[NavItem]:
         items += [
             NavItem("web.users", _l("Users"), admin),
             NavItem("web.departments", _l("Departments"), admin),
-            NavItem("web.people_audit", _l("Changes"), admin),
+        ]
+    if may(role, Permission.READ_PEOPLE_AUDIT):  # 三员分立: each sees it in their own group
+        group = (
+            admin
+            if may(role, Permission.MANAGE_PEOPLE)
+            else security
+            if may(role, Permission.APPROVE_PRIVILEGE_CHANGES)
+            else audit
+        )
+        items += [
+            NavItem("web.privileges", _l("Privileged changes"), group),
+            NavItem("web.people_audit", _l("Changes"), group),
         ]
     return items
 

@@ -19,6 +19,7 @@ LABELS: dict[str, Any] = {
     "records_manager": _l("Records manager"),
     "auditor": _l("Auditor"),
     "admin": _l("Administrator"),
+    "security_admin": _l("Security administrator"),
     "department_head": _l("Department head"),
     # sensitivity
     "public": _l("Public"),
@@ -33,6 +34,7 @@ LABELS: dict[str, Any] = {
     "pending": _l("Pending"),
     "approved": _l("Approved"),
     "denied": _l("Refused"),
+    "rejected": _l("Rejected"),
     "head": _l("Department head"),
     "allowed": _l("Allowed"),
     "refused": _l("Refused"),

@@ -1,11 +1,13 @@
-"""Departments, users, roles, clearances and API tokens."""
+"""Departments, users, roles, clearances, API tokens, and the privileged changes to people
+that wait for a security administrator's approval."""
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy import JSON, Enum, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from archive.db import Base, UTCDateTime, utcnow
@@ -27,8 +29,9 @@ class Role(enum.StrEnum):
     SUPERVISOR = "supervisor"  # 主管
     DIRECTOR = "director"  # 总监
     RECORDS_MANAGER = "records_manager"  # 档案管理员
-    AUDITOR = "auditor"  # 审计
+    AUDITOR = "auditor"  # 安全审计员: sees everyone's actions, administrators' included
     ADMIN = "admin"  # 系统管理员: manages people and keys, never reads content
+    SECURITY_ADMIN = "security_admin"  # 安全保密管理员: approves privileged changes to people
 
 
 class Sensitivity(enum.StrEnum):
@@ -68,6 +71,9 @@ class User(Base):
     active: Mapped[bool] = mapped_column(default=True)
     #: Bumped to end every web session of the user at once (server-side sign-out).
     session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: Someone else set the password (an administrator, or a one-time password issued on
+    #: approval): the web asks the person to choose their own before anything else.
+    must_change_password: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     department: Mapped[Department | None] = relationship(lazy="joined")
@@ -99,3 +105,43 @@ class LoginAttempt(Base):
     ip: Mapped[str | None] = mapped_column(String(45), index=True)
     ok: Mapped[bool]
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class PrivilegeKind(enum.StrEnum):
+    CREATE = "create"  # a new user with a privileged role or a clearance above internal
+    CHANGE = "change"  # role, department, clearance, sign-in or password of an existing user
+
+
+class PrivilegeStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+
+class PrivilegeChange(Base):
+    """A privileged change to a person (三员分立): an administrator asks, a different security
+    administrator approves, and only then does it take effect. ``changes`` holds what was
+    asked (never a password: a reset is ``reset_password: true``); ``before`` what the
+    person was when it was asked, checked again at approval."""
+
+    __tablename__ = "privilege_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[PrivilegeKind] = mapped_column(enum_column(PrivilegeKind))
+    #: The person's user name (for a creation, the name the new user will have).
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    target_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON)
+    before: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[PrivilegeStatus] = mapped_column(
+        enum_column(PrivilegeStatus), default=PrivilegeStatus.PENDING, index=True
+    )
+    requested_by: Mapped[str] = mapped_column(String(200))
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Why it was rejected or cancelled.
+    reason: Mapped[str | None] = mapped_column(Text)

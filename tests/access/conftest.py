@@ -109,6 +109,7 @@ PEOPLE = {
     "sun": (Role.RECORDS_MANAGER, "CG"),
     "zhou": (Role.AUDITOR, "CG"),
     "wu": (Role.ADMIN, "CG"),
+    "zheng": (Role.SECURITY_ADMIN, "CG"),  # approves wu's privileged changes
 }
 LEVELS = ("public", "internal", "confidential", "restricted")
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from archive.config import load_settings
 from archive.core import Archive
 from archive.models import Version
-from archive.people import user_for_token
+from archive.people import find_user, user_for_token
 from tests.archive.test_audit import tamper
 from tests.ingest import samples
 
@@ -142,6 +142,15 @@ def test_users_tokens_and_audit_verify(sqlite_arc: Archive) -> None:
         assert user is not None
         assert user.username == "李四"
     assert "role changed" in cli(env, "user", "set", "李四", "--role", "supervisor").stdout
+    # The console is the root of trust: privileged changes are direct there (audited as the
+    # operator), which is how the first security administrator comes to exist.
+    made = cli(env, "user", "create", "郑安全", "--role", "security_admin").stdout
+    assert "user 郑安全 created (security_admin)" in made
+    reset = cli(env, "user", "password", "李四").stdout
+    assert "one-time password (shown once): " in reset
+    with sqlite_arc.sessions() as session:
+        assert find_user(session, "李四").must_change_password
+    assert "nothing waits for approval" in cli(env, "user", "changes").stdout
 
     intact = cli(env, "audit", "verify").stdout
     assert "audit chain intact" in intact

@@ -34,13 +34,14 @@ from archive.models import (
     User,
 )
 
-S, V, D, M, A, X = (
+S, V, D, M, A, X, Y = (
     Role.SPECIALIST,
     Role.SUPERVISOR,
     Role.DIRECTOR,
     Role.RECORDS_MANAGER,
     Role.AUDITOR,
     Role.ADMIN,
+    Role.SECURITY_ADMIN,
 )
 #: permission → the roles that have it; every other role is refused.
 EXPECTED = {
@@ -60,6 +61,8 @@ EXPECTED = {
     Permission.READ_ACCESS_LOG: {A},
     Permission.READ_AUDIT_SAMPLES: {M, A},
     Permission.MANAGE_PEOPLE: {X},
+    Permission.APPROVE_PRIVILEGE_CHANGES: {Y},
+    Permission.READ_PEOPLE_AUDIT: {X, Y, A},  # 三员分立: the auditor sees the other two
 }
 
 
@@ -75,7 +78,15 @@ def test_every_role_and_permission(role: Role, permission: Permission) -> None:
 
 def test_administrators_read_nothing_and_run_no_records_work() -> None:
     granted = {p for p in Permission if may(Role.ADMIN, p)}
-    assert granted == {Permission.MANAGE_PEOPLE}
+    assert granted == {Permission.MANAGE_PEOPLE, Permission.READ_PEOPLE_AUDIT}
+
+
+def test_security_administrators_approve_and_do_nothing_else() -> None:
+    """三员分立: the security administrator decides the administrator's privileged changes,
+    manages nobody directly, searches and reads nothing."""
+    granted = {p for p in Permission if may(Role.SECURITY_ADMIN, p)}
+    assert granted == {Permission.APPROVE_PRIVILEGE_CHANGES, Permission.READ_PEOPLE_AUDIT}
+    assert not may(Role.ADMIN, Permission.APPROVE_PRIVILEGE_CHANGES)
 
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)

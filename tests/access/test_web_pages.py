@@ -25,7 +25,9 @@ from tests.ingest import samples
 
 PASSWORD = "correct horse battery"
 #: page → the roles that may open it (everyone else: 403)
-READERS = {name for name, (role, _) in PEOPLE.items() if role.value != "admin"}
+READERS = {
+    name for name, (role, _) in PEOPLE.items() if role.value not in ("admin", "security_admin")
+}
 HEADS = {"wang", "zhao", "qian"}
 UPLOADERS = {"zhang", "li", "wang", "zhao", "qian", "sun"}
 PAGES = {
@@ -48,7 +50,8 @@ PAGES = {
     "/audit/samples": {"zhou", "sun"},
     "/admin/users": {"wu"},
     "/admin/departments": {"wu"},
-    "/admin/changes": {"wu"},
+    "/admin/changes": {"wu", "zheng", "zhou"},  # 三员分立: the auditor watches the other two
+    "/admin/privileges": {"wu", "zheng", "zhou"},
 }
 
 
@@ -389,12 +392,23 @@ def test_admin_manages_people_and_every_change_is_audited(
     }
     wu.post("/admin/users", promotion, status=403)  # a privileged role: the password again
     wu.post("/admin/users", {**promotion, "confirm_password": PASSWORD})
+    assert "已送审" in wu.text("/admin/users")  # 三员分立: it waits for a security administrator
     wu.post("/admin/users", {"username": "x", "role": "specialist"}, status=400)
     own = {"username_existing": "wu", "role": "auditor", "confirm_password": PASSWORD}
     wu.post("/admin/users", own, status=400)
-    changes = wu.text("/admin/changes")
-    assert "user.role_changed" in changes
-    assert "user.clearance_changed" in changes
+    waiting = people["zheng"].text("/admin/privileges")
+    change = re.search(r"/admin/privileges/(\d+)/approve", waiting)
+    assert change
+    approved = people["zheng"].post(
+        f"/admin/privileges/{change[1]}/approve", {"confirm_password": PASSWORD}, status=200
+    )
+    assert "一次性密码" in approved  # chen becomes privileged: wu's password no longer opens it
+    for reader in ("wu", "zheng", "zhou"):
+        changes = people[reader].text("/admin/changes")
+        assert "user.role_changed" in changes
+        assert "user.clearance_changed" in changes
+        assert "privilege.requested" in changes
+        assert "privilege.approved" in changes
     wu.post(
         "/admin/users",
         {

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from archive.config import load_settings
 from archive.core import Archive
 from archive.db import Base
 from archive.migrate import upgrade
-from archive.models import Record
+from archive.models import Record, Role, User
 from tests.conftest import make_environ
 
 
@@ -79,3 +79,42 @@ def test_records_filed_before_retention_get_their_filing_date(
 
 
 RECORD = uuid.UUID("12345678-1234-5678-1234-567812345678")
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_people_before_0012_keep_their_passwords_and_a_new_role_needs_no_schema_change(
+    request: pytest.FixtureRequest, tmp_path: Path, database: str
+) -> None:
+    """0012 lets existing users sign in as before (no forced password change), and the
+    security administrator's role is a plain string in a column with no CHECK constraint
+    or native enum, so nothing else had to change."""
+    url = request.getfixturevalue("pg_url") if database == "postgresql" else "sqlite"
+    (tmp_path / "home").mkdir()
+    arc = Archive(load_settings(make_environ(tmp_path / "home", url, "local")))
+    try:
+        upgrade(arc.engine, "0011")
+        with arc.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO users (username, display_name, role, clearance, active, "
+                    "created_at, session_epoch) VALUES ('wu', '吴', 'admin', 'internal', :yes, "
+                    ":at, 0)"
+                ),
+                {"yes": True, "at": datetime(2026, 1, 1, tzinfo=UTC)},
+            )
+        upgrade(arc.engine)
+        with arc.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO users (username, display_name, role, clearance, active, "
+                    "created_at, session_epoch, must_change_password) VALUES ('zheng', '郑', "
+                    "'security_admin', 'internal', :yes, :at, 0, :no)"
+                ),
+                {"yes": True, "no": False, "at": datetime(2026, 1, 1, tzinfo=UTC)},
+            )
+        with arc.sessions() as session:
+            people = {u.username: u for u in session.scalars(select(User))}
+            assert not people["wu"].must_change_password
+            assert people["zheng"].role == Role.SECURITY_ADMIN
+    finally:
+        arc.close()
