@@ -1,20 +1,28 @@
 """The access log: who read, downloaded, printed or exported what, from where, and when.
 
 A hash chain of its own, built like the audit chain (:mod:`archive.audit`): each line's hash
-covers its fields and the previous line's hash, appends are serialised, and the table refuses
-UPDATE and DELETE. ``archive audit verify`` walks both chains.
+is an HMAC under the chain key over its fields and the previous line's hash, appends are
+serialised, and the table refuses UPDATE and DELETE. ``archive audit verify`` walks both
+chains and the signed checkpoints.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from archive.audit import ChainReport, next_link, verify_chain
+from archive.audit import (
+    SESSION_KEY,
+    ChainReport,
+    chain_key,
+    link_hash,
+    next_link,
+    verify_chain,
+)
 from archive.db import utcnow
 from archive.models import AccessEvent, User
 
@@ -30,7 +38,7 @@ class Client:
     user_agent: str = ""
 
 
-def access_hash(event: AccessEvent) -> str:
+def access_payload(event: AccessEvent) -> bytes:
     body = {
         "seq": event.seq,
         "at": event.at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
@@ -47,8 +55,11 @@ def access_hash(event: AccessEvent) -> str:
         "details": event.details,
         "prev_hash": event.prev_hash,
     }
-    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def access_hash(event: AccessEvent, key: bytes | None) -> str:
+    return link_hash(access_payload(event), key)
 
 
 def log_access(
@@ -83,11 +94,17 @@ def log_access(
         details=details[:2000],
         prev_hash=prev_hash,
     )
-    event.hash = access_hash(event)
+    event.hash = access_hash(event, chain_key(session))
     session.add(event)
     session.flush()
     return event
 
 
-def verify_access_log(session: Session) -> ChainReport:
-    return verify_chain(session, model=AccessEvent, hasher=access_hash)
+def verify_access_log(
+    session: Session,
+    key: bytes | None = SESSION_KEY,
+    checkpoints: Mapping[int, str] | None = None,
+) -> ChainReport:
+    return verify_chain(
+        session, model=AccessEvent, payload=access_payload, key=key, checkpoints=checkpoints
+    )

@@ -6,6 +6,7 @@ import secrets
 from dataclasses import dataclass
 
 from archive.audit import Actor, record_event
+from archive.checkpoints import write_checkpoint
 from archive.config import Settings
 from archive.core import Archive
 from archive.crypto import Keyring
@@ -50,10 +51,38 @@ def initialize(arc: Archive, actor: Actor) -> InitReport:
                 {"path": str(settings.keyring_path)},
             )
         if added_purposes and not created:
-            record_event(session, actor, "keys.purposes_added", "keyring", keyring.active_id,
-                         {"purposes": added_purposes})
+            record_event(
+                session,
+                actor,
+                "keys.purposes_added",
+                "keyring",
+                keyring.active_id,
+                {"purposes": added_purposes},
+            )
         made = ensure_default_departments(session, actor)
+    start_checkpoints(arc, actor)
     return InitReport(created, made)
+
+
+def start_checkpoints(arc: Archive, actor: Actor) -> None:
+    """Sign the chains' heads and anchors into a new checkpoint file, when there is none.
+
+    A file that vanished is started again, and the audit trail says so (with the heads it
+    started from), so its absence is never silent."""
+    path = arc.settings.checkpoint_path
+    if path.exists():
+        return
+    with arc.transaction() as session:
+        record_event(
+            session,
+            actor,
+            "audit.checkpoints_started",
+            "checkpoints",
+            path.name,
+            {"path": str(path)},
+        )
+    with arc.sessions() as session:
+        write_checkpoint(session, arc.keyring, path, force=True)
 
 
 def secret_key(arc: Archive) -> str:

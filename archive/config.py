@@ -89,12 +89,15 @@ class Settings:
     broker_url: str
     keyring_path: Path
     index_dir: Path
+    checkpoint_path: Path  # signed heads of both chains, outside the database
     name_date_granularity: str
     max_upload_bytes: int
     secret_key: str | None
     ingest: IngestSettings = field(default_factory=lambda: IngestSettings())
     access: AccessSettings = field(default_factory=lambda: AccessSettings())
     retention: RetentionSettings = field(default_factory=lambda: RetentionSettings())
+    checkpoint_minutes: int = 60  # how often beat signs the chains' heads (when they moved)
+    orphan_grace_hours: int = 24  # an object no row names is removed after this long
     fixity_sample: int = 500  # versions the daily fixity sweep re-reads
     audit_sample_size: int = 20  # records the quarterly audit sample draws
     fonds_code: str | None = None  # 全宗号, the first part of every 档号 (optional)
@@ -320,6 +323,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
 
     keyring = Path(env.get("ARCHIVE_KEYRING") or home / "keyring.json").expanduser().resolve()
     index_dir = Path(env.get("ARCHIVE_INDEX_DIR") or home / "index").expanduser().resolve()
+    checkpoints = Path(
+        env.get("ARCHIVE_CHECKPOINT_FILE") or home / "checkpoints" / "chains.jsonl"
+    ).expanduser()
 
     granularity = env.get("ARCHIVE_NAME_DATE", "month")
     if granularity not in DATE_GRANULARITIES:
@@ -339,12 +345,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         broker_url=broker_url,
         keyring_path=keyring,
         index_dir=index_dir,
+        checkpoint_path=checkpoints.resolve(),
         name_date_granularity=granularity,
         max_upload_bytes=_int(env, "ARCHIVE_MAX_UPLOAD_BYTES", 2 * 1024**3, 1),
         secret_key=secret,
         ingest=_ingest_settings(env),
         access=_access_settings(env),
         retention=_retention_settings(env, home),
+        checkpoint_minutes=_int(env, "ARCHIVE_CHECKPOINT_MINUTES", 60, 1),
+        orphan_grace_hours=_int(env, "ARCHIVE_ORPHAN_GRACE_HOURS", 24, 1),
         fixity_sample=_int(env, "ARCHIVE_FIXITY_SAMPLE", 500, 1),
         audit_sample_size=_int(env, "ARCHIVE_AUDIT_SAMPLE_SIZE", 20, 1),
         fonds_code=_code(env, "ARCHIVE_FONDS_CODE", r"[A-Z0-9]{1,8}", "Z109", None),

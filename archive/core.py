@@ -13,8 +13,10 @@ from functools import cached_property
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from archive.audit import CHAIN_KEY_SOURCE
 from archive.config import Settings
 from archive.crypto import Keyring
+from archive.crypto.keyring import CHAIN_PURPOSE
 from archive.db import WRITE_OPTIONS, make_engine
 from archive.storage import BlobStore, open_blob_store
 
@@ -30,11 +32,23 @@ class Archive:
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
         """Sessions for reading; write through :meth:`transaction` instead."""
-        return sessionmaker(self.engine, expire_on_commit=False)
+        return sessionmaker(self.engine, expire_on_commit=False, info=self._session_info)
 
     @cached_property
     def _writer(self) -> sessionmaker[Session]:
-        return sessionmaker(self.engine.execution_options(**WRITE_OPTIONS), expire_on_commit=False)
+        return sessionmaker(
+            self.engine.execution_options(**WRITE_OPTIONS),
+            expire_on_commit=False,
+            info=self._session_info,
+        )
+
+    @property
+    def _session_info(self) -> dict[str, object]:
+        """What every session carries: how to get the chain key (read when first needed)."""
+        return {CHAIN_KEY_SOURCE: self.chain_key}
+
+    def chain_key(self) -> bytes:
+        return self.keyring.secret(CHAIN_PURPOSE)
 
     @cached_property
     def blobs(self) -> BlobStore:

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from celery import Celery
+from kombu import Exchange, Queue
+
 from access import tasks as access_tasks
 from archive.config import Settings, load_settings
 from archive.core import Archive
@@ -48,7 +51,21 @@ def celery_settings(arc: Archive) -> dict[str, Any]:
     config["beat_schedule"] = {
         **config["beat_schedule"],
         **search_tasks.BEAT,
-        **access_tasks.BEAT,
+        **access_tasks.beat(arc.settings.checkpoint_minutes),
         **retention_tasks.BEAT,
     }
     return config
+
+
+def prepare_broker(app: Celery) -> list[str]:
+    """Declare every queue the tasks are routed to, once, before workers and beat start: on
+    the embedded SQLite broker two processes creating the same queue at the same moment
+    collide (``UNIQUE constraint failed: kombu_queue.name``) and one of them dies."""
+    names = {app.conf.task_default_queue} | {
+        route["queue"] for route in app.conf.task_routes.values()
+    }
+    with app.connection_for_write() as connection:
+        channel = connection.default_channel
+        for name in sorted(names):
+            Queue(name, Exchange(name), routing_key=name)(channel).declare()
+    return sorted(names)

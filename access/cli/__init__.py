@@ -18,6 +18,7 @@ for command in (
     processes.serve,
     ingest.put,
     ops.fixity,
+    ops.blobs,
     people.keys,
     ops.audit,
     people.department,

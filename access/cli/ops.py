@@ -3,8 +3,9 @@ response, transfer packages received (a thin shell each)."""
 
 from __future__ import annotations
 
+import json
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import click
@@ -12,12 +13,14 @@ import click
 from access.audit_sample import SampleError, draw, write_sample
 from access.cli.common import conclude, current_archive, friendly_errors
 from access.incident import freeze_user, reads_csv
-from archive.accesslog import verify_access_log
-from archive.audit import Actor, record_event, verify_chain
+from archive.audit import Actor, record_event
 from archive.backup import BackupError, backup, restore, verify_backup
 from archive.bootstrap import initialize
+from archive.checkpoints import LABELS, public_key_text, verify_all, write_checkpoint
+from archive.crypto import KeyringError
 from archive.db import LOCAL_TIME
 from archive.fixity import sweep_fixity, verify_fixity
+from archive.orphans import collect_orphans
 from archive.people import find_user
 from ingest.package import PackageError, import_package, verify_package
 from ingest.rules import seed_default_rules
@@ -73,28 +76,78 @@ def audit() -> None:
     """The audit chain."""
 
 
+@click.group()
+def blobs() -> None:
+    """The blob store."""
+
+
+@blobs.command("collect")
+@click.option(
+    "--grace-hours",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Only objects older than this (default ARCHIVE_ORPHAN_GRACE_HOURS).",
+)
+@click.option("--dry-run", is_flag=True, help="List what would go; remove nothing.")
+@friendly_errors
+def blobs_collect(grace_hours: int | None, dry_run: bool) -> None:
+    """Remove objects that no row refers to (left by a worker killed mid-store)."""
+    arc = current_archive()
+    hours = arc.settings.orphan_grace_hours if grace_hours is None else grace_hours
+    report = collect_orphans(arc, Actor.cli(), timedelta(hours=hours), dry_run=dry_run)
+    for key in report.removed:
+        click.echo(f"{'would remove' if dry_run else 'removed'} {key}")
+    click.echo(
+        f"{report.listed} objects listed, {len(report.removed)} unreferenced "
+        f"({report.removed_bytes} bytes) {'to remove' if dry_run else 'removed'}, "
+        f"{report.young} unreferenced but younger than {hours} h kept"
+    )
+
+
 @audit.command("verify")
 @friendly_errors
 def audit_verify() -> None:
-    """Check both hash chains (audit trail and access log); exit 1 naming the first bad event."""
-    with current_archive().sessions() as session:
-        reports = [
-            ("audit chain", verify_chain(session)),
-            ("access log", verify_access_log(session)),
-        ]
-    broken = False
-    for label, report in reports:
-        if not report.ok:
-            broken = True
-            click.echo(
-                f"{label} BROKEN after {report.count} good events: {report.problem}", err=True
-            )
+    """Check both hash chains (keyed, from the keyring) against the signed checkpoints; exit 1
+    naming the first bad event."""
+    arc = current_archive()
+    with arc.sessions() as session:
+        report = verify_all(session, arc.keyring, arc.settings.checkpoint_path)
+    for name, chain in report.chains.items():
+        label = LABELS[name]
+        if not chain.ok:
+            click.echo(f"{label} BROKEN after {chain.count} good events: {chain.problem}", err=True)
         else:
             click.echo(
-                f"{label} intact: {report.count} events, head #{report.head_seq} {report.head_hash}"
+                f"{label} intact: {chain.count} events, head #{chain.head_seq} {chain.head_hash}"
+                + (f" (unkeyed up to the anchor #{chain.anchor_seq})" if chain.anchor_seq else "")
             )
-    if broken:
+    marks = report.checkpoints
+    for problem in marks.problems:
+        click.echo(f"checkpoints BROKEN: {problem}", err=True)
+    if not marks.problems:
+        click.echo(f"{marks.count} signed checkpoints, the last at {marks.last_at} ({marks.path})")
+    if not report.ok:
         sys.exit(1)
+
+
+@audit.command("checkpoint")
+@friendly_errors
+def audit_checkpoint() -> None:
+    """Sign both chains' heads into the checkpoint file now (beat does it on a schedule)."""
+    arc = current_archive()
+    with arc.sessions() as session:
+        line = write_checkpoint(session, arc.keyring, arc.settings.checkpoint_path)
+    if line is None:
+        click.echo("heads unchanged since the last checkpoint: nothing written")
+    else:
+        click.echo(f"checkpoint {json.loads(line)['n']} signed: {line}")
+
+
+@audit.command("public-key")
+@friendly_errors
+def audit_public_key() -> None:
+    """Print the key that verifies checkpoints (for whoever keeps the e-mailed copies)."""
+    click.echo(public_key_text(current_archive().keyring))
 
 
 class _DefaultCommandGroup(click.Group):
@@ -135,11 +188,18 @@ def backup_create(dest: Path) -> None:
 @backup_group.command("verify")
 @click.argument("source", type=click.Path(exists=True, file_okay=False, path_type=Path))
 def backup_verify(source: Path) -> None:
-    """Check a bag's digests, counts and blobs, and both hash chains; exit 1 on a problem."""
+    """Check a bag's digests, counts and blobs, and both hash chains (keyed, and against its
+    signed checkpoints, when this installation's keyring is at hand); exit 1 on a problem."""
     try:
-        report = verify_backup(source)
+        keyring = current_archive().keyring
+    except KeyringError:
+        keyring = None  # the bag is checked all the same, its links without their keys
+    try:
+        report = verify_backup(source, keyring)
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None
+    for note in report.notes:
+        click.echo(f"note: {note}", err=True)
     for label, chain in report.chains.items():
         if chain.ok:
             click.echo(

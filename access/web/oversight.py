@@ -18,8 +18,8 @@ from access.http import CSV_COLUMNS, access_log_csv, access_log_filters
 from access.policy import Permission
 from access.requests import violations
 from access.web.core import actor, arc, form, requires, web
-from archive.accesslog import verify_access_log
-from archive.audit import record_event, verify_chain
+from archive.audit import record_event
+from archive.checkpoints import public_key_text, verify_all
 from archive.db import local_today
 from archive.models import AccessEvent
 
@@ -56,12 +56,19 @@ def alerts() -> Any:
 @web.get("/audit/chain")
 @requires(Permission.READ_ACCESS_LOG)
 def chain() -> Any:
-    """Walk both chains now: the audit trail and the access log."""
-    with arc().sessions() as db:
-        return render_template(
-            "chain.html",
-            reports=[("audit", verify_chain(db)), ("access", verify_access_log(db))],
-        )
+    """Walk both chains now (keyed) against the signed checkpoints outside the database."""
+    archive = arc()
+    with archive.sessions() as db:
+        report = verify_all(db, archive.keyring, archive.settings.checkpoint_path)
+    return render_template(
+        "chain.html",
+        reports=[
+            ("audit", report.chains["audit_events"]),
+            ("access", report.chains["access_events"]),
+        ],
+        checkpoints=report.checkpoints,
+        public_key=public_key_text(archive.keyring),
+    )
 
 
 _REPORT = re.compile(r"^audit-sample-\d{4}Q[1-4]\.(pdf|csv)$")

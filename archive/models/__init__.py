@@ -11,7 +11,17 @@ from archive.models.access import (
 )
 from archive.models.audit import AuditEvent, ChainAnchor, FixityCheck
 from archive.models.ingest import ClassificationRule, IngestJob, IngestStatus
-from archive.models.people import ApiToken, Department, LoginAttempt, Role, Sensitivity, User
+from archive.models.people import (
+    ApiToken,
+    Department,
+    LoginAttempt,
+    PrivilegeChange,
+    PrivilegeKind,
+    PrivilegeStatus,
+    Role,
+    Sensitivity,
+    User,
+)
 from archive.models.records import (
     DataKey,
     Project,
@@ -67,6 +77,9 @@ __all__ = [
     "IngestStatus",
     "ListStatus",
     "LoginAttempt",
+    "PrivilegeChange",
+    "PrivilegeKind",
+    "PrivilegeStatus",
     "Project",
     "ProjectStatus",
     "Record",

@@ -5,7 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from archive.storage.base import BlobNotFound, BlobStore, StorageError, new_object_key
+from archive.storage.base import (
+    BlobNotFound,
+    BlobStore,
+    StorageError,
+    StoredBlob,
+    new_object_key,
+)
 from archive.storage.local import LocalBlobStore
 
 
@@ -26,6 +32,7 @@ __all__ = [
     "BlobStore",
     "LocalBlobStore",
     "StorageError",
+    "StoredBlob",
     "new_object_key",
     "open_blob_store",
 ]

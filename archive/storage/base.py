@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from typing import BinaryIO, Protocol
 
 from archive.errors import DomainError, ErrorKind
@@ -20,6 +22,19 @@ class StorageError(DomainError):
 
 class BlobNotFound(StorageError):
     """No object exists under the key asked for."""
+
+
+@dataclass(frozen=True)
+class StoredBlob:
+    """One object as the store lists it (for finding objects no row refers to)."""
+
+    key: str
+    modified: datetime  # aware, UTC
+    size: int
+
+
+def is_key(name: str) -> bool:
+    return _KEY.fullmatch(name) is not None
 
 
 def new_object_key() -> str:
@@ -55,3 +70,6 @@ class BlobStore(Protocol):
         """Remove the object; removing an absent object is not an error."""
 
     def exists(self, key: str) -> bool: ...
+
+    def listing(self) -> Iterator[StoredBlob]:
+        """Every object in the store, in no particular order."""

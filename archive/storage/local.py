@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
 from archive.fsutil import atomic_write_chunks
-from archive.storage.base import BlobNotFound, StorageError, check_key
+from archive.storage.base import BlobNotFound, StorageError, StoredBlob, check_key, is_key
 
 
 class LocalBlobStore:
@@ -44,3 +45,12 @@ class LocalBlobStore:
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
+
+    def listing(self) -> Iterator[StoredBlob]:
+        for path in self.root.glob("??/??/*"):
+            if not is_key(path.name):  # e.g. a write's temporary file
+                continue
+            with contextlib.suppress(FileNotFoundError):  # deleted while listed
+                facts = path.stat()
+                modified = datetime.fromtimestamp(facts.st_mtime, UTC)
+                yield StoredBlob(path.name, modified, facts.st_size)

@@ -15,7 +15,7 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from archive.storage.base import BlobNotFound, StorageError, check_key
+from archive.storage.base import BlobNotFound, StorageError, StoredBlob, check_key, is_key
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -126,6 +126,19 @@ class S3BlobStore:
                 return False
             raise StorageError(f"lookup of {key} in {self.url} failed: {exc}") from None
         return True
+
+    def listing(self) -> Iterator[StoredBlob]:
+        pages = self._client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=f"{self.prefix}/" if self.prefix else ""
+        )
+        try:
+            for page in pages:
+                for item in page.get("Contents", []):
+                    name = item["Key"].rsplit("/", 1)[-1]
+                    if is_key(name) and item["Key"] == self._key(name):
+                        yield StoredBlob(name, item["LastModified"], item["Size"])
+        except (ClientError, BotoCoreError) as exc:
+            raise StorageError(f"listing {self.url} failed: {exc}") from None
 
 
 def _code(exc: ClientError) -> str | None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import email
+import json
 import socketserver
 import threading
 from collections.abc import Iterator
@@ -12,8 +14,9 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from access.alerts import mail_alerts
+from access.alerts import mail_alerts, sign_checkpoint
 from archive.db import utcnow
 from tests.access.conftest import make_world
 from tests.conftest import free_port
@@ -81,4 +84,30 @@ def test_alerts_are_mailed_to_the_configured_people(tmp_path: Path, smtp_port: i
     assert message["To"] == "audit@example.cn, director@example.cn"
     assert "访问告警" in str(message["Subject"])
     assert "refusals  zhang: 2 refusals within an hour" in message.get_content()
+    world.arc.close()
+
+
+def test_checkpoints_are_mailed_out_of_reach_of_the_machine(tmp_path: Path, smtp_port: int) -> None:
+    """The signed heads leave the machine: a copy a database writer with the disk cannot edit."""
+    world = make_world(
+        tmp_path,
+        ARCHIVE_SMTP_HOST="127.0.0.1",
+        ARCHIVE_SMTP_PORT=str(smtp_port),
+        ARCHIVE_ALERT_EMAIL="audit@example.cn",
+    )
+    world.call("GET", "zhang", f"/api/v1/versions/{world.versions['CG-internal']}/content")
+    line = sign_checkpoint(world.arc)
+    assert line is not None
+    assert sign_checkpoint(world.arc) is None  # nothing moved: nothing written or sent
+    (raw,) = SmtpSink.received
+    message = email.message_from_bytes(raw, policy=policy.default)
+    assert "检查点" in str(message["Subject"])
+    body = message.get_content()
+    assert line in body
+    signed = json.loads(line)
+    assert signed["chains"]["access_events"]["seq"] >= 1
+    key = Ed25519PublicKey.from_public_bytes(base64.b64decode(body.rsplit(": ", 1)[1].strip()))
+    signature = base64.b64decode(signed.pop("sig"))
+    canonical = json.dumps(signed, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    key.verify(signature, canonical.encode())  # raises if the mailed line is not signed
     world.arc.close()

@@ -105,7 +105,8 @@ def test_reordered_rows_are_named(arc: Archive) -> None:
 
 
 def test_rehashed_edit_still_breaks_the_next_link(arc: Archive) -> None:
-    """An attacker who recomputes the edited row's own hash is caught by the next row."""
+    """Someone who even holds the chain key and re-hashes the edited row alone is caught by
+    the next row's link."""
     from archive.audit import event_hash
 
     append(arc, 4)
@@ -117,7 +118,7 @@ def test_rehashed_edit_still_breaks_the_next_link(arc: Archive) -> None:
     tamper(
         arc,
         "UPDATE audit_events SET actor = 'mallory', hash = :h WHERE seq = :s",
-        h=event_hash(event),
+        h=event_hash(event, arc.chain_key()),  # even with the key, the next link breaks
         s=target,
     )
     report = verify(arc)

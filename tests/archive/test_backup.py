@@ -17,6 +17,7 @@ from archive.accesslog import ALLOWED, REFUSED, Client, log_access
 from archive.audit import verify_chain
 from archive.backup import BackupError, backup, restore, verify_backup
 from archive.bootstrap import initialize
+from archive.checkpoints import verify_all
 from archive.config import load_settings
 from archive.content import ContentDestroyed
 from archive.core import Archive
@@ -94,8 +95,13 @@ def test_restore_onto_a_clean_machine_matches_and_keeps_destroyed_content_gone(
     destroy_version_content(arc, ACTOR, ids["doomed"], "销毁清册 XH-2026-001")
     shutil.copy(arc.settings.keyring_path, clean_target.settings.keyring_path)
 
-    checked = verify_backup(bag)
+    checked = verify_backup(bag, arc.keyring)
     assert checked.ok, checked.problems
+    assert checked.notes == []
+    assert all(chain.keyed for chain in checked.chains.values())
+    unkeyed = verify_backup(bag)  # without the keyring: links only, and it says so
+    assert unkeyed.ok, unkeyed.problems
+    assert "no keyring" in unkeyed.notes[0]
     assert checked.chains["audit chain"].head_hash == head_at_backup[1]
     assert checked.chains["access log"].count == 2
 
@@ -120,6 +126,10 @@ def test_restore_onto_a_clean_machine_matches_and_keeps_destroyed_content_gone(
     with clean_target.sessions() as session:
         chain = verify_chain(session)
         assert chain.ok, chain.problem
+        # The bag's signed checkpoints came back with the chains, and still hold.
+        audit = verify_all(session, clean_target.keyring, clean_target.settings.checkpoint_path)
+        assert audit.ok, audit.problems()
+        assert audit.checkpoints.count >= 2
         seq, digest = head_at_backup
         assert session.scalar(select(AuditEvent.hash).where(AuditEvent.seq == seq)) == digest
     doomed_key = _object_key(clean_target, ids["doomed"])
@@ -148,6 +158,8 @@ def test_a_bag_from_sqlite_restores_onto_postgresql(
         assert read(target, new) == "恢复后的新文件".encode()
         with target.sessions() as session:
             assert verify_chain(session).ok
+            audit = verify_all(session, target.keyring, target.settings.checkpoint_path)
+            assert audit.ok, audit.problems()
     finally:
         target.close()
 
@@ -170,7 +182,7 @@ def test_verify_names_what_was_altered(sqlite_arc: Archive, tmp_path: Path) -> N
     rows[1]["actor"] = "someone-else"
     events.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
     bagit.Bag(str(bag_dir)).save(manifests=True)
-    report = verify_backup(bag_dir)
+    report = verify_backup(bag_dir, sqlite_arc.keyring)
     assert not report.ok
     assert report.chains["audit chain"].problem
     assert f"#{rows[1]['seq']}" in report.chains["audit chain"].problem
