@@ -111,3 +111,10 @@ def attempt_login(
         return WRONG
     record_event(session, Actor.of(user, ip), "login", "user", user.id)
     return user
+
+
+def password_confirms(session: Session, user: User, password: str, ip: str | None) -> bool:
+    """Whether ``password`` is ``user``'s own, asked again before an irreversible action; a
+    wrong one counts as a failed sign-in (and so toward the lock-out), like any other."""
+    outcome = attempt_login(session, user.username, password, ip)
+    return isinstance(outcome, User) and outcome.id == user.id

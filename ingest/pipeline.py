@@ -355,15 +355,17 @@ def commit(arc: Archive, work: Work) -> None:
     classification = decision.explain(threshold)
     if work.released:
         work.report.results["released"] = {"ok": True, "detail": work.released}
+    judged = _judged_sensitivity(meta, decision)
     facts = VersionFacts(
         page_count=work.page_count,
         ocr=work.ocr_pdf is not None,
         text_stats=_text_stats(work),
         checks=work.report.as_dict(),
+        sensitivity=judged,
     )
     new_record = None
     if record is None:
-        sensitivity = _sensitivity(meta, decision)
+        sensitivity = judged or Sensitivity.INTERNAL
         new_record = NewRecord(
             project=meta.project,
             title=meta.title,
@@ -431,9 +433,10 @@ def _finish_duplicate(
     drop_staging(arc, work.job.id)
 
 
-def _sensitivity(meta: Resolved, decision: Decision) -> Sensitivity:
+def _judged_sensitivity(meta: Resolved, decision: Decision) -> Sensitivity | None:
+    """The higher of what the uploader said and what the rules found; None if neither."""
     chosen = [s for s in (meta.sensitivity, decision.sensitivity) if s is not None]
-    return max(chosen, key=lambda s: s.rank) if chosen else Sensitivity.INTERNAL
+    return max(chosen, key=lambda s: s.rank) if chosen else None
 
 
 def _text_stats(work: Work) -> dict[str, Any]:

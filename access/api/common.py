@@ -18,7 +18,9 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
 from access.http import current_archive, parse_uuid, status_of
+from access.login import password_confirms
 from access.policy import Permission, may
+from access.requests import AccessError
 from archive.audit import Actor
 from archive.core import Archive
 from archive.errors import DomainError, InvalidInput
@@ -89,6 +91,22 @@ def me(session: Session) -> User:
     """The caller attached to ``session`` (fresh: a role changed a second ago counts)."""
     user: User = session.merge(g.user, load=True)
     return user
+
+
+def reauthenticated() -> None:
+    """Irreversible actions (signing or executing a list, confirming a deletion) need the
+    caller's password again, in ``confirm_password``: a token is a credential that can be
+    copied, and what these do cannot be undone."""
+    given = json_body().get("confirm_password")
+    arc = archive()
+    with arc.transaction() as session:
+        confirmed = isinstance(given, str) and password_confirms(
+            session, me(session), given, request.remote_addr
+        )
+    if not confirmed:
+        raise AccessError(
+            "this action cannot be undone: give your own password again as confirm_password"
+        )
 
 
 def json_body() -> dict[str, Any]:

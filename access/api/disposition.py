@@ -19,6 +19,7 @@ from access.api.common import (
     json_body,
     me,
     parse_ids,
+    reauthenticated,
     requires,
     text_field,
 )
@@ -107,6 +108,8 @@ def retention_list_edit(list_id: int) -> Any:
 def retention_list_step(list_id: int, step: str) -> Any:
     body = json_body()
     arc = archive()
+    if step == "sign":
+        reauthenticated()
     with refusals_audited(arc, g.actor), arc.transaction() as session:
         user = me(session)
         lst = visible_list(session, user, list_id)
@@ -131,6 +134,7 @@ def retention_list_step(list_id: int, step: str) -> Any:
 @api.post(f"{PREFIX}/lists/<int:list_id>/execute")
 @requires(Permission.MANAGE_RETENTION)
 def retention_list_execute(list_id: int) -> Any:
+    reauthenticated()
     result = execute(archive(), g.actor, list_id, check_transfer_folder)
     return jsonify(
         number=result.number,

@@ -14,6 +14,7 @@ from access.api.common import (
     json_body,
     me,
     parse_day,
+    reauthenticated,
     requires,
     text_field,
     token_required,
@@ -117,5 +118,6 @@ def retention_deletions() -> Any:
 @requires(Permission.CONFIRM_DELETIONS)
 def retention_deletion_confirm(deletion_id: int) -> Any:
     """The second person confirms: the record is crypto-shredded and tombstoned."""
+    reauthenticated()
     keys = confirm_deletion(archive(), g.actor, g.user.id, deletion_id)
     return jsonify(deletion=deletion_id, keys_destroyed=keys)

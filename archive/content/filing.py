@@ -124,6 +124,9 @@ class VersionFacts:
     ocr: bool = False
     text_stats: dict[str, Any] | None = None
     checks: dict[str, Any] | None = None
+    #: How sensitive this version was judged; a version above its record raises the record,
+    #: so nobody cleared for the record's old level reads the new content.
+    sensitivity: Sensitivity | None = None
 
 
 @dataclass(frozen=True)
@@ -218,6 +221,24 @@ def store(
     return result
 
 
+def _raise_to(
+    session: Session, actor: Actor, record: Record, sensitivity: Sensitivity | None
+) -> None:
+    """Raise ``record`` to a new version's sensitivity; never lower it."""
+    if sensitivity is None or sensitivity.rank <= record.sensitivity.rank:
+        return
+    before = record.sensitivity
+    record.sensitivity = sensitivity
+    record_event(
+        session,
+        actor,
+        "record.sensitivity_raised",
+        "record",
+        record.id,
+        {"from": before.value, "to": sensitivity.value, "why": "a version classified higher"},
+    )
+
+
 def _record_version(arc: Archive, session: Session, filing: _Filing) -> Version:
     if filing.new_record is not None:
         record = _create_record(arc, session, filing.actor, filing.new_record)
@@ -234,6 +255,7 @@ def _record_version(arc: Archive, session: Session, filing: _Filing) -> Version:
                 "file the new document as a new record"
             )
         record = existing
+        _raise_to(session, filing.actor, record, filing.facts.sensitivity)
         latest = session.execute(
             select(Version.major, Version.minor)
             .where(Version.record_id == record.id)

@@ -15,7 +15,15 @@ import pytest
 from sqlalchemy import func, select, update
 
 from archive.audit import Actor
-from archive.models import IngestJob, IngestStatus, Record, RecordState, User, Version
+from archive.models import (
+    AuditEvent,
+    IngestJob,
+    IngestStatus,
+    Record,
+    RecordState,
+    User,
+    Version,
+)
 from ingest.checks import WRITE_CHECK
 from ingest.jobs import JobError, receive, release, retry
 from ingest.metadata import MetadataError
@@ -204,3 +212,30 @@ def test_nobody_plants_a_record_in_another_department(world: World) -> None:
     assert finished(world, "zhang", body["job_id"])["record_id"] == str(
         world.records["CG-confidential"]
     )
+
+
+def test_a_version_classified_above_its_record_raises_the_record(world: World) -> None:
+    """A confidential version in an internal record would be read at the record's old level:
+    the record rises with it (audited), and a lower version never lowers it."""
+    status, body = upload(
+        world, "wang", "新版：涉及报价".encode(), "报价.txt",
+        record_id=str(world.records["CG-internal"]), sensitivity="confidential",
+    )  # fmt: skip
+    assert status == 202, body
+    assert finished(world, "wang", body["job_id"])["status"] == "stored"
+    status, body = upload(
+        world, "wang", "再一版：公开摘要".encode(), "摘要.txt",
+        record_id=str(world.records["CG-internal"]), sensitivity="public",
+    )  # fmt: skip
+    assert finished(world, "wang", body["job_id"])["status"] == "stored"
+    with world.arc.sessions() as session:
+        record = session.get_one(Record, world.records["CG-internal"])
+        assert record.sensitivity.value == "confidential"
+        raised = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "record.sensitivity_raised")
+        ).all()
+    assert [(e.object_id, e.details["from"], e.details["to"]) for e in raised] == [
+        (str(world.records["CG-internal"]), "internal", "confidential")
+    ]
+    shown = world.call("GET", "wang", f"/api/v1/records/{world.records['CG-internal']}")
+    assert shown.json["sensitivity"] == "confidential"  # type: ignore[index]

@@ -8,12 +8,29 @@ from datetime import date
 from pathlib import Path
 
 from pypdf import PdfReader
+from sqlalchemy import select
 
-from archive.models import Sensitivity
-from tests.access.conftest import make_world
+from archive.audit import Actor
+from archive.models import Sensitivity, User
+from archive.people import issue_token, set_password
+from tests.access.conftest import World, make_world
 from tests.retention.conftest import file_record
 
 OLD = date(2010, 5, 1)
+
+
+PASSWORD = "正确的长密码 correct horse"
+CONFIRMED = {"confirm_password": PASSWORD}
+
+
+def with_passwords(world: World, *usernames: str) -> None:
+    """Irreversible API calls ask for the password again: give these people one (and a new
+    token: setting a password ends the old ones)."""
+    with world.arc.transaction() as session:
+        for username in usernames:
+            user = session.scalars(select(User).where(User.username == username)).one()
+            set_password(session, Actor.cli(), user, PASSWORD)
+            world.tokens[username] = issue_token(session, Actor.cli(), user)
 
 
 def test_the_records_managers_year(tmp_path: Path) -> None:
@@ -88,17 +105,23 @@ def test_the_records_managers_year(tmp_path: Path) -> None:
         world.call("PATCH", "sun", path, json={"opinion": "经鉴定无保存价值，同意销毁"})
         assert world.call("POST", "sun", f"{path}/submit").status_code == 200
 
-        # Signing: the records manager, the head of CG, a director; not the admin.
-        assert world.call("POST", "wu", f"{path}/sign").status_code == 403
-        assert world.call("POST", "sun", f"{path}/execute").status_code == 409
-        assert world.call("POST", "sun", f"{path}/sign").status_code == 200
+        # Signing: the records manager, the head of CG, a director; not the admin. Each
+        # signature and the execution need the signer's password again, not just a token.
+        with_passwords(world, "wu", "sun", "wang", "zhao")
+        assert world.call("POST", "wu", f"{path}/sign", json=CONFIRMED).status_code == 403
+        assert world.call("POST", "sun", f"{path}/execute", json=CONFIRMED).status_code == 409
+        for without in ({}, {"confirm_password": "not my password"}):
+            unconfirmed = world.call("POST", "sun", f"{path}/sign", json=without)
+            assert unconfirmed.status_code == 403
+            assert "confirm_password" in unconfirmed.json["error"]
+        assert world.call("POST", "sun", f"{path}/sign", json=CONFIRMED).status_code == 200
         mine = world.call("GET", "wang", "/api/v1/retention/lists").json["lists"][0]
         assert mine["mine_to_sign"] == ["department_head"]
-        assert (
-            world.call("POST", "wang", f"{path}/sign", json={"opinion": "同意"}).status_code == 200
-        )
-        assert world.call("POST", "zhao", f"{path}/sign").status_code == 200
-        executed = world.call("POST", "sun", f"{path}/execute")
+        signed = world.call("POST", "wang", f"{path}/sign", json={"opinion": "同意", **CONFIRMED})
+        assert signed.status_code == 200
+        assert world.call("POST", "zhao", f"{path}/sign", json=CONFIRMED).status_code == 200
+        assert world.call("POST", "sun", f"{path}/execute").status_code == 403  # no password
+        executed = world.call("POST", "sun", f"{path}/execute", json=CONFIRMED)
         assert executed.status_code == 200
         assert (executed.json["done"], executed.json["skipped"]) == (2, [])
         gone = world.call("GET", "zhou", f"/api/v1/retention/records/{old[1]}").json
@@ -146,10 +169,12 @@ def test_reviews_cut_offs_and_deletes_are_for_records_managers(tmp_path: Path) -
         asked = world.call("POST", "sun", f"{base}/delete", json={"reason": "重复归档的副本"})
         assert asked.status_code == 202  # nothing destroyed yet: a second person confirms
         confirm = f"/api/v1/retention/deletions/{asked.json['deletion']}/confirm"
-        assert world.call("POST", "sun", confirm).status_code == 403
+        with_passwords(world, "sun", "qian")
+        assert world.call("POST", "sun", confirm, json=CONFIRMED).status_code == 403
         waiting = world.call("GET", "qian", "/api/v1/retention/deletions").json["deletions"]
         assert [d["record_id"] for d in waiting] == [str(minutes)]
-        deleted = world.call("POST", "qian", confirm)
+        assert world.call("POST", "qian", confirm).status_code == 403  # no password again
+        deleted = world.call("POST", "qian", confirm, json=CONFIRMED)
         assert deleted.status_code == 200
         assert deleted.json["keys_destroyed"] == 2
         # Unknown ids and records an ordinary user may not know answer 404.
