@@ -60,6 +60,7 @@ def run(host: str, port: int) -> None:
     """The embedded default in one command: web, workers, the index writer, the scheduler and
     the hot folder."""
     from access.app.supervisor import child, supervise
+    from access.app.wiring import prepare_broker
     from archive.bootstrap import initialize
     from ingest.rules import seed_default_rules
     from retention.schedules import seed_default_plan
@@ -69,6 +70,7 @@ def run(host: str, port: int) -> None:
     seed_default_rules(arc, Actor.cli())
     with arc.transaction() as session:
         seed_default_plan(session, Actor.cli())
+    prepare_broker(celery_app())  # before the children race to create the queues
     inbox = arc.settings.home / "inbox"
     click.echo(f"archive at http://{host}:{port}/ ; hot folder {inbox} (Ctrl-C stops it)")
     code = supervise(
