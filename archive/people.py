@@ -6,10 +6,11 @@ import functools
 import hashlib
 import re
 import secrets
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from archive.audit import Actor, record_event
@@ -305,12 +306,47 @@ def issue_token(session: Session, actor: Actor, user: User) -> str:
     return token
 
 
-def user_for_token(session: Session, token: str) -> User | None:
-    """The active user a presented token belongs to, or None; records when it was used."""
+#: A token's last use is written at most this often: reading must not take the write lock.
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)
+
+
+def token_holder(session: Session, token: str) -> tuple[User, ApiToken] | None:
+    """The active user a presented token belongs to, and the token; reads only."""
     if not token.startswith(TOKEN_PREFIX):
         return None
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_digest(token)))
     if row is None or row.revoked_at is not None or not row.user.active:
         return None
-    row.last_used_at = utcnow()
-    return row.user
+    return row.user, row
+
+
+def token_use_is_stale(token: ApiToken, now: datetime | None = None) -> bool:
+    """Whether the token's recorded last use is older than :data:`TOKEN_USE_RESOLUTION`."""
+    now = now or utcnow()
+    return token.last_used_at is None or now - token.last_used_at >= TOKEN_USE_RESOLUTION
+
+
+def touch_token(session: Session, token_id: int, now: datetime | None = None) -> None:
+    """Record a use (in its own short transaction): only if the last one is stale, so many
+    requests at once write once."""
+    now = now or utcnow()
+    session.execute(
+        update(ApiToken)
+        .where(ApiToken.id == token_id)
+        .where(
+            (ApiToken.last_used_at.is_(None))
+            | (ApiToken.last_used_at <= now - TOKEN_USE_RESOLUTION)
+        )
+        .values(last_used_at=now)
+    )
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    """The active user a presented token belongs to, or None; records when it was used."""
+    found = token_holder(session, token)
+    if found is None:
+        return None
+    user, row = found
+    if token_use_is_stale(row):
+        touch_token(session, row.id)
+    return user

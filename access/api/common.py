@@ -7,13 +7,15 @@ permission (``access.policy.PERMISSIONS``) with :func:`requires`.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
 from datetime import date
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Blueprint, Response, after_this_request, g, jsonify, request
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
@@ -25,8 +27,9 @@ from archive.audit import Actor
 from archive.core import Archive
 from archive.errors import DomainError, InvalidInput
 from archive.models import User
-from archive.people import user_for_token
+from archive.people import token_holder, token_use_is_stale, touch_token
 
+log = logging.getLogger(__name__)
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -49,16 +52,43 @@ def _domain_error(exc: DomainError) -> tuple[Response, int]:
     return error(status_of(exc), str(exc))
 
 
+def _authenticate(token: str) -> User | None:
+    """The token's user, read without the write lock. The token's last use is written at
+    most once a minute, after the response has gone, in its own short transaction, and
+    skipped if the database is busy: it is a hint for administrators, not a record (the
+    access log is that)."""
+    arc = archive()
+    with arc.sessions() as session:
+        found = token_holder(session, token)
+        if found is None:
+            return None
+        user, row = found
+        stale, token_id = token_use_is_stale(row), row.id
+        session.expunge(user)
+    if stale:
+
+        def touch() -> None:
+            try:
+                with arc.transaction() as session:
+                    touch_token(session, token_id)
+            except OperationalError:
+                log.info("token %s: last use not recorded (database busy)", token_id)
+
+        @after_this_request
+        def later(response: Response) -> Response:
+            response.call_on_close(touch)
+            return response
+
+    return user
+
+
 def token_required(view: F) -> F:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         user: User | None = None
         if scheme.lower() == "bearer" and token:
-            with archive().transaction() as session:
-                user = user_for_token(session, token.strip())
-                if user is not None:
-                    session.expunge(user)
+            user = _authenticate(token.strip())
         if user is None:
             response, status = error(401, "a valid API token is required")
             response.headers["WWW-Authenticate"] = 'Bearer realm="archive"'
