@@ -91,38 +91,45 @@ def parse_search(args: Mapping[str, str]) -> SearchParams:
     )
 
 
-def search_as(
-    arc: Archive, session: Session, user: User, client: Client, params: SearchParams
-) -> Results:
-    """What ``user`` may know exists; snippets only from what they may read, each one an
+def search_as(arc: Archive, user_id: int, client: Client, params: SearchParams) -> Results:
+    """What the user may know exists; snippets only from what they may read, each one an
     access-log line (its own action, per record, per response). A search that can reach
-    restricted records is itself written to the access log."""
-    granted = granted_records(session, user)
-    visibility = visibility_for(user, granted)
+    restricted records is itself written to the access log.
 
-    def snippet_text(hit: Hit) -> str | None:
-        if hit.record_id not in granted and not reads_by_standing(
-            user, hit.department, hit.sensitivity
-        ):
-            return None
-        return version_text(arc, session, uuid.UUID(hit.version_id))
+    The search and its snippets run in a read transaction; only the log lines take the
+    write lock, briefly, and they are written before any snippet is returned."""
+    with arc.sessions() as session:
+        user = session.get_one(User, user_id)
+        granted = granted_records(session, user)
+        visibility = visibility_for(user, granted)
 
-    try:
-        results = open_index(arc).search(
-            params.q,
-            visibility,
-            params.filters,
-            page=params.page,
-            per_page=params.per_page,
-            sort=params.sort,
-            filed_from=params.filed_from,
-            filed_to=params.filed_to,
-            snippets=snippet_text,
-        )
-    except QueryError as exc:
-        raise InvalidInput(str(exc)) from None
-    for hit in results.hits:  # a snippet shows document text: it is a read, logged as one
-        if hit.snippet is not None:
+        def snippet_text(hit: Hit) -> str | None:
+            if hit.record_id not in granted and not reads_by_standing(
+                user, hit.department, hit.sensitivity
+            ):
+                return None
+            return version_text(arc, session, uuid.UUID(hit.version_id))
+
+        try:
+            results = open_index(arc).search(
+                params.q,
+                visibility,
+                params.filters,
+                page=params.page,
+                per_page=params.per_page,
+                sort=params.sort,
+                filed_from=params.filed_from,
+                filed_to=params.filed_to,
+                snippets=snippet_text,
+            )
+        except QueryError as exc:
+            raise InvalidInput(str(exc)) from None
+    shown = [hit for hit in results.hits if hit.snippet is not None]
+    reaches_restricted = Sensitivity.RESTRICTED.value in visibility.everywhere
+    if not shown and not reaches_restricted:
+        return results
+    with arc.transaction() as session:
+        for hit in shown:  # a snippet shows document text: it is a read, logged as one
             log_access(
                 session,
                 user,
@@ -134,15 +141,15 @@ def search_as(
                 reason="grant" if hit.record_id in granted else "standing access",
                 details=f"q={params.q!r}",
             )
-    if Sensitivity.RESTRICTED.value in visibility.everywhere:
-        log_access(
-            session,
-            user,
-            client,
-            "search",
-            ALLOWED,
-            details=f"q={params.q!r} filters={params.filters} total={results.total}",
-        )
+        if reaches_restricted:
+            log_access(
+                session,
+                user,
+                client,
+                "search",
+                ALLOWED,
+                details=f"q={params.q!r} filters={params.filters} total={results.total}",
+            )
     return results
 
 

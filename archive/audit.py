@@ -196,15 +196,18 @@ def verify_chain(
     payload: Payload = canonical_payload,
     key: bytes | None = SESSION_KEY,
     checkpoints: Mapping[int, str] | None = None,
+    anchor: tuple[int, str] | None = None,
 ) -> ChainReport:
     """Walk the chain in order; stop at the first event that does not fit.
 
     ``key`` None checks links and the plain part only (a backup verified without its
     keyring). ``checkpoints`` (seq → hash, from signed checkpoints) must all be found: a
-    checkpointed row that differs, or lies beyond the end, means rewriting or truncation."""
+    checkpointed row that differs, or lies beyond the end, means rewriting or truncation.
+    ``anchor``: where the keyed part begins as the keyring recorded it (else the database's
+    word, which a database writer could move)."""
     if isinstance(key, _UseSessionKey):
         key = chain_key(session)
-    anchor_seq, anchor_hash = anchor_of(session, model)
+    anchor_seq, anchor_hash = anchor or anchor_of(session, model)
     expected = dict(checkpoints or {})
     expected_seq, prev_hash, count = 1, GENESIS, 0
 

@@ -321,6 +321,14 @@ def restore(arc: Archive, actor: Actor, source: Path) -> RestoreReport:
             f"the keyring at {arc.settings.keyring_path} lacks {', '.join(missing)}: "
             "point ARCHIVE_KEYRING at the keyring backed up with this archive"
         )
+    checked = verify_backup(source, keyring)
+    if not checked.ok:  # a forged history is not brought back to be signed anew
+        raise BackupError(f"{source} fails verification: {'; '.join(checked.problems[:5])}")
+    if next(iter(arc.blobs.listing()), None) is not None:
+        raise BackupError(
+            f"restore needs an empty blob store, but {arc.blobs.url} holds objects: another "
+            "installation's store is never written into (or collected from)"
+        )
     ensure_home(arc.settings)
     upgrade(arc.engine)
     counts = _load(arc.engine, payload / "database")

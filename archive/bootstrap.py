@@ -5,8 +5,8 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from archive.audit import Actor, record_event
-from archive.checkpoints import write_checkpoint
+from archive.audit import Actor, anchor_of, record_event, verify_chain
+from archive.checkpoints import CHAINS, PAYLOADS, write_checkpoint
 from archive.config import Settings
 from archive.core import Archive
 from archive.crypto import Keyring
@@ -65,24 +65,35 @@ def initialize(arc: Archive, actor: Actor) -> InitReport:
 
 
 def start_checkpoints(arc: Archive, actor: Actor) -> None:
-    """Sign the chains' heads and anchors into a new checkpoint file, when there is none.
-
-    A file that vanished is started again, and the audit trail says so (with the heads it
-    started from), so its absence is never silent."""
+    """Record the chains' anchors in the keyring (once), and sign the heads into a new
+    checkpoint file when there is none, but only if the chains verify with the key from the
+    anchors the keyring holds: a forged history is never signed. A file that vanished is
+    started again, and the audit trail says so, so its absence is never silent."""
+    with arc.sessions() as session:
+        found = {name: anchor_of(session, model) for name, model in CHAINS.items()}
+    arc.keyring.remember_anchors(found)
     path = arc.settings.checkpoint_path
     if path.exists():
         return
+    with arc.sessions() as session:
+        chains = [
+            verify_chain(session, model=model, payload=PAYLOADS[name],
+                         anchor=arc.keyring.anchors.get(name))
+            for name, model in CHAINS.items()
+        ]  # fmt: skip
+    broken = [report.problem for report in chains if not report.ok]
     with arc.transaction() as session:
         record_event(
             session,
             actor,
-            "audit.checkpoints_started",
+            "audit.checkpoints_refused" if broken else "audit.checkpoints_started",
             "checkpoints",
             path.name,
-            {"path": str(path)},
+            {"path": str(path), **({"problems": broken} if broken else {})},
         )
-    with arc.sessions() as session:
-        write_checkpoint(session, arc.keyring, path, force=True)
+    if not broken:
+        with arc.sessions() as session:
+            write_checkpoint(session, arc.keyring, path, force=True)
 
 
 def secret_key(arc: Archive) -> str:

@@ -130,7 +130,10 @@ def split(session: Session, person: User, wanted: Wanted) -> tuple[dict[str, Any
         high = wanted.clearance.rank > Sensitivity.INTERNAL.rank
         (later if high else now)["clearance"] = wanted.clearance.value
     if wanted.department is not None and wanted.department.id != person.department_id:
-        head = (wanted.role or person.role) in DEPARTMENT_HEADS
+        # A head until an approval (or after one) decides for the department they are in:
+        # only an immediate step down to specialist makes the move ordinary.
+        role_meanwhile = wanted.role if "role" in now else person.role
+        head = role_meanwhile in DEPARTMENT_HEADS or wanted.role in DEPARTMENT_HEADS
         (later if head else now)["department"] = wanted.department.code
     privileged = holds_privilege(session, person)
     if wanted.active is not None and wanted.active != person.active:

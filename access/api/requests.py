@@ -10,8 +10,17 @@ from typing import Any
 
 from flask import g, jsonify
 
-from access.api.common import api, archive, json_body, me, token_required, whole_number
+from access.api.common import (
+    api,
+    archive,
+    json_body,
+    me,
+    requires,
+    token_required,
+    whole_number,
+)
 from access.http import parse_uuid
+from access.policy import Permission
 from access.requests import (
     decide,
     emergency,
@@ -59,7 +68,7 @@ def grant_json(grant: Grant) -> dict[str, Any]:
 
 
 @api.post("/access-requests")
-@token_required
+@requires(Permission.SEARCH, "the {role} role reads no records")
 def create_access_request() -> Any:
     data = json_body()
     arc = archive()
@@ -78,7 +87,7 @@ def create_access_request() -> Any:
 
 
 @api.get("/access-requests")
-@token_required
+@requires(Permission.SEARCH, "the {role} role reads no records")
 def list_access_requests() -> Any:
     with archive().sessions() as session:
         user = me(session)
@@ -89,7 +98,7 @@ def list_access_requests() -> Any:
 
 
 @api.get("/access-requests/<uuid:request_id>")
-@token_required
+@requires(Permission.SEARCH, "the {role} role reads no records")
 def show_access_request(request_id: uuid.UUID) -> Any:
     with archive().sessions() as session:
         return jsonify(request_json(visible_request(session, me(session), request_id)))
@@ -142,7 +151,7 @@ def open_emergency_access() -> Any:
 
 
 @api.get("/grants")
-@token_required
+@requires(Permission.SEARCH, "the {role} role reads no records")
 def list_grants() -> Any:
     with archive().sessions() as session:
         return jsonify(grants=[grant_json(x) for x in grants_of(session, me(session))])

@@ -84,7 +84,7 @@ def blobs() -> None:
 @blobs.command("collect")
 @click.option(
     "--grace-hours",
-    type=click.IntRange(min=0),
+    type=click.IntRange(min=1),
     default=None,
     help="Only objects older than this (default ARCHIVE_ORPHAN_GRACE_HOURS).",
 )

@@ -31,8 +31,7 @@ def search() -> Any:
     if not params.q.strip():  # the empty page: the form only
         results = Results(total=0, hits=[])
     else:
-        with archive.transaction() as db:
-            results = search_as(archive, db, me(db), client(), params)
+        results = search_as(archive, user().id, client(), params)
     return render_template(
         "search.html",
         params=params,

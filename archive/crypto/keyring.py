@@ -72,6 +72,7 @@ class Keyring:
         active_id: str,
         shredded: Iterable[str] = (),
         secrets_by_purpose: dict[str, bytes] | None = None,
+        anchors: dict[str, tuple[int, str]] | None = None,
     ) -> None:
         if active_id not in keys:
             raise KeyringError(f"active key {active_id!r} is not in the keyring")
@@ -80,6 +81,9 @@ class Keyring:
         self.active_id = active_id
         self.shredded: set[str] = set(shredded)  # version ids whose keys were destroyed
         self._secrets: dict[str, bytes] = dict(secrets_by_purpose or {})
+        #: Where each hash chain's keyed part begins, as first seen: kept here, beside the
+        #: chain key, so a database writer cannot move it and pass rows off as unkeyed.
+        self.anchors: dict[str, tuple[int, str]] = dict(anchors or {})
 
     def __repr__(self) -> str:
         return f"Keyring(path={str(self.path)!r}, ids={self.key_ids}, active={self.active_id!r})"
@@ -94,7 +98,9 @@ class Keyring:
         keys = {entry["id"]: base64.b64decode(entry["key"]) for entry in raw["keys"]}
         if any(len(k) != 32 for k in keys.values()):
             raise KeyringError(f"keyring {path} holds a key that is not 256 bits")
-        return cls(path, keys, raw["active"], raw.get("shredded", ()), _purposes(raw))
+        return cls(
+            path, keys, raw["active"], raw.get("shredded", ()), _purposes(raw), _anchors(raw)
+        )
 
     @staticmethod
     def _read(path: Path) -> dict[str, Any]:
@@ -150,6 +156,7 @@ class Keyring:
             for entry in on_disk["keys"]:
                 self._keys.setdefault(entry["id"], base64.b64decode(entry["key"]))
             self._secrets.update(_purposes(on_disk))  # the first one written stays
+            self.anchors.update(_anchors(on_disk))
         body = {
             "format": KEYRING_FORMAT,
             "active": self.active_id,
@@ -158,6 +165,7 @@ class Keyring:
                 for key_id, key in self._keys.items()
             ],
             "shredded": sorted(self.shredded),
+            "chain_anchors": {chain: list(anchor) for chain, anchor in self.anchors.items()},
             "purposes": {
                 purpose: base64.b64encode(key).decode() for purpose, key in self._secrets.items()
             },
@@ -193,6 +201,18 @@ class Keyring:
         for purpose in missing:
             self.secret(purpose)
         return missing
+
+    def remember_anchors(self, found: dict[str, tuple[int, str]]) -> list[str]:
+        """Record the chains' anchors the keyring does not know yet (never replace one);
+        return the chains recorded."""
+        with self._locked():
+            if self.path.exists():
+                self.anchors.update(_anchors(self._read(self.path)))
+            new = [chain for chain in found if chain not in self.anchors]
+            if new:
+                self.anchors.update({chain: found[chain] for chain in new})
+                self._save_locked()
+        return new
 
     def is_shredded(self, owner: str) -> bool:
         """Whether ``owner`` (``<version id>/<role>``) belongs to a shredded version."""
@@ -232,6 +252,13 @@ def _purposes(raw: dict[str, Any]) -> dict[str, bytes]:
     if any(len(key) != 32 for key in found.values()):
         raise KeyringError("the keyring holds a purpose key that is not 256 bits")
     return found
+
+
+def _anchors(raw: dict[str, Any]) -> dict[str, tuple[int, str]]:
+    return {
+        chain: (int(anchor[0]), str(anchor[1]))
+        for chain, anchor in raw.get("chain_anchors", {}).items()
+    }
 
 
 def _new_key_id() -> str:

@@ -275,3 +275,49 @@ def test_demoting_resetting_and_promoting_again_leaves_the_administrator_nothing
         assert qian is not None
         assert qian.role == Role.DIRECTOR
     assert not reads(world, "qian", CHOSEN, "XS-restricted")
+
+
+def test_an_administrator_alone_cannot_move_a_head_into_another_department(
+    world: World,
+) -> None:
+    """A move with a privileged role change asked beside it: the move waits with the role (a
+    head decides for the department they are in), and cancelling leaves nothing moved."""
+    wu, token = admin(world)
+    for role in ("records_manager", "supervisor"):
+        post(
+            wu,
+            token,
+            {
+                "username_existing": "wang", "role": role, "department": "XS",
+                "clearance": "confidential", "active": "on", "confirm_password": PASSWORD,
+            },
+        )  # fmt: skip
+        with world.arc.sessions() as db:
+            wang = db.scalars(select(User).where(User.username == "wang")).one()
+            assert (wang.role, wang.department.code if wang.department else None) == (
+                Role.SUPERVISOR,
+                "CG",
+            ), role
+        for change in re.findall(
+            r"/admin/privileges/(\d+)/cancel",
+            wu.get("/admin/privileges", base_url=BASE).get_data(as_text=True),
+        ):
+            post(wu, token, {}, f"/admin/privileges/{change}/cancel")
+    assert not reads(world, "wang", PASSWORD, "XS-confidential")
+
+
+def test_administrators_search_and_read_nothing_through_the_api_either(world: World) -> None:
+    record, version = world.records["CG-internal"], world.versions["CG-internal"]
+    for who in ("wu", "zheng"):
+        for method, path, body in (
+            ("GET", "/api/v1/search?q=正文", None),
+            ("GET", f"/api/v1/records/{record}", None),
+            ("GET", f"/api/v1/versions/{version}/content", None),
+            ("GET", "/api/v1/grants", None),
+            ("GET", "/api/v1/access-requests", None),
+            ("POST", "/api/v1/access-requests",
+             {"record_id": str(record), "purpose": "核对", "scope": "view", "days": 1}),
+        ):  # fmt: skip
+            answer = world.call(method, who, path, json=body)
+            assert answer.status_code == 403, (who, path, answer.status_code)
+            assert "reads no records" in answer.json["error"]  # type: ignore[index]

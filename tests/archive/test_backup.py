@@ -193,7 +193,7 @@ def test_restore_refuses_a_used_archive_and_a_missing_keyring(
 ) -> None:
     _fill(sqlite_arc)
     backup(sqlite_arc, ACTOR, tmp_path / "bag")
-    with pytest.raises(BackupError, match="empty archive"):
+    with pytest.raises(BackupError, match=r"empty (archive|blob store)"):
         restore(sqlite_arc, ACTOR, tmp_path / "bag")
     env = make_environ(tmp_path / "elsewhere", "sqlite", "local")
     lost = Archive(load_settings({**env, "ARCHIVE_KEYRING": str(tmp_path / "nowhere.json")}))
@@ -207,3 +207,43 @@ def test_restore_refuses_a_used_archive_and_a_missing_keyring(
         lost.close()
     with pytest.raises(BackupError, match="already exists"):
         backup(sqlite_arc, ACTOR, tmp_path / "bag")
+
+
+def test_restore_refuses_a_forged_bag_and_a_store_in_use(
+    sqlite_arc: Archive, tmp_path: Path
+) -> None:
+    """A bag whose history was rewritten (manifests regenerated, checkpoints dropped) is not
+    brought back to be signed anew; nor is a bag restored into a store another installation
+    uses (a drill with the production env file), whose objects a collection would delete."""
+    _fill(sqlite_arc)
+    bag_dir = tmp_path / "bag"
+    backup(sqlite_arc, ACTOR, bag_dir)
+    keyring = tmp_path / "keyring-copy.json"
+    shutil.copy(sqlite_arc.settings.keyring_path, keyring)
+
+    shared = make_environ(tmp_path / "drill", "sqlite", "local")
+    drill = Archive(
+        load_settings(
+            {**shared, "ARCHIVE_KEYRING": str(keyring),
+             "ARCHIVE_STORAGE_URL": sqlite_arc.settings.storage_url}
+        )
+    )  # fmt: skip
+    try:
+        with pytest.raises(BackupError, match="empty blob store"):
+            restore(drill, ACTOR, bag_dir)
+    finally:
+        drill.close()
+
+    events = bag_dir / "data" / "database" / "audit_events.jsonl"
+    rows = [json.loads(line) for line in events.read_text("utf-8").splitlines()]
+    rows[1]["actor"] = "nobody"
+    events.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    (bag_dir / "data" / "checkpoints.jsonl").unlink()
+    bagit.Bag(str(bag_dir)).save(manifests=True)
+    env = make_environ(tmp_path / "elsewhere", "sqlite", "local")
+    target = Archive(load_settings({**env, "ARCHIVE_KEYRING": str(keyring)}))
+    try:
+        with pytest.raises(BackupError, match="fails verification"):
+            restore(target, ACTOR, bag_dir)
+    finally:
+        target.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -138,8 +139,62 @@ def test_moving_the_anchor_to_pass_as_unkeyed_is_caught(sqlite_arc: Archive) -> 
     report = verify(sqlite_arc)
     assert not report.ok
     problems = " | ".join(report.problems())
-    assert "anchor in the database is not the one the first checkpoint signed" in problems
-    assert "rewritten" in problems  # the checkpointed rows no longer match
+    assert "anchor in the database (#" in problems
+    assert "is not the one the keyring recorded (#0): it was moved" in problems
+    assert "event #1" in problems  # walked from the keyring's anchor: the forgery shows
+
+
+def test_a_forged_history_is_not_signed_anew_when_the_checkpoints_are_deleted(
+    sqlite_arc: Archive,
+) -> None:
+    """The whole chain re-hashed the old way, the anchor moved to its head, the checkpoint
+    file deleted, then ``archive init`` (run by every start): nothing signs the forgery."""
+    from archive.bootstrap import initialize
+
+    append(sqlite_arc, 3)
+
+    def forge(session: Session) -> None:
+        session.execute(update(AuditEvent).where(AuditEvent.seq == 2).values(actor="nobody"))
+        rechain(session, AuditEvent, None)
+        head = session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()
+        assert head is not None
+        session.execute(
+            update(ChainAnchor)
+            .where(ChainAnchor.chain == "audit_events")
+            .values(seq=head.seq, hash=head.hash)
+        )
+
+    as_database_writer(sqlite_arc, forge)
+    sqlite_arc.settings.checkpoint_path.unlink()
+    initialize(sqlite_arc, ACTOR)
+    assert not sqlite_arc.settings.checkpoint_path.exists()  # refused, not signed
+    report = verify(sqlite_arc)
+    assert not report.ok
+    assert "keyring recorded (#0)" in " ".join(report.problems())
+    with sqlite_arc.sessions() as session:
+        refused = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "audit.checkpoints_refused")
+        ).one()
+    assert "altered" in refused.details["problems"][0]
+
+
+def test_a_time_rewritten_in_another_form_is_named(sqlite_arc: Archive) -> None:
+    """On SQLite a time is text: the same instant in another form keeps the hash but escapes
+    date filters (an incident export since a day would miss the row)."""
+    append(sqlite_arc, 2)
+
+    def shift(session: Session) -> None:
+        stored = session.execute(text("SELECT at FROM access_events WHERE seq = 1")).scalar_one()
+        moved = datetime.fromisoformat(stored) - timedelta(hours=12)
+        session.execute(
+            text("UPDATE access_events SET at = :at WHERE seq = 1"),
+            {"at": f"{moved:%Y-%m-%d %H:%M:%S.%f}-12:00"},
+        )
+
+    as_database_writer(sqlite_arc, shift)
+    report = verify(sqlite_arc)
+    assert report.chains["access_events"].ok  # the same instant: the hash still fits
+    assert "its time stored in another form" in " ".join(report.problems())
 
 
 def test_deleting_the_newest_rows_is_caught_by_a_checkpoint(arc: Archive) -> None:
