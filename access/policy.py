@@ -229,6 +229,8 @@ def may_read(
     """Whether ``user`` may perform ``action`` on ``record``'s content now, and why."""
     if not user.active:
         return Decision(False, "the account is disabled")
+    if user.role not in STAFF:  # 三员分立: not even with a grant
+        return Decision(False, f"the {user.role.value} role reads no records")
     department = record.department.code if record.department else None
     if action != Scope.EXTERNAL and reads_by_standing(user, department, record.sensitivity):
         return Decision(True, "standing access")

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive.models import Grant, Record, RecordState, Role, Sensitivity, User
-from archive.roles import RECORDS_MANAGERS, UPLOADERS
+from archive.roles import RECORDS_MANAGERS, STAFF, UPLOADERS
 
 ALL_STAFF = frozenset({Sensitivity.PUBLIC.value, Sensitivity.INTERNAL.value})
 
@@ -32,8 +32,9 @@ def grants_on(session: Session, user: User, record: Record) -> list[Grant]:
 
 
 def may_know(user: User, record: Record, grants: list[Grant], now: datetime) -> bool:
-    """Whether ``user`` may learn that ``record`` exists (its metadata, a search hit)."""
-    if not user.active:
+    """Whether ``user`` may learn that ``record`` exists (its metadata, a search hit).
+    Administrators of either kind never do, whatever grant they were given (三员分立)."""
+    if not user.active or user.role not in STAFF:
         return False
     level = record.sensitivity
     if level.value in ALL_STAFF:

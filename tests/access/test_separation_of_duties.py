@@ -309,10 +309,11 @@ def test_an_administrator_alone_cannot_move_a_head_into_another_department(
 def test_administrators_search_and_read_nothing_through_the_api_either(world: World) -> None:
     record, version = world.records["CG-internal"], world.versions["CG-internal"]
     for who in ("wu", "zheng"):
+        # A record is beyond them as if it did not exist, and the refusal is logged.
+        assert world.call("GET", who, f"/api/v1/records/{record}").status_code == 404
+        assert world.call("GET", who, f"/api/v1/versions/{version}/content").status_code == 404
         for method, path, body in (
             ("GET", "/api/v1/search?q=正文", None),
-            ("GET", f"/api/v1/records/{record}", None),
-            ("GET", f"/api/v1/versions/{version}/content", None),
             ("GET", "/api/v1/grants", None),
             ("GET", "/api/v1/access-requests", None),
             ("POST", "/api/v1/access-requests",
