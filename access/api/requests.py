@@ -98,7 +98,7 @@ def list_access_requests() -> Any:
 
 
 @api.get("/access-requests/<uuid:request_id>")
-@requires(Permission.SEARCH, "the {role} role reads no records")
+@token_required
 def show_access_request(request_id: uuid.UUID) -> Any:
     with archive().sessions() as session:
         return jsonify(request_json(visible_request(session, me(session), request_id)))

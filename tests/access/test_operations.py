@@ -60,7 +60,7 @@ def test_backup_verify_and_restore_with_the_command(world: World, tmp_path: Path
     assert "0 failed" in cli(elsewhere, "fixity", "verify").stdout
     assert "audit chain intact" in cli(elsewhere, "audit", "verify").stdout
     again = cli(elsewhere, "restore", str(bag), expect=1)
-    assert "empty archive" in again.stderr
+    assert "restore needs an empty blob store" in again.stderr  # nor a used database
 
     (bag / "data" / "archive.json").write_text("{}", "utf-8")
     broken = cli(env, "backup", "verify", str(bag), expect=1)
