@@ -5,13 +5,20 @@ Both sides run the same steps, so what a query asks matches what a document says
 characters removed), OpenCC traditional→simplified, then runs of CJK characters are cut by
 jieba in search mode (words and their sub-words: 验收报告 → 验收, 报告, 验收报告) and runs
 of Latin letters and digits become lower-cased, stemmed words.
+
+The index holds no words: each analysed term is replaced by a keyed hash
+(:class:`TermHasher`, the key from the keyring), documents before they reach Whoosh
+(:meth:`TermHasher.text`) and queries as they are parsed (:func:`keyed_analyzer`). Whoosh's
+own analyzer (:class:`HashedTermsTokenizer`, pickled into the index) only splits.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -41,22 +48,6 @@ def fold(text: str) -> str:
 
 def spans(text: str) -> Iterator[tuple[str, int, int]]:
     """Index terms of ``text`` in order, with their offsets in the folded text."""
-    if len(text) > _REMEMBERED_CHARS:  # a very long text is segmented twice, not kept
-        return _segment(text)
-    return iter(_spans(text))
-
-
-_REMEMBERED_CHARS = 1_000_000
-
-
-@lru_cache(maxsize=2)
-def _spans(text: str) -> tuple[tuple[str, int, int], ...]:
-    """Kept for the next call: the index analyses a document's text twice in a row (with
-    positions for phrases, and as frequencies for fast counting and scoring)."""
-    return tuple(_segment(text))
-
-
-def _segment(text: str) -> Iterator[tuple[str, int, int]]:
     for match in _RUNS.finditer(fold(text)):
         run, base = match.group(), match.start()
         if _CJK.match(run):
@@ -134,3 +125,105 @@ class LatinStemFilter(Filter):  # type: ignore[misc]
 
 def analyzer() -> Composable:
     return ChineseTokenizer() | LatinStemFilter()
+
+
+#: Bytes of a term's hash: 72 bits, 12 base64 characters; a collision (which would merge two
+#: terms' statistics) is about n²/2⁷³ for n distinct terms, 10⁻⁸ at 10 million.
+TERM_BYTES = 9
+_TERM_PERSON = b"archive-term/v1"
+_FINGERPRINT_PERSON = b"archive-keyfp/v1"
+
+
+def fingerprint(key: bytes) -> str:
+    """What the index directory records of its key: a keyed hash of a constant."""
+    return hashlib.blake2b(
+        b"index key fingerprint", key=key, digest_size=16, person=_FINGERPRINT_PERSON
+    ).hexdigest()
+
+
+class TermHasher:
+    """Keyed hashes of analysed terms: what the index holds instead of words.
+
+    Holds the key, so it refuses to be pickled: nothing that holds one can end up in the
+    index's pickled schema or in a writer's job files."""
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) < 16:
+            raise ValueError("the index key must be at least 128 bits")
+        self.fingerprint = fingerprint(key)
+
+        def digest(term: str) -> str:
+            raw = hashlib.blake2b(
+                term.encode("utf-8"), key=key, digest_size=TERM_BYTES, person=_TERM_PERSON
+            ).digest()
+            return base64.urlsafe_b64encode(raw).decode("ascii")
+
+        def indexed(word: str) -> str:
+            return digest(_stem(word) if word.isascii() else word)
+
+        #: An analysed term (stemmed already) → its hash.
+        self.term: Callable[[str], str] = lru_cache(maxsize=1 << 16)(digest)
+        #: A word as :func:`words` yields it → its hash (stemmed first if Latin).
+        self.word: Callable[[str], str] = lru_cache(maxsize=1 << 17)(indexed)
+
+    def text(self, text: str) -> str:
+        """``text`` as the index takes it: hashed terms in order, space-separated, so
+        positions (phrases) and frequencies (BM25) are those of the words."""
+        word = self.word
+        return " ".join([word(w) for w in words(text)])
+
+    def __reduce__(self) -> Any:
+        raise TypeError("a TermHasher holds the index key and is never pickled")
+
+
+class KeyedHashFilter(Filter):  # type: ignore[misc]
+    """Replaces each (stemmed) term by its keyed hash: queries and highlighting compare
+    hashes with the index. Never part of the stored schema (the hasher refuses pickling)."""
+
+    def __init__(self, hasher: TermHasher) -> None:
+        self.hasher = hasher
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        term = self.hasher.term
+        for token in tokens:
+            token.text = term(token.text)
+            yield token
+
+
+def keyed_analyzer(hasher: TermHasher) -> Composable:
+    """The real analysis with hashed terms out: for parsing queries and highlighting."""
+    return analyzer() | KeyedHashFilter(hasher)
+
+
+class HashedTermsTokenizer(Tokenizer):  # type: ignore[misc]
+    """The index's analyzer: its input is :meth:`TermHasher.text`, so it only splits.
+    Holds no state (it is pickled into the index); positions advance by one per term."""
+
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: Any,
+    ) -> Iterator[Token]:
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        terms = value.split() if tokenize else [value]
+        at = 0
+        for offset, term in enumerate(terms):
+            token.text = term
+            token.boost, token.stopped = 1.0, False
+            if keeporiginal:
+                token.original = term
+            if positions:
+                token.pos = start_pos + offset
+            if chars:
+                at = value.index(term, at)
+                token.startchar, token.endchar = start_char + at, start_char + at + len(term)
+                at += len(term)
+            yield token

@@ -4,10 +4,16 @@ One writer: callers batch documents into :meth:`SearchIndex.write` (one commit p
 and lock errors are retried with backoff. Permissions are part of the query, never a filter
 applied to results afterwards, so hits, totals and facets only ever count what the caller
 may know exists.
+
+The index holds keyed hashes of the terms, never words (``search.analysis.TermHasher``):
+documents are analysed and hashed here, before the writer (so the key never reaches its
+helper processes or job files), queries are parsed with the keyed analyzer. The directory
+keeps a fingerprint of the key; another key means a rebuild.
 """
 
 from __future__ import annotations
 
+import hmac
 import multiprocessing
 import os
 import shutil
@@ -23,11 +29,11 @@ from whoosh import highlight
 from whoosh import index as whoosh_index
 from whoosh import query as q
 from whoosh.index import FileIndex, LockError
-from whoosh.qparser import MultifieldParser, QueryParserError, plugins
 
-from archive.errors import DomainError
-from search.analysis import fold
+from search.analysis import TermHasher, fingerprint, fold, keyed_analyzer
 from search.docsets import DocSets
+from search.query import SEARCHED, parse_query
+from search.query import QueryError as QueryError  # the callers' name for it
 from search.schema import SCHEMA_VERSION, make_schema
 
 FACETS = (
@@ -39,15 +45,9 @@ FACETS = (
     "sensitivity",
     "retention_code",
 )
-SEARCHED = ("title", "content_terms", "name_text", "project_text")
-MAX_QUERY_CHARS = 1000
 MAX_RESULT_WINDOW = 10_000  # deep paging costs a top-N of this size; narrow the query instead
-_SCHEMA = make_schema()
 _VERSION_FILE = "schema_version"
-
-
-class QueryError(DomainError, ValueError):
-    """The query cannot be run; the message is safe to show the user."""
+_KEY_FILE = "key_fingerprint"  # a keyed hash of a constant, never the key
 
 
 @dataclass(frozen=True)
@@ -129,15 +129,22 @@ class Results:
 class SearchIndex:
     """One index directory. Keeps one searcher open (refreshed when the index changes) and
     caches permission filters as document-number sets per searcher, since the same few
-    visibilities recur on every query."""
+    visibilities recur on every query. ``key`` keys the term hashes (the keyring's
+    ``INDEX_PURPOSE`` secret); it stays in this object's memory."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, key: bytes) -> None:
         self.directory = directory
+        self._hasher = TermHasher(key)
+        self._queries = make_schema(keyed_analyzer(self._hasher))  # in memory only
         self._lock = threading.RLock()  # create() may run inside a locked search
         self._searcher: Any = None
         self._sets: DocSets | None = None
 
     # -- opening -------------------------------------------------------------------------
+    def keyed_by(self, key: bytes) -> bool:
+        """Whether this handle hashes terms with ``key``."""
+        return hmac.compare_digest(fingerprint(key), self._hasher.fingerprint)
+
     def _version_on_disk(self) -> int | None:
         path = self.directory / _VERSION_FILE
         try:
@@ -145,10 +152,18 @@ class SearchIndex:
         except (OSError, ValueError):
             return None
 
+    def _fingerprint_on_disk(self) -> str | None:
+        try:
+            return (self.directory / _KEY_FILE).read_text().strip()
+        except OSError:
+            return None
+
     def needs_rebuild(self) -> bool:
+        """No index, another schema version, or terms hashed with another key."""
         return (
             not whoosh_index.exists_in(str(self.directory))
             or self._version_on_disk() != SCHEMA_VERSION
+            or self._fingerprint_on_disk() != self._hasher.fingerprint
         )
 
     def create(self) -> None:
@@ -161,6 +176,7 @@ class SearchIndex:
             shutil.rmtree(self.directory)
         self.directory.mkdir(parents=True, mode=0o700)
         whoosh_index.create_in(str(self.directory), make_schema())
+        (self.directory / _KEY_FILE).write_text(f"{self._hasher.fingerprint}\n")
         (self.directory / _VERSION_FILE).write_text(f"{SCHEMA_VERSION}\n")
 
     def _open(self) -> FileIndex:
@@ -204,7 +220,7 @@ class SearchIndex:
             for record_id in gone:
                 writer.delete_by_term("record_id", record_id)
             for doc in batch:
-                writer.update_document(**_fields(doc))
+                writer.update_document(**self._fields(doc))
         except BaseException:
             writer.cancel()
             raise
@@ -214,7 +230,9 @@ class SearchIndex:
     def bulk_load(self, docs: Iterable[IndexDoc], procs: int | None = None) -> int:
         """Fill a fresh index (after :meth:`create`) in one commit, analysed by ``procs``
         processes; memory stays bounded by the writers' buffers, not by the number of docs.
-        Until the commit, searches see the index as it was."""
+        Until the commit, searches see the index as it was. Documents are analysed and hashed
+        in this process (the helpers only get hashes): on two cores the helpers' posting
+        work, not the analysis, is the limit."""
         procs = procs or os.cpu_count() or 1
         if multiprocessing.current_process().daemon:  # e.g. a pool child: no children
             procs = 1
@@ -226,13 +244,66 @@ class SearchIndex:
         added = 0
         try:
             for doc in docs:
-                writer.add_document(**_fields(doc))
+                writer.add_document(**self._fields(doc))
                 added += 1
         except BaseException:
             writer.cancel()
             raise
         writer.commit()
         return added
+
+    # -- terms -------------------------------------------------------------------------
+    def _fields(self, doc: IndexDoc) -> dict[str, Any]:
+        text = self._hasher.text
+        content = text(doc.content)
+        return {
+            "record_id": doc.record_id,
+            "version_id": doc.version_id,
+            "title": text(doc.title),
+            "_stored_title": doc.title,
+            "content": content,
+            "content_terms": content,  # the same string: analysed and hashed once
+            "name": doc.name,
+            "name_text": text(doc.name),
+            "reference_code": doc.reference_code,
+            "project": doc.project,
+            "project_text": text(doc.project),
+            "department": doc.department,
+            "process": doc.process,
+            "stage": doc.stage,
+            "record_type": doc.record_type,
+            "sensitivity": doc.sensitivity,
+            "retention_code": doc.retention_code,
+            "filed": doc.filed.replace(tzinfo=None),
+            "size": doc.size,
+        }
+
+    def parse_query(self, text: str) -> q.Query:
+        """``text`` as a query on the hashed terms (see :func:`search.query.parse_query`)."""
+        return parse_query(text, self._queries)
+
+    def _with_snippet(self, query: q.Query, hit: Hit, snippets: SnippetSource | None) -> Hit:
+        if snippets is None:
+            return hit
+        text = snippets(hit)
+        if not text:
+            return hit
+        hashed = {
+            term.decode("utf-8") if isinstance(term, bytes) else str(term)
+            for field, term in query.iter_all_terms()
+            if field in SEARCHED
+        }
+        # Offsets are in the folded text, so highlight the folded text; the keyed analyzer
+        # marks the words whose hashes the query holds.
+        fragment = highlight.highlight(
+            fold(text),
+            frozenset(hashed),
+            self._queries["content"].analyzer,
+            highlight.ContextFragmenter(maxchars=160, surround=40),
+            highlight.HtmlFormatter(tagname="mark", between=" … "),
+            top=2,
+        )
+        return replace(hit, snippet=fragment or None)
 
     # -- reading -------------------------------------------------------------------------
     def search(
@@ -248,7 +319,7 @@ class SearchIndex:
         snippets: SnippetSource | None = None,
         facets: bool = True,
     ) -> Results:
-        user_query = parse_query(text)
+        user_query = self.parse_query(text)
         restrictions: list[q.Query] = [q.Term(k, v) for k, v in sorted((filters or {}).items())]
         if filed_from is not None or filed_to is not None:
             restrictions.append(
@@ -286,7 +357,9 @@ class SearchIndex:
                     best = [(hit.docnum, float(hit.score or 0.0)) for hit in found]
                 scored = best[start:]
             hits = [
-                _with_snippet(user_query, _hit(searcher.stored_fields(docnum), score), snippets)
+                self._with_snippet(
+                    user_query, _hit(searcher.stored_fields(docnum), score), snippets
+                )
                 for docnum, score in scored
             ]
             return Results(total=len(matched), hits=hits, facets=counted)
@@ -309,52 +382,6 @@ class SearchIndex:
             }
 
 
-def _fields(doc: IndexDoc) -> dict[str, Any]:
-    return {
-        "record_id": doc.record_id,
-        "version_id": doc.version_id,
-        "title": doc.title,
-        "content": doc.content,
-        "content_terms": doc.content,  # the same object: analysed once (analysis._spans)
-        "name": doc.name,
-        "name_text": doc.name,
-        "reference_code": doc.reference_code,
-        "project": doc.project,
-        "project_text": doc.project,
-        "department": doc.department,
-        "process": doc.process,
-        "stage": doc.stage,
-        "record_type": doc.record_type,
-        "sensitivity": doc.sensitivity,
-        "retention_code": doc.retention_code,
-        "filed": doc.filed.replace(tzinfo=None),
-        "size": doc.size,
-    }
-
-
-def _with_snippet(query: q.Query, hit: Hit, snippets: SnippetSource | None) -> Hit:
-    if snippets is None:
-        return hit
-    text = snippets(hit)
-    if not text:
-        return hit
-    words = {
-        term.decode("utf-8") if isinstance(term, bytes) else str(term)
-        for field, term in query.iter_all_terms()
-        if field in SEARCHED
-    }
-    # Offsets are in the folded text, so highlight the folded text.
-    fragment = highlight.highlight(
-        fold(text),
-        frozenset(words),
-        _SCHEMA["content"].analyzer,
-        highlight.ContextFragmenter(maxchars=160, surround=40),
-        highlight.HtmlFormatter(tagname="mark", between=" … "),
-        top=2,
-    )
-    return replace(hit, snippet=fragment or None)
-
-
 def _hit(stored: dict[str, Any], score: float) -> Hit:
     return Hit(
         record_id=stored["record_id"],
@@ -367,37 +394,3 @@ def _hit(stored: dict[str, Any], score: float) -> Hit:
         filed=stored["filed"],
         score=score,
     )
-
-
-def parse_query(text: str) -> q.Query:
-    """Parse user input; anything that cannot be a query raises :class:`QueryError`."""
-    cleaned = "".join(ch if ch.isprintable() else " " for ch in text).strip()
-    if not cleaned:
-        raise QueryError("the query is empty")
-    if len(cleaned) > MAX_QUERY_CHARS:
-        raise QueryError(f"the query is longer than {MAX_QUERY_CHARS} characters")
-    parser = MultifieldParser(list(SEARCHED), _SCHEMA)  # terms are ANDed, like a search box
-    # Only words, quoted phrases, AND/OR/NOT and grouping: no field names, wildcards, ranges
-    # or fuzzy terms from users (slow queries and probing other fields).
-    for plugin in (
-        plugins.WildcardPlugin,
-        plugins.FieldsPlugin,
-        plugins.RangePlugin,
-        plugins.BoostPlugin,
-        plugins.RegexPlugin,
-    ):
-        parser.remove_plugin_class(plugin)
-    try:
-        parsed = parser.parse(cleaned)
-    except (QueryParserError, ValueError) as exc:
-        raise QueryError(f"the query cannot be read: {exc}") from None
-    if parsed is q.NullQuery or isinstance(parsed, q.NullQuery.__class__):
-        raise QueryError("the query has no words to search for")
-    return _phrases_on_positions(parsed)
-
-
-def _phrases_on_positions(query: q.Query) -> q.Query:
-    """Words are looked up in ``content_terms`` (no positions); phrases need ``content``."""
-    if isinstance(query, q.Phrase) and query.fieldname == "content_terms":
-        return q.Phrase("content", query.words, slop=query.slop, boost=query.boost)
-    return query.apply(_phrases_on_positions)  # leaves come back as they are

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from archive.content import ContentDestroyed, read_content
 from archive.core import Archive
+from archive.crypto.keyring import INDEX_PURPOSE
 from archive.models import Record, RecordChange, RecordState, Rendition, RenditionRole, Version
 from search.index import IndexDoc, SearchIndex
 
@@ -27,11 +28,16 @@ _OPEN: dict[Path, SearchIndex] = {}
 
 
 def open_index(arc: Archive) -> SearchIndex:
-    """This process's handle on the archive's index (it keeps a searcher open)."""
+    """This process's handle on the archive's index (it keeps a searcher open), its terms
+    keyed by the keyring's index secret."""
     directory = arc.settings.index_dir
-    if directory not in _OPEN:
-        _OPEN[directory] = SearchIndex(directory)
-    return _OPEN[directory]
+    key = arc.keyring.secret(INDEX_PURPOSE)
+    held = _OPEN.get(directory)
+    if held is None or not held.keyed_by(key):
+        if held is not None:
+            held.close()
+        held = _OPEN[directory] = SearchIndex(directory, key)
+    return held
 
 
 def _latest(session: Session, record_id: uuid.UUID) -> Version | None:

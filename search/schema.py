@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
+from whoosh.analysis import Composable
 from whoosh.columns import RefBytesColumn
-from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.fields import DATETIME, ID, NUMERIC, STORED, TEXT, Schema
 
-from search.analysis import analyzer
+from search.analysis import HashedTermsTokenizer
 
 #: Bump when fields or analysis change; an index with another version is rebuilt.
 #: 2: facet fields became columns (facet counting read every posting before).
 #: 3: ``content_terms``, the text again without positions: words are looked up there (a
 #:    third of the decoding); phrases still use ``content``.
-SCHEMA_VERSION = 3
+#: 4: text fields hold keyed hashes of the terms, not words (issue 18 §9); the unused
+#:    ``keywords`` field is gone (it would have held words in the clear).
+SCHEMA_VERSION = 4
 
 
 #: Facet values are few and repeat: a column of references to unique values reads fastest.
 _FACET = RefBytesColumn()
 
 
-def make_schema() -> Schema:
-    text = analyzer()
+def make_schema(text: Composable | None = None) -> Schema:
+    """The index's schema; its text fields take hashed terms (:class:`HashedTermsTokenizer`).
+    With ``text`` (the keyed analyzer), the same fields for parsing queries: that schema
+    holds the key and is never written anywhere."""
+    text = HashedTermsTokenizer() if text is None else text
     return Schema(
         record_id=ID(stored=True, unique=True),
         version_id=ID(stored=True),
@@ -37,7 +43,6 @@ def make_schema() -> Schema:
         record_type=ID(stored=True, sortable=_FACET),
         sensitivity=ID(stored=True, sortable=_FACET),
         retention_code=ID(stored=True, sortable=_FACET),
-        keywords=KEYWORD(lowercase=True, commas=True),
         filed=DATETIME(stored=True, sortable=True),
         size=NUMERIC(stored=True),
         extra=STORED(),

@@ -21,7 +21,7 @@ def user(role: Role, department: str | None = "CG", clearance: str = "internal")
 
 @pytest.fixture(scope="module")
 def index(tmp_path_factory: pytest.TempPathFactory) -> SearchIndex:
-    ix = SearchIndex(Path(tmp_path_factory.mktemp("policy")) / "index")
+    ix = SearchIndex(Path(tmp_path_factory.mktemp("policy")) / "index", bytes(32))
     ix.write(
         [
             IndexDoc(
@@ -64,6 +64,13 @@ KNOWS = {
     },
     Role.AUDITOR: {"CG-public", "CG-internal", "CG-confidential", "XS-public", "XS-internal"},
     Role.ADMIN: {"CG-public", "CG-internal", "CG-confidential", "XS-public", "XS-internal"},
+    Role.SECURITY_ADMIN: {
+        "CG-public",
+        "CG-internal",
+        "CG-confidential",
+        "XS-public",
+        "XS-internal",
+    },
 }
 
 
@@ -102,6 +109,7 @@ def test_without_a_department_only_what_all_staff_see(index: SearchIndex) -> Non
         (Role.RECORDS_MANAGER, "restricted", "CG", "public", False),  # not readers by role
         (Role.AUDITOR, "restricted", "CG", "internal", False),
         (Role.ADMIN, "restricted", "CG", "public", False),
+        (Role.SECURITY_ADMIN, "restricted", "CG", "public", False),
     ],
 )
 def test_standing_reading(

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pytest
 from whoosh import query as q
 
-from search.index import FACETS, IndexDoc, QueryError, SearchIndex, Visibility, parse_query
+from search.index import FACETS, IndexDoc, QueryError, SearchIndex, Visibility
 
 WORDS = ["合同", "仓储", "预算", "验收", "supplier", "report", "会议", "发票", "绿色", "通道"]
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
@@ -36,14 +37,26 @@ def corpus(rng: random.Random, start: int, count: int) -> list[IndexDoc]:
 def index(tmp_path_factory: pytest.TempPathFactory) -> SearchIndex:
     """Several segments, with updated and deleted records in them."""
     rng = random.Random(7)  # noqa: S311 - a reproducible corpus
-    ix = SearchIndex(tmp_path_factory.mktemp("docsets") / "index")
+    ix = SearchIndex(tmp_path_factory.mktemp("docsets") / "index", bytes(range(32)))
     for batch in range(4):
         ix.write(corpus(rng, batch * 150, 150))
     ix.write(corpus(rng, 0, 60), remove=[f"r{n}" for n in range(300, 340)])
     return ix
 
 
-QUERIES = [
+def hashed(index: SearchIndex, query: q.Query | str) -> q.Query:
+    """A query on words as the index asks it: parsed, or its terms hashed."""
+    if isinstance(query, str):
+        return index.parse_query(query)
+    term = index._hasher.term
+    if isinstance(query, q.Term):
+        return q.Term(query.fieldname, term(query.text))
+    if isinstance(query, q.Phrase):
+        return q.Phrase(query.fieldname, [term(w) for w in query.words])
+    return query.apply(partial(hashed, index))
+
+
+QUERIES: list[q.Query | str] = [
     q.Term("content", "合同"),
     q.Term("content", "nothing-like-this"),
     q.Or([q.Term("content", "预算"), q.Term("title", "会议")]),
@@ -53,15 +66,16 @@ QUERIES = [
     q.Not(q.Term("content", "合同")),
     q.Phrase("content", ["绿色", "通道"]),
     q.Every(),
-    parse_query("合同 OR (supplier AND NOT 预算)"),
-    parse_query('"绿色通道" 验收'),
-    parse_query("reports"),
+    "合同 OR (supplier AND NOT 预算)",
+    '"绿色通道" 验收',
+    "reports",
 ]
 
 
 @pytest.mark.parametrize("query", QUERIES, ids=[str(x) for x in QUERIES])
-def test_sets_agree_with_whoosh_matching(index: SearchIndex, query: q.Query) -> None:
+def test_sets_agree_with_whoosh_matching(index: SearchIndex, query: q.Query | str) -> None:
     searcher, sets = index._current_searcher()
+    query = hashed(index, query)
     expected = set(searcher.docs_for_query(query))
     assert sets.matching(query) & sets.live() == expected
 
@@ -91,7 +105,7 @@ def test_totals_facets_and_date_order_agree_with_a_naive_count(
     searcher, _ = index._current_searcher()
     allowed = [
         fields
-        for docnum in searcher.docs_for_query(parse_query(text))
+        for docnum in searcher.docs_for_query(index.parse_query(text))
         for fields in [searcher.stored_fields(docnum)]
         if visibility.everything
         or fields["sensitivity"] in ("public", "internal")
@@ -136,7 +150,7 @@ def test_deep_paging_is_refused_with_a_clear_error(index: SearchIndex) -> None:
 )
 def test_block_scoring_agrees_with_whoosh_bm25f(index: SearchIndex, text: str) -> None:
     searcher, sets = index._current_searcher()
-    query = parse_query(text)
+    query = index.parse_query(text)
     matched = sets.matching(query) & sets.live()
     ours = sets.top(query, matched, 30)
     assert ours is not None
@@ -147,7 +161,7 @@ def test_block_scoring_agrees_with_whoosh_bm25f(index: SearchIndex, text: str) -
 
 def test_phrases_are_scored_by_whoosh(index: SearchIndex) -> None:
     searcher, sets = index._current_searcher()
-    query = parse_query('"合同，仓储"')
+    query = index.parse_query('"合同，仓储"')
     assert sets.top(query, sets.matching(query), 10) is None
     results = index.search('"合同，仓储"', Visibility(everything=True), per_page=100)
     assert results.total == len(set(searcher.docs_for_query(query))) > 0

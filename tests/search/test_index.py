@@ -12,6 +12,7 @@ from search.index import IndexDoc, QueryError, SearchIndex, Visibility
 
 EVERYTHING = Visibility(everything=True)
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
+KEY = bytes(range(32))
 
 
 def doc(
@@ -39,7 +40,7 @@ def doc(
 
 @pytest.fixture
 def index(tmp_path: Path) -> SearchIndex:
-    ix = SearchIndex(tmp_path / "index")
+    ix = SearchIndex(tmp_path / "index", KEY)
     ix.write(
         [
             doc("green", "应急预案", "开通綠色通道，确保物资运输", days=1),

@@ -6,8 +6,10 @@ from sqlalchemy import func, select
 
 from archive.audit import Actor
 from archive.core import Archive
+from archive.crypto.keyring import INDEX_PURPOSE
 from archive.keys import destroy_version_content
 from archive.models import RecordChange
+from search.analysis import fingerprint
 from search.index import Visibility
 from search.indexer import check, flush, open_index, rebuild
 from tests.ingest import samples
@@ -85,3 +87,32 @@ def test_a_schema_change_rebuilds_from_the_database_on_the_next_flush(iarc: Arch
     flush(iarc)  # nothing queued, but the writer notices and rebuilds
     assert not index.needs_rebuild()
     assert found(iarc, "财务报告") == {"annual"}
+
+
+def test_the_index_is_keyed_by_the_keyring_and_holds_neither_key_nor_words(iarc: Archive) -> None:
+    run_ingest(iarc, "董事会 并购 谈判 底价".encode(), "board.txt", project="P")
+    flush(iarc)
+    index = open_index(iarc)
+    key = iarc.keyring.secret(INDEX_PURPOSE)
+    assert index.keyed_by(key)
+    assert (index.directory / "key_fingerprint").read_text().strip() == fingerprint(key)
+    for path in index.directory.iterdir():
+        data = path.read_bytes()
+        assert key not in data
+        assert key.hex().encode() not in data
+        assert "并购".encode() not in data
+        assert "底价".encode() not in data
+    assert found(iarc, "并购谈判") == {"board"}
+
+
+def test_a_new_index_key_rebuilds_on_the_next_flush(iarc: Archive) -> None:
+    run_ingest(iarc, "审计 底稿 抽样".encode(), "audit.txt", project="P")
+    flush(iarc)
+    old = open_index(iarc)
+    iarc.keyring._secrets[INDEX_PURPOSE] = bytes(32)  # as if the keyring were replaced
+    index = open_index(iarc)
+    assert index is not old
+    assert index.needs_rebuild()
+    flush(iarc)  # nothing queued: the writer notices the key and rebuilds
+    assert not index.needs_rebuild()
+    assert found(iarc, "审计底稿") == {"audit"}
