@@ -69,6 +69,20 @@ def rechain(session: Session, model: Model, key: bytes | None, from_seq: int = 1
         prev = row.hash
 
 
+def pass_off_as_unkeyed(session: Session) -> None:
+    """Edit a row, re-hash the whole audit chain the old (unkeyed) way and move its anchor to
+    the head, claiming every row predates the keying."""
+    session.execute(update(AuditEvent).where(AuditEvent.seq == 2).values(actor="nobody"))
+    rechain(session, AuditEvent, None)
+    head = session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()
+    assert head is not None
+    session.execute(
+        update(ChainAnchor)
+        .where(ChainAnchor.chain == "audit_events")
+        .values(seq=head.seq, hash=head.hash)
+    )
+
+
 def verify(arc: Archive) -> Any:
     with arc.sessions() as session:
         return verify_all(session, arc.keyring, arc.settings.checkpoint_path)
@@ -124,18 +138,7 @@ def test_moving_the_anchor_to_pass_as_unkeyed_is_caught(sqlite_arc: Archive) -> 
     append(sqlite_arc, 3)
     checkpoint(sqlite_arc)
 
-    def forge(session: Session) -> None:
-        session.execute(update(AuditEvent).where(AuditEvent.seq == 2).values(actor="mallory"))
-        rechain(session, AuditEvent, None)
-        head = session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()
-        assert head is not None
-        session.execute(
-            update(ChainAnchor)
-            .where(ChainAnchor.chain == "audit_events")
-            .values(seq=head.seq, hash=head.hash)
-        )
-
-    as_database_writer(sqlite_arc, forge)
+    as_database_writer(sqlite_arc, pass_off_as_unkeyed)
     report = verify(sqlite_arc)
     assert not report.ok
     problems = " | ".join(report.problems())
@@ -153,18 +156,7 @@ def test_a_forged_history_is_not_signed_anew_when_the_checkpoints_are_deleted(
 
     append(sqlite_arc, 3)
 
-    def forge(session: Session) -> None:
-        session.execute(update(AuditEvent).where(AuditEvent.seq == 2).values(actor="nobody"))
-        rechain(session, AuditEvent, None)
-        head = session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()
-        assert head is not None
-        session.execute(
-            update(ChainAnchor)
-            .where(ChainAnchor.chain == "audit_events")
-            .values(seq=head.seq, hash=head.hash)
-        )
-
-    as_database_writer(sqlite_arc, forge)
+    as_database_writer(sqlite_arc, pass_off_as_unkeyed)
     sqlite_arc.settings.checkpoint_path.unlink()
     initialize(sqlite_arc, ACTOR)
     assert not sqlite_arc.settings.checkpoint_path.exists()  # refused, not signed
