@@ -20,7 +20,7 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import Session
 
 from access.http import client_of_request, current_archive, status_of
-from access.login import attempt_login
+from access.login import password_confirms
 from access.policy import Permission, may
 from access.requests import AccessError
 from archive.accesslog import Client
@@ -169,8 +169,7 @@ def reauthenticate() -> None:
     open or a copied cookie cannot do them; a wrong one counts as a failed sign-in (and so
     toward the lock-out)."""
     with arc().transaction() as db:
-        outcome = attempt_login(db, user().username, form("confirm_password"), request.remote_addr)
-        confirmed = isinstance(outcome, User) and outcome.id == user().id
+        confirmed = password_confirms(db, user(), form("confirm_password"), request.remote_addr)
     if not confirmed:
         raise AccessError(_("Enter your own password to confirm this action."))
 
