@@ -36,7 +36,7 @@ from archive.models import (
 )
 from retention import disposition
 from search.index import FACETS, Hit, QueryError, Results
-from search.indexer import open_index, version_text
+from search.indexer import open_index, snippet_text
 
 SORTS = ("relevance", "date")
 #: The access log's action for a search snippet shown (a read, counted by the alerts).
@@ -103,12 +103,13 @@ def search_as(arc: Archive, user_id: int, client: Client, params: SearchParams) 
         granted = granted_records(session, user)
         visibility = visibility_for(user, granted)
 
-        def snippet_text(hit: Hit) -> str | None:
+        def snippet_of(hit: Hit, block: int | None) -> str | None:
             if hit.record_id not in granted and not reads_by_standing(
                 user, hit.department, hit.sensitivity
             ):
                 return None
-            return version_text(arc, session, uuid.UUID(hit.version_id))
+            # Only the piece of text the snippet is cut from is decrypted (search.blocks).
+            return snippet_text(arc, session, uuid.UUID(hit.version_id), block)
 
         try:
             results = open_index(arc).search(
@@ -120,7 +121,7 @@ def search_as(arc: Archive, user_id: int, client: Client, params: SearchParams) 
                 sort=params.sort,
                 filed_from=params.filed_from,
                 filed_to=params.filed_to,
-                snippets=snippet_text,
+                snippets=snippet_of,
             )
         except QueryError as exc:
             raise InvalidInput(str(exc)) from None
@@ -154,25 +155,26 @@ def search_as(arc: Archive, user_id: int, client: Client, params: SearchParams) 
 
 
 def open_record(
-    session: Session, user: User, client: Client, record_id: uuid.UUID
+    arc: Archive, session: Session, user: User, client: Client, record_id: uuid.UUID
 ) -> Record | None:
-    """A record's metadata for someone who may know it exists; every lookup is logged. None
-    for one beyond the caller's view, answered like an id that does not exist (the caller
-    commits, so the refusal's log line stays)."""
+    """A record's metadata for someone who may know it exists, looked up in ``session`` (a
+    read session: a page is built without the write lock); None for one beyond the caller's
+    view, answered like an id that does not exist. Every lookup is logged, in its own short
+    transaction, committed before this returns, so before anything is shown."""
     try:
-        record = known_record(session, user, record_id)
+        record: Record | None = known_record(session, user, record_id)
     except AccessError:
+        record = None
+    with arc.transaction() as log:
         log_access(
-            session,
+            log,
             user,
             client,
             "metadata",
-            REFUSED,
+            ALLOWED if record is not None else REFUSED,
             record_id=record_id,
-            reason="unknown or beyond the caller's view",
+            reason="" if record is not None else "unknown or beyond the caller's view",
         )
-        return None
-    log_access(session, user, client, "metadata", ALLOWED, record_id=record.id)
     return record
 
 

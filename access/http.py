@@ -8,6 +8,7 @@ many proxy hops: a forged X-Forwarded-For never reaches the log.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
@@ -16,11 +17,13 @@ from urllib.parse import quote
 
 from flask import Response, current_app, request, stream_with_context
 from sqlalchemy import Select
+from sqlalchemy.exc import DBAPIError
 
-from access.reader import Refused, Served, serve
+from access.reader import Refused, Served, commit_read, discard, prepare
 from archive.accesslog import ALLOWED, REFUSED, Client
 from archive.core import Archive
 from archive.csvsafe import csv_lines
+from archive.db import lock_contention, utcnow
 from archive.errors import DomainError, ErrorKind, InvalidInput
 from archive.models import AccessEvent, DispositionList, ListStatus, Scope, User
 from retention import reports
@@ -38,6 +41,25 @@ HTTP_STATUS: dict[ErrorKind, int] = {
 
 def status_of(exc: DomainError) -> int:
     return HTTP_STATUS[exc.kind]
+
+
+log = logging.getLogger(__name__)
+#: What a client is told to wait when the database was too busy to take its write.
+RETRY_AFTER_SECONDS = 5
+
+
+def database_busy(exc: DBAPIError) -> dict[str, str]:
+    """The ``Retry-After`` header for a write that timed out waiting for the database's lock
+    (logged, answered 503); any other database error is re-raised, to be a logged 500."""
+    if not lock_contention(exc):
+        raise exc
+    log.warning(
+        "database busy: %s %s answered 503 (%s)",
+        request.method,
+        request.path,
+        type(exc.orig).__name__,
+    )
+    return {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
 
 def current_archive() -> Archive:
@@ -75,11 +97,26 @@ def read_content_for(user: User, version_id: uuid.UUID) -> Served | Refused:
         action = Scope(request.args.get("action", "view"))
     except ValueError:
         return Refused(400, "action must be view, download, print or external")
-    arc = current_archive()
-    with arc.transaction() as session:
-        return serve(
-            arc, session, session.merge(user, load=True), client_of_request(), version_id, action
-        )
+    arc, client, now = current_archive(), client_of_request(), utcnow()
+    with arc.sessions() as read:  # the slow part, without the write lock
+        caller = read.get(User, user.id)
+        if caller is None:
+            return Refused(401, "the account no longer exists")
+        prepared = prepare(arc, read, caller, client, version_id, action, now)
+    try:
+        with arc.transaction() as session:
+            # Read afresh inside the write transaction: merge() would copy the sign-in's
+            # copy over the row (and write it back), so a role changed since would be undone.
+            caller = session.get(User, user.id)
+            if caller is None:
+                if isinstance(prepared, Served):
+                    discard(prepared)
+                return Refused(401, "the account no longer exists")
+            return commit_read(session, caller, client, version_id, action, prepared, now)
+    except BaseException:
+        if isinstance(prepared, Served):  # the log line was not committed: nothing goes out
+            discard(prepared)
+        raise
 
 
 def content_type(media_type: str) -> str:
@@ -101,9 +138,13 @@ CSV_TYPE = content_type("text/csv")
 
 
 def content_response(outcome: Served) -> Response:
-    response = Response(
-        stream_with_context(iter(outcome.body)), content_type=content_type(outcome.media_type)
-    )
+    """The reader's body as it is: each decrypted segment goes to the socket whole (no
+    request context kept, nothing joined or cut up), with its length so the server need not
+    frame it in chunks. Not ``direct_passthrough``: closing the response must still close
+    the body (the blob) and run what was left for after it (the token's last use)."""
+    response = Response(outcome.body, content_type=content_type(outcome.media_type))
+    if outcome.length is not None:
+        response.content_length = outcome.length
     response.headers["Content-Disposition"] = content_disposition(outcome.filename, outcome.inline)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -4,7 +4,13 @@ Every attempt is decided by :mod:`access.policy` and written to the access log, 
 refused, before a byte is served. ``view`` and ``print`` of a PDF (or of a scan's OCR'd PDF)
 are stamped on every page with the reader's name, address and time; other formats are viewed
 as their extracted text under the same stamp. ``download`` and ``external`` give the
-original file named by its canonical name.
+original file named by its canonical name, streamed: each decrypted segment is handed to the
+web server as it is, with the version's size as the length.
+
+Two steps, so that no reader holds the database's write lock while content is fetched and
+stamped (on SQLite that lock is the whole database's): :func:`prepare` decides and prepares
+in a read session; :func:`commit_read` decides again in the write transaction, a few quick
+queries, and writes the log line, so a grant revoked in between still refuses.
 """
 
 from __future__ import annotations
@@ -15,21 +21,28 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, joinedload
 
-from access.policy import may_know, may_read
+from access.policy import Decision, may_know, may_read
 from access.requests import grants_of
-from access.watermark import watermark_pdf
+from access.watermark import CannotStamp, watermark_pdf
 from archive.accesslog import ALLOWED, REFUSED, Client, log_access
 from archive.content import ContentDestroyed, read_content
 from archive.core import Archive
-from archive.db import LOCAL_TIME, utcnow
+from archive.db import LOCAL_TIME
 from archive.models import Rendition, RenditionRole, Scope, User, Version
 from archive.storage import BlobNotFound, StorageError
 
 PDF = "application/pdf"
 MAX_STAMPED_BYTES = 512 * 1024**2  # a PDF is stamped in memory
+
+
+#: A version with its record (the policy needs it on every read) in one query, built once:
+#: a statement object used again skips SQLAlchemy's per-call building and cache-key work.
+_VERSION = (
+    select(Version).options(joinedload(Version.record)).where(Version.id == bindparam("version_id"))
+)
 
 
 class TooLargeToStamp(Exception):
@@ -38,10 +51,14 @@ class TooLargeToStamp(Exception):
 
 @dataclass(frozen=True)
 class Served:
+    """What to send: ``body`` may hold an open blob, so whoever takes it must iterate it to
+    the end or close it (a WSGI server does both); ``length`` is its size when known."""
+
     body: Iterable[bytes]
     media_type: str
     filename: str
     inline: bool
+    length: int | None = None
 
 
 @dataclass(frozen=True)
@@ -50,28 +67,40 @@ class Refused:
     message: str
 
 
-def _refuse(
-    session: Session,
-    user: User,
-    client: Client,
-    action: Scope,
-    status: int,
-    message: str,
-    reason: str,
-    version_id: uuid.UUID,
-    record_id: object = None,
-) -> Refused:
-    log_access(
-        session,
-        user,
-        client,
-        action.value,
-        REFUSED,
-        record_id=record_id,
-        version_id=version_id,
-        reason=reason,
-    )
-    return Refused(status, message)
+@dataclass(frozen=True)
+class Refusal:
+    """A refusal decided but not yet logged: what the caller is told, and the log's reason."""
+
+    status: int
+    message: str
+    reason: str
+    record_id: uuid.UUID | None = None
+
+
+#: What can go wrong fetching content, and how the reader answers and logs it (in order:
+#: a missing blob is a kind of storage error).
+CONTENT_REFUSALS: tuple[tuple[type[Exception], int, str, str], ...] = (
+    (ContentDestroyed, 410, "the content was destroyed", "content destroyed"),
+    (
+        BlobNotFound,
+        500,
+        "the stored content is missing: tell the records manager (a fixity failure)",
+        "content missing",
+    ),
+    (
+        StorageError,
+        503,
+        "the archive's storage cannot be reached right now; try again shortly",
+        "storage unavailable",
+    ),
+    (TooLargeToStamp, 413, "too large to view in the browser", "too large to stamp"),
+    (
+        CannotStamp,
+        422,
+        "this PDF cannot be stamped, so it cannot be viewed in the browser",
+        "cannot stamp",
+    ),
+)
 
 
 def stamp_lines(user: User, client: Client, at: datetime) -> list[str]:
@@ -105,110 +134,99 @@ def filename(version: Version, media_type: str) -> str:
     return version.name + extension(media_type)
 
 
-def serve(
+def _decide(
+    session: Session, user: User, version_id: uuid.UUID, action: Scope, now: datetime
+) -> tuple[Version, Decision] | Refusal:
+    version = session.scalars(_VERSION, {"version_id": version_id}).one_or_none()
+    if version is None:
+        return Refusal(404, "no such version", "no such version")
+    record = version.record
+    grants = grants_of(session, user, record.id)
+    if not may_know(user, record, grants, now):
+        return Refusal(404, "no such version", "the record is beyond the caller's view", record.id)
+    decision = may_read(user, record, action, grants, now)
+    if not decision.allowed:
+        return Refusal(403, f"no access: {decision.reason}", decision.reason, record.id)
+    return version, decision
+
+
+def prepare(
     arc: Archive,
     session: Session,
     user: User,
     client: Client,
     version_id: uuid.UUID,
     action: Scope,
-) -> Served | Refused:
-    """Decide, log, and (if allowed) prepare the content; the caller commits the session."""
-    now = utcnow()
-    version = session.get(Version, version_id)
-    if version is None:
-        return _refuse(
-            session, user, client, action, 404, "no such version", "no such version", version_id
-        )
-    record = version.record
-    grants = grants_of(session, user, record.id)
-    if not may_know(user, record, grants, now):
-        return _refuse(
-            session,
-            user,
-            client,
-            action,
-            404,
-            "no such version",
-            "the record is beyond the caller's view",
-            version_id,
-            record.id,
-        )
-    decision = may_read(user, record, action, grants, now)
-    if not decision.allowed:
-        return _refuse(
-            session,
-            user,
-            client,
-            action,
-            403,
-            f"no access: {decision.reason}",
-            decision.reason,
-            version_id,
-            record.id,
-        )
+    now: datetime,
+) -> Served | Refusal:
+    """Decide, and if allowed prepare the content (open the blob, stamp the PDF): the slow
+    part, in a read session. Nothing is logged and nothing may be sent yet."""
+    decided = _decide(session, user, version_id, action, now)
+    if isinstance(decided, Refusal):
+        return decided
+    version = decided[0]
     try:
-        served = _content(arc, session, user, client, version, action, now)
-    except ContentDestroyed:
-        return _refuse(
-            session,
-            user,
-            client,
-            action,
-            410,
-            "the content was destroyed",
-            "content destroyed",
-            version_id,
-            record.id,
-        )
-    except BlobNotFound:
-        return _refuse(
-            session,
-            user,
-            client,
-            action,
-            500,
-            "the stored content is missing: tell the records manager (a fixity failure)",
-            "content missing",
-            version_id,
-            record.id,
-        )
-    except StorageError:  # logged as an attempt that got nothing, with the reason
-        return _refuse(
-            session,
-            user,
-            client,
-            action,
-            503,
-            "the archive's storage cannot be reached right now; try again shortly",
-            "storage unavailable",
-            version_id,
-            record.id,
-        )
-    except TooLargeToStamp:
-        return _refuse(
-            session,
-            user,
-            client,
-            action,
-            413,
-            "too large to view in the browser",
-            "too large to stamp",
-            version_id,
-            record.id,
-        )
-    log_access(
-        session,
-        user,
-        client,
-        action.value,
-        ALLOWED,
-        record_id=record.id,
-        version_id=version.id,
-        grant_id=decision.grant.id if decision.grant else None,
-        reason=decision.reason,
+        return _content(arc, session, user, client, version, action, now)
+    except tuple(kind for kind, *_ in CONTENT_REFUSALS) as exc:
+        status, message, reason = next(r[1:] for r in CONTENT_REFUSALS if isinstance(exc, r[0]))
+        return Refusal(status, message, reason, version.record_id)
+
+
+def commit_read(
+    session: Session,
+    user: User,
+    client: Client,
+    version_id: uuid.UUID,
+    action: Scope,
+    prepared: Served | Refusal,
+    now: datetime,
+) -> Served | Refused:
+    """Log what :func:`prepare` found, in the write transaction; an allowed read is decided
+    again here first, so the log line states what the policy says as it is written."""
+    outcome: tuple[Version, Decision] | Refusal = (
+        prepared
+        if isinstance(prepared, Refusal)
+        else _decide(session, user, version_id, action, now)
     )
-    return served
+    if isinstance(outcome, Refusal):
+        if isinstance(prepared, Served):
+            discard(prepared)  # refused since it was prepared
+        log_access(
+            session,
+            user,
+            client,
+            action.value,
+            REFUSED,
+            record_id=outcome.record_id,
+            version_id=version_id,
+            reason=outcome.reason,
+        )
+        return Refused(outcome.status, outcome.message)
+    assert isinstance(prepared, Served)  # noqa: S101 - a refusal returned above
+    version, decision = outcome
+    try:
+        log_access(
+            session,
+            user,
+            client,
+            action.value,
+            ALLOWED,
+            record_id=version.record_id,
+            version_id=version.id,
+            grant_id=decision.grant.id if decision.grant else None,
+            reason=decision.reason,
+        )
+    except BaseException:
+        discard(prepared)  # no line in the log, no byte out
+        raise
+    return prepared
+
+
+def discard(served: Served) -> None:
+    """Close a body that will not be sent (it may hold an open blob)."""
+    close = getattr(served.body, "close", None)
+    if close is not None:
+        close()
 
 
 def _content(
@@ -220,31 +238,41 @@ def _content(
     action: Scope,
     now: datetime,
 ) -> Served:
+    """The body of an allowed read. Nothing is sent from here: the blob is opened (so a
+    missing one is refused and logged as such) and decrypted as the server sends it."""
     if action in (Scope.DOWNLOAD, Scope.EXTERNAL):
         return Served(
             read_content(arc, session, version),
             version.media_type,
             filename(version, version.media_type),
             inline=False,
+            length=version.size,
         )
-    roles = set(session.scalars(select(Rendition.role).where(Rendition.version_id == version.id)))
     lines = stamp_lines(user, client, now)
-    source = (
-        RenditionRole.ORIGINAL
-        if version.media_type == PDF
-        else RenditionRole.OCR_PDF
-        if RenditionRole.OCR_PDF in roles
-        else None
-    )
+    source: str | None = RenditionRole.ORIGINAL
+    size = version.size
+    sizes: dict[str, int] = {}
+    if version.media_type != PDF:  # a PDF needs no look at its renditions
+        rows = session.execute(
+            select(Rendition.role, Rendition.size).where(Rendition.version_id == version.id)
+        )
+        sizes = {role: rendition_size for role, rendition_size in rows}
+        source = RenditionRole.OCR_PDF if RenditionRole.OCR_PDF in sizes else None
+        size = sizes.get(RenditionRole.OCR_PDF, 0)
     if source is not None:
-        data = b"".join(read_content(arc, session, version, source))
-        if len(data) > MAX_STAMPED_BYTES:
+        if size > MAX_STAMPED_BYTES:  # before decrypting any of it
             raise TooLargeToStamp
-        return Served([watermark_pdf(data, lines)], PDF, filename(version, PDF), inline=True)
+        data = b"".join(read_content(arc, session, version, source))
+        stamped = watermark_pdf(data, lines)
+        return Served([stamped], PDF, filename(version, PDF), inline=True, length=len(stamped))
     text = b""
-    if RenditionRole.TEXT in roles:
+    if RenditionRole.TEXT in sizes:
         text = b"".join(read_content(arc, session, version, RenditionRole.TEXT))
     header = ("\n".join(lines) + "\n" + "─" * 40 + "\n\n").encode()
     return Served(
-        [header, text], "text/plain; charset=utf-8", filename(version, "text/plain"), True
+        [header, text],
+        "text/plain; charset=utf-8",
+        filename(version, "text/plain"),
+        inline=True,
+        length=len(header) + len(text),
     )

@@ -37,6 +37,9 @@ class IngestSettings:
     extract_memory_mb: int = 2048  # address-space limit of the extraction child
     max_image_pixels: int = 300_000_000
     max_inflated_bytes: int = 1024**3  # DOCX/ZIP members, declared and actual
+    # Extracted text kept for the index (the file stays whole). 4 MiB is ~1.4 million Chinese
+    # characters; it keeps ingest of any file near 150 MB (bench/ingest.py --large-mb).
+    text_cap_bytes: int = 4 << 20
     ocr_languages: str = "chi_sim+chi_tra+eng"
     clamav: str = "auto"  # auto (use clamscan if installed), off, or a clamscan path
     clamav_database: str | None = None
@@ -99,6 +102,7 @@ class Settings:
     checkpoint_minutes: int = 60  # how often beat signs the chains' heads (when they moved)
     orphan_grace_hours: int = 24  # an object no row names is removed after this long
     fixity_sample: int = 500  # versions the daily fixity sweep re-reads
+    lock_wait_seconds: float = 20.0  # how long a write waits for the database's lock
     audit_sample_size: int = 20  # records the quarterly audit sample draws
     fonds_code: str | None = None  # 全宗号, the first part of every 档号 (optional)
     category_code: str = "WS"  # 门类代码: WS 文书 (documents)
@@ -170,6 +174,7 @@ def _ingest_settings(env: Mapping[str, str]) -> IngestSettings:
         extract_memory_mb=_int(env, "ARCHIVE_EXTRACT_MEMORY_MB", default.extract_memory_mb, 256),
         max_image_pixels=_int(env, "ARCHIVE_MAX_IMAGE_PIXELS", default.max_image_pixels, 1),
         max_inflated_bytes=_int(env, "ARCHIVE_MAX_INFLATED_BYTES", default.max_inflated_bytes, 1),
+        text_cap_bytes=_int(env, "ARCHIVE_TEXT_CAP_MB", default.text_cap_bytes >> 20, 1) << 20,
         ocr_languages=languages,
         clamav=clamav,
         clamav_database=env.get("ARCHIVE_CLAMAV_DATABASE") or None,
@@ -355,6 +360,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         checkpoint_minutes=_int(env, "ARCHIVE_CHECKPOINT_MINUTES", 60, 1),
         orphan_grace_hours=_int(env, "ARCHIVE_ORPHAN_GRACE_HOURS", 24, 1),
         fixity_sample=_int(env, "ARCHIVE_FIXITY_SAMPLE", 500, 1),
+        lock_wait_seconds=_float(env, "ARCHIVE_DB_LOCK_WAIT", 20.0, 0.05, 600.0),
         audit_sample_size=_int(env, "ARCHIVE_AUDIT_SAMPLE_SIZE", 20, 1),
         fonds_code=_code(env, "ARCHIVE_FONDS_CODE", r"[A-Z0-9]{1,8}", "Z109", None),
         category_code=_code(env, "ARCHIVE_CATEGORY_CODE", r"[A-Z]{1,4}", "WS", "WS") or "WS",

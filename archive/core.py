@@ -27,7 +27,7 @@ class Archive:
 
     @cached_property
     def engine(self) -> Engine:
-        return make_engine(self.settings.database_url)
+        return make_engine(self.settings.database_url, self.settings.lock_wait_seconds)
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:

@@ -6,6 +6,10 @@ and then writes fails at once with "database is locked" when another writer got 
 first, instead of waiting its turn, which would break hash-chain appends. Read-only
 transactions stay deferred so readers never queue behind writers. PostgreSQL uses psycopg 3
 with pre-ping so a restarted server is reconnected to.
+
+A write waits at most ``lock_wait`` seconds for its lock (SQLite's busy timeout, PostgreSQL's
+``lock_timeout``, advisory locks included); past that it fails with an error that
+:func:`lock_contention` recognises, which the web answers 503 with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
 
@@ -72,7 +77,7 @@ def local_today() -> date:
     return datetime.now(LOCAL_TIME).date()
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, lock_wait: float) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, decide when transactions begin (see module doc).
@@ -80,7 +85,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(lock_wait * 1000)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
@@ -108,14 +113,38 @@ def _lock_key(name: str) -> int:
 WRITE_OPTIONS = {"archive_write": True}
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, lock_wait: float = 30.0, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
+            url, connect_args={"check_same_thread": False, "timeout": lock_wait}, **kwargs
         )
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, lock_wait)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, pool_pre_ping=True, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        with dbapi_connection.cursor() as cursor:  # a session setting, kept across commits
+            cursor.execute(f"SET lock_timeout = {int(lock_wait * 1000)}")
+        dbapi_connection.commit()
+
+    return engine
+
+
+#: SQLite's messages and PostgreSQL's SQLSTATEs for "someone else holds the lock": lock
+#: not available (lock_timeout), serialisation failure, deadlock detected.
+_SQLITE_BUSY = ("database is locked", "database table is locked")
+_POSTGRES_BUSY = frozenset({"55P03", "40001", "40P01"})
+
+
+def lock_contention(exc: BaseException) -> bool:
+    """Whether ``exc`` means the database was busy (worth retrying), not broken."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    original = exc.orig
+    if isinstance(original, sqlite3.OperationalError):
+        return any(text in str(original) for text in _SQLITE_BUSY)
+    return getattr(original, "sqlstate", None) in _POSTGRES_BUSY
 
 
 def append_only_ddl(dialect: str, table: str) -> list[str]:

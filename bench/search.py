@@ -180,12 +180,26 @@ def open_whoosh(directory: Path) -> SearchIndex:
         return SearchIndex(directory)  # type: ignore[call-arg]
 
 
+def _running_children_cpu() -> float:
+    """CPU seconds of this process's descendants still running (the analysis pool)."""
+    ticks = 0
+    for pid in _tree()[1:]:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def cpu_seconds() -> float:
-    """CPU time of this process and its finished children (the bulk writer's helpers): on
-    a shared machine a steadier figure than the wall clock."""
+    """CPU time of this process and its children, finished (the bulk writer's helpers) or
+    running (the live writer's analysis pool): on a shared machine a steadier figure than
+    the wall clock."""
     own = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    finished = own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    return finished + _running_children_cpu()
 
 
 def bench_whoosh(root: Path, docs: int, seed: int) -> tuple[SearchIndex, float, float, PeakRss]:
@@ -209,6 +223,63 @@ def bench_incremental(index: SearchIndex, docs: int, seed: int, batch: int) -> t
     cpu_ms = 1000 * (cpu_seconds() - cpu) / len(fresh)
     index.write(remove=[d.record_id for d in fresh])
     return rate, cpu_ms
+
+
+def bench_live_pool(
+    index: SearchIndex, seed: int, batch: int, rounds: int = 4
+) -> dict[bool, list[float]] | None:
+    """The live writer with and without its analysis pool, alternating batch by batch on the
+    same index (same code, same moment): docs/s of each batch by mode; None for code without
+    the pool. The pool is warmed first (a long-running writer keeps it)."""
+    rates: dict[bool, list[float]] = {True: [], False: []}
+    docs = iter(corpus(2 * rounds * batch + 1, seed + 55))
+    try:
+        index.write([replace(next(docs), record_id="pool-warm")], parallel=True)
+    except TypeError:
+        return None
+    added = ["pool-warm"]
+    for number in range(2 * rounds):
+        parallel = number % 4 in (0, 3)  # on, off, off, on, …
+        fresh = [replace(next(docs), record_id=f"pool-{number}-{i}") for i in range(batch)]
+        started = time.perf_counter()
+        index.write(fresh, parallel=parallel)
+        rates[parallel].append(batch / (time.perf_counter() - started))
+        added += [d.record_id for d in fresh]
+    index.write(remove=added)
+    return rates
+
+
+def bench_reopen(
+    index: SearchIndex, asked: list[str], seed: int, rounds: int = 7
+) -> tuple[float, float, float, list[float]]:
+    """A searcher reopen after a one-record commit into the full index, as the live writer
+    makes one every 2 s: (median ms of the first query after the commit, of the same query
+    again, of the commit itself; every round's reopen cost). The query is a common word with
+    the specialist's visibility and the 7 facets. The records are removed afterwards."""
+    added = [replace(d, record_id=f"reopen-{d.record_id}") for d in corpus(rounds, seed + 7)]
+    for warm in asked[:4]:
+        index.search(warm, VISIBILITY)
+    first, again, commit, extra = [], [], [], []
+    for number, doc in enumerate(added):
+        text = asked[2 * (number % 4)]  # common words: they were cached by the warm-up
+        index.search(text, VISIBILITY)
+        started = time.perf_counter()
+        index.write([doc])
+        commit.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        index.search(text, VISIBILITY)
+        first.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        index.search(text, VISIBILITY)
+        again.append(time.perf_counter() - started)
+        extra.append(1000 * (first[-1] - again[-1]))
+    index.write(remove=[d.record_id for d in added])
+    return (
+        1000 * statistics.median(first),
+        1000 * statistics.median(again),
+        1000 * statistics.median(commit),
+        extra,
+    )
 
 
 def bench_fts(root: Path, docs: int, seed: int) -> tuple[sqlite3.Connection, float, float]:
@@ -300,6 +371,12 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=500, help="the live writer's batch")
     parser.add_argument("--keep", type=Path, help="build here, or reuse what is here")
     parser.add_argument("--no-fts", action="store_true", help="Whoosh only, no FTS5 beside it")
+    parser.add_argument(
+        "--only-live",
+        action="store_true",
+        help="only the live-writer figures (searcher reopen, docs/s), also on a kept index",
+    )
+    parser.add_argument("--live-docs", type=int, default=2000, help="records the live writer adds")
     args = parser.parse_args()
     print(
         f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
@@ -310,6 +387,9 @@ def main() -> None:
         root = args.keep or Path(tmp)
         root.mkdir(parents=True, exist_ok=True)
         index, db, built = build(root, args)
+        if args.only_live:
+            live(index, asked, args)
+            return
         started = time.perf_counter()
         index.search(asked[0], VISIBILITY)
         print(
@@ -359,11 +439,39 @@ def main() -> None:
         fts_size = f"{(root / 'fts.db').stat().st_size / 2**20:.0f} MiB" if db else "-"
         print(f"  index size: Whoosh {size / 2**20:.0f} MiB, FTS5 {fts_size}")
         if built:  # it adds records: only to an index made in this run
-            rate, cpu_ms = bench_incremental(index, 2000, args.seed, args.batch)
-            print(
-                f"  live writer, batches of {args.batch} into the full index: {rate:.0f} docs/s "
-                f"(CPU {cpu_ms:.1f} ms per record)"
-            )
+            live(index, asked, args)
+
+
+def live(index: SearchIndex, asked: list[str], args: argparse.Namespace) -> None:
+    """The live writer's figures: a searcher reopen after a small commit, then batches; what
+    they add is removed again (the index keeps the deleted documents until a merge)."""
+    first, again, commit, extra = bench_reopen(index, asked, args.seed)
+    print(
+        f"  reopen after a one-record commit: first query {first:.0f} ms, again {again:.0f} ms "
+        f"(commit {commit:.0f} ms; reopen cost per round {' '.join(f'{e:.0f}' for e in extra)} ms)"
+    )
+    rate, cpu_ms = bench_incremental(index, args.live_docs, args.seed, args.batch)
+    print(
+        f"  live writer, batches of {args.batch} into the full index: {rate:.0f} docs/s "
+        f"(CPU {cpu_ms:.1f} ms per record, this process and its children)"
+    )
+    pooled = bench_live_pool(index, args.seed, args.batch)
+    if pooled is not None:
+        print(
+            f"  live writer with / without its analysis pool, alternating batches of "
+            f"{args.batch}: median {statistics.median(pooled[True]):.0f} / "
+            f"{statistics.median(pooled[False]):.0f} docs/s (each batch: "
+            f"{' '.join(f'{r:.0f}' for r in pooled[True])} / "
+            f"{' '.join(f'{r:.0f}' for r in pooled[False])})"
+        )
+    merge = getattr(index, "merge_deletions", None)
+    if merge is not None:
+        started = time.perf_counter()
+        purged = merge()
+        print(
+            f"  merge of deletions: {purged} deleted documents dropped in "
+            f"{time.perf_counter() - started:.1f} s"
+        )
 
 
 if __name__ == "__main__":

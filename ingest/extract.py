@@ -3,9 +3,10 @@
 The parsers are imported here, in the parent, so every forked child inherits them loaded
 instead of importing them again per file.
 
-Each returns a JSON-able dict: ``pages`` (text per page), ``page_count``, ``needs_ocr``, and
-for scans ``scan`` (resolution, colour mode, frames). Known-bad files raise
-:class:`ParseFailure` naming the 四性 check they fail.
+Each returns a JSON-able dict: ``pages`` (text per page), ``page_count``, ``needs_ocr``,
+``truncated`` when the text went past ``limits["text_cap_bytes"]`` and only that much was
+kept (the file itself is kept whole), and for scans ``scan`` (resolution, colour mode,
+frames). Known-bad files raise :class:`ParseFailure` naming the 四性 check they fail.
 """
 
 from __future__ import annotations
@@ -14,15 +15,14 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-import docx
-from docx.opc.exceptions import PackageNotFoundError
 from PIL import Image, UnidentifiedImageError
 from pypdf import PdfReader
 from pypdf.errors import FileNotDecryptedError, PdfReadError
 
 from ingest import sniff
+from ingest.docx_text import DocxUnreadable, docx_text
 from ingest.sandbox import ParseFailure
-from ingest.textfile import NotText, decode_text
+from ingest.textfile import NotText, decode_file
 
 OPENS = "usability.opens"
 NOT_ENCRYPTED = "usability.not_encrypted"
@@ -33,43 +33,71 @@ _EOF_WINDOW = 2048
 
 def extract(path: str, media_type: str, limits: dict[str, int]) -> dict[str, Any]:
     """Dispatch on the sniffed ``media_type``."""
-    file = Path(path)
+    file, cap = Path(path), limits["text_cap_bytes"]
     if media_type == sniff.PDF:
-        return extract_pdf(file)
+        return extract_pdf(file, cap)
     if media_type == sniff.DOCX:
-        return extract_docx(file, limits["max_inflated_bytes"])
+        return extract_docx(file, limits["max_inflated_bytes"], cap)
     if media_type == sniff.TEXT:
-        return extract_text(file)
+        return extract_text(file, cap)
     if media_type in sniff.IMAGES:
         return inspect_image(file, limits["max_image_pixels"])
     return {"pages": [], "page_count": None, "needs_ocr": False}
 
 
-def extract_pdf(path: Path) -> dict[str, Any]:
+def _capped(texts: list[str], cap: int) -> tuple[list[str], bool]:
+    """``texts`` cut to ``cap`` bytes of UTF-8 in all, at a character boundary."""
+    kept: list[str] = []
+    for text in texts:
+        encoded = text.encode("utf-8")
+        if len(encoded) > cap:
+            kept.append(encoded[:cap].decode("utf-8", errors="ignore"))
+            return kept, True
+        kept.append(text)
+        cap -= len(encoded)
+    return kept, False
+
+
+def extract_pdf(path: Path, cap: int) -> dict[str, Any]:
+    """Page by page from an open file, the parsed objects dropped after each page: pypdf
+    given a path reads the whole file into memory, and keeps every object it resolved (a
+    1 GiB scan peaked at 2 GiB that way; this way at ~50 MB)."""
     size = path.stat().st_size
     with path.open("rb") as handle:
         handle.seek(max(0, size - _EOF_WINDOW))
         if b"%%EOF" not in handle.read():
             raise ParseFailure(OPENS, "truncated PDF: no %%EOF marker at the end")
-    try:
-        reader = PdfReader(path)
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise ParseFailure(NOT_ENCRYPTED, "the PDF is password-protected")
-        pages = reader.pages
+        handle.seek(0)
         texts: list[str] = []
-        scanned = 0
-        for page in pages:
-            text = page.extract_text() or ""
-            texts.append(text)
-            if len(text.strip()) < MIN_PAGE_TEXT and _has_images(page):
-                scanned += 1
-    except FileNotDecryptedError:
-        raise ParseFailure(NOT_ENCRYPTED, "the PDF is password-protected") from None
-    except PdfReadError as exc:
-        raise ParseFailure(OPENS, f"the PDF cannot be parsed: {exc}") from None
+        scanned, room = 0, cap
+        try:
+            reader = PdfReader(handle)
+            if reader.is_encrypted and not reader.decrypt(""):
+                raise ParseFailure(NOT_ENCRYPTED, "the PDF is password-protected")
+            for page in reader.pages:
+                if room <= 0:  # past the cap pages are only counted: the index has enough
+                    texts.append("")
+                    continue
+                text = page.extract_text() or ""
+                texts.append(text)
+                room -= len(text.encode("utf-8"))
+                if len(text.strip()) < MIN_PAGE_TEXT and _has_images(page):
+                    scanned += 1
+                reader.resolved_objects.clear()  # this page's fonts, images, content
+        except FileNotDecryptedError:
+            raise ParseFailure(NOT_ENCRYPTED, "the PDF is password-protected") from None
+        except PdfReadError as exc:
+            raise ParseFailure(OPENS, f"the PDF cannot be parsed: {exc}") from None
     if not texts:
         raise ParseFailure(OPENS, "the PDF has no pages")
-    return {"pages": texts, "page_count": len(texts), "needs_ocr": scanned > 0}
+    kept, truncated = _capped(texts, cap)
+    kept += [""] * (len(texts) - len(kept))
+    return {
+        "pages": kept,
+        "page_count": len(texts),
+        "needs_ocr": scanned > 0,
+        "truncated": truncated or room < 0,
+    }
 
 
 def _has_images(page: Any) -> bool:
@@ -105,35 +133,21 @@ def check_zip(path: Path, max_inflated: int) -> None:
                         )
 
 
-def extract_docx(path: Path, max_inflated: int) -> dict[str, Any]:
+def extract_docx(path: Path, max_inflated: int, cap: int) -> dict[str, Any]:
+    """Streamed (see ingest.docx_text): a large DOCX costs no more memory than a small one."""
     check_zip(path, max_inflated)
     try:
-        document = docx.Document(str(path))
-    except (PackageNotFoundError, KeyError, ValueError) as exc:
+        with zipfile.ZipFile(path) as archive:
+            text, truncated = docx_text(archive, cap)
+    except DocxUnreadable as exc:
         raise ParseFailure(OPENS, f"the DOCX cannot be opened: {exc}") from None
-    headers: list[Any] = []
-    footers: list[Any] = []
-    for section in document.sections:
-        headers += [section.header, section.first_page_header, section.even_page_header]
-        footers += [section.footer, section.first_page_footer, section.even_page_footer]
-    parts: list[str] = []
-    for block in headers:
-        if not block.is_linked_to_previous:
-            parts.extend(p.text for p in block.paragraphs)
-    parts.extend(p.text for p in document.paragraphs)
-    for table in document.tables:
-        for row in table.rows:
-            parts.append("\t".join(cell.text for cell in row.cells))
-    for block in footers:
-        if not block.is_linked_to_previous:
-            parts.extend(p.text for p in block.paragraphs)
-    text = "\n".join(part for part in parts if part.strip())
-    return {"pages": [text], "page_count": None, "needs_ocr": False}
+    return {"pages": [text], "page_count": None, "needs_ocr": False, "truncated": truncated}
 
 
-def extract_text(path: Path) -> dict[str, Any]:
+def extract_text(path: Path, cap: int) -> dict[str, Any]:
+    """Decoded in pieces: only ``cap`` bytes of text are ever held (see ingest.textfile)."""
     try:
-        decoded = decode_text(path.read_bytes())
+        decoded = decode_file(path, cap)
     except NotText as exc:
         raise ParseFailure(OPENS, str(exc)) from None
     return {
@@ -141,6 +155,7 @@ def extract_text(path: Path) -> dict[str, Any]:
         "page_count": None,
         "needs_ocr": False,
         "encoding": decoded.encoding,
+        "truncated": decoded.truncated,
     }
 
 

@@ -92,6 +92,7 @@ class Work:
     ocr_pdf: Path | None = None
     text: str = ""
     simplified: str = ""
+    text_cut_at: int | None = None  # bytes of text kept when the rest was cut
     meta: Resolved | None = None
     decision: Decision | None = None
 
@@ -204,9 +205,12 @@ def extract_text(arc: Archive, work: Work) -> None:
     limits = {
         "max_image_pixels": settings.max_image_pixels,
         "max_inflated_bytes": settings.max_inflated_bytes,
+        "text_cap_bytes": settings.text_cap_bytes,
     }
     result = _sandboxed(arc, extract, str(work.path), work.media_type, limits)
     work.pages, work.page_count = result.get("pages", []), result.get("page_count")
+    if result.get("truncated"):
+        work.text_cut_at = settings.text_cap_bytes
     work.scan = result.get("scan")
     if result.get("needs_ocr"):
         set_stage(arc, work.job.id, work.attempt, "ocr")
@@ -217,7 +221,10 @@ def extract_text(arc: Archive, work: Work) -> None:
         )
         work.pages, work.page_count, work.ocr_pdf = done["pages"], done["page_count"], out
     work.report.passed("usability.not_encrypted")
-    work.report.passed("usability.opens", f"{work.page_count or 1} page(s)")
+    opened = f"{work.page_count or 1} page(s)"
+    if work.text_cut_at is not None:
+        opened += f"; text past {work.text_cut_at >> 20} MiB not indexed (the file is kept whole)"
+    work.report.passed("usability.opens", opened)
     normalized = normalize_for_index("\f".join(work.pages))
     work.text, work.simplified = normalized.text, normalized.simplified
 
@@ -301,9 +308,7 @@ def _existing_record(session: Session, meta: Resolved, job: IngestJob) -> Record
     record (never a silent version of someone else's)."""
     department = operator_department(job, meta)
     if meta.record_id is not None:  # again, in the storing step: a release skips no right
-        refusal = write_problem(
-            session, meta.record_id, job.created_by_id, job.source, department
-        )
+        refusal = write_problem(session, meta.record_id, job.created_by_id, job.source, department)
         if refusal:
             raise Quarantine(WRITE_CHECK, refusal)
         return session.get(Record, meta.record_id)
@@ -448,6 +453,8 @@ def _text_stats(work: Work) -> dict[str, Any]:
     }
     if work.scan:
         stats["scan"] = work.scan
+    if work.text_cut_at is not None:  # the file is kept whole; its text is searched this far
+        stats["text_cut_at_bytes"] = work.text_cut_at
     return stats
 
 

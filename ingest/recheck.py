@@ -76,6 +76,7 @@ def _opens(path: Path, media_type: str, settings: IngestSettings, report: Report
     limits = {
         "max_image_pixels": settings.max_image_pixels,
         "max_inflated_bytes": settings.max_inflated_bytes,
+        "text_cap_bytes": settings.text_cap_bytes,
     }
     try:
         result = run_limited(

@@ -6,6 +6,7 @@ The extension only breaks ties libmagic cannot: plain text in a legacy Chinese e
 
 from __future__ import annotations
 
+import codecs
 import zipfile
 from pathlib import Path
 
@@ -62,10 +63,12 @@ def sniff(path: Path) -> str:
         if "OFD.xml" in names:
             return OFD
         return found
-    if found in ("application/octet-stream", "text/plain"):
+    if found in ("application/octet-stream", "text/plain", "text/csv"):
         with path.open("rb") as handle:
             head = handle.read(_TEXT_SNIFF_BYTES)
-        if head and _looks_like_text(head):
+        # libmagic calls a long UTF-16 text CSV (its code units pair up as separators).
+        utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+        if (found != "text/csv" or utf16) and head and _looks_like_text(head):
             return TEXT
     return str(found)
 

@@ -5,12 +5,17 @@ among the encodings Chinese offices actually produce. Short texts are ambiguous 
 GB18030 and Big5 (two bytes can be a valid character in both); when both decode, mainland
 GB18030 wins unless the detector is confident in Big5 on a longer sample. UTF-16 without a
 BOM is believed only when the text holds some ASCII (its zero bytes give it away).
+
+A file larger than :data:`SAMPLE_BYTES` is read in pieces (:func:`decode_file`): its
+encoding is chosen from the first piece, every piece must decode in it, and only the first
+``cap`` bytes of text are kept, so a 1 GiB text costs the memory of its cap, not of itself.
 """
 
 from __future__ import annotations
 
 import codecs
 from dataclasses import dataclass
+from pathlib import Path
 
 from charset_normalizer import from_bytes
 
@@ -21,6 +26,7 @@ _BOMS = [
     (codecs.BOM_UTF16_BE, "utf_16"),
 ]
 SHORT_SAMPLE = 64  # bytes under which GB18030/Big5 detection is a coin toss
+SAMPLE_BYTES = 1 << 20  # a file up to this size is decoded whole; a larger one in pieces
 
 
 class NotText(ValueError):
@@ -31,11 +37,13 @@ class NotText(ValueError):
 class DecodedText:
     text: str
     encoding: str
+    truncated: bool = False  # only the first ``cap`` bytes of the text were kept
 
 
-def _decodes(data: bytes, encoding: str) -> bool:
+def _decodes(data: bytes, encoding: str, complete: bool = True) -> bool:
+    """Whether ``data`` decodes; a ``complete=False`` sample may end inside a character."""
     try:
-        data.decode(encoding)
+        codecs.getincrementaldecoder(encoding)().decode(data, final=complete)
     except UnicodeDecodeError:
         return False
     return True
@@ -46,19 +54,55 @@ def _private_use(text: str) -> int:
 
 
 def decode_text(data: bytes) -> DecodedText:
+    encoding = detect_encoding(data)
+    return DecodedText(data.decode(encoding), encoding)
+
+
+def decode_file(path: Path, cap: int) -> DecodedText:
+    """The file's text, at most ``cap`` bytes of it (UTF-8), read in pieces; the whole file
+    must still be text in one encoding, or :class:`NotText` is raised."""
+    with path.open("rb") as handle:
+        sample = handle.read(SAMPLE_BYTES)
+        whole = len(sample) < SAMPLE_BYTES
+        encoding = detect_encoding(sample, complete=whole)
+        decoder = codecs.getincrementaldecoder(encoding)()
+        kept: list[str] = []
+        room, piece, truncated = cap, sample, False
+        try:
+            while True:
+                text = decoder.decode(piece, final=not piece)
+                if text and not truncated:
+                    encoded = text.encode("utf-8")
+                    if len(encoded) > room:  # cut at a character boundary
+                        text, truncated = encoded[:room].decode("utf-8", errors="ignore"), True
+                    kept.append(text)
+                    room -= len(encoded)
+                if not piece:
+                    break
+                piece = handle.read(SAMPLE_BYTES)
+        except UnicodeDecodeError as exc:
+            raise NotText(f"the file is not {encoding} throughout ({exc.reason})") from None
+    return DecodedText("".join(kept), encoding, truncated)
+
+
+def detect_encoding(data: bytes, complete: bool = True) -> str:
+    """The encoding of ``data`` (the whole text, or with ``complete=False`` its first part)."""
     for bom, encoding in _BOMS:
         if data.startswith(bom):
-            return DecodedText(data.decode(encoding), encoding)
-    if b"\x00" not in data and _decodes(data, "utf_8"):
-        return DecodedText(data.decode("utf_8"), "utf_8")
+            return encoding
+    if not complete:  # end the sample where a character surely ends, so detectors judge it
+        end = len(data) & ~1 if b"\x00" in data else data.rfind(b"\n") + 1
+        data = data[:end] or data
+    if b"\x00" not in data and _decodes(data, "utf_8", complete):
+        return "utf_8"
     best = from_bytes(data, cp_isolation=CANDIDATES).best()
     if best is not None and str(best.encoding).startswith("utf_16") and b"\x00" not in data:
         # UTF-16 without a BOM and without one ASCII character is rarer than a short
         # legacy-encoded text that happens to pair up into valid UTF-16 code units.
         best = from_bytes(data, cp_isolation=CANDIDATES[:2]).best() or best
     if best is None:
-        if b"\x00" not in data and _decodes(data, "gb18030"):
-            return DecodedText(data.decode("gb18030"), "gb18030")
+        if b"\x00" not in data and _decodes(data, "gb18030", complete):
+            return "gb18030"
         raise NotText("the file is not text in UTF-8, UTF-16, GB18030/GBK or Big5")
     encoding = str(best.encoding)
     # Mainland wins a short tie, unless GB18030 needs private-use code points to read it.
@@ -69,4 +113,4 @@ def decode_text(data: bytes) -> DecodedText:
         and _private_use(data.decode("gb18030")) <= _private_use(data.decode("big5"))
     ):
         encoding = "gb18030"
-    return DecodedText(data.decode(encoding), encoding)
+    return encoding

@@ -18,7 +18,7 @@ import base64
 import hashlib
 import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -46,9 +46,10 @@ def fold(text: str) -> str:
     return to_simplified(normalize(text))
 
 
-def spans(text: str) -> Iterator[tuple[str, int, int]]:
-    """Index terms of ``text`` in order, with their offsets in the folded text."""
-    for match in _RUNS.finditer(fold(text)):
+def spans(text: str, folded: bool = False) -> Iterator[tuple[str, int, int]]:
+    """Index terms of ``text`` in order, with their offsets in the folded text (``folded``:
+    ``text`` is folded already, as a snippet's is)."""
+    for match in _RUNS.finditer(text if folded else fold(text)):
         run, base = match.group(), match.start()
         if _CJK.match(run):
             for word, start, end in _segmenter().tokenize(run, mode="search", HMM=True):
@@ -64,7 +65,11 @@ def words(text: str) -> Iterator[str]:
 
 
 class ChineseTokenizer(Tokenizer):  # type: ignore[misc]
-    """Whoosh tokenizer over :func:`words`; positions advance by one per term."""
+    """Whoosh tokenizer over :func:`words`; positions advance by one per term. With
+    ``folded``, its input is folded already (highlighting a snippet: not folded twice)."""
+
+    def __init__(self, folded: bool = False) -> None:
+        self.folded = folded
 
     def __call__(
         self,
@@ -89,7 +94,7 @@ class ChineseTokenizer(Tokenizer):  # type: ignore[misc]
                 token.startchar, token.endchar = start_char, start_char + len(value)
             yield token
             return
-        for offset, (word, start, end) in enumerate(spans(value)):
+        for offset, (word, start, end) in enumerate(spans(value, self.folded)):
             token.text = word
             token.boost, token.stopped = 1.0, False
             if keeporiginal:
@@ -123,8 +128,8 @@ class LatinStemFilter(Filter):  # type: ignore[misc]
             yield token
 
 
-def analyzer() -> Composable:
-    return ChineseTokenizer() | LatinStemFilter()
+def analyzer(folded: bool = False) -> Composable:
+    return ChineseTokenizer(folded) | LatinStemFilter()
 
 
 #: Bytes of a term's hash: 72 bits, 12 base64 characters; a collision (which would merge two
@@ -172,6 +177,18 @@ class TermHasher:
         word = self.word
         return " ".join([word(w) for w in words(text)])
 
+    def pieces(self, text: str, starts: Sequence[int]) -> tuple[str, list[int]]:
+        """:meth:`text` of ``text`` analysed piece by piece (the pieces begin at character
+        offsets ``starts``), and the position of each piece's first term
+        (:mod:`search.blocks`)."""
+        word = self.word
+        hashed: list[str] = []
+        positions: list[int] = []
+        for begin, end in zip(starts, [*starts[1:], len(text)], strict=True):
+            positions.append(len(hashed))
+            hashed.extend([word(w) for w in words(text[begin:end])])
+        return " ".join(hashed), positions
+
     def __reduce__(self) -> Any:
         raise TypeError("a TermHasher holds the index key and is never pickled")
 
@@ -190,9 +207,10 @@ class KeyedHashFilter(Filter):  # type: ignore[misc]
             yield token
 
 
-def keyed_analyzer(hasher: TermHasher) -> Composable:
-    """The real analysis with hashed terms out: for parsing queries and highlighting."""
-    return analyzer() | KeyedHashFilter(hasher)
+def keyed_analyzer(hasher: TermHasher, folded: bool = False) -> Composable:
+    """The real analysis with hashed terms out: for parsing queries and (``folded``, on text
+    folded already) highlighting."""
+    return analyzer(folded) | KeyedHashFilter(hasher)
 
 
 class HashedTermsTokenizer(Tokenizer):  # type: ignore[misc]

@@ -4,8 +4,15 @@ Whoosh walks postings one Python call per document; a common word at 100,000 rec
 tens of thousands of calls before anything is scored. Counting and faceting need only *which*
 documents match, so here a term's postings are read a block at a time into a Python set and
 the boolean query is evaluated with set operations (C speed). Scoring the top N stays with
-Whoosh. Everything is cached per open searcher; a new searcher (the index changed) starts
-afresh. Deleted documents can appear in raw postings, so every result is intersected with a
+Whoosh.
+
+The caches are per segment (:class:`SegmentCache`, kept in a :class:`SegmentStore` that
+outlives searchers): a Whoosh segment never changes once written, except for its deletion
+set, so decoded postings, permission and filter sets, facet values, field lengths and filing
+dates computed for it stay valid for every later searcher that has the segment at the same
+document offset. Reopening after a commit computes them only for the new segments; caches of
+segments that went away (merged) are dropped. Deletions are kept apart: cached sets are raw
+(they may hold deleted documents), and each searcher intersects every result with its own
 live-document set before anyone sees it.
 """
 
@@ -15,7 +22,7 @@ import heapq
 import itertools
 from array import array
 from collections import Counter, OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from whoosh import query as q
@@ -27,6 +34,7 @@ from whoosh.util.numeric import byte_to_length
 _LENGTH_OF_BYTE = [byte_to_length(b) if b else 1 for b in range(256)]
 
 DocSet = set[int]
+Postings = tuple["array[int]", "array[float]"]
 
 
 def _blocks(matcher: Any) -> Iterator[tuple[Sequence[int], Sequence[float]]]:
@@ -74,63 +82,252 @@ def _scored_terms(query: q.Query) -> tuple[list[q.Term], float] | None:
     return None
 
 
-class DocSets:
-    """Set-valued evaluation and caches for one searcher (call under the index's lock)."""
+def _evaluate(
+    query: q.Query,
+    term: Callable[[str, Any], DocSet],
+    universe: Callable[[], DocSet],
+    fallback: Callable[[q.Query], DocSet],
+) -> DocSet:
+    """Documents of a universe (one segment, or a whole searcher) matching ``query`` with
+    set operations; may include deleted ones."""
+
+    def matching(query: q.Query) -> DocSet:
+        if isinstance(query, q.Term):
+            return term(query.fieldname, query.text)
+        if isinstance(query, q.Or):
+            found: DocSet = set()
+            for sub in query.subqueries:
+                found |= matching(sub)
+            return found
+        if isinstance(query, q.And):
+            wanted = [s for s in query.subqueries if not isinstance(s, q.Not)]
+            unwanted = [s.query for s in query.subqueries if isinstance(s, q.Not)]
+            sets = sorted((matching(s) for s in wanted), key=len)
+            found = set(sets[0]) if sets else set(universe())
+            for other in sets[1:]:
+                found &= other
+            for sub in unwanted:
+                found -= matching(sub)
+            return found
+        if isinstance(query, q.AndNot):
+            return matching(query.a) - matching(query.b)
+        if isinstance(query, q.Not):
+            return universe() - matching(query.query)
+        if isinstance(query, q.Every):
+            return set(universe())
+        if query is q.NullQuery:
+            return set()
+        # Phrases, ranges and the rest: Whoosh's own matchers (these skip deleted docs).
+        return fallback(query)
+
+    return matching(query)
+
+
+class SegmentCache:
+    """What is computed once for one segment at one document offset (numbers are the
+    searcher's, offset included). ``fills`` counts the computations, for tests and benches."""
 
     FILTER_CACHE = 64
+
+    def __init__(self, store: SegmentStore, key: tuple[str, int], reader: Any, offset: int):
+        self.store = store
+        self.key = key
+        self.reader = reader  # the newest searcher's reader of this segment
+        self.searcher: Any = None  # and its leaf searcher (phrases, ranges)
+        self.offset = offset
+        self.size: int = reader.doc_count_all()
+        self.fills: Counter[str] = Counter()
+        self._filters: OrderedDict[str, DocSet] = OrderedDict()
+        self._facets: dict[str, tuple[dict[str, DocSet], list[str | None]]] = {}
+        self._lengths: dict[str, list[int]] = {}
+        self._filed: list[Any] | None = None
+        self._newest: list[int] | None = None
+
+    def universe(self) -> DocSet:
+        return set(range(self.offset, self.offset + self.size))
+
+    def postings(self, field: str, text: str | bytes) -> Postings:
+        return self.store.postings(self, field, text)
+
+    def term(self, field: str, text: str | bytes) -> DocSet:
+        return set(self.postings(field, text)[0])
+
+    def filtered(self, key: str, restrictions: list[q.Query]) -> DocSet:
+        """Documents passing every restriction (deleted ones included), cached."""
+        docs = self._filters.get(key)
+        if docs is not None:
+            self._filters.move_to_end(key)
+            return docs
+        self.fills["filter"] += 1
+        docs = self.universe()
+        offset = self.offset
+
+        def fallback(query: q.Query) -> DocSet:
+            return {offset + d for d in query.docs(self.searcher)}
+
+        for restriction in restrictions:
+            docs &= _evaluate(restriction, self.term, self.universe, fallback)
+        self._filters[key] = docs
+        if len(self._filters) > self.FILTER_CACHE:
+            self._filters.popitem(last=False)
+        return docs
+
+    def facet(self, field: str) -> tuple[dict[str, DocSet], list[str | None]]:
+        """A facet field's values with their documents, and each document's value."""
+        facet = self._facets.get(field)
+        if facet is None:
+            self.fills["facet"] += 1
+            by_value: dict[str, DocSet] = {}
+            value_of: list[str | None] = [None] * self.size
+            for value in self.reader.lexicon(field):
+                text = value.decode("utf-8") if isinstance(value, bytes) else str(value)
+                if text and text not in by_value:
+                    members = by_value[text] = self.term(field, value)
+                    for docnum in members:
+                        value_of[docnum - self.offset] = text
+            facet = self._facets[field] = (by_value, value_of)
+        return facet
+
+    def lengths(self, field: str) -> list[int]:
+        """Each document's length of ``field`` (as Whoosh stores it)."""
+        if field not in self._lengths:
+            self.fills["lengths"] += 1
+            column = self.reader._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
+            self._lengths[field] = (
+                [1] * self.size if column is None else [_LENGTH_OF_BYTE[b] for b in column]
+            )
+        return self._lengths[field]
+
+    def filed(self) -> list[Any]:
+        if self._filed is None:
+            self.fills["filed"] += 1
+            self._filed = list(self.reader.column_reader("filed"))
+        return self._filed
+
+    def newest(self) -> list[int]:
+        """This segment's documents by filing date, newest first (ties: higher number)."""
+        if self._newest is None:
+            filed, offset = self.filed(), self.offset
+            self._newest = [
+                offset + d
+                for d in sorted(range(self.size), key=lambda d: (filed[d], d), reverse=True)
+            ]
+        return self._newest
+
+
+class SegmentStore:
+    """Every segment's caches, shared by the searchers of one index one after another, and
+    the decoded postings of them all (least recently used first out, :attr:`POSTINGS_CACHE`
+    postings in all). Call under the index's lock."""
+
     POSTINGS_CACHE = 4_000_000  # decoded postings kept, ~32 MB as arrays
 
-    def __init__(self, searcher: Any) -> None:
+    def __init__(self) -> None:
+        self.segments: dict[tuple[str, int], SegmentCache] = {}
+        self._postings: OrderedDict[tuple[tuple[str, int], str, Any], Postings] = OrderedDict()
+        self._held = 0
+
+    def attach(self, searcher: Any) -> list[SegmentCache]:
+        """The caches for ``searcher``'s segments, new ones empty; the others' are dropped."""
+        leaves: list[SegmentCache] = []
+        for sub, offset in searcher.leaf_searchers():
+            reader = sub.reader()
+            segment = reader.segment() if hasattr(reader, "segment") else None
+            if segment is None or not reader.doc_count_all():
+                continue  # an empty index
+            key = (segment.segment_id(), offset)
+            cache = self.segments.get(key)
+            if cache is None:
+                cache = self.segments[key] = SegmentCache(self, key, reader, offset)
+            cache.reader, cache.searcher = reader, sub
+            leaves.append(cache)
+        current = {cache.key for cache in leaves}
+        if set(self.segments) - current:
+            self.segments = {key: self.segments[key] for key in current}
+            for gone in [k for k in self._postings if k[0] not in current]:
+                self._held -= len(self._postings.pop(gone)[0])
+        return leaves
+
+    def postings(self, cache: SegmentCache, field: str, text: str | bytes) -> Postings:
+        """A term's (document numbers, weights) in one segment (deletions not applied)."""
+        key = (cache.key, field, text)
+        found = self._postings.get(key)
+        if found is not None:
+            self._postings.move_to_end(key)
+            return found
+        cache.fills["postings"] += 1
+        ids: array[int] = array("l")
+        weights: array[float] = array("f")
+        try:
+            matcher = cache.reader.postings(field, text)
+        except TermNotFound:
+            matcher = None
+        if isinstance(matcher, FilterMatcher):  # the segment's deletions: kept apart
+            matcher = matcher.child
+        if matcher is not None:
+            offset = cache.offset
+            for block_ids, block_weights in _blocks(matcher):
+                ids.extend(block_ids if not offset else [offset + i for i in block_ids])
+                weights.extend(block_weights)
+        self._postings[key] = found = (ids, weights)
+        self._held += len(ids)
+        while self._held > self.POSTINGS_CACHE and len(self._postings) > 1:
+            _, (old, _) = self._postings.popitem(last=False)
+            self._held -= len(old)
+        return found
+
+
+def _concat(parts: Iterable[Sequence[Any]]) -> list[Any]:
+    return list(itertools.chain.from_iterable(parts))
+
+
+class DocSets:
+    """Set-valued evaluation for one searcher over its segments' caches (call under the
+    index's lock). What spans segments (live documents, unions) is composed per searcher at
+    C speed from the segments' cached parts, on first use."""
+
+    FILTER_CACHE = 64
+
+    def __init__(self, searcher: Any, store: SegmentStore | None = None) -> None:
         self.searcher = searcher
-        self._leaves: list[tuple[Any, int]] = [
-            (sub.reader(), offset) for sub, offset in searcher.leaf_searchers()
-        ]
+        self.store = store or SegmentStore()
+        self.leaves = self.store.attach(searcher)
+        self._total = searcher.reader().doc_count_all()
         self._live: DocSet | None = None
         self._filters: OrderedDict[str, DocSet] = OrderedDict()
-        self._facets: dict[str, tuple[list[str], list[DocSet], list[int]]] = {}
-        self._filed: list[Any] | None = None
+        self._facets: dict[str, tuple[list[str], dict[str, int]]] = {}
+        self._value_of: dict[str, list[str | None]] = {}
         self._field_lengths: dict[str, list[int]] = {}
-        self._postings: OrderedDict[tuple[str, Any], tuple[array[int], array[float]]] = (
-            OrderedDict()
-        )
-        self._postings_held = 0
-        self._newest_first: list[int] | None = None
+        self._filed: list[Any] | None = None
 
     def live(self) -> DocSet:
         """Every document not deleted."""
         if self._live is None:
-            self._live = set(self.searcher.reader().all_doc_ids())
+            live = set(range(self._total))
+            for cache in self.leaves:
+                if cache.reader.has_deletions():
+                    offset = cache.offset
+                    live.difference_update(offset + d for d in cache.reader.deleted_docs_set)
+            self._live = live
         return self._live
 
-    def postings(self, field: str, text: str | bytes) -> tuple[array[int], array[float]]:
-        """A term's (document numbers, weights) over all segments, decoded once and kept
-        (least recently used first out) up to :attr:`POSTINGS_CACHE` postings in all."""
-        key = (field, text)
-        cached = self._postings.get(key)
-        if cached is not None:
-            self._postings.move_to_end(key)
-            return cached
+    def postings(self, field: str, text: str | bytes) -> Postings:
+        """A term's (document numbers, weights) over all segments (deletions not applied)."""
+        parts = [cache.postings(field, text) for cache in self.leaves]
+        if len(parts) == 1:
+            return parts[0]
         ids: array[int] = array("l")
         weights: array[float] = array("f")
-        for reader, offset in self._leaves:
-            try:
-                matcher = reader.postings(field, text)
-            except TermNotFound:
-                continue
-            if isinstance(matcher, FilterMatcher):  # the segment's deletions: live() has them
-                matcher = matcher.child
-            for block_ids, block_weights in _blocks(matcher):
-                ids.extend(block_ids if not offset else [offset + i for i in block_ids])
-                weights.extend(block_weights)
-        self._postings[key] = (ids, weights)
-        self._postings_held += len(ids)
-        while self._postings_held > self.POSTINGS_CACHE and len(self._postings) > 1:
-            _, (old, _) = self._postings.popitem(last=False)
-            self._postings_held -= len(old)
+        for part_ids, part_weights in parts:
+            ids.extend(part_ids)
+            weights.extend(part_weights)
         return ids, weights
 
     def term(self, field: str, text: str | bytes) -> DocSet:
-        return set(self.postings(field, text)[0])
+        found: DocSet = set()
+        for cache in self.leaves:
+            found.update(cache.postings(field, text)[0])
+        return found
 
     def top(self, query: q.Query, docs: DocSet, limit: int) -> list[tuple[int, float]] | None:
         """The ``limit`` best of ``docs`` by Whoosh's BM25F score, computed from the cached
@@ -160,54 +357,28 @@ class DocSets:
     def _lengths(self, field: str) -> list[int]:
         """Each document's length of ``field`` (as Whoosh stores it), by document number."""
         if field not in self._field_lengths:
-            lengths: list[int] = []
-            for reader, _ in self._leaves:
-                column = reader._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
-                if column is None:
-                    lengths += [1] * reader.doc_count_all()
-                else:
-                    lengths += [_LENGTH_OF_BYTE[b] for b in column]
-            self._field_lengths[field] = lengths
+            self._field_lengths[field] = _concat(c.lengths(field) for c in self.leaves)
         return self._field_lengths[field]
 
     def matching(self, query: q.Query) -> DocSet:
         """Documents matching ``query`` (may include deleted ones: intersect with live)."""
-        if isinstance(query, q.Term):
-            return self.term(query.fieldname, query.text)
-        if isinstance(query, q.Or):
-            found: DocSet = set()
-            for sub in query.subqueries:
-                found |= self.matching(sub)
-            return found
-        if isinstance(query, q.And):
-            wanted = [s for s in query.subqueries if not isinstance(s, q.Not)]
-            unwanted = [s.query for s in query.subqueries if isinstance(s, q.Not)]
-            sets = sorted((self.matching(s) for s in wanted), key=len)
-            found = set(sets[0]) if sets else set(self.live())
-            for other in sets[1:]:
-                found &= other
-            for sub in unwanted:
-                found -= self.matching(sub)
-            return found
-        if isinstance(query, q.AndNot):
-            return self.matching(query.a) - self.matching(query.b)
-        if isinstance(query, q.Not):
-            return self.live() - self.matching(query.query)
-        if isinstance(query, q.Every):
-            return set(self.live())
-        if query is q.NullQuery:
-            return set()
-        # Phrases, ranges and the rest: Whoosh's own matchers (these skip deleted docs).
-        return set(self.searcher.docs_for_query(query))
+        return _evaluate(
+            query,
+            self.term,
+            self.live,
+            lambda query: set(self.searcher.docs_for_query(query)),
+        )
 
     def allowed(self, restrictions: list[q.Query]) -> DocSet:
-        """Live documents passing every restriction (permissions, filters), cached."""
+        """Live documents passing every restriction (permissions, filters): each segment's
+        part cached with the segment, their union per searcher."""
         key = repr(restrictions)
         docs = self._filters.get(key)
         if docs is None:
-            docs = self.live()
-            for restriction in restrictions:
-                docs = docs & self.matching(restriction)
+            docs = set()
+            for cache in self.leaves:
+                docs |= cache.filtered(key, restrictions)
+            docs &= self.live()
             self._filters[key] = docs
             if len(self._filters) > self.FILTER_CACHE:
                 self._filters.popitem(last=False)
@@ -215,43 +386,47 @@ class DocSets:
             self._filters.move_to_end(key)
         return docs
 
+    def _sizes(self, field: str) -> tuple[list[str], dict[str, int]]:
+        """A facet field's values and how many documents (deleted too) have each."""
+        if field not in self._facets:
+            sizes: dict[str, int] = {}
+            for cache in self.leaves:
+                for value, members in cache.facet(field)[0].items():
+                    sizes[value] = sizes.get(value, 0) + len(members)
+            self._facets[field] = (list(sizes), sizes)
+        return self._facets[field]
+
+    def _values(self, field: str) -> list[str | None]:
+        if field not in self._value_of:
+            self._value_of[field] = _concat(c.facet(field)[1] for c in self.leaves)
+        return self._value_of[field]
+
     def facet_counts(self, field: str, docs: DocSet) -> dict[str, int]:
         """value → how many of ``docs`` have it (values with none are left out).
 
         Each facet field holds one value per document. Counting walks whichever is smaller:
         the matched documents (looking each one's value up) or the values' member sets."""
-        facet = self._facets.get(field)
-        if facet is None:
-            facet = self._facets[field] = self._facet(field)
-        values, members, value_of = facet
-        if len(docs) < sum(min(len(docs), len(m)) for m in members):
-            counted = Counter(map(value_of.__getitem__, docs))
-            return {values[i]: n for i, n in counted.items() if i >= 0}
-        counts = {value: len(docs & m) for value, m in zip(values, members, strict=True)}
+        _, sizes = self._sizes(field)
+        if len(docs) < sum(min(len(docs), n) for n in sizes.values()):
+            counted = Counter(map(self._values(field).__getitem__, docs))
+            counted.pop(None, None)
+            return dict(counted)  # type: ignore[arg-type]
+        counts: dict[str, int] = {}
+        for cache in self.leaves:  # each segment's part of a value's members: no union
+            for value, part in cache.facet(field)[0].items():
+                counts[value] = counts.get(value, 0) + len(docs & part)
         return {value: count for value, count in counts.items() if count}
-
-    def _facet(self, field: str) -> tuple[list[str], list[DocSet], list[int]]:
-        """A facet field's values, each value's documents, and each document's value."""
-        by_value: dict[str, DocSet] = {}
-        for reader, _ in self._leaves:
-            for value in reader.lexicon(field):
-                text = value.decode("utf-8") if isinstance(value, bytes) else str(value)
-                if text and text not in by_value:
-                    by_value[text] = self.term(field, value)
-        value_of = [-1] * self.searcher.reader().doc_count_all()
-        for index, members in enumerate(by_value.values()):
-            for docnum in members:
-                value_of[docnum] = index
-        return list(by_value), list(by_value.values()), value_of
 
     def newest_first(self, docs: DocSet, limit: int) -> list[int]:
         """The first ``limit`` of ``docs`` by filing date, newest first."""
-        if self._filed is None or self._newest_first is None:
-            filed = self._filed = list(self.searcher.reader().column_reader("filed"))
-            self._newest_first = sorted(
-                range(len(filed)), key=lambda d: (filed[d], d), reverse=True
-            )
+        if self._filed is None:
+            self._filed = _concat(cache.filed() for cache in self.leaves)
         filed = self._filed
+
+        def order(d: int) -> tuple[Any, int]:
+            return (filed[d], d)
+
         if len(docs) * 8 < len(filed):  # few matches: sort just those
-            return sorted(docs, key=lambda d: (filed[d], d), reverse=True)[:limit]
-        return list(itertools.islice((d for d in self._newest_first if d in docs), limit))
+            return sorted(docs, key=order, reverse=True)[:limit]
+        merged = heapq.merge(*(cache.newest() for cache in self.leaves), key=order, reverse=True)
+        return list(itertools.islice((d for d in merged if d in docs), limit))

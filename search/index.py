@@ -6,32 +6,46 @@ applied to results afterwards, so hits, totals and facets only ever count what t
 may know exists.
 
 The index holds keyed hashes of the terms, never words (``search.analysis.TermHasher``):
-documents are analysed and hashed here, before the writer (so the key never reaches its
-helper processes or job files), queries are parsed with the keyed analyzer. The directory
-keeps a fingerprint of the key; another key means a rebuild.
+documents are hashed here, before the writer (so the key never reaches its helper processes
+or job files), queries are parsed with the keyed analyzer. The directory keeps a fingerprint
+of the key; another key means a rebuild.
+
+Analysis (normalisation, OpenCC, jieba) is most of the CPU of indexing a document, and the
+live writer is one process: :meth:`SearchIndex.write` has a batch's texts analysed by a pool
+of helper processes (one per core but one), which send back words; this process only hashes them
+and writes, while the pool analyses the next documents.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import hmac
+import itertools
 import multiprocessing
 import os
+import re
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import billiard
 from whoosh import highlight
 from whoosh import index as whoosh_index
 from whoosh import query as q
 from whoosh.index import FileIndex, LockError
+from whoosh.reading import MultiReader, SegmentReader
+from whoosh.searching import Searcher
+from whoosh.writing import MERGE_SMALL, IndexWriter
 
-from search.analysis import TermHasher, fingerprint, fold, keyed_analyzer
-from search.docsets import DocSets
+from search.analysis import TermHasher, fingerprint, fold, keyed_analyzer, words
+from search.blocks import block_of, decode_map, encode_map
+from search.docsets import DocSets, SegmentStore
 from search.query import SEARCHED, parse_query
 from search.query import QueryError as QueryError  # the callers' name for it
 from search.schema import SCHEMA_VERSION, make_schema
@@ -46,8 +60,17 @@ FACETS = (
     "retention_code",
 )
 MAX_RESULT_WINDOW = 10_000  # deep paging costs a top-N of this size; narrow the query instead
+_SPACES = re.compile(r"\s+")
+T = TypeVar("T")
 _VERSION_FILE = "schema_version"
 _KEY_FILE = "key_fingerprint"  # a keyed hash of a constant, never the key
+#: A batch with less text than this is analysed in this process (the pool's round trip
+#: would cost more); a pool task gets about :data:`_UNIT_CHARS` of text.
+PARALLEL_CHARS = 64_000
+_UNIT_CHARS = 32_000
+#: Segments with at least this share of deleted documents are rewritten by
+#: :meth:`SearchIndex.merge_deletions` (the scheduled merge).
+MERGE_DELETED_SHARE = 0.1
 
 
 @dataclass(frozen=True)
@@ -67,6 +90,10 @@ class IndexDoc:
     reference_code: str = ""
     retention_code: str = ""
     size: int = 0
+    #: Character offsets in ``content`` where its pieces begin (:func:`search.blocks.pieces`):
+    #: the content is analysed piece by piece and the block map stored. Empty: analysed whole,
+    #: no map (a snippet then reads a bounded prefix).
+    blocks: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -115,8 +142,10 @@ class Hit:
     snippet: str | None = None  # only for records the caller may read right now
 
 
-#: Given a hit the caller may read right now, its text (else None: metadata only).
-SnippetSource = Callable[[Hit], str | None]
+#: Given a hit the caller may read right now and the block of its text holding the first
+#: match (:mod:`search.blocks`; None when the index has no block map for it), the text to cut
+#: the snippet from: that block's piece, or a bounded prefix (else None: metadata only).
+SnippetSource = Callable[[Hit, int | None], str | None]
 
 
 @dataclass(frozen=True)
@@ -127,18 +156,21 @@ class Results:
 
 
 class SearchIndex:
-    """One index directory. Keeps one searcher open (refreshed when the index changes) and
-    caches permission filters as document-number sets per searcher, since the same few
-    visibilities recur on every query. ``key`` keys the term hashes (the keyring's
-    ``INDEX_PURPOSE`` secret); it stays in this object's memory."""
+    """One index directory. Keeps one searcher open (reopened when the index changes) and
+    caches permission filters, facet values and lengths as document-number sets per
+    segment (:mod:`search.docsets`), since the same few visibilities recur on every query
+    and a commit adds a small segment beside large unchanged ones. ``key`` keys the term
+    hashes (the keyring's ``INDEX_PURPOSE`` secret); it stays in this object's memory."""
 
     def __init__(self, directory: Path, key: bytes) -> None:
         self.directory = directory
         self._hasher = TermHasher(key)
         self._queries = make_schema(keyed_analyzer(self._hasher))  # in memory only
+        self._highlighter = keyed_analyzer(self._hasher, folded=True)  # on folded text
         self._lock = threading.RLock()  # create() may run inside a locked search
         self._searcher: Any = None
         self._sets: DocSets | None = None
+        self._segments = SegmentStore()  # outlives searchers: per-segment caches
 
     # -- opening -------------------------------------------------------------------------
     def keyed_by(self, key: bytes) -> bool:
@@ -161,7 +193,7 @@ class SearchIndex:
     def needs_rebuild(self) -> bool:
         """No index, another schema version, or terms hashed with another key."""
         return (
-            not whoosh_index.exists_in(str(self.directory))
+            not _retrying(lambda: whoosh_index.exists_in(str(self.directory)))
             or self._version_on_disk() != SCHEMA_VERSION
             or self._fingerprint_on_disk() != self._hasher.fingerprint
         )
@@ -182,50 +214,130 @@ class SearchIndex:
     def _open(self) -> FileIndex:
         if self.needs_rebuild():
             self.create()
-        return whoosh_index.open_dir(str(self.directory))
+        return _retrying(lambda: whoosh_index.open_dir(str(self.directory)))
 
     def _current_searcher(self) -> tuple[Any, DocSets]:
-        """The open searcher and its set caches, reopened if the index changed (call locked)."""
-        if self._searcher is not None and (self.needs_rebuild() or not self._searcher.up_to_date()):
-            # Reopened, not Searcher.refresh(): that reuses segment readers, and a reused
-            # segment keeps its old deletion set, so removed records would still be found.
+        """The open searcher and its set caches, reopened if the index changed (call locked).
+
+        The new searcher's :class:`DocSets` reuses the caches of every segment it shares
+        with the old one (:class:`SegmentStore`), so a reopen after a small commit computes
+        only the new segments'."""
+        if self._searcher is not None and self.needs_rebuild():
             self._searcher.close()
             self._searcher = None
+        if self._searcher is not None and not self._searcher.up_to_date():
+            self._searcher = self._reopen(self._searcher)
+            self._sets = DocSets(self._searcher, self._segments)
         if self._searcher is None or self._sets is None:
             self._searcher = self._open().searcher()
-            self._sets = DocSets(self._searcher)
+            self._sets = DocSets(self._searcher, self._segments)
         return self._searcher, self._sets
 
+    def _reopen(self, old: Any) -> Any:
+        """A searcher on the latest commit that keeps ``old``'s readers of the segments it
+        still has. Opening a segment's terms copies its term file into memory (tens of MB
+        for a large segment), so a reopen would cost in proportion to the index.
+        Not Whoosh's Searcher.refresh(): that reuses a reader whose segment has new
+        deletions as it was, so removed records would still be found; here such a reader
+        gets the segment's new deletions (a new per-document reader) and keeps its terms."""
+        ix = self._open()
+        held = {
+            reader.segment().segment_id(): reader
+            for reader, _ in old.reader().leaf_readers()
+            if isinstance(reader, SegmentReader)
+        }
+        readers, opened = [], []
+        try:
+            toc = ix._read_toc()
+            for segment in toc.segments:
+                reader = held.pop(segment.segment_id(), None)
+                if reader is None:
+                    reader = SegmentReader(ix.storage, toc.schema, segment, toc.generation)
+                    opened.append(reader)
+                elif reader.segment().deleted_count() != segment.deleted_count():
+                    reader = _with_deletions(reader, segment)
+                reader._gen = toc.generation
+                readers.append(reader)
+        except OSError:  # a writer removed a merged segment's files meanwhile: open afresh
+            for reader in [*opened, old]:
+                with contextlib.suppress(Exception):
+                    reader.close()
+            return ix.searcher()  # Whoosh retries that case
+        for gone in held.values():  # merged away
+            gone.close()
+        if not readers:
+            return ix.searcher()
+        top = readers[0] if len(readers) == 1 else MultiReader(readers, generation=toc.generation)
+        return Searcher(top, fromindex=ix)
+
     # -- writing -------------------------------------------------------------------------
+    def _writer(self, ix: FileIndex, retries: int, **options: Any) -> IndexWriter:
+        """The index's one writer, waiting for the lock with backoff."""
+        for attempt in range(retries):
+            try:
+                return ix.writer(timeout=2.0, **options)
+            except LockError:
+                if attempt == retries - 1:
+                    raise
+                time.sleep(min(2.0, 0.05 * 2**attempt))
+        raise LockError("no attempt made")
+
     def write(
         self,
         docs: Iterable[IndexDoc] = (),
         remove: Iterable[str] = (),
         retries: int = 8,
+        parallel: bool | None = None,
     ) -> int:
-        """Add or replace ``docs`` and remove record ids ``remove`` in one commit."""
+        """Add or replace ``docs`` and remove record ids ``remove`` in one commit. The texts
+        are analysed by the helper pool when there is enough of them (``parallel``: always,
+        or never); the pool starts on them before the writer lock is taken."""
         batch, gone = list(docs), list(remove)
         if not batch and not gone:
             return 0
+        analysed = _analysed(batch, parallel)
         ix = self._open()
-        for attempt in range(retries):
-            try:
-                writer = ix.writer(timeout=2.0)
-                break
-            except LockError:
-                if attempt == retries - 1:
-                    raise
-                time.sleep(min(2.0, 0.05 * 2**attempt))
+        writer = self._writer(ix, retries)
         try:
             for record_id in gone:
                 writer.delete_by_term("record_id", record_id)
-            for doc in batch:
-                writer.update_document(**self._fields(doc))
+            for doc, texts in zip(batch, analysed, strict=True):
+                writer.update_document(**self._fields(doc, texts))
         except BaseException:
             writer.cancel()
             raise
-        writer.commit()
+        writer.commit(mergetype=_merge_small_in_order)
         return len(batch) + len(gone)
+
+    def merge_deletions(self, share: float = MERGE_DELETED_SHARE, retries: int = 8) -> int:
+        """Rewrite the segments in which at least ``share`` of the documents are deleted
+        (updates delete the old document): their postings still hold the deleted ones, so
+        without this the index grows with every update and queries read past them. Whoosh's
+        own merges only take small segments. Returns how many deleted documents went."""
+        ix = self._open()
+        writer = self._writer(ix, retries)
+
+        def wanted(segment: Any) -> bool:
+            deleted = segment.deleted_count()
+            return bool(deleted) and deleted >= share * segment.doc_count_all()
+
+        def policy(writer: Any, segments: list[Any]) -> list[Any]:
+            for segment in filter(wanted, segments):
+                reader = SegmentReader(writer.storage, writer.schema, segment)
+                writer.add_reader(reader)  # copies the live documents only
+                reader.close()
+            return [segment for segment in segments if not wanted(segment)]
+
+        try:
+            purged = int(sum(s.deleted_count() for s in writer.segments if wanted(s)))
+            if not purged:  # no new generation: searchers stay as they are
+                writer.cancel()
+                return 0
+            writer.commit(mergetype=policy)
+        except BaseException:
+            writer.cancel()
+            raise
+        return purged
 
     def bulk_load(self, docs: Iterable[IndexDoc], procs: int | None = None) -> int:
         """Fill a fresh index (after :meth:`create`) in one commit, analysed by ``procs``
@@ -244,7 +356,7 @@ class SearchIndex:
         added = 0
         try:
             for doc in docs:
-                writer.add_document(**self._fields(doc))
+                writer.add_document(**self._fields(doc, _analyse(_texts(doc))))
                 added += 1
         except BaseException:
             writer.cancel()
@@ -253,21 +365,39 @@ class SearchIndex:
         return added
 
     # -- terms -------------------------------------------------------------------------
-    def _fields(self, doc: IndexDoc) -> dict[str, Any]:
-        text = self._hasher.text
-        content = text(doc.content)
+    def _fields(self, doc: IndexDoc, analysed: Sequence[str]) -> dict[str, Any]:
+        """The document as Whoosh takes it; ``analysed`` is :func:`_analyse` of
+        :func:`_texts` of it (words), hashed here."""
+        word = self._hasher.word
+
+        def text(analysed: str) -> str:
+            return " ".join([word(w) for w in analysed.split()])
+
+        title, name, project, *pieces = analysed
+        blocks: dict[str, bytes] = {}
+        if doc.blocks:
+            hashed: list[str] = []
+            starts: list[int] = []
+            for piece in pieces:
+                starts.append(len(hashed))
+                hashed.extend([word(w) for w in piece.split()])
+            content = " ".join(hashed)
+            blocks["blocks"] = encode_map(starts)
+        else:
+            content = text(pieces[0])
         return {
+            **blocks,
             "record_id": doc.record_id,
             "version_id": doc.version_id,
-            "title": text(doc.title),
+            "title": text(title),
             "_stored_title": doc.title,
             "content": content,
             "content_terms": content,  # the same string: analysed and hashed once
             "name": doc.name,
-            "name_text": text(doc.name),
+            "name_text": text(name),
             "reference_code": doc.reference_code,
             "project": doc.project,
-            "project_text": text(doc.project),
+            "project_text": text(project),
             "department": doc.department,
             "process": doc.process,
             "stage": doc.stage,
@@ -282,28 +412,40 @@ class SearchIndex:
         """``text`` as a query on the hashed terms (see :func:`search.query.parse_query`)."""
         return parse_query(text, self._queries)
 
-    def _with_snippet(self, query: q.Query, hit: Hit, snippets: SnippetSource | None) -> Hit:
+    def _with_snippet(
+        self,
+        searcher: Any,
+        docnum: int,
+        query: q.Query,
+        hit: Hit,
+        stored: dict[str, Any],
+        snippets: SnippetSource | None,
+    ) -> Hit:
         if snippets is None:
             return hit
-        text = snippets(hit)
+        hashed = _wanted_terms(query)
+        starts = decode_map(stored.get("blocks"))
+        block: int | None = None
+        if starts is not None:
+            first = _first_position(searcher.reader(), docnum, hashed)
+            if first is None:  # the text holds none of the words: nothing to show, no read
+                return hit
+            block = block_of(starts, first)
+        text = snippets(hit, block)
         if not text:
             return hit
-        hashed = {
-            term.decode("utf-8") if isinstance(term, bytes) else str(term)
-            for field, term in query.iter_all_terms()
-            if field in SEARCHED
-        }
         # Offsets are in the folded text, so highlight the folded text; the keyed analyzer
         # marks the words whose hashes the query holds.
         fragment = highlight.highlight(
             fold(text),
-            frozenset(hashed),
-            self._queries["content"].analyzer,
+            hashed,
+            self._highlighter,
             highlight.ContextFragmenter(maxchars=160, surround=40),
             highlight.HtmlFormatter(tagname="mark", between=" … "),
             top=2,
         )
-        return replace(hit, snippet=fragment or None)
+        # A fragment is a line or two of context, whatever line breaks the text had.
+        return replace(hit, snippet=_SPACES.sub(" ", fragment).strip() or None)
 
     # -- reading -------------------------------------------------------------------------
     def search(
@@ -356,19 +498,20 @@ class SearchIndex:
                     found = searcher.search(user_query, limit=stop, filter=matched, terms=False)
                     best = [(hit.docnum, float(hit.score or 0.0)) for hit in found]
                 scored = best[start:]
-            hits = [
-                self._with_snippet(
-                    user_query, _hit(searcher.stored_fields(docnum), score), snippets
-                )
-                for docnum, score in scored
-            ]
+            hits = []
+            for docnum, score in scored:
+                stored = searcher.stored_fields(docnum)
+                hit = _hit(stored, score)
+                hits.append(self._with_snippet(searcher, docnum, user_query, hit, stored, snippets))
             return Results(total=len(matched), hits=hits, facets=counted)
 
     def close(self) -> None:
+        """Close the searcher and drop every cache (the next search starts cold)."""
         with self._lock:
             if self._searcher is not None:
                 self._searcher.close()
                 self._searcher = None
+            self._segments = SegmentStore()
 
     def doc_count(self) -> int:
         with self._open().searcher() as searcher:
@@ -380,6 +523,138 @@ class SearchIndex:
             return {
                 fields["record_id"]: fields["version_id"] for fields in searcher.all_stored_fields()
             }
+
+
+def _retrying(read: Callable[[], T], attempts: int = 20) -> T:
+    """``read`` of the index's table of contents, again when a commit in another process
+    replaced the file between listing and opening it (FileNotFoundError; Whoosh's own
+    readers retry the same way)."""
+    for _ in range(attempts - 1):
+        try:
+            return read()
+        except FileNotFoundError:
+            time.sleep(0.01)
+    return read()
+
+
+def _with_deletions(reader: Any, segment: Any) -> Any:
+    """``reader`` for ``segment``, the same segment with more deletions: its terms (and
+    open files) kept, a new per-document reader (deletions, stored fields, lengths). The
+    old reader's per-document reader is closed; the old reader is not used again."""
+    fresh = SegmentReader.__new__(SegmentReader)
+    fresh.__dict__.update(
+        {k: v for k, v in reader.__dict__.items() if k != "deleted_docs_set"}  # cached
+    )
+    fresh._segment = segment
+    fresh._perdoc = reader._codec.per_document_reader(reader._storage, segment)
+    reader._perdoc.close()
+    return fresh
+
+
+def _merge_small_in_order(writer: Any, segments: list[Any]) -> list[Any]:
+    """Whoosh's merge of small segments, but the segments it keeps stay in their order
+    (Whoosh's own returns them sorted by size): a segment's document numbers start where the
+    segments before it end, and the caches of :mod:`search.docsets` are kept per segment at
+    its offset, so the large old segments must not move when small new ones are merged."""
+    kept = {segment.segment_id() for segment in MERGE_SMALL(writer, segments)}
+    return [segment for segment in segments if segment.segment_id() in kept]
+
+
+def _texts(doc: IndexDoc) -> list[str]:
+    """The texts of a document that are analysed: title, name, project, then its content
+    piece by piece (:mod:`search.blocks`; one piece without a block map)."""
+    starts = doc.blocks or (0,)
+    ends = [*starts[1:], len(doc.content)]
+    return [
+        doc.title,
+        doc.name,
+        doc.project,
+        *(doc.content[begin:end] for begin, end in zip(starts, ends, strict=True)),
+    ]
+
+
+def _analyse(texts: Sequence[str]) -> list[str]:
+    """Each text's index terms (:func:`search.analysis.words`), space-separated: the part of
+    indexing that needs no key, run in the helper pool."""
+    return [" ".join(words(text)) for text in texts]
+
+
+def _die_with_parent() -> None:
+    """In a pool helper: end when the process that started it ends (Linux)."""
+    with contextlib.suppress(AttributeError, OSError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, 15)  # PR_SET_PDEATHSIG, SIGTERM
+
+
+_POOL: tuple[int, Any] | None = None
+
+
+def _pool() -> Any:
+    """This process's analysis pool (:mod:`billiard`, Celery's multiprocessing: it may start
+    helpers from a Celery worker's pool process, which the standard library refuses), one
+    helper per core but one (this process writes meanwhile); None on one core. Forked: the
+    helpers start at once with jieba's dictionary loaded. They inherit this process's
+    memory, the index key in it, but never hash, and nothing they hold is written anywhere:
+    only words come back."""
+    global _POOL
+    helpers = (os.cpu_count() or 1) - 1  # a core for this process: it writes meanwhile
+    if helpers < 1:
+        return None
+    if _POOL is None or _POOL[0] != os.getpid():
+        words("预热")  # jieba's dictionary, loaded before the fork
+        _POOL = (os.getpid(), billiard.Pool(helpers, initializer=_die_with_parent))
+    return _POOL[1]
+
+
+def _analysed(batch: Sequence[IndexDoc], parallel: bool | None) -> Iterator[list[str]]:
+    """:func:`_analyse` of each document's :func:`_texts`, in order: by the pool, in tasks of
+    about :data:`_UNIT_CHARS` of text (a long document's pieces spread over the helpers),
+    when the batch has at least :data:`PARALLEL_CHARS` of text or ``parallel`` says so."""
+    texts = [_texts(doc) for doc in batch]
+    size = sum(len(t) for doc in texts for t in doc)
+    pool = _pool() if parallel or (parallel is None and size >= PARALLEL_CHARS) else None
+    if pool is None:
+        return (_analyse(doc) for doc in texts)
+    units: list[list[str]] = [[]]
+    held = 0
+    for text in itertools.chain.from_iterable(texts):
+        if held >= _UNIT_CHARS:
+            units.append([])
+            held = 0
+        units[-1].append(text)
+        held += len(text)
+    results = itertools.chain.from_iterable(pool.imap(_analyse, units))  # queues them all
+    return ([next(results) for _ in doc] for doc in texts)
+
+
+def _wanted_terms(query: q.Query) -> frozenset[str]:
+    """The hashed words a hit is wanted for: the query's terms in the searched fields and
+    its phrases' words, less those under NOT."""
+    if isinstance(query, q.Not):
+        return frozenset()
+    if isinstance(query, q.AndNot):
+        return _wanted_terms(query.a)
+    if query.is_leaf():
+        return frozenset(
+            term.decode("utf-8") if isinstance(term, bytes) else str(term)
+            for field, term in query.iter_all_terms()
+            if field in SEARCHED or field == "content"
+        )
+    return frozenset().union(*(_wanted_terms(child) for child in query.children()))
+
+
+def _first_position(reader: Any, docnum: int, terms: frozenset[str]) -> int | None:
+    """The first position in document ``docnum``'s ``content`` of any of ``terms``."""
+    first: int | None = None
+    for term in terms:
+        if ("content", term) not in reader:
+            continue
+        postings = reader.postings("content", term)
+        postings.skip_to(docnum)
+        if postings.is_active() and postings.id() == docnum:
+            positions = postings.value_as("positions")
+            if positions and (first is None or positions[0] < first):
+                first = positions[0]
+    return first
 
 
 def _hit(stored: dict[str, Any], score: float) -> Hit:

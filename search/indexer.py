@@ -3,6 +3,10 @@
 A record is indexed as its latest version: metadata, and the text kept as the version's
 ``text`` rendition (decrypted here; the index lives on the archive's own disk). A record
 whose content was destroyed, or that has no version, leaves the index.
+
+The text is indexed in pieces of about a page (:mod:`search.blocks`), and a search snippet
+reads back only the piece its match is in (:func:`snippet_text`): the segments of the
+encrypted rendition that hold it, never the whole text.
 """
 
 from __future__ import annotations
@@ -16,10 +20,12 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from archive.content import ContentDestroyed, read_content
+from archive.content.read import read_content_range
 from archive.core import Archive
 from archive.crypto.keyring import INDEX_PURPOSE
 from archive.models import Record, RecordChange, RecordState, Rendition, RenditionRole, Version
-from search.index import IndexDoc, SearchIndex
+from search import blocks
+from search.index import MERGE_DELETED_SHARE, IndexDoc, SearchIndex
 
 MAX_TEXT_BYTES = 20 * 1024 * 1024  # what is indexed of a very long text
 
@@ -49,15 +55,22 @@ def _latest(session: Session, record_id: uuid.UUID) -> Version | None:
     )
 
 
-def _text(arc: Archive, session: Session, version: Version) -> str | None:
-    """The version's extracted text; None when its content was destroyed."""
-    has_text = session.scalar(
-        select(Rendition.id).where(
-            Rendition.version_id == version.id, Rendition.role == RenditionRole.TEXT
+def _has_text(session: Session, version: Version) -> bool:
+    return (
+        session.scalar(
+            select(Rendition.id).where(
+                Rendition.version_id == version.id, Rendition.role == RenditionRole.TEXT
+            )
         )
+        is not None
     )
-    if has_text is None:
-        return ""
+
+
+def _text(arc: Archive, session: Session, version: Version) -> bytes | None:
+    """The version's extracted text (what is indexed of it); None when its content was
+    destroyed."""
+    if not _has_text(session, version):
+        return b""
     chunks: list[bytes] = []
     size = 0
     try:
@@ -68,13 +81,30 @@ def _text(arc: Archive, session: Session, version: Version) -> str | None:
                 break
     except ContentDestroyed:
         return None
-    return b"".join(chunks)[:MAX_TEXT_BYTES].decode("utf-8", errors="ignore")
+    return b"".join(chunks)[:MAX_TEXT_BYTES]
 
 
-def version_text(arc: Archive, session: Session, version_id: uuid.UUID) -> str | None:
-    """A version's extracted text for snippets; None if gone. The caller checks access."""
+def snippet_text(
+    arc: Archive, session: Session, version_id: uuid.UUID, block: int | None
+) -> str | None:
+    """The text a snippet of a version is cut from: its piece ``block`` (see
+    :mod:`search.blocks`), or with no block map its first few KiB; None if it has no text or
+    its content is gone. Reads only the segments of the encrypted text holding those bytes.
+    The caller checks access."""
     version = session.get(Version, version_id)
-    return _text(arc, session, version) if version is not None else None
+    if version is None or not _has_text(session, version):
+        return None
+    start, length = blocks.wanted(block) if block is not None else (0, blocks.PREFIX_BYTES)
+    try:
+        read = read_content_range(arc, session, version, RenditionRole.TEXT, start, length)
+    except ContentDestroyed:
+        return None
+    end = min(read.size, MAX_TEXT_BYTES)  # the pieces were cut on what was indexed
+    if block is None:
+        return blocks.prefix(read.data[: end - read.start])
+    if start >= end:  # the text is not the one indexed: nothing to show
+        return None
+    return blocks.piece(read.data[: end - read.start], read.start, block, end)
 
 
 def document(arc: Archive, session: Session, record_id: uuid.UUID) -> IndexDoc | None:
@@ -85,9 +115,10 @@ def document(arc: Archive, session: Session, record_id: uuid.UUID) -> IndexDoc |
     version = _latest(session, record_id)
     if version is None:
         return None
-    text = _text(arc, session, version)
-    if text is None:
+    data = _text(arc, session, version)
+    if data is None:
         return None
+    text, starts = blocks.pieces(data)
     return IndexDoc(
         record_id=str(record.id),
         version_id=str(version.id),
@@ -103,6 +134,7 @@ def document(arc: Archive, session: Session, record_id: uuid.UUID) -> IndexDoc |
         record_type=record.record_type or "",
         reference_code=record.reference_code or "",
         size=version.size,
+        blocks=tuple(starts),
     )
 
 
@@ -114,7 +146,9 @@ class FlushReport:
 
 
 def flush(arc: Archive, index: SearchIndex | None = None, batch: int = 500) -> FlushReport:
-    """Index up to ``batch`` changed records in one commit; delete their outbox rows after."""
+    """Index up to ``batch`` changed records in one commit; delete their outbox rows after.
+    The texts are read here and analysed by :meth:`SearchIndex.write`'s helper pool, so
+    this process (the one writer) mostly hashes and writes."""
     index = index or open_index(arc)
     if index.needs_rebuild():
         # A new schema version (or a lost index): rebuild from the database, which also
@@ -139,6 +173,17 @@ def flush(arc: Archive, index: SearchIndex | None = None, batch: int = 500) -> F
         session.execute(delete(RecordChange).where(RecordChange.id.in_([i for i, _ in rows])))
         pending = session.scalar(select(func.count()).select_from(RecordChange)) or 0
     return FlushReport(len(docs), len(gone), pending)
+
+
+def merge_deletions(
+    arc: Archive, index: SearchIndex | None = None, share: float = MERGE_DELETED_SHARE
+) -> int:
+    """Rewrite the index segments where updates and removals left at least ``share`` of the
+    documents deleted (:meth:`SearchIndex.merge_deletions`); how many deleted documents went."""
+    index = index or open_index(arc)
+    if index.needs_rebuild():
+        return 0  # the next flush rebuilds it
+    return index.merge_deletions(share)
 
 
 def flush_all(arc: Archive, index: SearchIndex | None = None) -> FlushReport:

@@ -14,7 +14,9 @@ from search.analysis import HashedTermsTokenizer
 #:    third of the decoding); phrases still use ``content``.
 #: 4: text fields hold keyed hashes of the terms, not words (issue 18 §9); the unused
 #:    ``keywords`` field is gone (it would have held words in the clear).
-SCHEMA_VERSION = 4
+#: 5: ``blocks``, each document's block map (:mod:`search.blocks`): snippets read a page of
+#:    text, not the whole text; ``content`` is analysed piece by piece to match it.
+SCHEMA_VERSION = 5
 
 
 #: Facet values are few and repeat: a column of references to unique values reads fastest.
@@ -46,4 +48,5 @@ def make_schema(text: Composable | None = None) -> Schema:
         filed=DATETIME(stored=True, sortable=True),
         size=NUMERIC(stored=True),
         extra=STORED(),
+        blocks=STORED(),  # token positions where each ~2 KiB piece of text starts: no words
     )

@@ -15,11 +15,11 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Blueprint, Response, after_this_request, g, jsonify, request
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
-from access.http import current_archive, parse_uuid, status_of
+from access.http import current_archive, database_busy, parse_uuid, status_of
 from access.login import password_confirms
 from access.policy import Permission, may
 from access.requests import AccessError
@@ -50,6 +50,12 @@ def _http_error(exc: HTTPException) -> tuple[Response, int]:
 @api.errorhandler(DomainError)
 def _domain_error(exc: DomainError) -> tuple[Response, int]:
     return error(status_of(exc), str(exc))
+
+
+@api.errorhandler(DBAPIError)
+def _database_busy(exc: DBAPIError) -> tuple[Response, int, dict[str, str]]:
+    headers = database_busy(exc)
+    return (*error(503, "the archive is busy; nothing was changed, try again shortly"), headers)
 
 
 def _authenticate(token: str) -> User | None:
@@ -118,9 +124,9 @@ def requires(
 
 
 def me(session: Session) -> User:
-    """The caller attached to ``session`` (fresh: a role changed a second ago counts)."""
-    user: User = session.merge(g.user, load=True)
-    return user
+    """The caller as ``session`` reads them now (a role changed a second ago counts). Not
+    ``merge``: it would write the token check's stale copy back over a change made since."""
+    return session.get_one(User, g.user.id, populate_existing=True)
 
 
 def reauthenticated() -> None:

@@ -21,8 +21,8 @@ from access.reader import Refused
 @token_required
 def show_record(record_id: uuid.UUID) -> Any:
     """Metadata and versions, only for a record the caller may know exists."""
-    with archive().transaction() as session:
-        record = open_record(session, me(session), client_of_request(), record_id)
+    with archive().sessions() as session:
+        record = open_record(archive(), session, me(session), client_of_request(), record_id)
         if record is None:
             return error(404, "no such record")
         return jsonify(

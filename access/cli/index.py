@@ -62,3 +62,19 @@ def index_flush() -> None:
 
     report = flush_all(current_archive())
     click.echo(f"{report.indexed} indexed, {report.removed} removed")
+
+
+@index_group.command("merge")
+@click.option(
+    "--share",
+    type=click.FloatRange(0.0, 1.0, min_open=True),
+    default=0.1,
+    show_default=True,
+    help="Rewrite segments with at least this share of their documents deleted.",
+)
+@friendly_errors
+def index_merge(share: float) -> None:
+    """Drop deleted documents from the index now (the `index` worker does this hourly)."""
+    from search.indexer import merge_deletions
+
+    click.echo(f"{merge_deletions(current_archive(), share=share)} deleted documents dropped")

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from access.cli.common import current_archive, friendly_errors, second_person
 from archive.audit import Actor
 from archive.keys import destroy_version_content, rotate_keys
-from archive.models import Record, Role, Sensitivity, Version
+from archive.models import Record, Role, Sensitivity, User, Version
 from archive.people import (
     change_user,
     create_department,
@@ -65,7 +65,7 @@ def keys_destroy(version_id: uuid.UUID, reason: str, username: str) -> None:
         assert record is not None  # noqa: S101 - a version has its record
         ensure_free(session, record.id, "destroy version")
         ensure_misfiled_in_time(arc.settings.retention, record)
-        if not may_confirm(session, session.merge(confirmer), record):
+        if not may_confirm(session, session.get_one(User, confirmer.id), record):
             raise RetentionError(f"{username} is neither a director nor the record's head")
 
     with refusals_audited(arc, actor):

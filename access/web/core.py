@@ -17,9 +17,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_required
 from flask_wtf.csrf import CSRFProtect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from access.http import client_of_request, current_archive, status_of
+from access.http import client_of_request, current_archive, database_busy, status_of
 from access.login import password_confirms
 from access.policy import Permission, may
 from access.requests import AccessError
@@ -110,9 +111,10 @@ def user() -> User:
 
 
 def me(db: Session) -> User:
-    """The signed-in user attached to ``db`` (fresh: a role changed a second ago counts)."""
-    attached: User = db.merge(user(), load=True)
-    return attached
+    """The signed-in user as ``db`` reads them now (a role changed a second ago counts).
+    Not ``merge``: that would copy the sign-in's stale copy over the row and write it back,
+    undoing a demotion committed meanwhile."""
+    return db.get_one(User, user().id, populate_existing=True)
 
 
 def actor() -> Actor:
@@ -145,6 +147,13 @@ def error_page(status: int, message: object) -> tuple[str, int]:
 @web.errorhandler(DomainError)
 def _domain_error(exc: DomainError) -> tuple[str, int]:
     return error_page(status_of(exc), exc)
+
+
+@web.errorhandler(DBAPIError)
+def _database_busy(exc: DBAPIError) -> tuple[str, int, dict[str, str]]:
+    headers = database_busy(exc)
+    message = _l("The archive is busy right now; nothing was changed. Try again in a few seconds.")
+    return (*error_page(503, message), headers)
 
 
 @web.errorhandler(ValueError)

@@ -47,9 +47,9 @@ def record(record_id: uuid.UUID) -> Any:
     """Metadata, class and why, versions with their names, 档号, retention, holds; what the
     person may do with it, or the form to ask."""
     archive = arc()
-    with archive.transaction() as db:
+    with archive.sessions() as db:
         person = me(db)
-        found = open_record(db, person, client(), record_id)
+        found = open_record(archive, db, person, client(), record_id)
         if found is None:
             return error_page(404, _("No such record, or it is not yours to see."))
         allowed = allowed_scopes(db, person, found)
@@ -107,12 +107,12 @@ def my_requests() -> Any:
 def reader(version_id: uuid.UUID) -> Any:
     """The reader page: the stamped PDF framed from the gated route, and the actions the
     grant allows. The frame's request is the one that is decided and logged."""
-    with arc().transaction() as db:
+    with arc().sessions() as db:
         version = db.get(Version, version_id)
         person = me(db)
         if version is None:
             return error_page(404, _("No such version."))
-        found = open_record(db, person, client(), version.record_id)
+        found = open_record(arc(), db, person, client(), version.record_id)
         if found is None:
             return error_page(404, _("No such version."))
         allowed = allowed_scopes(db, person, found)

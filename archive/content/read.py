@@ -2,35 +2,39 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from archive.content.seal import ContentDestroyed, ContentError, content_binding, unseal
+from archive.content.seal import (
+    ContentDestroyed,
+    ContentError,
+    PlainRange,
+    Plaintext,
+    content_binding,
+    unseal,
+    unseal_range,
+)
 from archive.core import Archive
 from archive.crypto import WrappedKey
 from archive.models import DataKey, Rendition, RenditionRole, Version
 
+#: Built once, as every read runs it: a statement object used again skips SQLAlchemy's
+#: per-call building and cache-key work. Two columns, not the entity, for the same reason.
+_WRAPPED_KEY = select(DataKey.kek_id, DataKey.wrapped).where(
+    DataKey.version_id == bindparam("version_id"), DataKey.role == bindparam("role")
+)
+
 
 def _wrapped_key(session: Session, version: Version, role: str) -> WrappedKey:
     """The wrapped data key of the version's ``role``; :class:`ContentDestroyed` if gone."""
-    row = session.scalar(
-        select(DataKey).where(DataKey.version_id == version.id, DataKey.role == role)
-    )
+    row = session.execute(_WRAPPED_KEY, {"version_id": version.id, "role": role}).first()
     if row is None or row.wrapped is None or row.kek_id is None:
         raise ContentDestroyed(f"the content of {version.name} was destroyed")
     return WrappedKey(row.kek_id, row.wrapped)
 
 
-def read_content(
-    arc: Archive, session: Session, version: Version, role: str = RenditionRole.ORIGINAL
-) -> Iterator[bytes]:
-    """Yield the verified plaintext of ``version`` (or its rendition ``role``).
-
-    Raises if it was altered or destroyed. This is the core read primitive; access control
-    is the caller's job (the gated reader).
-    """
+def _sealed(session: Session, version: Version, role: str) -> tuple[str, WrappedKey]:
+    """Where the version's ``role`` is stored, and its wrapped data key."""
     object_key = version.object_key
     if role != RenditionRole.ORIGINAL:
         rendition = session.scalar(
@@ -39,5 +43,28 @@ def read_content(
         if rendition is None:
             raise ContentError(f"{version.name} has no {role} rendition")
         object_key = rendition.object_key
-    wrapped = _wrapped_key(session, version, role)
+    return object_key, _wrapped_key(session, version, role)
+
+
+def read_content(
+    arc: Archive, session: Session, version: Version, role: str = RenditionRole.ORIGINAL
+) -> Plaintext:
+    """The verified plaintext of ``version`` (or its rendition ``role``), segment by segment.
+
+    Raises now if the key was destroyed or the blob is missing, and while iterating if the
+    content was altered. This is the core read primitive; access control is the caller's
+    job (the gated reader). Close what is returned if it is not read to the end.
+    """
+    object_key, wrapped = _sealed(session, version, role)
     return unseal(arc, object_key, wrapped, content_binding(version.id, role).decode())
+
+
+def read_content_range(
+    arc: Archive, session: Session, version: Version, role: str, start: int, length: int
+) -> PlainRange:
+    """The verified plaintext of the segments of ``version``'s ``role`` that hold bytes
+    ``start`` to ``start + length`` (see :func:`~archive.content.seal.unseal_range`): what a
+    search snippet reads. Access control is the caller's job, as for :func:`read_content`."""
+    object_key, wrapped = _sealed(session, version, role)
+    binding = content_binding(version.id, role).decode()
+    return unseal_range(arc, object_key, wrapped, binding, start, length)

@@ -13,6 +13,11 @@ nonce catches reordered or dropped segments, the last-segment flag catches trunc
 segment boundary, and the associated data binds the ciphertext to its version, so swapping
 two objects fails too. The data key never appears in the object: it is wrapped separately
 (see :mod:`archive.crypto.keyring`), which is what makes crypto-shredding work on copies.
+
+Segments can also be read one at a time (:func:`decrypt_segments`): segment ``i`` sits at a
+known offset, and the object's size says which segment is the last, so a ranged read of a
+few segments is verified exactly as the whole stream would be (an object cut short at a
+segment boundary fails when its new last segment is read, since it was not sealed as last).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from __future__ import annotations
 import os
 import struct
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import BinaryIO
 
 from cryptography.exceptions import InvalidTag
@@ -99,14 +105,40 @@ def encrypt_stream(
         current = following
 
 
-def decrypt_stream(key: bytes, ciphertext: BinaryIO, associated_data: bytes) -> Iterator[bytes]:
-    """Yield verified plaintext segment by segment; raise on any tampering.
+@dataclass(frozen=True)
+class Layout:
+    """What an object's header says: its segment size and nonce prefix."""
 
-    Each yielded chunk is authentic. Truncation at a segment boundary is detected when the
-    stream ends without a final segment, so consumers must treat the read as failed if the
-    iterator raises, even after some chunks were delivered.
-    """
-    header = read_full(ciphertext, HEADER_SIZE)
+    header: bytes
+    segment_size: int
+    prefix: bytes
+
+    @property
+    def sealed_size(self) -> int:
+        """Bytes of one full encrypted segment (plaintext and tag)."""
+        return self.segment_size + TAG_SIZE
+
+    def offset(self, index: int) -> int:
+        """Where segment ``index`` starts in the object."""
+        return HEADER_SIZE + index * self.sealed_size
+
+    def segments(self, object_size: int) -> int:
+        """How many segments an object of ``object_size`` bytes holds; raise if no whole
+        number of segments fits (cut inside a segment's tag, or no segment at all)."""
+        body = object_size - HEADER_SIZE
+        count = max(1, -(-body // self.sealed_size))
+        if body < TAG_SIZE or body - (count - 1) * self.sealed_size < TAG_SIZE:
+            raise ContentIntegrityError("object size does not fit its segments (truncated)")
+        return count
+
+    def plaintext_size(self, object_size: int) -> int:
+        """The plaintext length of an object of ``object_size`` bytes."""
+        return object_size - HEADER_SIZE - self.segments(object_size) * TAG_SIZE
+
+
+def read_header(header: bytes) -> Layout:
+    """Parse and check an object's header; raise :class:`ContentIntegrityError` if it is not
+    one this module wrote."""
     if len(header) != HEADER_SIZE:
         raise ContentIntegrityError("object is shorter than its header")
     magic, version, segment_size, prefix = HEADER.unpack(header)
@@ -116,10 +148,65 @@ def decrypt_stream(key: bytes, ciphertext: BinaryIO, associated_data: bytes) -> 
         raise ContentIntegrityError(f"unsupported encryption format version {version}")
     if not MIN_SEGMENT_SIZE <= segment_size <= MAX_SEGMENT_SIZE:
         raise ContentIntegrityError(f"implausible segment size {segment_size}")
+    return Layout(header, segment_size, prefix)
 
+
+def _open_segment(
+    aead: AESGCM, layout: Layout, counter: int, last: bool, sealed: bytes, aad: bytes
+) -> bytes:
+    try:
+        return aead.decrypt(_nonce(layout.prefix, counter, last), sealed, aad)
+    except InvalidTag:
+        raise ContentIntegrityError(
+            f"segment {counter} failed authentication (altered, reordered, truncated, "
+            "or not this object's content)"
+        ) from None
+
+
+def decrypt_segments(
+    key: bytes,
+    layout: Layout,
+    associated_data: bytes,
+    first: int,
+    sealed: bytes,
+    object_size: int,
+) -> list[bytes]:
+    """The verified plaintext of consecutive segments ``first``, ``first + 1``… whose
+    ciphertext is ``sealed`` (read from ``layout.offset(first)``), in an object of
+    ``object_size`` bytes. Raise :class:`ContentIntegrityError` on any tampering, including
+    a read that returned fewer bytes than the object's size promises."""
+    count = layout.segments(object_size)
+    if not 0 <= first < count:
+        raise ValueError(f"segment {first} is outside the object's {count} segments")
+    expected_end = min(object_size, layout.offset(count))
     aead = AESGCM(key)
-    aad = header + associated_data
-    sealed_size = segment_size + TAG_SIZE
+    aad = layout.header + associated_data
+    plain: list[bytes] = []
+    at, index = 0, first
+    while at < len(sealed):
+        if index >= count:
+            raise ContentIntegrityError("more ciphertext than the object's size allows")
+        piece = sealed[at : at + layout.sealed_size]
+        needed = min(layout.sealed_size, expected_end - layout.offset(index))
+        if len(piece) != needed:
+            raise ContentIntegrityError(f"segment {index} is cut short")
+        plain.append(_open_segment(aead, layout, index, index == count - 1, piece, aad))
+        at += len(piece)
+        index += 1
+    return plain
+
+
+def decrypt_stream(key: bytes, ciphertext: BinaryIO, associated_data: bytes) -> Iterator[bytes]:
+    """Yield verified plaintext segment by segment; raise on any tampering.
+
+    Each yielded chunk is authentic. Truncation at a segment boundary is detected when the
+    stream ends without a final segment, so consumers must treat the read as failed if the
+    iterator raises, even after some chunks were delivered.
+    """
+    layout = read_header(read_full(ciphertext, HEADER_SIZE))
+    aead = AESGCM(key)
+    aad = layout.header + associated_data
+    sealed_size = layout.sealed_size
     counter = 0
     current = read_full(ciphertext, sealed_size)
     if not current:
@@ -127,13 +214,7 @@ def decrypt_stream(key: bytes, ciphertext: BinaryIO, associated_data: bytes) -> 
     while True:
         following = read_full(ciphertext, sealed_size)
         last = not following
-        try:
-            yield aead.decrypt(_nonce(prefix, counter, last), current, aad)
-        except InvalidTag:
-            raise ContentIntegrityError(
-                f"segment {counter} failed authentication (altered, reordered, truncated, "
-                "or not this object's content)"
-            ) from None
+        yield _open_segment(aead, layout, counter, last, current, aad)
         if last:
             return
         counter += 1

@@ -33,6 +33,15 @@ class StoredBlob:
     size: int
 
 
+@dataclass(frozen=True)
+class BlobRange:
+    """Part of an object: ``data`` from the offset asked for (shorter at the object's end,
+    empty past it) and the whole object's ``size``, read in the same request."""
+
+    data: bytes
+    size: int
+
+
 def is_key(name: str) -> bool:
     return _KEY.fullmatch(name) is not None
 
@@ -65,6 +74,10 @@ class BlobStore(Protocol):
 
     def open(self, key: str) -> BinaryIO:
         """Open the object for streaming reads; raise :class:`BlobNotFound` if absent."""
+
+    def read_range(self, key: str, start: int, length: int) -> BlobRange:
+        """``length`` bytes of the object from ``start`` (fewer at its end) and its size,
+        without reading the rest; raise :class:`BlobNotFound` if absent."""
 
     def delete(self, key: str) -> None:
         """Remove the object; removing an absent object is not an error."""

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
 from archive.fsutil import atomic_write_chunks
-from archive.storage.base import BlobNotFound, StorageError, StoredBlob, check_key, is_key
+from archive.storage.base import (
+    BlobNotFound,
+    BlobRange,
+    StorageError,
+    StoredBlob,
+    check_key,
+    is_key,
+)
 
 
 class LocalBlobStore:
@@ -38,6 +46,14 @@ class LocalBlobStore:
             return self._path(key).open("rb")
         except FileNotFoundError:
             raise BlobNotFound(f"no object {key} in {self.url}") from None
+
+    def read_range(self, key: str, start: int, length: int) -> BlobRange:
+        if start < 0 or length < 0:
+            raise ValueError("a range starts at 0 or later and has a length of 0 or more")
+        with self.open(key) as blob:
+            size = os.fstat(blob.fileno()).st_size
+            blob.seek(start)
+            return BlobRange(blob.read(length) if start < size else b"", size)
 
     def delete(self, key: str) -> None:
         with contextlib.suppress(FileNotFoundError):

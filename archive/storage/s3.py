@@ -15,7 +15,14 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from archive.storage.base import BlobNotFound, StorageError, StoredBlob, check_key, is_key
+from archive.storage.base import (
+    BlobNotFound,
+    BlobRange,
+    StorageError,
+    StoredBlob,
+    check_key,
+    is_key,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -107,10 +114,46 @@ class S3BlobStore:
         try:
             response = self._client.get_object(Bucket=self.bucket, Key=self._key(key))
         except (ClientError, BotoCoreError) as exc:
-            if isinstance(exc, ClientError) and _code(exc) in _MISSING:
-                raise BlobNotFound(f"no object {key} in {self.url}") from None
-            raise StorageError(f"download of {key} from {self.url} failed: {exc}") from None
+            raise self._failure(exc, key, "download") from None
         return cast(BinaryIO, response["Body"])
+
+    def read_range(self, key: str, start: int, length: int) -> BlobRange:
+        """One ranged GET; the object's size comes back in its ``Content-Range``."""
+        if start < 0 or length < 0:
+            raise ValueError("a range starts at 0 or later and has a length of 0 or more")
+        if length == 0:
+            return BlobRange(b"", self._size(key))
+        try:
+            response = self._client.get_object(
+                Bucket=self.bucket, Key=self._key(key), Range=f"bytes={start}-{start + length - 1}"
+            )
+            body = response["Body"]
+            try:
+                data = body.read()
+            finally:
+                body.close()
+        except (ClientError, BotoCoreError) as exc:
+            if isinstance(exc, ClientError) and _code(exc) == "InvalidRange":
+                return BlobRange(b"", self._size(key))  # from at or past the end
+            raise self._failure(exc, key, "ranged read") from None
+        content_range = response.get("ContentRange") or ""
+        total = content_range.rpartition("/")[2]
+        if not total.isdigit():  # a store that ignored the range sent the whole object
+            return BlobRange(data[start : start + length], len(data))
+        return BlobRange(data, int(total))
+
+    def _size(self, key: str) -> int:
+        try:
+            head = self._client.head_object(Bucket=self.bucket, Key=self._key(key))
+        except (ClientError, BotoCoreError) as exc:
+            raise self._failure(exc, key, "lookup") from None
+        return int(head["ContentLength"])
+
+    def _failure(self, exc: ClientError | BotoCoreError, key: str, doing: str) -> StorageError:
+        """A missing object as :class:`BlobNotFound`; anything else as a storage error."""
+        if isinstance(exc, ClientError) and _code(exc) in _MISSING:
+            return BlobNotFound(f"no object {key} in {self.url}")
+        return StorageError(f"{doing} of {key} in {self.url} failed: {exc}")
 
     def delete(self, key: str) -> None:
         try:

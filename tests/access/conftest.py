@@ -114,8 +114,9 @@ PEOPLE = {
 LEVELS = ("public", "internal", "confidential", "restricted")
 
 
-def make_world(tmp_path: Path, **settings: str) -> World:
-    env = {**make_environ(tmp_path / "home", "sqlite", "local"), **settings}
+def make_world(tmp_path: Path, database: str = "sqlite", **settings: str) -> World:
+    """The world on the embedded default, or on ``database`` (a PostgreSQL URL)."""
+    env = {**make_environ(tmp_path / "home", database, "local"), **settings}
     arc = Archive(load_settings(env))
     initialize(arc, Actor.cli())
     arc.close()

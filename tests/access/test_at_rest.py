@@ -99,3 +99,24 @@ def test_the_request_log_carries_no_search_words(tmp_path: Path) -> None:
     assert "GET /api/v1/search" in log
     assert query not in log
     assert secret not in log
+
+
+def test_index_merge_from_the_console(tmp_path: Path) -> None:
+    """``archive index merge`` runs the hourly merge now; a share outside (0, 1] is refused."""
+    env = {"ARCHIVE_HOME": str(tmp_path / "home")}
+    cli(env, "init")
+    put(
+        env,
+        "-",
+        "--project",
+        "华东仓储改造项目",
+        "--filename",
+        "纪要.txt",
+        stdin="会议纪要".encode(),
+    )
+    cli(env, "index", "flush")
+    merged = cli(env, "index", "merge", "--share", "0.5")
+    assert merged.stdout.strip().endswith("deleted documents dropped")
+    assert (
+        "not in the range 0.0<x<=1.0" in cli(env, "index", "merge", "--share", "0", expect=2).stderr
+    )

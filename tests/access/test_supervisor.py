@@ -62,9 +62,7 @@ def test_a_child_that_keeps_dying_is_restarted_with_growing_pauses(tmp_path: Pat
     first = started_pids(pids, 1)
     time.sleep(3.5)  # 0.2 + 0.4 + 0.8 + 0.8 …: several restarts of the flaky one
     err = stop(proc)
-    pauses = [
-        line.rsplit("again in ", 1)[1] for line in err.splitlines() if "flaky exited" in line
-    ]
+    pauses = [line.rsplit("again in ", 1)[1] for line in err.splitlines() if "flaky exited" in line]
     assert pauses[:4] == ["0.2 s", "0.4 s", "0.8 s", "0.8 s"], err
     assert "flaky exited with status 3" in err
     assert "flaky started again" in err
@@ -109,3 +107,55 @@ def test_the_embedded_broker_has_every_queue_before_any_child_starts(tmp_path: P
     with sqlite3.connect(home / "broker.db") as broker:
         names = {name for (name,) in broker.execute("SELECT name FROM kombu_queue")}
     assert names == set(made)
+
+
+def test_a_fresh_home_comes_up_ten_times_in_a_row(tmp_path: Path) -> None:
+    """``archive run`` on a new ARCHIVE_HOME: the web answers, both workers and beat come up,
+    and no child dies at start-up (the embedded broker's queue race did, once in a while)."""
+    import threading
+    import urllib.request
+
+    from tests.access.test_cli import ARCHIVE, processes_with_env
+    from tests.conftest import free_port
+
+    for attempt in range(10):
+        home = tmp_path / f"home{attempt}"
+        port = free_port()
+        env = {**os.environ, "ARCHIVE_HOME": str(home)}
+        proc = subprocess.Popen(
+            [ARCHIVE, "run", "--port", str(port)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        assert proc.stdout is not None
+        lines: list[str] = []
+        reader = threading.Thread(target=lines.extend, args=(proc.stdout,), daemon=True)
+        reader.start()
+        try:
+            deadline, healthy = time.monotonic() + 60, False
+            while time.monotonic() < deadline:
+                if not healthy:
+                    try:
+                        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
+                            healthy = True
+                    except OSError:
+                        pass
+                ready = [line for line in list(lines) if line.rstrip().endswith(" ready.")]
+                if healthy and len(ready) == 2 and any("beat: Starting" in s for s in lines):
+                    break
+                time.sleep(0.2)
+            time.sleep(1)  # a child dying just after it said ready would show here
+        finally:
+            proc.send_signal(signal.SIGINT)
+            proc.wait(timeout=60)
+            reader.join(timeout=10)
+            proc.stdout.close()
+        output = "".join(lines)
+        assert healthy, f"start {attempt + 1}:\n{output}"
+        assert output.count(" ready.") == 2, f"start {attempt + 1}:\n{output}"
+        for sign in ("exited with status", "started again", "Traceback", "UNIQUE constraint"):
+            assert sign not in output, f"start {attempt + 1}:\n{output}"
+        assert proc.returncode == 0, output
+        assert processes_with_env(f"ARCHIVE_HOME={home}") == []

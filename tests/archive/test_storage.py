@@ -92,3 +92,23 @@ def test_s3_store_reports_unreachable_endpoint() -> None:
     store = S3BlobStore("nowhere", endpoint_url="http://127.0.0.1:9")
     with pytest.raises(StorageError, match="not reachable"):
         store.check()
+
+
+def test_ranged_reads_return_the_bytes_asked_for_and_the_size(store: BlobStore) -> None:
+    key = new_object_key()
+    data = os.urandom(100_000)
+    store.put(key, chunks_of(data))
+    middle = store.read_range(key, 40_000, 1000)
+    assert (middle.data, middle.size) == (data[40_000:41_000], len(data))
+    tail = store.read_range(key, 99_990, 1000)  # fewer at the end
+    assert (tail.data, tail.size) == (data[99_990:], len(data))
+    assert store.read_range(key, 100_000, 10).data == b""  # from the end: nothing
+    assert store.read_range(key, 200_000, 10).data == b""  # past it: nothing
+    assert store.read_range(key, 5, 0) == type(middle)(b"", len(data))
+    empty = new_object_key()
+    store.put(empty, [])
+    assert (store.read_range(empty, 0, 16).data, store.read_range(empty, 0, 16).size) == (b"", 0)
+    with pytest.raises(BlobNotFound, match="no object"):
+        store.read_range(new_object_key(), 0, 16)
+    with pytest.raises(ValueError, match="starts at 0"):
+        store.read_range(key, -1, 10)

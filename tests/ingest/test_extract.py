@@ -15,7 +15,11 @@ from ingest.ocr import ocr
 from ingest.sandbox import SandboxError, run_limited
 from tests.ingest import samples
 
-LIMITS = {"max_image_pixels": 300_000_000, "max_inflated_bytes": 1024**3}
+LIMITS = {
+    "max_image_pixels": 300_000_000,
+    "max_inflated_bytes": 1024**3,
+    "text_cap_bytes": 16 << 20,
+}
 GIB = 1024**3
 
 
@@ -25,10 +29,17 @@ def write(tmp_path: Path, name: str, data: bytes) -> Path:
     return path
 
 
-def sandboxed(path: Path, media_type: str | None = None, timeout: float = 60) -> dict[str, Any]:
+def sandboxed(
+    path: Path, media_type: str | None = None, timeout: float = 60, **limits: int
+) -> dict[str, Any]:
     media_type = media_type or sniff.sniff(path)
     return run_limited(
-        extract, str(path), media_type, LIMITS, timeout=timeout, memory_bytes=2 * GIB
+        extract,
+        str(path),
+        media_type,
+        {**LIMITS, **limits},
+        timeout=timeout,
+        memory_bytes=2 * GIB,
     )
 
 
@@ -95,6 +106,48 @@ def test_text_files_in_chinese_encodings(tmp_path: Path, encoding: str) -> None:
     text = "會議紀要：第三次項目會議" if encoding == "big5" else "会议纪要：第三次项目会议"
     result = sandboxed(write(tmp_path, "a.txt", text.encode(encoding)))
     assert result["pages"] == [text]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "gb18030", "big5"])
+def test_a_long_text_is_read_in_pieces_and_cut_at_the_cap(tmp_path: Path, encoding: str) -> None:
+    """Past 1 MiB a text is decoded piece by piece; pieces end inside characters, the
+    encoding is still chosen once, and only ``text_cap_bytes`` of text come back."""
+    line = (
+        "會議紀要：第三次項目會議，倉儲改造。\n"
+        if encoding == "big5"
+        else "会议纪要：第三次项目会议，仓储改造 ok。\n"
+    )
+    text = line * (3 * (1 << 20) // len(line.encode(encoding)))  # about 3 MiB encoded
+    whole = sandboxed(write(tmp_path, "whole.txt", text.encode(encoding)))
+    assert whole["pages"] == [text]
+    assert not whole["truncated"]
+    cap = 100_001  # not on a character boundary in any of these encodings
+    cut = sandboxed(write(tmp_path, "cut.txt", text.encode(encoding)), text_cap_bytes=cap)
+    assert cut["truncated"]
+    kept = cut["pages"][0]
+    assert text.startswith(kept)
+    assert cap - 4 < len(kept.encode("utf-8")) <= cap
+
+
+def test_a_text_that_stops_being_text_past_the_first_piece_is_refused(tmp_path: Path) -> None:
+    data = "会议纪要\n".encode() * (300_000) + b"\xff\xfe\x00binary" + b"x" * 100
+    result = sandboxed(write(tmp_path, "mixed.txt", data), media_type=sniff.TEXT)
+    assert result["check"] == "usability.opens"
+    assert "not utf_8 throughout" in result["failure"]
+
+
+def test_pdf_and_docx_text_is_cut_at_the_cap_and_pages_still_counted(tmp_path: Path) -> None:
+    pages = [f"第{n}页 会议纪要 page {n} " * 40 for n in range(1, 7)]
+    pdf = sandboxed(write(tmp_path, "a.pdf", samples.pdf(pages)), text_cap_bytes=1500)
+    assert pdf["page_count"] == 6
+    assert len(pdf["pages"]) == 6
+    assert pdf["truncated"]
+    assert sum(len(p.encode()) for p in pdf["pages"]) <= 1500
+    assert pdf["pages"][-1] == ""
+    docx = sandboxed(write(tmp_path, "a.docx", samples.docx(pages)), text_cap_bytes=1500)
+    assert docx["truncated"]
+    assert len(docx["pages"][0].encode()) <= 1500
+    assert docx["pages"][0].startswith("第1页")
 
 
 def test_scans_record_resolution_and_flag_low_ones(tmp_path: Path) -> None:
@@ -180,3 +233,50 @@ def test_the_sandbox_contains_memory_exhaustion_and_crashes() -> None:
     assert crashed.value.kind == "crash"
     # ...and the process that asked is fine and can go on.
     assert run_limited(_allocate, 1024, timeout=30, memory_bytes=GIB) == {"size": 1024}
+
+
+def test_docx_blocks_come_in_document_order_with_breaks_and_tabs(tmp_path: Path) -> None:
+    """The body is read as a stream, a block at a time: order, runs, tabs, line breaks and
+    content controls as Word shows them; entities in the XML are never expanded."""
+    import io
+    import zipfile
+
+    body = (
+        '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+        "<w:body>"
+        "<w:p><w:r><w:t>第一段</w:t></w:r><w:r><w:tab/><w:t>续</w:t><w:br/><w:t>下一行&x;</w:t></w:r></w:p>"
+        "<w:tbl><w:tr><w:tc><w:p><w:r><w:t>合同编号</w:t></w:r></w:p></w:tc>"
+        "<w:tc><w:p><w:r><w:t>HT-002</w:t></w:r></w:p></w:tc></w:tr></w:tbl>"
+        "<w:sdt><w:sdtContent><w:p><w:r><w:t>控件里的段落</w:t></w:r></w:p></w:sdtContent></w:sdt>"
+        "<w:p><w:r><w:t>最后一段</w:t></w:r></w:p>"
+        "</w:body></w:document>"
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(samples.docx(["x"]))) as source, zipfile.ZipFile(out, "w") as z:
+        for item in source.infolist():
+            data = body.encode() if item.filename == "word/document.xml" else source.read(item)
+            z.writestr(item, data)
+    text = sandboxed(write(tmp_path, "a.docx", out.getvalue()))["pages"][0]
+    assert text.split("\n") == [
+        "第一段\t续",
+        "下一行",
+        "合同编号\tHT-002",
+        "控件里的段落",
+        "最后一段",
+    ]
+    assert "root:" not in text
+
+
+def test_a_long_docx_stops_at_the_cap(tmp_path: Path) -> None:
+    paragraphs = [f"第{n}段 仓储改造会议纪要 paragraph {n}" for n in range(20_000)]
+    data = samples.docx(paragraphs)
+    result = sandboxed(write(tmp_path, "long.docx", data), text_cap_bytes=10_000)
+    assert result["truncated"]
+    kept = result["pages"][0]
+    assert kept.startswith("第0段")
+    assert len(kept.encode()) <= 10_000
+    assert "第19999段" not in kept
+    whole = sandboxed(write(tmp_path, "long.docx", data))
+    assert not whole["truncated"]
+    assert whole["pages"][0].endswith("paragraph 19999")

@@ -101,7 +101,7 @@ def test_with_the_key_words_phrases_facets_and_snippets_still_work(index: Search
     hit = index.search(
         "冷鏈 compressor",
         EVERYTHING,
-        snippets=lambda h: SECRET if h.record_id == "r-secret" else None,
+        snippets=lambda h, block: SECRET if h.record_id == "r-secret" else None,
     ).hits[0]
     assert hit.snippet is not None
     marked = re.findall(r"<mark[^>]*>([^<]+)</mark>", hit.snippet)

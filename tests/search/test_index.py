@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,7 +23,7 @@ def doc(
     department: str = "XS",
     sensitivity: str = "internal",
     days: int = 0,
-    **extra: str,
+    **extra: Any,  # IndexDoc's other fields
 ) -> IndexDoc:
     return IndexDoc(
         record,

@@ -11,7 +11,7 @@ from archive.keys import destroy_version_content
 from archive.models import RecordChange
 from search.analysis import fingerprint
 from search.index import Visibility
-from search.indexer import check, flush, open_index, rebuild
+from search.indexer import check, flush, merge_deletions, open_index, rebuild
 from tests.ingest import samples
 from tests.ingest.conftest import run_ingest
 
@@ -47,6 +47,22 @@ def test_a_new_version_replaces_the_old_text(iarc: Archive) -> None:
     hit = open_index(iarc).search("批复", EVERYTHING).hits[0]
     assert hit.record_id == str(first.record_id)
     assert hit.name.endswith("-1.1")
+
+
+def test_the_scheduled_merge_drops_what_a_new_version_left_deleted(iarc: Archive) -> None:
+    run_ingest(iarc, "初稿 预算草案".encode(), "plan.txt", project="P")
+    flush(iarc)
+    run_ingest(iarc, "定稿 预算批复".encode(), "plan.txt", project="P")
+    flush(iarc)
+    searcher, _ = open_index(iarc)._current_searcher()
+    assert searcher.doc_count() == 1
+    deleted = searcher.reader().doc_count_all() - 1  # the first version's document, at least
+    assert deleted >= 1
+    assert merge_deletions(iarc) == deleted
+    searcher, _ = open_index(iarc)._current_searcher()
+    assert searcher.reader().doc_count_all() == 1
+    assert found(iarc, "批复") == {"plan"}
+    assert merge_deletions(iarc) == 0
 
 
 def test_destroyed_content_leaves_the_index(iarc: Archive) -> None:

@@ -1,0 +1,291 @@
+"""The archive under HTTP load: searches, record pages, reads and uploads against ``archive
+run`` (gunicorn, the workers, the embedded broker), beside floors measured in the same run.
+
+Run: ``.venv/bin/python -P bench/http_load.py [--records 5000] [--seconds 20]
+[--clients 1,8,32] [--database-url postgresql+psycopg://postgres@127.0.0.1/test]``.
+
+Records are filed through the archive's own ``store`` (encrypted text renditions, rows,
+audit) from the seeded business text of ``bench/search.py``, in two departments and four
+sensitivities, then indexed as ``archive index rebuild`` does. The searching user heads one
+department: they know most hits and read (snippets, each an access-log line) those of their
+department up to confidential. Queries are that script's: common and rare words, one and
+two terms. For each client count, each phase runs ``--seconds``:
+
+- ``/healthz``: the floor (one database round trip);
+- searches; the same queries in-process (``access.browse.search_as``, one thread) are the
+  index's own speed: the targets are a p95 within 2x the in-process p95 plus the floor, and
+  at least 60% of the in-process throughput (8 clients);
+- record pages and 1 KB reads (decide, log, decrypt);
+- searches while one client uploads documents without pause: within 1.5x of the idle p95.
+
+Every answer other than 2xx is an error; the target is none.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import io
+import os
+import platform
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from access.browse import SearchParams, search_as  # noqa: E402
+from archive.accesslog import Client  # noqa: E402
+from archive.audit import Actor  # noqa: E402
+from archive.bootstrap import initialize  # noqa: E402
+from archive.config import load_settings  # noqa: E402
+from archive.content import NewRecord, RenditionSource, store  # noqa: E402
+from archive.core import Archive  # noqa: E402
+from archive.models import RenditionRole, Role, Sensitivity  # noqa: E402
+from archive.people import create_user, find_department, find_user, issue_token  # noqa: E402
+from search.indexer import rebuild  # noqa: E402
+
+ARCHIVE = str(Path(sys.executable).with_name("archive"))
+DEPARTMENTS = ("CG", "XS")
+LEVELS = (Sensitivity.PUBLIC, Sensitivity.INTERNAL, Sensitivity.CONFIDENTIAL)
+
+
+def corpus_tools() -> ModuleType:
+    """``bench/search.py`` (its corpus and queries), under a name that does not hide the
+    ``search`` package."""
+    spec = importlib.util.spec_from_file_location("bench_search", ROOT / "bench" / "search.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def prepare(env: dict[str, str], records: int, seed: int) -> tuple[dict[str, str], list[str]]:
+    """An archive with ``records`` records, indexed; (tokens by user, 1 KB version ids)."""
+    arc = Archive(load_settings(env))
+    initialize(arc, Actor.cli())
+    tokens: dict[str, str] = {}
+    with arc.transaction() as session:
+        for name, role in (("head", Role.SUPERVISOR), ("clerk", Role.SPECIALIST)):
+            user = create_user(
+                session, Actor.cli(), name, role, find_department(session, "CG"),
+                Sensitivity.CONFIDENTIAL, None, name,
+            )  # fmt: skip
+            tokens[name] = issue_token(session, Actor.cli(), user)
+    started = time.perf_counter()
+    small: list[str] = []
+    for number, doc in enumerate(corpus_tools().corpus(records, seed)):
+        text = doc.content.encode()
+        if number % 500 == 0:  # a 1 KB document to read, now and then
+            text = text[:1024]
+        stored = store(
+            arc,
+            io.BytesIO(text),
+            actor=Actor.cli(),
+            original_filename=f"{number}.txt",
+            media_type="text/plain",
+            new_record=NewRecord(
+                project=doc.project, title=doc.title, when="2025-06",
+                department=DEPARTMENTS[number % 2], sensitivity=LEVELS[number % 3],
+            ),
+            renditions=[RenditionSource(RenditionRole.TEXT, "text/plain", io.BytesIO(text))],
+        )  # fmt: skip
+        if number % 500 == 0 and number % 2 == 0 and number % 3 != 2:
+            small.append(str(stored.version_id))  # in CG, public or internal: readable
+    filed = time.perf_counter() - started
+    started = time.perf_counter()
+    rebuild(arc)
+    print(
+        f"  prepared {records} records: filed in {filed:.0f} s, "
+        f"indexed in {time.perf_counter() - started:.0f} s"
+    )
+    arc.close()
+    return tokens, small
+
+
+def in_process(env: dict[str, str], asked: list[str], seconds: float) -> tuple[float, float]:
+    """(p95 ms, searches a second) of the head's searches without HTTP, one thread."""
+    arc = Archive(load_settings(env))
+    with arc.sessions() as session:
+        head = find_user(session, "head").id
+    client, times = Client("127.0.0.1", "bench"), []
+    stop = time.monotonic() + seconds
+    while time.monotonic() < stop:
+        for text in asked:
+            started = time.perf_counter()
+            search_as(arc, head, client, SearchParams(q=text))
+            times.append(time.perf_counter() - started)
+    arc.close()
+    return p95(times), len(times) / sum(times)
+
+
+def p95(samples: list[float]) -> float:
+    ordered = sorted(samples) or [0.0]
+    return 1000 * ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+
+
+class Phase:
+    """``clients`` threads calling ``request`` until the time is up; latencies and errors."""
+
+    def __init__(self, clients: int, seconds: float) -> None:
+        self.clients, self.seconds = clients, seconds
+        self.times: list[float] = []
+        self.errors: dict[int, int] = {}
+        self.lock = threading.Lock()
+
+    def run(self, request: Callable[[requests.Session, int], requests.Response]) -> Phase:
+        stop = time.monotonic() + self.seconds
+
+        def client(number: int) -> None:
+            with requests.Session() as http:
+                turn = number
+                while time.monotonic() < stop:
+                    started = time.perf_counter()
+                    response = request(http, turn)
+                    elapsed = time.perf_counter() - started
+                    with self.lock:
+                        self.times.append(elapsed)
+                        if not 200 <= response.status_code < 300:
+                            code = response.status_code
+                            self.errors[code] = self.errors.get(code, 0) + 1
+                    turn += self.clients
+
+        threads = [threading.Thread(target=client, args=(n,)) for n in range(self.clients)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return self
+
+    def line(self, label: str) -> str:
+        rate = len(self.times) / self.seconds
+        median = 1000 * statistics.median(self.times) if self.times else 0.0
+        return (
+            f"  {label:34} {rate:7.1f} req/s  p50 {median:7.1f} ms  p95 {p95(self.times):7.1f} ms"
+            f"  errors {sum(self.errors.values())}{' ' + str(self.errors) if self.errors else ''}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--records", type=int, default=5000)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--clients", default="1,8,32")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--database-url", help="PostgreSQL instead of the embedded SQLite")
+    args = parser.parse_args()
+    asked = corpus_tools().queries(200, args.seed)
+    print(
+        f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+        f"{args.records} records, {'PostgreSQL' if args.database_url else 'SQLite'}, "
+        f"{args.seconds:.0f} s a phase"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {"ARCHIVE_HOME": str(Path(tmp) / "home")}
+        if args.database_url:
+            schema = f"b_{uuid.uuid4().hex[:10]}"
+            import psycopg
+
+            with psycopg.connect(args.database_url.replace("+psycopg", ""), autocommit=True) as pg:
+                pg.execute(f"CREATE SCHEMA {schema}")
+            env["ARCHIVE_DATABASE_URL"] = f"{args.database_url}?options=-csearch_path%3D{schema}"
+        tokens, small = prepare(env, args.records, args.seed)
+        alone_p95, alone_rate = in_process(env, asked[:50], args.seconds / 2)
+        print(
+            f"  in-process search, one thread      {alone_rate:7.1f} /s"
+            f"      p95 {alone_p95:7.1f} ms"
+        )
+        port = 20000 + random.randrange(20000)
+        base = f"http://127.0.0.1:{port}"
+        server = subprocess.Popen(
+            [ARCHIVE, "run", "--port", str(port)],
+            env={**os.environ, **env},
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.monotonic() + 90
+            while True:
+                try:
+                    if requests.get(f"{base}/healthz", timeout=2).ok:
+                        break
+                except requests.ConnectionError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise SystemExit("archive run did not come up")
+                time.sleep(0.3)
+            time.sleep(3)  # the workers
+            head = {"Authorization": f"Bearer {tokens['head']}"}
+            clerk = {"Authorization": f"Bearer {tokens['clerk']}"}
+
+            def health(http: requests.Session, turn: int) -> requests.Response:
+                return http.get(f"{base}/healthz", timeout=120)
+
+            def search(http: requests.Session, turn: int) -> requests.Response:
+                query = {"q": asked[turn % len(asked)]}
+                return http.get(f"{base}/api/v1/search", params=query, headers=head, timeout=120)
+
+            def read(http: requests.Session, turn: int) -> requests.Response:
+                version = small[turn % len(small)]
+                url = f"{base}/api/v1/versions/{version}/content"
+                return http.get(url, params={"action": "view"}, headers=head, timeout=120)
+
+            def upload(http: requests.Session, turn: int) -> requests.Response:
+                body = f"负载测试上传 第{turn}份 {uuid.uuid4()}".encode()
+                files = {"file": (f"上传{turn}.txt", body)}
+                url = f"{base}/api/v1/documents"
+                return http.post(url, files=files, data={"project": "负载项目"}, headers=clerk)
+
+            idle_p95: dict[int, float] = {}
+            for clients in (int(c) for c in args.clients.split(",")):
+                print(f" {clients} client(s)")
+                floor = Phase(clients, args.seconds).run(health)
+                print(floor.line("/healthz (the floor)"))
+                searching = Phase(clients, args.seconds).run(search)
+                print(searching.line("search"))
+                idle_p95[clients] = p95(searching.times)
+                limit = 2 * alone_p95 + p95(floor.times)
+                rate = len(searching.times) / args.seconds
+                print(
+                    f"    p95 limit 2x in-process + floor = {limit:.1f} ms: "
+                    f"{'within' if idle_p95[clients] <= limit else 'OVER'}; "
+                    f"{rate / alone_rate:.0%} of the in-process rate (target 60% at 8)"
+                )
+                if small:
+                    reading = Phase(clients, args.seconds).run(read)
+                    print(reading.line("1 KB read (decide, log, decrypt)"))
+                    ratio = p95(reading.times) / max(p95(floor.times), 0.001)
+                    print(f"    p95 {ratio:.1f}x the floor's (target 2x)")
+            uploads = Phase(1, args.seconds)
+            busy = Phase(8, args.seconds)
+            side = threading.Thread(target=uploads.run, args=(upload,))
+            side.start()
+            busy.run(search)
+            side.join()
+            print(" during ingest (8 searching, 1 uploading without pause)")
+            print(uploads.line("upload"))
+            print(busy.line("search"))
+            if 8 in idle_p95:
+                ratio = p95(busy.times) / idle_p95[8]
+                print(f"    p95 {ratio:.2f}x the idle p95 at 8 clients (target 1.5x)")
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=60)
+
+
+if __name__ == "__main__":
+    main()
