@@ -4,6 +4,7 @@ other."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,7 +18,6 @@ from access.policy import (
     may,
     may_read,
     may_see_list,
-    reads_by_standing,
     visibility_for,
 )
 from access.requests import AccessError, granted_records, grants_of, known_record
@@ -102,12 +102,18 @@ def search_as(arc: Archive, user_id: int, client: Client, params: SearchParams) 
         user = session.get_one(User, user_id)
         granted = granted_records(session, user)
         visibility = visibility_for(user, granted)
+        grants, now, reasons = grants_of(session, user), utcnow(), {}
 
         def snippet_of(hit: Hit, block: int | None) -> str | None:
-            if hit.record_id not in granted and not reads_by_standing(
-                user, hit.department, hit.sensitivity
-            ):
+            # Decided as the reader decides, on the record as the database has it now: the
+            # index's copy of its department and sensitivity lags a change by a flush.
+            record = session.get(Record, uuid.UUID(hit.record_id))
+            if record is None:
                 return None
+            decision = may_read(user, record, Scope.VIEW, grants, now)
+            if not decision.allowed:
+                return None
+            reasons[hit.record_id] = decision.reason
             # Only the piece of text the snippet is cut from is decrypted (search.blocks).
             return snippet_text(arc, session, uuid.UUID(hit.version_id), block)
 
@@ -139,7 +145,7 @@ def search_as(arc: Archive, user_id: int, client: Client, params: SearchParams) 
                 ALLOWED,
                 record_id=hit.record_id,
                 version_id=hit.version_id,
-                reason="grant" if hit.record_id in granted else "standing access",
+                reason=reasons.get(hit.record_id, ""),
                 details=f"q={params.q!r}",
             )
         if reaches_restricted:
@@ -155,16 +161,16 @@ def search_as(arc: Archive, user_id: int, client: Client, params: SearchParams) 
 
 
 def open_record(
-    arc: Archive, session: Session, user: User, client: Client, record_id: uuid.UUID
+    arc: Archive, session: Session, user: User, client: Client, record_id: uuid.UUID | None
 ) -> Record | None:
     """A record's metadata for someone who may know it exists, looked up in ``session`` (a
     read session: a page is built without the write lock); None for one beyond the caller's
     view, answered like an id that does not exist. Every lookup is logged, in its own short
     transaction, committed before this returns, so before anything is shown."""
-    try:
-        record: Record | None = known_record(session, user, record_id)
-    except AccessError:
-        record = None
+    record: Record | None = None
+    if record_id is not None:  # None: a version or the like that does not exist
+        with contextlib.suppress(AccessError):
+            record = known_record(session, user, record_id)
     with arc.transaction() as log:
         log_access(
             log,

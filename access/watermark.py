@@ -13,9 +13,10 @@ re-compressed, which is why a 100-page PDF takes milliseconds, not a pypdf merge
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import pikepdf
-from pikepdf import Name, Pdf, Rectangle, Stream, StreamDecodeLevel
+from pikepdf import Name, Pdf, Rectangle, StreamDecodeLevel
 from reportlab.lib.colors import Color
 from reportlab.pdfgen.canvas import Canvas
 
@@ -55,19 +56,55 @@ def _turned(page: pikepdf.Page) -> bool:
         return False
 
 
+def _displayed(page: pikepdf.Page) -> Rectangle:
+    """What a viewer shows: the crop box within the media box. A box that shows nothing is
+    not stamped, so not shown (a viewer would fall back to a page size of its own)."""
+    box = Rectangle(page.mediabox)
+    if Name.CropBox in page.obj:
+        box = box & Rectangle(page.cropbox)
+    if box.width < 1 or box.height < 1:
+        raise CannotStamp("the page shows nothing (an empty or degenerate box)")
+    return box
+
+
+def _own_content(pdf: Pdf, page: pikepdf.Page) -> pikepdf.Object:
+    """The page's content as a Form XObject in the page's own space. A single content
+    stream becomes the form as it is (its bytes are neither decoded nor copied); several
+    are joined, since an operator may run from one into the next."""
+    contents = page.obj.get(Name.Contents)
+    if isinstance(contents, pikepdf.Stream):
+        form = contents
+    else:
+        parts: Any = contents if isinstance(contents, pikepdf.Array) else []
+        joined = b"\n".join(part.read_bytes() for part in parts if isinstance(part, pikepdf.Stream))
+        form = pdf.make_stream(joined)
+    form.Type, form.Subtype = Name.XObject, Name.Form
+    form.BBox = page.mediabox
+    form.Resources = page.resources
+    return pdf.make_indirect(form) if not form.is_indirect else form
+
+
 def watermark_pdf(data: bytes, lines: list[str]) -> bytes:
-    """``data`` with ``lines`` stamped on every page; :class:`CannotStamp` if unreadable."""
+    """``data`` with ``lines`` stamped on every page; :class:`CannotStamp` if unreadable.
+
+    Each page's own content becomes a Form XObject that the page draws first: whatever state
+    it leaves (an unbalanced ``Q``, an empty clip) ends with the form, so it cannot hide the
+    stamp drawn after it. Annotations, which viewers draw above the page, are flattened into
+    the page first and dropped, so nothing covers the stamp."""
     drawn: list[Pdf] = []  # qpdf copies a stamp's streams when writing: keep them open
     try:
         with Pdf.open(io.BytesIO(data)) as pdf:
-            outer = pdf.make_indirect(Stream(pdf, b"q\n"))  # one stream for every page
+            pdf.flatten_annotations(mode="all")
             forms: dict[tuple[float, float], pikepdf.Object] = {}
             for page in pdf.pages:
-                box = Rectangle(page.cropbox)  # what is displayed (the media box by default)
+                if Name.Annots in page.obj:
+                    del page.obj[Name.Annots]  # those without an appearance to flatten
+                box = _displayed(page)
                 size = (box.height, box.width) if _turned(page) else (box.width, box.height)
                 if size not in forms:
                     drawn.append(Pdf.open(io.BytesIO(_stamp(*size, lines))))
                     forms[size] = pdf.copy_foreign(drawn[-1].pages[0].as_form_xobject())
+                own_name = page.add_resource(_own_content(pdf, page), Name.XObject, prefix="Page")
                 name = page.add_resource(forms[size], Name.XObject, prefix="Stamp")
                 # Undoes the page's rotation, so the stamp reads upright as displayed.
                 placed = page.calc_form_xobject_placement(
@@ -78,13 +115,13 @@ def watermark_pdf(data: bytes, lines: list[str]) -> bytes:
                     allow_shrink=True,
                     allow_expand=True,
                 )
-                page.contents_add(outer, prepend=True)
-                page.contents_add(b"Q\n" + placed)
+                page.obj.Contents = pdf.make_stream(b"q " + bytes(own_name) + b" Do Q\n" + placed)
             out = io.BytesIO()
             pdf.save(out, stream_decode_level=StreamDecodeLevel.none, fix_metadata_version=False)
             return out.getvalue()
-    except pikepdf.PdfError as exc:
-        raise CannotStamp(str(exc)) from None
+    except (pikepdf.PdfError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        # A page tree, box or resource dictionary qpdf cannot use: refused, not a 500.
+        raise CannotStamp(f"{type(exc).__name__}: {exc}") from None
     finally:
         for stamp in drawn:
             stamp.close()

@@ -117,6 +117,9 @@ def check_zip(path: Path, max_inflated: int) -> None:
         raise ParseFailure(OPENS, f"not a readable zip container: {exc}") from None
     with archive:
         members = archive.infolist()
+        names = [member.filename for member in members]
+        if len(set(names)) != len(names):  # readers disagree on which copy is the part
+            raise ParseFailure(OPENS, "the zip container holds two members of the same name")
         declared = sum(member.file_size for member in members)
         if declared > max_inflated:
             raise ParseFailure(

@@ -4,12 +4,15 @@ language, and the Jinja filters that print them, dates in Beijing time and sizes
 from __future__ import annotations
 
 import enum
+import re
 from datetime import date, datetime
+from html import unescape
 from typing import Any
 
 from flask import Flask
 from flask_babel import format_date, format_datetime
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
 
 LABELS: dict[str, Any] = {
     # roles
@@ -138,5 +141,23 @@ def filesize(size: int | None) -> str:
     return f"{amount:.1f} TB"
 
 
+#: How the search facade marks a matched word (Whoosh's HtmlFormatter, text escaped).
+_MATCH = re.compile(r'<mark class="match term\d+">(.*?)</mark>', re.DOTALL)
+
+
+def snippet(fragment: str) -> Markup:
+    """A search snippet with its matched words in ``<mark>``. The words around them are a
+    document's text, never trusted as HTML: everything is unescaped and escaped again here,
+    so only the marks the facade put in come through as tags."""
+    parts: list[Markup] = []
+    last = 0
+    for match in _MATCH.finditer(fragment):
+        parts.append(escape(unescape(fragment[last : match.start()])))
+        parts.append(Markup("<mark>%s</mark>") % unescape(match.group(1)))
+        last = match.end()
+    parts.append(escape(unescape(fragment[last:])))
+    return Markup("").join(parts)
+
+
 def register_filters(app: Flask) -> None:
-    app.jinja_env.filters.update(label=label, when=when, filesize=filesize)
+    app.jinja_env.filters.update(label=label, when=when, filesize=filesize, snippet=snippet)

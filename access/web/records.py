@@ -110,10 +110,11 @@ def reader(version_id: uuid.UUID) -> Any:
     with arc().sessions() as db:
         version = db.get(Version, version_id)
         person = me(db)
-        if version is None:
-            return error_page(404, _("No such version."))
-        found = open_record(arc(), db, person, client(), version.record_id)
-        if found is None:
+        # An unknown id is looked up and logged like a forbidden one: the same answer, the
+        # same wait for the log's lock, the same line.
+        record_id = version.record_id if version is not None else None
+        found = open_record(arc(), db, person, client(), record_id)
+        if found is None or version is None:
             return error_page(404, _("No such version."))
         allowed = allowed_scopes(db, person, found)
         if Scope.VIEW.value not in allowed:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -126,3 +127,24 @@ def test_content_is_prepared_without_the_write_lock_and_decided_again_when_logge
     assert logged_reads(world) == before + 1
     assert line is not None
     assert (line.username, line.outcome) == ("wang", "refused")
+
+
+def test_the_reader_page_answers_an_unknown_and_a_forbidden_version_alike(
+    busy_world: World,
+) -> None:
+    """Both are looked up and logged, so both wait for the log's lock and leave a line."""
+    world = busy_world
+    give_password(world, "li", "correct horse battery")
+    browser = world.app.test_client()
+    assert login(browser, "li", "correct horse battery") == 302  # li is in XS
+    forbidden = f"/reader/{world.versions['CG-confidential']}"
+    unknown = f"/reader/{uuid.uuid4()}"
+    before = logged_reads(world)
+    pages = [browser.get(path, base_url=BASE) for path in (forbidden, unknown)]
+    assert [page.status_code for page in pages] == [404, 404]
+    main = [page.data.split(b"<main", 1)[1] for page in pages]  # past the per-page token
+    assert main[0] == main[1]
+    assert logged_reads(world) == before + 2
+    with writer_holding_the_lock(world):
+        busy = [browser.get(path, base_url=BASE).status_code for path in (forbidden, unknown)]
+    assert busy == [503, 503]

@@ -161,3 +161,69 @@ def test_one_stamp_is_drawn_per_displayed_page_size() -> None:
 def test_a_file_qpdf_cannot_read_is_not_stamped() -> None:
     with pytest.raises(CannotStamp):
         watermark_pdf(b"%PDF-1.7\nthis is not a PDF at all", LINES)
+
+
+# Found by attacking the reader: pages crafted so that the stamp drawn after them is clipped,
+# covered or placed off the page, and pages qpdf reads but cannot place a stamp on.
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"Q Q Q 0 0 0 0 re W n\n",  # pops the wrapping q, then clips everything after away
+        b"0 0 0 0 re W n\n",  # an empty clip left in force
+        b"BI /W 1 /H 1 /CS /G /BPC 8 ID \x00",  # an inline image left open
+        b"(an open string",  # an operand never closed
+    ],
+)
+def test_whatever_state_a_page_leaves_the_stamp_is_drawn(content: bytes) -> None:
+    image = displayed(watermark_pdf(source_pdf(content=content), LINES))
+    assert_upright_foot_line(image)
+
+
+def test_an_annotation_covering_the_page_is_flattened_under_the_stamp() -> None:
+    pdf = pikepdf.open(io.BytesIO(source_pdf()))
+    cover = pdf.make_stream(
+        b"1 1 1 rg 0 0 595 842 re f 0 0 0 rg BT /F1 20 Tf 72 700 Td (under) Tj ET"
+    )
+    cover.Type, cover.Subtype, cover.BBox = Name.XObject, Name.Form, Array(A4)
+    cover.Resources = pdf.pages[0].obj.Resources
+    page = pdf.pages[0]
+    page.obj.Annots = pdf.make_indirect(
+        Array([Dictionary(Type=Name.Annot, Subtype=Name.Square, Rect=Array(A4), F=4,
+                          AP=Dictionary(N=cover))])
+    )  # fmt: skip
+    out = io.BytesIO()
+    pdf.save(out)
+    stamped = watermark_pdf(out.getvalue(), LINES)
+    assert_upright_foot_line(displayed(stamped))
+    assert "under" in PdfReader(io.BytesIO(stamped)).pages[0].extract_text()  # kept, flattened
+    with pikepdf.open(io.BytesIO(stamped)) as result:
+        assert Name.Annots not in result.pages[0].obj
+
+
+def test_a_crop_box_beyond_the_media_box_is_cut_to_what_is_shown() -> None:
+    image = displayed(watermark_pdf(source_pdf(cropbox=(-10000, -10000, 595, 842)), LINES))
+    assert_upright_foot_line(image)
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"mediabox": (0, 0, 0, 0)},  # shows nothing: a viewer would invent a size
+        {"cropbox": (700, 900, 800, 1000)},  # a crop box outside the media box
+        {"cropbox": (0, 0, 612)},  # not a rectangle
+    ],
+)
+def test_a_page_that_cannot_be_placed_is_refused_not_an_error(broken: dict[str, object]) -> None:
+    with pytest.raises(CannotStamp):
+        watermark_pdf(source_pdf(**broken), LINES)  # type: ignore[arg-type]
+
+
+def test_resources_qpdf_cannot_use_are_refused_not_an_error() -> None:
+    pdf = pikepdf.open(io.BytesIO(source_pdf()))
+    pdf.pages[0].obj.Resources.XObject = Array([1, 2])  # an array where a dictionary goes
+    out = io.BytesIO()
+    pdf.save(out)
+    with pytest.raises(CannotStamp):
+        watermark_pdf(out.getvalue(), LINES)

@@ -280,3 +280,25 @@ def test_a_long_docx_stops_at_the_cap(tmp_path: Path) -> None:
     whole = sandboxed(write(tmp_path, "long.docx", data))
     assert not whole["truncated"]
     assert whole["pages"][0].endswith("paragraph 19999")
+
+
+def test_a_docx_with_two_members_of_one_name_is_refused(tmp_path: Path) -> None:
+    """Tools disagree on which copy counts (the first, the last): what is indexed and what a
+    reader opens could differ, so neither is taken."""
+    import io
+    import warnings
+    import zipfile
+
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(samples.docx(["shown"]))) as source,
+        zipfile.ZipFile(out, "w") as z,
+    ):
+        for item in source.infolist():
+            z.writestr(item, source.read(item))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # zipfile warns of the duplicate name
+            z.writestr("word/document.xml", source.read("word/document.xml"))
+    result = sandboxed(write(tmp_path, "dup.docx", out.getvalue()))
+    assert result["check"] == "usability.opens"
+    assert "two members of the same name" in result["failure"]
