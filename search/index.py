@@ -19,36 +19,35 @@ and writes, while the pool analyses the next documents.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import hmac
-import itertools
 import multiprocessing
 import os
 import re
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-import billiard
 from whoosh import highlight
 from whoosh import index as whoosh_index
 from whoosh import query as q
 from whoosh.index import FileIndex, LockError
 from whoosh.reading import MultiReader, SegmentReader
 from whoosh.searching import Searcher
-from whoosh.writing import MERGE_SMALL, IndexWriter
+from whoosh.writing import IndexWriter
 
-from search.analysis import TermHasher, fingerprint, fold, keyed_analyzer, words
+from search.analysis import TermHasher, fingerprint, fold, keyed_analyzer
 from search.blocks import block_of, decode_map, encode_map
 from search.docsets import DocSets, SegmentStore
+from search.pool import analyse, analysed_texts
 from search.query import SEARCHED, parse_query
 from search.query import QueryError as QueryError  # the callers' name for it
 from search.schema import SCHEMA_VERSION, make_schema
+from search.segments import merge_small_in_order, retrying, with_deletions
 
 FACETS = (
     "project",
@@ -61,13 +60,8 @@ FACETS = (
 )
 MAX_RESULT_WINDOW = 10_000  # deep paging costs a top-N of this size; narrow the query instead
 _SPACES = re.compile(r"\s+")
-T = TypeVar("T")
 _VERSION_FILE = "schema_version"
 _KEY_FILE = "key_fingerprint"  # a keyed hash of a constant, never the key
-#: A batch with less text than this is analysed in this process (the pool's round trip
-#: would cost more); a pool task gets about :data:`_UNIT_CHARS` of text.
-PARALLEL_CHARS = 64_000
-_UNIT_CHARS = 32_000
 #: Segments with at least this share of deleted documents are rewritten by
 #: :meth:`SearchIndex.merge_deletions` (the scheduled merge).
 MERGE_DELETED_SHARE = 0.1
@@ -193,7 +187,7 @@ class SearchIndex:
     def needs_rebuild(self) -> bool:
         """No index, another schema version, or terms hashed with another key."""
         return (
-            not _retrying(lambda: whoosh_index.exists_in(str(self.directory)))
+            not retrying(lambda: whoosh_index.exists_in(str(self.directory)))
             or self._version_on_disk() != SCHEMA_VERSION
             or self._fingerprint_on_disk() != self._hasher.fingerprint
         )
@@ -214,7 +208,7 @@ class SearchIndex:
     def _open(self) -> FileIndex:
         if self.needs_rebuild():
             self.create()
-        return _retrying(lambda: whoosh_index.open_dir(str(self.directory)))
+        return retrying(lambda: whoosh_index.open_dir(str(self.directory)))
 
     def _current_searcher(self) -> tuple[Any, DocSets]:
         """The open searcher and its set caches, reopened if the index changed (call locked).
@@ -255,7 +249,7 @@ class SearchIndex:
                     reader = SegmentReader(ix.storage, toc.schema, segment, toc.generation)
                     opened.append(reader)
                 elif reader.segment().deleted_count() != segment.deleted_count():
-                    reader = _with_deletions(reader, segment)
+                    reader = with_deletions(reader, segment)
                 reader._gen = toc.generation
                 readers.append(reader)
         except OSError:  # a writer removed a merged segment's files meanwhile: open afresh
@@ -295,7 +289,7 @@ class SearchIndex:
         batch, gone = list(docs), list(remove)
         if not batch and not gone:
             return 0
-        analysed = _analysed(batch, parallel)
+        analysed = analysed_texts([_texts(doc) for doc in batch], parallel)
         ix = self._open()
         writer = self._writer(ix, retries)
         try:
@@ -306,7 +300,7 @@ class SearchIndex:
         except BaseException:
             writer.cancel()
             raise
-        writer.commit(mergetype=_merge_small_in_order)
+        writer.commit(mergetype=merge_small_in_order)
         return len(batch) + len(gone)
 
     def merge_deletions(self, share: float = MERGE_DELETED_SHARE, retries: int = 8) -> int:
@@ -356,7 +350,7 @@ class SearchIndex:
         added = 0
         try:
             for doc in docs:
-                writer.add_document(**self._fields(doc, _analyse(_texts(doc))))
+                writer.add_document(**self._fields(doc, analyse(_texts(doc))))
                 added += 1
         except BaseException:
             writer.cancel()
@@ -366,7 +360,7 @@ class SearchIndex:
 
     # -- terms -------------------------------------------------------------------------
     def _fields(self, doc: IndexDoc, analysed: Sequence[str]) -> dict[str, Any]:
-        """The document as Whoosh takes it; ``analysed`` is :func:`_analyse` of
+        """The document as Whoosh takes it; ``analysed`` is :func:`search.pool.analyse` of
         :func:`_texts` of it (words), hashed here."""
         word = self._hasher.word
 
@@ -525,41 +519,6 @@ class SearchIndex:
             }
 
 
-def _retrying(read: Callable[[], T], attempts: int = 20) -> T:
-    """``read`` of the index's table of contents, again when a commit in another process
-    replaced the file between listing and opening it (FileNotFoundError; Whoosh's own
-    readers retry the same way)."""
-    for _ in range(attempts - 1):
-        try:
-            return read()
-        except FileNotFoundError:
-            time.sleep(0.01)
-    return read()
-
-
-def _with_deletions(reader: Any, segment: Any) -> Any:
-    """``reader`` for ``segment``, the same segment with more deletions: its terms (and
-    open files) kept, a new per-document reader (deletions, stored fields, lengths). The
-    old reader's per-document reader is closed; the old reader is not used again."""
-    fresh = SegmentReader.__new__(SegmentReader)
-    fresh.__dict__.update(
-        {k: v for k, v in reader.__dict__.items() if k != "deleted_docs_set"}  # cached
-    )
-    fresh._segment = segment
-    fresh._perdoc = reader._codec.per_document_reader(reader._storage, segment)
-    reader._perdoc.close()
-    return fresh
-
-
-def _merge_small_in_order(writer: Any, segments: list[Any]) -> list[Any]:
-    """Whoosh's merge of small segments, but the segments it keeps stay in their order
-    (Whoosh's own returns them sorted by size): a segment's document numbers start where the
-    segments before it end, and the caches of :mod:`search.docsets` are kept per segment at
-    its offset, so the large old segments must not move when small new ones are merged."""
-    kept = {segment.segment_id() for segment in MERGE_SMALL(writer, segments)}
-    return [segment for segment in segments if segment.segment_id() in kept]
-
-
 def _texts(doc: IndexDoc) -> list[str]:
     """The texts of a document that are analysed: title, name, project, then its content
     piece by piece (:mod:`search.blocks`; one piece without a block map)."""
@@ -571,59 +530,6 @@ def _texts(doc: IndexDoc) -> list[str]:
         doc.project,
         *(doc.content[begin:end] for begin, end in zip(starts, ends, strict=True)),
     ]
-
-
-def _analyse(texts: Sequence[str]) -> list[str]:
-    """Each text's index terms (:func:`search.analysis.words`), space-separated: the part of
-    indexing that needs no key, run in the helper pool."""
-    return [" ".join(words(text)) for text in texts]
-
-
-def _die_with_parent() -> None:
-    """In a pool helper: end when the process that started it ends (Linux)."""
-    with contextlib.suppress(AttributeError, OSError):
-        ctypes.CDLL(None, use_errno=True).prctl(1, 15)  # PR_SET_PDEATHSIG, SIGTERM
-
-
-_POOL: tuple[int, Any] | None = None
-
-
-def _pool() -> Any:
-    """This process's analysis pool (:mod:`billiard`, Celery's multiprocessing: it may start
-    helpers from a Celery worker's pool process, which the standard library refuses), one
-    helper per core but one (this process writes meanwhile); None on one core. Forked: the
-    helpers start at once with jieba's dictionary loaded. They inherit this process's
-    memory, the index key in it, but never hash, and nothing they hold is written anywhere:
-    only words come back."""
-    global _POOL
-    helpers = (os.cpu_count() or 1) - 1  # a core for this process: it writes meanwhile
-    if helpers < 1:
-        return None
-    if _POOL is None or _POOL[0] != os.getpid():
-        words("预热")  # jieba's dictionary, loaded before the fork
-        _POOL = (os.getpid(), billiard.Pool(helpers, initializer=_die_with_parent))
-    return _POOL[1]
-
-
-def _analysed(batch: Sequence[IndexDoc], parallel: bool | None) -> Iterator[list[str]]:
-    """:func:`_analyse` of each document's :func:`_texts`, in order: by the pool, in tasks of
-    about :data:`_UNIT_CHARS` of text (a long document's pieces spread over the helpers),
-    when the batch has at least :data:`PARALLEL_CHARS` of text or ``parallel`` says so."""
-    texts = [_texts(doc) for doc in batch]
-    size = sum(len(t) for doc in texts for t in doc)
-    pool = _pool() if parallel or (parallel is None and size >= PARALLEL_CHARS) else None
-    if pool is None:
-        return (_analyse(doc) for doc in texts)
-    units: list[list[str]] = [[]]
-    held = 0
-    for text in itertools.chain.from_iterable(texts):
-        if held >= _UNIT_CHARS:
-            units.append([])
-            held = 0
-        units[-1].append(text)
-        held += len(text)
-    results = itertools.chain.from_iterable(pool.imap(_analyse, units))  # queues them all
-    return ([next(results) for _ in doc] for doc in texts)
 
 
 def _wanted_terms(query: q.Query) -> frozenset[str]:
