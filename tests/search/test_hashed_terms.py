@@ -229,8 +229,11 @@ def test_ranking_totals_and_facets_are_those_of_plain_words(
     assert results.total == len(matched) > 0
     if len(hashed._current_searcher()[0].leaf_searchers()) == 1:
         assert got == expected  # the same document numbers: ties fall the same way
-    else:  # two segments number documents otherwise: ties may fall otherwise
-        assert sorted(got) == sorted(expected)
+    else:  # two segments number documents otherwise: ties may fall otherwise, and a tie
+        # at the cut of the top 100 may keep another of the tied records
+        cut = min(score for _, score in expected)
+        assert sorted(s for _, s in got) == sorted(s for _, s in expected)
+        assert {hit for hit in got if hit[1] > cut} == {hit for hit in expected if hit[1] > cut}
         assert [s for _, s in got] == sorted((s for _, s in got), reverse=True)
     for facet in FACETS:
         naive: dict[str, int] = {}
