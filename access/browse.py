@@ -135,7 +135,8 @@ def search_as(arc: Archive, user_id: int, client: Client, params: SearchParams) 
     reaches_restricted = Sensitivity.RESTRICTED.value in visibility.everywhere
     if not shown and not reaches_restricted:
         return results
-    with arc.transaction() as session:
+
+    def log_search(session: Session) -> None:
         for hit in shown:  # a snippet shows document text: it is a read, logged as one
             log_access(
                 session,
@@ -157,6 +158,8 @@ def search_as(arc: Archive, user_id: int, client: Client, params: SearchParams) 
                 ALLOWED,
                 details=f"q={params.q!r} filters={params.filters} total={results.total}",
             )
+
+    arc.log_writes.run(log_search)  # committed before any snippet is shown
     return results
 
 
@@ -165,14 +168,15 @@ def open_record(
 ) -> Record | None:
     """A record's metadata for someone who may know it exists, looked up in ``session`` (a
     read session: a page is built without the write lock); None for one beyond the caller's
-    view, answered like an id that does not exist. Every lookup is logged, in its own short
-    transaction, committed before this returns, so before anything is shown."""
+    view, answered like an id that does not exist. Every lookup is logged, in a short
+    transaction (shared with other readers' lines), committed before this returns, so before
+    anything is shown."""
     record: Record | None = None
     if record_id is not None:  # None: a version or the like that does not exist
         with contextlib.suppress(AccessError):
             record = known_record(session, user, record_id)
-    with arc.transaction() as log:
-        log_access(
+    arc.log_writes.run(
+        lambda log: log_access(
             log,
             user,
             client,
@@ -181,6 +185,7 @@ def open_record(
             record_id=record_id,
             reason="" if record is not None else "unknown or beyond the caller's view",
         )
+    )
     return record
 
 
@@ -213,9 +218,7 @@ def retention_record_for(session: Session, user: User, record_id: uuid.UUID) -> 
     return known_record(session, user, record_id)
 
 
-def department_of(
-    session: Session, project: str | None, record_id: uuid.UUID | None
-) -> int | None:
+def department_of(session: Session, project: str | None, record_id: uuid.UUID | None) -> int | None:
     """The department a retention event would concern: its record's, else its project's."""
     if record_id:
         record = session.get(Record, record_id)
@@ -230,9 +233,7 @@ def visible_lists(session: Session, user: User) -> list[DispositionList]:
     return [lst for lst in rows if may_see_list(user, lst)]
 
 
-def visible_list(
-    session: Session, user: User, list_id: int, lock: bool = False
-) -> DispositionList:
+def visible_list(session: Session, user: User, list_id: int, lock: bool = False) -> DispositionList:
     """One list ``user`` may see; 404 for one they may not, like a list that does not exist."""
     lst = disposition.get_list(session, list_id, lock=lock)
     if not may_see_list(user, lst):

@@ -18,6 +18,7 @@ from urllib.parse import quote
 from flask import Response, current_app, request, stream_with_context
 from sqlalchemy import Select
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
 from access.reader import Refused, Served, commit_read, discard, prepare
 from archive.accesslog import ALLOWED, REFUSED, Client
@@ -103,20 +104,24 @@ def read_content_for(user: User, version_id: uuid.UUID) -> Served | Refused:
         if caller is None:
             return Refused(401, "the account no longer exists")
         prepared = prepare(arc, read, caller, client, version_id, action, now)
+
+    def decide_and_log(session: Session) -> Served | Refused:
+        # Read afresh inside the write transaction: merge() would copy the sign-in's
+        # copy over the row (and write it back), so a role changed since would be undone.
+        caller = session.get(User, user.id)
+        if caller is None:
+            return Refused(401, "the account no longer exists")
+        return commit_read(session, caller, client, version_id, action, prepared, now)
+
     try:
-        with arc.transaction() as session:
-            # Read afresh inside the write transaction: merge() would copy the sign-in's
-            # copy over the row (and write it back), so a role changed since would be undone.
-            caller = session.get(User, user.id)
-            if caller is None:
-                if isinstance(prepared, Served):
-                    discard(prepared)
-                return Refused(401, "the account no longer exists")
-            return commit_read(session, caller, client, version_id, action, prepared, now)
+        outcome = arc.log_writes.run(decide_and_log)  # committed with other readers' lines
     except BaseException:
         if isinstance(prepared, Served):  # the log line was not committed: nothing goes out
             discard(prepared)
         raise
+    if isinstance(prepared, Served) and outcome is not prepared:
+        discard(prepared)  # refused since it was prepared
+    return outcome
 
 
 def content_type(media_type: str) -> str:

@@ -182,15 +182,15 @@ def commit_read(
     now: datetime,
 ) -> Served | Refused:
     """Log what :func:`prepare` found, in the write transaction; an allowed read is decided
-    again here first, so the log line states what the policy says as it is written."""
+    again here first, so the log line states what the policy says as it is written. Only
+    database work (it may run in a transaction shared with other reads, and again on its own
+    if that one fails): the caller discards a prepared body that is refused or not logged."""
     outcome: tuple[Version, Decision] | Refusal = (
         prepared
         if isinstance(prepared, Refusal)
         else _decide(session, user, version_id, action, now)
     )
     if isinstance(outcome, Refusal):
-        if isinstance(prepared, Served):
-            discard(prepared)  # refused since it was prepared
         log_access(
             session,
             user,
@@ -204,21 +204,17 @@ def commit_read(
         return Refused(outcome.status, outcome.message)
     assert isinstance(prepared, Served)  # noqa: S101 - a refusal returned above
     version, decision = outcome
-    try:
-        log_access(
-            session,
-            user,
-            client,
-            action.value,
-            ALLOWED,
-            record_id=version.record_id,
-            version_id=version.id,
-            grant_id=decision.grant.id if decision.grant else None,
-            reason=decision.reason,
-        )
-    except BaseException:
-        discard(prepared)  # no line in the log, no byte out
-        raise
+    log_access(
+        session,
+        user,
+        client,
+        action.value,
+        ALLOWED,
+        record_id=version.record_id,
+        version_id=version.id,
+        grant_id=decision.grant.id if decision.grant else None,
+        reason=decision.reason,
+    )
     return prepared
 
 

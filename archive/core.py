@@ -18,6 +18,7 @@ from archive.config import Settings
 from archive.crypto import Keyring
 from archive.crypto.keyring import CHAIN_PURPOSE
 from archive.db import WRITE_OPTIONS, make_engine
+from archive.groupcommit import GroupCommit
 from archive.storage import BlobStore, open_blob_store
 
 
@@ -63,6 +64,12 @@ class Archive:
         """A write transaction: commits on success, rolls back on error."""
         with self._writer() as session, session.begin():
             yield session
+
+    @cached_property
+    def log_writes(self) -> GroupCommit:
+        """Short appends (a read's access-log line) from this process's threads, committed
+        together: readers do not queue behind each other's commits."""
+        return GroupCommit(self.transaction)
 
     def close(self) -> None:
         if "engine" in self.__dict__:

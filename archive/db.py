@@ -1,6 +1,9 @@
 """Engine, sessions and the declarative base shared by every model.
 
-SQLite (the embedded default) runs in WAL mode with foreign keys on. Write transactions
+SQLite (the embedded default) runs in WAL mode with foreign keys on and ``synchronous=FULL``:
+a committed transaction (an access-log line before its read's first byte) is on disk, not
+only handed to the OS; readers' lines are committed in groups (:mod:`archive.groupcommit`)
+so that costs one flush per batch. Write transactions
 (:data:`WRITE_OPTIONS`) start with ``BEGIN IMMEDIATE``: a deferred transaction that reads
 and then writes fails at once with "database is locked" when another writer got there
 first, instead of waiting its turn, which would break hash-chain appends. Read-only
@@ -86,7 +89,7 @@ def _configure_sqlite(engine: Engine, lock_wait: float) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(lock_wait * 1000)}")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA synchronous=FULL")
         cursor.close()
 
     @event.listens_for(engine, "begin")
