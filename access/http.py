@@ -28,6 +28,7 @@ from archive.db import lock_contention, utcnow
 from archive.errors import DomainError, ErrorKind, InvalidInput
 from archive.models import AccessEvent, DispositionList, ListStatus, Scope, User
 from retention import reports
+from retention.register_files import Register, register_pdf, register_xlsx
 
 #: The HTTP status of each kind of domain error, for the API and the pages alike.
 HTTP_STATUS: dict[ErrorKind, int] = {
@@ -223,4 +224,23 @@ def certificate_response(lst: DispositionList, kind: str) -> Response:
         body,
         content_type=media_type,
         headers={"Content-Disposition": f'attachment; filename="{name}.{kind}"'},
+    )
+
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def register_response(register: Register, kind: str) -> Response:
+    """A register (归档文件目录, 销毁清册, 移交清册) as a PDF or XLSX download, named in Chinese."""
+    if kind == "xlsx":
+        body, media_type = register_xlsx(register), XLSX_TYPE
+    else:
+        body, media_type = register_pdf(register), content_type("application/pdf")
+    return Response(
+        body,
+        content_type=media_type,
+        headers={
+            "Content-Disposition": content_disposition(f"{register.filename}.{kind}", False),
+            "Cache-Control": "no-store",
+        },
     )

@@ -47,6 +47,7 @@ from archive.roles import (
     ADMINISTRATORS,
     AUDITORS,
     DEPARTMENT_HEADS,
+    DEPARTMENT_STAFF,
     DIRECTORS,
     RECORDS_MANAGERS,
     SECURITY_ADMINS,
@@ -73,6 +74,8 @@ class Permission(StrEnum):
     CONFIRM_DELETIONS = "confirm_deletions"  # the second person of a misfiled deletion
     SEE_DISPOSITION_LISTS = "see_disposition_lists"  # (supervisors: own department's)
     SIGN_LISTS = "sign_lists"  # sign a list where a slot fits them (the service decides)
+    WITNESS_DESTRUCTION = "witness_destruction"  # 监销 where a witness slot fits (service)
+    PRINT_REGISTERS = "print_registers"  # 归档文件目录 and the registers of lists
     READ_ACCESS_LOG = "read_access_log"  # the access log, alerts and both chains
     READ_AUDIT_SAMPLES = "read_audit_samples"  # the quarterly audit sample
     MANAGE_PEOPLE = "manage_people"  # users and departments (privileged changes: asked)
@@ -95,6 +98,9 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.CONFIRM_DELETIONS: DEPARTMENT_HEADS,
     Permission.SEE_DISPOSITION_LISTS: RECORDS_MANAGERS | DEPARTMENT_HEADS | AUDITORS,
     Permission.SIGN_LISTS: RECORDS_MANAGERS | DEPARTMENT_HEADS,
+    # Department staff stand for their department, the administrator for IT (会计档案).
+    Permission.WITNESS_DESTRUCTION: DEPARTMENT_STAFF | RECORDS_MANAGERS | ADMINISTRATORS,
+    Permission.PRINT_REGISTERS: RECORDS_MANAGERS | AUDITORS | DIRECTORS,
     Permission.READ_ACCESS_LOG: AUDITORS,
     Permission.READ_AUDIT_SAMPLES: RECORDS_MANAGERS | AUDITORS,
     Permission.MANAGE_PEOPLE: ADMINISTRATORS,

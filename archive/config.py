@@ -78,9 +78,18 @@ class RetentionSettings:
     """The fiscal year retention counts to, and who must sign a disposition list."""
 
     fiscal_year_end: tuple[int, int] = (12, 31)  # month, day; 02-28 means February's last day
+    # Whether the company reports under a year other than the calendar year (会计法 第十一条
+    # makes the calendar year China's accounting year; see _retention_settings).
+    other_accounting_year: bool = False
     signers: tuple[str, ...] = SIGNER_ROLES
     transfer_dir: Path | None = None  # where transfer packages go; default HOME/transfers
     misfile_days: int = 30  # a record filed in error may be deleted (by two people) this long
+    # Who witnesses a destruction (监销) before its list is closed: the records manager and a
+    # representative of each department on the list; for accounting records also finance and
+    # IT (会计档案管理办法 第十六条). ``finance_department`` is the 机构代码 finance's people have.
+    destruction_witnesses: tuple[str, ...] = ("records_manager", "departments")
+    accounting_witnesses: tuple[str, ...] = ("finance", "it")
+    finance_department: str = "CW"
 
 
 @dataclass(frozen=True)
@@ -106,6 +115,7 @@ class Settings:
     audit_sample_size: int = 20  # records the quarterly audit sample draws
     fonds_code: str | None = None  # 全宗号, the first part of every 档号 (optional)
     category_code: str = "WS"  # 门类代码: WS 文书 (documents)
+    organisation: str = ""  # 立档单位名称: heads every register and certificate
 
     @property
     def is_sqlite(self) -> bool:
@@ -222,6 +232,59 @@ def _access_settings(env: Mapping[str, str]) -> AccessSettings:
     )
 
 
+ACCOUNTING_YEARS = ("calendar", "other")
+WITNESS_SLOTS = ("records_manager", "departments", "finance", "it")
+
+
+def _witnesses(env: Mapping[str, str], name: str, default: str) -> tuple[str, ...]:
+    """A comma list of witness slots (监销): records_manager, departments, finance, it;
+    ``none`` for no witnesses at all."""
+    raw = env.get(name)
+    raw = default if raw is None or not raw.strip() else raw
+    if raw.strip().lower() == "none":
+        return ()
+    slots = tuple(dict.fromkeys(part.strip().lower() for part in raw.split(",") if part.strip()))
+    unknown = [slot for slot in slots if slot not in WITNESS_SLOTS]
+    if unknown:
+        raise ConfigError(
+            f"{name} must list some of {', '.join(WITNESS_SLOTS)} (or none), "
+            f"got {', '.join(unknown)}"
+        )
+    return slots
+
+
+def _organisation(env: Mapping[str, str]) -> str:
+    """ARCHIVE_ORGANISATION, the 立档单位 named on registers: printable, one line, 100 chars."""
+    name = " ".join((env.get("ARCHIVE_ORGANISATION") or "").split())
+    if len(name) > 100 or not name.isprintable():
+        raise ConfigError(
+            "ARCHIVE_ORGANISATION must be one printable line of at most 100 characters"
+        )
+    return name
+
+
+def _accounting_year(env: Mapping[str, str], fiscal_end: tuple[int, int]) -> bool:
+    """Refuse a fiscal year other than the calendar year unless the company says it reports
+    under one: the fiscal-year trigger counts accounting records (vouchers, ledgers, reports),
+    whose periods run from the end of the accounting year, and 会计法 第十一条 sets that year
+    as 1 January to 31 December. A subsidiary reporting to a foreign parent's year may set
+    ARCHIVE_ACCOUNTING_YEAR=other; a 06-30 typed by mistake would otherwise move every
+    accounting record's destruction date by half a year without anyone noticing."""
+    raw = (env.get("ARCHIVE_ACCOUNTING_YEAR") or "calendar").strip().lower()
+    if raw not in ACCOUNTING_YEARS:
+        raise ConfigError(f"ARCHIVE_ACCOUNTING_YEAR must be calendar or other, got {raw!r}")
+    if raw == "calendar" and fiscal_end != (12, 31):
+        month, day = fiscal_end
+        raise ConfigError(
+            f"ARCHIVE_FISCAL_YEAR_END is {month:02d}-{day:02d}, but accounting records count "
+            "from the end of the accounting year, which in China is the calendar year "
+            "(会计法 第十一条: 会计年度自公历1月1日起至12月31日止). Set "
+            "ARCHIVE_ACCOUNTING_YEAR=other if the company reports under a different year, "
+            "or leave ARCHIVE_FISCAL_YEAR_END at 12-31."
+        )
+    return raw == "other"
+
+
 def _retention_settings(env: Mapping[str, str], home: Path) -> RetentionSettings:
     raw = env.get("ARCHIVE_FISCAL_YEAR_END") or "12-31"
     try:
@@ -232,6 +295,7 @@ def _retention_settings(env: Mapping[str, str], home: Path) -> RetentionSettings
             f"ARCHIVE_FISCAL_YEAR_END must be a day of the year as MM-DD (e.g. 12-31 or 06-30), "
             f"got {raw!r}"
         ) from None
+    other_year = _accounting_year(env, (month, day))
     signers = tuple(
         role.strip()
         for role in (env.get("ARCHIVE_DISPOSITION_SIGNERS") or ",".join(SIGNER_ROLES)).split(",")
@@ -244,11 +308,20 @@ def _retention_settings(env: Mapping[str, str], home: Path) -> RetentionSettings
             f"got {', '.join(unknown) or 'nothing'}"
         )
     transfers = env.get("ARCHIVE_TRANSFER_DIR")
+    witnesses = _witnesses(env, "ARCHIVE_DESTRUCTION_WITNESSES", "records_manager,departments")
+    accounting = _witnesses(env, "ARCHIVE_ACCOUNTING_WITNESSES", "finance,it")
+    finance = (env.get("ARCHIVE_FINANCE_DEPARTMENT") or "CW").strip().upper()
+    if not re.fullmatch(r"[A-Z0-9]{1,16}", finance):
+        raise ConfigError(f"ARCHIVE_FINANCE_DEPARTMENT must be a 机构代码 like CW, got {finance!r}")
     return RetentionSettings(
         fiscal_year_end=(month, day),
+        other_accounting_year=other_year,
         signers=tuple(dict.fromkeys(signers)),
         transfer_dir=Path(transfers).expanduser().resolve() if transfers else home / "transfers",
         misfile_days=_int(env, "ARCHIVE_MISFILE_DAYS", RetentionSettings.misfile_days, 0),
+        destruction_witnesses=witnesses,
+        accounting_witnesses=accounting,
+        finance_department=finance,
     )
 
 
@@ -364,4 +437,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         audit_sample_size=_int(env, "ARCHIVE_AUDIT_SAMPLE_SIZE", 20, 1),
         fonds_code=_code(env, "ARCHIVE_FONDS_CODE", r"[A-Z0-9]{1,8}", "Z109", None),
         category_code=_code(env, "ARCHIVE_CATEGORY_CODE", r"[A-Z]{1,4}", "WS", "WS") or "WS",
+        organisation=_organisation(env),
     )

@@ -23,8 +23,10 @@ from archive.audit import Actor, record_event
 from archive.backup import bag_problems
 from archive.config import IngestSettings
 from archive.core import Archive
+from archive.db import LOCAL_TIME, utcnow
 from archive.errors import DomainError
 from archive.models import IngestJob, IngestStatus
+from archive.receipts import manifest_digest, sign_receipt
 from ingest.checks import Report
 from ingest.jobs import receive
 from ingest.pipeline import process
@@ -117,6 +119,7 @@ def verify_package(arc: Archive, path: Path) -> PackageReport:
 class ImportReport:
     records: dict[str, uuid.UUID]  # the package's record name → the new record's id
     versions: int
+    receipt: dict[str, Any] = field(default_factory=dict)  # signed, for the sending archive
 
 
 def import_package(arc: Archive, actor: Actor, path: Path) -> ImportReport:
@@ -128,9 +131,17 @@ def import_package(arc: Archive, actor: Actor, path: Path) -> ImportReport:
             f"{path} fails its checks, nothing imported: {'; '.join(checked.problems[:5])}"
         )
     imported: dict[str, uuid.UUID] = {}
+    received: list[dict[str, Any]] = []
     count = 0
     for folder in _record_folders(path):
         description = json.loads((folder / "metadata.json").read_text("utf-8"))
+        received.append(
+            {
+                "reference_code": description.get("reference_code"),
+                "title": description.get("title"),
+                "versions": [v["sha256"] for v in description["versions"]],
+            }
+        )
         by_name = {name: filename for filename, name in description["files"].items()}
         record_id: uuid.UUID | None = None
         previous_major = None
@@ -182,4 +193,34 @@ def import_package(arc: Archive, actor: Actor, path: Path) -> ImportReport:
                     "audit_events": len(trail),
                 },
             )
-    return ImportReport(imported, count)
+        received[-1]["received_as"] = str(record_id)
+    return ImportReport(imported, count, _receipt(arc, actor, path, received))
+
+
+def _receipt(
+    arc: Archive, actor: Actor, path: Path, received: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The signed receipt for what was imported (audited here, recorded by the sender)."""
+    info = bagit.Bag(str(path)).info
+    receipt = sign_receipt(
+        arc.keyring,
+        {
+            "list": info.get("External-Identifier", ""),
+            "package": path.name,
+            "manifest_sha256": manifest_digest(path),
+            "records": received,
+            "receiver": arc.settings.organisation,
+            "received_by": actor.name,
+            "received_at": utcnow().astimezone(LOCAL_TIME).isoformat(timespec="seconds"),
+        },
+    )
+    with arc.transaction() as session:
+        record_event(
+            session,
+            actor,
+            "transfer.receipt_issued",
+            "transfer",
+            receipt["list"] or path.name,
+            {"manifest_sha256": receipt["manifest_sha256"], "records": len(received)},
+        )
+    return receipt

@@ -1,8 +1,11 @@
-"""When a retention period starts and ends: plain date arithmetic, no database.
+"""When a retention period starts and ends, and when a record may go: plain date arithmetic.
 
-Periods are whole years added with ``relativedelta``, so 29 February plus ten years is 28
-February; a period counted from a month's last day (a fiscal year ending 28 February, say)
-ends on the last day of that month, 29 February in leap years.
+After 民法典 第二百零二条, a period in years ends on the corresponding day of its last year, and
+only where that day does not exist, on the last day of the month: 2022-02-28 plus ten years
+is 2032-02-28, 2024-02-29 plus ten years is 2034-02-28 (``relativedelta`` does exactly this).
+The due date so found is the last day the record must still be kept; after 第二百零三条 the
+period ends with that day, so the record becomes eligible for destruction or transfer the day
+after (:func:`eligible_from`), counted in Beijing time (``archive.db.local_today``).
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
 
@@ -40,10 +43,6 @@ class Clock:
     waiting_for: tuple[str, ...] = ()
 
 
-def _month_end(year: int, month: int) -> date:
-    return date(year, month, calendar.monthrange(year, month)[1])
-
-
 def fiscal_year_end(on_or_after: date, end: tuple[int, int]) -> date:
     """The end of the fiscal year that contains ``on_or_after``.
 
@@ -61,11 +60,19 @@ def fiscal_year_end(on_or_after: date, end: tuple[int, int]) -> date:
 
 
 def add_years(start: date, years: int) -> date:
-    """``start`` plus whole years; a month's last day stays the month's last day."""
-    result = start + relativedelta(years=years)
-    if start == _month_end(start.year, start.month):
-        return _month_end(result.year, result.month)
-    return result
+    """``start`` plus whole years: the corresponding day, or the month's last day where that
+    day does not exist (民法典 第二百零二条)."""
+    return start + relativedelta(years=years)
+
+
+def eligible_from(due: date) -> date:
+    """The first day a record kept until ``due`` may be destroyed or transferred."""
+    return due + timedelta(days=1)
+
+
+def is_eligible(due: date | None, today: date) -> bool:
+    """Whether a record kept until ``due`` may go ``today`` (never while ``due`` is None)."""
+    return due is not None and due < today
 
 
 def clock_start(

@@ -35,6 +35,7 @@ from archive.models import (
     User,
 )
 from archive.roles import DEPARTMENT_HEADS
+from retention.clock import eligible_from, is_eligible
 from retention.describe import describe
 from retention.errors import Conflict, NotFound, RetentionError
 from retention.holds import ensure_free
@@ -67,6 +68,25 @@ def _number(session: Session, action: Disposal) -> str:
     return f"{stem}{(count or 0) + 1:04d}"
 
 
+def _receiver(action: Disposal, receiver: str) -> str:
+    name = " ".join(receiver.split())
+    if name and action != Disposal.TRANSFER:
+        raise RetentionError("only a transfer list has a receiving party")
+    if len(name) > 200:
+        raise RetentionError("the receiving party's name is longer than 200 characters")
+    return name
+
+
+def set_receiver(session: Session, actor: Actor, lst: DispositionList, receiver: str) -> None:
+    """Name the party a transfer list goes to (接收方), while the list is a draft."""
+    require(lst, ListStatus.DRAFT)
+    lst.receiver = _receiver(lst.action, receiver)
+    record_event(
+        session, actor, "disposition.receiver_set", "disposition_list", lst.number,
+        {"receiver": lst.receiver},
+    )  # fmt: skip
+
+
 def create_list(
     session: Session,
     actor: Actor,
@@ -74,6 +94,7 @@ def create_list(
     record_ids: Sequence[uuid.UUID] = (),
     opinion: str = "",
     swept: bool = False,
+    receiver: str = "",
 ) -> DispositionList:
     if action not in PREFIX:
         raise RetentionError("a list either destroys or transfers")
@@ -81,6 +102,7 @@ def create_list(
         number=_number(session, action),
         action=action,
         opinion=opinion.strip(),
+        receiver=_receiver(action, receiver),
         proposed_by_sweep=swept,
         created_by=actor.name,
     )
@@ -120,9 +142,14 @@ def add_records(
             raise NotFound(f"no record {record_id}")
         if record.state != RecordState.ACTIVE:
             raise Conflict(f"record {record.name_stem} is {record.state.value}")
-        if record.due_on is None or record.due_on > today:
-            when = record.due_on.isoformat() if record.due_on else "never (permanent or waiting)"
-            raise RetentionError(f"record {record.name_stem} is not due: due {when}")
+        if not is_eligible(record.due_on, today):
+            when = (
+                f"kept until {record.due_on.isoformat()}, eligible from "
+                f"{eligible_from(record.due_on).isoformat()}"
+                if record.due_on
+                else "never (permanent or waiting)"
+            )
+            raise RetentionError(f"record {record.name_stem} is not due: {when}")
         ensure_free(session, record.id, f"{lst.action.value} (list {lst.number})")
         other = session.scalar(
             select(DispositionList.number)
@@ -194,6 +221,8 @@ def content_digest(lst: DispositionList) -> str:
         "submitted_at": lst.submitted_at.isoformat() if lst.submitted_at else None,
         "items": [item.snapshot for item in lst.items],
     }
+    if lst.receiver:  # a transfer's signers approve where it goes, too
+        body["receiver"] = lst.receiver
     canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -205,6 +234,10 @@ def submit(session: Session, actor: Actor, lst: DispositionList) -> str:
         raise RetentionError(f"list {lst.number} is empty")
     if not lst.opinion:
         raise RetentionError(f"list {lst.number} needs an appraisal opinion (鉴定意见)")
+    if lst.action == Disposal.TRANSFER and not lst.receiver:
+        raise RetentionError(
+            f"list {lst.number} needs its receiving party (接收方): name the archive it goes to"
+        )
     for item in lst.items:
         ensure_free(session, item.record_id, f"{lst.action.value} (list {lst.number})")
         item.snapshot = describe(session, item.record)
@@ -353,6 +386,19 @@ def list_json(
         "executed_at": lst.executed_at.isoformat() if lst.executed_at else None,
         "executed_by": lst.executed_by,
         "result": lst.result,
+        "receiver": lst.receiver,
+        "closed_at": lst.closed_at.isoformat() if lst.closed_at else None,
+        "witnesses": [
+            {
+                "slot": w.slot,
+                "capacity": w.capacity,
+                "user": w.username,
+                "display_name": w.display_name,
+                "statement": w.statement,
+                "signed_at": w.signed_at.isoformat(),
+            }
+            for w in lst.witnesses
+        ],
         "count": len(lst.items),
         "signatures": [
             {

@@ -34,11 +34,15 @@ from archive.models import (
     Version,
 )
 from archive.signals import version_destroyed
+from retention.clock import is_eligible
 from retention.describe import describe
 from retention.disposition import get_list, missing_slots, require
 from retention.errors import Conflict
+from retention.handover import remember_package
 from retention.holds import ensure_free, refusals_audited
+from retention.registers import file_register
 from retention.transfer import FolderCheck, transfer_list
+from retention.witness import close_if_unwitnessed
 
 
 @dataclass(frozen=True)
@@ -140,7 +144,7 @@ def _destroy_one(arc: Archive, actor: Actor, lst: DispositionList, item_id: int)
         if record.state != RecordState.ACTIVE:
             _skip(session, item, f"already {record.state.value}")
             return item.note
-        if record.due_on is None or record.due_on > local_today():
+        if not is_eligible(record.due_on, local_today()):
             _skip(session, item, "no longer due (a review or an event moved it)")
             return item.note
         ensure_free(session, record.id, f"destroy (list {lst.number})")
@@ -180,6 +184,8 @@ def execute(arc: Archive, actor: Actor, list_id: int, check_folder: FolderCheck)
         done = sum(1 for item in row.items if item.outcome in ("destroyed", "transferred"))
         row.status, row.executed_at, row.executed_by = ListStatus.EXECUTED, utcnow(), actor.name
         row.result = {"done": done, "skipped": len(skipped), "package": package}
+        if package:
+            remember_package(arc, row)
         record_event(
             session,
             actor,
@@ -188,4 +194,8 @@ def execute(arc: Archive, actor: Actor, list_id: int, check_folder: FolderCheck)
             row.number,
             {"digest": row.digest, **row.result},
         )
+        close_if_unwitnessed(session, arc.settings.retention, row)
+        closed = row.closed_at is not None
+    if closed:  # nobody to witness it: its register is final now
+        file_register(arc, actor, list_id)
     return Execution(lst.number, done, skipped, package)

@@ -63,8 +63,10 @@ def review(
     until: date | None = None,
     years: int | None = None,
     schedule: str | None = None,
+    department_opinion: str = "",
 ) -> RetentionReview:
-    """Record an appraisal and carry out its outcome:
+    """Record an appraisal (the records manager's ``opinion``, and the ``department_opinion``
+    of the department that formed the record when it gave one) and carry out its outcome:
 
     - ``extend``: keep until ``until`` (or ``years`` more from today or the due date);
     - ``reschedule``: put the record under schedule ``schedule`` (pinned against class
@@ -103,6 +105,7 @@ def review(
         row_review = RetentionReview(
             record_id=record.id,
             opinion=opinion.strip(),
+            department_opinion=department_opinion.strip(),
             outcome=outcome,
             due_before=before,
             due_after=record.due_on,
@@ -118,6 +121,7 @@ def review(
             record.id,
             {
                 "opinion": row_review.opinion,
+                "department_opinion": row_review.department_opinion,
                 "outcome": outcome,
                 "list": listed,
                 "due_before": before,

@@ -32,7 +32,7 @@ from archive.models import (
     RetentionSchedule,
 )
 from archive.refcode import number_pending, number_record
-from retention.clock import Clock, Rule, compute
+from retention.clock import Clock, Rule, compute, eligible_from, is_eligible
 from retention.errors import NotFound, RetentionError
 from retention.holds import hold_json, holds_on
 from retention.schedules import choose, current_schedules, spec_of
@@ -249,6 +249,7 @@ def standing(session: Session, settings: RetentionSettings, record: Record) -> S
         "cut_off_on": record.cut_off_on.isoformat() if record.cut_off_on else None,
         "counts_from": record.retention_from.isoformat() if record.retention_from else None,
         "due_on": record.due_on.isoformat() if record.due_on else None,
+        "eligible_from": eligible_from(record.due_on).isoformat() if record.due_on else None,
         "extended_to": record.extended_to.isoformat() if record.extended_to else None,
         "waiting_for": [],
         "holds": [hold_json(hold) for hold in holds],
@@ -273,5 +274,5 @@ def standing(session: Session, settings: RetentionSettings, record: Record) -> S
     elif record.due_on is None:
         status = "permanent"
     else:
-        status = "due" if record.due_on <= local_today() else "running"
+        status = "due" if is_eligible(record.due_on, local_today()) else "running"
     return Standing(status, data)

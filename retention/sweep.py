@@ -42,7 +42,8 @@ class SweepReport:
 
 
 def due_query(session: Session, today: date, *, held: bool = False) -> Select[uuid.UUID, Disposal]:
-    """Due active records on no open list, with their disposal; held or not held ones."""
+    """Active records past their due date (eligible ``today``) on no open list, with their
+    disposal; held or not held ones."""
     on_open_list = (
         select(DispositionItem.record_id)
         .join(DispositionList)
@@ -54,7 +55,7 @@ def due_query(session: Session, today: date, *, held: bool = False) -> Select[uu
         .join(RetentionSchedule, Record.schedule_id == RetentionSchedule.id)
         .where(
             Record.state == RecordState.ACTIVE,
-            Record.due_on <= today,
+            Record.due_on < today,  # the due date is its last day kept
             Record.id.not_in(on_open_list),
             holds if held else not_(holds),
         )
@@ -108,14 +109,3 @@ def sweep(arc: Archive, actor: Actor = SYSTEM) -> SweepReport:
             },
         )
     return report
-
-
-def review_queue(session: Session, limit: int = 500) -> list[Record]:
-    """Due records whose schedule asks for an appraisal, oldest due first."""
-    ids = [
-        record_id
-        for record_id, disposal in session.execute(due_query(session, local_today()))
-        if disposal == Disposal.REVIEW
-    ][:limit]
-    rows = {r.id: r for r in session.scalars(select(Record).where(Record.id.in_(ids)))}
-    return [rows[i] for i in ids]

@@ -32,6 +32,8 @@ from archive.models import (
     RecordState,
     Version,
 )
+from retention.clock import is_eligible
+from retention.dat46 import description_xml
 from retention.describe import describe
 from retention.errors import Conflict
 from retention.holds import ensure_free, holds_on, refusals_audited
@@ -92,6 +94,9 @@ def _write_record(
     )
     trail = _audit_trail(session, record, [str(v.id) for v in versions])
     (folder / "audit.json").write_text(json.dumps(trail, ensure_ascii=False, indent=2), "utf-8")
+    (folder / "metadata.xml").write_bytes(  # the same description under DA/T 46's names
+        description_xml(description, arc.settings.organisation, trail)
+    )
     report = check_folder(arc, folder, description)
     (folder / "checks.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), "utf-8")
     return [
@@ -126,7 +131,7 @@ def transfer_list(
                 skipped.append((record.name_stem, f"already {record.state.value}"))
             elif holds_on(session, record.id):
                 skipped.append((record.name_stem, "on hold"))
-            elif record.due_on is None or record.due_on > local_today():
+            elif not is_eligible(record.due_on, local_today()):
                 skipped.append((record.name_stem, "no longer due"))
             else:
                 folder = staging / record.name_stem

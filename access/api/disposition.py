@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, jsonify
+from flask import g, jsonify, request
 
 from access.api.common import (
     api,
@@ -22,15 +22,19 @@ from access.api.common import (
     reauthenticated,
     requires,
     text_field,
+    whole_number,
 )
 from access.browse import visible_list, visible_lists
-from access.http import certificate_response
+from access.http import certificate_response, register_response
 from access.policy import ListStep, Permission, list_steps
 from archive.models import Disposal, SignerRole
 from ingest.package import check_transfer_folder
 from retention import disposition
 from retention.execution import execute
+from retention.handover import record_receipt
 from retention.holds import refusals_audited
+from retention.registers import catalogue, list_register
+from retention.witness import witness_list
 
 PREFIX = "/retention"
 REFUSALS = {
@@ -73,7 +77,14 @@ def retention_list_create() -> Any:
     ids = parse_ids(body.get("record_ids") or [], "record_ids")
     arc = archive()
     with refusals_audited(arc, g.actor), arc.transaction() as session:
-        lst = disposition.create_list(session, g.actor, action, ids, text_field(body, "opinion"))
+        lst = disposition.create_list(
+            session,
+            g.actor,
+            action,
+            ids,
+            text_field(body, "opinion"),
+            receiver=str(body.get("receiver") or ""),
+        )
         return jsonify(disposition.list_json(lst, arc.settings.retention)), 201
 
 
@@ -94,6 +105,8 @@ def retention_list_edit(list_id: int) -> Any:
     arc = archive()
     with refusals_audited(arc, g.actor), arc.transaction() as session:
         lst = disposition.get_list(session, list_id, lock=True)
+        if "receiver" in body:
+            disposition.set_receiver(session, g.actor, lst, str(body["receiver"] or ""))
         if "opinion" in body:
             disposition.set_opinion(session, g.actor, lst, text_field(body, "opinion"))
         if body.get("add"):
@@ -150,3 +163,61 @@ def retention_list_certificate(list_id: int, kind: str) -> Any:
     with archive().sessions() as session:
         lst = visible_list(session, me(session), list_id)
         return certificate_response(lst, kind)
+
+
+@api.get(f"{PREFIX}/lists/<int:list_id>/register.<any(pdf, xlsx):kind>")
+@requires(Permission.SEE_DISPOSITION_LISTS)
+def retention_list_register(list_id: int, kind: str) -> Any:
+    """The list's 销毁清册 or 移交清册."""
+    arc = archive()
+    with arc.sessions() as session:
+        lst = visible_list(session, me(session), list_id)
+        return register_response(list_register(session, arc.settings, lst), kind)
+
+
+@api.post(f"{PREFIX}/lists/<int:list_id>/witness")
+@requires(Permission.WITNESS_DESTRUCTION)
+def retention_list_witness(list_id: int) -> Any:
+    """Sign as a witness of the list's destruction (监销), with ``confirm_password``; the
+    service decides whether a slot fits the caller, and the last one closes the list."""
+    body = json_body()
+    reauthenticated()
+    arc = archive()
+    with arc.sessions() as session:
+        user_id = me(session).id
+    row = witness_list(
+        arc, g.actor, list_id, user_id, body.get("slot") or None, str(body.get("statement") or "")
+    )
+    with arc.sessions() as session:
+        lst = disposition.get_list(session, list_id)
+        closed = lst.closed_at.isoformat() if lst.closed_at else None
+    return jsonify(slot=row.slot, capacity=row.capacity, closed_at=closed), 201
+
+
+@api.get(f"{PREFIX}/registers/catalogue.<any(pdf, xlsx):kind>")
+@requires(Permission.PRINT_REGISTERS)
+def retention_catalogue(kind: str) -> Any:
+    """归档文件目录 of ``?year=`` (and ``department=``, ``code=``)."""
+    year = whole_number(request.args.get("year", ""), "year")
+    if not 1900 <= year <= 2999:
+        return error(400, "year must be a year like 2023")
+    arc = archive()
+    with arc.sessions() as session:
+        person = me(session)
+        register = catalogue(
+            session,
+            arc.settings,
+            year,
+            request.args.get("department") or None,
+            request.args.get("code") or None,
+            person.display_name or person.username,
+        )
+    return register_response(register, kind)
+
+
+@api.post(f"{PREFIX}/lists/<int:list_id>/receipt")
+@requires(Permission.MANAGE_RETENTION)
+def retention_list_receipt(list_id: int) -> Any:
+    """Record the receiving archive's signed receipt (the JSON its import gave)."""
+    key = record_receipt(archive(), g.actor, list_id, json_body())
+    return jsonify(recorded=True, key=key), 201

@@ -31,6 +31,7 @@ from access.policy import Permission, may_record_event
 from access.requests import AccessError
 from archive.models import RetentionEvent, RetentionSchedule
 from retention import reports
+from retention.appraisal import appraisal_queue
 from retention.schedules import (
     add_event_type,
     current_schedules,
@@ -43,7 +44,7 @@ from retention.schedules import (
     spec_from_dict,
 )
 from retention.status import event_json, record_occurrence, refresh_dirty, void_occurrence
-from retention.sweep import review_queue, sweep
+from retention.sweep import sweep
 
 PREFIX = "/retention"
 
@@ -198,13 +199,10 @@ def retention_sweep() -> Any:
 @api.get(f"{PREFIX}/review-queue")
 @requires(Permission.MANAGE_RETENTION)
 def retention_review_queue() -> Any:
+    """The appraisal queue: each record with why it is due (schedule, basis, counted from,
+    kept until, eligible from)."""
     with archive().sessions() as session:
-        return jsonify(
-            records=[
-                {"id": str(r.id), "name": r.name_stem, "title": r.title, "due_on": str(r.due_on)}
-                for r in review_queue(session)
-            ]
-        )
+        return jsonify(records=[waiting.as_dict() for waiting in appraisal_queue(session)])
 
 
 @api.get(f"{PREFIX}/reports/due")

@@ -70,6 +70,7 @@ def retention_record_review(record_id: uuid.UUID) -> Any:
         until=parse_day(body.get("until"), "until"),
         years=years,
         schedule=body.get("schedule") or None,
+        department_opinion=str(body.get("department_opinion") or ""),
     )
     due = row.due_after.isoformat() if row.due_after else None
     return jsonify(outcome=row.outcome, due_on=due), 201

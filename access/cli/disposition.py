@@ -7,6 +7,7 @@ audit records who ran the command.
 
 from __future__ import annotations
 
+import json
 import uuid
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,11 @@ from archive.people import find_user
 from ingest.package import check_transfer_folder
 from retention import disposition, reports
 from retention.execution import execute
+from retention.handover import record_receipt
 from retention.holds import refusals_audited
+from retention.register_files import register_pdf, register_xlsx
+from retention.registers import list_register
+from retention.witness import open_witness_slots, witness_list
 
 
 @click.group("list")
@@ -61,11 +66,14 @@ def list_show(ref: str | None) -> None:
 @click.option("--action", type=click.Choice(["destroy", "transfer"]), default="destroy")
 @click.option("--record", "records", type=click.UUID, multiple=True)
 @click.option("--opinion", default="")
+@click.option("--receiver", default="", help="A transfer's receiving party (接收方).")
 @friendly_errors
-def list_create(action: str, records: tuple[uuid.UUID, ...], opinion: str) -> None:
+def list_create(action: str, records: tuple[uuid.UUID, ...], opinion: str, receiver: str) -> None:
     arc, actor = current_archive(), Actor.cli()
     with refusals_audited(arc, actor), arc.transaction() as session:
-        lst = disposition.create_list(session, actor, Disposal(action), list(records), opinion)
+        lst = disposition.create_list(
+            session, actor, Disposal(action), list(records), opinion, receiver=receiver
+        )
         click.echo(f"list {lst.number} (id {lst.id}) created with {len(lst.items)} records")
 
 
@@ -174,3 +182,58 @@ def list_certificate(ref: str, kind: str, output: Path) -> None:
         else:
             output.write_bytes(reports.certificate_pdf(lst))
     click.echo(f"wrote {output}")
+
+
+@list_.command("witness")
+@click.argument("ref")
+@click.option("--as", "username", required=True, help="The person who witnessed it (监销人).")
+@click.option("--slot", help="records_manager, department:<code>, finance or it, if several fit.")
+@click.option("--statement", default="", help="What they attest; a standard sentence if empty.")
+@friendly_errors
+def list_witness(ref: str, username: str, slot: str | None, statement: str) -> None:
+    """Sign that an executed destruction list was carried out as listed (监销); the last
+    witness closes the list and files its 销毁清册 into the archive."""
+    arc = current_archive()
+    with arc.sessions() as session:
+        person = find_user(session, username)
+        list_id = _list_id(session, ref)
+    actor = Actor(name=f"{person.username} via {Actor.cli().name}"[:64], user_id=person.id)
+    row = witness_list(arc, actor, list_id, person.id, slot, statement)
+    with arc.sessions() as session:
+        lst = disposition.get_list(session, list_id)
+        left = open_witness_slots(session, arc.settings.retention, lst)
+    click.echo(f"{username} witnessed {lst.number} as {row.capacity}; "
+               + ("list closed" if not left else f"{len(left)} witnesses missing"))  # fmt: skip
+
+
+@list_.command("register")
+@click.argument("ref")
+@click.option("--format", "kind", type=click.Choice(["pdf", "xlsx"]), default="pdf")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@friendly_errors
+def list_register_file(ref: str, kind: str, output: Path) -> None:
+    """Write the list's 销毁清册 or 移交清册 as PDF or XLSX."""
+    arc = current_archive()
+    with arc.sessions() as session:
+        register = list_register(
+            session, arc.settings, disposition.get_list(session, _list_id(session, ref))
+        )
+    output.write_bytes(register_pdf(register) if kind == "pdf" else register_xlsx(register))
+    click.echo(f"wrote {output}")
+
+
+@list_.command("receipt")
+@click.argument("ref")
+@click.argument("receipt", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@friendly_errors
+def list_receipt(ref: str, receipt: Path) -> None:
+    """Record the receiving archive's signed receipt (from its `archive transfer import`)."""
+    arc = current_archive()
+    with arc.sessions() as session:
+        list_id = _list_id(session, ref)
+    try:
+        body = json.loads(receipt.read_text("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise click.ClickException(f"{receipt} is not a receipt (JSON)") from None
+    key = record_receipt(arc, Actor.cli(), list_id, body)
+    click.echo(f"receipt recorded on {ref}; the receiving archive signed with key {key}")

@@ -334,13 +334,22 @@ def transfer_verify(package: Path) -> None:
 
 @transfer.command("import")
 @click.argument("package", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--receipt",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the signed receipt (default: beside the package, NAME-receipt.json).",
+)
 @friendly_errors
-def transfer_import(package: Path) -> None:
-    """Verify a package, then ingest its records and versions through the ordinary pipeline."""
+def transfer_import(package: Path, receipt: Path | None) -> None:
+    """Verify a package, ingest its records and versions through the ordinary pipeline, and
+    write the signed receipt (移交接收回执) the sending archive records against its list."""
     try:
         report = import_package(current_archive(), Actor.cli(), package.resolve())
     except PackageError as exc:
         raise click.ClickException(str(exc)) from None
     for name, record_id in report.records.items():
         click.echo(f"{name} → record {record_id}")
+    target = receipt or package.resolve().parent / f"{package.resolve().name}-receipt.json"
+    target.write_text(json.dumps(report.receipt, ensure_ascii=False, indent=2), "utf-8")
     click.echo(f"{len(report.records)} records, {report.versions} versions imported")
+    click.echo(f"receipt: {target} (give it to the sending archive)")

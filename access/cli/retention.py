@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import click
@@ -17,8 +18,11 @@ from access.cli.common import current_archive, echo_json, friendly_errors, secon
 from archive.audit import Actor
 from archive.models import HoldScope
 from retention import reports
+from retention.appraisal import appraisal_queue
 from retention.deletion import confirm_deletion, request_deletion
 from retention.holds import hold_json, list_holds, place_hold, release_hold
+from retention.register_files import register_pdf, register_xlsx
+from retention.registers import catalogue
 from retention.review import cut_off, review
 from retention.schedules import (
     add_event_type,
@@ -32,7 +36,7 @@ from retention.schedules import (
     spec_from_dict,
 )
 from retention.status import record_occurrence, refresh_dirty, void_occurrence
-from retention.sweep import review_queue, sweep
+from retention.sweep import sweep
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -217,9 +221,28 @@ def sweep_now() -> None:
     report = sweep(current_archive(), Actor.cli())
     click.echo(
         f"{report.refreshed} recomputed; proposed {report.proposed or 'nothing'} on "
-        f"{', '.join(report.lists) or 'no list'}; {report.to_review} due for review; "
+        f"{', '.join(report.lists) or 'no list'}; {report.to_review} went to appraisal; "
         f"{report.held} due but held"
     )
+
+
+@retention.command("catalogue")
+@click.option("--year", required=True, type=click.IntRange(1900, 2999), help="The 档号's 年度.")
+@click.option("--department", help="机构代码, e.g. CG; all departments if left out.")
+@click.option("--code", help="保管期限, e.g. D30 or Y; all periods if left out.")
+@click.option("--format", "kind", type=click.Choice(["pdf", "xlsx"]), default="pdf")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--prepared-by", default="", help="整理人, printed on the 备考表.")
+@friendly_errors
+def catalogue_file(
+    year: int, department: str | None, code: str | None, kind: str, output: Path, prepared_by: str
+) -> None:
+    """Write the 归档文件目录 of a year (with its 备考表) as PDF or XLSX."""
+    arc = current_archive()
+    with arc.sessions() as session:
+        register = catalogue(session, arc.settings, year, department, code, prepared_by)
+    output.write_bytes(register_pdf(register) if kind == "pdf" else register_xlsx(register))
+    click.echo(f"wrote {output}: {len(register.rows)} records")
 
 
 @retention.command("due")
@@ -244,13 +267,18 @@ def codes() -> None:
 def queue() -> None:
     """Due records whose schedule asks for an appraisal."""
     with current_archive().sessions() as session:
-        for record in review_queue(session):
-            click.echo(f"{record.id}  due {record.due_on}  {record.name_stem}  {record.title}")
+        for w in appraisal_queue(session):
+            click.echo(
+                f"{w.record_id}  {w.reference_code or w.name}  {w.title}\n"
+                f"    {w.schedule_name} {w.retention_code}, counted from {w.counts_from} "
+                f"({w.trigger.value}); kept until {w.kept_until}, eligible from {w.eligible_from}"
+            )
 
 
 @retention.command("review")
 @click.argument("record_id", type=click.UUID)
 @click.option("--opinion", required=True, help="The appraisal opinion (鉴定意见).")
+@click.option("--department-opinion", default="", help="The department's opinion (部门意见).")
 @click.option("--outcome", required=True, type=click.Choice(["extend", "reschedule", "destroy",
                                                               "transfer"]))  # fmt: skip
 @click.option("--until", type=DATE)
@@ -258,12 +286,13 @@ def queue() -> None:
 @click.option("--schedule")
 @friendly_errors
 def review_record(
-    record_id: uuid.UUID, opinion: str, outcome: str, until: Any, years: int | None,
-    schedule: str | None,
+    record_id: uuid.UUID, opinion: str, department_opinion: str, outcome: str, until: Any,
+    years: int | None, schedule: str | None,
 ) -> None:  # fmt: skip
     """Record an appraisal and carry out its outcome."""
     row = review(current_archive(), Actor.cli(), record_id, opinion=opinion, outcome=outcome,
-                 until=_day(until), years=years, schedule=schedule)  # fmt: skip
+                 until=_day(until), years=years, schedule=schedule,
+                 department_opinion=department_opinion)  # fmt: skip
     click.echo(f"reviewed: {row.outcome}; due {row.due_before} → {row.due_after or 'never'}")
 
 

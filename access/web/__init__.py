@@ -14,12 +14,14 @@ from flask_babel import Babel
 
 from access.web import (
     admin,
+    appraisal,
     approvals,
     auth,
     manage,
     oversight,
     privileges,
     records,
+    registers_pages,
     retention_pages,
     uploads,
 )
@@ -33,6 +35,8 @@ PAGES = (
     uploads,
     manage,
     retention_pages,
+    appraisal,
+    registers_pages,
     oversight,
     privileges,
     admin,

@@ -231,11 +231,16 @@ def navigation(role: Role) -> list[NavItem]:
             NavItem("web.schedules", _l("Retention schedules"), manage),
             NavItem("web.events", _l("Events"), manage),
             NavItem("web.holds", _l("Holds"), manage),
+            NavItem("web.appraisal", _l("Appraisal"), manage),
         ]
     if may(role, Permission.SEE_DISPOSITION_LISTS):
         items.append(NavItem("web.lists", _l("Disposition lists"), manage))
     if may(role, Permission.OVERSEE_RETENTION):
         items.append(NavItem("web.due_report", _l("Due report"), manage))
+    if may(role, Permission.PRINT_REGISTERS):
+        items.append(NavItem("web.catalogue_page", _l("Catalogue of filed records"), manage))
+    if may(role, Permission.WITNESS_DESTRUCTION):
+        items.append(NavItem("web.witness_page", _l("Witness destruction"), manage))
     if may(role, Permission.READ_ACCESS_LOG):
         items += [
             NavItem("web.access_log", _l("Access log"), audit),

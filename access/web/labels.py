@@ -71,6 +71,8 @@ LABELS: dict[str, Any] = {
     "review": _l("Review"),
     "destroy": _l("Destroy"),
     "transfer": _l("Transfer"),
+    "extend": _l("Keep longer"),
+    "reschedule": _l("Move to another schedule"),
     "records": _l("Named records"),
     "project": _l("Project"),
     "query": _l("Query"),
@@ -109,6 +111,8 @@ LABELS: dict[str, Any] = {
     "annual_financial_report": _l("Annual financial report"),
     "monthly_report": _l("Monthly report"),
     "general": _l("General"),
+    "archival_work": _l("Archival work"),
+    "disposition_register": _l("Disposition register"),
 }
 
 

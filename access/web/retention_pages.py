@@ -174,9 +174,7 @@ def holds() -> Any:
         )
 
 
-def _visible_list(
-    db: Session, person: User, list_id: int, lock: bool = False
-) -> DispositionList:
+def _visible_list(db: Session, person: User, list_id: int, lock: bool = False) -> DispositionList:
     """The list, if ``person`` may see it; the refusal in the page's language."""
     try:
         return visible_list(db, person, list_id, lock=lock)
@@ -194,7 +192,17 @@ def lists() -> Any:
             raise AccessError(_("Only records managers prepare lists."))
         if form("sweep"):
             report = sweep(archive, actor())
-            flash(_("Sweep done: %(n)s lists proposed.", n=len(report.lists)), "ok")
+            flash(
+                _(
+                    "Sweep done: %(n)s records proposed on %(l)s lists; %(r)s wait for "
+                    "appraisal; %(h)s are due but held.",
+                    n=sum(report.proposed.values()),
+                    l=len(report.lists),
+                    r=report.to_review,
+                    h=report.held,
+                ),
+                "ok",
+            )
             return redirect(url_for("web.lists"))
         with refusals_audited(archive, actor()), archive.transaction() as db:
             lst = disposition.create_list(
@@ -203,6 +211,7 @@ def lists() -> Any:
                 Disposal(form("action", "destroy")),
                 _ids(form("record_ids")),
                 form("opinion"),
+                receiver=form("receiver"),
             )
             list_id = lst.id
         return redirect(url_for("web.disposition_list", list_id=list_id))
@@ -281,6 +290,8 @@ def list_step(list_id: int, step: str) -> Any:
         elif step == "edit":
             if form("opinion"):
                 disposition.set_opinion(db, actor(), lst, form("opinion"))
+            if form("receiver"):
+                disposition.set_receiver(db, actor(), lst, form("receiver"))
             if form("add"):
                 disposition.add_records(db, actor(), lst, _ids(form("add")))
             if form("remove"):

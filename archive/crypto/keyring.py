@@ -43,7 +43,8 @@ WRAP_NONCE_SIZE = 12
 CHAIN_PURPOSE = "chain-hmac"  # keys the audit chain and the access log (HMAC-SHA256)
 CHECKPOINT_PURPOSE = "checkpoint-ed25519"  # the seed of the key that signs chain checkpoints
 INDEX_PURPOSE = "index-terms"  # keys the hashes the search index holds instead of words
-PURPOSES = (CHAIN_PURPOSE, CHECKPOINT_PURPOSE, INDEX_PURPOSE)
+RECEIPT_PURPOSE = "receipt-ed25519"  # the seed of the key that signs transfer receipts
+PURPOSES = (CHAIN_PURPOSE, CHECKPOINT_PURPOSE, INDEX_PURPOSE, RECEIPT_PURPOSE)
 
 
 class KeyringError(DomainError):

@@ -50,6 +50,7 @@ from archive.models.retention import (
     SignerRole,
     Tombstone,
     Trigger,
+    Witness,
 )
 
 __all__ = [
@@ -100,4 +101,5 @@ __all__ = [
     "Trigger",
     "User",
     "Version",
+    "Witness",
 ]

@@ -162,11 +162,16 @@ class DispositionList(Base):
     executed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     executed_by: Mapped[str | None] = mapped_column(String(64))
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # counts, the package
+    # A destruction list is closed once its destruction has been witnessed (监销) by every
+    # witness the settings require; until then it stays executed and open for their names.
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    receiver: Mapped[str] = mapped_column(String(200), default="", server_default="")  # 接收方
 
     items: Mapped[list[DispositionItem]] = relationship(
         back_populates="list", order_by=lambda: DispositionItem.id
     )
     signatures: Mapped[list[Signature]] = relationship(order_by=lambda: Signature.id)
+    witnesses: Mapped[list[Witness]] = relationship(order_by=lambda: Witness.id)
 
 
 class DispositionItem(Base):
@@ -203,6 +208,26 @@ class Signature(Base):
     signed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class Witness(Base):
+    """One person's signature that a list's destruction took place as listed (监销), in the
+    capacity a slot asks for (the records manager, a department's representative, finance,
+    IT). Append-only."""
+
+    __tablename__ = "disposition_witnesses"
+    __table_args__ = (UniqueConstraint("list_id", "slot"), UniqueConstraint("list_id", "user_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    list_id: Mapped[int] = mapped_column(ForeignKey("disposition_lists.id"), index=True)
+    slot: Mapped[str] = mapped_column(String(48))  # records_manager, department:XS, finance, it
+    capacity: Mapped[str] = mapped_column(String(100))  # the slot in words, as printed
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    username: Mapped[str] = mapped_column(String(64))
+    display_name: Mapped[str] = mapped_column(String(100), default="")
+    statement: Mapped[str] = mapped_column(Text, default="")
+    ip: Mapped[str | None] = mapped_column(String(45))
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class RetentionReview(Base):
     """An appraisal (鉴定) of one record and what it decided. Append-only."""
 
@@ -210,7 +235,8 @@ class RetentionReview(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     record_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("records.id"), index=True)
-    opinion: Mapped[str] = mapped_column(Text)
+    opinion: Mapped[str] = mapped_column(Text)  # the records manager's 鉴定意见
+    department_opinion: Mapped[str] = mapped_column(Text, default="", server_default="")
     outcome: Mapped[str] = mapped_column(String(16))  # extend, reschedule, destroy, transfer
     due_before: Mapped[date | None] = mapped_column(Date)
     due_after: Mapped[date | None] = mapped_column(Date)

@@ -42,6 +42,9 @@ PAGES = {
     "/retention/schedules": {"sun"},
     "/retention/events": {"sun"},
     "/retention/holds": {"sun"},
+    "/retention/appraisal": {"sun"},
+    "/retention/witness": {"zhang", "li", "wang", "zhao", "qian", "sun", "wu"},
+    "/retention/catalogue": {"sun", "zhou", "zhao", "qian"},
     "/retention/lists": {"sun", "wang", "zhao", "qian", "zhou"},  # auditors read them
     "/retention/due": {"sun", "zhou", "zhao", "qian"},  # as GET /retention/reports/due
     "/audit/access-log": {"zhou"},

@@ -98,10 +98,13 @@ def test_retention_settings(tmp_path: Path) -> None:
         {
             "ARCHIVE_HOME": str(tmp_path),
             "ARCHIVE_FISCAL_YEAR_END": "02-29",
+            "ARCHIVE_ACCOUNTING_YEAR": "other",
             "ARCHIVE_DISPOSITION_SIGNERS": "records_manager, director",
         }
     ).retention
     assert tuned.fiscal_year_end == (2, 29)
+    assert tuned.other_accounting_year
+    assert not default.other_accounting_year
     assert tuned.signers == ("records_manager", "director")
 
 
@@ -111,6 +114,7 @@ def test_retention_settings(tmp_path: Path) -> None:
         ("ARCHIVE_FISCAL_YEAR_END", "13-01"),
         ("ARCHIVE_FISCAL_YEAR_END", "06-31"),
         ("ARCHIVE_FISCAL_YEAR_END", "June"),
+        ("ARCHIVE_ACCOUNTING_YEAR", "fiscal"),
         ("ARCHIVE_DISPOSITION_SIGNERS", "records_manager,admin"),
         ("ARCHIVE_DISPOSITION_SIGNERS", ","),
     ],
@@ -118,6 +122,26 @@ def test_retention_settings(tmp_path: Path) -> None:
 def test_bad_retention_settings_name_the_variable(tmp_path: Path, name: str, value: str) -> None:
     with pytest.raises(ConfigError, match=name):
         load_settings({"ARCHIVE_HOME": str(tmp_path), name: value})
+
+
+def test_a_fiscal_year_other_than_the_calendar_year_needs_the_company_to_say_so(
+    tmp_path: Path,
+) -> None:
+    """会计法 第十一条: the accounting year is the calendar year; accounting records count from
+    its end. A different year end is refused unless ARCHIVE_ACCOUNTING_YEAR=other."""
+    env = {"ARCHIVE_HOME": str(tmp_path), "ARCHIVE_FISCAL_YEAR_END": "06-30"}
+    with pytest.raises(
+        ConfigError, match=r"ARCHIVE_FISCAL_YEAR_END.*会计法.*ARCHIVE_ACCOUNTING_YEAR"
+    ):
+        load_settings(env)
+    with pytest.raises(ConfigError, match="ARCHIVE_ACCOUNTING_YEAR"):
+        load_settings({**env, "ARCHIVE_ACCOUNTING_YEAR": "calendar"})
+    allowed = load_settings({**env, "ARCHIVE_ACCOUNTING_YEAR": "other"}).retention
+    assert allowed.fiscal_year_end == (6, 30)
+    assert load_settings({**env, "ARCHIVE_FISCAL_YEAR_END": "12-31"}).retention.fiscal_year_end == (
+        12,
+        31,
+    )
 
 
 def test_reference_code_parts(tmp_path: Path) -> None:

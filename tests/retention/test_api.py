@@ -41,7 +41,7 @@ def test_the_records_managers_year(tmp_path: Path) -> None:
         assert world.call("POST", "wu", "/api/v1/retention/file-plan").status_code == 403
         loaded = world.call("POST", "sun", "/api/v1/retention/file-plan", json={})
         assert loaded.status_code == 200
-        assert loaded.json["created"] == 13
+        assert loaded.json["created"] == 14
         schedules = world.call("GET", "zhang", "/api/v1/retention/schedules").json["schedules"]
         voucher = next(s for s in schedules if s["key"] == "voucher")
         assert (voucher["code"], voucher["trigger"]) == ("D30", "fiscal_year_end")

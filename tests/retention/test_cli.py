@@ -32,7 +32,7 @@ def test_a_destruction_list_from_the_command_line(tmp_path: Path) -> None:
     ]
     arc.close()
 
-    assert "13 schedules created" in cli(env, "retention", "plan", "load").stdout
+    assert "14 schedules created" in cli(env, "retention", "plan", "load").stdout
     assert re.search(
         r"voucher\s+v1\s+D30\s+fiscal_year_end", cli(env, "retention", "schedules").stdout
     )

@@ -28,7 +28,7 @@ VOUCHER = Rule(30, Trigger.FISCAL_YEAR_END)
         (date(2023, 3, 1), (2, 28), date(2054, 2, 28)),  # → 2024-02-29 + 30 → Feb's end
         (date(2023, 3, 1), (2, 29), date(2054, 2, 28)),  # 02-29 means February's end too
         (date(2024, 3, 1), (2, 28), date(2055, 2, 28)),
-        (date(2025, 3, 1), (2, 28), date(2056, 2, 29)),  # 2026-02-28 + 30 = a leap February
+        (date(2025, 3, 1), (2, 28), date(2056, 2, 28)),  # 2026-02-28 + 30: the same day
     ],
 )
 def test_vouchers_are_due_thirty_years_after_their_fiscal_year_ends(
@@ -46,8 +46,8 @@ def test_fiscal_year_end_of_a_leap_february() -> None:
     ("start", "years", "due"),
     [
         (date(2024, 2, 29), 10, date(2034, 2, 28)),  # no 29 February in 2034
-        (date(2024, 2, 29), 4, date(2028, 2, 29)),  # a month's end stays its end
-        (date(2023, 2, 28), 1, date(2024, 2, 29)),
+        (date(2024, 2, 29), 4, date(2028, 2, 29)),  # the corresponding day exists
+        (date(2023, 2, 28), 1, date(2024, 2, 28)),  # 民法典 202: the corresponding day
         (date(2023, 3, 15), 2, date(2025, 3, 15)),
     ],
 )

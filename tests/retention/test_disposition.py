@@ -210,7 +210,8 @@ def test_records_that_are_not_due_cannot_be_listed(planned: Archive) -> None:
     permanent = file_record(planned, process="strategy", when=date(2001, 1, 1))
     with planned.transaction() as session:
         lst = disposition.create_list(session, MANAGER, disposition.Disposal.DESTROY)
-        with pytest.raises(RetentionError, match="not due: due 2034-12-31"):
+        not_due = "not due: kept until 2034-12-31, eligible from 2035-01-01"
+        with pytest.raises(RetentionError, match=not_due):
             disposition.add_records(session, MANAGER, lst, [young])
         with pytest.raises(RetentionError, match="never"):
             disposition.add_records(session, MANAGER, lst, [permanent])

@@ -29,10 +29,11 @@ from archive.models import (
 )
 from ingest.package import PackageError, check_transfer_folder, import_package, verify_package
 from retention import disposition, execution
+from retention.appraisal import appraisal_queue
 from retention.errors import Conflict, RetentionError
 from retention.review import cut_off, review
 from retention.schedules import save_schedule, spec_from_dict
-from retention.sweep import review_queue, sweep
+from retention.sweep import sweep
 from tests.access.test_cli import cli
 from tests.conftest import make_environ
 from tests.retention.conftest import MANAGER, add_people, due_of, file_record, user
@@ -45,13 +46,13 @@ def test_a_review_extends_a_record_and_the_extension_is_audited(planned: Archive
     assert due_of(planned, minutes) == date(2020, 12, 31)
     assert sweep(planned, MANAGER).to_review == 1
     with planned.sessions() as session:
-        assert [r.id for r in review_queue(session)] == [minutes]
+        assert [w.record_id for w in appraisal_queue(session)] == [minutes]
 
     review(planned, MANAGER, minutes, opinion="涉及在建项目，延长保管", outcome="extend", years=5)
     expected = date(local_today().year + 5, local_today().month, local_today().day)
     assert due_of(planned, minutes) == expected
     with planned.sessions() as session:
-        assert review_queue(session) == []
+        assert appraisal_queue(session) == []
         row = session.scalars(select(RetentionReview)).one()
         assert (row.due_before, row.due_after, row.reviewed_by) == (
             date(2020, 12, 31),
@@ -118,6 +119,7 @@ def transfer_one(planned: Archive) -> tuple[uuid.UUID, execution.Execution]:
     with planned.transaction() as session:
         lst = session.scalars(select(DispositionList)).one()
         disposition.set_opinion(session, MANAGER, lst, "移交市档案馆")
+        disposition.set_receiver(session, MANAGER, lst, "上海市档案馆")
         disposition.submit(session, MANAGER, lst)
         for name, role in [("sun", None), ("wang", None), ("qian", SignerRole.DIRECTOR)]:
             disposition.sign(session, MANAGER, planned.settings.retention, lst,
@@ -138,6 +140,7 @@ def test_transfer_writes_a_valid_bag_and_marks_the_records(planned: Archive) -> 
         "audit.json",
         "checks.json",
         "metadata.json",
+        "metadata.xml",
         "华东仓储改造项目-2010-05-1.0.txt",
         "华东仓储改造项目-2010-05-1.1.txt",
     ]

@@ -36,7 +36,11 @@ def test_a_voucher_filed_in_march_2023_is_due_at_the_end_of_2053(planned: Archiv
 
 
 def test_a_fiscal_year_ending_in_june_moves_the_due_date(tmp_path: Path) -> None:
-    env = {**make_environ(tmp_path / "home", "sqlite", "local"), "ARCHIVE_FISCAL_YEAR_END": "06-30"}
+    env = {
+        **make_environ(tmp_path / "home", "sqlite", "local"),
+        "ARCHIVE_FISCAL_YEAR_END": "06-30",
+        "ARCHIVE_ACCOUNTING_YEAR": "other",  # a subsidiary reporting to its parent's year
+    }
     arc = Archive(load_settings(env))
     initialize(arc, Actor.cli())
     load_default_plan(arc)

@@ -1,0 +1,103 @@
+"""Registers and witnessed destruction in the browser: the 归档文件目录 for a year, the
+register of a list (销毁清册 / 移交清册) as PDF or XLSX, and the page where the people named
+for 监销 sign that a destruction took place (their password again, as for any signature)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from access.browse import visible_list
+from access.http import register_response, status_of
+from access.policy import Permission
+from access.web.core import actor, arc, form, me, reauthenticate, requires, web
+from archive.errors import DomainError, InvalidInput
+from archive.models import Disposal, DispositionList, ListStatus
+from retention.registers import catalogue, list_register
+from retention.witness import required_witnesses, slots_for, witness_list
+
+
+@web.get("/retention/lists/<int:list_id>/register.<any(pdf, xlsx):kind>")
+@requires(Permission.SEE_DISPOSITION_LISTS)
+def list_register_file(list_id: int, kind: str) -> Any:
+    archive = arc()
+    with archive.sessions() as db:
+        lst = visible_list(db, me(db), list_id)
+        return register_response(list_register(db, archive.settings, lst), kind)
+
+
+@web.get("/retention/catalogue")
+@requires(Permission.PRINT_REGISTERS)
+def catalogue_page() -> Any:
+    """The 归档文件目录 form; with ``format`` set, the register itself."""
+    args = request.args
+    failed = ""
+    if args.get("format") in ("pdf", "xlsx"):
+        try:
+            year = int(args.get("year", ""))
+            if not 1900 <= year <= 2999:
+                raise ValueError
+        except ValueError:
+            failed = _("The year must be a year like 2023.")
+        else:
+            archive = arc()
+            with archive.sessions() as db:
+                register = catalogue(
+                    db,
+                    archive.settings,
+                    year,
+                    department=args.get("department") or None,
+                    code=args.get("code") or None,
+                    prepared_by=me(db).display_name or me(db).username,
+                )
+            return register_response(register, args["format"])
+    return render_template("catalogue.html", args=args, failed=failed), 400 if failed else 200
+
+
+@web.route("/retention/witness", methods=["GET", "POST"])
+@requires(Permission.WITNESS_DESTRUCTION)
+def witness_page() -> Any:
+    """Executed destruction lists where the signed-in person has a witness slot open."""
+    archive = arc()
+    settings = archive.settings.retention
+    failed: dict[str, Any] | None = None
+    status = 200
+    if request.method == "POST":
+        try:
+            list_id = int(form("list_id"))
+        except ValueError:
+            raise InvalidInput(_("Choose a list.")) from None
+        try:
+            reauthenticate()
+            with archive.sessions() as db:
+                person = me(db)
+            witness_list(archive, actor(), list_id, person.id, form("slot") or None,
+                         form("statement"))  # fmt: skip
+        except DomainError as exc:
+            failed = {**request.form.to_dict(), "message": str(exc)}
+            failed.pop("confirm_password", None)
+            status = status_of(exc)
+        else:
+            flash(_("Your witness signature is recorded."), "ok")
+            return redirect(url_for("web.witness_page"))
+    with archive.sessions() as db:
+        person = me(db)
+        lists = db.scalars(
+            select(DispositionList).where(
+                DispositionList.action == Disposal.DESTROY,
+                DispositionList.status == ListStatus.EXECUTED,
+                DispositionList.closed_at.is_(None),
+            )
+        ).all()
+        waiting = [
+            (lst, slots_for(db, settings, lst, person), required_witnesses(db, settings, lst))
+            for lst in lists
+        ]
+        waiting = [(lst, mine, slots) for lst, mine, slots in waiting if mine]
+        return (
+            render_template("witness.html", waiting=waiting, failed=failed),
+            status,
+        )

@@ -1,0 +1,69 @@
+"""The handover of a transfer (交接): the receiving party named on the list, and the signed
+receipt the receiving archive gives back (``archive transfer import``), recorded against the
+list so its 移交清册 shows both parties' side of the handover.
+
+A receipt is accepted only if its signature holds, it names this list, it binds the very
+package this archive wrote (the SHA-256 of its BagIt manifest, kept at execution), and every
+record it lists was on the list and transferred.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from archive.audit import Actor, record_event
+from archive.core import Archive
+from archive.models import Disposal, DispositionList, ListStatus
+from archive.receipts import ReceiptError, manifest_digest, verify_receipt
+from retention.errors import Conflict, NotFound
+
+
+def package_dir(arc: Archive, number: str) -> Path:
+    """Where the transfer package of list ``number`` was written."""
+    root = arc.settings.retention.transfer_dir or arc.settings.home / "transfers"
+    return root / number
+
+
+def remember_package(arc: Archive, lst: DispositionList) -> None:
+    """At execution: keep the digest of the package's manifest, which a receipt must name."""
+    folder = package_dir(arc, lst.number)
+    if (folder / "manifest-sha256.txt").is_file():
+        lst.result = {**(lst.result or {}), "manifest_sha256": manifest_digest(folder)}
+
+
+def record_receipt(arc: Archive, actor: Actor, list_id: int, receipt: dict[str, Any]) -> str:
+    """Check ``receipt`` and record it on the list; returns the receiving key's fingerprint."""
+    key = verify_receipt(receipt)
+    with arc.transaction() as session:
+        lst = session.get(DispositionList, list_id, with_for_update=True)
+        if lst is None:
+            raise NotFound(f"no list {list_id}")
+        if lst.action != Disposal.TRANSFER or lst.status != ListStatus.EXECUTED:
+            raise Conflict(f"list {lst.number} is not an executed transfer list")
+        result = dict(lst.result or {})
+        if receipt.get("list") != lst.number:
+            raise ReceiptError(f"the receipt is for {receipt.get('list')!r}, not {lst.number}")
+        if receipt.get("manifest_sha256") != result.get("manifest_sha256"):
+            raise ReceiptError("the receipt names a package other than the one this list wrote")
+        sent = {item.record.reference_code for item in lst.items if item.outcome == "transferred"}
+        got = {str(r.get("reference_code")) for r in receipt.get("records") or []}
+        if not got or not got <= sent:
+            raise ReceiptError("the receipt lists records this list did not transfer")
+        result["receipt"] = {
+            "receiver": receipt.get("receiver") or "",
+            "received_by": receipt.get("received_by") or "",
+            "received_at": receipt.get("received_at") or "",
+            "records": len(got),
+            "key": key,
+        }
+        lst.result = result
+        record_event(
+            session,
+            actor,
+            "disposition.receipt_recorded",
+            "disposition_list",
+            lst.number,
+            {**result["receipt"], "missing": sorted(sent - got)},
+        )
+    return key

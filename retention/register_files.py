@@ -1,0 +1,158 @@
+"""Drawing a :class:`~retention.registers.Register`: as a PDF to print and sign (reportlab,
+the archive's CJK font, the organisation and 全宗号 on every page, "第 n 页 共 m 页") and as an
+XLSX workbook (openpyxl) whose table header repeats on every printed page."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.utils import get_column_letter
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Paragraph, Spacer
+
+from archive.db import LOCAL_TIME, utcnow
+from archive.pdf import cell, cjk_font, grid, landscape_document, styles
+
+
+@dataclass(frozen=True)
+class Register:
+    """A register as data: what both the PDF and the XLSX draw."""
+
+    title: str
+    heading: list[tuple[str, str]]  # 立档单位, 全宗号, and what the register covers
+    columns: list[tuple[str, float]]  # heading, width in mm (the XLSX scales it)
+    rows: list[list[str]]
+    above: list[tuple[str, list[list[str]]]] = field(default_factory=list)  # blocks before
+    below: list[tuple[str, list[list[str]]]] = field(default_factory=list)  # blocks after
+    filename: str = "register"
+
+
+def local(value: Any) -> str:
+    """Beijing time, to the minute, or empty."""
+    return value.astimezone(LOCAL_TIME).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def _page_frame(register: Register) -> Any:
+    """Draws the organisation, 全宗号 and "第 n 页 共 m 页" on every page (two passes)."""
+    organisation = dict(register.heading).get("立档单位", "")
+    fonds = dict(register.heading).get("全宗号", "")
+
+    class NumberedCanvas(Canvas):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._pages: list[dict[str, Any]] = []
+
+        def showPage(self) -> None:  # noqa: N802 - reportlab's name
+            self._pages.append(dict(self.__dict__))
+            self._startPage()  # type: ignore[attr-defined]
+
+        def save(self) -> None:
+            total = len(self._pages)
+            for state in self._pages:
+                self.__dict__.update(state)
+                width, height = landscape(A4)
+                self.setFont(cjk_font(), 8)
+                self.drawString(12 * mm, height - 8 * mm, f"{organisation}  全宗号 {fonds}")
+                self.drawRightString(width - 12 * mm, height - 8 * mm, register.title)
+                self.drawCentredString(
+                    width / 2, 6 * mm, f"第 {self.getPageNumber()} 页 共 {total} 页"
+                )
+                super().showPage()
+            super().save()
+
+    return NumberedCanvas
+
+
+def register_pdf(register: Register) -> bytes:
+    body, title_style, head = styles()
+    buffer = io.BytesIO()
+    doc = landscape_document(buffer, register.title)
+    usable = landscape(A4)[0] - 24 * mm
+    scale = usable / (sum(width for _, width in register.columns) * mm)
+    story: list[Any] = [Paragraph(register.title, title_style)]
+    story.append(grid([["", ""], *register.heading], [50 * mm, usable - 50 * mm], body))
+    for name, rows in register.above:
+        story += [Paragraph(name, head), _block(rows, usable, body)]
+    story.append(Spacer(1, 4 * mm))
+    story.append(
+        grid(
+            [[heading for heading, _ in register.columns], *register.rows]
+            if register.rows
+            else [
+                [heading for heading, _ in register.columns],
+                ["（无）"] + [""] * (len(register.columns) - 1),
+            ],
+            [width * mm * scale for _, width in register.columns],
+            body,
+        )
+    )
+    for name, rows in register.below:
+        story += [Paragraph(name, head), _block(rows, usable, body)]
+    story += [Spacer(1, 4 * mm), cell(f"打印时间（北京时间）{local(utcnow())}", body)]
+    doc.build(story, canvasmaker=_page_frame(register))
+    return buffer.getvalue()
+
+
+def _block(rows: Sequence[Sequence[str]], usable: float, body: Any) -> Any:
+    columns = max(len(r) for r in rows)
+    return grid(
+        [list(r) + [""] * (columns - len(r)) for r in rows], [usable / columns] * columns, body
+    )
+
+
+def register_xlsx(register: Register) -> bytes:
+    """The same register as a workbook: one sheet, the title and heading rows, the table with
+    its header repeated on every printed page, the blocks below; Excel opens it as it is."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = register.title[:31]
+    thin = Side(style="thin", color="999999")
+    ruled = Border(left=thin, right=thin, top=thin, bottom=thin)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    width = len(register.columns)
+    sheet.append([register.title])
+    sheet.cell(row=1, column=1).font = Font(size=14, bold=True)
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
+    for label, value in register.heading:
+        sheet.append([label, value])
+    for name, rows in register.above:
+        sheet.append([])
+        sheet.append([name])
+        sheet.cell(row=sheet.max_row, column=1).font = Font(bold=True)
+        for row in rows:
+            sheet.append(list(row))
+    sheet.append([])
+    header_row = sheet.max_row + 1
+    sheet.append([heading for heading, _ in register.columns])
+    for column in range(1, width + 1):
+        sheet.cell(row=header_row, column=column).font = Font(bold=True)
+    for row in register.rows:
+        sheet.append(list(row))
+    for row_cells in sheet.iter_rows(min_row=header_row, max_row=sheet.max_row, max_col=width):
+        for item in row_cells:
+            item.border, item.alignment = ruled, wrap
+    for name, rows in register.below:
+        sheet.append([])
+        sheet.append([name])
+        sheet.cell(row=sheet.max_row, column=1).font = Font(bold=True)
+        for row in rows:
+            sheet.append(list(row))
+    sheet.append([])
+    sheet.append(["打印时间（北京时间）", local(utcnow())])
+    for column, (_, mm_width) in enumerate(register.columns, 1):
+        sheet.column_dimensions[get_column_letter(column)].width = max(8, mm_width / 2.2)
+    sheet.print_title_rows = f"{header_row}:{header_row}"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.oddFooter.center.text = "第 &P 页 共 &N 页"
+    sheet.oddHeader.left.text = " ".join(value for _, value in register.heading[:2])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,374 @@
+"""The standard registers a records manager prints and signs: 归档文件目录 (with its 备考表),
+销毁清册 and 移交清册, each as PDF and as XLSX.
+
+A register is built once as plain data (:class:`Register`: heading, columns, rows, signature
+blocks) and then drawn by :func:`register_pdf` or :func:`register_xlsx`, so both say the same.
+Headings are Chinese (these are printed forms that people sign), the organisation
+(``ARCHIVE_ORGANISATION``, 立档单位) and 全宗号 head every page, pages are numbered
+"第 n 页 共 m 页", and every time is Beijing time.
+"""
+
+from __future__ import annotations
+
+import io
+import uuid
+from collections.abc import Iterable
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from archive.audit import Actor, record_event
+from archive.config import Settings
+from archive.content import NewRecord, RenditionSource, store
+from archive.core import Archive
+from archive.db import utcnow
+from archive.models import (
+    Department,
+    Disposal,
+    DispositionList,
+    ListStatus,
+    Project,
+    Record,
+    RecordState,
+    RenditionRole,
+    RetentionSchedule,
+    Version,
+)
+from retention.errors import NotFound
+from retention.register_files import Register, local, register_pdf
+
+#: 密级 as printed for each sensitivity (the company's levels in the national words).
+SECRECY = {"public": "公开", "internal": "内部", "confidential": "秘密", "restricted": "机密"}
+#: What happened to a listed record, as the register says it.
+OUTCOMES = {"destroyed": "已销毁", "transferred": "已移交", "skipped": "未执行"}
+DESTRUCTION_METHOD = "密钥销毁（加密存储，数据密钥不可恢复）并删除密文"
+
+
+def _day(value: str | date | None) -> str:
+    """日期 as DA/T 22 writes it: eight digits."""
+    if value is None or value == "":
+        return ""
+    text = value.isoformat() if isinstance(value, date) else str(value)
+    return text.replace("-", "")
+
+
+def _organisation(settings: Settings) -> list[tuple[str, str]]:
+    return [("立档单位", settings.organisation or "—"), ("全宗号", settings.fonds_code or "—")]
+
+
+def _pages(session: Session, record_ids: Iterable[object]) -> dict[object, int]:
+    """Pages of each record's latest version (None counts as unknown, left blank)."""
+    latest = (
+        select(Version.record_id, func.max(Version.major * 100000 + Version.minor).label("n"))
+        .where(Version.record_id.in_(list(record_ids)))
+        .group_by(Version.record_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Version.record_id, Version.page_count).join(
+            latest,
+            (Version.record_id == latest.c.record_id)
+            & (Version.major * 100000 + Version.minor == latest.c.n),
+        )
+    )
+    return {record_id: pages for record_id, pages in rows if pages is not None}
+
+
+def _description(record: Record) -> tuple[str, str, str]:
+    """文号, 责任者, 备注 of a record (empty where it has none)."""
+    return (
+        getattr(record, "doc_number", None) or "",
+        getattr(record, "author", None) or "",
+        getattr(record, "remarks", None) or "",
+    )
+
+
+CATALOGUE_COLUMNS = [
+    ("序号", 12.0),
+    ("档号", 48.0),
+    ("文号", 34.0),
+    ("责任者", 30.0),
+    ("题名", 80.0),
+    ("日期", 20.0),
+    ("密级", 12.0),
+    ("页数", 12.0),
+    ("备注", 25.0),
+]
+
+
+def catalogue(
+    session: Session,
+    settings: Settings,
+    year: int,
+    department: str | None = None,
+    code: str | None = None,
+    prepared_by: str = "",
+) -> Register:
+    """归档文件目录: the numbered records of a year (the 档号's 年度), optionally of one
+    department (机构代码) and one 保管期限 (Y, D30, D10…), in 档号 order; its 备考表 says how many
+    items, how many pages, what was destroyed or transferred since, and who prepared it."""
+    query = (
+        select(Record, Department)
+        .join(Project, Record.project_id == Project.id)
+        .outerjoin(
+            Department, Department.id == func.coalesce(Record.department_id, Project.department_id)
+        )
+        .where(Record.reference_code.is_not(None), Record.reference_series.contains(f"·{year}-"))
+        .order_by(Record.reference_series, Record.reference_item)
+    )
+    if department:
+        query = query.where(Department.code == department)
+    if code:
+        query = query.join(RetentionSchedule, Record.schedule_id == RetentionSchedule.id).where(
+            Record.reference_series.contains(f"-{code}")
+        )
+    found = [(r, d) for r, d in session.execute(query)]
+    pages = _pages(session, [r.id for r, _ in found])
+    rows: list[list[str]] = []
+    gone = 0
+    for number, (record, _dept) in enumerate(found, 1):
+        doc_number, author, remarks = _description(record)
+        if record.state in (RecordState.DISPOSED, RecordState.TRANSFERRED):
+            gone += 1
+            state = "已销毁" if record.state == RecordState.DISPOSED else "已移交"
+            remarks = f"{state} {remarks}".strip()
+        rows.append(
+            [
+                str(number),
+                record.reference_code or "",
+                doc_number,
+                author,
+                record.title,
+                _day(record.filed_on),
+                SECRECY.get(record.sensitivity.value, record.sensitivity.value),
+                str(pages.get(record.id, "")),
+                remarks,
+            ]
+        )
+    department_name = next((d.name for _, d in found if d is not None), department or "")
+    covers = [
+        ("年度", str(year)),
+        ("机构（问题）", f"{department_name}（{department}）" if department else "全部"),
+        ("保管期限", _retention_words(code) if code else "全部"),
+    ]
+    counted_pages = sum(pages.values())
+    note = [
+        ["本目录共收录档案", f"{len(rows)} 件，{counted_pages} 页（页数未知者未计）"],
+        ["其中已销毁或已移交", f"{gone} 件（见备注）"],
+        ["整理人", prepared_by or "—"],
+        ["编制时间（北京时间）", local(utcnow())],
+        ["检查人", ""],
+        ["检查日期", ""],
+    ]
+    return Register(
+        title="归档文件目录",
+        heading=[*_organisation(settings), *covers],
+        columns=CATALOGUE_COLUMNS,
+        rows=rows,
+        below=[("备考表", note)],
+        filename=f"归档文件目录-{year}{'-' + department if department else ''}"
+        f"{'-' + code if code else ''}",
+    )
+
+
+def _retention_words(code: str | None) -> str:
+    if not code:
+        return ""
+    return "永久" if code == "Y" else f"{code[1:]}年" if code.startswith("D") else code
+
+
+LIST_COLUMNS = [
+    ("序号", 10.0),
+    ("档号", 44.0),
+    ("题名", 70.0),
+    ("日期", 22.0),
+    ("页数", 12.0),
+    ("保管期限", 16.0),
+    ("鉴定意见", 40.0),
+]
+
+
+def _list_rows(session: Session, lst: DispositionList, destroy: bool) -> list[list[str]]:
+    pages = _pages(session, [item.record_id for item in lst.items])
+    rows = []
+    in_order = sorted(  # 档号 order, as the records stand on the shelf
+        lst.items,
+        key=lambda i: (i.snapshot or {}).get("reference_code") or i.record.reference_code or "~",
+    )
+    for number, item in enumerate(in_order, 1):
+        snap = item.snapshot or {}
+        row = [
+            str(number),
+            snap.get("reference_code") or item.record.reference_code or "",
+            snap.get("title") or item.record.title,
+            _day(snap.get("filed_on") or item.record.filed_on),
+            str(pages.get(item.record_id, "")),
+            _retention_words(snap.get("code")),
+            lst.opinion,
+        ]
+        outcome = OUTCOMES.get(item.outcome or "", "") + (f"：{item.note}" if item.note else "")
+        if destroy:
+            row += [
+                DESTRUCTION_METHOD if item.outcome == "destroyed" else outcome,
+                local(item.done_at),
+                _witness_names(lst),
+            ]
+        else:
+            row += [outcome or "待移交", local(item.done_at)]
+        rows.append(row)
+    return rows
+
+
+def _witness_names(lst: DispositionList) -> str:
+    return "、".join(w.display_name or w.username for w in lst.witnesses)
+
+
+def _approvals(lst: DispositionList) -> list[list[str]]:
+    rows = [["签署角色", "签署人", "意见", "签署时间（北京时间）", "有效"]]
+    for s in lst.signatures:
+        rows.append(
+            [
+                SIGNER_WORDS.get(s.role.value, s.role.value),
+                s.display_name or s.username,
+                s.opinion,
+                local(s.signed_at),
+                "有效" if s.digest == lst.digest else "前一轮（已失效）",
+            ]
+        )
+    return rows
+
+
+SIGNER_WORDS = {
+    "records_manager": "档案管理人员",
+    "department_head": "部门负责人",
+    "director": "单位负责人",
+}
+
+
+def destruction_register(session: Session, settings: Settings, lst: DispositionList) -> Register:
+    """销毁清册: the list's records, the appraisal opinion, the approval signatures above and
+    the 监销 (witnessed destruction) signatures below."""
+    executed = lst.status == ListStatus.EXECUTED
+    witnesses = [["监销人", "部门 / 身份", "签署时间（北京时间）", "声明"]] + [
+        [w.display_name or w.username, w.capacity, local(w.signed_at), w.statement]
+        for w in lst.witnesses
+    ]
+    if len(witnesses) == 1:
+        witnesses.append(["（尚无监销签署）", "", "", ""])
+    return Register(
+        title="档案销毁清册",
+        heading=[
+            *_organisation(settings),
+            ("清册编号", lst.number),
+            ("状态", "已销毁" if executed else "待销毁"),
+            ("编制人", lst.created_by),
+            ("编制时间（北京时间）", local(lst.created_at)),
+            ("销毁时间（北京时间）", local(lst.executed_at)),
+        ],
+        columns=[*LIST_COLUMNS, ("销毁方式", 30.0), ("销毁时间", 22.0), ("监销人", 22.0)],
+        rows=_list_rows(session, lst, destroy=True),
+        above=[("鉴定意见", [[lst.opinion or "—"]]), ("审批签署", _approvals(lst))],
+        below=[("监销签署", witnesses)],
+        filename=f"销毁清册-{lst.number}",
+    )
+
+
+def transfer_register(session: Session, settings: Settings, lst: DispositionList) -> Register:
+    """移交清册: the records transferred and the handover block for both parties (交接双方)."""
+    result = lst.result or {}
+    receipt = result.get("receipt") or {}
+    handover = [
+        ["", "移交方", "接收方"],
+        ["单位", settings.organisation or "—", receipt.get("receiver") or lst.receiver or ""],
+        ["经办人（签字）", lst.executed_by or "", receipt.get("received_by", "")],
+        ["日期（北京时间）", local(lst.executed_at), receipt.get("received_at", "")],
+        [
+            "凭据",
+            f"移交包清单摘要 {result.get('manifest_sha256', '')}",
+            f"接收回执（签名密钥 {receipt['key']}）" if receipt else "尚未收到接收回执",
+        ],
+    ]
+    return Register(
+        title="档案移交清册",
+        heading=[
+            *_organisation(settings),
+            ("清册编号", lst.number),
+            ("移交时间（北京时间）", local(lst.executed_at)),
+            ("件数", str(len(lst.items))),
+        ],
+        columns=[*LIST_COLUMNS, ("移交情况", 30.0), ("时间", 22.0)],
+        rows=_list_rows(session, lst, destroy=False),
+        above=[("鉴定意见", [[lst.opinion or "—"]]), ("审批签署", _approvals(lst))],
+        below=[("交接双方", handover)],
+        filename=f"移交清册-{lst.number}",
+    )
+
+
+def list_register(session: Session, settings: Settings, lst: DispositionList) -> Register:
+    if lst.action == Disposal.TRANSFER:
+        return transfer_register(session, settings, lst)
+    return destruction_register(session, settings, lst)
+
+
+# --- registers kept as records ------------------------------------------------------------
+
+#: The project, class and schedule key under which executed lists' registers are filed.
+ARCHIVAL_WORK_PROJECT = "档案工作"
+ARCHIVAL_WORK_PROCESS = "archival_work"
+REGISTER_TYPE = "disposition_register"
+
+
+def register_text(register: Register) -> str:
+    """The register as plain text: the record's text rendition (searchable by 档号, title)."""
+    lines = [register.title]
+    lines += [f"{label}：{value}" for label, value in register.heading]
+    for name, rows in register.above:
+        lines += [name, *("\t".join(row) for row in rows)]
+    lines.append("\t".join(heading for heading, _ in register.columns))
+    lines += ["\t".join(row) for row in register.rows]
+    for name, rows in register.below:
+        lines += [name, *("\t".join(row) for row in rows)]
+    return "\n".join(lines) + "\n"
+
+
+def file_register(arc: Archive, actor: Actor, list_id: int) -> uuid.UUID:
+    """File a closed list's register (销毁清册 or 移交清册) into the archive as a record of
+    archival work, kept permanently by the file plan's ``archival_work`` class; the list's
+    result names it. Filing it twice is refused by the list's own record of it."""
+    with arc.sessions() as session:
+        lst = session.get(DispositionList, list_id)
+        if lst is None:
+            raise NotFound(f"no list {list_id}")
+        if (lst.result or {}).get("register_record_id"):
+            return uuid.UUID(lst.result["register_record_id"])  # type: ignore[index]
+        register = list_register(session, arc.settings, lst)
+        pdf, text = register_pdf(register), register_text(register)
+        number = lst.number
+    stored = store(
+        arc,
+        io.BytesIO(pdf),
+        actor=actor,
+        original_filename=f"{register.filename}.pdf",
+        media_type="application/pdf",
+        new_record=NewRecord(
+            project=ARCHIVAL_WORK_PROJECT,
+            title=f"{register.title} {number}",
+            process=ARCHIVAL_WORK_PROCESS,
+            record_type=REGISTER_TYPE,
+        ),
+        renditions=[RenditionSource(RenditionRole.TEXT, "text/plain", io.BytesIO(text.encode()))],
+    )
+    with arc.transaction() as session:
+        row = session.get(DispositionList, list_id, with_for_update=True)
+        assert row is not None  # noqa: S101 - read above; lists are never deleted
+        row.result = {**(row.result or {}), "register_record_id": str(stored.record_id)}
+        record_event(
+            session,
+            actor,
+            "disposition.register_filed",
+            "disposition_list",
+            number,
+            {"record_id": str(stored.record_id), "version": stored.name},
+        )
+    return stored.record_id

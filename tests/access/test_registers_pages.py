@@ -1,0 +1,173 @@
+"""Registers and 监销 in the browser and the API: the witness page asks the password and keeps
+what was typed, the wrong people are refused, the last witness closes the list, and the
+归档文件目录 downloads as XLSX with its columns."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from archive.audit import Actor
+from archive.models import DispositionList, Record, SignerRole, User
+from archive.refcode import number_pending
+from ingest.package import check_transfer_folder
+from retention import disposition
+from retention.execution import execute
+from retention.schedules import seed_default_plan
+from retention.status import refresh_dirty
+from tests.access.conftest import World, make_world
+from tests.access.test_web import BASE
+from tests.access.test_web_pages import PASSWORD, Browser
+
+DUE = "CG-public"  # becomes an application form filed in 2010: D10, destroy
+
+
+@pytest.fixture
+def executed(tmp_path) -> Iterator[tuple[World, int]]:  # type: ignore[no-untyped-def]
+    """An executed destruction list holding one CG record, not yet witnessed."""
+    world = make_world(tmp_path)
+    arc = world.arc
+    with arc.transaction() as session:
+        seed_default_plan(session, Actor.cli())
+        record = session.get(Record, world.records[DUE])
+        assert record is not None
+        record.record_type, record.filed_on, record.retention_dirty = (
+            "application",
+            date(2010, 3, 1),
+            True,
+        )
+    refresh_dirty(arc)
+    number_pending(arc)
+    manager = Actor.cli()
+    with arc.transaction() as session:
+        lst = disposition.create_list(session, manager, disposition.Disposal.DESTROY)
+        disposition.add_records(session, manager, lst, [world.records[DUE]])
+        disposition.set_opinion(session, manager, lst, "经鉴定无保存价值，同意销毁")
+        disposition.submit(session, manager, lst)
+        list_id = lst.id
+    for name, role in (("sun", None), ("wang", None), ("qian", SignerRole.DIRECTOR)):
+        with arc.transaction() as session:
+            lst = disposition.get_list(session, list_id)
+            signer = session.scalar(select(User).where(User.username == name))
+            assert signer is not None
+            disposition.sign(session, manager, arc.settings.retention, lst, signer, role, "同意")
+    execute(arc, manager, list_id, check_transfer_folder)
+    yield world, list_id
+    arc.close()
+
+
+def test_witnesses_sign_with_their_password_and_the_last_one_closes_the_list(
+    executed: tuple[World, int],
+) -> None:
+    world, list_id = executed
+    zhang = Browser(world, "zhang")  # CG's representative
+    assert 'href="/retention/witness"' in zhang.text("/")
+    page = zhang.text("/retention/witness")
+    assert "采购部门代表" in page
+    assert "档案 CG-public" in page
+
+    refused = zhang.post(
+        "/retention/witness",
+        {"list_id": str(list_id), "statement": "本人在场监督", "confirm_password": "wrong"},
+        status=403,
+    )
+    assert "本人在场监督" in refused  # kept on the form
+    assert 'role="alert"' in refused
+    zhang.post(
+        "/retention/witness",
+        {"list_id": str(list_id), "statement": "本人在场监督", "confirm_password": PASSWORD},
+    )
+    assert "没有等待您监销签署的销毁" in zhang.text("/retention/witness")
+
+    li = Browser(world, "li")  # XS: no record of XS on the list
+    assert "档案 CG-public" not in li.text("/retention/witness")
+    li.post(
+        "/retention/witness",
+        {"list_id": str(list_id), "confirm_password": PASSWORD},
+        status=409,
+    )
+    for name in ("zhou", "zheng"):  # auditors and security administrators witness nothing
+        other = Browser(world, name)
+        assert other.get("/retention/witness").status_code == 403  # type: ignore[attr-defined]
+        other.post("/retention/witness", {"list_id": str(list_id)}, status=403)
+
+    with world.arc.sessions() as session:
+        assert session.get(DispositionList, list_id).closed_at is None  # type: ignore[union-attr]
+    sun = Browser(world, "sun")
+    sun.post(
+        "/retention/witness",
+        {"list_id": str(list_id), "confirm_password": PASSWORD},
+    )
+    with world.arc.sessions() as session:
+        lst = session.get(DispositionList, list_id)
+        assert lst is not None
+        assert lst.closed_at is not None
+        assert [w.username for w in lst.witnesses] == ["zhang", "sun"]
+        kept = session.get(Record, uuid.UUID(lst.result["register_record_id"]))
+        assert kept is not None
+    page = sun.text(f"/retention/lists/{list_id}")
+    assert "本人在场监督" in page
+    register = sun.get(f"/retention/lists/{list_id}/register.xlsx")
+    assert register.status_code == 200  # type: ignore[attr-defined]
+    rows = list(load_workbook(io.BytesIO(register.data)).active.iter_rows(values_only=True))  # type: ignore[attr-defined]
+    assert rows[0][0] == "档案销毁清册"
+    assert any(row[0] == "监销签署" for row in rows)
+
+
+def test_the_catalogue_page_downloads_xlsx_and_keeps_a_bad_year(
+    executed: tuple[World, int],
+) -> None:
+    world, _ = executed
+    sun = Browser(world, "sun")
+    assert 'href="/retention/catalogue"' in sun.text("/")
+    bad = sun.get("/retention/catalogue?year=20x6&department=CG&format=xlsx")
+    assert bad.status_code == 400  # type: ignore[attr-defined]
+    body = bad.get_data(as_text=True)  # type: ignore[attr-defined]
+    assert 'value="20x6"' in body
+    assert 'value="CG"' in body
+    good = sun.get("/retention/catalogue?year=2026&format=xlsx")
+    assert good.status_code == 200  # type: ignore[attr-defined]
+    rows = list(load_workbook(io.BytesIO(good.data)).active.iter_rows(values_only=True))  # type: ignore[attr-defined]
+    header = next(row for row in rows if row[0] == "序号")
+    assert list(header[:9]) == [
+        "序号",
+        "档号",
+        "文号",
+        "责任者",
+        "题名",
+        "日期",
+        "密级",
+        "页数",
+        "备注",
+    ]
+    assert Browser(world, "zhang").get("/retention/catalogue").status_code == 403  # type: ignore[attr-defined]
+    assert Browser(world, "zhou").get("/retention/catalogue").status_code == 200  # type: ignore[attr-defined]
+
+
+def test_the_api_takes_a_witness_signature_with_the_password(executed: tuple[World, int]) -> None:
+    world, list_id = executed
+    api = world.app.test_client()
+    url = f"/api/v1/retention/lists/{list_id}/witness"
+    no_password = api.post(url, json={}, headers=world.headers("zhang"), base_url=BASE)
+    assert no_password.status_code == 403
+    li = api.post(url, json={"confirm_password": PASSWORD}, headers=world.headers("li"))
+    assert li.status_code in (403, 409)
+    from tests.access.test_web import give_password
+
+    give_password(world, "zhang", PASSWORD)
+    done = api.post(url, json={"confirm_password": PASSWORD}, headers=world.headers("zhang"))
+    assert done.status_code == 201, done.get_json()
+    assert done.get_json()["slot"] == "department:CG"
+    assert done.get_json()["closed_at"] is None
+    assert (
+        api.get(
+            "/api/v1/retention/registers/catalogue.pdf?year=2026", headers=world.headers("zhang")
+        ).status_code
+        == 403
+    )

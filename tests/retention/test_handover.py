@@ -1,0 +1,100 @@
+"""The handover of a transfer: the package's description as DA/T 46 XML, the receiving
+archive's signed receipt, and the sending archive recording it against its list."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from archive.audit import Actor
+from archive.bootstrap import initialize
+from archive.config import load_settings
+from archive.core import Archive
+from archive.models import AuditEvent, DispositionList, Record
+from archive.receipts import ReceiptError, verify_receipt
+from ingest.package import import_package
+from retention.handover import record_receipt
+from retention.register_files import register_pdf
+from retention.registers import list_register
+from tests.access.test_cli import cli
+from tests.conftest import make_environ
+from tests.retention.conftest import MANAGER
+from tests.retention.test_registers import pdf_text
+from tests.retention.test_review import transfer_one
+
+RECEIVER = "上海市档案馆"
+
+
+def package_of(result: object) -> Path:
+    return Path(str(result.package).split(" (")[0])  # type: ignore[attr-defined]
+
+
+def test_the_package_carries_the_description_under_dat46_names(planned: Archive) -> None:
+    record_id, result = transfer_one(planned)
+    folder = next((package_of(result) / "data").iterdir())
+    xml = ET.fromstring((folder / "metadata.xml").read_bytes())  # noqa: S314 - our own output
+    described = json.loads((folder / "metadata.json").read_text("utf-8"))
+    assert xml.tag == "电子文件元数据"
+    assert xml.findtext("聚合层次") == "文件"
+    assert xml.findtext("电子文件号") == str(record_id)
+    assert xml.findtext("内容描述/题名") == described["title"]
+    assert xml.findtext("内容描述/日期") == described["filed_on"].replace("-", "")
+    assert xml.findtext("内容描述/密级") == "内部"
+    assert xml.findtext("档号/档号全文") == described["reference_code"]
+    assert xml.findtext("档号/年度") == "2010"
+    assert xml.findtext("档号/保管期限") == "D5"
+    digests = [e.text for e in xml.iterfind("电子属性/数字摘要")]
+    assert digests == [v["sha256"] for v in described["versions"]]
+    assert [e.get("算法") for e in xml.iterfind("电子属性/数字摘要")] == ["SHA-256"] * 2
+    assert xml.find("业务实体/业务行为/行为描述") is not None  # the audit trail, as 业务实体
+
+
+def test_the_receiving_archive_signs_a_receipt_the_sender_records(
+    planned: Archive, tmp_path: Path
+) -> None:
+    record_id, result = transfer_one(planned)
+    package = package_of(result)
+    env = {
+        **make_environ(tmp_path / "receiver", "sqlite", "local"),
+        "ARCHIVE_ORGANISATION": RECEIVER,
+    }
+    receiving = Archive(load_settings(env))
+    try:
+        initialize(receiving, Actor.cli())
+        receipt = import_package(receiving, Actor(name="档案馆接收员"), package).receipt
+    finally:
+        receiving.close()
+    assert verify_receipt(receipt)
+    assert (receipt["receiver"], receipt["received_by"]) == (RECEIVER, "档案馆接收员")
+    with planned.sessions() as session:
+        lst = session.scalars(select(DispositionList)).one()
+        code = session.get(Record, record_id).reference_code  # type: ignore[union-attr]
+        list_id = lst.id
+    assert [r["reference_code"] for r in receipt["records"]] == [code]
+
+    forged = {**receipt, "receiver": "别的单位"}
+    with pytest.raises(ReceiptError, match="signature"):
+        record_receipt(planned, MANAGER, list_id, forged)
+    with pytest.raises(ReceiptError, match="not"):
+        record_receipt(planned, MANAGER, list_id, {**receipt, "list": "YJ-1999-0001"})
+
+    receipt_file = tmp_path / "receipt.json"
+    receipt_file.write_text(json.dumps(receipt, ensure_ascii=False), "utf-8")
+    sender_env = {"ARCHIVE_HOME": str(planned.settings.home), "ARCHIVE_NAME_DATE": "month"}
+    recorded = cli(sender_env, "retention", "list", "receipt", lst.number, str(receipt_file))
+    assert "receipt recorded" in recorded.stdout
+
+    with planned.sessions() as session:
+        lst = session.get_one(DispositionList, list_id)
+        assert lst.result["receipt"]["receiver"] == RECEIVER  # type: ignore[index]
+        register = list_register(session, planned.settings, lst)
+        assert session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "disposition.receipt_recorded")
+        ).one()
+    text = pdf_text(register_pdf(register))
+    for words in ("交接双方", RECEIVER, "档案馆接收员", "接收回执"):
+        assert words in text, words

@@ -1,0 +1,222 @@
+"""The registers (归档文件目录, 销毁清册, 移交清册) read back from their XLSX and PDF, witnessed
+destruction (监销) closing a list, and the registers of closed lists kept as records."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from archive.audit import Actor
+from archive.bootstrap import initialize
+from archive.config import load_settings
+from archive.core import Archive
+from archive.models import AuditEvent, DispositionList, Record, RetentionSchedule, SignerRole
+from archive.refcode import number_pending
+from ingest.package import check_transfer_folder
+from retention import disposition, execution
+from retention.errors import Conflict, RetentionError
+from retention.register_files import register_pdf, register_xlsx
+from retention.registers import CATALOGUE_COLUMNS, catalogue, list_register
+from retention.status import refresh_dirty
+from retention.sweep import sweep
+from retention.witness import required_witnesses, witness_list
+from tests.conftest import make_environ
+from tests.retention.conftest import MANAGER, add_people, file_record, load_default_plan, user
+from tests.retention.test_disposition import _sign_all
+
+ORGANISATION = "上海华东仓储有限公司"
+
+
+@pytest.fixture
+def registered(tmp_path: Path) -> Iterator[Archive]:
+    env = {
+        **make_environ(tmp_path / "home", "sqlite", "local"),
+        "ARCHIVE_ORGANISATION": ORGANISATION,
+        "ARCHIVE_FONDS_CODE": "Z109",
+    }
+    arc = Archive(load_settings(env))
+    initialize(arc, Actor.cli())
+    load_default_plan(arc)
+    add_people(arc)
+    yield arc
+    arc.close()
+
+
+def xlsx_rows(data: bytes) -> list[list[str]]:
+    sheet = load_workbook(io.BytesIO(data)).active
+    return [["" if c is None else str(c) for c in row] for row in sheet.iter_rows(values_only=True)]
+
+
+def pdf_text(data: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def table_after(rows: list[list[str]], header: list[str]) -> list[list[str]]:
+    start = next(i for i, row in enumerate(rows) if row[: len(header)] == header)
+    body = []
+    for row in rows[start + 1 :]:
+        if not any(row):
+            break
+        body.append(row[: len(header)])
+    return body
+
+
+def test_the_catalogue_of_a_year_reads_back_from_xlsx_and_pdf(registered: Archive) -> None:
+    first = file_record(registered, record_type="minutes", when=date(2023, 3, 15))
+    second = file_record(registered, record_type="minutes", when=date(2023, 5, 2), project="乙")
+    file_record(registered, record_type="minutes", when=date(2024, 1, 9), project="丙")
+    refresh_dirty(registered)
+    number_pending(registered)
+    with registered.sessions() as session:
+        register = catalogue(session, registered.settings, 2023, department="CG", code="D10",
+                             prepared_by="孙经理")  # fmt: skip
+        codes = [session.get(Record, r).reference_code for r in (first, second)]  # type: ignore[union-attr]
+
+    header = [name for name, _ in CATALOGUE_COLUMNS]
+    assert header == ["序号", "档号", "文号", "责任者", "题名", "日期", "密级", "页数", "备注"]
+    rows = xlsx_rows(register_xlsx(register))
+    assert rows[0][0] == "归档文件目录"
+    assert rows[1][:2] == ["立档单位", ORGANISATION]
+    assert rows[2][:2] == ["全宗号", "Z109"]
+    body = table_after(rows, header)
+    assert [row[1] for row in body] == codes  # 档号 order; 2024's record is not in 2023's
+    assert codes == ["Z109-WS·2023-D10-CG-0001", "Z109-WS·2023-D10-CG-0002"]
+    assert [row[0] for row in body] == ["1", "2"]
+    assert [row[5] for row in body] == ["20230315", "20230502"]
+    assert {row[6] for row in body} == {"内部"}  # 密级 in words, not a code
+    assert any(row[:1] == ["备考表"] for row in rows)
+    assert any("孙经理" in row for row in rows)
+
+    text = pdf_text(register_pdf(register))
+    for heading in [*header, "归档文件目录", "备考表", ORGANISATION, "Z109", *codes]:
+        assert heading in text, heading
+    assert "第 1 页 共 1 页" in text
+
+
+def test_destruction_is_witnessed_before_the_list_closes_and_its_register_is_kept(
+    registered: Archive,
+) -> None:
+    old = date(2010, 5, 1)
+    cg = file_record(registered, record_type="application", when=old, project="旧申请A")
+    xs = file_record(registered, record_type="application", when=old, project="旧申请B",
+                     department="XS")  # fmt: skip
+    number_pending(registered)
+    report = sweep(registered, MANAGER)
+    with registered.transaction() as session:
+        lst = session.scalar(
+            select(DispositionList).where(DispositionList.number == report.lists[0])
+        )
+        assert lst is not None
+        disposition.set_opinion(session, MANAGER, lst, "经鉴定已无保存价值，同意销毁。")
+        disposition.submit(session, MANAGER, lst)
+        list_id = lst.id
+    _sign_all(registered, list_id)
+    execution.execute(registered, MANAGER, list_id, check_folder=check_transfer_folder)
+
+    with registered.sessions() as session:
+        lst = disposition.get_list(session, list_id)
+        assert lst.closed_at is None  # executed, not yet witnessed
+        slots = [s.key for s in required_witnesses(session, registered.settings.retention, lst)]
+    assert slots == ["records_manager", "department:CG", "department:XS"]
+
+    witness = {name: user(registered, name).id for name in ("sun", "zhang", "li", "qian")}
+    witness_list(registered, MANAGER, list_id, witness["sun"], statement="现场监督销毁")
+    with pytest.raises(Conflict, match="no witness signature"):
+        witness_list(registered, MANAGER, list_id, witness["sun"])  # once per person
+    witness_list(registered, MANAGER, list_id, witness["zhang"])  # CG's representative
+    with pytest.raises(Conflict, match="no witness signature"):
+        witness_list(registered, MANAGER, list_id, witness["qian"])  # CG's slot is taken
+    with registered.sessions() as session:
+        assert disposition.get_list(session, list_id).closed_at is None
+    witness_list(registered, MANAGER, list_id, witness["li"])  # XS: the last slot
+
+    with registered.sessions() as session:
+        lst = disposition.get_list(session, list_id)
+        assert lst.closed_at is not None
+        register = list_register(session, registered.settings, lst)
+        kept_id = uuid.UUID(lst.result["register_record_id"])  # type: ignore[index]
+        kept = session.get(Record, kept_id)
+        assert kept is not None
+        assert kept.title == f"档案销毁清册 {lst.number}"
+        schedule = session.get(RetentionSchedule, kept.schedule_id)
+        assert schedule is not None
+        assert (schedule.key, kept.due_on) == ("archival_work", None)  # kept permanently
+        actions = set(session.scalars(select(AuditEvent.action)))
+        assert {"disposition.witnessed", "disposition.closed"} <= actions
+        codes = [session.get(Record, r).reference_code for r in (cg, xs)]  # type: ignore[union-attr]
+
+    header = ["序号", "档号", "题名", "日期", "页数", "保管期限", "鉴定意见", "销毁方式",
+              "销毁时间", "监销人"]  # fmt: skip
+    rows = xlsx_rows(register_xlsx(register))
+    body = table_after(rows, header)
+    assert [row[1] for row in body] == codes
+    assert {row[5] for row in body} == {"10年"}
+    assert all("密钥销毁" in row[7] for row in body)
+    assert all("用户sun" in row[9] and "用户li" in row[9] for row in body)
+    text = pdf_text(register_pdf(register))
+    for words in (
+        "档案销毁清册",
+        "审批签署",
+        "监销签署",
+        "现场监督销毁",
+        "档案管理人员",
+        "鉴定意见",
+    ):
+        assert words in text, words
+    assert text.index("审批签署") < text.index("监销签署")  # approvals above, 监销 below
+
+
+def test_accounting_records_need_finance_and_it_to_witness(registered: Archive) -> None:
+    voucher = file_record(
+        registered, record_type="voucher", process="finance", when=date(1990, 1, 5)
+    )
+    number_pending(registered)
+    with registered.transaction() as session:
+        lst = disposition.create_list(session, MANAGER, disposition.Disposal.DESTROY)
+        disposition.add_records(session, MANAGER, lst, [voucher])
+        slots = [s.key for s in required_witnesses(session, registered.settings.retention, lst)]
+    assert slots == ["records_manager", "department:CG", "finance", "it"]
+
+
+def test_a_transfer_register_has_the_handover_block_and_is_kept(registered: Archive) -> None:
+    with registered.transaction() as session:
+        session.execute(
+            RetentionSchedule.__table__.update()
+            .where(RetentionSchedule.key == "application")
+            .values(disposal="transfer")
+        )
+    record = file_record(registered, record_type="application", when=date(2010, 5, 1))
+    number_pending(registered)
+    with registered.transaction() as session:
+        lst = disposition.create_list(session, MANAGER, disposition.Disposal.TRANSFER)
+        disposition.add_records(session, MANAGER, lst, [record])
+        disposition.set_opinion(session, MANAGER, lst, "到期移交市档案馆")
+        with pytest.raises(RetentionError, match="接收方"):
+            disposition.submit(session, MANAGER, lst)
+        disposition.set_receiver(session, MANAGER, lst, "上海市档案馆")
+        disposition.submit(session, MANAGER, lst)
+        list_id = lst.id
+    for name, role in (("sun", None), ("wang", None), ("qian", SignerRole.DIRECTOR)):
+        with registered.transaction() as session:
+            lst = disposition.get_list(session, list_id)
+            disposition.sign(session, MANAGER, registered.settings.retention, lst,
+                             user(registered, name), role, "同意")  # fmt: skip
+    execution.execute(registered, MANAGER, list_id, check_folder=check_transfer_folder)
+    with registered.sessions() as session:
+        lst = disposition.get_list(session, list_id)
+        assert lst.closed_at is not None  # nothing to witness
+        register = list_register(session, registered.settings, lst)
+        kept = session.get(Record, uuid.UUID(lst.result["register_record_id"]))  # type: ignore[index]
+        assert kept is not None
+        assert kept.title.startswith("档案移交清册")
+    text = pdf_text(register_pdf(register))
+    for words in ("档案移交清册", "交接双方", "移交方", "接收方", ORGANISATION):
+        assert words in text, words
