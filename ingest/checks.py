@@ -61,6 +61,24 @@ class Report:
         return {check: self.results[check] for check in sorted(self.results, key=_position)}
 
 
+def opens_detail(extracted: dict[str, Any]) -> str:
+    """What ``usability.opens`` saw in an extraction result: the pages, and for an OFD the
+    documents it holds and whether they are signed (the signatures are not verified)."""
+    pages = extracted.get("page_count") or 1
+    detail = f"{pages} page(s)"
+    ofd = extracted.get("ofd")
+    if isinstance(ofd, dict):
+        signed = ofd.get("signed") or 0
+        detail += (
+            f"; OFD (GB/T 33190): {ofd.get('documents')} document(s) listing {pages} page(s), "
+            + (f"{signed} signed (signatures not verified)" if signed else "not signed")
+        )
+        blank = sum(1 for page in extracted.get("pages") or [] if not str(page).strip())
+        if blank:
+            detail += f"; {blank} page(s) without text (OFD pages are not OCR'd)"
+    return detail
+
+
 def _position(check: str) -> int:
     return ORDER.index(check) if check in ORDER else len(ORDER)
 
