@@ -40,8 +40,9 @@ _SCAN_TIMEOUT = 600
 class Report:
     results: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    def passed(self, check: str, detail: str = "") -> None:
-        self.results[check] = {"ok": True, "detail": detail}
+    def passed(self, check: str, detail: str = "", **facts: Any) -> None:
+        """``facts``: what else the check saw, kept with the report (JSON-able)."""
+        self.results[check] = {"ok": True, "detail": detail, **facts}
 
     def failed(self, check: str, detail: str) -> None:
         self.results[check] = {"ok": False, "detail": detail}
@@ -77,6 +78,13 @@ def opens_detail(extracted: dict[str, Any]) -> str:
         if blank:
             detail += f"; {blank} page(s) without text (OFD pages are not OCR'd)"
     return detail
+
+
+def opens_facts(extracted: dict[str, Any]) -> dict[str, Any]:
+    """What ``usability.opens`` keeps besides its sentence: for an OFD, its documents,
+    signatures and the first document's DocInfo (DocID, title, author, dates)."""
+    ofd = extracted.get("ofd")
+    return {"ofd": ofd} if isinstance(ofd, dict) else {}
 
 
 def _position(check: str) -> int:

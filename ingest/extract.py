@@ -178,7 +178,7 @@ def extract_ofd(path: Path, max_inflated: int, cap: int) -> dict[str, Any]:
         "page_count": found.page_count,
         "needs_ocr": False,
         "truncated": found.truncated,
-        "ofd": {"documents": found.documents, "signed": found.signed},
+        "ofd": {"documents": found.documents, "signed": found.signed, "info": found.info},
     }
 
 

@@ -27,6 +27,9 @@ from lxml import etree
 ROOT = "OFD.xml"
 #: The graphic objects of a page's layers: each is freed (with its earlier siblings) once read.
 _OBJECTS = frozenset({"TextObject", "PathObject", "ImageObject", "CompositeObject", "PageBlock"})
+#: What of a document's DocInfo is kept with the report: who made it, when, and its identity.
+_INFO = ("DocID", "Title", "Author", "Creator", "CreationDate", "ModDate")
+_INFO_CHARS = 200
 
 
 class OfdUnreadable(Exception):
@@ -43,6 +46,7 @@ class OfdText:
     truncated: bool = False
     documents: int = 0
     signed: int = 0  # documents with a Signatures entry (read, not verified)
+    info: dict[str, str] = field(default_factory=dict)  # the first document's DocInfo
 
     @property
     def page_count(self) -> int:
@@ -91,12 +95,14 @@ class _Package:
             raise OfdUnreadable(f"{name} is not well-formed XML: {exc}") from None
 
 
-def _entry(package: _Package) -> tuple[list[str], int]:
-    """The document roots OFD.xml names, and how many of them carry signatures."""
+def _entry(package: _Package) -> tuple[list[str], int, dict[str, str]]:
+    """The document roots OFD.xml names, how many of them carry signatures, and the first
+    one's DocInfo."""
     if ROOT not in package.names:
         raise OfdUnreadable("the package has no OFD.xml")
     roots: list[str] = []
     signed = 0
+    info: dict[str, str] = {}
     top = None
     for event, element in package.parse(ROOT):
         name = _local(element.tag)
@@ -109,11 +115,13 @@ def _entry(package: _Package) -> tuple[list[str], int]:
             signed += 1
         elif name == "Encryptions":
             raise OfdEncrypted("OFD.xml declares encryption")
+        elif name in _INFO and _local(getattr(element.getparent(), "tag", None)) == "DocInfo":
+            info.setdefault(name, (element.text or "").strip()[:_INFO_CHARS])
     if top != "OFD":
         raise OfdUnreadable(f"OFD.xml's root element is {top}, not OFD")
     if not roots:
         raise OfdUnreadable("OFD.xml names no document (no DocBody/DocRoot)")
-    return roots, signed
+    return roots, signed, {k: v for k, v in info.items() if v}
 
 
 def _document(package: _Package, root: str) -> tuple[list[str], dict[str, str]]:
@@ -136,24 +144,36 @@ def _document(package: _Package, root: str) -> tuple[list[str], dict[str, str]]:
     return pages, templates
 
 
-def _content(package: _Package, part: str) -> tuple[list[str], list[tuple[str, str]]]:
-    """A page's (or template's) text, a line per text object, and the templates it uses
-    as (ID, ZOrder)."""
+def _content(package: _Package, part: str, room: int) -> tuple[list[str], list[tuple[str, str]]]:
+    """A page's (or template's) text, a line per text object (and per baseline within one:
+    a code at another ``Y`` starts a new line), and the templates it uses as (ID, ZOrder).
+    Reading stops once the lines pass ``room`` bytes: the rest would be cut anyway."""
     lines: list[str] = []
+    size = 0
     used: list[tuple[str, str]] = []
     codes: list[str] = []
+    baseline: str | None = None
     for event, element in package.parse(part):
         if event != "end":
             continue
         name = _local(element.tag)
         if name == "TextCode":
+            y = element.get("Y")
+            if codes and y is not None and baseline is not None and y != baseline:
+                codes.append("\n")
+            baseline = y if y is not None else baseline
             codes.append(element.text or "")
         elif name == "Template":
             used.append((element.get("TemplateID", ""), element.get("ZOrder", "Background")))
         elif name in _OBJECTS:
-            if name == "TextObject" and "".join(codes).strip():
-                lines.append("".join(codes).strip())
+            text = "\n".join(filter(None, (t.strip() for t in "".join(codes).split("\n"))))
+            if name == "TextObject" and text:
+                lines.append(text)
+                size += len(text.encode("utf-8")) + 1
+                if size > room:
+                    break
             codes.clear()
+            baseline = None
             parent = element.getparent()
             element.clear()
             while parent is not None and element.getprevious() is not None:
@@ -171,12 +191,13 @@ class _Reader:
 
     def template(self, part: str) -> list[str]:
         if part not in self.templates:
-            self.templates[part] = _content(self.package, part)[0]
+            # Read as far as the room now: the room only shrinks, so that is enough for later.
+            self.templates[part] = _content(self.package, part, self.room)[0]
         return self.templates[part]
 
     def page(self, part: str, templates: dict[str, str]) -> tuple[str, bool]:
         """(the page's text, whether it was cut at the cap)."""
-        lines, used = _content(self.package, part)
+        lines, used = _content(self.package, part, self.room)
         before = [t for t, order in used if order != "Foreground"]
         after = [t for t, order in used if order == "Foreground"]
         shown = [line for t in before if t in templates for line in self.template(templates[t])]
@@ -194,10 +215,10 @@ class _Reader:
 def ofd_text(archive: zipfile.ZipFile, cap: int) -> OfdText:
     """Every page's text (``""`` past the cap), with what the package held."""
     package = _Package(archive)
-    roots, signed = _entry(package)
+    roots, signed, info = _entry(package)
     if any(n == "Encryptions.xml" or n.endswith("/Encryptions.xml") for n in package.names):
         raise OfdEncrypted("the package holds Encryptions.xml")
-    found = OfdText(documents=len(roots), signed=signed)
+    found = OfdText(documents=len(roots), signed=signed, info=info)
     reader = _Reader(package, cap)
     for root in roots:
         pages, templates = _document(package, root)

@@ -13,6 +13,7 @@ import zipfile
 from xml.sax.saxutils import escape
 
 NS = "http://www.ofdspec.org/2016"
+DOC_ID = "0C8D2E1A9B7F4A3C8E2D1F0A9B8C7D6E"
 #: The second page's content part, which the broken variants replace.
 BODY = "Doc_0/Pages/Page_1/Content.xml"
 
@@ -75,7 +76,7 @@ def parts(
     found = {
         "OFD.xml": part_xml(
             '<ofd:OFD NS Version="1.0" DocType="OFD"><ofd:DocBody><ofd:DocInfo>'
-            "<ofd:DocID>0C8D2E1A9B7F4A3C8E2D1F0A9B8C7D6E</ofd:DocID>"
+            f"<ofd:DocID>{DOC_ID}</ofd:DocID>"
             "<ofd:Title>电子发票</ofd:Title><ofd:CustomDatas>"
             '<ofd:CustomData Name="发票号码">24312000000123456789</ofd:CustomData>'
             "</ofd:CustomDatas></ofd:DocInfo><ofd:DocRoot>Doc_0/Document.xml</ofd:DocRoot>"

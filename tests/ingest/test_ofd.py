@@ -46,7 +46,11 @@ def test_an_invoice_gives_each_pages_text_with_its_templates_labels(tmp_path: Pa
     whole = "\n".join(result["pages"])
     assert ofd.ANNOTATION not in whole  # annotations and custom tags are not the text
     assert "<InvoiceNo>" not in whole
-    assert result["ofd"] == {"documents": 1, "signed": 1}
+    assert result["ofd"] == {
+        "documents": 1,
+        "signed": 1,
+        "info": {"DocID": ofd.DOC_ID, "Title": "电子发票"},  # custom data is not kept
+    }
     assert result["truncated"] is False
     assert result["needs_ocr"] is False
 
@@ -60,7 +64,20 @@ def test_absolute_locations_and_no_namespace_are_read(tmp_path: Path) -> None:
     data = ofd.ofd(["第一页 甲方", "第二页 乙方"], namespace="", absolute=True, signed=False)
     result = sandboxed(tmp_path, data)
     assert result["pages"] == ["第一页 甲方", "第二页 乙方"]
-    assert result["ofd"] == {"documents": 1, "signed": 0}
+    assert (result["ofd"]["documents"], result["ofd"]["signed"]) == (1, 0)
+
+
+def test_codes_on_one_baseline_join_and_a_new_baseline_starts_a_line(tmp_path: Path) -> None:
+    page = ofd.part_xml(
+        '<ofd:Page NS><ofd:Content><ofd:Layer ID="1"><ofd:TextObject ID="2">'
+        '<ofd:TextCode X="0" Y="4">购买方</ofd:TextCode>'
+        '<ofd:TextCode X="12" Y="4">名称</ofd:TextCode>'
+        '<ofd:TextCode X="0" Y="10">销售方名称</ofd:TextCode></ofd:TextObject>'
+        '<ofd:PageBlock ID="3"><ofd:TextObject ID="4"><ofd:TextCode>  块内文字 </ofd:TextCode>'
+        "</ofd:TextObject></ofd:PageBlock></ofd:Layer></ofd:Content></ofd:Page>"
+    )
+    result = sandboxed(tmp_path, ofd.changed_parts({BODY: page}))
+    assert result["pages"][1].endswith("购买方名称\n销售方名称\n块内文字")
 
 
 def test_a_long_ofd_is_cut_at_the_cap_and_its_pages_still_counted(tmp_path: Path) -> None:

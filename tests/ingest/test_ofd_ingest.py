@@ -55,6 +55,7 @@ def test_an_invoice_is_stored_with_its_text_page_count_and_checks(iarc: Archive)
     assert opened["ok"] is True
     assert opened["detail"].startswith("2 page(s); OFD (GB/T 33190): 1 document(s)")
     assert "1 signed (signatures not verified)" in opened["detail"]
+    assert opened["ofd"]["info"]["DocID"] == ofd.DOC_ID  # the package's identity, kept
     assert checks["usability.not_encrypted"]["ok"] is True
     assert checks["integrity.content_present"]["ok"] is True
     assert checks["authenticity.digest"]["ok"] is True
