@@ -117,6 +117,8 @@ def _entry(package: _Package) -> tuple[list[str], int, dict[str, str]]:
             raise OfdEncrypted("OFD.xml declares encryption")
         elif name in _INFO and _local(getattr(element.getparent(), "tag", None)) == "DocInfo":
             info.setdefault(name, (element.text or "").strip()[:_INFO_CHARS])
+        elif name == "DocBody":
+            element.clear()  # read: its documents, signatures and description are noted
     if top != "OFD":
         raise OfdUnreadable(f"OFD.xml's root element is {top}, not OFD")
     if not roots:
@@ -162,7 +164,8 @@ def _content(package: _Package, part: str, room: int) -> tuple[list[str], list[t
             if codes and y is not None and baseline is not None and y != baseline:
                 codes.append("\n")
             baseline = y if y is not None else baseline
-            codes.append(element.text or "")
+            # An unresolved entity is a child node: the text goes on in its tail.
+            codes.append((element.text or "") + "".join(c.tail or "" for c in element))
         elif name == "Template":
             used.append((element.get("TemplateID", ""), element.get("ZOrder", "Background")))
         elif name in _OBJECTS:

@@ -165,3 +165,4 @@ def test_entities_are_neither_fetched_nor_expanded(tmp_path: Path) -> None:
     text = "\n".join(result.get("pages", []))
     assert "机密内容" not in text
     assert "哈哈" not in text
+    assert "开头结尾" in text  # the text around them is kept
