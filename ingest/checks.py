@@ -40,8 +40,9 @@ _SCAN_TIMEOUT = 600
 class Report:
     results: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    def passed(self, check: str, detail: str = "") -> None:
-        self.results[check] = {"ok": True, "detail": detail}
+    def passed(self, check: str, detail: str = "", **facts: Any) -> None:
+        """``facts``: what else the check saw, kept with the report (JSON-able)."""
+        self.results[check] = {"ok": True, "detail": detail, **facts}
 
     def failed(self, check: str, detail: str) -> None:
         self.results[check] = {"ok": False, "detail": detail}
@@ -59,6 +60,31 @@ class Report:
 
     def as_dict(self) -> dict[str, Any]:
         return {check: self.results[check] for check in sorted(self.results, key=_position)}
+
+
+def opens_detail(extracted: dict[str, Any]) -> str:
+    """What ``usability.opens`` saw in an extraction result: the pages, and for an OFD the
+    documents it holds and whether they are signed (the signatures are not verified)."""
+    pages = extracted.get("page_count") or 1
+    detail = f"{pages} page(s)"
+    ofd = extracted.get("ofd")
+    if isinstance(ofd, dict):
+        signed = ofd.get("signed") or 0
+        detail += (
+            f"; OFD (GB/T 33190): {ofd.get('documents')} document(s) listing {pages} page(s), "
+            + (f"{signed} signed (signatures not verified)" if signed else "not signed")
+        )
+        blank = sum(1 for page in extracted.get("pages") or [] if not str(page).strip())
+        if blank:
+            detail += f"; {blank} page(s) without text (OFD pages are not OCR'd)"
+    return detail
+
+
+def opens_facts(extracted: dict[str, Any]) -> dict[str, Any]:
+    """What ``usability.opens`` keeps besides its sentence: for an OFD, its documents,
+    signatures and the first document's DocInfo (DocID, title, author, dates)."""
+    ofd = extracted.get("ofd")
+    return {"ofd": ofd} if isinstance(ofd, dict) else {}
 
 
 def _position(check: str) -> int:

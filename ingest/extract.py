@@ -5,8 +5,9 @@ instead of importing them again per file.
 
 Each returns a JSON-able dict: ``pages`` (text per page), ``page_count``, ``needs_ocr``,
 ``truncated`` when the text went past ``limits["text_cap_bytes"]`` and only that much was
-kept (the file itself is kept whole), and for scans ``scan`` (resolution, colour mode,
-frames). Known-bad files raise :class:`ParseFailure` naming the 四性 check they fail.
+kept (the file itself is kept whole), for scans ``scan`` (resolution, colour mode,
+frames), for OFD ``ofd`` (documents, how many signed). Known-bad files raise
+:class:`ParseFailure` naming the 四性 check they fail.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pypdf.errors import FileNotDecryptedError, PdfReadError
 
 from ingest import sniff
 from ingest.docx_text import DocxUnreadable, docx_text
+from ingest.ofd_text import OfdEncrypted, OfdUnreadable, ofd_text
 from ingest.sandbox import ParseFailure
 from ingest.textfile import NotText, decode_file
 
@@ -38,6 +40,8 @@ def extract(path: str, media_type: str, limits: dict[str, int]) -> dict[str, Any
         return extract_pdf(file, cap)
     if media_type == sniff.DOCX:
         return extract_docx(file, limits["max_inflated_bytes"], cap)
+    if media_type == sniff.OFD:
+        return extract_ofd(file, limits["max_inflated_bytes"], cap)
     if media_type == sniff.TEXT:
         return extract_text(file, cap)
     if media_type in sniff.IMAGES:
@@ -110,7 +114,9 @@ def _has_images(page: Any) -> bool:
 
 
 def check_zip(path: Path, max_inflated: int) -> None:
-    """Refuse zip bombs: by declared sizes first, then by actually inflating with a cap."""
+    """Refuse zip bombs (by declared sizes first, then by actually inflating with a cap) and
+    member names that climb out of the package: nothing is unpacked to disk today, but a
+    part named ``../x`` is an attack on whatever unpacks it, never a document."""
     try:
         archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile as exc:
@@ -120,6 +126,11 @@ def check_zip(path: Path, max_inflated: int) -> None:
         names = [member.filename for member in members]
         if len(set(names)) != len(names):  # readers disagree on which copy is the part
             raise ParseFailure(OPENS, "the zip container holds two members of the same name")
+        escaping = next((name for name in names if _escapes(name)), None)
+        if escaping is not None:
+            raise ParseFailure(
+                OPENS, f"the zip container holds a member outside its root: {escaping!r}"
+            )
         declared = sum(member.file_size for member in members)
         if declared > max_inflated:
             raise ParseFailure(
@@ -136,6 +147,11 @@ def check_zip(path: Path, max_inflated: int) -> None:
                         )
 
 
+def _escapes(name: str) -> bool:
+    parts = name.replace("\\", "/").split("/")
+    return name.startswith(("/", "\\")) or ".." in parts or parts[0].endswith(":")
+
+
 def extract_docx(path: Path, max_inflated: int, cap: int) -> dict[str, Any]:
     """Streamed (see ingest.docx_text): a large DOCX costs no more memory than a small one."""
     check_zip(path, max_inflated)
@@ -145,6 +161,25 @@ def extract_docx(path: Path, max_inflated: int, cap: int) -> dict[str, Any]:
     except DocxUnreadable as exc:
         raise ParseFailure(OPENS, f"the DOCX cannot be opened: {exc}") from None
     return {"pages": [text], "page_count": None, "needs_ocr": False, "truncated": truncated}
+
+
+def extract_ofd(path: Path, max_inflated: int, cap: int) -> dict[str, Any]:
+    """Streamed like DOCX (see ingest.ofd_text); the page count is the documents' page lists."""
+    check_zip(path, max_inflated)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            found = ofd_text(archive, cap)
+    except OfdEncrypted as exc:
+        raise ParseFailure(NOT_ENCRYPTED, f"the OFD is encrypted: {exc}") from None
+    except OfdUnreadable as exc:
+        raise ParseFailure(OPENS, f"the OFD cannot be opened: {exc}") from None
+    return {
+        "pages": found.pages,
+        "page_count": found.page_count,
+        "needs_ocr": False,
+        "truncated": found.truncated,
+        "ofd": {"documents": found.documents, "signed": found.signed, "info": found.info},
+    }
 
 
 def extract_text(path: Path, cap: int) -> dict[str, Any]:

@@ -40,7 +40,14 @@ from archive.naming import clean_project_name
 from archive.storage import StorageError
 from archive.text import normalize_for_index
 from ingest import sniff
-from ingest.checks import NOT_RELEASABLE, WRITE_CHECK, Report, virus_scan
+from ingest.checks import (
+    NOT_RELEASABLE,
+    WRITE_CHECK,
+    Report,
+    opens_detail,
+    opens_facts,
+    virus_scan,
+)
 from ingest.classify import Decision, Document, classify
 from ingest.extract import extract
 from ingest.jobs import (
@@ -221,10 +228,10 @@ def extract_text(arc: Archive, work: Work) -> None:
         )
         work.pages, work.page_count, work.ocr_pdf = done["pages"], done["page_count"], out
     work.report.passed("usability.not_encrypted")
-    opened = f"{work.page_count or 1} page(s)"
+    opened = opens_detail({**result, "page_count": work.page_count})  # OCR's count if OCR'd
     if work.text_cut_at is not None:
         opened += f"; text past {work.text_cut_at >> 20} MiB not indexed (the file is kept whole)"
-    work.report.passed("usability.opens", opened)
+    work.report.passed("usability.opens", opened, **opens_facts(result))
     normalized = normalize_for_index("\f".join(work.pages))
     work.text, work.simplified = normalized.text, normalized.simplified
 

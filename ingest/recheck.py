@@ -26,7 +26,7 @@ from archive.models import Record, Version
 from archive.refcode import ReferenceCodeError, parse_reference, series_gaps
 from archive.storage import StorageError
 from ingest import sniff
-from ingest.checks import Report, virus_scan
+from ingest.checks import Report, opens_detail, opens_facts, virus_scan
 from ingest.extract import extract
 from ingest.sandbox import SandboxError, run_limited
 
@@ -94,7 +94,7 @@ def _opens(path: Path, media_type: str, settings: IngestSettings, report: Report
         report.failed(str(result["check"]), str(result["failure"]))
         return
     report.passed("usability.not_encrypted")
-    report.passed("usability.opens", f"{result.get('page_count') or 1} page(s)")
+    report.passed("usability.opens", opens_detail(result), **opens_facts(result))
 
 
 def recheck_metadata(description: Mapping[str, Any], report: Report) -> None:

@@ -20,7 +20,8 @@
     }
     if (job.reason) {
       var why = document.createElement("span");
-      why.className = "danger"; text(why, (job.failed_check || "") + ": " + job.reason);
+      why.className = "danger"; why.title = job.failed_check || "";
+      text(why, (job.failed_check_label || job.failed_check || "") + ": " + job.reason);
       result.appendChild(why);
     }
     if (job.final && row.dataset.final === "no") {

@@ -113,6 +113,19 @@ LABELS: dict[str, Any] = {
     "general": _l("General"),
     "archival_work": _l("Archival work"),
     "disposition_register": _l("Disposition register"),
+    # the 四性 checks (ingest.checks.ORDER): the one a quarantined job failed is named by these
+    "authenticity.digest": _l("Authenticity: the digest matches"),
+    "authenticity.metadata_valid": _l("Authenticity: valid metadata"),
+    "authenticity.reference_code": _l("Authenticity: valid reference code"),
+    "integrity.required_metadata": _l("Integrity: required metadata present"),
+    "integrity.item_numbers": _l("Integrity: item numbers without gaps"),
+    "integrity.content_present": _l("Integrity: content present"),
+    "security.virus_scan": _l("Security: virus scan"),
+    "security.write_permitted": _l("Security: allowed to write into the record"),
+    "usability.allowed_format": _l("Usability: a format allowed for long-term keeping"),
+    "usability.not_encrypted": _l("Usability: not encrypted"),
+    "usability.opens": _l("Usability: opens and parses"),
+    "security.controlled_process": _l("Security: a controlled process"),
 }
 
 

@@ -121,6 +121,7 @@ def job_json(job: IngestJob, name: str | None) -> dict[str, Any]:
         "state_label": label(state),
         "final": job.status in FINAL,
         "failed_check": job.failed_check,
+        "failed_check_label": label(job.failed_check) if job.failed_check else None,
         "reason": job.reason,
         "name": name,
         "record_url": url_for("web.record", record_id=job.record_id) if job.record_id else None,
