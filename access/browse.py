@@ -35,7 +35,7 @@ from archive.models import (
     Version,
 )
 from retention import disposition
-from search.index import FACETS, Hit, QueryError, Results
+from search.index import FILTERS, Hit, QueryError, Results
 from search.indexer import open_index, snippet_text
 
 SORTS = ("relevance", "date")
@@ -82,7 +82,7 @@ def parse_search(args: Mapping[str, str]) -> SearchParams:
         raise InvalidInput("sort must be relevance or date")
     return SearchParams(
         q=args.get("q", ""),
-        filters={name: args[name] for name in FACETS if args.get(name)},
+        filters={name: args[name].strip() for name in FILTERS if (args.get(name) or "").strip()},
         page=page,
         per_page=per_page,
         sort=sort,
@@ -213,9 +213,7 @@ def retention_record_for(session: Session, user: User, record_id: uuid.UUID) -> 
     return known_record(session, user, record_id)
 
 
-def department_of(
-    session: Session, project: str | None, record_id: uuid.UUID | None
-) -> int | None:
+def department_of(session: Session, project: str | None, record_id: uuid.UUID | None) -> int | None:
     """The department a retention event would concern: its record's, else its project's."""
     if record_id:
         record = session.get(Record, record_id)
@@ -230,9 +228,7 @@ def visible_lists(session: Session, user: User) -> list[DispositionList]:
     return [lst for lst in rows if may_see_list(user, lst)]
 
 
-def visible_list(
-    session: Session, user: User, list_id: int, lock: bool = False
-) -> DispositionList:
+def visible_list(session: Session, user: User, list_id: int, lock: bool = False) -> DispositionList:
     """One list ``user`` may see; 404 for one they may not, like a list that does not exist."""
     lst = disposition.get_list(session, list_id, lock=lock)
     if not may_see_list(user, lst):

@@ -24,6 +24,12 @@ LABELS: dict[str, Any] = {
     "admin": _l("Administrator"),
     "security_admin": _l("Security administrator"),
     "department_head": _l("Department head"),
+    # the description (DA/T 46): field names, with the Chinese term in English too
+    "sensitivity": _l("Sensitivity (密级)"),
+    "author": _l("Author (责任者)"),
+    "doc_number": _l("Document number (文号)"),
+    "remarks": _l("Remarks (备注)"),
+    "page_count": _l("Pages (页数)"),
     # sensitivity
     "public": _l("Public"),
     "internal": _l("Internal"),
