@@ -95,10 +95,35 @@ def _labelled_author(line: str) -> str | None:
     return value if value and not _SENTENCE.search(value.rstrip("。")) else None
 
 
-def recognise(text: str) -> Recognised:
+#: Characters of the text's beginning and end that are read: the head and the 落款.
+HEAD_CHARS, TAIL_CHARS = 16384, 8192
+
+
+def ends_of(pages: list[str]) -> tuple[str, str]:
+    """The beginning and the end of a document's text, without joining all its pages (a
+    long document's text is large; only its ends hold the layout read here)."""
+    head: list[str] = []
+    size = 0
+    for page in pages:
+        head.append(page[: HEAD_CHARS - size])
+        size += len(head[-1])
+        if size >= HEAD_CHARS:
+            break
+    tail: list[str] = []
+    size = 0
+    for page in reversed(pages):
+        tail.append(page[-(TAIL_CHARS - size) :])
+        size += len(tail[-1])
+        if size >= TAIL_CHARS:
+            break
+    return "\n".join(head), "\n".join(reversed(tail))
+
+
+def recognise(text: str, tail_text: str | None = None) -> Recognised:
     """责任者 and 文号 of the document whose extracted text is ``text`` (pages joined by
-    form feeds or newlines); a field that cannot be read with confidence stays None."""
-    lines = lines_of(text[:16384])
+    form feeds or newlines; ``tail_text``: its end, when ``text`` is only its beginning); a
+    field that cannot be read with confidence stays None."""
+    lines = lines_of(text[:HEAD_CHARS])
     head = lines[:HEAD_LINES]
     author = doc_number = None
     evidence: dict[str, str] = {}
@@ -123,7 +148,8 @@ def recognise(text: str) -> Recognised:
                 evidence["author"] = "issuing unit's mark above the 文号"
                 break
     if author is None:
-        tail = lines_of(text[-8192:])[-TAIL_LINES:]
+        end = text if tail_text is None else tail_text
+        tail = lines_of(end[-TAIL_CHARS:])[-TAIL_LINES:]
         for at in range(len(tail) - 1, 0, -1):
             if _DATE_LINE.match(re.sub(r"\s+", "", tail[at])):
                 unit = _unit(tail[at - 1])
@@ -135,11 +161,12 @@ def recognise(text: str) -> Recognised:
 
 
 def fill_from_text(
-    given: dict[str, str], sources: dict[str, str], text: str
+    given: dict[str, str], sources: dict[str, str], pages: list[str]
 ) -> tuple[dict[str, str], dict[str, str]]:
-    """The description with what ``text`` shows filling what was not given (given values
-    win), and each field's source: ``sources`` for given ones, ``text: <layout>`` else."""
-    found = recognise(text)
+    """The description with what the text (``pages``) shows filling what was not given
+    (given values win), and each field's source: ``sources`` for given ones, ``text:
+    <layout>`` for the others."""
+    found = recognise(*ends_of(pages))
     values, why = dict(given), {k: v for k, v in sources.items() if k in given}
     for name, value in found.values().items():
         if name not in values:

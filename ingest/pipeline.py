@@ -247,7 +247,7 @@ def describe(arc: Archive, work: Work) -> None:
     )
     # 责任者 and 文号 the text shows fill what nobody gave (read from the lines, before
     # normalisation joins them).
-    described, why = fill_from_text(work.meta.description, work.meta.sources, "\n".join(work.pages))
+    described, why = fill_from_text(work.meta.description, work.meta.sources, work.pages)
     work.meta = replace(work.meta, description=described, sources={**work.meta.sources, **why})
     with arc.sessions() as session:
         uploader = session.get(User, work.job.created_by_id) if work.job.created_by_id else None

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from archive.audit import verify_chain
-from archive.models import AuditEvent, Record, RecordChange
+from archive.models import AuditEvent, Record, RecordChange, RecordState
 from search.indexer import flush_all, open_index
 from tests.access.conftest import PEOPLE, World, make_world
 from tests.access.test_web_pages import Browser
@@ -162,3 +162,13 @@ def test_the_search_page_filters_by_doc_number_and_author(world: World) -> None:
     assert "沪仓发〔2025〕12号" in page
     assert page.count('class="title"') == 1
     assert 'class="title"' not in zhang.text("/search?author=别的单位")
+
+
+def test_a_destroyed_records_description_stays_as_its_certificate_says(world: World) -> None:
+    with world.arc.transaction() as session:
+        session.get_one(Record, world.records["CG-public"]).state = RecordState.DISPOSED
+    path = f"/api/v1/records/{world.records['CG-public']}"
+    refused = world.call("PATCH", "sun", path, json=DESCRIPTION)
+    assert refused.status_code == 409
+    assert "disposed" in refused.json["error"]  # type: ignore[index]
+    assert changes_of(world) == []

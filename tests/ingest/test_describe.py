@@ -14,7 +14,7 @@ from archive.description import (
     doc_number_key,
     is_doc_number,
 )
-from ingest.describe import fill_from_text, recognise
+from ingest.describe import ends_of, fill_from_text, recognise
 from ingest.docx_text import docx_pages
 from ingest.metadata import MetadataError, clean_params, resolve
 from tests.ingest import samples
@@ -82,7 +82,7 @@ def test_only_the_head_is_searched_for_the_number() -> None:
 
 def test_given_values_win_over_the_text_and_each_says_where_it_came_from() -> None:
     values, why = fill_from_text(
-        {"doc_number": "沪仓发〔2025〕99号"}, {"doc_number": "sidecar", "project": "x"}, NOTICE
+        {"doc_number": "沪仓发〔2025〕99号"}, {"doc_number": "sidecar", "project": "x"}, [NOTICE]
     )
     assert values == {"doc_number": "沪仓发〔2025〕99号", "author": "上海市仓储管理局"}
     assert why == {
@@ -159,3 +159,16 @@ def test_docx_pages_are_what_word_saved_or_none() -> None:
     # A template's properties (no words counted for a document with text): not believed.
     assert docx_pages(_with_app_xml(data, APP % (b"1", b"0"))) is None
     assert docx_pages(_with_app_xml(data, APP % (b"1", b"0")), has_text=False) == 1
+
+
+def test_a_long_text_is_read_at_its_ends_only() -> None:
+    head, _, tail = NOTICE.partition("各仓库：")
+    pages = [head, *("正文。" * 2000 for _ in range(50)), "各仓库：" + tail]
+    first, last = ends_of(pages)
+    assert len(first) <= 16384 + len(pages)
+    assert len(last) <= 8192 + len(pages)
+    assert first.startswith("上海市仓储管理局文件")
+    assert last.endswith("2025年3月12日\n")
+    found = recognise(first, last)
+    assert (found.author, found.doc_number) == ("上海市仓储管理局", "沪仓发〔2025〕12号")
+    assert ends_of([]) == ("", "")

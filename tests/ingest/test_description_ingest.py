@@ -15,8 +15,9 @@ from sqlalchemy import select
 from archive.core import Archive
 from archive.models import AuditEvent, IngestStatus, Record, Version
 from ingest.metadata import MetadataError
+from ingest.review import reclassify
 from tests.ingest import samples
-from tests.ingest.conftest import run_ingest
+from tests.ingest.conftest import ACTOR, run_ingest
 from tests.ingest.test_sources import inline_folder
 
 NOTICE_PAGES = [
@@ -155,3 +156,13 @@ def test_a_new_version_fills_what_its_record_lacks_and_replaces_nothing(iarc: Ar
     assert len(changes) == 1
     assert changes[0].details["before"] == {"author": None, "doc_number": None}
     assert changes[0].details["after"] == {"author": "财务部", "doc_number": "沪仓发〔2025〕12号"}
+
+
+def test_a_class_correction_keeps_where_the_description_came_from(iarc: Archive) -> None:
+    job = run_ingest(iarc, samples.pdf(NOTICE_PAGES), "通知.pdf", project="安全检查")
+    record, _ = stored(iarc, job.version_id)
+    reclassify(iarc, ACTOR, record.id, process="administration", note="行政类")
+    record, _ = stored(iarc, job.version_id)
+    classification = record.classification or {}
+    assert classification["method"] == "person"
+    assert classification["described"]["doc_number"] == "text: 文号 line in the head"
