@@ -50,6 +50,13 @@ _DATE_LINE = re.compile(
 )
 
 
+#: Where a recognised value was read (kept with the record; the web's labels word them).
+NUMBER_LINE = "text:number_line"  # a line holding only the 文号 (or 文号：…) in the head
+LABELLED = "text:labelled_line"  # 发文机关：… / 责任者：…
+ISSUER_MARK = "text:issuer_mark"  # the issuing unit's mark above the 文号
+SIGNATURE = "text:signature"  # the 落款 above the date at the end
+
+
 @dataclass(frozen=True)
 class Recognised:
     """What the text says; ``evidence``: per field, the layout it was read from."""
@@ -132,20 +139,20 @@ def recognise(text: str, tail_text: str | None = None) -> Recognised:
         number = _number_in(line)
         if number is not None:
             doc_number, number_at = number, at
-            evidence["doc_number"] = "文号 line in the head"
+            evidence["doc_number"] = NUMBER_LINE
             break
     for line in head:
         labelled = _labelled_author(line)
         if labelled is not None:
             author = labelled
-            evidence["author"] = "labelled line"
+            evidence["author"] = LABELLED
             break
     if author is None and number_at is not None:
         for line in reversed(head[max(0, number_at - 3) : number_at]):
             unit = _unit(line)
             if unit is not None:
                 author = unit
-                evidence["author"] = "issuing unit's mark above the 文号"
+                evidence["author"] = ISSUER_MARK
                 break
     if author is None:
         end = text if tail_text is None else tail_text
@@ -155,7 +162,7 @@ def recognise(text: str, tail_text: str | None = None) -> Recognised:
                 unit = _unit(tail[at - 1])
                 if unit is not None:
                     author = unit
-                    evidence["author"] = "落款 above the date"
+                    evidence["author"] = SIGNATURE
                 break
     return Recognised(author=author, doc_number=doc_number, evidence=evidence)
 
@@ -164,11 +171,11 @@ def fill_from_text(
     given: dict[str, str], sources: dict[str, str], pages: list[str]
 ) -> tuple[dict[str, str], dict[str, str]]:
     """The description with what the text (``pages``) shows filling what was not given
-    (given values win), and each field's source: ``sources`` for given ones, ``text:
-    <layout>`` for the others."""
+    (given values win), and each field's source: ``sources`` for given ones (``explicit``,
+    ``sidecar``), the layout read (``text:…``) for the others."""
     found = recognise(*ends_of(pages))
     values, why = dict(given), {k: v for k, v in sources.items() if k in given}
     for name, value in found.values().items():
         if name not in values:
-            values[name], why[name] = value, f"text: {found.evidence[name]}"
+            values[name], why[name] = value, found.evidence[name]
     return values, why

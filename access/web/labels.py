@@ -30,6 +30,13 @@ LABELS: dict[str, Any] = {
     "doc_number": _l("Document number (文号)"),
     "remarks": _l("Remarks (备注)"),
     "page_count": _l("Pages (页数)"),
+    # where a described value came from (ingest.describe, ingest.metadata)
+    "explicit": _l("given at filing"),
+    "sidecar": _l("the metadata file sent with it"),
+    "text:number_line": _l("the 文号 line at the head of the text"),
+    "text:labelled_line": _l("a labelled line of the text"),
+    "text:issuer_mark": _l("the issuing unit's mark above the 文号"),
+    "text:signature": _l("the signature (落款) above the date"),
     # sensitivity
     "public": _l("Public"),
     "internal": _l("Internal"),

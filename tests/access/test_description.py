@@ -133,8 +133,14 @@ def test_the_record_page_shows_and_edits_the_description(world: World) -> None:
     assert "更正著录项" in page
     for label in ("责任者", "文号", "备注", "密级", "页数"):
         assert label in page, label
+    with world.arc.transaction() as session:  # as ingest leaves it (tests/ingest)
+        session.get_one(Record, record_id).classification = {
+            "described": {"author": "sidecar", "doc_number": "text:number_line"}
+        }
     sun.post(f"{path}/description", DESCRIPTION)
     page = sun.text(path)
+    assert "文号 来源：正文版头的文号行" in page
+    assert "责任者 来源：随附的元数据文件" in page
     assert "沪仓发〔2025〕12号" in page
     assert "上海市仓储管理局" in page
     assert "原件存行政部" in zhang.text(path)  # shown to whoever may know the record

@@ -87,7 +87,7 @@ def test_given_values_win_over_the_text_and_each_says_where_it_came_from() -> No
     assert values == {"doc_number": "沪仓发〔2025〕99号", "author": "上海市仓储管理局"}
     assert why == {
         "doc_number": "sidecar",
-        "author": "text: issuing unit's mark above the 文号",
+        "author": "text:issuer_mark",
     }
 
 
