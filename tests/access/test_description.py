@@ -4,6 +4,8 @@ nothing."""
 
 from __future__ import annotations
 
+import io
+import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +15,7 @@ from sqlalchemy import select
 
 from archive.audit import verify_chain
 from archive.models import AuditEvent, Record, RecordChange, RecordState
+from ingest.pipeline import process
 from search.indexer import flush_all, open_index
 from tests.access.conftest import PEOPLE, World, make_world
 from tests.access.test_web_pages import Browser
@@ -178,3 +181,55 @@ def test_a_destroyed_records_description_stays_as_its_certificate_says(world: Wo
     assert refused.status_code == 409
     assert "disposed" in refused.json["error"]  # type: ignore[index]
     assert changes_of(world) == []
+
+
+NOTICE = "上海市仓储管理局文件\n沪仓发〔2025〕12号\n关于开展仓库安全检查的通知\n各仓库："
+
+
+def test_values_given_at_upload_win_over_the_text(world: World) -> None:
+    """The API's form fields and the upload page's fields: the same metadata as a sidecar."""
+    response = world.call(
+        "POST",
+        "zhang",
+        "/api/v1/documents",
+        data={
+            "file": (io.BytesIO(NOTICE.encode()), "通知.txt"),
+            "project": "安全检查",
+            "doc_number": "沪仓发〔2025〕99号",
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 202, response.json
+    process(world.arc, uuid.UUID(response.json["job_id"]))  # type: ignore[index]
+    zhang = Browser(world, "zhang")
+    body = zhang.post(
+        "/upload",
+        {
+            "files": [(io.BytesIO(NOTICE.encode()), "通知2.txt")],
+            "project": "安全检查二",
+            "author": "行政部",
+            "remarks": "纸质原件在档案室",
+        },
+        status=202,
+        headers={"Accept": "application/json"},
+        content_type="multipart/form-data",
+    )
+    process(world.arc, uuid.UUID(json.loads(body)["jobs"][0]))
+    with world.arc.sessions() as session:
+        described = {
+            r.project.name: (r.doc_number, r.author, r.remarks)
+            for r in session.scalars(select(Record).where(Record.doc_number.is_not(None)))
+        }
+    assert described == {
+        "安全检查": ("沪仓发〔2025〕99号", "上海市仓储管理局", None),
+        "安全检查二": ("沪仓发〔2025〕12号", "行政部", "纸质原件在档案室"),
+    }
+    refused = world.call(
+        "POST",
+        "zhang",
+        "/api/v1/documents",
+        data={"file": (io.BytesIO(b"x"), "x.txt"), "project": "P", "author": "部" * 201},
+        content_type="multipart/form-data",
+    )
+    assert refused.status_code == 400
+    assert "author is longer than 200" in refused.json["error"]  # type: ignore[index]
