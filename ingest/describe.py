@@ -126,6 +126,24 @@ def ends_of(pages: list[str]) -> tuple[str, str]:
     return "\n".join(head), "\n".join(reversed(tail))
 
 
+def _issuer(above: list[str]) -> str | None:
+    """The issuing unit's mark on the lines above the 文号: ``〇〇局文件`` on one line, or a
+    joint document's units one per line over a ``文件`` of their own (all of them, 、)."""
+    if above and re.sub(r"\s+", "", above[-1]) == "文件":
+        units: list[str] = []
+        for line in reversed(above[-6:-1]):
+            unit = _unit(line)
+            if unit is None:
+                break
+            units.insert(0, unit)
+        return "、".join(units) or None
+    for line in reversed(above[-3:]):
+        unit = _unit(line)
+        if unit is not None:
+            return unit
+    return None
+
+
 def recognise(text: str, tail_text: str | None = None) -> Recognised:
     """责任者 and 文号 of the document whose extracted text is ``text`` (pages joined by
     form feeds or newlines; ``tail_text``: its end, when ``text`` is only its beginning); a
@@ -148,12 +166,9 @@ def recognise(text: str, tail_text: str | None = None) -> Recognised:
             evidence["author"] = LABELLED
             break
     if author is None and number_at is not None:
-        for line in reversed(head[max(0, number_at - 3) : number_at]):
-            unit = _unit(line)
-            if unit is not None:
-                author = unit
-                evidence["author"] = ISSUER_MARK
-                break
+        author = _issuer(head[:number_at])
+        if author is not None:
+            evidence["author"] = ISSUER_MARK
     if author is None:
         end = text if tail_text is None else tail_text
         tail = lines_of(end[-TAIL_CHARS:])[-TAIL_LINES:]

@@ -38,6 +38,11 @@ NOTICE = """上海市仓储管理局文件
     [
         (NOTICE, "上海市仓储管理局", "沪仓发〔2025〕12号"),
         ("国务院办公厅文件\n国办发〔2024〕3号\n关于……的通知", "国务院办公厅", "国办发〔2024〕3号"),
+        (
+            "机密★1年\n特急\n上海市仓储管理局\n上海市商务委员会\n文件\n沪仓联发〔2025〕2号",
+            "上海市仓储管理局、上海市商务委员会",  # a joint document: every unit
+            "沪仓联发〔2025〕2号",
+        ),
         ("某某字[2023]第5号\n内容", None, "某某字[2023]第5号"),
         ("某某字［2023］第5号\n内容", None, "某某字[2023]第5号"),  # full width, after NFKC
         (
@@ -66,6 +71,7 @@ def test_what_the_layout_marks_is_read(text: str, author: str | None, doc_number
         "请各部门于3月前完成。\n2025年3月12日",  # a sentence above the date is no 落款
         "关于开展检查的通知\n2025年3月12日",  # a title is no unit
         "沪仓发2025年12号",  # no brackets: not the form of a 文号
+        "关于印发\n文件",  # a 文件 line under no unit, and no 文号
         "沪仓发〔1875〕12号",  # not a year of this archive's documents
         "发文机关：见附件，另行通知",  # a sentence, not a name
         "",
