@@ -10,9 +10,9 @@ person to give.
   in the document's head. A number quoted in the body (``根据国办发〔2024〕3号文件``) is
   another document's and is never taken.
 - 责任者: a labelled line (``发文机关：``, ``发文单位：``, ``责任者：``); else the issuing
-  unit's mark above the 文号 (``上海市仓储管理局文件``); else the 落款, a unit's name on
-  the line above the date at the end. Each must look like a unit's name (ends like one, no
-  sentence punctuation).
+  unit's mark above the 文号 (``上海市仓储管理局文件``; a joint document's units, one per
+  line over ``文件``, all of them); else the 落款, a unit's name on the line above the date
+  at the end. Each must look like a unit's name (ends like one, no sentence punctuation).
 
 Runs on the extracted text before normalisation, which joins lines between Chinese
 characters: the layout is in the lines.
