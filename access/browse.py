@@ -35,7 +35,7 @@ from archive.models import (
     Version,
 )
 from retention import disposition
-from search.index import FACETS, Hit, QueryError, Results
+from search.index import FILTERS, Hit, QueryError, Results
 from search.indexer import open_index, snippet_text
 
 SORTS = ("relevance", "date")
@@ -82,7 +82,7 @@ def parse_search(args: Mapping[str, str]) -> SearchParams:
         raise InvalidInput("sort must be relevance or date")
     return SearchParams(
         q=args.get("q", ""),
-        filters={name: args[name] for name in FACETS if args.get(name)},
+        filters={name: args[name].strip() for name in FILTERS if (args.get(name) or "").strip()},
         page=page,
         per_page=per_page,
         sort=sort,

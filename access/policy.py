@@ -67,6 +67,7 @@ class Permission(StrEnum):
     UPLOAD = "upload"  # file documents
     SEE_EVERY_JOB = "see_every_job"  # every ingest job, and release quarantined files
     MANAGE_CLASSIFICATION = "manage_classification"  # rules and the review queue
+    DESCRIBE_RECORDS = "describe_records"  # correct 责任者, 文号, 备注 (audited)
     MANAGE_RETENTION = "manage_retention"  # schedules, holds, reviews, sweeps, lists
     OVERSEE_RETENTION = "oversee_retention"  # read events, holds and the due reports
     SEE_ANY_RETENTION = "see_any_retention"  # any record's retention (metadata only)
@@ -91,6 +92,7 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.UPLOAD: UPLOADERS,
     Permission.SEE_EVERY_JOB: RECORDS_MANAGERS,
     Permission.MANAGE_CLASSIFICATION: RECORDS_MANAGERS,
+    Permission.DESCRIBE_RECORDS: RECORDS_MANAGERS,
     Permission.MANAGE_RETENTION: RECORDS_MANAGERS,
     Permission.OVERSEE_RETENTION: RECORDS_MANAGERS | AUDITORS | DIRECTORS,
     Permission.SEE_ANY_RETENTION: RECORDS_MANAGERS | AUDITORS,

@@ -94,3 +94,31 @@ def docx_text(archive: zipfile.ZipFile, cap: int) -> tuple[str, bool]:
     except etree.XMLSyntaxError as exc:
         raise DocxUnreadable(f"{name} is not well-formed XML: {exc}") from None
     return "".join(kept).rstrip("\n"), False
+
+
+APP = "docProps/app.xml"
+_EXTENDED = "{http://schemas.openxmlformats.org/officeDocument/2006/extended-properties}"
+_APP_MAX_BYTES = 1 << 20
+
+
+def docx_pages(archive: zipfile.ZipFile, has_text: bool = True) -> int | None:
+    """The page count Word saved in ``docProps/app.xml`` (``<Pages>``), or None when the
+    document has none or an unusable one: pages depend on layout, so it is never guessed.
+    Properties copied from a template by a generator that laid nothing out (``<Words>`` 0
+    for a document with text) are not believed either."""
+    try:
+        info = archive.getinfo(APP)
+    except KeyError:
+        return None
+    if info.file_size > _APP_MAX_BYTES:
+        return None
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    try:
+        root = etree.fromstring(archive.read(info), parser)
+    except (etree.XMLSyntaxError, zipfile.BadZipFile, ValueError):
+        return None
+    pages, words = root.findtext(f"{_EXTENDED}Pages"), root.findtext(f"{_EXTENDED}Words")
+    if has_text and (words or "").strip() == "0":
+        return None
+    text = (pages or "").strip()
+    return int(text) if text.isdigit() and 0 < int(text) < 1_000_000 else None

@@ -21,7 +21,7 @@ from pypdf import PdfReader
 from pypdf.errors import FileNotDecryptedError, PdfReadError
 
 from ingest import sniff
-from ingest.docx_text import DocxUnreadable, docx_text
+from ingest.docx_text import DocxUnreadable, docx_pages, docx_text
 from ingest.ofd_text import OfdEncrypted, OfdUnreadable, ofd_text
 from ingest.sandbox import ParseFailure
 from ingest.textfile import NotText, decode_file
@@ -158,9 +158,10 @@ def extract_docx(path: Path, max_inflated: int, cap: int) -> dict[str, Any]:
     try:
         with zipfile.ZipFile(path) as archive:
             text, truncated = docx_text(archive, cap)
+            pages = docx_pages(archive, bool(text.strip()))  # as Word last laid it out
     except DocxUnreadable as exc:
         raise ParseFailure(OPENS, f"the DOCX cannot be opened: {exc}") from None
-    return {"pages": [text], "page_count": None, "needs_ocr": False, "truncated": truncated}
+    return {"pages": [text], "page_count": pages, "needs_ocr": False, "truncated": truncated}
 
 
 def extract_ofd(path: Path, max_inflated: int, cap: int) -> dict[str, Any]:

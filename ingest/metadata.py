@@ -14,11 +14,22 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from archive.description import FIELDS as DESCRIBED
+from archive.description import DescriptionError, clean_value
 from archive.errors import DomainError
 from archive.models import Sensitivity
 from archive.naming import parse_name
 
-FIELDS = ("project", "title", "date", "department", "sensitivity", "record_id", "major")
+FIELDS = (
+    "project",
+    "title",
+    "date",
+    "department",
+    "sensitivity",
+    "record_id",
+    "major",
+    *DESCRIBED,  # 责任者, 文号, 备注: given, they win over what ingest reads from the text
+)
 MAX_SIDECAR_BYTES = 64 * 1024
 SIDECAR_SUFFIX = ".json"
 
@@ -47,6 +58,7 @@ class Resolved:
     record_id: uuid.UUID | None
     major: bool
     sources: dict[str, str] = field(default_factory=dict)
+    description: dict[str, str] = field(default_factory=dict)  # author, doc_number, remarks
 
 
 def clean_params(raw: dict[str, Any]) -> dict[str, Any]:
@@ -63,6 +75,13 @@ def clean_params(raw: dict[str, Any]) -> dict[str, Any]:
             except ValueError:
                 choices = ", ".join(s.value for s in Sensitivity)
                 raise MetadataError(f"sensitivity must be one of {choices}") from None
+        elif key in DESCRIBED:
+            try:
+                text = clean_value(key, value if isinstance(value, str) else str(value))
+            except DescriptionError as exc:
+                raise MetadataError(str(exc)) from None
+            if text:
+                params[key] = text
         elif key == "record_id":
             try:
                 params[key] = str(uuid.UUID(str(value)))
@@ -134,4 +153,5 @@ def resolve(
         record_id=uuid.UUID(record_id) if record_id else None,
         major=bool(values.get("major", False)),
         sources=sources,
+        description={key: str(values[key]) for key in DESCRIBED if values.get(key)},
     )

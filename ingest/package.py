@@ -153,6 +153,7 @@ def import_package(arc: Archive, actor: Actor, path: Path) -> ImportReport:
                 "title": description["title"],
                 "department": description.get("department"),
                 "sensitivity": description.get("sensitivity"),
+                **{k: description.get(k) for k in ("author", "doc_number", "remarks")},
                 "record_id": str(record_id) if record_id else None,
                 "major": previous_major is not None and major > previous_major,
             }

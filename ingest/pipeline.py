@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from archive.audit import Actor, record_event
 from archive.content import NewRecord, RenditionSource, VersionFacts, store
 from archive.core import Archive
+from archive.description import change_description
 from archive.models import (
     IngestJob,
     IngestStatus,
@@ -49,6 +50,7 @@ from ingest.checks import (
     virus_scan,
 )
 from ingest.classify import Decision, Document, classify
+from ingest.describe import fill_from_text
 from ingest.extract import extract
 from ingest.jobs import (
     JobError,
@@ -250,6 +252,10 @@ def describe(arc: Archive, work: Work) -> None:
         folder=folder if work.job.source == "hotfolder" else None,
         default_project=settings.default_project,
     )
+    # 责任者 and 文号 the text shows fill what nobody gave (read from the lines, before
+    # normalisation joins them).
+    described, why = fill_from_text(work.meta.description, work.meta.sources, work.pages)
+    work.meta = replace(work.meta, description=described, sources={**work.meta.sources, **why})
     with arc.sessions() as session:
         uploader = session.get(User, work.job.created_by_id) if work.job.created_by_id else None
         if uploader is not None and uploader.department and not work.meta.department:
@@ -365,6 +371,8 @@ def commit(arc: Archive, work: Work) -> None:
         work.report.results["authenticity.metadata_valid"]["duplicate_of"] = elsewhere.name
     threshold = arc.settings.ingest.classify_threshold
     classification = decision.explain(threshold)
+    if meta.description:  # where each described value came from (given, or the text)
+        classification["described"] = {k: meta.sources[k] for k in meta.description}
     if work.released:
         work.report.results["released"] = {"ok": True, "detail": work.released}
     judged = _judged_sensitivity(meta, decision)
@@ -389,6 +397,7 @@ def commit(arc: Archive, work: Work) -> None:
             record_type=decision.record_type,
             classification=classification,
             needs_review=decision.confidence < threshold,
+            description=dict(meta.description),
         )
     renditions = [
         RenditionSource(RenditionRole.TEXT, "text/plain; charset=utf-8", _text_stream(work.text))
@@ -404,6 +413,10 @@ def commit(arc: Archive, work: Work) -> None:
         locked.record_id, locked.version_id = version.record_id, version.id
         locked.duplicate_of_id = elsewhere.id if elsewhere is not None else None
         locked.media_type, locked.reason = work.media_type, None
+        if record is not None:  # a new version fills what its record lacks, never replaces
+            target = session.get_one(Record, version.record_id)
+            empty = {k: v for k, v in meta.description.items() if not getattr(target, k)}
+            change_description(session, actor, target, empty, why=f"ingest of {version.name}")
 
     original = work.path.open("rb")
     try:

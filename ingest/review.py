@@ -61,13 +61,16 @@ def reclassify(
             "record_type": record.record_type,
             "sensitivity": record.sensitivity.value,
         }
+        previous = record.classification
         record.classification = {
             "method": "person",
             "by": actor.name,
             "confidence": 1.0,
             "note": note,
-            "previous": record.classification,
+            "previous": previous,
         }
+        if previous and previous.get("described"):  # the description's sources stay
+            record.classification["described"] = previous["described"]
         record.needs_review = False
         record.retention_dirty = True  # the class chooses the schedule
         session.add(RecordChange(record_id=record.id))

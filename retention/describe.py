@@ -27,12 +27,21 @@ def describe(session: Session, record: Record) -> dict[str, Any]:
         "department_name": record.department.name if record.department else None,
         "class": {"process": record.process, "stage": record.stage, "type": record.record_type},
         "sensitivity": record.sensitivity.value,
+        "author": record.author,  # 责任者
+        "doc_number": record.doc_number,  # 文号
+        "remarks": record.remarks,  # 备注
         "filed_on": record.filed_on.isoformat(),
         "schedule": f"{schedule.key} v{schedule.version}" if schedule else None,
         "code": schedule.code if schedule else None,
         "due_on": record.due_on.isoformat() if record.due_on else None,
         "versions": [
-            {"name": v.name, "sha256": v.sha256, "size": v.size, "media_type": v.media_type}
+            {
+                "name": v.name,
+                "sha256": v.sha256,
+                "size": v.size,
+                "media_type": v.media_type,
+                "page_count": v.page_count,
+            }
             for v in versions
         ],
     }

@@ -140,6 +140,8 @@ def certificate_rows(lst: DispositionList) -> list[dict[str, Any]]:
             "reference_code": snap.get("reference_code") or "",
             "name": snap.get("name") or item.record.name_stem,
             "title": snap.get("title") or item.record.title,
+            "doc_number": snap.get("doc_number") or "",
+            "author": snap.get("author") or "",
             "class": "/".join(v for v in (snap.get("class") or {}).values() if v),
             "code": snap.get("code") or "",
             "due_on": snap.get("due_on") or "",
@@ -155,6 +157,7 @@ def certificate_rows(lst: DispositionList) -> list[dict[str, Any]]:
                     "version": version.get("name", ""),
                     "sha256": version.get("sha256", ""),
                     "size": version.get("size", ""),
+                    "pages": version.get("page_count") or "",
                 }
             )
     return rows
@@ -275,7 +278,7 @@ def certificate_pdf(lst: DispositionList) -> bytes:
                 [
                     "#",
                     "档号 / 名称",
-                    "题名 Title",
+                    "题名 文号 Title",
                     "类别 Class",
                     "期限",
                     "到期 Due",
@@ -287,7 +290,7 @@ def certificate_pdf(lst: DispositionList) -> bytes:
                 [
                     r["item"],
                     r["reference_code"] or r["name"],
-                    r["title"],
+                    " ".join(part for part in (r["title"], r["doc_number"]) if part),
                     r["class"],
                     r["code"],
                     r["due_on"],

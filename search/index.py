@@ -40,6 +40,7 @@ from whoosh.reading import MultiReader, SegmentReader
 from whoosh.searching import Searcher
 from whoosh.writing import IndexWriter
 
+from archive.description import doc_number_key
 from search.analysis import TermHasher, fingerprint, fold, keyed_analyzer
 from search.blocks import block_of, decode_map, encode_map
 from search.docsets import DocSets, SegmentStore
@@ -58,6 +59,9 @@ FACETS = (
     "sensitivity",
     "retention_code",
 )
+#: What a search may be narrowed by: the facets, and 责任者 and 文号 (exact; too many
+#: values to count as facets). A 文号 matches however its brackets and widths are written.
+FILTERS = (*FACETS, "author", "doc_number")
 MAX_RESULT_WINDOW = 10_000  # deep paging costs a top-N of this size; narrow the query instead
 _SPACES = re.compile(r"\s+")
 _VERSION_FILE = "schema_version"
@@ -84,6 +88,9 @@ class IndexDoc:
     reference_code: str = ""
     retention_code: str = ""
     size: int = 0
+    author: str = ""  # 责任者
+    doc_number: str = ""  # 文号 as written
+    remarks: str = ""  # 备注: searched, never stored
     #: Character offsets in ``content`` where its pieces begin (:func:`search.blocks.pieces`):
     #: the content is analysed piece by piece and the block map stored. Empty: analysed whole,
     #: no map (a snippet then reads a bounded prefix).
@@ -134,6 +141,8 @@ class Hit:
     filed: datetime
     score: float
     snippet: str | None = None  # only for records the caller may read right now
+    author: str = ""
+    doc_number: str = ""
 
 
 #: Given a hit the caller may read right now and the block of its text holding the first
@@ -367,7 +376,7 @@ class SearchIndex:
         def text(analysed: str) -> str:
             return " ".join([word(w) for w in analysed.split()])
 
-        title, name, project, *pieces = analysed
+        title, name, project, described, *pieces = analysed
         blocks: dict[str, bytes] = {}
         if doc.blocks:
             hashed: list[str] = []
@@ -392,6 +401,10 @@ class SearchIndex:
             "reference_code": doc.reference_code,
             "project": doc.project,
             "project_text": text(project),
+            "author": doc.author,
+            "doc_number": doc.doc_number,
+            "doc_number_key": doc_number_key(doc.doc_number) or "",
+            "description_text": text(described),
             "department": doc.department,
             "process": doc.process,
             "stage": doc.stage,
@@ -455,8 +468,10 @@ class SearchIndex:
         snippets: SnippetSource | None = None,
         facets: bool = True,
     ) -> Results:
-        user_query = self.parse_query(text)
-        restrictions: list[q.Query] = [q.Term(k, v) for k, v in sorted((filters or {}).items())]
+        # 责任者 or 文号 alone is a search: every record with it (that the caller may know).
+        described = any(name in (filters or {}) for name in FILTERS[len(FACETS) :])
+        user_query = q.Every() if described and not text.strip() else self.parse_query(text)
+        restrictions: list[q.Query] = [_filter(k, v) for k, v in sorted((filters or {}).items())]
         if filed_from is not None or filed_to is not None:
             restrictions.append(
                 q.DateRange(
@@ -519,15 +534,24 @@ class SearchIndex:
             }
 
 
+def _filter(name: str, value: str) -> q.Query:
+    """A filter as a term; a 文号 on its folded form (``[2025]`` finds ``〔2025〕``)."""
+    if name == "doc_number":
+        return q.Term("doc_number_key", doc_number_key(value) or "")
+    return q.Term(name, value)
+
+
 def _texts(doc: IndexDoc) -> list[str]:
-    """The texts of a document that are analysed: title, name, project, then its content
-    piece by piece (:mod:`search.blocks`; one piece without a block map)."""
+    """The texts of a document that are analysed: title, name, project, its description
+    (责任者, 文号, 备注), then its content piece by piece (:mod:`search.blocks`; one piece
+    without a block map)."""
     starts = doc.blocks or (0,)
     ends = [*starts[1:], len(doc.content)]
     return [
         doc.title,
         doc.name,
         doc.project,
+        " ".join(part for part in (doc.author, doc.doc_number, doc.remarks) if part),
         *(doc.content[begin:end] for begin, end in zip(starts, ends, strict=True)),
     ]
 
@@ -574,4 +598,6 @@ def _hit(stored: dict[str, Any], score: float) -> Hit:
         sensitivity=stored.get("sensitivity", ""),
         filed=stored["filed"],
         score=score,
+        author=stored.get("author", ""),
+        doc_number=stored.get("doc_number", ""),
     )

@@ -134,6 +134,9 @@ def document(arc: Archive, session: Session, record_id: uuid.UUID) -> IndexDoc |
         record_type=record.record_type or "",
         reference_code=record.reference_code or "",
         size=version.size,
+        author=record.author or "",
+        doc_number=record.doc_number or "",
+        remarks=record.remarks or "",
         blocks=tuple(starts),
     )
 

@@ -6,9 +6,10 @@ from whoosh import query as q
 from whoosh.fields import Schema
 from whoosh.qparser import MultifieldParser, QueryParserError, plugins
 
+from archive.description import is_doc_number
 from archive.errors import DomainError
 
-SEARCHED = ("title", "content_terms", "name_text", "project_text")
+SEARCHED = ("title", "content_terms", "name_text", "project_text", "description_text")
 MAX_QUERY_CHARS = 1000
 
 
@@ -24,6 +25,8 @@ def parse_query(text: str, schema: Schema) -> q.Query:
         raise QueryError("the query is empty")
     if len(cleaned) > MAX_QUERY_CHARS:
         raise QueryError(f"the query is longer than {MAX_QUERY_CHARS} characters")
+    if is_doc_number(cleaned):  # a 文号 is one thing: its words together, not anywhere
+        cleaned = '"' + "".join(cleaned.split()) + '"'
     parser = MultifieldParser(list(SEARCHED), schema)  # terms are ANDed, like a search box
     # Only words, quoted phrases, AND/OR/NOT and grouping: no field names, wildcards, ranges
     # or fuzzy terms from users (slow queries and probing other fields).

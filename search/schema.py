@@ -16,7 +16,9 @@ from search.analysis import HashedTermsTokenizer
 #:    ``keywords`` field is gone (it would have held words in the clear).
 #: 5: ``blocks``, each document's block map (:mod:`search.blocks`): snippets read a page of
 #:    text, not the whole text; ``content`` is analysed piece by piece to match it.
-SCHEMA_VERSION = 5
+#: 6: the description (issue 20): ``author`` and ``doc_number`` stored and filtered on
+#:    (``doc_number_key``, the folded 文号), ``description_text`` searched.
+SCHEMA_VERSION = 6
 
 
 #: Facet values are few and repeat: a column of references to unique values reads fastest.
@@ -39,6 +41,10 @@ def make_schema(text: Composable | None = None) -> Schema:
         reference_code=ID(stored=True),  # 档号
         project=ID(stored=True, sortable=_FACET),
         project_text=TEXT(analyzer=text),
+        author=ID(stored=True),  # 责任者, filtered on exactly
+        doc_number=ID(stored=True),  # 文号 as written
+        doc_number_key=ID(),  # 文号 folded (archive.description.doc_number_key)
+        description_text=TEXT(analyzer=text),  # 责任者, 文号, 备注: found by words
         department=ID(stored=True, sortable=_FACET),
         process=ID(stored=True, sortable=_FACET),
         stage=ID(stored=True, sortable=_FACET),

@@ -14,7 +14,7 @@ from flask import current_app, jsonify
 from werkzeug.routing import AnyConverter, IntegerConverter, Rule
 
 from access.api.common import api
-from search.index import FACETS
+from search.index import FILTERS
 
 _STRING = {"type": "string"}
 _INT = {"type": "integer"}
@@ -39,6 +39,13 @@ BODIES: dict[str, dict[str, Any]] = {
             "justification": _STRING,
             "scope": {"enum": ["view", "download", "print"]},
             "hours": _INT,
+        },
+    },
+    "record_describe": {
+        "properties": {
+            "author": {"type": ["string", "null"], "description": "责任者"},
+            "doc_number": {"type": ["string", "null"], "description": "文号"},
+            "remarks": {"type": ["string", "null"], "description": "备注"},
         },
     },
     "revoke_grant": {"required": ["reason"], "properties": {"reason": _STRING}},
@@ -117,7 +124,7 @@ BODIES: dict[str, dict[str, Any]] = {
     },
 }
 QUERIES: dict[str, list[str]] = {
-    "search": ["q", *FACETS, "from", "to", "page", "per_page", "sort"],  # every facet filters
+    "search": ["q", *FILTERS, "from", "to", "page", "per_page", "sort"],
     "version_content": ["action"],
     "access_log": ["user", "record", "from", "to", "format", "limit"],
     "retention_holds": ["all"],

@@ -11,9 +11,11 @@ from typing import Any
 
 from flask import g, jsonify
 
-from access.api.common import api, archive, error, me, token_required
+from access.api.common import api, archive, error, json_body, me, requires, token_required
 from access.browse import open_record, versions_of
+from access.describe import describe_record
 from access.http import client_of_request, content_response, read_content_for
+from access.policy import Permission
 from access.reader import Refused
 
 
@@ -32,6 +34,9 @@ def show_record(record_id: uuid.UUID) -> Any:
             department=record.department.code if record.department else None,
             sensitivity=record.sensitivity.value,
             reference_code=record.reference_code,
+            author=record.author,
+            doc_number=record.doc_number,
+            remarks=record.remarks,
             process=record.process,
             stage=record.stage,
             record_type=record.record_type,
@@ -44,12 +49,22 @@ def show_record(record_id: uuid.UUID) -> Any:
                     "name": v.name,
                     "media_type": v.media_type,
                     "size": v.size,
+                    "page_count": v.page_count,
                     "sha256": v.sha256,
                     "created_at": v.created_at.isoformat(),
                 }
                 for v in versions_of(session, record.id)
             ],
         )
+
+
+@api.patch("/records/<uuid:record_id>")
+@requires(Permission.DESCRIBE_RECORDS, "the {role} role may not change a record's description")
+def record_describe(record_id: uuid.UUID) -> Any:
+    """Records managers: ``{"author", "doc_number", "remarks"}``, any of them (null or ""
+    clears one); audited with before and after. Answers what changed."""
+    changed = describe_record(archive(), g.user.id, g.actor, record_id, json_body())
+    return jsonify(record_id=str(record_id), changed=changed)
 
 
 @api.get("/versions/<uuid:version_id>/content")

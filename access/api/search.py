@@ -31,6 +31,8 @@ def search() -> Any:
                 "project": hit.project,
                 "department": hit.department,
                 "sensitivity": hit.sensitivity,
+                "author": hit.author or None,
+                "doc_number": hit.doc_number or None,
                 "filed": hit.filed.isoformat() if hit.filed else None,
                 "score": round(hit.score, 4),
                 "snippet": hit.snippet,

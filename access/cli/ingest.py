@@ -284,8 +284,6 @@ def review_set(
     )
 
 
-
-
 @click.command()
 @click.argument("file", type=click.Path(allow_dash=True, dir_okay=False, path_type=Path))
 @click.option("--project", help="Project name (项目名称) for a new record.")
@@ -296,6 +294,9 @@ def review_set(
 @click.option("--record", "record_id", type=click.UUID, help="Store as the next version.")
 @click.option("--major", is_flag=True, help="A major revision: 1.x becomes 2.0.")
 @click.option("--filename", help="Original file name when FILE is - (standard input).")
+@click.option("--author", help="责任者. Default: read from the text, if it shows one.")
+@click.option("--doc-number", help="文号, e.g. 沪仓发〔2025〕12号. Default: read from the text.")
+@click.option("--remarks", help="备注.")
 @friendly_errors
 def put(
     file: Path,
@@ -307,6 +308,9 @@ def put(
     record_id: uuid.UUID | None,
     major: bool,
     filename: str | None,
+    author: str | None,
+    doc_number: str | None,
+    remarks: str | None,
 ) -> None:
     """Ingest FILE now, in this process, as a new record or the next version of --record.
 
@@ -329,6 +333,9 @@ def put(
         "sensitivity": sensitivity,
         "record_id": str(record_id) if record_id else None,
         "major": major,
+        "author": author,
+        "doc_number": doc_number,
+        "remarks": remarks,
     }
     arc = current_archive()
     source: BinaryIO
@@ -358,5 +365,3 @@ def put(
             ensure_ascii=False,
         )
     )
-
-

@@ -24,6 +24,19 @@ LABELS: dict[str, Any] = {
     "admin": _l("Administrator"),
     "security_admin": _l("Security administrator"),
     "department_head": _l("Department head"),
+    # the description (DA/T 46): field names, with the Chinese term in English too
+    "sensitivity": _l("Sensitivity (密级)"),
+    "author": _l("Author (责任者)"),
+    "doc_number": _l("Document number (文号)"),
+    "remarks": _l("Remarks (备注)"),
+    "page_count": _l("Pages (页数)"),
+    # where a described value came from (ingest.describe, ingest.metadata)
+    "explicit": _l("given at filing"),
+    "sidecar": _l("the metadata file sent with it"),
+    "text:number_line": _l("the 文号 line at the head of the text"),
+    "text:labelled_line": _l("a labelled line of the text"),
+    "text:issuer_mark": _l("the issuing unit's mark above the 文号"),
+    "text:signature": _l("the signature (落款) above the date"),
     # sensitivity
     "public": _l("Public"),
     "internal": _l("Internal"),

@@ -11,15 +11,22 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from access.browse import allowed_scopes, open_record, parse_search, search_as, versions_of
+from access.describe import describe_record
 from access.http import content_response, read_content_for
-from access.policy import Permission, route
+from access.policy import Permission, may, route
 from access.reader import Refused
 from access.requests import grants_of, mine, submit
 from access.web.core import actor, arc, client, error_page, form, me, requires, user, web
+from access.web.labels import label
+from archive.description import FIELDS as DESCRIPTION
+from archive.description import LIMITS
 from archive.errors import InvalidInput
 from archive.models import Scope, Version
 from retention.status import standing
-from search.index import FACETS, Results
+from search.index import FACETS, FILTERS, Results
+
+#: Filters that are a search on their own, without words: 责任者, 文号.
+DESCRIBED = frozenset(FILTERS) - frozenset(FACETS)
 
 
 @web.get("/search")
@@ -28,7 +35,7 @@ def search() -> Any:
     """Full-text and metadata search: Chinese and English, facets, filters, paging."""
     params = parse_search(request.args)
     archive = arc()
-    if not params.q.strip():  # the empty page: the form only
+    if not params.q.strip() and not DESCRIBED & set(params.filters):  # the form only
         results = Results(total=0, hits=[])
     else:
         results = search_as(archive, user().id, client(), params)
@@ -37,7 +44,7 @@ def search() -> Any:
         params=params,
         results=results,
         facets=FACETS,
-        searched=any(request.args.get(k) for k in ("q", *FACETS, "from", "to")),
+        searched=any(request.args.get(k) for k in ("q", *FILTERS, "from", "to")),
     )
 
 
@@ -46,6 +53,14 @@ def search() -> Any:
 def record(record_id: uuid.UUID) -> Any:
     """Metadata, class and why, versions with their names, 档号, retention, holds; what the
     person may do with it, or the form to ask."""
+    return _record_page(record_id)
+
+
+def _record_page(
+    record_id: uuid.UUID, entered: dict[str, str] | None = None, problem: str = ""
+) -> Any:
+    """The record page; ``entered`` and ``problem``: a description form sent back with its
+    input as typed and what was wrong with it."""
     archive = arc()
     with archive.sessions() as db:
         person = me(db)
@@ -54,7 +69,7 @@ def record(record_id: uuid.UUID) -> Any:
             return error_page(404, _("No such record, or it is not yours to see."))
         allowed = allowed_scopes(db, person, found)
         approver, _department = route(found)
-        return render_template(
+        page = render_template(
             "record.html",
             record=found,
             versions=versions_of(db, found.id),
@@ -63,7 +78,29 @@ def record(record_id: uuid.UUID) -> Any:
             requests=[r for r in mine(db, person) if r.record_id == found.id],
             approver=approver.value,
             scopes=[s.value for s in Scope],
+            may_describe=may(person.role, Permission.DESCRIBE_RECORDS),
+            entered=entered or {f: getattr(found, f) or "" for f in DESCRIPTION},
+            problem=problem,
         )
+        return (page, 400) if problem else page
+
+
+@web.post("/records/<uuid:record_id>/description")
+@requires(Permission.DESCRIBE_RECORDS)
+def describe(record_id: uuid.UUID) -> Any:
+    """A records manager corrects 责任者, 文号, 备注 (audited with before and after). Bad
+    input comes back on the record page, as typed, with what is wrong."""
+    entered = {name: request.form.get(name, "") for name in DESCRIPTION}
+    too_long = [name for name in DESCRIPTION if len(entered[name].strip()) > LIMITS[name]]
+    if too_long:
+        name = too_long[0]
+        problem = _(
+            "%(field)s may have at most %(n)s characters.", field=label(name), n=LIMITS[name]
+        )
+        return _record_page(record_id, entered, problem)
+    changed = describe_record(arc(), user().id, actor(), record_id, dict(entered))
+    flash(_("Description saved.") if changed else _("Nothing changed."), "ok")
+    return redirect(url_for("web.record", record_id=record_id))
 
 
 @web.post("/records/<uuid:record_id>/request")

@@ -14,7 +14,7 @@ import calendar
 import contextlib
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, BinaryIO
 
@@ -26,6 +26,7 @@ from archive.audit import Actor, record_event
 from archive.content.seal import ContentError, Uploaded, upload
 from archive.core import Archive
 from archive.db import advisory_xact_lock, local_today
+from archive.description import description_of, set_values
 from archive.models import (
     DataKey,
     Department,
@@ -114,6 +115,8 @@ class NewRecord:
     record_type: str | None = None
     classification: dict[str, Any] | None = None  # the decision and its reason
     needs_review: bool = False
+    #: 责任者, 文号, 备注 (archive.description), cleaned by the caller.
+    description: dict[str, str | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -369,6 +372,7 @@ def _create_record(arc: Archive, session: Session, actor: Actor, spec: NewRecord
         name_stem=_free_stem(session, project.name, date_part),
         created_by_id=actor.user_id,
     )
+    set_values(record, {k: v for k, v in spec.description.items() if v})
     session.add(record)
     session.flush()
     record_event(
@@ -384,6 +388,7 @@ def _create_record(arc: Archive, session: Session, actor: Actor, spec: NewRecord
             "sensitivity": record.sensitivity.value,
             "class": [record.process, record.stage, record.record_type],
             "classification": record.classification,
+            **({"description": description_of(record)} if spec.description else {}),
         },
     )
     return record

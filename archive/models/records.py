@@ -70,6 +70,13 @@ class Record(Base):
     sensitivity: Mapped[Sensitivity] = mapped_column(
         enum_column(Sensitivity), default=Sensitivity.INTERNAL
     )
+    # Description after DA/T 46 (see archive.description): 责任者, 文号 and 备注. Given at
+    # filing, recognised from the text, or set by a records manager (audited).
+    author: Mapped[str | None] = mapped_column(String(200), index=True)
+    doc_number: Mapped[str | None] = mapped_column(String(100))
+    # The 文号 folded for exact lookups: brackets, widths and spaces do not tell two apart.
+    doc_number_key: Mapped[str | None] = mapped_column(String(100), index=True)
+    remarks: Mapped[str | None] = mapped_column(String(2000))
     # 档号 (see archive.refcode): set once; its series and item number kept apart so a
     # series' next number and its gaps are one indexed query.
     reference_code: Mapped[str | None] = mapped_column(String(64), unique=True)

@@ -51,6 +51,7 @@ EXPECTED = {
     Permission.UPLOAD: {S, V, D, M},
     Permission.SEE_EVERY_JOB: {M},
     Permission.MANAGE_CLASSIFICATION: {M},
+    Permission.DESCRIBE_RECORDS: {M},
     Permission.MANAGE_RETENTION: {M},
     Permission.OVERSEE_RETENTION: {M, A, D},
     Permission.SEE_ANY_RETENTION: {M, A},
