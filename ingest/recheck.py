@@ -97,14 +97,22 @@ def _opens(path: Path, media_type: str, settings: IngestSettings, report: Report
     report.passed("usability.opens", f"{result.get('page_count') or 1} page(s)")
 
 
-def recheck_metadata(description: Mapping[str, Any], report: Report) -> None:
-    missing = [name for name in REQUIRED_METADATA if not description.get(name)]
+def recheck_metadata(
+    description: Mapping[str, Any], report: Report, *, transferred: bool = False
+) -> None:
+    """Required fields and the 档号's format. A record kept here may wait for its 档号 (its
+    class in review, no schedule yet); a ``transferred`` one (in a transfer package) may
+    not: it leaves only under its 档号, as the 移交清册 lists it."""
+    required = (*REQUIRED_METADATA, "reference_code") if transferred else REQUIRED_METADATA
+    missing = [name for name in required if not description.get(name)]
     if missing:
         report.failed("integrity.required_metadata", f"missing {', '.join(missing)}")
     else:
-        report.passed("integrity.required_metadata", ", ".join(REQUIRED_METADATA))
+        report.passed("integrity.required_metadata", ", ".join(required))
     code = description.get("reference_code")
-    if code:  # a record waiting for review or a schedule has none yet
+    if not code and transferred:
+        report.failed("authenticity.reference_code", "no 档号: a record is transferred under it")
+    elif code:  # a record waiting for review or a schedule has none yet
         try:
             parse_reference(str(code))
         except ReferenceCodeError as exc:

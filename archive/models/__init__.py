@@ -51,6 +51,7 @@ from archive.models.retention import (
     Tombstone,
     Trigger,
 )
+from archive.models.volumes import FilingUnit, Volume, VolumePeriod
 
 __all__ = [
     "AccessDecision",
@@ -68,6 +69,7 @@ __all__ = [
     "DispositionItem",
     "DispositionList",
     "EventType",
+    "FilingUnit",
     "FixityCheck",
     "Grant",
     "Hold",
@@ -100,4 +102,6 @@ __all__ = [
     "Trigger",
     "User",
     "Version",
+    "Volume",
+    "VolumePeriod",
 ]
