@@ -79,7 +79,7 @@ def plan_export() -> None:
 @retention.command("schedules")
 @friendly_errors
 def schedules() -> None:
-    """List the current schedules: key, version, 保管期限, 门类, filing unit, clock, action."""
+    """List the current schedules: key, version, 保管期限, clock, action, 门类, filing unit."""
     arc = current_archive()
     settings = arc.settings
     with arc.sessions() as session:
@@ -90,8 +90,8 @@ def schedules() -> None:
             category = row.category or settings.category_code
             filed = "volume/" + (row.volume_by or "month") if data["filing"] == "volume" else "item"
             click.echo(
-                f"{row.key:<24} v{row.version:<3} {data['code']:<5} {category:<4} {filed:<12} "
-                f"{start:<40} {row.disposal.value:<9} {selector}  {row.name}"
+                f"{row.key:<24} v{row.version:<3} {data['code']:<5} {start:<40} "
+                f"{row.disposal.value:<9} {category:<4} {filed:<12} {selector}  {row.name}"
             )
 
 

@@ -1,0 +1,83 @@
+"""The web side of 门类 and filing by volume: the schedules page shows and edits a class's
+门类 and filing unit; a list refuses a record without its 档号 on the form, in Chinese."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from sqlalchemy import select, update
+
+from archive.audit import Actor
+from archive.models import DispositionList, Record
+from retention.schedules import current_schedule, seed_default_plan
+from retention.status import refresh_dirty
+from search.indexer import flush
+from tests.access.conftest import World
+from tests.access.test_web_pages import Browser
+
+
+def _plan(world: World) -> None:
+    with world.arc.transaction() as session:
+        seed_default_plan(session, Actor.cli())
+    refresh_dirty(world.arc)
+    flush(world.arc)
+
+
+def test_the_schedules_page_shows_and_changes_category_and_filing(world: World) -> None:
+    _plan(world)
+    sun = Browser(world, "sun")
+    page = sun.text("/retention/schedules")
+    for words in ("门类", "整理方式", "按卷整理（案卷）", "按月组卷", "按件整理", "KJ", "WS"):
+        assert words in page, words
+    sun.post(
+        "/retention/schedules",
+        {
+            "key": "minutes",
+            "name": "会议纪要",
+            "code": "D10",
+            "trigger": "year_end",
+            "disposal": "review",
+            "record_type": "minutes",
+            "category": "hy",
+            "filing": "volume",
+            "volume_by": "year",
+        },
+    )
+    with world.arc.sessions() as session:
+        row = current_schedule(session, "minutes")
+        assert (row.category, row.filing.value, row.volume_by) == ("HY", "volume", "year")
+    edit = sun.text("/retention/schedules?edit=minutes")
+    assert re.search(r'name="category" value="HY"', edit)
+    refused = sun.post(
+        "/retention/schedules",
+        {"key": "minutes", "name": "会议纪要", "code": "D10", "category": "H1"},
+        status=400,
+    )
+    assert "1-4 capital letters" in refused
+
+
+def test_a_list_refuses_a_record_without_its_code_on_the_form(world: World) -> None:
+    _plan(world)
+    record_id: uuid.UUID = world.records["XS-internal"]
+    with world.arc.transaction() as session:
+        session.execute(
+            update(Record)
+            .where(Record.id == record_id)
+            .values(needs_review=True, reference_code=None, reference_series=None,
+                    reference_item=None)
+        )  # fmt: skip
+    sun = Browser(world, "sun")
+    sun.post("/retention/lists", {"action": "destroy", "record_ids": str(record_id)})
+    page = sun.text("/retention/lists")
+    assert "尚未编档号，不能列入销毁清册。分类待审核：请先在“分类复核”中完成分类审核。" in page
+    with world.arc.sessions() as session:
+        assert session.scalars(select(DispositionList)).all() == []
+
+    sun.post("/retention/lists", {"action": "transfer", "record_ids": ""})
+    with world.arc.sessions() as session:
+        list_id = session.scalars(select(DispositionList.id)).one()
+    sun.post(f"/retention/lists/{list_id}/edit", {"add": str(record_id)})
+    page = sun.text(f"/retention/lists/{list_id}")
+    assert "尚未编档号，不能列入移交清册。" in page
+    assert 'role="alert"' in page
