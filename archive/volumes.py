@@ -96,6 +96,13 @@ def volume_json(volume: Volume) -> dict[str, Any]:
     }
 
 
+def volume_of(session: Session, record: Record) -> Volume | None:
+    """The volume a record is bound in, if its class is filed by volume."""
+    if record.reference_series is None:
+        return None
+    return session.scalar(select(Volume).where(Volume.code == record.reference_series))
+
+
 def list_volumes(session: Session, series: str | None = None, limit: int = 500) -> list[Volume]:
     query = select(Volume).order_by(Volume.series, Volume.number).limit(limit)
     if series:

@@ -25,6 +25,7 @@ from archive.fsutil import file_sha256
 from archive.models import Record, Version
 from archive.refcode import ReferenceCodeError, parse_reference, series_gaps
 from archive.storage import StorageError
+from archive.volumes import volume_of
 from ingest import sniff
 from ingest.checks import Report, virus_scan
 from ingest.extract import extract
@@ -122,7 +123,8 @@ def recheck_metadata(
 
 
 def recheck_numbering(session: Session, record: Record, report: Report) -> None:
-    """The record's 档号 is the one its series and item say, and its series has no gap."""
+    """The record's 档号 is the one its series and item say, and its series has no gap (nor,
+    for a record bound in a volume, the series the volume is numbered in)."""
     if record.reference_code is None:
         return
     if record.reference_code != f"{record.reference_series}-{record.reference_item:04d}":
@@ -131,7 +133,11 @@ def recheck_numbering(session: Session, record: Record, report: Report) -> None:
             f"{record.reference_code} does not match series {record.reference_series} "
             f"item {record.reference_item}",
         )
-    gaps = series_gaps(session, [record.reference_series or ""])
+    series = [record.reference_series or ""]
+    volume = volume_of(session, record)
+    if volume is not None:  # its volume's place in the series counts too
+        series.append(volume.series)
+    gaps = series_gaps(session, series)
     if gaps:
         report.failed(
             "integrity.item_numbers",

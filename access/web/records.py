@@ -18,6 +18,7 @@ from access.requests import grants_of, mine, submit
 from access.web.core import actor, arc, client, error_page, form, me, requires, user, web
 from archive.errors import InvalidInput
 from archive.models import Scope, Version
+from archive.volumes import volume_of
 from retention.status import standing
 from search.index import FACETS, Results
 
@@ -60,6 +61,7 @@ def record(record_id: uuid.UUID) -> Any:
             versions=versions_of(db, found.id),
             allowed=allowed,
             standing=standing(db, archive.settings.retention, found),
+            volume=volume_of(db, found),
             requests=[r for r in mine(db, person) if r.record_id == found.id],
             approver=approver.value,
             scopes=[s.value for s in Scope],

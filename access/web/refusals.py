@@ -26,4 +26,5 @@ def unnumbered_message(refusal: Unnumbered) -> str:
     else:
         advice = _("It is not numbered yet: run the sweep, then try again.")
     # Two sentences: a space between them in English, none in Chinese.
-    return _("%(refusal)s %(advice)s", refusal=head, advice=advice)
+    message: str = _("%(refusal)s %(advice)s", refusal=head, advice=advice)
+    return message

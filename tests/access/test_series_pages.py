@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import date
 
 from sqlalchemy import select, update
 
@@ -15,6 +16,7 @@ from retention.status import refresh_dirty
 from search.indexer import flush
 from tests.access.conftest import World
 from tests.access.test_web_pages import Browser
+from tests.retention.conftest import file_record
 
 
 def _plan(world: World) -> None:
@@ -81,3 +83,15 @@ def test_a_list_refuses_a_record_without_its_code_on_the_form(world: World) -> N
     page = sun.text(f"/retention/lists/{list_id}")
     assert "尚未编档号，不能列入移交清册。" in page
     assert 'role="alert"' in page
+
+
+def test_the_record_page_shows_the_volume_a_voucher_is_bound_in(world: World) -> None:
+    _plan(world)
+    voucher = file_record(world.arc, record_type="voucher", when=date(2023, 3, 15), project="凭证")
+    refresh_dirty(world.arc)
+    flush(world.arc)
+    page = Browser(world, "sun").text(f"/records/{voucher}")
+    assert "KJ·2023-D30-CG-0001-0001" in page
+    assert "案卷" in page
+    assert "会计凭证 accounting vouchers 2023-03" in page
+    assert "卷内 1 件" in page

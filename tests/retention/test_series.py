@@ -18,9 +18,17 @@ from archive.audit import Actor, verify_chain
 from archive.bootstrap import initialize
 from archive.config import load_settings
 from archive.core import Archive
-from archive.models import FilingUnit, Record, RetentionSchedule, Volume, VolumePeriod
+from archive.models import (
+    FilingUnit,
+    Record,
+    RetentionSchedule,
+    Version,
+    Volume,
+    VolumePeriod,
+)
 from archive.refcode import ReferenceCode, number_pending, parse_reference, series_gaps
 from archive.signals import version_stored
+from ingest.recheck import recheck_version
 from retention.errors import RetentionError
 from retention.schedules import (
     current_schedule,
@@ -154,6 +162,15 @@ def test_a_volume_number_is_never_the_number_of_an_item(numbered: Archive) -> No
     with numbered.sessions() as session:
         (gap,) = series_gaps(session)
         assert (gap.series, gap.count, gap.highest) == ("Z109-KJ·2023-D30-CG", 4, 7)
+        # The audit sample's recheck of a voucher in volume 0002 sees its series' gap.
+        version = session.scalars(select(Version).where(Version.record_id == ids[1])).one()
+        checks = recheck_version(numbered, session, version).results
+    assert checks["authenticity.reference_code"]["ok"] is True
+    assert checks["integrity.item_numbers"] == {
+        "ok": False,
+        "detail": "series Z109-KJ·2023-D30-CG holds 4 items numbered up to 7: "
+        "a number is missing or repeated",
+    }
 
 
 def test_the_schedules_category_and_filing_round_trip_through_the_plan(
