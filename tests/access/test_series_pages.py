@@ -84,6 +84,43 @@ def test_a_list_refuses_a_record_without_its_code_on_the_form(world: World) -> N
     assert "尚未编档号，不能列入移交清册。" in page
     assert 'role="alert"' in page
 
+    # The API gives the same refusal, with its reason, as a conflict.
+    answer = world.call(
+        "POST", "sun", "/api/v1/retention/lists",
+        json={"action": "destroy", "record_ids": [str(record_id)]},
+    )  # fmt: skip
+    assert answer.status_code == 409
+    assert "has no 档号 yet" in answer.get_data(as_text=True)
+    assert "classification review queue" in answer.get_data(as_text=True)
+
+
+def test_the_api_reads_and_writes_the_category_and_filing(world: World) -> None:
+    _plan(world)
+    schedules = world.call("GET", "zhang", "/api/v1/retention/schedules").json["schedules"]
+    voucher = next(s for s in schedules if s["key"] == "voucher")
+    assert (voucher["category"], voucher["filing"], voucher["volume_by"]) == (
+        "KJ",
+        "volume",
+        "month",
+    )
+    saved = world.call(
+        "PUT", "sun", "/api/v1/retention/schedules/ledger",
+        json={"name": "会计账簿", "record_type": "ledger", "code": "D30", "category": "KJ",
+              "filing": "volume", "volume_by": "year", "trigger": "fiscal_year_end"},
+    )  # fmt: skip
+    assert saved.status_code == 200
+    assert saved.json["schedule"]["filing"] == "volume"
+    assert saved.json["schedule"]["volume_by"] == "year"
+    bad = world.call(
+        "PUT", "sun", "/api/v1/retention/schedules/ledger",
+        json={"name": "会计账簿", "code": "D30", "category": "会计"},
+    )  # fmt: skip
+    assert bad.status_code == 400
+    assert "1-4 capital letters" in bad.get_data(as_text=True)
+    volumes = world.call("GET", "zhou", "/api/v1/retention/volumes?series=Z")
+    assert volumes.status_code == 200
+    assert volumes.json == {"volumes": []}
+
 
 def test_the_record_page_shows_the_volume_a_voucher_is_bound_in(world: World) -> None:
     _plan(world)
@@ -95,3 +132,15 @@ def test_the_record_page_shows_the_volume_a_voucher_is_bound_in(world: World) ->
     assert "案卷" in page
     assert "会计凭证 accounting vouchers 2023-03" in page
     assert "卷内 1 件" in page
+    (volume,) = world.call("GET", "sun", "/api/v1/retention/volumes").json["volumes"]
+    assert volume == {
+        "code": "KJ·2023-D30-CG-0001",
+        "series": "KJ·2023-D30-CG",
+        "number": 1,
+        "schedule": "voucher",
+        "period": "2023-03",
+        "title": "会计凭证 accounting vouchers 2023-03",
+        "start_on": "2023-03-15",
+        "end_on": "2023-03-15",
+        "items": 1,
+    }
