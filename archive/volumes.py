@@ -1,19 +1,23 @@
 """Filing by volume (案卷): where the file plan says a class is bound into volumes (e.g.
-accounting vouchers bound by month), its records join the volume of
-their series, class and period, and are numbered inside it.
+accounting vouchers bound by month), its records join the volume of their series, class and
+period, and are numbered inside it.
 
-The form chosen, after DA/T 13 (档号编制规则) as we read it: a volume is numbered where an item
-would be, and its records by their order inside it:
+The form chosen, after DA/T 13 (档号编制规则: 案卷号 orders the volumes, 件号 the items, and
+the 1994 edition's structures end ``案卷号-件号``):
 
-- 案卷级档号: ``全宗号-门类代码·年度-保管期限-机构(问题)代码-案卷号``,
-  e.g. ``Z109-KJ·2023-D30-CW-0003``;
-- 卷内文件: that code and the 卷内件号, e.g. ``Z109-KJ·2023-D30-CW-0003-0012``.
+- 案卷级档号: ``全宗号-门类代码·年度-保管期限-机构(问题)代码-案卷号``, e.g.
+  ``Z109-KJ·2023-D30-CW-0003``: a volume stands where an item filed by item would;
+- 卷内文件: that code, ``-`` and the 卷内件号, e.g. ``Z109-KJ·2023-D30-CW-0003-0012``.
 
-A volume's 案卷号 is taken from the same sequence as the items filed by item in that series
-(a series may hold both, e.g. ledgers by item beside vouchers by volume under one 门类 and
-period): one sequence, so ``…-CW-0003`` names exactly one thing, a record or a volume, and
-stays gapless. A plain ``V`` marker (``…-CW-V003-0012``) would have avoided that but is in no
-standard. Everything here runs under the series lock of :func:`archive.refcode._take`.
+Why one sequence for a series' volumes and items: a series may hold both (ledgers filed by
+item beside vouchers bound by month, both KJ and D30), and DA/T 13's uniqueness principle
+(一个代码只表示一个编号对象) forbids ``…-CW-0003`` naming a ledger and a volume at once. So a
+new volume takes the series' next number, the series stays gapless over both kinds, and
+:func:`archive.refcode.series_gaps` counts both. A ``V`` marker (``…-CW-V003-0012``) would
+have kept two sequences apart but is in no standard. Both numbers are four digits, like
+items; some archives use three for 案卷号 by local rule.
+
+Everything here runs under the series lock of :func:`archive.refcode._take`.
 """
 
 from __future__ import annotations
