@@ -163,9 +163,9 @@ def _take(
             record.reference_series, record.reference_item = series, entry
         record.reference_code = f"{record.reference_series}-{record.reference_item:04d}"
         session.add(RecordChange(record_id=record.id))  # the index shows the code
-        session.flush()  # the next bind() reads this record's item
         details = {"code": record.reference_code}
         if volume is not None:
+            session.flush()  # the next bind() into this volume reads this record's item
             details["volume"] = volume.code
         record_event(session, actor, "record.numbered", "record", record.id, details)
 
