@@ -4,7 +4,9 @@ what to do; a transfer package whose records lack a 档号 fails ``transfer veri
 from __future__ import annotations
 
 import json
+import re
 import uuid
+from datetime import date
 from pathlib import Path
 
 import bagit
@@ -94,6 +96,14 @@ def test_the_cli_gives_the_refusal(planned: Archive) -> None:
     assert "classification review queue" in refused.stderr
     with planned.sessions() as session:
         assert session.scalars(select(DispositionList)).all() == []
+
+    # The listings show the 门类 and filing unit, and the volumes.
+    listed = cli(env, "retention", "schedules").stdout
+    assert re.search(r"voucher\s+v1\s+D30\s+fiscal_year_end\s+review\s+KJ\s+volume/month", listed)
+    assert re.search(r"minutes\s+v1\s+D10\s+year_end\s+review\s+WS\s+item\s", listed)
+    file_record(planned, record_type="voucher", when=date(2023, 3, 15), project="凭证")
+    volumes = cli(env, "retention", "volumes", "--series", "KJ·2023").stdout
+    assert re.match(r"KJ·2023-D30-CG-0001\s+2023-03-15 – 2023-03-15\s+1\s+会计凭证", volumes)
 
 
 def test_transfer_verify_fails_a_package_whose_record_lacks_its_code(
