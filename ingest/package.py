@@ -50,9 +50,10 @@ class PackageReport:
 def check_record_folder(
     folder: Path, description: dict[str, Any], settings: IngestSettings
 ) -> dict[str, Any]:
-    """The 四性 report of one record folder: every file against its recorded version."""
+    """The 四性 report of one record folder: every file against its recorded version, and
+    its description, which must carry the record's 档号."""
     report = Report()
-    recheck_metadata(description, report)
+    recheck_metadata(description, report, transferred=True)
     versions = {v["name"]: v for v in description.get("versions", [])}
     files = description.get("files", {})
     if set(files.values()) != set(versions):

@@ -25,6 +25,7 @@ from archive.fsutil import file_sha256
 from archive.models import Record, Version
 from archive.refcode import ReferenceCodeError, parse_reference, series_gaps
 from archive.storage import StorageError
+from archive.volumes import volume_of
 from ingest import sniff
 from ingest.checks import Report, opens_detail, opens_facts, virus_scan
 from ingest.extract import extract
@@ -97,14 +98,22 @@ def _opens(path: Path, media_type: str, settings: IngestSettings, report: Report
     report.passed("usability.opens", opens_detail(result), **opens_facts(result))
 
 
-def recheck_metadata(description: Mapping[str, Any], report: Report) -> None:
-    missing = [name for name in REQUIRED_METADATA if not description.get(name)]
+def recheck_metadata(
+    description: Mapping[str, Any], report: Report, *, transferred: bool = False
+) -> None:
+    """Required fields and the 档号's format. A record kept here may wait for its 档号 (its
+    class in review, no schedule yet); a ``transferred`` one (in a transfer package) may
+    not: it leaves only under its 档号, as the 移交清册 lists it."""
+    required = (*REQUIRED_METADATA, "reference_code") if transferred else REQUIRED_METADATA
+    missing = [name for name in required if not description.get(name)]
     if missing:
         report.failed("integrity.required_metadata", f"missing {', '.join(missing)}")
     else:
-        report.passed("integrity.required_metadata", ", ".join(REQUIRED_METADATA))
+        report.passed("integrity.required_metadata", ", ".join(required))
     code = description.get("reference_code")
-    if code:  # a record waiting for review or a schedule has none yet
+    if not code and transferred:
+        report.failed("authenticity.reference_code", "no 档号: a record is transferred under it")
+    elif code:  # a record waiting for review or a schedule has none yet
         try:
             parse_reference(str(code))
         except ReferenceCodeError as exc:
@@ -114,7 +123,8 @@ def recheck_metadata(description: Mapping[str, Any], report: Report) -> None:
 
 
 def recheck_numbering(session: Session, record: Record, report: Report) -> None:
-    """The record's 档号 is the one its series and item say, and its series has no gap."""
+    """The record's 档号 is the one its series and item say, and its series has no gap (nor,
+    for a record bound in a volume, the series the volume is numbered in)."""
     if record.reference_code is None:
         return
     if record.reference_code != f"{record.reference_series}-{record.reference_item:04d}":
@@ -123,7 +133,11 @@ def recheck_numbering(session: Session, record: Record, report: Report) -> None:
             f"{record.reference_code} does not match series {record.reference_series} "
             f"item {record.reference_item}",
         )
-    gaps = series_gaps(session, [record.reference_series or ""])
+    series = [record.reference_series or ""]
+    volume = volume_of(session, record)
+    if volume is not None:  # its volume's place in the series counts too
+        series.append(volume.series)
+    gaps = series_gaps(session, series)
     if gaps:
         report.failed(
             "integrity.item_numbers",

@@ -37,7 +37,7 @@ from archive.models import (
 from archive.roles import DEPARTMENT_HEADS
 from retention.clock import eligible_from, is_eligible
 from retention.describe import describe
-from retention.errors import Conflict, NotFound, RetentionError
+from retention.errors import Conflict, NotFound, RetentionError, Unnumbered
 from retention.holds import ensure_free
 
 PREFIX = {Disposal.DESTROY: "XH", Disposal.TRANSFER: "YJ"}  # 销毁 / 移交
@@ -127,10 +127,23 @@ def require(lst: DispositionList, *statuses: ListStatus) -> None:
         raise Conflict(f"list {lst.number} is {lst.status.value}; this needs it {wanted}")
 
 
+def ensure_numbered(record: Record, action: Disposal) -> None:
+    """Refuse a record without its 档号, saying why it has none and what to do."""
+    if record.reference_code is not None:
+        return
+    if record.needs_review:
+        reason = "review"
+    elif record.schedule_id is None:
+        reason = "unscheduled"
+    else:
+        reason = "pending"
+    raise Unnumbered(record.name_stem, reason, action.value)
+
+
 def add_records(
     session: Session, actor: Actor, lst: DispositionList, record_ids: Iterable[uuid.UUID]
 ) -> int:
-    """Add due, active, unheld records that are on no other open list."""
+    """Add due, active, unheld records, each with its 档号, that are on no other open list."""
     require(lst, ListStatus.DRAFT)
     today, added = local_today(), 0
     present = {item.record_id for item in lst.items}
@@ -142,6 +155,7 @@ def add_records(
             raise NotFound(f"no record {record_id}")
         if record.state != RecordState.ACTIVE:
             raise Conflict(f"record {record.name_stem} is {record.state.value}")
+        ensure_numbered(record, lst.action)
         if not is_eligible(record.due_on, today):
             when = (
                 f"kept until {record.due_on.isoformat()}, eligible from "
@@ -240,6 +254,7 @@ def submit(session: Session, actor: Actor, lst: DispositionList) -> str:
         )
     for item in lst.items:
         ensure_free(session, item.record_id, f"{lst.action.value} (list {lst.number})")
+        ensure_numbered(item.record, lst.action)  # a list drafted before numbering was required
         item.snapshot = describe(session, item.record)
     lst.status, lst.submitted_at = ListStatus.SIGNING, utcnow()
     lst.digest = content_digest(lst)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, ClassVar
 
 from archive.errors import DomainError, ErrorKind
 
@@ -31,3 +31,27 @@ class Held(Conflict):
         self.record_id = record_id
         self.action = action
         self.holds = holds
+
+
+class Unnumbered(Conflict):
+    """A record without its 档号 cannot go on a destruction or transfer list: what leaves
+    the archive, or is destroyed, is named by its 档号 on the register. ``reason`` says why it
+    has none (``review``: its class waits for review; ``unscheduled``: no schedule applies;
+    ``pending``: not numbered yet) so each way in can say what to do in its own language."""
+
+    ADVICE: ClassVar[dict[str, str]] = {
+        "review": "its class waits for review: settle it in the classification review queue",
+        "unscheduled": "no retention schedule applies to its class: correct the class, or add "
+        "a schedule for it to the file plan",
+        "pending": "it is not numbered yet: run the sweep (archive retention sweep), then "
+        "try again",
+    }
+
+    def __init__(self, name: str, reason: str, action: str) -> None:
+        super().__init__(
+            f"record {name} has no 档号 yet, so it cannot go on a {action} list: "
+            f"{self.ADVICE[reason]}"
+        )
+        self.name = name
+        self.reason = reason
+        self.action = action

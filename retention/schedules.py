@@ -23,19 +23,21 @@ from archive.db import utcnow
 from archive.models import (
     Disposal,
     EventType,
+    FilingUnit,
     Record,
     RecordState,
     RetentionSchedule,
     Trigger,
+    VolumePeriod,
 )
 from retention.clock import Rule
 from retention.errors import NotFound, RetentionError
+from retention.fields import category_of, filing_of, years_of
 
 _KEY = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _SELECTORS = ("process", "stage", "record_type")
 #: Specificity of each selector: a record type says more about retention than a process.
 _WEIGHT = {"record_type": 4, "process": 2, "stage": 1}
-MAX_YEARS = 200
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,9 @@ class ScheduleSpec:
     events: tuple[str, ...] = field(default_factory=tuple)
     event_mode: str = "any"
     basis: str = ""
+    category: str | None = None  # 门类代码; None: the archive's ARCHIVE_CATEGORY_CODE
+    filing: FilingUnit = FilingUnit.ITEM
+    volume_by: VolumePeriod | None = None  # for volumes: month or year
 
     @property
     def selectors(self) -> tuple[str | None, str | None, str | None]:
@@ -61,6 +66,7 @@ class ScheduleSpec:
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data.update(trigger=self.trigger.value, disposal=self.disposal.value)
+        data.update(filing=self.filing.value, volume_by=self.volume_by and self.volume_by.value)
         data["events"] = list(self.events)
         data["code"] = "Y" if self.years is None else f"D{self.years}"
         return data
@@ -82,27 +88,10 @@ _FIELDS = {
     "events",
     "event_mode",
     "basis",
+    "category",
+    "filing",
+    "volume_by",
 }
-
-
-def _years(data: dict[str, Any], key: str) -> int | None:
-    """``years`` (null: permanent), or a 保管期限 code: Y, D30, D10, D2…"""
-    if "code" in data and data["code"] is not None:
-        code = str(data["code"]).strip().upper()
-        if code in ("Y", "永久"):
-            return None
-        match = re.fullmatch(r"D(\d{1,3})", code)
-        if not match:
-            raise RetentionError(f"schedule {key!r}: retention code {code!r} is not Y or D<years>")
-        return int(match[1])
-    raw = data.get("years")
-    if raw is None:
-        return None
-    if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= MAX_YEARS:
-        raise RetentionError(
-            f"schedule {key!r}: years must be a whole number 1-{MAX_YEARS} or null (permanent)"
-        )
-    return raw
 
 
 def spec_from_dict(data: dict[str, Any], known_events: Iterable[str] = ()) -> ScheduleSpec:
@@ -136,15 +125,19 @@ def spec_from_dict(data: dict[str, Any], known_events: Iterable[str] = ()) -> Sc
     if missing:
         raise RetentionError(f"schedule {key!r}: unknown event types {', '.join(missing)}")
     selectors = {s: (str(data[s]).strip() or None) if data.get(s) else None for s in _SELECTORS}
+    filing, volume_by = filing_of(data, key)
     return ScheduleSpec(
         key=key,
         name=name,
-        years=_years(data, key),
+        years=years_of(data, key),
         trigger=trigger,
         disposal=disposal,
         events=events,
         event_mode=mode,
         basis=str(data.get("basis") or ""),
+        category=category_of(data, key),
+        filing=filing,
+        volume_by=volume_by,
         **selectors,
     )
 
@@ -162,6 +155,9 @@ def spec_of(row: RetentionSchedule) -> ScheduleSpec:
         events=tuple(row.events or ()),
         event_mode=row.event_mode,
         basis=row.basis,
+        category=row.category,
+        filing=row.filing,
+        volume_by=row.volume_by,
     )
 
 
@@ -271,6 +267,9 @@ def save_schedule(
         event_mode=spec.event_mode,
         disposal=spec.disposal,
         basis=spec.basis,
+        category=spec.category,
+        filing=spec.filing,
+        volume_by=spec.volume_by,
         created_by=actor.name,
     )
     session.add(row)

@@ -39,6 +39,7 @@ class SweepReport:
     lists: list[str]
     to_review: int
     held: int
+    unnumbered: int = 0  # due and destroy or transfer, but without a 档号: left off the lists
 
 
 def due_query(session: Session, today: date, *, held: bool = False) -> Select[uuid.UUID, Disposal]:
@@ -79,8 +80,13 @@ def sweep(arc: Archive, actor: Actor = SYSTEM) -> SweepReport:
     today = local_today()
     with arc.transaction() as session:
         by_disposal: dict[Disposal, list[uuid.UUID]] = defaultdict(list)
-        for record_id, disposal in session.execute(due_query(session, today)):
-            by_disposal[disposal].append(record_id)
+        unnumbered = 0
+        due = due_query(session, today).add_columns(Record.reference_code)
+        for record_id, disposal, code in session.execute(due):
+            if code is None and disposal != Disposal.REVIEW:
+                unnumbered += 1  # a list would refuse it (see disposition.ensure_numbered)
+            else:
+                by_disposal[disposal].append(record_id)
         held = (
             session.scalar(
                 select(func.count()).select_from(due_query(session, today, held=True).subquery())
@@ -93,7 +99,9 @@ def sweep(arc: Archive, actor: Actor = SYSTEM) -> SweepReport:
                 lst = _swept_draft(session, actor, action)
                 proposed[action.value] = add_records(session, actor, lst, by_disposal[action])
                 lists.append(lst.number)
-        report = SweepReport(refreshed, proposed, lists, len(by_disposal[Disposal.REVIEW]), held)
+        report = SweepReport(
+            refreshed, proposed, lists, len(by_disposal[Disposal.REVIEW]), held, unnumbered
+        )
         record_event(
             session,
             actor,
@@ -106,6 +114,7 @@ def sweep(arc: Archive, actor: Actor = SYSTEM) -> SweepReport:
                 "lists": lists,
                 "to_review": report.to_review,
                 "held": held,
+                "unnumbered": unnumbered,
             },
         )
     return report

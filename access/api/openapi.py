@@ -63,6 +63,12 @@ BODIES: dict[str, dict[str, Any]] = {
             "event_mode": {"enum": ["any", "all"]},
             "disposal": {"enum": ["review", "destroy", "transfer"]},
             "basis": _STRING,
+            "category": {
+                "type": ["string", "null"],
+                "description": "门类代码, 1-4 letters (KJ); null: ARCHIVE_CATEGORY_CODE",
+            },
+            "filing": {"enum": ["item", "volume"]},
+            "volume_by": {"enum": ["month", "year", None]},
         },
     },
     "retention_schedule_retire": {"required": ["reason"], "properties": {"reason": _STRING}},
@@ -128,6 +134,7 @@ QUERIES: dict[str, list[str]] = {
     "version_content": ["action"],
     "access_log": ["user", "record", "from", "to", "format", "limit"],
     "retention_holds": ["all"],
+    "retention_volumes": ["series"],
     "retention_due_report": ["months"],
 }
 

@@ -30,6 +30,7 @@ from access.http import parse_uuid
 from access.policy import Permission, may_record_event
 from access.requests import AccessError
 from archive.models import RetentionEvent, RetentionSchedule
+from archive.volumes import list_volumes, volume_json
 from retention import reports
 from retention.appraisal import appraisal_queue
 from retention.schedules import (
@@ -96,6 +97,15 @@ def retention_schedule_retire(key: str) -> Any:
     with archive().transaction() as session:
         retire_schedule(session, g.actor, key, text_field(json_body(), "reason"))
     return refreshed({"retired": key})
+
+
+@api.get(f"{PREFIX}/volumes")
+@token_required
+def retention_volumes() -> Any:
+    """The volumes (案卷) of volume-filed classes, with their 档号, dates and item counts."""
+    with archive().sessions() as session:
+        rows = list_volumes(session, request.args.get("series") or None)
+        return jsonify(volumes=[volume_json(row) for row in rows])
 
 
 @api.get(f"{PREFIX}/file-plan")
@@ -193,6 +203,7 @@ def retention_sweep() -> Any:
         lists=report.lists,
         to_review=report.to_review,
         held=report.held,
+        unnumbered=report.unnumbered,
     )
 
 

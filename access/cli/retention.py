@@ -17,6 +17,7 @@ import click
 from access.cli.common import current_archive, echo_json, friendly_errors, second_person
 from archive.audit import Actor
 from archive.models import HoldScope
+from archive.volumes import list_volumes
 from retention import reports
 from retention.appraisal import appraisal_queue
 from retention.deletion import confirm_deletion, request_deletion
@@ -82,16 +83,30 @@ def plan_export() -> None:
 @retention.command("schedules")
 @friendly_errors
 def schedules() -> None:
-    """List the current schedules."""
-    with current_archive().sessions() as session:
+    """List the current schedules: key, version, 保管期限, clock, action, 门类, filing unit."""
+    arc = current_archive()
+    settings = arc.settings
+    with arc.sessions() as session:
         for row in current_schedules(session):
             data = schedule_json(row)
             selector = "/".join(v or "*" for v in (row.process, row.stage, row.record_type))
             start = row.trigger.value + (f"({','.join(row.events)})" if row.events else "")
+            category = row.category or settings.category_code
+            filed = "volume/" + (row.volume_by or "month") if data["filing"] == "volume" else "item"
             click.echo(
                 f"{row.key:<24} v{row.version:<3} {data['code']:<5} {start:<40} "
-                f"{row.disposal.value:<9} {selector}  {row.name}"
+                f"{row.disposal.value:<9} {category:<4} {filed:<12} {selector}  {row.name}"
             )
+
+
+@retention.command("volumes")
+@click.option("--series", help="Only the series starting so (Z109-KJ·2023).")
+@friendly_errors
+def volumes(series: str | None) -> None:
+    """List the volumes (案卷): 档号, dates (起止日期), items, title."""
+    with current_archive().sessions() as session:
+        for row in list_volumes(session, series):
+            click.echo(f"{row.code:<32} {row.start_on} – {row.end_on} {row.items:>5}  {row.title}")
 
 
 @retention.command("schedule-set")
@@ -223,6 +238,7 @@ def sweep_now() -> None:
         f"{report.refreshed} recomputed; proposed {report.proposed or 'nothing'} on "
         f"{', '.join(report.lists) or 'no list'}; {report.to_review} went to appraisal; "
         f"{report.held} due but held"
+        + (f"; {report.unnumbered} due without a 档号, left off" if report.unnumbered else "")
     )
 
 

@@ -99,6 +99,11 @@ LABELS: dict[str, Any] = {
     "due": _l("Due"),
     "held": _l("Held"),
     "unscheduled": _l("No schedule"),
+    # filing units (件 / 案卷) and the periods that bind volumes
+    "item": _l("By item (件)"),
+    "volume": _l("By volume (案卷)"),
+    "month": _l("Bound by month"),
+    "year": _l("Bound by year"),
     # business processes, stages and record types of the shipped rule book and file plan
     "strategy": _l("Strategy"),
     "marketing": _l("Marketing"),

@@ -22,6 +22,7 @@ from archive.description import FIELDS as DESCRIPTION
 from archive.description import LIMITS
 from archive.errors import InvalidInput
 from archive.models import Scope, Version
+from archive.volumes import volume_of
 from retention.status import standing
 from search.index import FACETS, FILTERS, Results
 
@@ -75,6 +76,7 @@ def _record_page(
             versions=versions_of(db, found.id),
             allowed=allowed,
             standing=standing(db, archive.settings.retention, found),
+            volume=volume_of(db, found),
             requests=[r for r in mine(db, person) if r.record_id == found.id],
             approver=approver.value,
             scopes=[s.value for s in Scope],

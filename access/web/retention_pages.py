@@ -18,19 +18,24 @@ from access.http import certificate_response
 from access.policy import ListStep, Permission, list_steps, may
 from access.requests import AccessError
 from access.web.core import actor, arc, form, me, reauthenticate, requires, user, web
+from access.web.refusals import unnumbered_message
+from archive.core import Archive
 from archive.errors import ErrorKind, InvalidInput
 from archive.models import (
     Disposal,
     DispositionList,
+    FilingUnit,
     Hold,
     HoldScope,
     RetentionEvent,
     SignerRole,
     Trigger,
     User,
+    VolumePeriod,
 )
 from ingest.package import check_transfer_folder
 from retention import disposition, reports
+from retention.errors import Unnumbered
 from retention.execution import execute
 from retention.holds import list_holds, place_hold, records_held, refusals_audited, release_hold
 from retention.schedules import (
@@ -77,6 +82,9 @@ def schedules() -> Any:
             "events": [e for e in request.form.getlist("events") if e],
             "event_mode": form("event_mode", "any"),
             "basis": form("basis"),
+            "category": form("category") or None,
+            "filing": form("filing", "item"),
+            "volume_by": (form("volume_by") or None) if form("filing") == "volume" else None,
         }
         with archive.transaction() as db:
             _row, changed = save_schedule(db, actor(), spec_from_dict(data, event_codes(db)))
@@ -95,6 +103,9 @@ def schedules() -> Any:
             editing=editing or {"trigger": "year_end", "disposal": "review", "events": []},
             triggers=[t.value for t in Trigger],
             disposals=[d.value for d in Disposal],
+            filings=[f.value for f in FilingUnit],
+            periods=[p.value for p in VolumePeriod],
+            default_category=archive.settings.category_code,
             event_types=export_plan(db)["event_types"],
         )
 
@@ -204,16 +215,20 @@ def lists() -> Any:
                 "ok",
             )
             return redirect(url_for("web.lists"))
-        with refusals_audited(archive, actor()), archive.transaction() as db:
-            lst = disposition.create_list(
-                db,
-                actor(),
-                Disposal(form("action", "destroy")),
-                _ids(form("record_ids")),
-                form("opinion"),
-                receiver=form("receiver"),
-            )
-            list_id = lst.id
+        try:
+            with refusals_audited(archive, actor()), archive.transaction() as db:
+                lst = disposition.create_list(
+                    db,
+                    actor(),
+                    Disposal(form("action", "destroy")),
+                    _ids(form("record_ids")),
+                    form("opinion"),
+                    receiver=form("receiver"),
+                )
+                list_id = lst.id
+        except Unnumbered as refusal:  # shown above the form it came from; nothing created
+            flash(unnumbered_message(refusal), "error")
+            return redirect(url_for("web.lists"))
         return redirect(url_for("web.disposition_list", list_id=list_id))
     with archive.sessions() as db:
         person = me(db)
@@ -274,6 +289,14 @@ def list_step(list_id: int, step: str) -> Any:
             "ok",
         )
         return redirect(url_for("web.disposition_list", list_id=list_id))
+    try:
+        _change_list(archive, list_id, step)
+    except Unnumbered as refusal:  # shown above the list's form; nothing changed
+        flash(unnumbered_message(refusal), "error")
+    return redirect(url_for("web.disposition_list", list_id=list_id))
+
+
+def _change_list(archive: Archive, list_id: int, step: str) -> None:
     with refusals_audited(archive, actor()), archive.transaction() as db:
         person = me(db)
         lst = _visible_list(db, person, list_id, lock=True)
@@ -300,7 +323,6 @@ def list_step(list_id: int, step: str) -> Any:
             disposition.submit(db, actor(), lst)
         else:
             disposition.cancel(db, actor(), lst, form("reason"))
-    return redirect(url_for("web.disposition_list", list_id=list_id))
 
 
 def _refusal(step: ListStep) -> str:

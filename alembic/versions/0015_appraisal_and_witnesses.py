@@ -1,7 +1,7 @@
 """appraisal opinions of departments, and witnessed destruction (监销)
 
 Revision ID: 0015
-Revises: 0012
+Revises: 0014
 Create Date: 2026-12-02
 
 An appraisal (鉴定) records the department's opinion beside the records manager's. After a
@@ -19,7 +19,7 @@ from alembic import op
 import archive.db
 
 revision: str = "0015"
-down_revision: str | None = "0012"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

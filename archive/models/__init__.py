@@ -52,6 +52,7 @@ from archive.models.retention import (
     Trigger,
     Witness,
 )
+from archive.models.volumes import FilingUnit, Volume, VolumePeriod
 
 __all__ = [
     "AccessDecision",
@@ -69,6 +70,7 @@ __all__ = [
     "DispositionItem",
     "DispositionList",
     "EventType",
+    "FilingUnit",
     "FixityCheck",
     "Grant",
     "Hold",
@@ -101,5 +103,7 @@ __all__ = [
     "Trigger",
     "User",
     "Version",
+    "Volume",
+    "VolumePeriod",
     "Witness",
 ]

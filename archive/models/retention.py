@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from archive.db import Base, UTCDateTime, utcnow
 from archive.models.people import enum_column
 from archive.models.records import Project, Record
+from archive.models.volumes import FilingUnit, VolumePeriod
 
 
 class Trigger(enum.StrEnum):
@@ -75,6 +76,11 @@ class RetentionSchedule(Base):
     event_mode: Mapped[str] = mapped_column(String(3), default="any")  # any | all
     disposal: Mapped[Disposal] = mapped_column(enum_column(Disposal), default=Disposal.REVIEW)
     basis: Mapped[str] = mapped_column(Text, default="")  # the law or rule behind it
+    # 门类代码 of its records' 档号 (KJ 会计…); None: the archive's ARCHIVE_CATEGORY_CODE.
+    category: Mapped[str | None] = mapped_column(String(4))
+    # Filed by item (件) or bound into volumes (案卷) by the period of the record's date.
+    filing: Mapped[FilingUnit] = mapped_column(enum_column(FilingUnit), default=FilingUnit.ITEM)
+    volume_by: Mapped[VolumePeriod | None] = mapped_column(enum_column(VolumePeriod))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by: Mapped[str] = mapped_column(String(64))
     superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)

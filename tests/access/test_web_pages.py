@@ -277,7 +277,7 @@ def test_records_manager_rules_review_and_retention(
     assert "没有待复核的档案" in sun.text("/classification-review")
     settled = sun.text(f"/records/{world.records['XS-internal']}")
     assert "D30" in settled
-    assert "WS·2026-D30-XS-0001" in settled  # its 档号, now that the class is settled
+    assert "KJ·2026-D30-XS-0001-0001" in settled  # its 档号: a voucher, in its month volume
 
     sun.post(
         "/retention/holds",

@@ -18,6 +18,11 @@ from archive.refcode import ReferenceCode, ReferenceCodeError, parse_reference
         (ReferenceCode("WS", 2023, "D30", 42, org="CW"), "WS·2023-D30-CW-0042", "WS·2023-D30-CW"),
         (ReferenceCode("KJ", 2024, "D10", 12345), "KJ·2024-D10-12345", "KJ·2024-D10"),
         (ReferenceCode("WS", 2024, "D2", 7, org="0001"), "WS·2024-D2-0001-0007", "WS·2024-D2-0001"),
+        (  # a record filed in volume 3: the volume's code is its series
+            ReferenceCode("KJ", 2023, "D30", 12, fonds="Z109", org="CW", volume=3),
+            "Z109-KJ·2023-D30-CW-0003-0012",
+            "Z109-KJ·2023-D30-CW-0003",
+        ),
     ],
 )
 def test_codes_are_built_and_read_back(code: ReferenceCode, text: str, series: str) -> None:
@@ -36,6 +41,7 @@ def test_codes_are_built_and_read_back(code: ReferenceCode, text: str, series: s
         "Z109-WS·2011-Y-BGS-001",  # four digits at least
         "z109-ws·2011-y-bgs-0001",  # upper case
         "Z109-WS·2011-Y-BGS-0001 ",
+        "Z109-KJ·2023-D30-CW-0003-0012-0001",  # a volume holds items, not volumes
     ],
 )
 def test_what_is_not_a_code_is_refused_with_the_format(text: str) -> None:

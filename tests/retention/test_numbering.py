@@ -51,10 +51,11 @@ def _code(arc: Archive, record_id: uuid.UUID) -> str | None:
 
 
 def test_records_are_numbered_per_series_in_filing_order(numbered: Archive) -> None:
-    first = file_record(numbered, record_type="voucher", when=date(2023, 3, 15), project="甲")
-    second = file_record(numbered, record_type="voucher", when=date(2023, 11, 2), project="乙")
+    kind = "approval_opinion"  # 文书, by item, D30
+    first = file_record(numbered, record_type=kind, when=date(2023, 3, 15), project="甲")
+    second = file_record(numbered, record_type=kind, when=date(2023, 11, 2), project="乙")
     sales = file_record(
-        numbered, record_type="voucher", when=date(2023, 4, 1), project="丙", department="XS"
+        numbered, record_type=kind, when=date(2023, 4, 1), project="丙", department="XS"
     )
     minutes = file_record(numbered, record_type="minutes", when=date(2024, 1, 5), project="丁")
     codes = {record_id: _code(numbered, record_id) for record_id in (first, second, sales, minutes)}
