@@ -1,6 +1,7 @@
 """What both HTTP ways in (the REST API and the web pages) share: the archive of the running
 app, the client's address for the access log, how a domain error becomes a status, the
-gated reader's response, the access-log export and the disposition certificate download.
+gated reader's response, the access-log and audit-trail exports and the disposition
+certificate download.
 
 The client address is the socket's unless ARCHIVE_TRUSTED_PROXIES made ProxyFix believe that
 many proxy hops: a forged X-Forwarded-For never reaches the log.
@@ -19,6 +20,7 @@ from flask import Response, current_app, request, stream_with_context
 from sqlalchemy import Select
 from sqlalchemy.exc import DBAPIError
 
+from access import audit_trail
 from access.reader import Refused, Served, commit_read, discard, prepare
 from archive.accesslog import ALLOWED, REFUSED, Client
 from archive.core import Archive
@@ -218,4 +220,19 @@ def certificate_response(lst: DispositionList, kind: str) -> Response:
         body,
         content_type=media_type,
         headers={"Content-Disposition": f'attachment; filename="{name}.{kind}"'},
+    )
+
+
+def audit_trail_csv(arc: Archive, where: list[Any], lang: str | None) -> Response:
+    """The audit trail as CSV for Excel, newest first and streamed: Chinese headings (English
+    when asked), Beijing time, a BOM, and every text cell made inert (csvsafe)."""
+
+    def rows() -> Iterator[list[object]]:
+        with arc.sessions() as session:
+            yield from audit_trail.csv_rows(audit_trail.every_row(session, where, lang), lang)
+
+    return Response(
+        stream_with_context(csv_lines(rows())),
+        content_type=CSV_TYPE,
+        headers={"Content-Disposition": content_disposition("审计记录.csv", False)},
     )

@@ -120,6 +120,17 @@ QUERIES: dict[str, list[str]] = {
     "search": ["q", *FACETS, "from", "to", "page", "per_page", "sort"],  # every facet filters
     "version_content": ["action"],
     "access_log": ["user", "record", "from", "to", "format", "limit"],
+    "audit_trail": [
+        "actor",
+        "action",
+        "record",
+        "from",
+        "to",
+        "page",
+        "per_page",
+        "format",
+        "lang",
+    ],
     "retention_holds": ["all"],
     "retention_due_report": ["months"],
 }

@@ -45,6 +45,7 @@ PAGES = {
     "/retention/lists": {"sun", "wang", "zhao", "qian", "zhou"},  # auditors read them
     "/retention/due": {"sun", "zhou", "zhao", "qian"},  # as GET /retention/reports/due
     "/audit/access-log": {"zhou"},
+    "/audit/trail": {"zhou"},
     "/audit/alerts": {"zhou"},
     "/audit/chain": {"zhou"},
     "/audit/samples": {"zhou", "sun"},
