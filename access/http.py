@@ -209,13 +209,15 @@ def access_log_csv(arc: Archive, query: Select[Any]) -> Response:
 
 
 def certificate_response(lst: DispositionList, kind: str) -> Response:
-    """The list (or, once executed, its certificate) as a CSV or PDF download."""
+    """The list (or, once executed, its certificate) as a CSV or PDF download; ``?lang=en``
+    for English values (the headings are bilingual either way)."""
     name = f"{lst.number}-{'certificate' if lst.status == ListStatus.EXECUTED else 'list'}"
+    lang = request.args.get("lang", "zh")  # Chinese, English values when asked
     if kind == "csv":
-        body: str | bytes = reports.certificate_csv(lst)
+        body: str | bytes = reports.certificate_csv(lst, lang)
         media_type = CSV_TYPE
     else:
-        body, media_type = reports.certificate_pdf(lst), content_type("application/pdf")
+        body, media_type = reports.certificate_pdf(lst, lang), content_type("application/pdf")
     return Response(
         body,
         content_type=media_type,

@@ -231,7 +231,7 @@ def test_the_certificate_names_what_when_who_and_the_digests(planned: Archive) -
     assert lst.number in text
     assert str(lst.digest) in text
     assert all(digest in text for digest in digests)
-    assert text.count(",destroyed,") == 4  # one row per version
+    assert text.count(",已销毁,") == 4  # one row per version
     for username in ("sun", "wang", "li", "qian"):
         assert f"用户{username}" in text
     assert "10.0.0.5" in text  # the signing address
@@ -269,8 +269,8 @@ def test_the_certificate_csv_cannot_carry_a_formula(planned: Archive) -> None:
         text = certificate_csv(disposition.get_list(session, list_id))
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
-    signed = {row[3]: row[9] for row in rows if row[:1] == ["signature"] and row[1] != "role"}
+    signed = {row[3]: row[9] for row in rows if row[:1] == ["签署"]}
     assert signed == {name: "'" + opinion for name, opinion in opinions.items()}
-    items = rows[rows.index(next(r for r in rows if r[:1] == ["item"])) + 1 :]
+    items = rows[rows.index(next(r for r in rows if r[:1] == ["序号 No."])) + 1 :]
     assert len(items) == 4  # one row per version
     assert sorted({row[0] for row in items}) == ["1", "2", "3"]  # numbers stay numbers
