@@ -214,6 +214,10 @@ def present(session: Session, events: Sequence[AuditEvent], lang: str | None) ->
 def _row(event: AuditEvent, seen: Lookups, lang: str | None) -> TrailRow:
     changes, details = describe_details(event, seen, lang)
     person = seen.people_by_id.get(event.actor_id) if event.actor_id else None
+    if person is None and event.actor.startswith("cli:"):
+        person = ("Console " if english(lang) else "控制台 ") + event.actor.removeprefix("cli:")
+    elif person is None and event.actor == "system":
+        person = "System" if english(lang) else "系统"
     return TrailRow(
         seq=event.seq,
         at=event.at,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +20,7 @@ from archive.people import change_user, create_department
 from archive.refcode import number_pending
 from retention.schedules import seed_default_plan
 from retention.status import refresh_dirty
-from tests.access.conftest import PEOPLE, World
+from tests.access.conftest import PEOPLE, World, make_world
 from tests.access.test_web_pages import Browser
 
 TRAIL = "/api/v1/audit-trail"
@@ -80,6 +81,19 @@ def test_the_auditor_filters_by_user_and_action_and_reads_changes_in_words(
 
 
 def test_a_record_is_found_by_its_reference_code_with_its_versions(world: World) -> None:
+    _record_trail(world)
+
+
+def test_the_record_filter_on_postgresql(tmp_path: Path, pg_url: str) -> None:
+    """The details are JSON: ``->>`` on PostgreSQL, ``json_extract`` on SQLite."""
+    world = make_world(tmp_path, pg_url)
+    try:
+        _record_trail(world)
+    finally:
+        world.arc.close()
+
+
+def _record_trail(world: World) -> None:
     code = _changes(world)
     by_code = _get(world, f"?record={code}")
     by_id = _get(world, f"?record={world.records['CG-internal']}")
@@ -178,3 +192,30 @@ def test_the_page_keeps_its_filter_and_says_what_is_wrong_in_chinese(world: Worl
     refused = wu.text(f"/audit/trail?record={code}", status=403)
     assert code not in refused
     assert "创建档案" not in refused
+
+
+def test_a_decided_request_shows_before_and_after_under_its_record(world: World) -> None:
+    asked = world.call(
+        "POST",
+        "zhang",
+        "/api/v1/access-requests",
+        json={
+            "record_id": str(world.records["CG-internal"]),
+            "purpose": "核对验收资料",
+            "scope": "view",
+            "days": 3,
+        },
+    )
+    assert asked.status_code == 201
+    request_id = asked.json["id"]  # type: ignore[index]
+    approved = world.call("POST", "wang", f"/api/v1/access-requests/{request_id}/approve")
+    assert approved.status_code == 200
+    events = _get(world, f"?record={world.records['CG-internal']}&action=access.")["events"]
+    assert [e["action_label"] for e in events] == ["批准查阅申请", "提交查阅申请"]
+    decision, request = events
+    assert {"field": "status", "label": "状态", "before": "待审批", "after": "已批准"} in decision[
+        "changes"
+    ]
+    assert decision["object"] == "档案 CG-internal"  # the request's record, not its id
+    assert {"field": "范围", "value": "查看"} in request["details"]
+    assert {"field": "档案", "value": "档案 CG-internal"} in request["details"]
