@@ -360,7 +360,7 @@ def test_the_quarterly_sample_is_drawn_and_downloaded_in_the_browser(
     assert f"/audit/samples/{name}.pdf" in page
     report = people["zhou"].get(f"/audit/samples/{name}.csv")
     assert report.status_code == 200  # type: ignore[attr-defined]
-    assert "record_id" in report.data.decode("utf-8-sig")  # type: ignore[attr-defined]
+    assert "档号 Reference code" in report.data.decode("utf-8-sig")  # type: ignore[attr-defined]
     report.close()  # type: ignore[attr-defined]  # the file it streamed
     assert people["zhou"].get("/audit/samples/..%2Fkeyring.json").status_code == 404  # type: ignore[attr-defined]
     assert people["zhang"].get(f"/audit/samples/{name}.pdf").status_code == 403  # type: ignore[attr-defined]
