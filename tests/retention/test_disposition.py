@@ -32,6 +32,7 @@ from archive.models import (
 from archive.storage import BlobNotFound
 from ingest.package import check_transfer_folder
 from retention import disposition, execution
+from retention.certificate import certificate_header
 from retention.errors import Conflict, RetentionError
 from retention.reports import certificate_csv, certificate_pdf
 from retention.sweep import sweep
@@ -332,3 +333,22 @@ def test_the_certificate_reads_as_a_chinese_document(planned: Archive) -> None:
         assert "{" not in document
     assert "Records manager" in english.replace("\n", " ")
     assert "Destroyed" in english
+
+
+def test_a_list_the_sweep_proposed_was_prepared_by_whoever_submitted_it(
+    planned: Archive,
+) -> None:
+    add_people(planned)
+    file_record(planned, record_type="application", when=date(2010, 5, 1))
+    report = sweep(planned)  # the scheduled sweep: no person
+    with planned.transaction() as session:
+        lst = session.scalars(
+            select(DispositionList).where(DispositionList.number == report.lists[0])
+        ).one()
+        assert lst.created_by == "system"
+        disposition.set_opinion(session, MANAGER, lst, "已过保管期限，同意销毁。")
+        disposition.submit(session, MANAGER, lst)
+    with planned.sessions() as session:
+        lst = disposition.get_list(session, lst.id)
+        prepared = dict(certificate_header(lst))["编制 Prepared by"]
+    assert prepared.startswith("用户sun（sun）")
