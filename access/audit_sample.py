@@ -27,6 +27,7 @@ from archive.db import LOCAL_TIME, utcnow
 from archive.errors import DomainError
 from archive.models import AccessEvent, AccessRequest, Record, RecordState, RequestStatus, Version
 from archive.pdf import report_pdf
+from archive.vocabulary import term
 from ingest.recheck import recheck_version
 
 _QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
@@ -45,6 +46,7 @@ class SampledRecord:
     reads: int = 0
     refusals: list[str] = field(default_factory=list)
     unapproved_emergency: list[str] = field(default_factory=list)
+    reference_code: str = ""  # 档号: what the report names the record by
 
     @property
     def findings(self) -> list[str]:
@@ -53,7 +55,7 @@ class SampledRecord:
             for version, failures in self.checks.items()
             for check, result in failures.items()
         ]
-        found += [f"green channel never approved: {e}" for e in self.unapproved_emergency]
+        found += [f"绿色通道未获批准：{e}" for e in self.unapproved_emergency]
         return found
 
 
@@ -132,7 +134,9 @@ def _audit_one(
     arc: Archive, session: Any, record_id: uuid.UUID, start: datetime, end: datetime
 ) -> SampledRecord:
     record = session.get_one(Record, record_id)
-    item = SampledRecord(record.id, record.name_stem, record.title)
+    item = SampledRecord(
+        record.id, record.name_stem, record.title, reference_code=record.reference_code or ""
+    )
     for version in session.scalars(select(Version).where(Version.record_id == record.id)):
         report = recheck_version(arc, session, version)
         failures = {k: v for k, v in report.as_dict().items() if v["ok"] is False}
@@ -152,7 +156,8 @@ def _audit_one(
         elif event.outcome == REFUSED:
             when = event.at.astimezone(LOCAL_TIME)
             item.refusals.append(
-                f"{event.username} {event.action} {when:%Y-%m-%d %H:%M} {event.ip}: {event.reason}"
+                f"{event.username} {term(event.action)} {when:%Y-%m-%d %H:%M} {event.ip}："
+                f"{event.reason}"
             )
     emergencies = session.scalars(
         select(AccessRequest).where(
@@ -167,7 +172,7 @@ def _audit_one(
         if request.status == RequestStatus.DENIED or overdue:
             when = request.created_at.astimezone(LOCAL_TIME)
             item.unapproved_emergency.append(
-                f"{request.requester.username} {when:%Y-%m-%d %H:%M} ({request.status.value})"
+                f"{request.requester.username} {when:%Y-%m-%d %H:%M}（{term(request.status)}）"
             )
     return item
 
@@ -192,8 +197,8 @@ def _rows(sample: AuditSample) -> list[list[str]]:
 def _summary(sample: AuditSample) -> list[tuple[str, str]]:
     return [
         ("季度 Quarter", sample.quarter),
-        ("总体 Population", f"{sample.population} records kept in the quarter"),
-        ("样本 Sample", f"{len(sample.records)} records, seed {sample.seed}"),
+        ("总体 Population", f"本季度在管档案 {sample.population} 件"),
+        ("样本 Sample", f"抽取 {len(sample.records)} 件，随机种子 {sample.seed}"),
         ("发现 Findings", str(sample.findings)),
         ("抽取时间 Drawn", f"{sample.drawn_at.astimezone(LOCAL_TIME):%Y-%m-%d %H:%M} 北京时间"),
     ]
@@ -205,9 +210,9 @@ def sample_csv(sample: AuditSample) -> str:
         [
             *([label, value] for label, value in _summary(sample)),
             [],
-            ["record_id", *HEADER],
+            ["档号 Reference code", *HEADER],
             *(
-                [str(record.record_id), *row]
+                [record.reference_code, *row]
                 for record, row in zip(sample.records, _rows(sample), strict=True)
             ),
         ]

@@ -1,6 +1,7 @@
 """What both HTTP ways in (the REST API and the web pages) share: the archive of the running
 app, the client's address for the access log, how a domain error becomes a status, the
-gated reader's response, the access-log export and the disposition certificate download.
+gated reader's response, the access-log and audit-trail exports and the disposition
+certificate download.
 
 The client address is the socket's unless ARCHIVE_TRUSTED_PROXIES made ProxyFix believe that
 many proxy hops: a forged X-Forwarded-For never reaches the log.
@@ -20,6 +21,7 @@ from sqlalchemy import Select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from access import audit_trail
 from access.reader import Refused, Served, commit_read, discard, prepare
 from archive.accesslog import ALLOWED, REFUSED, Client
 from archive.core import Archive
@@ -213,13 +215,15 @@ def access_log_csv(arc: Archive, query: Select[Any]) -> Response:
 
 
 def certificate_response(lst: DispositionList, kind: str) -> Response:
-    """The list (or, once executed, its certificate) as a CSV or PDF download."""
+    """The list (or, once executed, its certificate) as a CSV or PDF download; ``?lang=en``
+    for English values (the headings are bilingual either way)."""
     name = f"{lst.number}-{'certificate' if lst.status == ListStatus.EXECUTED else 'list'}"
+    lang = request.args.get("lang", "zh")  # Chinese, English values when asked
     if kind == "csv":
-        body: str | bytes = reports.certificate_csv(lst)
+        body: str | bytes = reports.certificate_csv(lst, lang)
         media_type = CSV_TYPE
     else:
-        body, media_type = reports.certificate_pdf(lst), content_type("application/pdf")
+        body, media_type = reports.certificate_pdf(lst, lang), content_type("application/pdf")
     return Response(
         body,
         content_type=media_type,
@@ -243,4 +247,19 @@ def register_response(register: Register, kind: str) -> Response:
             "Content-Disposition": content_disposition(f"{register.filename}.{kind}", False),
             "Cache-Control": "no-store",
         },
+    )
+
+
+def audit_trail_csv(arc: Archive, where: list[Any], lang: str | None) -> Response:
+    """The audit trail as CSV for Excel, newest first and streamed: Chinese headings (English
+    when asked), Beijing time, a BOM, and every text cell made inert (csvsafe)."""
+
+    def rows() -> Iterator[list[object]]:
+        with arc.sessions() as session:
+            yield from audit_trail.csv_rows(audit_trail.every_row(session, where, lang), lang)
+
+    return Response(
+        stream_with_context(csv_lines(rows())),
+        content_type=CSV_TYPE,
+        headers={"Content-Disposition": content_disposition("审计记录.csv", False)},
     )

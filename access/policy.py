@@ -13,9 +13,9 @@ as a table.
   administrators, auditors and records managers read nothing by role.
 - Deciding: a request goes to the head of the record's department, or to a director for
   restricted records; ``external`` adds a director step. Nobody decides their own request.
-- Everything else a role may do (file documents, run retention, read the access log, manage
-  people...) is one row of :data:`PERMISSIONS`; the API, the web pages and the CLI ask
-  :func:`may` and never keep a list of roles of their own.
+- Everything else a role may do (file documents, run retention, read the access log or the
+  audit trail, manage people...) is one row of :data:`PERMISSIONS`; the API, the web pages
+  and the CLI ask :func:`may` and never keep a list of roles of their own.
 - People (三员分立): administrators manage them, but a privileged change only takes effect
   when a security administrator approves it (``archive.privileges``); auditors and security
   administrators read every change to people and the administrators' own actions. The two
@@ -78,6 +78,7 @@ class Permission(StrEnum):
     WITNESS_DESTRUCTION = "witness_destruction"  # 监销 where a witness slot fits (service)
     PRINT_REGISTERS = "print_registers"  # 归档文件目录 and the registers of lists
     READ_ACCESS_LOG = "read_access_log"  # the access log, alerts and both chains
+    READ_AUDIT_TRAIL = "read_audit_trail"  # every audit event, with before and after
     READ_AUDIT_SAMPLES = "read_audit_samples"  # the quarterly audit sample
     MANAGE_PEOPLE = "manage_people"  # users and departments (privileged changes: asked)
     APPROVE_PRIVILEGE_CHANGES = "approve_privilege_changes"  # decide them (三员分立)
@@ -104,6 +105,9 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.WITNESS_DESTRUCTION: DEPARTMENT_STAFF | RECORDS_MANAGERS | ADMINISTRATORS,
     Permission.PRINT_REGISTERS: RECORDS_MANAGERS | AUDITORS | DIRECTORS,
     Permission.READ_ACCESS_LOG: AUDITORS,
+    # 三员分立: the security auditor sees everyone's actions; the administrators see their
+    # own share only (changes to people), never the whole trail.
+    Permission.READ_AUDIT_TRAIL: AUDITORS,
     Permission.READ_AUDIT_SAMPLES: RECORDS_MANAGERS | AUDITORS,
     Permission.MANAGE_PEOPLE: ADMINISTRATORS,
     Permission.APPROVE_PRIVILEGE_CHANGES: SECURITY_ADMINS,

@@ -77,11 +77,7 @@ def _pages(session: Session, record_ids: Iterable[object]) -> dict[object, int]:
 
 def _description(record: Record) -> tuple[str, str, str]:
     """文号, 责任者, 备注 of a record (empty where it has none)."""
-    return (
-        getattr(record, "doc_number", None) or "",
-        getattr(record, "author", None) or "",
-        getattr(record, "remarks", None) or "",
-    )
+    return (record.doc_number or "", record.author or "", record.remarks or "")
 
 
 CATALOGUE_COLUMNS = [

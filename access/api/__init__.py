@@ -11,6 +11,7 @@ from flask import Blueprint
 
 from access.api import (
     access_log,
+    audit_trail,
     common,
     disposition,
     documents,
@@ -29,6 +30,7 @@ RESOURCES = (
     records,
     requests,
     access_log,
+    audit_trail,
     retention,
     retention_records,
     holds,

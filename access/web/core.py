@@ -247,6 +247,8 @@ def navigation(role: Role) -> list[NavItem]:
             NavItem("web.alerts", _l("Alerts"), audit),
             NavItem("web.chain", _l("Audit chain"), audit),
         ]
+    if may(role, Permission.READ_AUDIT_TRAIL):
+        items.append(NavItem("web.audit_trail", _l("Audit trail"), audit))
     if may(role, Permission.READ_AUDIT_SAMPLES):
         items.append(NavItem("web.audit_samples", _l("Quarterly audit sample"), audit))
     if may(role, Permission.MANAGE_PEOPLE):

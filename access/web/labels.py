@@ -1,5 +1,9 @@
-"""Words for the codes the archive stores (roles, levels, states, classes), in the page's
-language, and the Jinja filters that print them, dates in Beijing time and sizes."""
+"""Words for the codes the archive stores (roles, levels, states, classes, audit actions), in
+the page's language, and the Jinja filters that print them, dates in Beijing time and sizes.
+
+The pages' own msgids come first; every other code is looked up in the archive's vocabulary
+(:mod:`archive.vocabulary`, Chinese and English), which certificates and the audit trail's
+CSV use too, so an action or a class has one name wherever it is printed."""
 
 from __future__ import annotations
 
@@ -10,9 +14,11 @@ from html import unescape
 from typing import Any
 
 from flask import Flask
-from flask_babel import format_date, format_datetime
+from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
+
+from archive.vocabulary import ACTIONS, TERMS, pick
 
 LABELS: dict[str, Any] = {
     # roles
@@ -109,7 +115,6 @@ LABELS: dict[str, Any] = {
     "marketing": _l("Marketing"),
     "finance": _l("Finance"),
     "hr": _l("Human resources"),
-    "administration": _l("Administration"),
     "procurement": _l("Procurement"),
     "rnd": _l("R&D"),
     "initiation": _l("Initiation"),
@@ -149,11 +154,15 @@ LABELS: dict[str, Any] = {
 
 def label(value: object) -> str:
     """The word for a stored code; the code itself when the archive knows no word for it
-    (a class a records manager invented)."""
+    (a class a records manager invented). ``administration`` (the process, 行政办公) comes
+    from the vocabulary: the pages' msgid of that name is the administrators' menu."""
     if value is None or value == "":
         return "—"
     key = value.value if isinstance(value, enum.Enum) else str(value)
-    return str(LABELS.get(key, key))
+    if key in LABELS:
+        return str(LABELS[key])
+    found = ACTIONS.get(key) or TERMS.get(key)
+    return pick(found, str(get_locale() or "zh")) if found else key
 
 
 def when(value: datetime | date | None, style: str = "medium") -> str:

@@ -1,6 +1,6 @@
-"""Auditors' pages: the access log with filters and CSV export, the alerts (bursts, odd
-hours, refusals, green-channel access never approved, fixity failures), both hash chains
-verified; and, with records managers, the quarterly audit samples."""
+"""Auditors' pages: the access log and the audit trail with filters and CSV export, the
+alerts (bursts, odd hours, refusals, green-channel access never approved, fixity failures),
+both hash chains verified; and, with records managers, the quarterly audit samples."""
 
 from __future__ import annotations
 
@@ -10,18 +10,21 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, send_from_directory, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from access import audit_trail as trail
 from access.alerts import alerts as find_alerts
 from access.audit_sample import SampleError, draw, previous_quarter, write_sample
-from access.http import CSV_COLUMNS, access_log_csv, access_log_filters
+from access.http import CSV_COLUMNS, access_log_csv, access_log_filters, audit_trail_csv
 from access.policy import Permission
 from access.requests import violations
-from access.web.core import actor, arc, form, requires, web
+from access.web.core import actor, arc, form, requires, select_locale, web
 from archive.audit import record_event
 from archive.checkpoints import public_key_text, verify_all
 from archive.db import local_today
 from archive.models import AccessEvent
+from archive.vocabulary import ACTIONS
 
 PAGE = 200
 
@@ -39,6 +42,44 @@ def access_log() -> Any:
     with archive.sessions() as db:
         events = db.scalars(query.limit(PAGE)).all()
         return render_template("access_log.html", events=events, columns=CSV_COLUMNS, limit=PAGE)
+
+
+#: What was wrong with a filter of the audit trail, in the page's language.
+TRAIL_PROBLEMS: dict[str, Any] = {
+    trail.INVALID_ACTION: _l(
+        "An action is a code such as record.created, or a family such as record."
+    ),
+    trail.INVALID_DATE: _l("Enter a date like 2026-01-31."),
+    trail.DATES_REVERSED: _l("The last day is before the first."),
+    trail.UNKNOWN_RECORD: _l("No record has this reference code or id."),
+    trail.INVALID_PAGE: _l("The page must be a whole number."),
+}
+
+
+@web.get("/audit/trail")
+@requires(Permission.READ_AUDIT_TRAIL)
+def audit_trail() -> Any:
+    """Every audit event, newest first, by user, action, record (档号) and Beijing day."""
+    kind = request.args.get("format", "html")
+    archive = arc()
+    with archive.transaction() as db:
+        record_event(db, actor(), "audit_trail.read", "audit_trail", kind, dict(request.args))
+    wanted, problems = trail.parse_filter(request.args)
+    lang = select_locale()
+    with archive.sessions() as db:
+        where = trail.conditions(db, wanted, problems)
+        if not problems and kind == "csv":
+            return audit_trail_csv(archive, where, lang)
+        page = None if problems else trail.trail_page(db, wanted, where, lang)
+        errors = {name: TRAIL_PROBLEMS[code] for name, code in problems.items()}
+        html = render_template(
+            "audit_trail.html",
+            page=page,
+            errors=errors,
+            actions=sorted(ACTIONS),
+            families=sorted({code.split(".")[0] + "." for code in ACTIONS if "." in code}),
+        )
+        return html, 400 if problems else 200
 
 
 @web.get("/audit/alerts")

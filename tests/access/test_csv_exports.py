@@ -101,12 +101,12 @@ def test_the_audit_sample(tmp_path: Path) -> None:
     text = sample_csv(_sample())
     assert text.startswith(BOM)
     rows = list(csv.reader(io.StringIO(text.removeprefix(BOM))))
-    header = rows.index(["record_id", "名称 Name", "题名 Title", "四性 Checks", "读取 Reads",
-                         "拒绝 Refused", "发现 Findings"])  # fmt: skip
+    header = rows.index(["档号 Reference code", "名称 Name", "题名 Title", "四性 Checks",
+                         "读取 Reads", "拒绝 Refused", "发现 Findings"])  # fmt: skip
     body = rows[header + 1]
     assert body[1] == '\'=HYPERLINK("http://evil.example")'
     assert body[2] == "'-2+3+cmd|' /C calc'!A0"
     assert body[5] == "'@attacker view 2026-07-01 10:00 10.0.0.9: no grant"
-    assert body[6] == "green channel never approved: +wang 2026-07-01 10:00 (denied)"
+    assert body[6] == "绿色通道未获批准：+wang 2026-07-01 10:00 (denied)"
     csv_path, _pdf = write_sample(_sample(), tmp_path)
     assert csv_path.read_bytes().startswith(BOM.encode())

@@ -137,10 +137,10 @@ def test_the_quarterly_sample_rechecks_and_reviews_the_access_log(
     assert "8 of 8 records drawn" in result.stdout
     assert "2 findings" in result.stdout  # the damaged version, the green channel
     table = (out / f"audit-sample-{quarter}.csv").read_text("utf-8-sig")
-    assert "zhang view" in table
+    assert "zhang 查看" in table  # the action in words
     assert "127.0.0.1" in table
     assert "no grant" in table.lower()
-    assert "green channel never approved: wang" in table
+    assert "绿色通道未获批准：wang" in table
     assert "华东仓储改造项目XS-public" in table
     assert "FAILED" in table
     text = "".join(p.extract_text() for p in PdfReader(out / f"audit-sample-{quarter}.pdf").pages)

@@ -60,6 +60,7 @@ EXPECTED = {
     Permission.SEE_DISPOSITION_LISTS: {M, V, D, A},
     Permission.SIGN_LISTS: {M, V, D},
     Permission.READ_ACCESS_LOG: {A},
+    Permission.READ_AUDIT_TRAIL: {A},  # everyone's actions: the security auditor only
     Permission.READ_AUDIT_SAMPLES: {M, A},
     Permission.MANAGE_PEOPLE: {X},
     Permission.APPROVE_PRIVILEGE_CHANGES: {Y},

@@ -48,6 +48,7 @@ PAGES = {
     "/retention/lists": {"sun", "wang", "zhao", "qian", "zhou"},  # auditors read them
     "/retention/due": {"sun", "zhou", "zhao", "qian"},  # as GET /retention/reports/due
     "/audit/access-log": {"zhou"},
+    "/audit/trail": {"zhou"},
     "/audit/alerts": {"zhou"},
     "/audit/chain": {"zhou"},
     "/audit/samples": {"zhou", "sun"},
@@ -362,7 +363,7 @@ def test_the_quarterly_sample_is_drawn_and_downloaded_in_the_browser(
     assert f"/audit/samples/{name}.pdf" in page
     report = people["zhou"].get(f"/audit/samples/{name}.csv")
     assert report.status_code == 200  # type: ignore[attr-defined]
-    assert "record_id" in report.data.decode("utf-8-sig")  # type: ignore[attr-defined]
+    assert "档号 Reference code" in report.data.decode("utf-8-sig")  # type: ignore[attr-defined]
     report.close()  # type: ignore[attr-defined]  # the file it streamed
     assert people["zhou"].get("/audit/samples/..%2Fkeyring.json").status_code == 404  # type: ignore[attr-defined]
     assert people["zhang"].get(f"/audit/samples/{name}.pdf").status_code == 403  # type: ignore[attr-defined]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import uuid
 from datetime import date
 
@@ -18,6 +19,7 @@ from archive.core import Archive
 from archive.models import (
     AuditEvent,
     DataKey,
+    Department,
     DispositionList,
     ListStatus,
     Record,
@@ -30,6 +32,7 @@ from archive.models import (
 from archive.storage import BlobNotFound
 from ingest.package import check_transfer_folder
 from retention import disposition, execution
+from retention.certificate import certificate_header
 from retention.errors import Conflict, RetentionError
 from retention.reports import certificate_csv, certificate_pdf
 from retention.sweep import sweep
@@ -232,7 +235,7 @@ def test_the_certificate_names_what_when_who_and_the_digests(planned: Archive) -
     assert lst.number in text
     assert str(lst.digest) in text
     assert all(digest in text for digest in digests)
-    assert text.count(",destroyed,") == 4  # one row per version
+    assert text.count(",已销毁,") == 4  # one row per version
     for username in ("sun", "wang", "li", "qian"):
         assert f"用户{username}" in text
     assert "10.0.0.5" in text  # the signing address
@@ -270,8 +273,83 @@ def test_the_certificate_csv_cannot_carry_a_formula(planned: Archive) -> None:
         text = certificate_csv(disposition.get_list(session, list_id))
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
-    signed = {row[3]: row[9] for row in rows if row[:1] == ["signature"] and row[1] != "role"}
+    signed = {row[3]: row[9] for row in rows if row[:1] == ["签署"]}
     assert signed == {name: "'" + opinion for name, opinion in opinions.items()}
-    items = rows[rows.index(next(r for r in rows if r[:1] == ["item"])) + 1 :]
+    items = rows[rows.index(next(r for r in rows if r[:1] == ["序号 No."])) + 1 :]
     assert len(items) == 4  # one row per version
     assert sorted({row[0] for row in items}) == ["1", "2", "3"]  # numbers stay numbers
+
+
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+#: Codes the database stores (the test records' titles say "application": that is data).
+CODES = re.compile(
+    r"\b(records_manager|department_head|director|destroy|destroyed|executed|signing|"
+    r"labour_contract|initiation|approval|administration|True|False|None)\b"
+)
+
+
+def _executed(arc: Archive) -> tuple[str, str, str, str]:
+    """The executed list's PDF text (Chinese and English), its CSV, and CG's name."""
+    add_people(arc)
+    list_id, _ = _prepared(arc)
+    _sign_all(arc, list_id)
+    execution.execute(arc, MANAGER, list_id, check_folder=check_transfer_folder)
+    with arc.sessions() as session:
+        lst = disposition.get_list(session, list_id)
+        chinese = PdfReader(io.BytesIO(certificate_pdf(lst)))
+        english = PdfReader(io.BytesIO(certificate_pdf(lst, "en")))
+        text = certificate_csv(lst)
+        department = session.scalars(select(Department).where(Department.code == "CG")).one().name
+
+    def whole(reader: PdfReader) -> str:
+        return "".join(page.extract_text() for page in reader.pages)
+
+    return whole(chinese), whole(english), text, department
+
+
+def test_the_certificate_reads_as_a_chinese_document(planned: Archive) -> None:
+    """Roles, action, states, classes and outcomes as words, departments by name and code,
+    the preparer and signers by name, Beijing time; no ids, JSON or stored codes. English
+    values when asked."""
+    pdf, english, csv, cg = _executed(planned)
+    flat = pdf.replace("\n", "")
+    for words in (
+        "档案销毁证明",
+        "销毁",
+        "已执行",
+        "档案管理员",
+        "部门负责人",
+        "总监",
+        "已销毁",
+        "申请表",
+    ):
+        assert words in flat, words
+    assert f"{cg}（CG）" in flat  # a department by name and code
+    assert "用户sun（sun）" in flat  # the preparer, a person
+    assert "北京时间" in flat
+    assert "已处置 3 件" in flat  # the result in words, not a dict
+    for document in (flat, csv):
+        assert not UUID.search(document), UUID.search(document)
+        assert not CODES.search(document), CODES.search(document)
+        assert "{" not in document
+    assert "Records manager" in english.replace("\n", " ")
+    assert "Destroyed" in english
+
+
+def test_a_list_the_sweep_proposed_was_prepared_by_whoever_submitted_it(
+    planned: Archive,
+) -> None:
+    add_people(planned)
+    file_record(planned, record_type="application", when=date(2010, 5, 1))
+    report = sweep(planned)  # the scheduled sweep: no person
+    with planned.transaction() as session:
+        lst = session.scalars(
+            select(DispositionList).where(DispositionList.number == report.lists[0])
+        ).one()
+        assert lst.created_by == "system"
+        disposition.set_opinion(session, MANAGER, lst, "已过保管期限，同意销毁。")
+        disposition.submit(session, MANAGER, lst)
+    with planned.sessions() as session:
+        lst = disposition.get_list(session, lst.id)
+        prepared = dict(certificate_header(lst))["编制 Prepared by"]
+    assert prepared.startswith("用户sun（sun）")
