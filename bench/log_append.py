@@ -105,6 +105,7 @@ def main() -> None:
                 with arc.transaction() as session:
                     return _line(n)(session)
 
+            _run(1, args.appends, alone)  # warm up: connections, statements, the file's pages
             seconds, lat = _run(1, args.appends, alone)
             floor = args.appends / seconds
             print(

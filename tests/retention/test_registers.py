@@ -218,5 +218,11 @@ def test_a_transfer_register_has_the_handover_block_and_is_kept(registered: Arch
         assert kept is not None
         assert kept.title.startswith("档案移交清册")
     text = pdf_text(register_pdf(register))
-    for words in ("档案移交清册", "交接双方", "移交方", "接收方", ORGANISATION):
+    for words in ("档案移交清册", "交接双方", "移交方", "接收方", ORGANISATION, "上海市档案馆"):
         assert words in text, words
+    header = ["序号", "档号", "题名", "日期", "页数", "保管期限", "鉴定意见", "移交情况", "时间"]
+    rows = xlsx_rows(register_xlsx(register))
+    (row,) = table_after(rows, header)
+    assert row[1].startswith("Z109-WS·2010-D10-")
+    assert (row[5], row[6], row[7]) == ("10年", "到期移交市档案馆", "已移交")
+    assert any(r[:3] == ["单位", ORGANISATION, "上海市档案馆"] for r in rows)
