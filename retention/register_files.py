@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from reportlab.lib.pagesizes import A4, landscape
@@ -107,6 +108,25 @@ def _block(rows: Sequence[Sequence[str]], usable: float, body: Any) -> Any:
     )
 
 
+def _append(sheet: Any, values: Sequence[object]) -> None:
+    """One row of text as text: characters XML cannot hold are dropped (openpyxl refuses
+    them), and a value that starts like a formula (=, +, -, @) stays a string, never a
+    formula Excel would run: a title or an opinion is someone's own text."""
+    sheet.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in values])
+    for item in sheet[sheet.max_row]:
+        if isinstance(item.value, str):
+            item.data_type = "s"
+
+
+def _blocks(sheet: Any, blocks: Sequence[tuple[str, list[list[str]]]]) -> None:
+    for name, rows in blocks:
+        sheet.append([])
+        _append(sheet, [name])
+        sheet.cell(row=sheet.max_row, column=1).font = Font(bold=True)
+        for row in rows:
+            _append(sheet, row)
+
+
 def register_xlsx(register: Register) -> bytes:
     """The same register as a workbook: one sheet, the title and heading rows, the table with
     its header repeated on every printed page, the blocks below; Excel opens it as it is."""
@@ -121,31 +141,21 @@ def register_xlsx(register: Register) -> bytes:
     sheet.cell(row=1, column=1).font = Font(size=14, bold=True)
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
     for label, value in register.heading:
-        sheet.append([label, value])
-    for name, rows in register.above:
-        sheet.append([])
-        sheet.append([name])
-        sheet.cell(row=sheet.max_row, column=1).font = Font(bold=True)
-        for row in rows:
-            sheet.append(list(row))
+        _append(sheet, [label, value])
+    _blocks(sheet, register.above)
     sheet.append([])
     header_row = sheet.max_row + 1
-    sheet.append([heading for heading, _ in register.columns])
+    _append(sheet, [heading for heading, _ in register.columns])
     for column in range(1, width + 1):
         sheet.cell(row=header_row, column=column).font = Font(bold=True)
     for row in register.rows:
-        sheet.append(list(row))
+        _append(sheet, row)
     for row_cells in sheet.iter_rows(min_row=header_row, max_row=sheet.max_row, max_col=width):
         for item in row_cells:
             item.border, item.alignment = ruled, wrap
-    for name, rows in register.below:
-        sheet.append([])
-        sheet.append([name])
-        sheet.cell(row=sheet.max_row, column=1).font = Font(bold=True)
-        for row in rows:
-            sheet.append(list(row))
+    _blocks(sheet, register.below)
     sheet.append([])
-    sheet.append(["打印时间（北京时间）", local(utcnow())])
+    _append(sheet, ["打印时间（北京时间）", local(utcnow())])
     for column, (_, mm_width) in enumerate(register.columns, 1):
         sheet.column_dimensions[get_column_letter(column)].width = max(8, mm_width / 2.2)
     sheet.print_title_rows = f"{header_row}:{header_row}"

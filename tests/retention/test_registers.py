@@ -226,3 +226,26 @@ def test_a_transfer_register_has_the_handover_block_and_is_kept(registered: Arch
     assert row[1].startswith("Z109-WS·2010-D10-")
     assert (row[5], row[6], row[7]) == ("10年", "到期移交市档案馆", "已移交")
     assert any(r[:3] == ["单位", ORGANISATION, "上海市档案馆"] for r in rows)
+
+
+def test_someone_elses_text_stays_text_in_both_files() -> None:
+    """A title or an opinion is someone's own text: no formula Excel would run, no character
+    that breaks the file, in the XLSX or the PDF."""
+    from retention.register_files import Register
+
+    hostile = '=HYPERLINK("http://evil.example","点我")\x07\x00<b>粗体</b>&amp;'
+    register = Register(
+        title="档案销毁清册",
+        heading=[("立档单位", "+SUM(1,2)"), ("全宗号", "Z109")],
+        columns=[("序号", 10.0), ("题名", 80.0)],
+        rows=[["1", hostile], ["2", "-2+3"], ["3", "@cmd"]],
+        above=[("鉴定意见", [[hostile]])],
+    )
+    book = load_workbook(io.BytesIO(register_xlsx(register)))
+    cells = [c for row in book.active.iter_rows() for c in row if c.value is not None]
+    assert all(c.data_type == "s" for c in cells)  # strings, never formulas
+    values = [c.value for c in cells]
+    assert '=HYPERLINK("http://evil.example","点我")<b>粗体</b>&amp;' in values
+    assert {"+SUM(1,2)", "-2+3", "@cmd"} <= set(values)
+    text = pdf_text(register_pdf(register))
+    assert "<b>粗体</b>&amp;" in text  # shown as written, not as markup
