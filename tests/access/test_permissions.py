@@ -59,6 +59,10 @@ EXPECTED = {
     Permission.CONFIRM_DELETIONS: {V, D},
     Permission.SEE_DISPOSITION_LISTS: {M, V, D, A},
     Permission.SIGN_LISTS: {M, V, D},
+    # 监销: department staff for their department, the records manager, and the administrator
+    # as the information system's keeper (会计档案管理办法 第十六条, accounting lists only).
+    Permission.WITNESS_DESTRUCTION: {S, V, D, M, X},
+    Permission.PRINT_REGISTERS: {M, A, D},
     Permission.READ_ACCESS_LOG: {A},
     Permission.READ_AUDIT_TRAIL: {A},  # everyone's actions: the security auditor only
     Permission.READ_AUDIT_SAMPLES: {M, A},
@@ -79,8 +83,15 @@ def test_every_role_and_permission(role: Role, permission: Permission) -> None:
 
 
 def test_administrators_read_nothing_and_run_no_records_work() -> None:
+    """Beyond people, an administrator only witnesses, as IT, the destruction of electronic
+    accounting records (会计档案管理办法 第十六条): a signature, no content, no list of their
+    own choosing (retention.witness gives them a slot only on accounting lists)."""
     granted = {p for p in Permission if may(Role.ADMIN, p)}
-    assert granted == {Permission.MANAGE_PEOPLE, Permission.READ_PEOPLE_AUDIT}
+    assert granted == {
+        Permission.MANAGE_PEOPLE,
+        Permission.READ_PEOPLE_AUDIT,
+        Permission.WITNESS_DESTRUCTION,
+    }
 
 
 def test_security_administrators_approve_and_do_nothing_else() -> None:
