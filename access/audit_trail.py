@@ -68,6 +68,8 @@ def parse_filter(args: Mapping[str, str]) -> tuple[TrailFilter, dict[str, str]]:
         text = (args.get(name) or "").strip()
         try:
             days[name] = date.fromisoformat(text) if text else None
+            if days[name] is not None and not 1900 <= days[name].year <= 9998:  # type: ignore[union-attr]
+                raise ValueError  # the day after, in UTC, must still be a date
         except ValueError:
             problems[name], days[name] = INVALID_DATE, None
     if days["from"] and days["to"] and days["from"] > days["to"]:
@@ -75,6 +77,8 @@ def parse_filter(args: Mapping[str, str]) -> tuple[TrailFilter, dict[str, str]]:
     try:
         page = max(1, int(args.get("page") or 1))
         per_page = max(1, min(int(args.get("per_page") or PER_PAGE), MAX_PER_PAGE))
+        if page > MAX_PAGE:
+            raise ValueError  # an offset no database takes
     except ValueError:
         problems["page"], page, per_page = INVALID_PAGE, 1, PER_PAGE
     return (
@@ -98,6 +102,10 @@ def find_record(session: Session, typed: str) -> Record | None:
     except ValueError:
         return session.scalar(select(Record).where(Record.reference_code == typed))
     return session.get(Record, record_id)
+
+
+#: The furthest page asked for (the offset must fit a 64-bit integer with room to spare).
+MAX_PAGE = 10**9
 
 
 def _start_of(day: date) -> datetime:

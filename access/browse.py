@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -34,6 +34,7 @@ from archive.models import (
     User,
     Version,
 )
+from archive.record_rules import may_know
 from retention import disposition
 from search.index import FILTERS, Hit, QueryError, Results
 from search.indexer import open_index, snippet_text
@@ -239,3 +240,10 @@ def visible_list(session: Session, user: User, list_id: int, lock: bool = False)
     if not may_see_list(user, lst):
         raise AccessError("no such list", ErrorKind.NOT_FOUND)
     return lst
+
+
+def knows(session: Session, user: User) -> Callable[[Record], bool]:
+    """Whether ``user`` may know of a record, for pages that list many (registers, the 监销
+    page): their grants read once, the rule the record page applies."""
+    grants, now = grants_of(session, user), utcnow()
+    return lambda record: may_know(user, record, grants, now)

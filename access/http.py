@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from access import audit_trail
 from access.reader import Refused, Served, commit_read, discard, prepare
 from archive.accesslog import ALLOWED, REFUSED, Client
+from archive.audit import Actor, record_event
 from archive.core import Archive
 from archive.csvsafe import csv_lines
 from archive.db import lock_contention, utcnow
@@ -232,6 +233,19 @@ def certificate_response(lst: DispositionList, kind: str) -> Response:
 
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def printed(arc: Archive, actor: Actor, register: Register, kind: str) -> None:
+    """A register leaves the archive: audited (who, which register, how many rows)."""
+    with arc.transaction() as session:
+        record_event(
+            session,
+            actor,
+            "register.printed",
+            "register",
+            register.filename,
+            {"format": kind, "rows": len(register.rows)},
+        )
 
 
 def register_response(register: Register, kind: str) -> Response:

@@ -30,6 +30,7 @@ from access.watermark import CannotStamp, watermark_pdf
 from archive.accesslog import ALLOWED, REFUSED, Client, log_access
 from archive.content import ContentDestroyed, read_content
 from archive.core import Archive
+from archive.crypto.stream import ContentIntegrityError
 from archive.db import LOCAL_TIME
 from archive.models import Rendition, RenditionRole, Scope, User, Version
 from archive.storage import BlobNotFound, StorageError
@@ -92,6 +93,12 @@ CONTENT_REFUSALS: tuple[tuple[type[Exception], int, str, str], ...] = (
         503,
         "the archive's storage cannot be reached right now; try again shortly",
         "storage unavailable",
+    ),
+    (
+        ContentIntegrityError,
+        500,
+        "the stored content is damaged: tell the records manager (a fixity failure)",
+        "content damaged",
     ),
     (TooLargeToStamp, 413, "too large to view in the browser", "too large to stamp"),
     (

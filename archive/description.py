@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from archive.audit import Actor, record_event
 from archive.errors import DomainError
 from archive.models import Record, RecordChange
+from archive.text import CONTROLS
 
 #: The described fields and the most characters each may hold (the columns' lengths).
 LIMITS: dict[str, int] = {"author": 200, "doc_number": 100, "remarks": 2000}
@@ -51,6 +52,7 @@ def clean_value(name: str, value: object) -> str | None:
         return None
     if not isinstance(value, str):
         raise DescriptionError(f"{name} must be text")
+    value = CONTROLS.sub("", value.replace("\r\n", "\n"))
     if name == "remarks":
         lines = [" ".join(line.split()) for line in value.strip().splitlines()]
         text = "\n".join(lines).strip()

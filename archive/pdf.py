@@ -47,7 +47,12 @@ def cell(text: object, style: ParagraphStyle) -> Paragraph:
 
 def grid(data: Sequence[Sequence[object]], widths: list[float], style: ParagraphStyle) -> Table:
     """A ruled table whose first row is a header repeated on every page."""
-    made = Table([[cell(c, style) for c in row] for row in data], colWidths=widths, repeatRows=1)
+    made = Table(  # a row taller than a page (a long opinion) splits instead of failing
+        [[cell(c, style) for c in row] for row in data],
+        colWidths=widths,
+        repeatRows=1,
+        splitInRow=1,
+    )
     made.setStyle(
         TableStyle(
             [

@@ -20,6 +20,8 @@ from functools import cache
 
 import opencc
 
+from archive.errors import InvalidInput
+
 _CJK = (
     r"\u2e80-\u2fdf"  # radicals
     r"\u3005-\u3007\u3021-\u3029"  # 々 〆 〇 and Hangzhou numerals
@@ -35,7 +37,7 @@ _RUNS_OF_SPACE = re.compile(r"[ \t\u00a0]{2,}")
 _THREE_OR_MORE_NEWLINES = re.compile(r"\n{3,}")
 #: Unicode's control characters (category Cc) but tab and newline: one regex pass, where a
 #: per-character filter made a string object of every character (~25 bytes a byte of text).
-_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROLS = CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -68,3 +70,18 @@ def to_simplified(text: str) -> str:
 def normalize_for_index(raw: str) -> NormalizedText:
     text = normalize(raw)
     return NormalizedText(text=text, simplified=to_simplified(text))
+
+
+def clean_text(value: object, what: str, limit: int, *, multiline: bool = True) -> str:
+    """Text a person typed, as kept: control characters dropped (they break XML, PDFs and
+    spreadsheets), spaces collapsed, line breaks kept only where ``multiline``; refused with
+    a clear message when it is not text or longer than ``limit``, never silently cut."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InvalidInput(f"{what} must be text")
+    lines = [" ".join(_CONTROLS.sub("", line).split()) for line in value.strip().splitlines()]
+    text = ("\n" if multiline else " ").join(lines).strip()
+    if len(text) > limit:
+        raise InvalidInput(f"{what} is longer than {limit} characters")
+    return text

@@ -70,7 +70,7 @@ ITEM_HEADINGS = {
 }
 
 
-class _People:
+class People:
     """Names for the user names a list keeps, and departments for its signatures' ids."""
 
     def __init__(self, session: Session | None) -> None:
@@ -179,7 +179,7 @@ def _result(lst: DispositionList, lang: str | None) -> str:
 
 
 def certificate_header(lst: DispositionList, lang: str | None = "zh") -> list[tuple[str, str]]:
-    people = _People(object_session(lst))
+    people = People(object_session(lst))
     executed = lst.status == ListStatus.EXECUTED
     return [
         ("清册编号 List", lst.number),
@@ -208,7 +208,7 @@ def _signer(signature: Signature) -> str:
 
 
 def signature_rows(lst: DispositionList, lang: str | None = "zh") -> list[list[object]]:
-    people = _People(object_session(lst))
+    people = People(object_session(lst))
     return [
         [
             "签署",

@@ -35,6 +35,7 @@ from archive.models import (
     User,
 )
 from archive.roles import DEPARTMENT_HEADS
+from archive.text import clean_text
 from retention.clock import eligible_from, is_eligible
 from retention.describe import describe
 from retention.errors import Conflict, NotFound, RetentionError, Unnumbered
@@ -52,10 +53,18 @@ class Slot:
     department_id: int | None = None
 
 
+#: The longest appraisal opinion (鉴定意见) a list keeps: it is printed on the register.
+OPINION_LIMIT = 1000
+
+
 def get_list(session: Session, list_id: int, lock: bool = False) -> DispositionList:
-    lst = session.get(DispositionList, list_id, with_for_update=lock)
+    lst = (
+        session.get(DispositionList, list_id, with_for_update=lock)
+        if 0 < list_id < 2**31  # a number no table holds is simply not found
+        else None
+    )
     if lst is None:
-        raise NotFound(f"no disposition list {list_id}")
+        raise NotFound("no such list")
     return lst
 
 
@@ -69,11 +78,9 @@ def _number(session: Session, action: Disposal) -> str:
 
 
 def _receiver(action: Disposal, receiver: str) -> str:
-    name = " ".join(receiver.split())
+    name = clean_text(receiver, "the receiving party", 200, multiline=False)
     if name and action != Disposal.TRANSFER:
         raise RetentionError("only a transfer list has a receiving party")
-    if len(name) > 200:
-        raise RetentionError("the receiving party's name is longer than 200 characters")
     return name
 
 
@@ -101,7 +108,7 @@ def create_list(
     lst = DispositionList(
         number=_number(session, action),
         action=action,
-        opinion=opinion.strip(),
+        opinion=clean_text(opinion, "the appraisal opinion", OPINION_LIMIT),
         receiver=_receiver(action, receiver),
         proposed_by_sweep=swept,
         created_by=actor.name,
@@ -215,7 +222,7 @@ def remove_records(
 
 def set_opinion(session: Session, actor: Actor, lst: DispositionList, opinion: str) -> None:
     require(lst, ListStatus.DRAFT)
-    before, lst.opinion = lst.opinion, opinion.strip()
+    before, lst.opinion = lst.opinion, clean_text(opinion, "the appraisal opinion", OPINION_LIMIT)
     record_event(
         session,
         actor,
@@ -438,6 +445,7 @@ def list_json(
             {
                 "record_id": str(item.record_id),
                 "name": item.record.name_stem,
+                "reference_code": item.record.reference_code,
                 "title": item.record.title,
                 "due_on": item.record.due_on.isoformat() if item.record.due_on else None,
                 "outcome": item.outcome,

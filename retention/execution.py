@@ -40,7 +40,7 @@ from retention.disposition import get_list, missing_slots, require
 from retention.errors import Conflict
 from retention.handover import remember_package
 from retention.holds import ensure_free, refusals_audited
-from retention.registers import file_register
+from retention.registers import file_closed_register
 from retention.transfer import FolderCheck, transfer_list
 from retention.witness import close_if_unwitnessed
 
@@ -197,5 +197,5 @@ def execute(arc: Archive, actor: Actor, list_id: int, check_folder: FolderCheck)
         close_if_unwitnessed(session, arc.settings.retention, row)
         closed = row.closed_at is not None
     if closed:  # nobody to witness it: its register is final now
-        file_register(arc, actor, list_id)
+        file_closed_register(arc, actor, list_id)
     return Execution(lst.number, done, skipped, package)

@@ -2,9 +2,12 @@
 receipt the receiving archive gives back (``archive transfer import``), recorded against the
 list so its 移交清册 shows both parties' side of the handover.
 
-A receipt is accepted only if its signature holds, it names this list, it binds the very
-package this archive wrote (the SHA-256 of its BagIt manifest, kept at execution), and every
-record it lists was on the list and transferred.
+A receipt is accepted only if its signature holds, it names this list and the receiving party
+the signers approved, it binds the very package this archive wrote (the SHA-256 of its BagIt
+manifest, kept at execution), and every record it lists was on the list and transferred; a
+list takes one receipt. The signing key is the receiving archive's own (the receipt carries
+it): its fingerprint is recorded and printed on the 移交清册 for the two archives to compare
+by another channel, since the archives share no key infrastructure.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from archive.audit import Actor, record_event
 from archive.core import Archive
 from archive.models import Disposal, DispositionList, ListStatus
 from archive.receipts import ReceiptError, manifest_digest, verify_receipt
-from retention.errors import Conflict, NotFound
+from retention.disposition import get_list
+from retention.errors import Conflict
 
 
 def package_dir(arc: Archive, number: str) -> Path:
@@ -35,19 +39,32 @@ def remember_package(arc: Archive, lst: DispositionList) -> None:
 def record_receipt(arc: Archive, actor: Actor, list_id: int, receipt: dict[str, Any]) -> str:
     """Check ``receipt`` and record it on the list; returns the receiving key's fingerprint."""
     key = verify_receipt(receipt)
+    records = receipt.get("records")
+    fields = [receipt.get(name) for name in ("list", "receiver", "received_by", "received_at")]
+    if (
+        not isinstance(records, list)
+        or not all(isinstance(r, dict) for r in records)
+        or not all(isinstance(value, str) for value in fields)
+    ):
+        raise ReceiptError("the receipt is malformed: records must be a list, names text")
     with arc.transaction() as session:
-        lst = session.get(DispositionList, list_id, with_for_update=True)
-        if lst is None:
-            raise NotFound(f"no list {list_id}")
+        lst = get_list(session, list_id, lock=True)
         if lst.action != Disposal.TRANSFER or lst.status != ListStatus.EXECUTED:
             raise Conflict(f"list {lst.number} is not an executed transfer list")
         result = dict(lst.result or {})
+        if result.get("receipt"):
+            raise Conflict(f"list {lst.number} has its receipt already")
+        if lst.receiver and receipt["receiver"] != lst.receiver:
+            raise ReceiptError(
+                f"the receipt is signed by {receipt['receiver']!r}, but the list was approved "
+                f"for transfer to {lst.receiver!r}"
+            )
         if receipt.get("list") != lst.number:
             raise ReceiptError(f"the receipt is for {receipt.get('list')!r}, not {lst.number}")
         if receipt.get("manifest_sha256") != result.get("manifest_sha256"):
             raise ReceiptError("the receipt names a package other than the one this list wrote")
         sent = {item.record.reference_code for item in lst.items if item.outcome == "transferred"}
-        got = {str(r.get("reference_code")) for r in receipt.get("records") or []}
+        got = {str(r.get("reference_code")) for r in records}
         if not got or not got <= sent:
             raise ReceiptError("the receipt lists records this list did not transfer")
         result["receipt"] = {

@@ -80,7 +80,7 @@ def register_pdf(register: Register) -> bytes:
     story: list[Any] = [Paragraph(register.title, title_style)]
     story.append(grid([["", ""], *register.heading], [50 * mm, usable - 50 * mm], body))
     for name, rows in register.above:
-        story += [Paragraph(name, head), _block(rows, usable, body)]
+        story += [Paragraph(name, head), *_block(rows, usable, body)]
     story.append(Spacer(1, 4 * mm))
     story.append(
         grid(
@@ -95,17 +95,20 @@ def register_pdf(register: Register) -> bytes:
         )
     )
     for name, rows in register.below:
-        story += [Paragraph(name, head), _block(rows, usable, body)]
+        story += [Paragraph(name, head), *_block(rows, usable, body)]
     story += [Spacer(1, 4 * mm), cell(f"打印时间（北京时间）{local(utcnow())}", body)]
     doc.build(story, canvasmaker=_page_frame(register))
     return buffer.getvalue()
 
 
-def _block(rows: Sequence[Sequence[str]], usable: float, body: Any) -> Any:
+def _block(rows: Sequence[Sequence[str]], usable: float, body: Any) -> list[Any]:
+    """A block under its heading: a text (one cell a row) as paragraphs, which flow over pages
+    however long; a table of several columns as a ruled grid, its first row the header."""
     columns = max(len(r) for r in rows)
-    return grid(
-        [list(r) + [""] * (columns - len(r)) for r in rows], [usable / columns] * columns, body
-    )
+    if columns == 1:
+        return [cell(row[0] if row else "", body) for row in rows]
+    padded = [list(r) + [""] * (columns - len(r)) for r in rows]
+    return [grid(padded, [usable / columns] * columns, body)]
 
 
 def _append(sheet: Any, values: Sequence[object]) -> None:

@@ -11,8 +11,9 @@ Headings are Chinese (these are printed forms that people sign), the organisatio
 from __future__ import annotations
 
 import io
+import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 
 from sqlalchemy import func, select
@@ -35,8 +36,11 @@ from archive.models import (
     RetentionSchedule,
     Version,
 )
+from retention.certificate import People
 from retention.errors import NotFound
 from retention.register_files import Register, local, register_pdf
+
+log = logging.getLogger(__name__)
 
 #: 密级 as printed for each sensitivity (the company's levels in the national words).
 SECRECY = {"public": "公开", "internal": "内部", "confidential": "秘密", "restricted": "机密"}
@@ -80,8 +84,11 @@ def _description(record: Record) -> tuple[str, str, str]:
     return (record.doc_number or "", record.author or "", record.remarks or "")
 
 
+#: What a register prints for a record its reader may not know of.
+WITHHELD = "（无权知悉，著录项不予显示）"
+
 CATALOGUE_COLUMNS = [
-    ("序号", 12.0),
+    ("序号", 13.0),
     ("档号", 48.0),
     ("文号", 34.0),
     ("责任者", 30.0),
@@ -100,10 +107,14 @@ def catalogue(
     department: str | None = None,
     code: str | None = None,
     prepared_by: str = "",
+    may_show: Callable[[Record], bool] | None = None,
 ) -> Register:
     """归档文件目录: the numbered records of a year (the 档号's 年度), optionally of one
     department (机构代码) and one 保管期限 (Y, D30, D10…), in 档号 order; its 备考表 says how many
-    items, how many pages, what was destroyed or transferred since, and who prepared it."""
+    items, how many pages, what was destroyed or transferred since, and who prepared it.
+
+    ``may_show`` says whose description the reader may see: a record they may not know of
+    keeps its row (the 档号 sequence has no hole) with its description withheld."""
     query = (
         select(Record, Department)
         .join(Project, Record.project_id == Project.id)
@@ -123,8 +134,13 @@ def catalogue(
     pages = _pages(session, [r.id for r, _ in found])
     rows: list[list[str]] = []
     gone = 0
+    withheld = 0
     for number, (record, _dept) in enumerate(found, 1):
         doc_number, author, remarks = _description(record)
+        title = record.title
+        if may_show is not None and not may_show(record):
+            withheld += 1
+            doc_number, author, remarks, title = "", "", "", WITHHELD
         if record.state in (RecordState.DISPOSED, RecordState.TRANSFERRED):
             gone += 1
             state = "已销毁" if record.state == RecordState.DISPOSED else "已移交"
@@ -135,7 +151,7 @@ def catalogue(
                 record.reference_code or "",
                 doc_number,
                 author,
-                record.title,
+                title,
                 _day(record.filed_on),
                 SECRECY.get(record.sensitivity.value, record.sensitivity.value),
                 str(pages.get(record.id, "")),
@@ -152,6 +168,7 @@ def catalogue(
     note = [
         ["本目录共收录档案", f"{len(rows)} 件，{counted_pages} 页（页数未知者未计）"],
         ["其中已销毁或已移交", f"{gone} 件（见备注）"],
+        ["其中不予显示著录项", f"{withheld} 件（编制人无权知悉）"],
         ["整理人", prepared_by or "—"],
         ["编制时间（北京时间）", local(utcnow())],
         ["检查人", ""],
@@ -175,12 +192,12 @@ def _retention_words(code: str | None) -> str:
 
 
 LIST_COLUMNS = [
-    ("序号", 10.0),
+    ("序号", 13.0),
     ("档号", 44.0),
     ("题名", 70.0),
     ("日期", 22.0),
     ("页数", 12.0),
-    ("保管期限", 16.0),
+    ("保管期限", 20.0),
     ("鉴定意见", 40.0),
 ]
 
@@ -201,7 +218,7 @@ def _list_rows(session: Session, lst: DispositionList, destroy: bool) -> list[li
             _day(snap.get("filed_on") or item.record.filed_on),
             str(pages.get(item.record_id, "")),
             _retention_words(snap.get("code")),
-            lst.opinion,
+            _short(lst.opinion),
         ]
         outcome = OUTCOMES.get(item.outcome or "", "") + (f"：{item.note}" if item.note else "")
         if destroy:
@@ -214,6 +231,12 @@ def _list_rows(session: Session, lst: DispositionList, destroy: bool) -> list[li
             row += [outcome or "待移交", local(item.done_at)]
         rows.append(row)
     return rows
+
+
+def _short(opinion: str, keep: int = 60) -> str:
+    """The opinion in a row: whole when short, else its start and where the whole is (the
+    block above the table prints it once)."""
+    return opinion if len(opinion) <= keep else f"{opinion[:keep]}…（全文见鉴定意见）"
 
 
 def _witness_names(lst: DispositionList) -> str:
@@ -258,7 +281,7 @@ def destruction_register(session: Session, settings: Settings, lst: DispositionL
             *_organisation(settings),
             ("清册编号", lst.number),
             ("状态", "已销毁" if executed else "待销毁"),
-            ("编制人", lst.created_by),
+            ("编制人", People(session).preparer(lst)),
             ("编制时间（北京时间）", local(lst.created_at)),
             ("销毁时间（北京时间）", local(lst.executed_at)),
         ],
@@ -276,8 +299,8 @@ def transfer_register(session: Session, settings: Settings, lst: DispositionList
     receipt = result.get("receipt") or {}
     handover = [
         ["", "移交方", "接收方"],
-        ["单位", settings.organisation or "—", receipt.get("receiver") or lst.receiver or ""],
-        ["经办人（签字）", lst.executed_by or "", receipt.get("received_by", "")],
+        ["单位", settings.organisation or "—", lst.receiver or receipt.get("receiver") or ""],
+        ["经办人（签字）", People(session).name(lst.executed_by), receipt.get("received_by", "")],
         ["日期（北京时间）", local(lst.executed_at), receipt.get("received_at", "")],
         [
             "凭据",
@@ -368,3 +391,34 @@ def file_register(arc: Archive, actor: Actor, list_id: int) -> uuid.UUID:
             {"record_id": str(stored.record_id), "version": stored.name},
         )
     return stored.record_id
+
+
+def file_closed_register(arc: Archive, actor: Actor, list_id: int) -> None:
+    """File a just-closed list's register; if that fails, the list is closed all the same (its
+    destruction or transfer is done and committed) and the sweep files it later."""
+    try:
+        file_register(arc, actor, list_id)
+    except Exception:  # the action succeeded; only its paperwork waits
+        log.exception("list %s: register not filed yet; the sweep will file it", list_id)
+
+
+def file_pending_registers(arc: Archive, actor: Actor) -> int:
+    """File the register of every closed list that has none yet (a failure earlier, or a
+    list closed before registers were kept); returns how many were filed."""
+    with arc.sessions() as session:
+        closed = [
+            lst.id
+            for lst in session.scalars(
+                select(DispositionList).where(DispositionList.closed_at.is_not(None))
+            )
+            if not (lst.result or {}).get("register_record_id")
+        ]
+    filed = 0
+    for list_id in closed:
+        try:
+            file_register(arc, actor, list_id)
+        except Exception:  # one list's trouble must not stop the others
+            log.exception("list %s: register still not filed", list_id)
+        else:
+            filed += 1
+    return filed

@@ -22,9 +22,11 @@ from archive.models import (
     RecordState,
     RetentionReview,
 )
+from archive.text import clean_text
 from retention.clock import add_years
 from retention.disposition import add_records, create_list
 from retention.errors import Conflict, NotFound, RetentionError
+from retention.fields import MAX_YEARS
 from retention.holds import ensure_free, refusals_audited
 from retention.schedules import current_schedule
 from retention.status import recompute
@@ -75,8 +77,12 @@ def review(
     """
     if outcome not in OUTCOMES:
         raise RetentionError(f"outcome must be one of {', '.join(OUTCOMES)}")
-    if not opinion.strip():
+    opinion = clean_text(opinion, "the appraisal opinion", 2000)
+    department_opinion = clean_text(department_opinion, "the department's opinion", 2000)
+    if not opinion:
         raise RetentionError("a review needs the appraisal opinion")
+    if years is not None and not 1 <= years <= MAX_YEARS:
+        raise RetentionError(f"years must be 1-{MAX_YEARS}")
     with refusals_audited(arc, actor), arc.transaction() as session:
         record = active_record(session, record_id)
         before = record.due_on

@@ -29,6 +29,7 @@ from archive.models import (
 )
 from retention.disposition import OPEN, add_records, create_list
 from retention.holds import held_clause
+from retention.registers import file_pending_registers
 from retention.status import refresh_dirty
 
 
@@ -77,6 +78,7 @@ def _swept_draft(session: Session, actor: Actor, action: Disposal) -> Dispositio
 
 def sweep(arc: Archive, actor: Actor = SYSTEM) -> SweepReport:
     refreshed = refresh_dirty(arc)
+    file_pending_registers(arc, actor)  # registers a closed list could not file at the time
     today = local_today()
     with arc.transaction() as session:
         by_disposal: dict[Disposal, list[uuid.UUID]] = defaultdict(list)

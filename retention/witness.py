@@ -28,9 +28,13 @@ from archive.models import (
     User,
     Witness,
 )
+from archive.text import clean_text
+from retention.disposition import get_list
 from retention.errors import Conflict, NotFound, RetentionError
-from retention.registers import file_register
+from retention.registers import file_closed_register
 
+#: The longest witness statement kept (it is printed on the register).
+STATEMENT_LIMIT = 500
 #: Who cannot stand for a department: the archive's own people witness as the archive, the
 #: administrators hold the system's keys, auditors watch from outside.
 NOT_DEPARTMENT_STAFF = frozenset(
@@ -45,12 +49,12 @@ class WitnessSlot:
 
 
 def _accounting(lst: DispositionList) -> bool:
-    """Whether the list holds accounting records (会计档案): a finance class, or a KJ 档号."""
+    """Whether the list holds accounting records (会计档案): a record whose 档号 is in the 会计
+    门类 (KJ, given by its class in the file plan). Not a process guessed from a keyword: a
+    budget request in 文书 is not an accounting record."""
     for item in lst.items:
-        snap = item.snapshot or {}
-        process = (snap.get("class") or {}).get("process") or item.record.process
-        code = snap.get("reference_code") or item.record.reference_code or ""
-        if process == "finance" or "KJ·" in code:
+        code = (item.snapshot or {}).get("reference_code") or item.record.reference_code or ""
+        if code.startswith("KJ·") or "-KJ·" in code:
             return True
     return False
 
@@ -142,7 +146,11 @@ def witness(
     slot_key: str | None = None,
     statement: str = "",
 ) -> Witness:
-    """Sign that the destruction was witnessed; closes the list when it was the last slot."""
+    """Sign that the destruction was witnessed; closes the list when it was the last slot.
+    Someone no slot of the list could ever fit learns nothing about it (not even its state)."""
+    statement = clean_text(statement, "the statement", STATEMENT_LIMIT)
+    if not any(fits(user, s, settings) for s in required_witnesses(session, settings, lst)):
+        raise NotFound("no such list")
     if lst.action != Disposal.DESTROY:
         raise Conflict(f"list {lst.number} is a transfer list: nothing to witness")
     if lst.status != ListStatus.EXECUTED:
@@ -166,7 +174,7 @@ def witness(
         user_id=user.id,
         username=user.username,
         display_name=user.display_name,
-        statement=statement.strip() or "经监督，所列档案已按清册销毁，无遗漏。",
+        statement=statement or "经监督，所列档案已按清册销毁，无遗漏。",
         ip=actor.ip,
     )
     session.add(row)
@@ -213,12 +221,12 @@ def witness_list(
     """:func:`witness` in its own transaction; the signature that closes the list files the
     list's register (with every witness on it) into the archive."""
     with arc.transaction() as session:
-        lst = session.get(DispositionList, list_id, with_for_update=True)
+        lst = get_list(session, list_id, lock=True)
         user = session.get(User, user_id)
-        if lst is None or user is None:
-            raise NotFound("no such list or person")
+        if user is None:
+            raise NotFound("no such person")
         row = witness(session, actor, arc.settings.retention, lst, user, slot_key, statement)
         closed = lst.closed_at is not None
     if closed:
-        file_register(arc, actor, list_id)
+        file_closed_register(arc, actor, list_id)
     return row

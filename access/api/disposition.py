@@ -24,8 +24,8 @@ from access.api.common import (
     text_field,
     whole_number,
 )
-from access.browse import visible_list, visible_lists
-from access.http import certificate_response, register_response
+from access.browse import knows, visible_list, visible_lists
+from access.http import certificate_response, printed, register_response
 from access.policy import ListStep, Permission, list_steps
 from archive.models import Disposal, SignerRole
 from ingest.package import check_transfer_folder
@@ -172,7 +172,9 @@ def retention_list_register(list_id: int, kind: str) -> Any:
     arc = archive()
     with arc.sessions() as session:
         lst = visible_list(session, me(session), list_id)
-        return register_response(list_register(session, arc.settings, lst), kind)
+        register = list_register(session, arc.settings, lst)
+    printed(arc, g.actor, register, kind)
+    return register_response(register, kind)
 
 
 @api.post(f"{PREFIX}/lists/<int:list_id>/witness")
@@ -211,7 +213,9 @@ def retention_catalogue(kind: str) -> Any:
             request.args.get("department") or None,
             request.args.get("code") or None,
             person.display_name or person.username,
+            may_show=knows(session, person),
         )
+    printed(arc, g.actor, register, kind)
     return register_response(register, kind)
 
 

@@ -10,19 +10,22 @@ from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from access.http import status_of
 from access.policy import Permission
 from access.web.core import actor, arc, form, requires, web
 from access.web.labels import label
 from archive.errors import DomainError, InvalidInput
+from archive.models import DispositionItem, DispositionList, ListStatus
 from retention.appraisal import appraisal_queue
 from retention.review import OUTCOMES, review
 from retention.schedules import current_schedules
 
 
 def _decide(record_id: uuid.UUID) -> str:
-    """Carry out the submitted decision; returns its outcome."""
+    """Carry out the submitted decision; returns what it did, in words (and the list a
+    record was put on)."""
     until_raw, years_raw = form("until"), form("years")
     try:
         until = date.fromisoformat(until_raw) if until_raw else None
@@ -41,7 +44,18 @@ def _decide(record_id: uuid.UUID) -> str:
         years=int(years_raw) if years_raw else None,
         schedule=form("schedule") or None,
     )
-    return str(row.outcome)
+    if row.outcome in ("destroy", "transfer"):
+        with arc().sessions() as db:
+            number = db.scalar(
+                select(DispositionList.number)
+                .join(DispositionItem)
+                .where(DispositionItem.record_id == record_id)
+                .where(DispositionList.status == ListStatus.DRAFT)
+            )
+        if number:
+            listed: str = _("%(o)s: put on the draft list %(n)s", o=label(row.outcome), n=number)
+            return listed
+    return label(row.outcome)
 
 
 @web.route("/retention/appraisal", methods=["GET", "POST"])
@@ -63,7 +77,7 @@ def appraisal() -> Any:
                 failed = {**request.form.to_dict(), "message": str(exc)}
                 status = status_of(exc)
             else:
-                flash(_("Appraisal recorded: %(o)s.", o=label(outcome)), "ok")
+                flash(_("Appraisal recorded: %(o)s.", o=outcome), "ok")
                 return redirect(url_for("web.appraisal"))
         else:
             failed, status = {"record_id": raw_id, "message": _("Choose a record.")}, 400

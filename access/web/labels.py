@@ -135,6 +135,9 @@ LABELS: dict[str, Any] = {
     "monthly_report": _l("Monthly report"),
     "general": _l("General"),
     "archival_work": _l("Archival work"),
+    "closed": _l("Closed"),
+    "destroyed": _l("Destroyed"),
+    "skipped": _l("Not carried out"),
     "disposition_register": _l("Disposition register"),
     # the 四性 checks (ingest.checks.ORDER): the one a quarantined job failed is named by these
     "authenticity.digest": _l("Authenticity: the digest matches"),

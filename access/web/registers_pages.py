@@ -10,14 +10,14 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from access.browse import visible_list
-from access.http import register_response, status_of
+from access.browse import knows, visible_list
+from access.http import printed, register_response, status_of
 from access.policy import Permission
 from access.web.core import actor, arc, form, me, reauthenticate, requires, web
 from archive.errors import DomainError, InvalidInput
 from archive.models import Disposal, DispositionList, ListStatus
 from retention.registers import catalogue, list_register
-from retention.witness import required_witnesses, slots_for, witness_list
+from retention.witness import open_witness_slots, required_witnesses, slots_for, witness_list
 
 
 @web.get("/retention/lists/<int:list_id>/register.<any(pdf, xlsx):kind>")
@@ -26,7 +26,9 @@ def list_register_file(list_id: int, kind: str) -> Any:
     archive = arc()
     with archive.sessions() as db:
         lst = visible_list(db, me(db), list_id)
-        return register_response(list_register(db, archive.settings, lst), kind)
+        register = list_register(db, archive.settings, lst)
+    printed(archive, actor(), register, kind)
+    return register_response(register, kind)
 
 
 @web.get("/retention/catalogue")
@@ -45,14 +47,17 @@ def catalogue_page() -> Any:
         else:
             archive = arc()
             with archive.sessions() as db:
+                person = me(db)
                 register = catalogue(
                     db,
                     archive.settings,
                     year,
                     department=args.get("department") or None,
                     code=args.get("code") or None,
-                    prepared_by=me(db).display_name or me(db).username,
+                    prepared_by=person.display_name or person.username,
+                    may_show=knows(db, person),
                 )
+            printed(archive, actor(), register, args["format"])
             return register_response(register, args["format"])
     return render_template("catalogue.html", args=args, failed=failed), 400 if failed else 200
 
@@ -81,7 +86,21 @@ def witness_page() -> Any:
             failed.pop("confirm_password", None)
             status = status_of(exc)
         else:
-            flash(_("Your witness signature is recorded."), "ok")
+            with archive.sessions() as db:
+                lst = db.get(DispositionList, list_id)
+                left = open_witness_slots(db, settings, lst) if lst is not None else []
+            if left:
+                flash(
+                    _(
+                        "Your witness signature is recorded. The list still waits for: %(who)s.",
+                        who="、".join(slot.capacity for slot in left),
+                    ),
+                    "ok",
+                )
+            else:
+                flash(
+                    _("Every witness has signed: the list is closed and its register filed."), "ok"
+                )
             return redirect(url_for("web.witness_page"))
     with archive.sessions() as db:
         person = me(db)
@@ -97,7 +116,9 @@ def witness_page() -> Any:
             for lst in lists
         ]
         waiting = [(lst, mine, slots) for lst, mine, slots in waiting if mine]
+        known = knows(db, person)
+        shown = {item.id for lst, _, _ in waiting for item in lst.items if known(item.record)}
         return (
-            render_template("witness.html", waiting=waiting, failed=failed),
+            render_template("witness.html", waiting=waiting, failed=failed, shown=shown),
             status,
         )

@@ -6,11 +6,13 @@ import io
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
+from sqlalchemy import select
 from werkzeug.test import TestResponse
 
 from access.app import archive_of, create_app
@@ -19,8 +21,14 @@ from archive.bootstrap import initialize
 from archive.config import load_settings
 from archive.content import NewRecord, RenditionSource, store
 from archive.core import Archive
-from archive.models import Role, Sensitivity
+from archive.models import Record, Role, Sensitivity, SignerRole, User
 from archive.people import create_user, find_department, issue_token
+from archive.refcode import number_pending
+from ingest.package import check_transfer_folder
+from retention import disposition
+from retention.execution import execute
+from retention.schedules import seed_default_plan
+from retention.status import refresh_dirty
 from tests.conftest import make_environ
 
 
@@ -143,3 +151,40 @@ def world(tmp_path: Path) -> Iterator[World]:
     made = make_world(tmp_path)
     yield made
     made.arc.close()
+
+
+DUE_RECORD = "CG-public"  # becomes an application form filed in 2010: D10, destroy
+
+
+@pytest.fixture
+def executed(tmp_path) -> Iterator[tuple[World, int]]:  # type: ignore[no-untyped-def]
+    """An executed destruction list holding one CG record, not yet witnessed."""
+    world = make_world(tmp_path)
+    arc = world.arc
+    with arc.transaction() as session:
+        seed_default_plan(session, Actor.cli())
+        record = session.get(Record, world.records[DUE_RECORD])
+        assert record is not None
+        record.record_type, record.filed_on, record.retention_dirty = (
+            "application",
+            date(2010, 3, 1),
+            True,
+        )
+    refresh_dirty(arc)
+    number_pending(arc)
+    manager = Actor.cli()
+    with arc.transaction() as session:
+        lst = disposition.create_list(session, manager, disposition.Disposal.DESTROY)
+        disposition.add_records(session, manager, lst, [world.records[DUE_RECORD]])
+        disposition.set_opinion(session, manager, lst, "经鉴定无保存价值，同意销毁")
+        disposition.submit(session, manager, lst)
+        list_id = lst.id
+    for name, role in (("sun", None), ("wang", None), ("qian", SignerRole.DIRECTOR)):
+        with arc.transaction() as session:
+            lst = disposition.get_list(session, list_id)
+            signer = session.scalar(select(User).where(User.username == name))
+            assert signer is not None
+            disposition.sign(session, manager, arc.settings.retention, lst, signer, role, "同意")
+    execute(arc, manager, list_id, check_transfer_folder)
+    yield world, list_id
+    arc.close()

@@ -17,6 +17,7 @@ from archive.core import Archive
 from archive.models import AuditEvent, DispositionList, Record
 from archive.receipts import ReceiptError, verify_receipt
 from ingest.package import import_package
+from retention.errors import Conflict
 from retention.handover import record_receipt
 from retention.register_files import register_pdf
 from retention.registers import list_register
@@ -82,12 +83,18 @@ def test_the_receiving_archive_signs_a_receipt_the_sender_records(
     with pytest.raises(ReceiptError, match="not"):
         record_receipt(planned, MANAGER, list_id, {**receipt, "list": "YJ-1999-0001"})
 
+    for malformed in ({**receipt, "records": "abc"}, {**receipt, "records": [1, 2]}):
+        with pytest.raises(ReceiptError):  # refused by its signature or its shape, not a 500
+            record_receipt(planned, MANAGER, list_id, malformed)
+
     receipt_file = tmp_path / "receipt.json"
     receipt_file.write_text(json.dumps(receipt, ensure_ascii=False), "utf-8")
     sender_env = {"ARCHIVE_HOME": str(planned.settings.home), "ARCHIVE_NAME_DATE": "month"}
     recorded = cli(sender_env, "retention", "list", "receipt", lst.number, str(receipt_file))
     assert "receipt recorded" in recorded.stdout
 
+    with pytest.raises(Conflict, match="receipt already"):  # no replay, no replacement
+        record_receipt(planned, MANAGER, list_id, receipt)
     with planned.sessions() as session:
         lst = session.get_one(DispositionList, list_id)
         assert lst.result["receipt"]["receiver"] == RECEIVER  # type: ignore[index]
@@ -98,3 +105,23 @@ def test_the_receiving_archive_signs_a_receipt_the_sender_records(
     text = pdf_text(register_pdf(register))
     for words in ("交接双方", RECEIVER, "档案馆接收员", "接收回执"):
         assert words in text, words
+
+
+def test_a_receipt_from_another_party_than_the_approved_one_is_refused(
+    planned: Archive, tmp_path: Path
+) -> None:
+    _, result = transfer_one(planned)  # approved for 上海市档案馆
+    env = {
+        **make_environ(tmp_path / "other", "sqlite", "local"),
+        "ARCHIVE_ORGANISATION": "别的单位",
+    }
+    other = Archive(load_settings(env))
+    try:
+        initialize(other, Actor.cli())
+        receipt = import_package(other, Actor(name="某人"), package_of(result)).receipt
+    finally:
+        other.close()
+    with planned.sessions() as session:
+        list_id = session.scalars(select(DispositionList.id)).one()
+    with pytest.raises(ReceiptError, match="approved"):
+        record_receipt(planned, MANAGER, list_id, receipt)

@@ -18,6 +18,7 @@ from archive.audit import Actor
 from archive.bootstrap import initialize
 from archive.config import load_settings
 from archive.core import Archive
+from archive.errors import InvalidInput
 from archive.models import AuditEvent, DispositionList, Record, RetentionSchedule, SignerRole
 from archive.refcode import number_pending
 from ingest.package import check_transfer_folder
@@ -178,10 +179,17 @@ def test_accounting_records_need_finance_and_it_to_witness(registered: Archive) 
     voucher = file_record(
         registered, record_type="voucher", process="finance", when=date(1990, 1, 5)
     )
+    # A 文书 application whose class a keyword put under finance is not an accounting record.
+    budget = file_record(registered, record_type="application", process="finance",
+                         when=date(2010, 1, 5), project="预算申请")  # fmt: skip
     number_pending(registered)
     with registered.transaction() as session:
         lst = disposition.create_list(session, MANAGER, disposition.Disposal.DESTROY)
+        disposition.add_records(session, MANAGER, lst, [budget])
+        slots = [s.key for s in required_witnesses(session, registered.settings.retention, lst)]
+        assert slots == ["records_manager", "department:CG"]
         disposition.add_records(session, MANAGER, lst, [voucher])
+        assert "KJ·" in session.get_one(Record, voucher).reference_code  # type: ignore[operator]
         slots = [s.key for s in required_witnesses(session, registered.settings.retention, lst)]
     assert slots == ["records_manager", "department:CG", "finance", "it"]
 
@@ -249,3 +257,42 @@ def test_someone_elses_text_stays_text_in_both_files() -> None:
     assert {"+SUM(1,2)", "-2+3", "@cmd"} <= set(values)
     text = pdf_text(register_pdf(register))
     assert "<b>粗体</b>&amp;" in text  # shown as written, not as markup
+
+
+def test_long_texts_are_bounded_and_a_register_that_could_not_be_filed_is_filed_by_the_sweep(
+    registered: Archive,
+) -> None:
+    old = date(2010, 5, 1)
+    record = file_record(registered, record_type="application", when=old, project="旧申请C")
+    number_pending(registered)
+    with registered.transaction() as session:
+        lst = disposition.create_list(session, MANAGER, disposition.Disposal.DESTROY)
+        disposition.add_records(session, MANAGER, lst, [record])
+        with pytest.raises(InvalidInput, match="longer than 1000"):
+            disposition.set_opinion(session, MANAGER, lst, "意" * 1001)
+        disposition.set_opinion(session, MANAGER, lst, "经鉴定\x07无保存价值" + "。" * 900)
+        assert "\x07" not in lst.opinion  # control characters never reach a register
+        disposition.submit(session, MANAGER, lst)
+        list_id = lst.id
+    for name, role in (("sun", None), ("wang", None), ("qian", SignerRole.DIRECTOR)):
+        with registered.transaction() as session:
+            lst = disposition.get_list(session, list_id)
+            disposition.sign(session, MANAGER, registered.settings.retention, lst,
+                             user(registered, name), role, "同意")  # fmt: skip
+    execution.execute(registered, MANAGER, list_id, check_folder=check_transfer_folder)
+    sun = user(registered, "sun").id
+    with pytest.raises(InvalidInput, match="longer than 500"):
+        witness_list(registered, MANAGER, list_id, sun, statement="长" * 501)
+    witness_list(registered, MANAGER, list_id, sun, statement="长" * 500)
+    # A list closed before registers were kept (or whose filing failed): the sweep files it.
+    with registered.transaction() as session:
+        lst = disposition.get_list(session, list_id)
+        assert lst.closed_at is None
+        lst.closed_at = lst.executed_at
+    sweep(registered, MANAGER)
+    with registered.sessions() as session:
+        lst = disposition.get_list(session, list_id)
+        kept = session.get(Record, uuid.UUID(lst.result["register_record_id"]))  # type: ignore[index]
+        assert kept is not None
+        register = list_register(session, registered.settings, lst)
+    assert pdf_text(register_pdf(register))  # a long opinion flows over pages, no failure

@@ -1,0 +1,83 @@
+"""What the registers and the 监销 page show, and to whom (after an attack on them): titles of
+records a person may not know are withheld, printing a register is audited, out-of-range
+input is a 400 or a 404 (never a 500), and damaged content is refused and logged."""
+
+from __future__ import annotations
+
+import io
+
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from archive.models import AccessEvent, AuditEvent, Rendition
+from archive.storage import LocalBlobStore
+from retention.registers import WITHHELD
+from tests.access.conftest import World
+from tests.access.test_web_pages import PASSWORD, Browser
+
+
+def test_the_catalogue_withholds_what_its_reader_may_not_know_and_is_audited(
+    executed: tuple[World, int],
+) -> None:
+    world, _ = executed
+    zhou = Browser(world, "zhou")  # the auditor: no grant on CG-restricted
+    response = zhou.get("/retention/catalogue?year=2026&format=xlsx")
+    assert response.status_code == 200  # type: ignore[attr-defined]
+    rows = list(load_workbook(io.BytesIO(response.data)).active.iter_rows(values_only=True))  # type: ignore[attr-defined]
+    titles = [row[4] for row in rows if isinstance(row[0], str) and row[0].isdigit()]
+    assert "档案 CG-restricted" not in titles
+    assert "档案 XS-restricted" not in titles
+    assert WITHHELD in titles  # the row stays: the 档号 sequence shows no hole
+    assert "档案 CG-internal" in titles
+    with world.arc.sessions() as session:
+        event = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "register.printed")
+        ).one()
+    assert (event.actor, event.details["format"]) == ("zhou", "xlsx")
+
+
+def test_out_of_range_input_is_refused_not_a_500(executed: tuple[World, int]) -> None:
+    world, _ = executed
+    api = world.app.test_client()
+    huge = "99999999999999999999999"
+    sun = world.headers("sun")
+    assert api.get(f"/api/v1/retention/lists/{huge}/register.pdf", headers=sun).status_code == 404
+    missing = api.get("/api/v1/retention/lists/99/register.pdf", headers=sun)
+    assert missing.status_code == 404
+    assert missing.get_json()["error"] == "no such list"  # as for a list one may not see
+    zhou = world.headers("zhou")
+    for query in ("to=9999-12-31", "from=0001-01-01", "page=99999999999999999999"):
+        assert api.get(f"/api/v1/audit-trail?{query}", headers=zhou).status_code == 400, query
+    record = world.records["CG-internal"]
+    review = api.post(
+        f"/api/v1/retention/records/{record}/review",
+        json={"opinion": "延长", "outcome": "extend", "years": 100000},
+        headers=sun,
+    )
+    assert review.status_code == 400
+    zhang = Browser(world, "zhang")
+    zhang.post("/retention/witness", {"list_id": huge, "confirm_password": PASSWORD}, status=404)
+
+
+def test_damaged_content_is_refused_and_logged(world: World) -> None:
+    with world.arc.sessions() as session:
+        key = session.scalars(
+            select(Rendition.object_key).where(
+                Rendition.version_id == world.versions["CG-internal"]
+            )
+        ).one()
+    store = world.arc.blobs
+    assert isinstance(store, LocalBlobStore)
+    blob = store.root / key[:2] / key[2:4] / key
+    data = bytearray(blob.read_bytes())
+    data[-20] ^= 0xFF  # one flipped bit in the ciphertext
+    blob.write_bytes(bytes(data))
+    response = world.call(
+        "GET", "wang", f"/api/v1/versions/{world.versions['CG-internal']}/content"
+    )
+    assert response.status_code == 500
+    assert "damaged" in response.json["error"]  # type: ignore[index]
+    with world.arc.sessions() as session:
+        line = session.scalars(select(AccessEvent).order_by(AccessEvent.seq.desc())).first()
+    assert line is not None
+    assert (line.username, line.outcome, line.reason) == ("wang", "refused", "content damaged")
