@@ -184,6 +184,9 @@ def _content(package: _Package, part: str, room: int) -> tuple[list[str], list[t
     return lines, used
 
 
+#: More pages than any real document has: a file declaring them is refused before reading.
+MAX_PAGES = 100_000
+
 class _Reader:
     """Page texts within the cap; each template read once, however many pages use it."""
 
@@ -191,6 +194,7 @@ class _Reader:
         self.package = package
         self.room = cap
         self.templates: dict[str, list[str]] = {}
+        self.parts: dict[str, tuple[list[str], list[tuple[str, str]]]] = {}
 
     def template(self, part: str) -> list[str]:
         if part not in self.templates:
@@ -200,7 +204,9 @@ class _Reader:
 
     def page(self, part: str, templates: dict[str, str]) -> tuple[str, bool]:
         """(the page's text, whether it was cut at the cap)."""
-        lines, used = _content(self.package, part, self.room)
+        if part not in self.parts:  # pages sharing a part parse it once (a crafted file's 3M)
+            self.parts[part] = _content(self.package, part, self.room)
+        lines, used = self.parts[part]
         before = [t for t, order in used if order != "Foreground"]
         after = [t for t, order in used if order == "Foreground"]
         shown = [line for t in before if t in templates for line in self.template(templates[t])]
@@ -225,6 +231,8 @@ def ofd_text(archive: zipfile.ZipFile, cap: int) -> OfdText:
     reader = _Reader(package, cap)
     for root in roots:
         pages, templates = _document(package, root)
+        if len(found.pages) + len(pages) > MAX_PAGES:
+            raise OfdUnreadable(f"the OFD declares more than {MAX_PAGES:,} pages")
         for part in pages:
             if reader.room <= 0:  # past the cap pages are only counted
                 found.pages.append("")

@@ -166,3 +166,28 @@ def test_entities_are_neither_fetched_nor_expanded(tmp_path: Path) -> None:
     assert "机密内容" not in text
     assert "哈哈" not in text
     assert "开头结尾" in text  # the text around them is kept
+
+
+def _shared_part_ofd(pages: int) -> bytes:
+    """Every page pointing at one content part: tiny on disk, ``pages`` pages declared."""
+    members = ofd.parts(["一页正文"])
+    listed = "".join(
+        f'<ofd:Page ID="{10 + n}" BaseLoc="Pages/Page_0/Content.xml"/>' for n in range(pages)
+    )
+    document = members["Doc_0/Document.xml"].decode()
+    start, end = document.index("<ofd:Pages>"), document.index("</ofd:Pages>")
+    members["Doc_0/Document.xml"] = (
+        document[: start + len("<ofd:Pages>")] + listed + document[end:]
+    ).encode()
+    return ofd.pack(members)
+
+
+def test_pages_sharing_one_part_are_read_once_and_too_many_pages_are_refused(
+    tmp_path: Path,
+) -> None:
+    many = sandboxed(tmp_path, _shared_part_ofd(50_000))  # read in seconds, not per page
+    assert many["page_count"] == 50_000
+    assert many["pages"][0] == many["pages"][-1] == "一页正文"
+    refused = sandboxed(tmp_path, _shared_part_ofd(100_001))
+    assert refused["check"] == "usability.opens"
+    assert "more than 100,000 pages" in refused["failure"]
