@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from access.trail_view import Change, Lookups, describe_details, lookups_for
 from archive.db import LOCAL_TIME
-from archive.models import AccessRequest, AuditEvent, Grant, Record, Version
+from archive.models import AccessRequest, AuditEvent, Grant, Record, User, Version
 from archive.vocabulary import action_label, beijing, english, object_label
 
 PER_PAGE = 50
@@ -148,8 +148,9 @@ def conditions(
 ) -> list[ColumnElement[bool]]:
     """The SQL conditions of ``wanted``; an unknown record is a problem, not an empty page."""
     found: list[ColumnElement[bool]] = []
-    if wanted.actor:
-        found.append(AuditEvent.actor == wanted.actor)
+    if wanted.actor:  # the user name, or the name people know them by
+        named = select(User.username).where(User.display_name == wanted.actor)
+        found.append(or_(AuditEvent.actor == wanted.actor, AuditEvent.actor.in_(named)))
     if wanted.action.endswith("."):
         escaped = wanted.action.replace("_", r"\_")
         found.append(AuditEvent.action.like(escaped + "%", escape="\\"))

@@ -38,4 +38,6 @@ def describe_record(
                 f"the record is {record.state.value}: its description is kept as it was",
                 ErrorKind.CONFLICT,
             )
-        return change_description(session, actor, record, changes, why="records manager")
+        return change_description(
+            session, actor, record, changes, why="records manager", source="manual"
+        )

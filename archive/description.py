@@ -96,10 +96,12 @@ def change_description(
     changes: dict[str, Any],
     *,
     why: str = "",
+    source: str | None = None,
 ) -> dict[str, dict[str, str | None]]:
     """Apply ``changes`` (field → new value, None clears it) to ``record``: audited with
     before and after, and queued for the search index. Returns the fields that changed (each
-    ``{"before", "after"}``); nothing changed, nothing written."""
+    ``{"before", "after"}``); nothing changed, nothing written. ``source`` (e.g. ``manual``)
+    replaces the recorded origin of each changed value."""
     cleaned = {name: clean_value(name, value) for name, value in changes.items()}
     changed = {
         name: {"before": getattr(record, name), "after": value}
@@ -109,6 +111,14 @@ def change_description(
     if not changed:
         return {}
     set_values(record, {name: pair["after"] for name, pair in changed.items()})
+    if source is not None:  # where each value now comes from, for the record page
+        described = dict((record.classification or {}).get("described") or {})
+        for name, pair in changed.items():
+            if pair["after"] is None:
+                described.pop(name, None)
+            else:
+                described[name] = source
+        record.classification = {**(record.classification or {}), "described": described}
     session.add(RecordChange(record_id=record.id))
     record_event(
         session,

@@ -43,6 +43,7 @@ LABELS: dict[str, Any] = {
     "text:labelled_line": _l("a labelled line of the text"),
     "text:issuer_mark": _l("the issuing unit's mark above the 文号"),
     "text:signature": _l("the signature (落款) above the date"),
+    "manual": _l("corrected by a records manager"),
     # sensitivity
     "public": _l("Public"),
     "internal": _l("Internal"),

@@ -60,6 +60,7 @@ def test_the_auditor_filters_by_user_and_action_and_reads_changes_in_words(
     _changes(world)
     by_wu = _get(world, "?actor=wu")
     assert by_wu["total"] == 3  # the clearance, the sessions ended, the department
+    assert _get(world, "?actor=用户wu")["total"] == 3  # by the name people know
     assert {e["actor"] for e in by_wu["events"]} == {"wu"}
     change = next(e for e in by_wu["events"] if e["action"] == "user.clearance_changed")
     assert change["action_label"] == "变更密级许可"

@@ -140,10 +140,12 @@ def test_the_record_page_shows_and_edits_the_description(world: World) -> None:
         session.get_one(Record, record_id).classification = {
             "described": {"author": "sidecar", "doc_number": "text:number_line"}
         }
+    assert "文号 来源：正文版头的文号行" in sun.text(path)
     sun.post(f"{path}/description", DESCRIPTION)
-    page = sun.text(path)
-    assert "文号 来源：正文版头的文号行" in page
-    assert "责任者 来源：随附的元数据文件" in page
+    page = sun.text(path)  # a corrected value no longer claims its old origin
+    assert "文号 来源：档案管理人员更正" in page
+    assert "责任者 来源：档案管理人员更正" in page
+    assert "正文版头的文号行" not in page
     assert "沪仓发〔2025〕12号" in page
     assert "上海市仓储管理局" in page
     assert "原件存行政部" in zhang.text(path)  # shown to whoever may know the record
