@@ -14,7 +14,7 @@ from sqlalchemy import select
 from access.policy import Permission
 from access.requests import decide, mine, waiting_for
 from access.requests import emergency as open_emergency
-from access.web.core import actor, arc, form, me, parse_id, requires, web
+from access.web.core import actor, arc, form, me, record_id, requires, web
 from archive.errors import InvalidInput
 from archive.models import AccessRequest, RequestStatus
 
@@ -66,7 +66,7 @@ def emergency() -> Any:
                 archive.settings.access,
                 me(db),
                 actor(),
-                parse_id(form("record_id"), "record_id"),
+                record_id(form("record_id")),
                 form("justification"),
                 form("scope", "view"),
                 hours,

@@ -4,7 +4,6 @@ they sign; the services decide who may sign what."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 from typing import Any
 
@@ -17,7 +16,18 @@ from access.browse import visible_list, visible_lists
 from access.http import certificate_response
 from access.policy import ListStep, Permission, list_steps, may
 from access.requests import AccessError
-from access.web.core import actor, arc, form, me, reauthenticate, requires, user, web
+from access.web.core import (
+    actor,
+    arc,
+    form,
+    me,
+    reauthenticate,
+    record_id,
+    record_ids,
+    requires,
+    user,
+    web,
+)
 from access.web.refusals import unnumbered_message
 from archive.core import Archive
 from archive.errors import ErrorKind, InvalidInput
@@ -48,13 +58,6 @@ from retention.schedules import (
 )
 from retention.status import record_occurrence, refresh_dirty, void_occurrence
 from retention.sweep import sweep
-
-
-def _ids(raw: str) -> list[uuid.UUID]:
-    try:
-        return [uuid.UUID(p) for p in raw.replace(",", " ").split()]
-    except ValueError:
-        raise InvalidInput(_("Record ids must be ids, separated by spaces or commas.")) from None
 
 
 def _day(raw: str, what: str) -> date:
@@ -120,14 +123,14 @@ def events() -> Any:
             if form("void"):
                 void_occurrence(db, actor(), int(form("void")), form("reason"))
             else:
-                record_id = form("record_id")
+                raw_record = form("record_id")
                 record_occurrence(
                     db,
                     actor(),
                     form("event_type"),
                     _day(form("occurred_on"), _("The date")),
                     project=form("project") or None,
-                    record_id=uuid.UUID(record_id) if record_id else None,
+                    record_id=record_id(raw_record) if raw_record else None,
                     note=form("note"),
                 )
         refresh_dirty(archive)
@@ -166,7 +169,7 @@ def holds() -> Any:
                     name=form("name"),
                     reason=form("reason"),
                     scope=scope,
-                    record_ids=_ids(form("record_ids")) if scope == HoldScope.RECORDS else [],
+                    record_ids=record_ids(form("record_ids")) if scope == HoldScope.RECORDS else [],
                     project=form("project") or None,
                     query=query if scope == HoldScope.QUERY else None,
                 )
@@ -221,7 +224,7 @@ def lists() -> Any:
                     db,
                     actor(),
                     Disposal(form("action", "destroy")),
-                    _ids(form("record_ids")),
+                    record_ids(form("record_ids")),
                     form("opinion"),
                     receiver=form("receiver"),
                 )
@@ -316,9 +319,9 @@ def _change_list(archive: Archive, list_id: int, step: str) -> None:
             if form("receiver"):
                 disposition.set_receiver(db, actor(), lst, form("receiver"))
             if form("add"):
-                disposition.add_records(db, actor(), lst, _ids(form("add")))
+                disposition.add_records(db, actor(), lst, record_ids(form("add")))
             if form("remove"):
-                disposition.remove_records(db, actor(), lst, _ids(form("remove")))
+                disposition.remove_records(db, actor(), lst, record_ids(form("remove")))
         elif step == "submit":
             disposition.submit(db, actor(), lst)
         else:
