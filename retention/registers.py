@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from archive.audit import Actor, record_event
@@ -33,7 +33,6 @@ from archive.models import (
     Record,
     RecordState,
     RenditionRole,
-    RetentionSchedule,
     Version,
 )
 from retention.certificate import People
@@ -126,9 +125,13 @@ def catalogue(
     )
     if department:
         query = query.where(Department.code == department)
-    if code:
-        query = query.join(RetentionSchedule, Record.schedule_id == RetentionSchedule.id).where(
-            Record.reference_series.contains(f"-{code}")
+    if code:  # the 保管期限 segment itself: D1 is not D10, Y is not a department YF
+        segment = f"·{year}-{code}"
+        query = query.where(
+            or_(
+                Record.reference_series.contains(segment + "-"),
+                Record.reference_series.endswith(segment),
+            )
         )
     found = [(r, d) for r, d in session.execute(query)]
     pages = _pages(session, [r.id for r, _ in found])

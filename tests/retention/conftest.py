@@ -16,9 +16,9 @@ from archive.bootstrap import initialize
 from archive.config import load_settings
 from archive.content import NewRecord, RenditionSource, store
 from archive.core import Archive
-from archive.models import Record, RenditionRole, Role, Sensitivity, User
+from archive.models import Record, RenditionRole, Role, Sensitivity, SignerRole, User
 from archive.people import create_user, find_department, find_user
-from retention import listeners
+from retention import disposition, listeners
 from retention.schedules import load_plan
 from tests.conftest import make_environ
 
@@ -120,3 +120,21 @@ def user(arc: Archive, username: str) -> User:
         found = find_user(session, username)
         session.expunge(found)
         return found
+
+
+#: The signers of a list holding one department's (CG's) records.
+CG_SIGNERS: tuple[tuple[str, SignerRole | None], ...] = (
+    ("sun", None),
+    ("wang", None),
+    ("qian", SignerRole.DIRECTOR),
+)
+
+
+def sign_as(arc: Archive, list_id: int, signers: tuple[tuple[str, SignerRole | None], ...]) -> None:
+    """Each of ``signers`` signs the list, each in a transaction of their own."""
+    for name, role in signers:
+        with arc.transaction() as session:
+            lst = disposition.get_list(session, list_id)
+            disposition.sign(
+                session, MANAGER, arc.settings.retention, lst, user(arc, name), role, "同意"
+            )

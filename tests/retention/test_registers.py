@@ -19,7 +19,7 @@ from archive.bootstrap import initialize
 from archive.config import load_settings
 from archive.core import Archive
 from archive.errors import InvalidInput
-from archive.models import AuditEvent, DispositionList, Record, RetentionSchedule, SignerRole
+from archive.models import AuditEvent, DispositionList, Record, RetentionSchedule
 from archive.refcode import number_pending
 from ingest.package import check_transfer_folder
 from retention import disposition, execution
@@ -30,7 +30,15 @@ from retention.status import refresh_dirty
 from retention.sweep import sweep
 from retention.witness import required_witnesses, witness_list
 from tests.conftest import make_environ
-from tests.retention.conftest import MANAGER, add_people, file_record, load_default_plan, user
+from tests.retention.conftest import (
+    CG_SIGNERS,
+    MANAGER,
+    add_people,
+    file_record,
+    load_default_plan,
+    sign_as,
+    user,
+)
 from tests.retention.test_disposition import _sign_all
 
 ORGANISATION = "上海华东仓储有限公司"
@@ -81,6 +89,8 @@ def test_the_catalogue_of_a_year_reads_back_from_xlsx_and_pdf(registered: Archiv
                              prepared_by="孙经理")  # fmt: skip
         codes = [session.get(Record, r).reference_code for r in (first, second)]  # type: ignore[union-attr]
 
+    with registered.sessions() as session:  # D1 is a period of its own, not a prefix of D10
+        assert catalogue(session, registered.settings, 2023, code="D1").rows == []
     header = [name for name, _ in CATALOGUE_COLUMNS]
     assert header == ["序号", "档号", "文号", "责任者", "题名", "日期", "密级", "页数", "备注"]
     rows = xlsx_rows(register_xlsx(register))
@@ -212,11 +222,7 @@ def test_a_transfer_register_has_the_handover_block_and_is_kept(registered: Arch
         disposition.set_receiver(session, MANAGER, lst, "上海市档案馆")
         disposition.submit(session, MANAGER, lst)
         list_id = lst.id
-    for name, role in (("sun", None), ("wang", None), ("qian", SignerRole.DIRECTOR)):
-        with registered.transaction() as session:
-            lst = disposition.get_list(session, list_id)
-            disposition.sign(session, MANAGER, registered.settings.retention, lst,
-                             user(registered, name), role, "同意")  # fmt: skip
+    sign_as(registered, list_id, CG_SIGNERS)
     execution.execute(registered, MANAGER, list_id, check_folder=check_transfer_folder)
     with registered.sessions() as session:
         lst = disposition.get_list(session, list_id)
@@ -274,11 +280,7 @@ def test_long_texts_are_bounded_and_a_register_that_could_not_be_filed_is_filed_
         assert "\x07" not in lst.opinion  # control characters never reach a register
         disposition.submit(session, MANAGER, lst)
         list_id = lst.id
-    for name, role in (("sun", None), ("wang", None), ("qian", SignerRole.DIRECTOR)):
-        with registered.transaction() as session:
-            lst = disposition.get_list(session, list_id)
-            disposition.sign(session, MANAGER, registered.settings.retention, lst,
-                             user(registered, name), role, "同意")  # fmt: skip
+    sign_as(registered, list_id, CG_SIGNERS)
     execution.execute(registered, MANAGER, list_id, check_folder=check_transfer_folder)
     sun = user(registered, "sun").id
     with pytest.raises(InvalidInput, match="longer than 500"):
