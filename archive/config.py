@@ -43,6 +43,9 @@ class IngestSettings:
     ocr_languages: str = "chi_sim+chi_tra+eng"
     clamav: str = "auto"  # auto (use clamscan if installed), off, or a clamscan path
     clamav_database: str | None = None
+    # Office documents rendered to PDF for reading: auto (soffice if installed), off, or a path.
+    office: str = "auto"
+    office_timeout: int = 120  # wall-clock seconds for one document's rendering
     classify_threshold: float = 0.6
     default_project: str = "未归档"
     hotfolder_settle_seconds: float = 2.0
@@ -165,6 +168,11 @@ def _ingest_settings(env: Mapping[str, str]) -> IngestSettings:
     clamav = env.get("ARCHIVE_CLAMAV") or default.clamav
     if clamav not in ("auto", "off") and not Path(clamav).is_file():
         raise ConfigError(f"ARCHIVE_CLAMAV must be auto, off or a clamscan path, got {clamav!r}")
+    office = env.get("ARCHIVE_OFFICE_RENDITIONS") or default.office
+    if office not in ("auto", "off") and not Path(office).is_file():
+        raise ConfigError(
+            f"ARCHIVE_OFFICE_RENDITIONS must be auto, off or a soffice path, got {office!r}"
+        )
     languages = env.get("ARCHIVE_OCR_LANGUAGES") or default.ocr_languages
     if not all(part.replace("_", "").isalnum() for part in languages.split("+")):
         raise ConfigError(f"ARCHIVE_OCR_LANGUAGES must look like chi_sim+eng, got {languages!r}")
@@ -188,6 +196,8 @@ def _ingest_settings(env: Mapping[str, str]) -> IngestSettings:
         ocr_languages=languages,
         clamav=clamav,
         clamav_database=env.get("ARCHIVE_CLAMAV_DATABASE") or None,
+        office=office,
+        office_timeout=_int(env, "ARCHIVE_OFFICE_TIMEOUT", default.office_timeout, 5),
         classify_threshold=_float(
             env, "ARCHIVE_CLASSIFY_THRESHOLD", default.classify_threshold, 0.0, 1.0
         ),

@@ -27,6 +27,7 @@ ORDER = (
     "usability.allowed_format",
     "usability.not_encrypted",
     "usability.opens",
+    "usability.rendition",
     "security.controlled_process",
 )
 #: The check a version into a record its uploader may not write fails.

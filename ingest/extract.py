@@ -40,6 +40,9 @@ def extract(path: str, media_type: str, limits: dict[str, int]) -> dict[str, Any
         return extract_pdf(file, cap)
     if media_type == sniff.DOCX:
         return extract_docx(file, limits["max_inflated_bytes"], cap)
+    if media_type in sniff.OFFICE:  # no extractor: the text is read from its PDF rendition
+        check_zip(file, limits["max_inflated_bytes"])
+        return {"pages": [], "page_count": None, "needs_ocr": False, "text_from_rendition": True}
     if media_type == sniff.OFD:
         return extract_ofd(file, limits["max_inflated_bytes"], cap)
     if media_type == sniff.TEXT:

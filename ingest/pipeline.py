@@ -67,6 +67,7 @@ from ingest.jobs import (
 )
 from ingest.metadata import Resolved, resolve
 from ingest.ocr import ocr
+from ingest.office import RENDITION, render
 from ingest.rules import load_rules
 from ingest.sandbox import SandboxError, run_limited
 from ingest.validate import (
@@ -99,6 +100,7 @@ class Work:
     page_count: int | None = None
     scan: dict[str, Any] | None = None
     ocr_pdf: Path | None = None
+    office_pdf: Path | None = None
     text: str = ""
     simplified: str = ""
     text_cut_at: int | None = None  # bytes of text kept when the rest was cut
@@ -229,6 +231,8 @@ def extract_text(arc: Archive, work: Work) -> None:
             arc, ocr, str(work.path), work.media_type, str(out), settings.ocr_languages, dpi
         )
         work.pages, work.page_count, work.ocr_pdf = done["pages"], done["page_count"], out
+    if work.media_type in sniff.OFFICE:
+        render_office(arc, work, bool(result.get("text_from_rendition")))
     work.report.passed("usability.not_encrypted")
     opened = opens_detail({**result, "page_count": work.page_count})  # OCR's count if OCR'd
     if work.text_cut_at is not None:
@@ -236,6 +240,21 @@ def extract_text(arc: Archive, work: Work) -> None:
     work.report.passed("usability.opens", opened, **opens_facts(result))
     normalized = normalize_for_index("\f".join(work.pages))
     work.text, work.simplified = normalized.text, normalized.simplified
+
+
+def render_office(arc: Archive, work: Work, text_too: bool) -> None:
+    """Lay an office document out as PDF for reading; a failure is a warning, never a loss."""
+    set_stage(arc, work.job.id, work.attempt, "rendering")
+    out = work.path.parent / "office.pdf"
+    rendered = render(arc.settings.ingest, work.path, work.media_type, out, text_too)
+    work.report.results[RENDITION] = {"ok": rendered.ok, "detail": rendered.detail}
+    work.office_pdf = rendered.pdf
+    if rendered.pages is not None:
+        work.pages = rendered.pages
+        if rendered.truncated:
+            work.text_cut_at = arc.settings.ingest.text_cap_bytes
+    if work.page_count is None:
+        work.page_count = rendered.page_count
 
 
 def describe(arc: Archive, work: Work) -> None:
@@ -405,6 +424,10 @@ def commit(arc: Archive, work: Work) -> None:
     if work.ocr_pdf is not None:
         renditions.append(
             RenditionSource(RenditionRole.OCR_PDF, sniff.PDF, work.ocr_pdf.open("rb"))
+        )
+    if work.office_pdf is not None:
+        renditions.append(
+            RenditionSource(RenditionRole.OFFICE_PDF, sniff.PDF, work.office_pdf.open("rb"))
         )
 
     def finish(session: Session, version: Version) -> None:

@@ -16,13 +16,33 @@ from ingest.textfile import NotText, decode_text
 
 PDF = "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+ODT = "application/vnd.oasis.opendocument.text"
+ODS = "application/vnd.oasis.opendocument.spreadsheet"
+ODP = "application/vnd.oasis.opendocument.presentation"
 OFD = "application/ofd"
 TEXT = "text/plain"
 PNG, JPEG, TIFF = "image/png", "image/jpeg", "image/tiff"
 IMAGES = frozenset({PNG, JPEG, TIFF})
 
-#: Formats fit for long-term keeping (DA/T 70 usability): PDF/PDF-A, OFD, DOCX, scans, text.
-ALLOWED = frozenset({PDF, DOCX, OFD, TEXT, PNG, JPEG, TIFF})
+#: Office documents (OOXML, ISO/IEC 29500; ODF, ISO/IEC 26300): kept as they are, and laid
+#: out as PDF at ingest for reading (ingest.office). Only DOCX has a text extractor of its
+#: own; the others' text is read from that PDF.
+OFFICE = frozenset({DOCX, XLSX, PPTX, ODT, ODS, ODP})
+
+#: Formats fit for long-term keeping (DA/T 70 usability): PDF/PDF-A, OFD, office documents
+#: in open standard formats, scans, text.
+ALLOWED = frozenset({PDF, OFD, TEXT, PNG, JPEG, TIFF}) | OFFICE
+
+#: The part that tells each zip-packaged format apart (ODF also names itself: ``mimetype``).
+_ZIP_MARKERS = (
+    ("word/document.xml", DOCX),
+    ("xl/workbook.xml", XLSX),
+    ("ppt/presentation.xml", PPTX),
+    ("OFD.xml", OFD),
+)
+_ODF = frozenset({ODT, ODS, ODP})
 
 _TEXT_SNIFF_BYTES = 1 << 20
 
@@ -30,6 +50,11 @@ _TEXT_SNIFF_BYTES = 1 << 20
 EXTENSIONS = {
     ".pdf": PDF,
     ".docx": DOCX,
+    ".xlsx": XLSX,
+    ".pptx": PPTX,
+    ".odt": ODT,
+    ".ods": ODS,
+    ".odp": ODP,
     ".ofd": OFD,
     ".txt": TEXT,
     ".png": PNG,
@@ -56,12 +81,14 @@ def sniff(path: Path) -> str:
         try:
             with zipfile.ZipFile(path) as archive:
                 names = set(archive.namelist())
+                declared = _odf_mimetype(archive) if "mimetype" in names else None
         except (zipfile.BadZipFile, OSError):
             return found
-        if "word/document.xml" in names:
-            return DOCX
-        if "OFD.xml" in names:
-            return OFD
+        for part, media_type in _ZIP_MARKERS:
+            if part in names:
+                return media_type
+        if declared in _ODF and "content.xml" in names:
+            return declared
         return found
     if found in ("application/octet-stream", "text/plain", "text/csv"):
         with path.open("rb") as handle:
@@ -71,6 +98,14 @@ def sniff(path: Path) -> str:
         if (found != "text/csv" or utf16) and head and _looks_like_text(head):
             return TEXT
     return str(found)
+
+
+def _odf_mimetype(archive: zipfile.ZipFile) -> str | None:
+    """The type an ODF package declares in its first member (read only if it is small)."""
+    info = archive.getinfo("mimetype")
+    if info.file_size > 100:
+        return None
+    return archive.read(info).decode("ascii", errors="replace").strip()
 
 
 def _looks_like_text(head: bytes) -> bool:

@@ -36,6 +36,7 @@ class RenditionRole(enum.StrEnum):
     ORIGINAL = "original"  # the version's own bytes
     TEXT = "text"  # the extracted text
     OCR_PDF = "ocr_pdf"  # the OCR'd PDF of a scan
+    OFFICE_PDF = "office_pdf"  # an office document laid out as PDF (LibreOffice), for reading
 
 
 class Project(Base):
