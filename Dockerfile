@@ -2,7 +2,7 @@
 FROM python:3.11-slim
 RUN apt-get update && apt-get install -y --no-install-recommends tesseract-ocr clamav \
         tesseract-ocr-chi-sim tesseract-ocr-chi-tra tesseract-ocr-eng ghostscript libmagic1 \
-        fonts-wqy-microhei \
+        libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui fonts-wqy-microhei \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY requirements.txt .

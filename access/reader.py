@@ -1,9 +1,11 @@
 """The gated reader: the only way content leaves the archive.
 
 Every attempt is decided by :mod:`access.policy` and written to the access log, allowed or
-refused, before a byte is served. ``view`` and ``print`` of a PDF (or of a scan's OCR'd PDF)
-are stamped on every page with the reader's name, address and time; other formats are viewed
-as their extracted text under the same stamp. ``download`` and ``external`` give the
+refused, before a byte is served. ``view`` and ``print`` of a PDF (or of a scan's OCR'd PDF,
+or of an office document's PDF rendition) are stamped on every page with the reader's name,
+address and time; a plain-text file is viewed as written (decoded, its lines and punctuation
+as they are: the normalised text is the index's) and other formats as their extracted text,
+under the same stamp. ``download`` and ``external`` give the
 original file named by its canonical name, streamed: each decrypted segment is handed to the
 web server as it is, with the version's size as the length.
 
@@ -15,9 +17,10 @@ queries, and writes the log line, so a grant revoked in between still refuses.
 
 from __future__ import annotations
 
+import codecs
 import mimetypes
 import uuid
-from collections.abc import Iterable
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -34,9 +37,11 @@ from archive.crypto.stream import ContentIntegrityError
 from archive.db import LOCAL_TIME
 from archive.models import Rendition, RenditionRole, Scope, User, Version
 from archive.storage import BlobNotFound, StorageError
+from ingest.textfile import SAMPLE_BYTES, detect_encoding
 
 PDF = "application/pdf"
 MAX_STAMPED_BYTES = 512 * 1024**2  # a PDF is stamped in memory
+WHOLE_TEXT_BYTES = 16 * 1024**2  # a text up to this is decoded whole, to send its length
 
 
 #: A version with its record (the policy needs it on every read) in one query, built once:
@@ -121,6 +126,11 @@ def stamp_lines(user: User, client: Client, at: datetime) -> list[str]:
 EXTENSIONS = {
     PDF: ".pdf",
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": ".pptx",
+    "application/vnd.oasis.opendocument.text": ".odt",
+    "application/vnd.oasis.opendocument.spreadsheet": ".ods",
+    "application/vnd.oasis.opendocument.presentation": ".odp",
     "application/ofd": ".ofd",
     "text/plain": ".txt",
     "image/png": ".png",
@@ -260,18 +270,32 @@ def _content(
             select(Rendition.role, Rendition.size).where(Rendition.version_id == version.id)
         )
         sizes = {role: rendition_size for role, rendition_size in rows}
-        source = RenditionRole.OCR_PDF if RenditionRole.OCR_PDF in sizes else None
-        size = sizes.get(RenditionRole.OCR_PDF, 0)
+        laid_out = (RenditionRole.OCR_PDF, RenditionRole.OFFICE_PDF)
+        source = next((role for role in laid_out if role in sizes), None)
+        size = sizes.get(source, 0) if source is not None else 0
     if source is not None:
         if size > MAX_STAMPED_BYTES:  # before decrypting any of it
             raise TooLargeToStamp
         data = b"".join(read_content(arc, session, version, source))
         stamped = watermark_pdf(data, lines)
         return Served([stamped], PDF, filename(version, PDF), inline=True, length=len(stamped))
+    header = ("\n".join(lines) + "\n" + "─" * 40 + "\n\n").encode()
+    if version.media_type == "text/plain":  # as written, not the index's normalised text
+        written = AsWritten(read_content(arc, session, version))
+        if version.size > WHOLE_TEXT_BYTES:  # streamed, without a length
+            body: Iterable[bytes] = _Chained(header, written)
+            return Served(body, "text/plain; charset=utf-8", filename(version, "text/plain"), True)
+        text = b"".join(written)
+        return Served(
+            [header, text],
+            "text/plain; charset=utf-8",
+            filename(version, "text/plain"),
+            inline=True,
+            length=len(header) + len(text),
+        )
     text = b""
     if RenditionRole.TEXT in sizes:
         text = b"".join(read_content(arc, session, version, RenditionRole.TEXT))
-    header = ("\n".join(lines) + "\n" + "─" * 40 + "\n\n").encode()
     return Served(
         [header, text],
         "text/plain; charset=utf-8",
@@ -279,3 +303,54 @@ def _content(
         inline=True,
         length=len(header) + len(text),
     )
+
+
+class AsWritten(Iterator[bytes]):
+    """A plain-text original as UTF-8, decoded as it streams: the encoding is chosen from
+    the first piece as at ingest (GB18030, Big5, UTF-16 …), and closing closes the blob."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._source = chunks
+        self._decoded = _decoded(chunks)  # no cycle back to self: dropped unread, it closes
+
+    def __next__(self) -> bytes:
+        return next(self._decoded)
+
+    def close(self) -> None:
+        self._decoded.close()
+        close = getattr(self._source, "close", None)
+        if close is not None:
+            close()
+
+
+class _Chained(Iterator[bytes]):
+    """The stamp, then a body that must be closed whether or not it was read."""
+
+    def __init__(self, first: bytes, rest: AsWritten) -> None:
+        self._first: bytes | None = first
+        self._rest = rest
+
+    def __next__(self) -> bytes:
+        if self._first is not None:
+            first, self._first = self._first, None
+            return first
+        return next(self._rest)
+
+    def close(self) -> None:
+        self._rest.close()
+
+
+def _decoded(chunks: Iterator[bytes]) -> Generator[bytes, None, None]:
+    sample, ended = b"", False
+    while len(sample) < SAMPLE_BYTES:
+        chunk = next(chunks, None)
+        if chunk is None:
+            ended = True
+            break
+        sample += chunk
+    decoder = codecs.getincrementaldecoder(detect_encoding(sample, complete=ended))("replace")
+    yield decoder.decode(sample, final=ended).encode("utf-8")
+    for chunk in chunks:
+        yield decoder.decode(chunk).encode("utf-8")
+    if not ended:
+        yield decoder.decode(b"", final=True).encode("utf-8")

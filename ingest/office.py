@@ -69,7 +69,10 @@ def status_line(settings: IngestSettings) -> str:
     if soffice is not None:
         return f"office renditions: on (LibreOffice at {soffice}, {settings.office_timeout} s each)"
     if settings.office == "off":
-        return "office renditions are off (ARCHIVE_OFFICE_RENDITIONS=off): office documents are read as their text"
+        return (
+            "office renditions are off (ARCHIVE_OFFICE_RENDITIONS=off): office documents "
+            "are read as their text"
+        )
     return (
         "office renditions are off: LibreOffice (soffice) is not installed; office documents "
         "are read as their text (install libreoffice-writer-nogui, -calc-nogui, -impress-nogui)"

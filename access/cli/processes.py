@@ -32,6 +32,12 @@ def serve(host: str, port: int, workers: int, debug: bool) -> None:
 @click.option("--concurrency", default=2, show_default=True, type=int)
 def worker(queues: str, concurrency: int) -> None:
     """Run a Celery worker for the configured broker (SQLite file by default)."""
+    from archive.config import load_settings
+    from ingest.celery_config import INGEST_QUEUE
+    from ingest.office import status_line
+
+    if INGEST_QUEUE in queues.split(","):  # the worker that lays office documents out
+        click.echo(status_line(load_settings().ingest), err=True)
     name = f"archive-{queues.replace(',', '+')}@{socket.gethostname()}"
     celery_app().worker_main(
         [

@@ -78,6 +78,7 @@ LABELS: dict[str, Any] = {
     "received": _l("Received"),
     "extracting": _l("Extracting"),
     "ocr": _l("OCR"),
+    "rendering": _l("Rendering as PDF"),
     "storing": _l("Storing"),
     "stored": _l("Stored"),
     "duplicate": _l("Duplicate"),
@@ -152,6 +153,7 @@ LABELS: dict[str, Any] = {
     "usability.allowed_format": _l("Usability: a format allowed for long-term keeping"),
     "usability.not_encrypted": _l("Usability: not encrypted"),
     "usability.opens": _l("Usability: opens and parses"),
+    "usability.rendition": _l("Usability: laid out as PDF for reading"),
     "security.controlled_process": _l("Security: a controlled process"),
 }
 

@@ -17,10 +17,11 @@ TABLE = [["验收项", "结论"], ["土建工程", "合格"], ["消防设施", "
 
 @functools.cache
 def report_docx() -> bytes:
-    """(The same bytes every call: a zip holds the time it was written.) A heading, a paragraph with full-width punctuation and a table. The body's font is
-    named for both scripts, as a Chinese Word document does: with python-docx's default Latin
-    font LibreOffice draws “” in that font, and pypdf reads those glyphs at the line's end
-    (the page still shows them in place)."""
+    """A heading, a paragraph with full-width punctuation and a table (the same bytes every
+    call: a zip holds the time it was written). The body's font is named for both scripts,
+    as a Chinese Word document does: with python-docx's default Latin font LibreOffice draws
+    “” in that font, and pypdf reads those glyphs at the line's end (the page still shows
+    them in place)."""
     import docx
     from docx.oxml.ns import qn
 
@@ -71,7 +72,7 @@ def converted(data: bytes, suffix: str, to: str) -> bytes:
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
         (work / f"in{suffix}").write_bytes(data)
-        subprocess.run(  # noqa: S603 - fixed argv
+        subprocess.run(
             [
                 "soffice",
                 "--headless",
