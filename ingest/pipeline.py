@@ -249,12 +249,11 @@ def render_office(arc: Archive, work: Work, text_too: bool) -> None:
     rendered = render(arc.settings.ingest, work.path, work.media_type, out, text_too)
     work.report.results[RENDITION] = {"ok": rendered.ok, "detail": rendered.detail}
     work.office_pdf = rendered.pdf
-    if rendered.pages is not None:
-        work.pages = rendered.pages
+    if rendered.pages is not None:  # no extractor of its own: the PDF's text and pages
+        work.pages, work.page_count = rendered.pages, rendered.page_count
         if rendered.truncated:
             work.text_cut_at = arc.settings.ingest.text_cap_bytes
-    if work.page_count is None:
-        work.page_count = rendered.page_count
+    # A DOCX keeps the count Word saved (or none): LibreOffice's layout may break elsewhere.
 
 
 def describe(arc: Archive, work: Work) -> None:
