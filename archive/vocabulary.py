@@ -141,6 +141,7 @@ ACTIONS: dict[str, Term] = {
     "record.transferred": ("移交档案", "Record transferred"),
     "version.stored": ("存储版本", "Version stored"),
     "version.content_destroyed": ("销毁版本内容", "Version content destroyed"),
+    "version.rendition_added": ("补制阅读用 PDF", "Reading PDF added to a version"),
     "ingest.received": ("接收文件", "File received"),
     "ingest.duplicate": ("重复文件", "Duplicate file"),
     "ingest.quarantined": ("隔离文件", "File quarantined"),

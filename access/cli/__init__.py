@@ -32,6 +32,7 @@ for command in (
     ingest.quarantine,
     ingest.rules,
     ingest.review,
+    ingest.render_office,
     index.index_group,
     retention.retention,
     ops.backup_group,

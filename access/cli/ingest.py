@@ -365,3 +365,20 @@ def put(
             ensure_ascii=False,
         )
     )
+
+
+@click.command("render-office")
+@click.option("--limit", type=int, help="At most this many versions in this run.")
+@friendly_errors
+def render_office(limit: int | None) -> None:
+    """Lay out as PDF the office documents archived without one (before office renditions
+    existed, or while LibreOffice was missing), as ingest does now."""
+    from ingest.backfill import render_missing
+
+    def say(name: str, ok: bool) -> None:
+        click.echo(f"{'rendered' if ok else 'NOT rendered'}  {name}")
+
+    done = render_missing(current_archive(), Actor.cli(), limit, progress=say)
+    for name, why in done.failed:
+        click.echo(f"{name}: {why}", err=True)
+    click.echo(f"{done.rendered} rendered, {len(done.failed)} could not be laid out")

@@ -17,6 +17,7 @@ from archive.models import IngestJob, RenditionRole, Version
 from ingest.pipeline import process
 from ingest.textfile import SAMPLE_BYTES
 from tests.access.conftest import World
+from tests.access.test_cli import cli
 from tests.access.test_web_pages import Browser
 from tests.ingest import office_samples as office
 
@@ -137,3 +138,15 @@ def test_a_document_without_a_rendition_says_so_and_is_read_as_its_text(world: W
     assert office.HEADING in view.get_data(as_text=True)
     shown = wang.text(f"/records/{world.records['CG-internal']}")  # a text record: no note
     assert "未能生成 PDF 版式" not in shown
+
+
+def test_render_office_says_what_it_did_and_when_it_cannot(archive_env: dict[str, str]) -> None:
+    cli(archive_env, "init")
+    assert (
+        cli(archive_env, "render-office")
+        .stdout.strip()
+        .endswith("0 rendered, 0 could not be laid out")
+    )
+    off = cli({**archive_env, "ARCHIVE_OFFICE_RENDITIONS": "off"}, "render-office", expect=None)
+    assert off.returncode != 0
+    assert "office renditions are off" in off.stderr

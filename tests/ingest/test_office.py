@@ -17,10 +17,11 @@ from sqlalchemy import select
 from archive.audit import Actor
 from archive.bootstrap import initialize
 from archive.config import ConfigError, load_settings
-from archive.content import read_content
+from archive.content import NewRecord, read_content, store
 from archive.core import Archive
-from archive.models import IngestJob, IngestStatus, Rendition, RenditionRole, Version
+from archive.models import AuditEvent, IngestJob, IngestStatus, Rendition, RenditionRole, Version
 from ingest import sniff
+from ingest.backfill import missing_renditions, render_missing
 from ingest.office import RENDITION, status_line
 from ingest.rules import seed_default_rules
 from tests.conftest import make_environ
@@ -151,3 +152,35 @@ def test_switched_off_or_misconfigured_renditions_are_said_plainly(tmp_path: Pat
         "ok": None,
         "detail": "not rendered to PDF: switched off; read as its text",
     }
+
+
+def test_office_records_archived_without_a_pdf_get_one_afterwards(oarc: Archive) -> None:
+    """As a version stored before office renditions existed: ``archive render-office``."""
+    data = office.ledger_xlsx()
+    before = set(missing_renditions(oarc))
+    stored_before = store(
+        oarc,
+        io.BytesIO(data),
+        actor=Actor.cli(),
+        original_filename="旧账.xlsx",
+        media_type=sniff.XLSX,
+        new_record=NewRecord(project="差旅费报销", title="旧账", when="2025-12"),
+    )
+    assert set(missing_renditions(oarc)) - before == {stored_before.version_id}
+    done = render_missing(oarc, Actor.cli())
+    assert done.rendered == 1
+    for _, why in done.failed:  # the broken DOCX of the test above, if it ran first
+        assert why.startswith("not rendered to PDF: LibreOffice could not open it")
+    with oarc.sessions() as session:
+        version = session.get_one(Version, stored_before.version_id)
+        laid_out = b"".join(read_content(oarc, session, version, RenditionRole.OFFICE_PDF))
+        original = b"".join(read_content(oarc, session, version))
+        events = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "version.rendition_added")
+        ).all()
+    assert in_order(pdf_text(laid_out), ["科目", "差旅费", "1200"])
+    assert original == data
+    assert [e.object_id for e in events] == [str(stored_before.version_id)]
+    assert stored_before.version_id not in missing_renditions(oarc)
+    assert render_missing(oarc, Actor.cli()).rendered == 0  # nothing twice
+    assert list((oarc.settings.home / "work").iterdir()) == []  # no plaintext left behind
