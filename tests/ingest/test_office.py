@@ -28,7 +28,7 @@ from tests.conftest import make_environ
 from tests.ingest import office_samples as office
 from tests.ingest.conftest import ingest_env, run_ingest
 
-pytestmark = pytest.mark.skipif(shutil.which("soffice") is None, reason="no LibreOffice")
+needs_soffice = pytest.mark.skipif(shutil.which("soffice") is None, reason="no LibreOffice")
 
 
 @pytest.fixture(scope="module")
@@ -76,6 +76,7 @@ def in_order(text: str, parts: list[str]) -> bool:
     return True
 
 
+@needs_soffice
 def test_a_docx_is_kept_whole_and_laid_out_as_pdf_in_reading_order(
     oarc: Archive, report_job: IngestJob
 ) -> None:
@@ -95,6 +96,7 @@ def test_a_docx_is_kept_whole_and_laid_out_as_pdf_in_reading_order(
     assert office.HEADING in objects[RenditionRole.TEXT].decode()
 
 
+@needs_soffice
 def test_a_spreadsheet_is_accepted_laid_out_and_searchable_by_its_cells(oarc: Archive) -> None:
     for data, name, media_type in [
         (office.ledger_xlsx(), "差旅费明细.xlsx", sniff.XLSX),
@@ -112,6 +114,7 @@ def test_a_spreadsheet_is_accepted_laid_out_and_searchable_by_its_cells(oarc: Ar
         assert "1200" in indexed
 
 
+@needs_soffice
 def test_a_docx_libreoffice_cannot_open_is_archived_with_its_text_and_a_warning(
     oarc: Archive,
 ) -> None:
@@ -126,6 +129,7 @@ def test_a_docx_libreoffice_cannot_open_is_archived_with_its_text_and_a_warning(
     assert check["detail"].startswith("not rendered to PDF: LibreOffice could not open it")
 
 
+@needs_soffice
 def test_switched_off_or_misconfigured_renditions_are_said_plainly(tmp_path: Path) -> None:
     base = make_environ(tmp_path / "home", "sqlite", "local")
     off = load_settings({**base, "ARCHIVE_OFFICE_RENDITIONS": "off"}).ingest
@@ -154,6 +158,7 @@ def test_switched_off_or_misconfigured_renditions_are_said_plainly(tmp_path: Pat
     }
 
 
+@needs_soffice
 def test_office_records_archived_without_a_pdf_get_one_afterwards(oarc: Archive) -> None:
     """As a version stored before office renditions existed: ``archive render-office``."""
     data = office.ledger_xlsx()
@@ -184,3 +189,26 @@ def test_office_records_archived_without_a_pdf_get_one_afterwards(oarc: Archive)
     assert stored_before.version_id not in missing_renditions(oarc)
     assert render_missing(oarc, Actor.cli()).rendered == 0  # nothing twice
     assert list((oarc.settings.home / "work").iterdir()) == []  # no plaintext left behind
+
+
+def test_office_packages_are_told_apart_by_their_parts(tmp_path: Path) -> None:
+    """What libmagic calls a plain zip is named by the part that makes it what it is."""
+    import zipfile
+
+    cases = {
+        "幻灯片.pptx": ({"ppt/presentation.xml": "<p:presentation/>"}, sniff.PPTX),
+        "报表.xlsx": ({"xl/workbook.xml": "<workbook/>"}, sniff.XLSX),
+        "文稿.odp": (
+            {"mimetype": sniff.ODP, "content.xml": "<office:document-content/>"},
+            sniff.ODP,
+        ),
+        "伪装.odt": ({"mimetype": "text/html", "content.xml": "<x/>"}, "application/zip"),
+    }
+    for name, (parts, expected) in cases.items():
+        path = tmp_path / name
+        with zipfile.ZipFile(path, "w") as package:
+            package.writestr("a.txt", "padding first, so libmagic sees a plain zip")
+            for part, text in parts.items():
+                package.writestr(part, text)
+        assert sniff.sniff(path) == expected, name
+        assert (expected in sniff.ALLOWED) == (expected != "application/zip")
