@@ -99,7 +99,7 @@
     }
 
     function highlight(index) {
-      var items = list.querySelectorAll("[role=option]");
+      var items = list.querySelectorAll("[role=option]:not([aria-disabled])");
       if (!items.length) { return; }
       active = (index + items.length) % items.length;
       for (var i = 0; i < items.length; i++) {
@@ -131,7 +131,10 @@
       active = -1;
       input.removeAttribute("aria-activedescendant");
       if (!options.length) {
-        list.appendChild(el("li", "none", text.none));
+        var none = el("li", "none", text.none);
+        none.setAttribute("role", "option");  // a listbox holds options only
+        none.setAttribute("aria-disabled", "true");
+        list.appendChild(none);
       }
       options.forEach(function (r, i) {
         var item = el("li");

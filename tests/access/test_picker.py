@@ -17,6 +17,7 @@ from archive.description import doc_number_key
 from archive.models import (
     AccessEvent,
     AccessRequest,
+    DispositionList,
     Grant,
     HoldItem,
     Record,
@@ -235,3 +236,29 @@ def test_forms_offer_the_picker_and_the_record_page_starts_the_actions(world: Wo
     assert "/retention/holds" not in zhang
     wang = Browser(world, "wang").text(f"/records/{world.records['CG-internal']}")
     assert "/emergency?record_id=" in wang
+
+
+def test_every_form_that_asks_for_records_offers_the_picker(world: World) -> None:
+    forms = {
+        "wang": {"/emergency": ["record_id"]},
+        "sun": {
+            "/retention/holds": ["record_ids"],
+            "/retention/events": ["record_id"],
+            "/retention/lists": ["record_ids"],
+        },
+        "zhou": {"/audit/access-log": ["record"], "/audit/trail": ["record"]},
+    }
+    for username, pages in forms.items():
+        browser = Browser(world, username)
+        for path, names in pages.items():
+            page = browser.text(path)
+            for name in names:
+                assert f'id="pick-{name}" name="{name}"' in page, (path, name)
+    sun = Browser(world, "sun")
+    sun.post("/retention/lists", {"action": "destroy", "record_ids": ""})  # an empty draft
+    with world.arc.sessions() as session:
+        list_id = session.scalars(select(DispositionList.id)).one()
+    listed = sun.text(f"/retention/lists/{list_id}")
+    assert 'name="add"' in listed
+    assert 'name="remove"' in listed
+    assert listed.count("data-record-picker") == 2
