@@ -151,6 +151,14 @@ def _domain_error(exc: DomainError) -> tuple[str, int]:
     return error_page(status_of(exc), exc)
 
 
+@web.errorhandler(UnknownRecord)
+def _unknown_record(exc: UnknownRecord) -> tuple[str, int]:
+    """A 档号 that names no record (a filter, say), in the page's language."""
+    return error_page(
+        400, _("%(t)s is neither a reference code (档号) nor a record id.", t=exc.token)
+    )
+
+
 @web.errorhandler(DBAPIError)
 def _database_busy(exc: DBAPIError) -> tuple[str, int, dict[str, str]]:
     headers = database_busy(exc)

@@ -13,7 +13,7 @@ from flask_login import current_user
 from access.pick import pick_as
 from access.policy import Permission, may, may_open_emergency
 from access.web.core import arc, client, user, web
-from archive.models import Record, User
+from archive.models import Record, Scope, User
 
 
 @web.get("/records/pick")
@@ -35,12 +35,14 @@ def pick_records() -> Any:
     return response, status
 
 
-def record_actions(person: User, record: Record) -> list[tuple[str, str]]:
+def record_actions(person: User, record: Record, allowed: set[str]) -> list[tuple[str, str]]:
     """What ``person`` may start from a record's page with the record already chosen: the
-    forms that take records, for the roles that may use them (each view checks again)."""
+    forms that take records, for the roles that may use them (each view checks again).
+    ``allowed``: what they may do with its content now (no green channel to read what they
+    already may)."""
     token = record.reference_code or str(record.id)
     links: list[tuple[str, str]] = []
-    if may_open_emergency(person, record):
+    if Scope.VIEW.value not in allowed and may_open_emergency(person, record):
         links.append((_("Green channel"), url_for("web.emergency", record_id=token)))
     if may(person.role, Permission.MANAGE_RETENTION):
         links += [

@@ -84,7 +84,7 @@ def _record_page(
             may_describe=may(person.role, Permission.DESCRIBE_RECORDS),
             entered=entered or {f: getattr(found, f) or "" for f in DESCRIPTION},
             problem=problem,
-            actions=record_actions(person, found),
+            actions=record_actions(person, found, allowed),
         )
         return (page, 400) if problem else page
 
