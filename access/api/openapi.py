@@ -135,6 +135,7 @@ BODIES: dict[str, dict[str, Any]] = {
 QUERIES: dict[str, list[str]] = {
     "search": ["q", *FILTERS, "from", "to", "page", "per_page", "sort"],
     "version_content": ["action"],
+    "pick_records": ["q", "for"],
     "access_log": ["user", "record", "from", "to", "format", "limit"],
     "audit_trail": [
         "actor",

@@ -138,6 +138,16 @@ def test_a_director_finds_contracts_and_the_log_says_so(world: World) -> None:
     assert str(world.records["CG-restricted"]) in line.details
 
 
+def test_the_api_picks_the_same_way(world: World) -> None:
+    answer = world.call("GET", "li", "/api/v1/records/pick?q=档案")
+    assert answer.status_code == 200
+    assert answer.headers["Cache-Control"] == "no-store"
+    found = {r["title"] for r in answer.get_json()["records"]}
+    assert "档案 XS-confidential" in found
+    assert "档案 CG-confidential" not in found
+    assert world.call("GET", "wu", "/api/v1/records/pick?q=档案").status_code == 403
+
+
 def test_the_picker_needs_a_signed_in_person_who_may_search(world: World) -> None:
     anonymous = world.app.test_client().get("/records/pick?q=档案")
     assert anonymous.status_code == 401
