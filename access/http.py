@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from access import audit_trail
 from access.reader import Refused, Served, commit_read, discard, prepare
+from access.record_refs import resolve
 from archive.accesslog import ALLOWED, REFUSED, Client
 from archive.audit import Actor, record_event
 from archive.core import Archive
@@ -164,8 +165,8 @@ def access_log_filters(args: Mapping[str, str]) -> tuple[str, list[Any]]:
     conditions: list[Any] = []
     if args.get("user"):
         conditions.append(AccessEvent.username == args["user"])
-    if args.get("record"):
-        conditions.append(AccessEvent.record_id == str(parse_uuid(args["record"], "record")))
+    if (args.get("record") or "").strip():
+        conditions.append(AccessEvent.record_id == str(_record_of(args["record"])))
     if args.get("outcome") in (ALLOWED, REFUSED):
         conditions.append(AccessEvent.outcome == args["outcome"])
     for name, op in (("from", "__ge__"), ("to", "__le__")):
@@ -178,6 +179,14 @@ def access_log_filters(args: Mapping[str, str]) -> tuple[str, list[Any]]:
                 moment = moment.replace(tzinfo=UTC)
             conditions.append(getattr(AccessEvent.at, op)(moment))
     return args.get("format", "json"), conditions
+
+
+def _record_of(typed: str) -> uuid.UUID:
+    """The record a filter names by 档号 or id (:mod:`access.record_refs`); any record, for
+    auditors read the log of every one."""
+    with current_archive().sessions() as session:
+        found = resolve(session, [typed.strip()])
+    return found[0]
 
 
 #: The access log's columns, in the API's JSON, the CSV export and the auditors' page.

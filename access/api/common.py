@@ -19,9 +19,11 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
-from access.http import current_archive, database_busy, parse_uuid, status_of
+from access.browse import knows
+from access.http import current_archive, database_busy, status_of
 from access.login import password_confirms
 from access.policy import Permission, may
+from access.record_refs import UnknownRecord, resolve, split_tokens
 from access.requests import AccessError
 from archive.audit import Actor
 from archive.core import Archive
@@ -172,7 +174,26 @@ def parse_day(value: object, what: str) -> date | None:
         raise InvalidInput(f"{what} must be a date YYYY-MM-DD") from None
 
 
-def parse_ids(value: object, what: str) -> list[uuid.UUID]:
-    if not isinstance(value, list):
-        raise InvalidInput(f"{what} must be a list of record ids")
-    return [parse_uuid(item, what) for item in value]
+def parse_ids(value: object, what: str, knowable: bool = False) -> list[uuid.UUID]:
+    """Records by 档号 or id: a list of them, or one string of them separated by spaces or
+    commas (:mod:`access.record_refs`, the resolver the web forms use). ``knowable``: a
+    档号 of a record the caller may not know of is refused as one that does not exist."""
+    if isinstance(value, str):
+        tokens = split_tokens(value)
+    elif isinstance(value, list) and all(isinstance(item, str) for item in value):
+        tokens = list(value)
+    else:
+        raise InvalidInput(f"{what} must be a list of reference codes (档号) or record ids")
+    with archive().sessions() as session:
+        try:
+            return resolve(session, tokens, knows(session, me(session)) if knowable else None)
+        except UnknownRecord as unknown:
+            raise InvalidInput(f"{what}: {unknown}") from None
+
+
+def parse_record(value: object, what: str, knowable: bool = False) -> uuid.UUID:
+    """One record by 档号 or id (see :func:`parse_ids`)."""
+    found = parse_ids(value, what, knowable) if isinstance(value, str) else []
+    if len(found) != 1:
+        raise InvalidInput(f"{what} must be one reference code (档号) or record id")
+    return found[0]

@@ -20,11 +20,14 @@ _STRING = {"type": "string"}
 _INT = {"type": "integer"}
 _DATE = {"type": "string", "format": "date"}
 _UUID = {"type": "string", "format": "uuid"}
+#: A record as people and programs name it: its 档号 or its id.
+_RECORD = {"type": "string", "description": "档号 (reference code) or record id"}
+_RECORDS = {"type": "array", "items": _RECORD}
 BODIES: dict[str, dict[str, Any]] = {
     "create_access_request": {
         "required": ["record_id", "purpose", "scope", "days"],
         "properties": {
-            "record_id": {"type": "string", "format": "uuid"},
+            "record_id": _RECORD,
             "purpose": _STRING,
             "scope": {"enum": ["view", "download", "print", "external"]},
             "days": _INT,
@@ -35,7 +38,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "open_emergency_access": {
         "required": ["record_id", "justification"],
         "properties": {
-            "record_id": {"type": "string", "format": "uuid"},
+            "record_id": _RECORD,
             "justification": _STRING,
             "scope": {"enum": ["view", "download", "print"]},
             "hours": _INT,
@@ -78,7 +81,7 @@ BODIES: dict[str, dict[str, Any]] = {
             "event_type": _STRING,
             "occurred_on": _DATE,
             "project": _STRING,
-            "record_id": _UUID,
+            "record_id": _RECORD,
             "note": _STRING,
         },
     },
@@ -89,7 +92,7 @@ BODIES: dict[str, dict[str, Any]] = {
             "name": _STRING,
             "reason": _STRING,
             "scope": {"enum": ["records", "project", "query"]},
-            "record_ids": {"type": "array", "items": _UUID},
+            "record_ids": _RECORDS,
             "project": _STRING,
             "query": {"type": "object"},
         },
@@ -110,15 +113,15 @@ BODIES: dict[str, dict[str, Any]] = {
     "retention_list_create": {
         "properties": {
             "action": {"enum": ["destroy", "transfer"]},
-            "record_ids": {"type": "array", "items": _UUID},
+            "record_ids": _RECORDS,
             "opinion": _STRING,
         },
     },
     "retention_list_edit": {
         "properties": {
             "opinion": _STRING,
-            "add": {"type": "array", "items": _UUID},
-            "remove": {"type": "array", "items": _UUID},
+            "add": _RECORDS,
+            "remove": _RECORDS,
         },
     },
     "retention_list_step": {
@@ -132,6 +135,7 @@ BODIES: dict[str, dict[str, Any]] = {
 QUERIES: dict[str, list[str]] = {
     "search": ["q", *FILTERS, "from", "to", "page", "per_page", "sort"],
     "version_content": ["action"],
+    "pick_records": ["q", "for"],
     "access_log": ["user", "record", "from", "to", "format", "limit"],
     "audit_trail": [
         "actor",

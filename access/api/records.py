@@ -9,14 +9,32 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import g, jsonify
+from flask import g, jsonify, request
 
 from access.api.common import api, archive, error, json_body, me, requires, token_required
 from access.browse import open_record, versions_of
 from access.describe import describe_record
 from access.http import client_of_request, content_response, read_content_for
+from access.pick import pick_as
 from access.policy import Permission
 from access.reader import Refused
+
+
+@api.get("/records/pick")
+@requires(Permission.SEARCH, "the {role} role reads no records")
+def pick_records() -> Any:
+    """Up to ten records the caller may see whose title, 档号, name or 文号 contains ``q``
+    (``for=retention`` or ``audit``: every record, for the roles that see them there)."""
+    found = pick_as(
+        archive(),
+        g.user.id,
+        client_of_request(),
+        request.args.get("q", ""),
+        request.args.get("for", ""),
+    )
+    response = jsonify(records=[p.as_json() for p in found])
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @api.get("/records/<uuid:record_id>")

@@ -15,11 +15,11 @@ from access.api.common import (
     archive,
     json_body,
     me,
+    parse_record,
     requires,
     token_required,
     whole_number,
 )
-from access.http import parse_uuid
 from access.policy import Permission
 from access.requests import (
     decide,
@@ -78,7 +78,7 @@ def create_access_request() -> Any:
             arc.settings.access,
             me(session),
             g.actor,
-            parse_uuid(data.get("record_id"), "record_id"),
+            parse_record(data.get("record_id"), "record_id", knowable=True),
             str(data.get("purpose") or ""),
             str(data.get("scope") or ""),
             whole_number(data.get("days", 0), "days"),
@@ -142,7 +142,7 @@ def open_emergency_access() -> Any:
             arc.settings.access,
             me(session),
             g.actor,
-            parse_uuid(data.get("record_id"), "record_id"),
+            parse_record(data.get("record_id"), "record_id", knowable=True),
             str(data.get("justification") or ""),
             str(data.get("scope") or "view"),
             None if data.get("hours") in (None, "") else whole_number(data["hours"], "hours"),

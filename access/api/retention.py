@@ -20,13 +20,13 @@ from access.api.common import (
     json_body,
     me,
     parse_day,
+    parse_record,
     requires,
     text_field,
     token_required,
     whole_number,
 )
 from access.browse import department_of
-from access.http import parse_uuid
 from access.policy import Permission, may_record_event
 from access.requests import AccessError
 from archive.models import RetentionEvent, RetentionSchedule
@@ -153,7 +153,7 @@ def retention_event_record() -> Any:
     occurred = parse_day(body.get("occurred_on"), "occurred_on")
     if occurred is None:
         return error(400, "occurred_on is required")
-    record_id = parse_uuid(body["record_id"], "record_id") if body.get("record_id") else None
+    record_id = parse_record(body["record_id"], "record_id") if body.get("record_id") else None
     with archive().transaction() as session:
         department = department_of(session, body.get("project"), record_id)
         if not may_record_event(me(session), department):

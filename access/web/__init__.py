@@ -19,6 +19,7 @@ from access.web import (
     auth,
     manage,
     oversight,
+    picker,
     privileges,
     records,
     registers_pages,
@@ -31,6 +32,7 @@ from access.web.labels import register_filters
 PAGES = (
     auth,
     records,
+    picker,
     approvals,
     uploads,
     manage,

@@ -66,7 +66,7 @@ def emergency() -> Any:
                 archive.settings.access,
                 me(db),
                 actor(),
-                record_id(form("record_id")),
+                record_id(form("record_id"), knowable=True),
                 form("justification"),
                 form("scope", "view"),
                 hours,

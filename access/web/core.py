@@ -4,7 +4,6 @@ traceback)."""
 
 from __future__ import annotations
 
-import re
 import time
 import uuid
 from collections.abc import Callable
@@ -18,20 +17,21 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_required
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from access.browse import knows
 from access.http import client_of_request, current_archive, database_busy, status_of
 from access.login import password_confirms
 from access.policy import Permission, may
+from access.record_refs import UnknownRecord, resolve, split_tokens
 from access.requests import AccessError
 from archive.accesslog import Client
 from archive.audit import Actor
 from archive.config import AccessSettings
 from archive.core import Archive
 from archive.errors import DomainError, InvalidInput
-from archive.models import Record, Role, User
+from archive.models import Role, User
 
 web = Blueprint("web", __name__)
 login_manager = LoginManager()
@@ -151,6 +151,14 @@ def _domain_error(exc: DomainError) -> tuple[str, int]:
     return error_page(status_of(exc), exc)
 
 
+@web.errorhandler(UnknownRecord)
+def _unknown_record(exc: UnknownRecord) -> tuple[str, int]:
+    """A 档号 that names no record (a filter, say), in the page's language."""
+    return error_page(
+        400, _("%(t)s is neither a reference code (档号) nor a record id.", t=exc.token)
+    )
+
+
 @web.errorhandler(DBAPIError)
 def _database_busy(exc: DBAPIError) -> tuple[str, int, dict[str, str]]:
     headers = database_busy(exc)
@@ -168,46 +176,27 @@ def form(name: str, default: str = "") -> str:
     return (request.form.get(name) or default).strip()
 
 
-def record_ids(raw: str) -> list[uuid.UUID]:
-    """Records a person typed, by 档号 (what they know) or by id, separated by spaces, commas
-    or 、; one that is neither is refused by name. Whether the person may act on a record is
-    the service's decision, answered as for a record that does not exist."""
-    tokens = [t for t in re.split(r"[\s,，、;；]+", raw.strip()) if t]
-    found: list[uuid.UUID] = []
-    codes = [t for t in tokens if not _is_uuid(t)]
-    known: dict[str, uuid.UUID] = {}
-    if codes:
+def record_ids(raw: str, knowable: bool = False) -> list[uuid.UUID]:
+    """Records a person typed or picked, by 档号 (what they know) or by id, separated by
+    spaces, commas or 、 (:mod:`access.record_refs`); one that is neither is refused by
+    name. Whether the person may act on a record is the service's decision, answered as for
+    a record that does not exist; ``knowable``: a 档号 of a record they may not know of is
+    refused as one that does not exist, too (for forms that act on what they may know)."""
+    try:
         with arc().sessions() as db:
-            rows = db.execute(
-                select(Record.reference_code, Record.id).where(Record.reference_code.in_(codes))
-            )
-            known = {code: found_id for code, found_id in rows if code}
-    for token in tokens:
-        if _is_uuid(token):
-            found.append(uuid.UUID(token))
-        elif token in known:
-            found.append(known[token])
-        else:
-            raise InvalidInput(
-                _("%(t)s is neither a reference code (档号) nor a record id.", t=token)
-            )
-    return list(dict.fromkeys(found))
+            return resolve(db, split_tokens(raw), knows(db, me(db)) if knowable else None)
+    except UnknownRecord as unknown:
+        raise InvalidInput(
+            _("%(t)s is neither a reference code (档号) nor a record id.", t=unknown.token)
+        ) from None
 
 
-def record_id(raw: str) -> uuid.UUID:
+def record_id(raw: str, knowable: bool = False) -> uuid.UUID:
     """One record by 档号 or id (see :func:`record_ids`)."""
-    found = record_ids(raw)
+    found = record_ids(raw, knowable)
     if len(found) != 1:
         raise InvalidInput(_("Give one record: its reference code (档号) or id."))
     return found[0]
-
-
-def _is_uuid(token: str) -> bool:
-    try:
-        uuid.UUID(token)
-    except ValueError:
-        return False
-    return True
 
 
 def reauthenticate() -> None:

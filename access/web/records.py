@@ -18,6 +18,7 @@ from access.reader import Refused
 from access.requests import grants_of, mine, submit
 from access.web.core import actor, arc, client, error_page, form, me, requires, user, web
 from access.web.labels import label
+from access.web.picker import record_actions
 from archive.description import FIELDS as DESCRIPTION
 from archive.description import LIMITS
 from archive.errors import InvalidInput
@@ -83,6 +84,7 @@ def _record_page(
             may_describe=may(person.role, Permission.DESCRIBE_RECORDS),
             entered=entered or {f: getattr(found, f) or "" for f in DESCRIPTION},
             problem=problem,
+            actions=record_actions(person, found, allowed),
         )
         return (page, 400) if problem else page
 
