@@ -17,6 +17,7 @@ from access.web import (
     appraisal,
     approvals,
     auth,
+    bulk,
     manage,
     oversight,
     privileges,
@@ -31,6 +32,7 @@ from access.web.labels import register_filters
 PAGES = (
     auth,
     records,
+    bulk,
     approvals,
     uploads,
     manage,
