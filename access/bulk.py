@@ -215,9 +215,7 @@ def known_records(session: Session, user: User, record_ids: Sequence[uuid.UUID])
     the search leaves them out)."""
     grants, now = grants_of(session, user), utcnow()
     rows = {r.id: r for r in session.scalars(select(Record).where(Record.id.in_(record_ids)))}
-    return [
-        rows[i] for i in record_ids if i in rows and may_know(user, rows[i], grants, now)
-    ]
+    return [rows[i] for i in record_ids if i in rows and may_know(user, rows[i], grants, now)]
 
 
 #: The export's columns, Chinese and English, in the order of :func:`export_rows`.

@@ -258,9 +258,7 @@ def extend_hold(
     missing = [str(i) for i in wanted if i not in found]
     if missing:
         raise NotFound(f"no records {', '.join(missing)}")
-    named = set(
-        session.scalars(select(HoldItem.record_id).where(HoldItem.hold_id == hold.id))
-    )
+    named = set(session.scalars(select(HoldItem.record_id).where(HoldItem.hold_id == hold.id)))
     new = [record_id for record_id in wanted if record_id not in named]
     session.add_all(HoldItem(hold_id=hold.id, record_id=record_id) for record_id in new)
     session.flush()

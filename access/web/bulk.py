@@ -90,8 +90,8 @@ def act_on_selected() -> Any:
         return _export(ids, action)
     try:
         outcomes, title = _act(action, ids)
-    except (InvalidInput, RetentionError) as problem:
-        return _refuse(back, _problem(action, problem))
+    except (InvalidInput, RetentionError):
+        return _refuse(back, _problem(action))
     done = sum(1 for o in outcomes if o.done)
     return render_template(
         "bulk_report.html",
@@ -127,14 +127,14 @@ def _act(action: str, ids: list[Any]) -> tuple[list[Outcome], str]:
         return add_many(db, actor(), lst, ids), _("Disposition list %(n)s", n=lst.number)
 
 
-def _problem(action: str, problem: Exception) -> str:
+def _problem(action: str) -> str:
     """The refusal of a whole action, in the page's language (nothing was changed)."""
     if action == "request":
         days = arc().settings.access.max_days
-        return _("Give a purpose, a scope and a period of 1 to %(n)s days.", n=days)
+        return str(_("Give a purpose, a scope and a period of 1 to %(n)s days.", n=days))
     if action == "hold":
-        return _("Choose an active hold, or give the new hold a name and a reason.")
-    return _("Choose a disposition list that is still being prepared (draft).")
+        return str(_("Choose an active hold, or give the new hold a name and a reason."))
+    return str(_("Choose a disposition list that is still being prepared (draft)."))
 
 
 def _refuse(back: str, message: str) -> Response:
@@ -161,4 +161,3 @@ def _export(ids: list[Any], kind: str) -> Response:
         )
     name = "search-results" if english(lang) else "检索结果"
     return table_download(rows, name, kind)
-

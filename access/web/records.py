@@ -27,6 +27,7 @@ from archive.volumes import volume_of
 from retention.status import standing
 from search.index import FACETS, FILTERS
 
+
 @web.get("/search")
 @requires(Permission.SEARCH)
 def search() -> Any:

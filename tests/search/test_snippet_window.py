@@ -15,7 +15,11 @@ from search.snippets import SNIPPET_CHARS
 from tests.search.test_index import EVERYTHING, KEY, doc
 
 CLAUSE = "第二条 付款方式。甲方应在验收合格后三十日内支付合同价款的百分之九十五。"
-TEXT = "华东仓储改造项目合同。\n" + "第一条 工程概况。本合同所称仓储设施位于浦东。\n" * 30 + CLAUSE * 30
+TEXT = (
+    "华东仓储改造项目合同。\n"
+    + "第一条 工程概况。本合同所称仓储设施位于浦东。\n" * 30
+    + CLAUSE * 30
+)
 PLAIN = re.compile(r"<[^>]+>")
 
 
@@ -33,7 +37,13 @@ def index(tmp_path: Path) -> SearchIndex:
 
 
 def snippet(index: SearchIndex, text: str, record: str) -> str:
-    results = index.search(text, EVERYTHING, snippets=lambda hit, block: TEXT if hit.record_id == "long" else "经检查，验收报告已签署 <b>粗体</b> & 附件")
+    results = index.search(
+        text,
+        EVERYTHING,
+        snippets=lambda hit, block: (
+            TEXT if hit.record_id == "long" else "经检查，验收报告已签署 <b>粗体</b> & 附件"
+        ),
+    )
     found = next(hit.snippet for hit in results.hits if hit.record_id == record)
     assert found is not None
     return found
@@ -80,7 +90,9 @@ def test_no_words_browses_newest_first_with_no_text(index: SearchIndex) -> None:
 
     results = index.search("", EVERYTHING, snippets=source)
     assert [hit.record_id for hit in results.hits] == ["report", "long", "secret"]
-    assert results.total == 3 and results.facets["department"] == {"XS": 2, "RL": 1}
-    assert all(hit.snippet is None for hit in results.hits) and read == []
+    assert results.total == 3
+    assert results.facets["department"] == {"XS": 2, "RL": 1}
+    assert all(hit.snippet is None for hit in results.hits)
+    assert read == []
     staff = Visibility(everywhere=frozenset({"internal"}))
     assert [hit.record_id for hit in index.search("  ", staff).hits] == ["report", "long"]
