@@ -23,7 +23,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
-from sqlalchemy import Select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -35,7 +35,7 @@ from archive.core import Archive
 from archive.csvsafe import csv_lines
 from archive.db import lock_contention, utcnow
 from archive.errors import DomainError, ErrorKind, InvalidInput
-from archive.models import AccessEvent, DispositionList, ListStatus, Scope, User
+from archive.models import AccessEvent, DispositionList, ListStatus, Record, Scope, User
 from archive.vocabulary import beijing, english, term
 from retention import reports
 from retention.register_files import Register, register_pdf, register_xlsx
@@ -213,6 +213,7 @@ ACCESS_LOG_HEADINGS = (
     ("结果", "Outcome"),
     ("原因", "Reason"),
     ("档案 ID", "Record id"),
+    ("档号或名称", "Reference code or name"),
     ("版本 ID", "Version id"),
     ("授权 ID", "Grant id"),
     ("IP 地址", "IP address"),
@@ -286,13 +287,30 @@ def access_log_csv(arc: Archive, query: Select[Any], lang: str | None = None) ->
 
     def rows() -> Iterator[list[object]]:
         yield [pair[1] if english(lang) else pair[0] for pair in ACCESS_LOG_HEADINGS]
+        names: dict[str, str] = {}  # record id → 档号 (or name), looked up once each
         with arc.sessions() as session:
             for event in session.scalars(query.execution_options(yield_per=500)):
                 row = [exported(getattr(event, c), lang) for c in CSV_COLUMNS]
                 row[3], row[4] = term(event.action, lang), term(event.outcome, lang)
+                row.insert(7, _record_name(session, names, event.record_id))
                 yield row
 
     return table_download(rows(), "访问日志" if not english(lang) else "access-log", "csv")
+
+
+def _record_name(session: Session, names: dict[str, str], record_id: str | None) -> str:
+    if not record_id:
+        return ""
+    if record_id not in names:
+        try:
+            wanted = uuid.UUID(record_id)
+        except ValueError:
+            return ""
+        found = session.execute(
+            select(Record.reference_code, Record.name_stem).where(Record.id == wanted)
+        ).first()
+        names[record_id] = (found[0] or found[1]) if found else ""
+    return names[record_id]
 
 
 def certificate_response(lst: DispositionList, kind: str) -> Response:

@@ -82,6 +82,7 @@ def test_the_access_log_export_on_the_auditors_page(world: World) -> None:
     assert exported.status_code == 200
     rows = _rows(exported.data)
     assert [r["客户端"] for r in rows] == ["'" + p for p in PAYLOADS]
+    assert {r["档号或名称"] for r in rows} == {"华东仓储改造项目CG-internal-2026-05"}
     # Beijing time to the second, eight hours ahead of the stored UTC.
     with world.arc.sessions() as session:
         first = session.scalar(select(AccessEvent).where(AccessEvent.seq == int(rows[0]["序号"])))
