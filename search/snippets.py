@@ -58,6 +58,14 @@ def _best_start(spans: list[_Span], width: int) -> int:
     return best
 
 
+def _inside_word(text: str, at: int) -> bool:
+    """Whether a cut at ``at`` would split a Latin word or number."""
+    if not 0 < at < len(text):
+        return False
+    pair = text[at - 1 : at + 1]
+    return pair.isascii() and pair.isalnum()
+
+
 def snippet_html(
     text: str, wanted: frozenset[str], tokens: Tokens, width: int = SNIPPET_CHARS
 ) -> str:
@@ -73,7 +81,15 @@ def snippet_html(
     cut = max(text.rfind(mark, start, first.start) for mark in _BREAKS)
     if cut >= start:
         start = cut + 1
+    elif _inside_word(text, start):  # else never in the middle of a Latin word
+        space = text.find(" ", start, first.start)
+        start = space + 1 if space >= 0 else first.start
+    while start < first.start and text[start] == " ":
+        start += 1
     end = min(len(text), start + width)
+    if _inside_word(text, end):
+        space = text.rfind(" ", max(first.end, end - 20), end)
+        end = space if space >= 0 else end
     for span in spans:  # never cut a marked word in two
         if span.start < end < span.end:
             end = span.end

@@ -96,3 +96,15 @@ def test_no_words_browses_newest_first_with_no_text(index: SearchIndex) -> None:
     assert read == []
     staff = Visibility(everywhere=frozenset({"internal"}))
     assert [hit.record_id for hit in index.search("  ", staff).hits] == ["report", "long"]
+
+
+def test_english_words_are_not_cut_at_the_window_edges(tmp_path: Path) -> None:
+    text = " ".join(["warehouse"] * 40 + ["acceptance", "report"] + ["inventory"] * 40)
+    ix = SearchIndex(tmp_path / "index", KEY)
+    ix.write([doc("en", "Report", text)])
+    (hit,) = ix.search("acceptance", EVERYTHING, snippets=lambda hit, block: text).hits
+    assert hit.snippet is not None
+    shown = PLAIN.sub("", hit.snippet).strip("…")
+    words = shown.split(" ")
+    assert set(words) <= {"warehouse", "acceptance", "report", "inventory"}
+    assert marked(hit.snippet) == ["acceptance"]
