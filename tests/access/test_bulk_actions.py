@@ -113,6 +113,9 @@ def test_a_records_manager_places_and_extends_a_hold(world: World) -> None:
     flush(world.arc)
     sun = Browser(world, "sun")
     assert 'value="hold"' in sun.text("/search?q=正文")
+    unnamed = {"action": "hold", "hold": "new", "record": ids(world, "CG-internal")}
+    sun.post("/search/selected", {**unnamed, "back": "/search?q=正文"})  # back to the page
+    assert "请选择一项生效中的保全，或为新保全填写名称和理由" in sun.text("/search?q=正文")
     placed = post(
         sun,
         {"action": "hold", "hold": "new", "name": "合同纠纷", "reason": "诉讼保全",
