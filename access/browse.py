@@ -128,7 +128,7 @@ def search_as(arc: Archive, user_id: int, client: Client, params: SearchParams) 
                 sort=params.sort,
                 filed_from=params.filed_from,
                 filed_to=params.filed_to,
-                snippets=snippet_of,
+                snippets=snippet_of if params.q.strip() else None,  # browsing: no text
             )
         except QueryError as exc:
             raise InvalidInput(str(exc)) from None

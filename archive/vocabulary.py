@@ -45,6 +45,10 @@ TERMS: dict[str, Term] = {
     "rejected": ("已驳回", "Rejected"),
     "allowed": ("允许", "Allowed"),
     "refused": ("已拒绝", "Refused"),
+    # the access log's actions besides the scopes (access.browse)
+    "snippet": ("检索摘要", "Search snippet"),
+    "metadata": ("查看元数据", "Metadata"),
+    "search": ("检索", "Search"),
     # disposition: actions, list states, item outcomes
     "review": ("鉴定", "Review"),
     "destroy": ("销毁", "Destroy"),
@@ -156,6 +160,8 @@ ACTIONS: dict[str, Term] = {
     "retention.event_voided": ("作废保管事件", "Retention event voided"),
     "retention.hold_placed": ("设置保全", "Hold placed"),
     "retention.hold_released": ("解除保全", "Hold released"),
+    "retention.hold_extended": ("保全增加档案", "Records added to a hold"),
+    "records.exported": ("导出检索结果元数据", "Search results' metadata exported"),
     "retention.refused": ("因保全拒绝处置", "Refused because of a hold"),
     "retention.reviewed": ("到期鉴定", "Record appraised"),
     "retention.swept": ("保管期限巡检", "Retention sweep"),

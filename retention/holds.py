@@ -240,3 +240,35 @@ def records_held(session: Session, hold_id: int, limit: int = 1000) -> list[Reco
     return list(
         session.scalars(select(Record).where(_covers(hold)).order_by(Record.filed_on).limit(limit))
     )
+
+
+def extend_hold(
+    session: Session, actor: Actor, hold_id: int, record_ids: Sequence[uuid.UUID]
+) -> list[uuid.UUID]:
+    """Name more records in an active hold (any scope: named records are held besides what
+    its project or query covers); returns those newly named. Audited like placing one."""
+    advisory_xact_lock(session, HOLD_LOCK)
+    hold = session.get(Hold, hold_id, with_for_update=True)
+    if hold is None:
+        raise NotFound(f"no hold {hold_id}")
+    if hold.released_at is not None:
+        raise RetentionError(f"hold {hold_id} was released")
+    wanted = list(dict.fromkeys(record_ids))
+    found = set(session.scalars(select(Record.id).where(Record.id.in_(wanted))))
+    missing = [str(i) for i in wanted if i not in found]
+    if missing:
+        raise NotFound(f"no records {', '.join(missing)}")
+    named = set(session.scalars(select(HoldItem.record_id).where(HoldItem.hold_id == hold.id)))
+    new = [record_id for record_id in wanted if record_id not in named]
+    session.add_all(HoldItem(hold_id=hold.id, record_id=record_id) for record_id in new)
+    session.flush()
+    if new:
+        record_event(
+            session,
+            actor,
+            "retention.hold_extended",
+            "hold",
+            hold.id,
+            {**hold_json(hold), "records": covered(session, hold), "named": [str(i) for i in new]},
+        )
+    return new

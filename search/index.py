@@ -26,13 +26,12 @@ import re
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from whoosh import highlight
 from whoosh import index as whoosh_index
 from whoosh import query as q
 from whoosh.index import FileIndex, LockError
@@ -49,6 +48,7 @@ from search.query import SEARCHED, parse_query
 from search.query import QueryError as QueryError  # the callers' name for it
 from search.schema import SCHEMA_VERSION, make_schema
 from search.segments import merge_small_in_order, retrying, with_deletions
+from search.snippets import snippet_html
 
 FACETS = (
     "project",
@@ -431,6 +431,8 @@ class SearchIndex:
         if snippets is None:
             return hit
         hashed = _wanted_terms(query)
+        if not hashed:  # browsing, or only NOT words: no text to show, nothing decrypted
+            return hit
         starts = decode_map(stored.get("blocks"))
         block: int | None = None
         if starts is not None:
@@ -441,18 +443,14 @@ class SearchIndex:
         text = snippets(hit, block)
         if not text:
             return hit
-        # Offsets are in the folded text, so highlight the folded text; the keyed analyzer
-        # marks the words whose hashes the query holds.
-        fragment = highlight.highlight(
-            fold(text),
-            hashed,
-            self._highlighter,
-            highlight.ContextFragmenter(maxchars=160, surround=40),
-            highlight.HtmlFormatter(tagname="mark", between=" … "),
-            top=2,
-        )
-        # A fragment is a line or two of context, whatever line breaks the text had.
-        return replace(hit, snippet=_SPACES.sub(" ", fragment).strip() or None)
+        # Offsets are in the folded text, so the folded text is cut and marked; the keyed
+        # analyzer names the words whose hashes the query holds. A few lines, one window.
+        fragment = snippet_html(fold(_SPACES.sub(" ", text)), hashed, self._tokens)
+        return replace(hit, snippet=fragment.strip() or None)
+
+    def _tokens(self, text: str) -> Iterator[tuple[str, int, int]]:
+        for token in self._highlighter(text, chars=True):
+            yield token.text, token.startchar, token.endchar
 
     # -- reading -------------------------------------------------------------------------
     def search(
@@ -469,8 +467,12 @@ class SearchIndex:
         facets: bool = True,
     ) -> Results:
         # 责任者 or 文号 alone is a search: every record with it (that the caller may know).
-        described = any(name in (filters or {}) for name in FILTERS[len(FACETS) :])
-        user_query = q.Every() if described and not text.strip() else self.parse_query(text)
+        # No words: every record the caller may know of (browsing), newest first; with
+        # filters, every record that has them (责任者 or 文号 alone is a search).
+        browsing = not text.strip()
+        user_query = q.Every() if browsing else self.parse_query(text)
+        if browsing:
+            sort = "date"
         restrictions: list[q.Query] = [_filter(k, v) for k, v in sorted((filters or {}).items())]
         if filed_from is not None or filed_to is not None:
             restrictions.append(

@@ -29,7 +29,7 @@ def access_log() -> Any:
         record_event(session, g.actor, "access_log.read", "access_log", kind, dict(request.args))
     query = select(AccessEvent).where(*conditions).order_by(AccessEvent.seq)
     if kind == "csv":
-        return access_log_csv(arc, query)
+        return access_log_csv(arc, query, request.args.get("lang"))
     limit = max(1, min(whole_number(request.args.get("limit", "1000"), "limit"), 10_000))
     with arc.sessions() as session:
         events = session.scalars(query.limit(limit)).all()

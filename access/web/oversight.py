@@ -38,7 +38,8 @@ def access_log() -> Any:
         record_event(db, actor(), "access_log.read", "access_log", kind, dict(request.args))
     query = select(AccessEvent).where(*conditions).order_by(AccessEvent.seq.desc())
     if kind == "csv":
-        return access_log_csv(archive, query.order_by(None).order_by(AccessEvent.seq))
+        ordered = query.order_by(None).order_by(AccessEvent.seq)
+        return access_log_csv(archive, ordered, select_locale())
     with archive.sessions() as db:
         events = db.scalars(query.limit(PAGE)).all()
         return render_template("access_log.html", events=events, columns=CSV_COLUMNS, limit=PAGE)

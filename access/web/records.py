@@ -11,6 +11,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from access.browse import allowed_scopes, open_record, parse_search, search_as, versions_of
+from access.bulk import MAX_SELECTED, active_holds, draft_lists
 from access.describe import describe_record
 from access.http import content_response, read_content_for
 from access.policy import Permission, may, route
@@ -25,29 +26,34 @@ from archive.errors import InvalidInput
 from archive.models import Scope, Version
 from archive.volumes import volume_of
 from retention.status import standing
-from search.index import FACETS, FILTERS, Results
-
-#: Filters that are a search on their own, without words: 责任者, 文号.
-DESCRIBED = frozenset(FILTERS) - frozenset(FACETS)
+from search.index import FACETS, FILTERS
 
 
 @web.get("/search")
 @requires(Permission.SEARCH)
 def search() -> Any:
-    """Full-text and metadata search: Chinese and English, facets, filters, paging."""
+    """Full-text and metadata search: Chinese and English, facets, filters, paging. Before
+    any words: every record the person may know of, newest first. The results can be ticked
+    and acted on together (:mod:`access.web.bulk`)."""
     params = parse_search(request.args)
     archive = arc()
-    if not params.q.strip() and not DESCRIBED & set(params.filters):  # the form only
-        results = Results(total=0, hits=[])
-    else:
-        results = search_as(archive, user().id, client(), params)
-    return render_template(
-        "search.html",
-        params=params,
-        results=results,
-        facets=FACETS,
-        searched=any(request.args.get(k) for k in ("q", *FILTERS, "from", "to")),
-    )
+    results = search_as(archive, user().id, client(), params)
+    with archive.sessions() as db:
+        person = me(db)
+        managing = may(person.role, Permission.MANAGE_RETENTION)
+        return render_template(
+            "search.html",
+            params=params,
+            results=results,
+            facets=FACETS,
+            searched=any(request.args.get(k) for k in ("q", *FILTERS, "from", "to")),
+            managing=managing,
+            holds=active_holds(db) if managing else [],
+            lists=draft_lists(db) if managing else [],
+            scopes=[s.value for s in Scope],
+            max_days=archive.settings.access.max_days,
+            max_selected=MAX_SELECTED,
+        )
 
 
 @web.get("/records/<uuid:record_id>")

@@ -11,12 +11,14 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from sqlalchemy import select
 
 from access.audit_sample import AuditSample, SampledRecord, sample_csv, write_sample
 from access.incident import reads_csv
-from archive.models import Role
+from archive.models import AccessEvent, Role
 from tests.access.conftest import World
 from tests.access.test_web import BASE, give_password, login
 
@@ -56,9 +58,16 @@ def test_the_access_log_export_through_the_api(world: World) -> None:
     )
     assert exported.status_code == 200
     rows = _rows(exported.data)
-    assert [r["user_agent"] for r in rows] == ["'" + p for p in PAYLOADS] + ["Mozilla/5.0"] * 2
-    assert [r["username"] for r in rows] == ["wang"] * len(PAYLOADS) + ["'-evil", "'@evil"]
-    assert [int(r["seq"]) for r in rows] == sorted(int(r["seq"]) for r in rows)  # numbers
+    assert [r["客户端"] for r in rows] == ["'" + p for p in PAYLOADS] + ["Mozilla/5.0"] * 2
+    assert [r["用户"] for r in rows] == ["wang"] * len(PAYLOADS) + ["'-evil", "'@evil"]
+    assert [int(r["序号"]) for r in rows] == sorted(int(r["序号"]) for r in rows)  # numbers
+    assert {(r["操作"], r["结果"]) for r in rows} == {("查看", "允许"), ("查看", "已拒绝")}
+    english = world.call("GET", "zhou", "/api/v1/access-log?format=csv&lang=en")
+    assert next(csv.reader(io.StringIO(english.data.decode("utf-8-sig"))))[:3] == [
+        "No.",
+        "Time (Beijing)",
+        "User",
+    ]
 
 
 def test_the_access_log_export_on_the_auditors_page(world: World) -> None:
@@ -72,7 +81,16 @@ def test_the_access_log_export_on_the_auditors_page(world: World) -> None:
     )
     assert exported.status_code == 200
     rows = _rows(exported.data)
-    assert [r["user_agent"] for r in rows] == ["'" + p for p in PAYLOADS]
+    assert [r["客户端"] for r in rows] == ["'" + p for p in PAYLOADS]
+    assert {r["档号或名称"] for r in rows} == {"华东仓储改造项目CG-internal-2026-05"}
+    # Beijing time to the second, eight hours ahead of the stored UTC.
+    with world.arc.sessions() as session:
+        first = session.scalar(select(AccessEvent).where(AccessEvent.seq == int(rows[0]["序号"])))
+        assert first is not None
+    shown = datetime.strptime(rows[0]["时间（北京时间）"], "%Y-%m-%d %H:%M:%S")
+    assert abs(shown - (first.at.astimezone(UTC).replace(tzinfo=None) + timedelta(hours=8))) < (
+        timedelta(seconds=1)
+    )
 
 
 def test_the_incident_export(world: World) -> None:

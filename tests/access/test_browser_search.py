@@ -1,0 +1,53 @@
+"""The search page in Debian's Chromium, as a newcomer works: from the home page through the
+menu, browsing before typing, the words marked in the snippet, ticking rows (all at once with
+the page's box) and acting on them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.access.test_browser import browser, running, shots, signed_in
+
+__all__ = ["browser", "running", "shots"]  # the fixtures, shared with the other journeys
+
+
+def test_records_manager_browses_ticks_all_and_holds_them(
+    running: tuple[str, dict[str, object]], browser: object, shots: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    base, _facts = running
+    sun = signed_in(browser, base, "sun")
+    sun.click("nav.side a:has-text('检索')")  # type: ignore[attr-defined]
+    expect(sun.locator(".results .total")).to_contain_text("您可查看的档案共 2 件")  # type: ignore[attr-defined]
+    expect(sun.locator("main")).not_to_contain_text("找到 0")  # type: ignore[attr-defined]
+    expect(sun.locator(".hits .title").first).to_have_text("2010年立项申请表")  # type: ignore[attr-defined]
+    sun.check("[data-select-all]")  # type: ignore[attr-defined]
+    expect(sun.locator("input[name=record]:checked")).to_have_count(2)  # type: ignore[attr-defined]
+    sun.click("summary:has-text('设置或追加保全')")  # type: ignore[attr-defined]
+    sun.fill("input[name=name]", "仓储合同纠纷")  # type: ignore[attr-defined]
+    sun.fill("input[name=reason]", "诉讼保全，等待法院通知")  # type: ignore[attr-defined]
+    sun.screenshot(path=str(shots / "search-selected.png"), full_page=True)  # type: ignore[attr-defined]
+    sun.click("button:has-text('列入保全')")  # type: ignore[attr-defined]
+    expect(sun.locator(".total")).to_contain_text("2 件已完成，0 件未完成")  # type: ignore[attr-defined]
+    expect(sun.locator("table")).to_contain_text("已列入保全“仓储合同纠纷”")  # type: ignore[attr-defined]
+
+
+def test_director_finds_the_words_marked_and_exports_the_rows(
+    running: tuple[str, dict[str, object]], browser: object
+) -> None:
+    from playwright.sync_api import expect
+
+    base, _facts = running
+    qian = signed_in(browser, base, "qian")  # a CG director: reads CG's records
+    qian.click("nav.side a:has-text('检索')")  # type: ignore[attr-defined]
+    qian.fill("input[name=q]", "会议纪要")  # type: ignore[attr-defined]
+    qian.click("form[role=search] button[type=submit]")  # type: ignore[attr-defined]
+    expect(qian.locator(".snippet mark").first).to_have_text("会议纪要")  # type: ignore[attr-defined]
+    qian.check("input[name=record]")  # type: ignore[attr-defined]
+    with qian.expect_download() as waiting:  # type: ignore[attr-defined]
+        qian.click("button[value=csv]")  # type: ignore[attr-defined]
+    data = Path(waiting.value.path()).read_bytes()
+    assert data.startswith("\ufeff".encode())
+    assert "仓储改造第三次会议纪要" in data.decode("utf-8-sig")
+    assert waiting.value.suggested_filename == "检索结果.csv"

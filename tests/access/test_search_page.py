@@ -1,0 +1,64 @@
+"""The search page reads well: before any words it lists every record the person may see,
+newest first, with the facets (never "找到 0 件档案"); a hit's snippet is a few lines with
+the Chinese words of the query marked."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from archive.models import AccessEvent
+from search.indexer import flush
+from tests.access.conftest import World
+from tests.access.test_web_pages import Browser
+
+TITLES = re.compile(r'<a class="title" href="/records/[^"]+">([^<]+)</a>')
+SNIPPETS = re.compile(r'<p class="snippet">(.*?)</p>', re.DOTALL)
+CLAUSE = "第二条 付款方式。甲方应在验收合格后三十日内支付合同价款的百分之九十五。"
+
+
+def test_before_any_words_the_records_one_may_see_newest_first(world: World) -> None:
+    flush(world.arc)
+    zhang = Browser(world, "zhang")  # a CG specialist: public and internal, CG's confidential
+    page = zhang.text("/search")
+    assert "找到 0" not in page
+    assert "找到" not in page
+    assert "您可查看的档案共 5 件，最新的在前" in page
+    seen = ["CG-public", "CG-internal", "CG-confidential", "XS-public", "XS-internal"]
+    assert TITLES.findall(page) == [f"档案 {key}" for key in reversed(seen)]
+    assert '<aside class="facets"' in page
+    assert "<h2>部门</h2>" in page
+    assert 'name="record"' in page  # each row can be ticked
+    # Browsing shows no text, so it reads nothing: no snippet line in the access log.
+    with world.arc.sessions() as session:
+        snippets = session.scalars(select(AccessEvent).where(AccessEvent.action == "snippet"))
+        assert list(snippets) == []
+    # A record filed now comes first; a facet narrows the browsing.
+    world.add_record("CG-new", "CG", "internal", b"x", "new.txt", "text/plain", text="新的")
+    flush(world.arc)
+    assert TITLES.findall(zhang.text("/search"))[0] == "档案 CG-new"
+    narrowed = TITLES.findall(zhang.text("/search?sensitivity=confidential"))
+    assert narrowed == ["档案 CG-confidential"]
+
+
+def test_a_snippet_is_a_few_lines_with_the_chinese_words_marked(world: World) -> None:
+    text = (
+        "华东仓储改造项目合同。"
+        + "第一条 工程概况。本合同所称仓储设施位于浦东。" * 20
+        + CLAUSE * 20
+    )
+    world.add_record("CG-long", "CG", "internal", b"x", "long.txt", "text/plain", text=text)
+    flush(world.arc)
+    wang = Browser(world, "wang")  # heads CG: reads its snippets
+    page = wang.text("/search?q=付款方式")
+    (snippet,) = SNIPPETS.findall(page)
+    assert "<mark>付款方式</mark>" in snippet  # jieba's word, marked whole
+    shown = re.sub(r"<[^>]+>", "", snippet)
+    assert 60 <= len(shown) <= 190  # two or three lines, not the document
+    assert "找到 1 件档案" in page
+    # A specialist who may not read it sees it listed, without its text.
+    zhang = Browser(world, "zhang")
+    listed = zhang.text("/search?q=付款方式")
+    assert "档案 CG-long" in listed
+    assert SNIPPETS.findall(listed) == []

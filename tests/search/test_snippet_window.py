@@ -1,0 +1,110 @@
+"""A snippet is one window of a few lines around the query's words, the words marked whole:
+jieba's overlapping search-mode words (验收报告, 验收, 报告) make one mark, and a document
+full of the words still gives about three lines, not fifteen. With no words, the search
+browses: every record the caller may know of, newest first, and no text at all."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from search.index import SearchIndex, Visibility
+from search.snippets import SNIPPET_CHARS
+from tests.search.test_index import EVERYTHING, KEY, doc
+
+CLAUSE = "第二条 付款方式。甲方应在验收合格后三十日内支付合同价款的百分之九十五。"
+TEXT = (
+    "华东仓储改造项目合同。\n"
+    + "第一条 工程概况。本合同所称仓储设施位于浦东。\n" * 30
+    + CLAUSE * 30
+)
+PLAIN = re.compile(r"<[^>]+>")
+
+
+@pytest.fixture
+def index(tmp_path: Path) -> SearchIndex:
+    ix = SearchIndex(tmp_path / "index", KEY)
+    ix.write(
+        [
+            doc("long", "仓储合同", TEXT, days=1),
+            doc("report", "验收报告", "经检查，验收报告已签署 <b>粗体</b> & 附件", days=3),
+            doc("secret", "人事档案", "员工薪酬调整", department="RL", sensitivity="confidential"),
+        ]
+    )
+    return ix
+
+
+def snippet(index: SearchIndex, text: str, record: str) -> str:
+    results = index.search(
+        text,
+        EVERYTHING,
+        snippets=lambda hit, block: (
+            TEXT if hit.record_id == "long" else "经检查，验收报告已签署 <b>粗体</b> & 附件"
+        ),
+    )
+    found = next(hit.snippet for hit in results.hits if hit.record_id == record)
+    assert found is not None
+    return found
+
+
+def marked(fragment: str) -> list[str]:
+    return re.findall(r'<mark class="match term\d+">([^<]+)</mark>', fragment)
+
+
+@pytest.mark.parametrize("query", ["付款方式", "合同 付款", "验收合格", "仓储"])
+def test_a_snippet_is_a_few_lines_however_often_the_words_occur(
+    index: SearchIndex, query: str
+) -> None:
+    fragment = snippet(index, query, "long")
+    shown = PLAIN.sub("", fragment)
+    assert len(shown) <= SNIPPET_CHARS + 2 + 4  # the window, two "…", a word not cut
+    assert len(shown) >= 60  # context, not the word alone
+    assert "\n" not in fragment
+    assert marked(fragment)
+
+
+def test_both_words_of_a_query_are_in_the_window_chosen(index: SearchIndex) -> None:
+    fragment = snippet(index, "工程概况 付款方式", "long")
+    assert set(marked(fragment)) == {"工程概况", "付款方式"}  # where the two meet
+
+
+def test_a_chinese_word_jieba_cuts_in_pieces_is_marked_whole(index: SearchIndex) -> None:
+    assert marked(snippet(index, "付款方式", "long"))[0] == "付款方式"
+    assert marked(snippet(index, "验收报告", "report")) == ["验收报告"]  # not 验收, 报告 apart
+
+
+def test_the_documents_text_is_escaped_only_the_marks_are_tags(index: SearchIndex) -> None:
+    fragment = snippet(index, "验收报告", "report")
+    assert "&lt;b&gt;粗体&lt;/b&gt; &amp; 附件" in fragment
+    assert "<b>" not in fragment
+
+
+def test_no_words_browses_newest_first_with_no_text(index: SearchIndex) -> None:
+    read: list[str] = []
+
+    def source(hit, block):  # type: ignore[no-untyped-def]
+        read.append(hit.record_id)
+        return TEXT
+
+    results = index.search("", EVERYTHING, snippets=source)
+    assert [hit.record_id for hit in results.hits] == ["report", "long", "secret"]
+    assert results.total == 3
+    assert results.facets["department"] == {"XS": 2, "RL": 1}
+    assert all(hit.snippet is None for hit in results.hits)
+    assert read == []
+    staff = Visibility(everywhere=frozenset({"internal"}))
+    assert [hit.record_id for hit in index.search("  ", staff).hits] == ["report", "long"]
+
+
+def test_english_words_are_not_cut_at_the_window_edges(tmp_path: Path) -> None:
+    text = " ".join(["warehouse"] * 40 + ["acceptance", "report"] + ["inventory"] * 40)
+    ix = SearchIndex(tmp_path / "index", KEY)
+    ix.write([doc("en", "Report", text)])
+    (hit,) = ix.search("acceptance", EVERYTHING, snippets=lambda hit, block: text).hits
+    assert hit.snippet is not None
+    shown = PLAIN.sub("", hit.snippet).strip("…")
+    words = shown.split(" ")
+    assert set(words) <= {"warehouse", "acceptance", "report", "inventory"}
+    assert marked(hit.snippet) == ["acceptance"]
