@@ -23,6 +23,9 @@ __all__ = [
     "FIELDS",
     "MEDIA_TYPES",
     "OBJECTS",
+    "PROCESSES",
+    "RECORD_TYPES",
+    "STAGES",
     "TERMS",
     "Term",
 ]
@@ -181,6 +184,33 @@ TERMS: dict[str, Term] = {
     "usability.not_encrypted": ("可用性：未加密", "Usability: not encrypted"),
     "usability.opens": ("可用性：能够打开和解析", "Usability: opens and parses"),
 }
+
+#: The class's choices a person picks from (the rule book's and the file plan's codes).
+PROCESSES = (
+    "strategy",
+    "marketing",
+    "finance",
+    "hr",
+    "administration",
+    "procurement",
+    "rnd",
+    "archival_work",
+)
+STAGES = ("initiation", "approval", "execution", "monitoring", "acceptance")
+RECORD_TYPES = (
+    "contract",
+    "labour_contract",
+    "minutes",
+    "acceptance_report",
+    "report",
+    "application",
+    "approval_opinion",
+    "voucher",
+    "ledger",
+    "annual_financial_report",
+    "monthly_report",
+    "disposition_register",
+)
 
 #: Media types as a person calls the file: PDF 文档, not ``application/pdf``.
 MEDIA_TYPES: dict[str, Term] = {

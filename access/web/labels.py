@@ -19,8 +19,8 @@ from access.http import current_archive
 from archive.models import Department
 from archive.vocabulary import (
     action_label,
-    as_text,
     actor_label,
+    as_text,
     field_label,
     media_label,
     reason_text,
@@ -87,7 +87,9 @@ def departments() -> dict[str, str]:
     names: dict[str, str] | None = getattr(g, "_department_names", None)
     if names is None:
         with current_archive().sessions() as db:
-            names = dict(db.execute(select(Department.code, Department.name)).tuples().all())
+            names = {
+                code: name for code, name in db.execute(select(Department.code, Department.name))
+            }
         g._department_names = names
     return names
 

@@ -46,6 +46,7 @@ def visible_text(page: str) -> str:
     page = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.DOTALL)
     page = re.sub(r"<[^>]+>", "\n", page)
     page = re.sub(r"[(（][A-Z]{2,4}[)）]", "", unescape(page))
+    page = re.sub(r"(代码：|Code: )[A-Z]{2,4}\b", "", page)  # a department's code, defined
     return "\n".join(line.strip() for line in page.splitlines() if line.strip())
 
 
@@ -155,7 +156,8 @@ def test_no_page_shows_a_raw_code(busy: tuple[World, dict[str, Browser]], lang: 
             if path == "/admin/departments":  # where codes are defined: a column of them
                 text = re.sub(r"^[A-Z]{2,4}$", "", text, flags=re.MULTILINE)
             for code in raw_codes(text, CODES, words):
-                at = text.find(code)
+                hit = re.search(rf"(?<![{EDGE}]){re.escape(code)}(?![{EDGE}])", text)
+                at = hit.start() if hit else text.find(code)
                 found.setdefault(code, set()).add(
                     f"{name} {path}: …{text[max(0, at - 30) : at + 30]}…"
                 )
