@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 
 from sqlalchemy import select
 
@@ -54,7 +54,7 @@ def reclassify(
     record_type: str | None = None,
     sensitivity: Sensitivity | None = None,
     note: str = "",
-    choices: dict[str, Collection[str]] | None = None,
+    choices: Mapping[str, Collection[str]] | None = None,
 ) -> Record:
     """A person's correction (or confirmation): audited with before and after. ``choices``
     (field → allowed codes) refuses anything else: a page offers only the plan's types."""

@@ -163,11 +163,13 @@ def class_choices(archive: Archive) -> dict[str, list[str]]:
 
 def _unknown_message(refused: UnknownClass) -> str:
     if refused.field == "record_type":
-        return _(
+        message: str = _(
             "“%(value)s” is not a record type of the retention plan: choose one from the list, "
             "or add a schedule for it to the plan first.",
             value=refused.value,
         )
-    return _(
-        "“%(value)s” is not one of the choices: choose one from the list.", value=refused.value
-    )
+    else:
+        message = _(
+            "“%(value)s” is not one of the choices: choose one from the list.", value=refused.value
+        )
+    return message
