@@ -314,8 +314,9 @@ def actor_label(name: str, lang: str | None = "zh") -> str:
     return pick(found, lang) if found else name
 
 
-#: The quarantine reasons the pipeline writes (English, for logs and the CLI), as a page says
-#: them: (pattern, Chinese, English); ``{media}`` is named by :func:`media_label`.
+#: The quarantine reasons the pipeline writes and the alerts' details (English, for logs, mail
+#: and the CLI), as a page says them: (pattern, Chinese, English); ``{media}`` and
+#: ``{action}`` are codes, put in words.
 REASONS: list[tuple[re.Pattern[str], str, str]] = [
     (
         re.compile(r"(?P<media>\S+) \(named (?P<ext>.*)\) is not a format allowed for keeping"),
@@ -330,6 +331,22 @@ REASONS: list[tuple[re.Pattern[str], str, str]] = [
         "The virus scan did not finish in {s} s",
     ),
     (re.compile(r"missing (?P<what>.*)"), "缺少：{what}", "Missing: {what}"),
+    # alerts (access.alerts): their details
+    (
+        re.compile(r"(?P<n>\d+) refusals within an hour"),
+        "一小时内被拒绝 {n} 次",
+        "{n} refusals within an hour",
+    ),
+    (
+        re.compile(r"(?P<n>\d+) records within an hour"),
+        "一小时内读取 {n} 份档案",
+        "{n} records read within an hour",
+    ),
+    (
+        re.compile(r"(?P<action>\w+) of record (?P<record>\S+) at (?P<time>\d\d:\d\d) 北京时间"),
+        "北京时间 {time}{action}档案 {record}",
+        "{action} of record {record} at {time} Beijing time",
+    ),
 ]
 
 
@@ -344,6 +361,8 @@ def reason_text(reason: str | None, lang: str | None = "zh") -> str:
             values = found.groupdict()
             if "media" in values:
                 values["media"] = media_label(values["media"], lang)
+            if "action" in values:
+                values["action"] = term(values["action"], lang)
             return (english_text if english(lang) else chinese).format(**values)
     return reason
 

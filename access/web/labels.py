@@ -16,7 +16,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from access.http import current_archive
-from archive.models import Department
+from archive.models import Department, User
 from archive.vocabulary import (
     action_label,
     actor_label,
@@ -56,8 +56,21 @@ def field(value: object) -> str:
 
 
 def actor(value: object) -> str:
-    """Who did it: a person's user name as it is, ``cli:root@host`` as 系统（命令行）."""
-    return actor_label(str(value or ""), _lang())
+    """Who did it, as people know them: a user by display name (user name when they have
+    none), the console operator ``cli:root@host`` as 系统（命令行）, the system as 系统."""
+    name = str(value or "")
+    return people().get(name) or actor_label(name, _lang())
+
+
+def people() -> dict[str, str]:
+    """User name → display name, read once per request (the people of one company)."""
+    names: dict[str, str] | None = getattr(g, "_people_names", None)
+    if names is None:
+        with current_archive().sessions() as db:
+            rows = db.execute(select(User.username, User.display_name))
+            names = {username: shown or username for username, shown in rows}
+        g._people_names = names
+    return names
 
 
 def details(value: object) -> str:
