@@ -16,7 +16,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from access.http import current_archive
-from archive.models import Department, User
+from archive.models import Department, EventType, User
 from archive.vocabulary import (
     action_label,
     actor_label,
@@ -95,6 +95,17 @@ def reason(value: object) -> str:
     return reason_text(str(value or ""), _lang())
 
 
+def event(value: object) -> str:
+    """A retention event type (``project_accepted``) by the name the records manager gave it."""
+    code = str(value or "")
+    names: dict[str, str] | None = getattr(g, "_event_names", None)
+    if names is None:
+        with current_archive().sessions() as db:
+            names = {c: name for c, name in db.execute(select(EventType.code, EventType.label))}
+        g._event_names = names
+    return names.get(code) or word(code, _lang())
+
+
 def departments() -> dict[str, str]:
     """Department code → name, read once per request (a handful of rows)."""
     names: dict[str, str] | None = getattr(g, "_department_names", None)
@@ -164,6 +175,7 @@ def register_filters(app: Flask) -> None:
         field=field,
         actor=actor,
         department=department,
+        event=event,
         details=details,
         reason=reason,
     )
