@@ -78,6 +78,10 @@ def busy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[World, dict
         f"/records/{world.records['XS-internal']}/request",
         {"purpose": "核对", "scope": "download", "days": 3},
     )
+    people["wang"].post(  # the green channel: on the alerts page until a director approves
+        "/emergency",
+        {"record_id": str(world.records["CG-internal"]), "justification": "紧急", "hours": 4},
+    )
     broken = zhang.post(
         "/upload",
         {"files": [(io.BytesIO(b"\x00\x01 not a document"), "broken.pdf")], "project": "P"},
