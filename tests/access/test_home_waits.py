@@ -130,3 +130,16 @@ def test_the_review_offers_the_plan_and_refuses_a_type_outside_it(world: World) 
     with world.arc.sessions() as db:
         settled = db.get_one(Record, target)
         assert (settled.record_type, settled.needs_review) == ("voucher", False)
+
+
+def test_an_executed_list_waits_for_its_witnesses(executed: tuple[World, int]) -> None:
+    world, list_id = executed
+    with world.arc.sessions() as db:
+        number = db.get_one(DispositionList, list_id).number
+    for name in ("sun", "zhang"):  # the records manager's slot and CG's representative
+        browser = Browser(world, name)
+        witness = tiles(browser.text("/"))["witness"]
+        assert witness[0] == 1
+        assert number in browser.text(witness[1])
+    assert tiles(Browser(world, "li").text("/"))["witness"][0] == 0  # no XS record on it
+    assert "witness" not in tiles(Browser(world, "zhou").text("/"))  # an auditor never does
