@@ -130,7 +130,7 @@ TERMS: dict[str, Term] = {
     "text:labelled_line": ("正文中的标注行", "a labelled line of the text"),
     "text:issuer_mark": ("文号上方的发文机关标志", "the issuing unit's mark above the 文号"),
     "text:signature": ("成文日期上方的落款", "the signature (落款) above the date"),
-    "manual": ("档案管理人员更正", "corrected by a records manager"),
+    "manual": ("档案管理员更正", "corrected by a records manager"),
     # how a record was classified
     "rules": ("分类规则", "classification rules"),
     "person": ("人工分类", "a person"),
