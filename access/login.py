@@ -88,10 +88,12 @@ def attempt_login(
     password: str,
     ip: str | None,
     now: datetime | None = None,
+    confirming: bool = False,
 ) -> User | str | Throttled:
     """The user, if the password is right, the name not locked and the address not waiting;
     else the reason to show (or how long to wait). Returns rather than raises: the attempt
-    must be committed. ``now`` is for tests; it is the current time otherwise."""
+    must be committed. ``now`` is for tests; it is the current time otherwise. ``confirming``:
+    a signed-in person re-entering their password, recorded as that, not as a sign-in."""
     now = now or utcnow()
     username = username.strip()[:64]
     actor = Actor(name=username or "?", ip=ip)
@@ -107,14 +109,21 @@ def attempt_login(
     ok = check_password(user, password)  # one hash verified, whether or not the user exists
     session.add(LoginAttempt(username=username, ip=ip, ok=ok, at=now))
     if not ok or user is None:
-        record_event(session, actor, "login.failed", "user", username)
+        record_event(
+            session,
+            actor,
+            "password.confirm_failed" if confirming else "login.failed",
+            "user",
+            username,
+        )
         return WRONG
-    record_event(session, Actor.of(user, ip), "login", "user", user.id)
+    done = Actor.of(user, ip)
+    record_event(session, done, "password.confirmed" if confirming else "login", "user", user.id)
     return user
 
 
 def password_confirms(session: Session, user: User, password: str, ip: str | None) -> bool:
     """Whether ``password`` is ``user``'s own, asked again before an irreversible action; a
     wrong one counts as a failed sign-in (and so toward the lock-out), like any other."""
-    outcome = attempt_login(session, user.username, password, ip)
+    outcome = attempt_login(session, user.username, password, ip, confirming=True)
     return isinstance(outcome, User) and outcome.id == user.id

@@ -69,6 +69,17 @@ def granted_records(session: Session, user: User, now: datetime | None = None) -
     return frozenset(str(i) for i in ids)
 
 
+class DuplicateRequest(DomainError):
+    """The person already has a pending request for this record and scope: a second one
+    would only be a second item in the approver's inbox."""
+
+    kind = ErrorKind.CONFLICT
+
+    def __init__(self, pending: AccessRequest) -> None:
+        super().__init__("a request for this record and scope is already pending")
+        self.asked_at = pending.created_at  # read now: the session is gone when it is shown
+
+
 def known_record(session: Session, user: User, record_id: uuid.UUID) -> Record:
     """The record, if ``user`` may know it exists; else 404 (whether or not it exists)."""
     record = session.get(Record, record_id)
@@ -104,6 +115,16 @@ def submit(
         raise InvalidInput("scope must be view, download, print or external") from None
     if not 1 <= days <= settings.max_days:
         raise InvalidInput(f"days must be between 1 and {settings.max_days}")
+    pending = session.scalar(
+        select(AccessRequest).where(
+            AccessRequest.requester_id == user.id,
+            AccessRequest.record_id == record.id,
+            AccessRequest.scope == wanted,
+            AccessRequest.status == RequestStatus.PENDING,
+        )
+    )
+    if pending is not None:
+        raise DuplicateRequest(pending)
     approver, department_id = route(record)
     request = AccessRequest(
         requester_id=user.id,

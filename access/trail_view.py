@@ -105,6 +105,8 @@ class Lookups:
             return self.people_by_name.get(oid, oid)
         if kind == "department" and oid.isdigit():
             return self.departments_by_id.get(int(oid), oid)
+        if kind == "schedule":  # a schedule's key is its record type's code
+            return term(oid, lang)
         return oid
 
     def value(self, key: str, value: Any, lang: str | None) -> str:

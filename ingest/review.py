@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection, Mapping
 
 from sqlalchemy import select
 
@@ -15,6 +16,20 @@ from archive.signals import record_reclassified
 
 class ReviewError(DomainError, ValueError):
     """A class correction cannot be made; the message says why."""
+
+
+class UnknownClass(ReviewError):
+    """A process, stage or record type that is not among the choices (for a record type: not
+    in the retention plan, where it would silently fall back to the general schedule)."""
+
+    def __init__(self, field: str, value: str) -> None:
+        super().__init__(f"{field} {value!r} is not one of the choices")
+        self.field, self.value = field, value
+
+
+def _check(field: str, value: str | None, choices: Collection[str] | None) -> None:
+    if value and choices is not None and value not in choices:
+        raise UnknownClass(field, value)
 
 
 def review_queue(arc: Archive, limit: int = 100) -> list[Record]:
@@ -39,8 +54,12 @@ def reclassify(
     record_type: str | None = None,
     sensitivity: Sensitivity | None = None,
     note: str = "",
+    choices: Mapping[str, Collection[str]] | None = None,
 ) -> Record:
-    """A person's correction (or confirmation): audited with before and after."""
+    """A person's correction (or confirmation): audited with before and after. ``choices``
+    (field → allowed codes) refuses anything else: a page offers only the plan's types."""
+    for field, value in (("process", process), ("stage", stage), ("record_type", record_type)):
+        _check(field, value, (choices or {}).get(field))
     with arc.transaction() as session:
         record = session.get(Record, record_id, with_for_update=True)
         if record is None:

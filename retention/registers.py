@@ -35,6 +35,7 @@ from archive.models import (
     RenditionRole,
     Version,
 )
+from archive.vocabulary import term
 from retention.certificate import People
 from retention.errors import NotFound
 from retention.register_files import Register, local, register_pdf
@@ -251,7 +252,7 @@ def _approvals(lst: DispositionList) -> list[list[str]]:
     for s in lst.signatures:
         rows.append(
             [
-                SIGNER_WORDS.get(s.role.value, s.role.value),
+                term(s.role),
                 s.display_name or s.username,
                 s.opinion,
                 local(s.signed_at),
@@ -259,13 +260,6 @@ def _approvals(lst: DispositionList) -> list[list[str]]:
             ]
         )
     return rows
-
-
-SIGNER_WORDS = {
-    "records_manager": "档案管理人员",
-    "department_head": "部门负责人",
-    "director": "单位负责人",
-}
 
 
 def destruction_register(session: Session, settings: Settings, lst: DispositionList) -> Register:

@@ -84,7 +84,7 @@ def required_witnesses(
     slots: list[WitnessSlot] = []
     for kind in kinds:
         if kind == "records_manager":
-            slots.append(WitnessSlot("records_manager", "档案管理人员"))
+            slots.append(WitnessSlot("records_manager", "档案管理员"))
         elif kind == "departments":
             slots += [
                 WitnessSlot(f"department:{code}", f"{name}部门代表")

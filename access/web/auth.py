@@ -17,7 +17,7 @@ from wtforms.validators import DataRequired, Length
 from access.http import status_of
 from access.login import LOCKED, Throttled, attempt_login
 from access.policy import Permission, may
-from access.requests import mine, waiting_for
+from access.waiting import what_waits
 from access.web.core import (
     LANGUAGES,
     MIN_PASSWORD,
@@ -35,7 +35,7 @@ from access.web.core import (
 )
 from archive.audit import record_event
 from archive.errors import DomainError
-from archive.models import IngestJob, IngestStatus, PrivilegeChange, PrivilegeStatus, Record, User
+from archive.models import PrivilegeChange, PrivilegeStatus, User
 from archive.people import PeopleError, end_sessions, set_password
 
 #: What someone who must first choose their own password may still open.
@@ -152,23 +152,15 @@ def language(code: str) -> Any:
 @web.get("/")
 @login_required
 def home() -> Any:
-    """What is waiting for this person, and where to go next."""
-    with arc().sessions() as db:
+    """What is waiting for this person (a count and a link each), and where to go next."""
+    archive = arc()
+    with archive.sessions() as db:
         person = me(db)
-        counts: dict[str, int] = {
-            "waiting": len(waiting_for(db, person)),
-            "mine_pending": sum(1 for r in mine(db, person) if r.status.value == "pending"),
-        }
-        if may(person.role, Permission.SEE_EVERY_JOB):
-            counts["quarantined"] = (
-                db.scalar(select(func.count()).where(IngestJob.status == IngestStatus.QUARANTINED))
-                or 0
-            )
-            counts["review"] = (
-                db.scalar(select(func.count()).where(Record.needs_review.is_(True))) or 0
-            )
-        counts.update(_privilege_counts(db, person))
-        return render_template("home.html", counts=counts, items=navigation(person.role))
+        waiting = what_waits(db, archive.settings, person)
+        counts = _privilege_counts(db, person)
+        return render_template(
+            "home.html", waiting=waiting, counts=counts, items=navigation(person.role)
+        )
 
 
 def _privilege_counts(db: Session, person: User) -> dict[str, int]:

@@ -1,183 +1,138 @@
-"""Words for the codes the archive stores (roles, levels, states, classes, audit actions), in
-the page's language, and the Jinja filters that print them, dates in Beijing time and sizes.
-
-The pages' own msgids come first; every other code is looked up in the archive's vocabulary
-(:mod:`archive.vocabulary`, Chinese and English), which certificates and the audit trail's
-CSV use too, so an action or a class has one name wherever it is printed."""
+"""The Jinja filters that print the archive's codes as words in the page's language (roles,
+levels, states, classes, actions, media types, departments by name, who did it), times in
+Beijing time, sizes and search snippets. Every word comes from the one vocabulary,
+:mod:`archive.vocabulary`, which certificates and the audit trail's CSV use too; Flask-Babel
+keeps the pages' own sentences."""
 
 from __future__ import annotations
 
-import enum
 import re
 from datetime import date, datetime
 from html import unescape
-from typing import Any
 
-from flask import Flask
-from flask_babel import format_date, format_datetime, get_locale
-from flask_babel import lazy_gettext as _l
+from flask import Flask, g
+from flask_babel import get_locale
 from markupsafe import Markup, escape
+from sqlalchemy import select
 
-from archive.vocabulary import ACTIONS, TERMS, pick
+from access.http import current_archive
+from archive.models import Department, EventType, User
+from archive.vocabulary import (
+    action_label,
+    actor_label,
+    as_text,
+    field_label,
+    media_label,
+    reason_text,
+    shown_time,
+    word,
+)
 
-LABELS: dict[str, Any] = {
-    # roles
-    "specialist": _l("Specialist"),
-    "supervisor": _l("Supervisor"),
-    "director": _l("Director"),
-    "records_manager": _l("Records manager"),
-    "auditor": _l("Auditor"),
-    "admin": _l("Administrator"),
-    "security_admin": _l("Security administrator"),
-    "department_head": _l("Department head"),
-    # the description (DA/T 46): field names, with the Chinese term in English too
-    "sensitivity": _l("Sensitivity (密级)"),
-    "author": _l("Author (责任者)"),
-    "doc_number": _l("Document number (文号)"),
-    "remarks": _l("Remarks (备注)"),
-    "page_count": _l("Pages (页数)"),
-    # where a described value came from (ingest.describe, ingest.metadata)
-    "explicit": _l("given at filing"),
-    "sidecar": _l("the metadata file sent with it"),
-    "text:number_line": _l("the 文号 line at the head of the text"),
-    "text:labelled_line": _l("a labelled line of the text"),
-    "text:issuer_mark": _l("the issuing unit's mark above the 文号"),
-    "text:signature": _l("the signature (落款) above the date"),
-    "manual": _l("corrected by a records manager"),
-    # sensitivity
-    "public": _l("Public"),
-    "internal": _l("Internal"),
-    "confidential": _l("Confidential"),
-    "restricted": _l("Restricted"),
-    # access scopes and request states
-    "view": _l("View"),
-    "download": _l("Download"),
-    "print": _l("Print"),
-    "external": _l("External use"),
-    "pending": _l("Pending"),
-    "approved": _l("Approved"),
-    "denied": _l("Refused"),
-    "rejected": _l("Rejected"),
-    "head": _l("Department head"),
-    "allowed": _l("Allowed"),
-    "refused": _l("Refused"),
-    "metadata": _l("Metadata"),
-    "search": _l("Search"),
-    "many_reads": _l("Many reads in an hour"),
-    "after_hours": _l("Reads outside working hours"),
-    "refusals": _l("Repeated refusals"),
-    "fixity": _l("Fixity check failed"),
-    # record states
-    "active": _l("Active"),
-    "on_hold": _l("On hold"),
-    "disposed": _l("Destroyed"),
-    "transferred": _l("Transferred"),
-    # ingest
-    "queued": _l("Queued"),
-    "processing": _l("Processing"),
-    "received": _l("Received"),
-    "extracting": _l("Extracting"),
-    "ocr": _l("OCR"),
-    "rendering": _l("Rendering as PDF"),
-    "storing": _l("Storing"),
-    "stored": _l("Stored"),
-    "duplicate": _l("Duplicate"),
-    "quarantined": _l("Quarantined"),
-    "done": _l("Done"),
-    # retention
-    "filed": _l("Filing date"),
-    "year_end": _l("End of the filing year"),
-    "fiscal_year_end": _l("End of the fiscal year"),
-    "event": _l("Event"),
-    "review": _l("Review"),
-    "destroy": _l("Destroy"),
-    "transfer": _l("Transfer"),
-    "extend": _l("Keep longer"),
-    "reschedule": _l("Move to another schedule"),
-    "records": _l("Named records"),
-    "project": _l("Project"),
-    "query": _l("Query"),
-    "draft": _l("Draft"),
-    "signing": _l("Signing"),
-    "executed": _l("Executed"),
-    "cancelled": _l("Cancelled"),
-    "permanent": _l("Permanent"),
-    "waiting": _l("Waiting for an event"),
-    "running": _l("Running"),
-    "due": _l("Due"),
-    "held": _l("Held"),
-    "unscheduled": _l("No schedule"),
-    # filing units (件 / 案卷) and the periods that bind volumes
-    "item": _l("By item (件)"),
-    "volume": _l("By volume (案卷)"),
-    "month": _l("Bound by month"),
-    "year": _l("Bound by year"),
-    # business processes, stages and record types of the shipped rule book and file plan
-    "strategy": _l("Strategy"),
-    "marketing": _l("Marketing"),
-    "finance": _l("Finance"),
-    "hr": _l("Human resources"),
-    "procurement": _l("Procurement"),
-    "rnd": _l("R&D"),
-    "initiation": _l("Initiation"),
-    "approval": _l("Approval"),
-    "execution": _l("Execution"),
-    "monitoring": _l("Monitoring"),
-    "acceptance": _l("Acceptance"),
-    "contract": _l("Contract"),
-    "labour_contract": _l("Labour contract"),
-    "minutes": _l("Minutes"),
-    "acceptance_report": _l("Acceptance report"),
-    "report": _l("Report"),
-    "application": _l("Application form"),
-    "approval_opinion": _l("Approval opinion"),
-    "voucher": _l("Accounting voucher"),
-    "ledger": _l("Ledger"),
-    "annual_financial_report": _l("Annual financial report"),
-    "monthly_report": _l("Monthly report"),
-    "general": _l("General"),
-    "archival_work": _l("Archival work"),
-    "closed": _l("Closed"),
-    "destroyed": _l("Destroyed"),
-    "skipped": _l("Not carried out"),
-    "disposition_register": _l("Disposition register"),
-    # the 四性 checks (ingest.checks.ORDER): the one a quarantined job failed is named by these
-    "authenticity.digest": _l("Authenticity: the digest matches"),
-    "authenticity.metadata_valid": _l("Authenticity: valid metadata"),
-    "authenticity.reference_code": _l("Authenticity: valid reference code"),
-    "integrity.required_metadata": _l("Integrity: required metadata present"),
-    "integrity.item_numbers": _l("Integrity: item numbers without gaps"),
-    "integrity.content_present": _l("Integrity: content present"),
-    "security.virus_scan": _l("Security: virus scan"),
-    "security.write_permitted": _l("Security: allowed to write into the record"),
-    "usability.allowed_format": _l("Usability: a format allowed for long-term keeping"),
-    "usability.not_encrypted": _l("Usability: not encrypted"),
-    "usability.opens": _l("Usability: opens and parses"),
-    "usability.rendition": _l("Usability: laid out as PDF for reading"),
-    "security.controlled_process": _l("Security: a controlled process"),
-}
+
+def _lang() -> str:
+    return str(get_locale() or "zh")
 
 
 def label(value: object) -> str:
-    """The word for a stored code; the code itself when the archive knows no word for it
-    (a class a records manager invented). ``administration`` (the process, 行政办公) comes
-    from the vocabulary: the pages' msgid of that name is the administrators' menu."""
+    """The word for a stored code, from the archive's one vocabulary, in the page's language:
+    a role, level, state, class, status, check, alert kind, audit action or media type; the
+    code itself when the archive knows no word for it (a class a records manager invented)."""
+    return word(value, _lang())
+
+
+def media(value: object) -> str:
+    """A media type as people call it (PDF 文档), never ``application/pdf``."""
+    return media_label(str(value or ""), _lang())
+
+
+def action(value: object) -> str:
+    """An audit action (``user.role_changed``) as words."""
+    return action_label(str(value or ""), _lang())
+
+
+def field(value: object) -> str:
+    """The key of an event's details (``renditions``) as words."""
+    return field_label(str(value or ""), _lang())
+
+
+def actor(value: object) -> str:
+    """Who did it, as people know them: a user by display name (user name when they have
+    none), the console operator ``cli:root@host`` as 系统（命令行）, the system as 系统."""
+    name = str(value or "")
+    return people().get(name) or actor_label(name, _lang())
+
+
+def people() -> dict[str, str]:
+    """User name → display name, read once per request (the people of one company)."""
+    names: dict[str, str] | None = getattr(g, "_people_names", None)
+    if names is None:
+        with current_archive().sessions() as db:
+            rows = db.execute(select(User.username, User.display_name))
+            names = {username: shown or username for username, shown in rows}
+        g._people_names = names
+    return names
+
+
+def details(value: object) -> str:
+    """An event's details as a person reads them: field names and coded values as words."""
+    return as_text(_named(value or {}), _lang())
+
+
+def _named(value: object) -> object:
+    """Details with every ``department`` code replaced by the department's name."""
+    if isinstance(value, dict):
+        return {
+            k: department(v) if k == "department" and isinstance(v, str) else _named(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_named(v) for v in value]
+    return value
+
+
+def reason(value: object) -> str:
+    """A quarantine reason in the page's language (known patterns)."""
+    return reason_text(str(value or ""), _lang())
+
+
+def event(value: object) -> str:
+    """A retention event type (``project_accepted``) by the name the records manager gave it."""
+    code = str(value or "")
+    names: dict[str, str] | None = getattr(g, "_event_names", None)
+    if names is None:
+        with current_archive().sessions() as db:
+            names = {c: name for c, name in db.execute(select(EventType.code, EventType.label))}
+        g._event_names = names
+    return names.get(code) or word(code, _lang())
+
+
+def departments() -> dict[str, str]:
+    """Department code → name, read once per request (a handful of rows)."""
+    names: dict[str, str] | None = getattr(g, "_department_names", None)
+    if names is None:
+        with current_archive().sessions() as db:
+            names = {
+                code: name for code, name in db.execute(select(Department.code, Department.name))
+            }
+        g._department_names = names
+    return names
+
+
+def department(value: object) -> str:
+    """A department by its name (销售), not its code (XS); a department object by name."""
     if value is None or value == "":
         return "—"
-    key = value.value if isinstance(value, enum.Enum) else str(value)
-    if key in LABELS:
-        return str(LABELS[key])
-    found = ACTIONS.get(key) or TERMS.get(key)
-    return pick(found, str(get_locale() or "zh")) if found else key
+    name = getattr(value, "name", None)
+    if isinstance(name, str):
+        return name
+    code = str(value)
+    return departments().get(code, code)
 
 
 def when(value: datetime | date | None, style: str = "medium") -> str:
-    """A moment in Beijing time (Flask-Babel's default zone), or a date as it is."""
-    if value is None:
-        return "—"
-    if isinstance(value, datetime):
-        return str(format_datetime(value, style))
-    return str(format_date(value, style))
+    """A moment in Beijing time as ``YYYY-MM-DD HH:MM``, a date as ``YYYY-MM-DD``: one format
+    on every page and in either language (``style`` is kept for the templates that pass it)."""
+    return shown_time(value)
 
 
 def filesize(size: int | None) -> str:
@@ -210,4 +165,17 @@ def snippet(fragment: str) -> Markup:
 
 
 def register_filters(app: Flask) -> None:
-    app.jinja_env.filters.update(label=label, when=when, filesize=filesize, snippet=snippet)
+    app.jinja_env.filters.update(
+        label=label,
+        when=when,
+        filesize=filesize,
+        snippet=snippet,
+        media=media,
+        action=action,
+        field=field,
+        actor=actor,
+        department=department,
+        event=event,
+        details=details,
+        reason=reason,
+    )

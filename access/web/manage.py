@@ -12,11 +12,14 @@ from sqlalchemy import select
 
 from access.policy import Permission
 from access.web.core import actor, arc, form, requires, web
+from archive.core import Archive
 from archive.models import ClassificationRule, Record, Sensitivity
 from archive.text import normalize_for_index
+from archive.vocabulary import PROCESSES, RECORD_TYPES, STAGES
 from ingest.classify import Document, RuleSpec, classify
-from ingest.review import reclassify
+from ingest.review import UnknownClass, reclassify
 from ingest.rules import load_rules, save_rules, spec_from_dict, spec_to_dict
+from retention.schedules import current_schedules
 
 RULE_FIELDS = ("process", "stage", "record_type")
 
@@ -105,23 +108,31 @@ def rules() -> Any:
 @web.route("/classification-review", methods=["GET", "POST"])
 @requires(Permission.MANAGE_CLASSIFICATION)
 def class_review() -> Any:
-    """Records the rules were unsure about: confirm, or correct, each one (audited)."""
+    """Records the rules were unsure about: confirm, or correct, each one (audited), choosing
+    from the vocabulary and the retention plan's record types; anything else is refused on
+    the form, with what was typed."""
     archive = arc()
+    problem: dict[str, str] = {}
     if request.method == "POST":
         record_id = uuid.UUID(form("record_id"))
         sensitivity = Sensitivity(form("sensitivity")) if form("sensitivity") else None
-        reclassify(
-            archive,
-            actor(),
-            record_id,
-            process=form("process") or None,
-            stage=form("stage") or None,
-            record_type=form("record_type") or None,
-            sensitivity=sensitivity,
-            note=form("note"),
-        )
-        flash(_("Classification saved."), "ok")
-        return redirect(url_for("web.class_review"))
+        try:
+            reclassify(
+                archive,
+                actor(),
+                record_id,
+                process=form("process") or None,
+                stage=form("stage") or None,
+                record_type=form("record_type") or None,
+                sensitivity=sensitivity,
+                note=form("note"),
+                choices=class_choices(archive),
+            )
+        except UnknownClass as refused:
+            problem = {"record": str(record_id), "message": _unknown_message(refused)}
+        else:
+            flash(_("Classification saved."), "ok")
+            return redirect(url_for("web.class_review"))
     with archive.sessions() as db:
         waiting = db.scalars(
             select(Record)
@@ -129,9 +140,36 @@ def class_review() -> Any:
             .order_by(Record.created_at)
             .limit(100)
         ).all()
-        return render_template(
+        page = render_template(
             "class_review.html",
             records=waiting,
             levels=[s.value for s in Sensitivity],
             threshold=archive.settings.ingest.classify_threshold,
+            choices=class_choices(archive),
+            problem=problem,
+            entered=request.form if problem else {},
         )
+        return (page, 400) if problem else page
+
+
+def class_choices(archive: Archive) -> dict[str, list[str]]:
+    """What a class may be: the vocabulary's processes and stages, and the record types the
+    retention plan has a schedule for (the vocabulary's while no plan is loaded)."""
+    with archive.sessions() as db:
+        planned = {s.record_type for s in current_schedules(db) if s.record_type}
+    types = sorted(planned) if planned else sorted(RECORD_TYPES)
+    return {"process": list(PROCESSES), "stage": list(STAGES), "record_type": types}
+
+
+def _unknown_message(refused: UnknownClass) -> str:
+    if refused.field == "record_type":
+        message: str = _(
+            "“%(value)s” is not a record type of the retention plan: choose one from the list, "
+            "or add a schedule for it to the plan first.",
+            value=refused.value,
+        )
+    else:
+        message = _(
+            "“%(value)s” is not one of the choices: choose one from the list.", value=refused.value
+        )
+    return message

@@ -16,14 +16,14 @@ from access.describe import describe_record
 from access.http import content_response, read_content_for
 from access.policy import Permission, may, route
 from access.reader import Refused
-from access.requests import grants_of, mine, submit
+from access.requests import DuplicateRequest, grants_of, mine, submit
 from access.web.core import actor, arc, client, error_page, form, me, requires, user, web
-from access.web.labels import label
+from access.web.labels import label, when
 from access.web.picker import record_actions
 from archive.description import FIELDS as DESCRIPTION
 from archive.description import LIMITS
 from archive.errors import InvalidInput
-from archive.models import Scope, Version
+from archive.models import RequestStatus, Scope, Version
 from archive.volumes import volume_of
 from retention.status import standing
 from search.index import FACETS, FILTERS
@@ -77,6 +77,7 @@ def _record_page(
             return error_page(404, _("No such record, or it is not yours to see."))
         allowed = allowed_scopes(db, person, found)
         approver, _department = route(found)
+        asked = [r for r in mine(db, person) if r.record_id == found.id]
         page = render_template(
             "record.html",
             record=found,
@@ -84,7 +85,8 @@ def _record_page(
             allowed=allowed,
             standing=standing(db, archive.settings.retention, found),
             volume=volume_of(db, found),
-            requests=[r for r in mine(db, person) if r.record_id == found.id],
+            requests=asked,
+            pending=[r.scope.value for r in asked if r.status == RequestStatus.PENDING],
             approver=approver.value,
             scopes=[s.value for s in Scope],
             may_describe=may(person.role, Permission.DESCRIBE_RECORDS),
@@ -121,17 +123,24 @@ def request_access(record_id: uuid.UUID) -> Any:
     except ValueError:
         raise InvalidInput(_("The period must be a whole number of days.")) from None
     archive = arc()
-    with archive.transaction() as db:
-        submit(
-            db,
-            archive.settings.access,
-            me(db),
-            actor(),
-            record_id,
-            form("purpose"),
-            form("scope"),
-            days,
+    try:
+        with archive.transaction() as db:
+            submit(
+                db,
+                archive.settings.access,
+                me(db),
+                actor(),
+                record_id,
+                form("purpose"),
+                form("scope"),
+                days,
+            )
+    except DuplicateRequest as twice:
+        message = _(
+            "You already asked for this on %(when)s; that request waits for a decision.",
+            when=when(twice.asked_at),
         )
+        return error_page(409, message)
     flash(_("Your request was sent. You will find it under My requests."), "ok")
     return redirect(url_for("web.record", record_id=record_id))
 

@@ -110,7 +110,7 @@ def _jobs() -> list[IngestJob]:
 
 
 def job_json(job: IngestJob, name: str | None) -> dict[str, Any]:
-    from access.web.labels import label
+    from access.web.labels import label, reason
 
     state = job.status.value if job.status != IngestStatus.PROCESSING else job.stage
     return {
@@ -122,7 +122,7 @@ def job_json(job: IngestJob, name: str | None) -> dict[str, Any]:
         "final": job.status in FINAL,
         "failed_check": job.failed_check,
         "failed_check_label": label(job.failed_check) if job.failed_check else None,
-        "reason": job.reason,
+        "reason": reason(job.reason) if job.reason else None,
         "name": name,
         "record_url": url_for("web.record", record_id=job.record_id) if job.record_id else None,
     }

@@ -143,8 +143,8 @@ def test_the_record_page_shows_and_edits_the_description(world: World) -> None:
     assert "文号 来源：正文版头的文号行" in sun.text(path)
     sun.post(f"{path}/description", DESCRIPTION)
     page = sun.text(path)  # a corrected value no longer claims its old origin
-    assert "文号 来源：档案管理人员更正" in page
-    assert "责任者 来源：档案管理人员更正" in page
+    assert "文号 来源：档案管理员更正" in page
+    assert "责任者 来源：档案管理员更正" in page
     assert "正文版头的文号行" not in page
     assert "沪仓发〔2025〕12号" in page
     assert "上海市仓储管理局" in page

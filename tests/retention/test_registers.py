@@ -178,7 +178,7 @@ def test_destruction_is_witnessed_before_the_list_closes_and_its_register_is_kep
         "审批签署",
         "监销签署",
         "现场监督销毁",
-        "档案管理人员",
+        "档案管理员",
         "鉴定意见",
     ):
         assert words in text, words

@@ -1,0 +1,93 @@
+"""What waits for a person, for their home page: each kind with a count, where to act on it,
+and (for requests) the nearest deadline. Only what the person's role may act on; each count
+is one query or a walk over a few open rows (lists being signed, executed lists not closed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from access.alerts import alerts
+from access.browse import visible_lists
+from access.policy import Permission, may
+from access.requests import mine, violations, waiting_for
+from archive.config import Settings
+from archive.models import (
+    DispositionList,
+    IngestJob,
+    IngestStatus,
+    ListStatus,
+    Record,
+    RequestStatus,
+    User,
+)
+from retention.appraisal import appraisal_queue
+from retention.disposition import open_slots_for
+from retention.witness import slots_for
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """``count`` things of ``kind`` wait; ``endpoint`` (with ``args``) is where to act."""
+
+    kind: str
+    count: int
+    endpoint: str
+    args: dict[str, Any] = field(default_factory=dict)
+    due: datetime | None = None
+    urgent: bool = False
+
+
+def what_waits(session: Session, settings: Settings, person: User) -> list[Waiting]:
+    role = person.role
+    found: list[Waiting] = []
+    if may(role, Permission.DECIDE_REQUESTS):
+        decide = waiting_for(session, person)
+        due = min((r.due_at for r in decide if r.due_at), default=None)
+        found.append(Waiting("decide", len(decide), "web.inbox", due=due, urgent=True))
+    if may(role, Permission.SIGN_LISTS):
+        signing = [
+            lst
+            for lst in visible_lists(session, person)
+            if lst.status == ListStatus.SIGNING and open_slots_for(settings.retention, lst, person)
+        ]
+        found.append(Waiting("sign", len(signing), "web.lists", urgent=True))
+    if may(role, Permission.WITNESS_DESTRUCTION):
+        executed = session.scalars(
+            select(DispositionList).where(
+                DispositionList.status == ListStatus.EXECUTED,
+                DispositionList.closed_at.is_(None),
+            )
+        ).all()
+        count = sum(1 for lst in executed if slots_for(session, settings.retention, lst, person))
+        found.append(Waiting("witness", count, "web.witness_page", urgent=True))
+    if may(role, Permission.MANAGE_CLASSIFICATION):
+        review = select(func.count()).where(Record.needs_review.is_(True))
+        found.append(Waiting("classify", session.scalar(review) or 0, "web.class_review"))
+    if may(role, Permission.MANAGE_RETENTION):
+        found.append(Waiting("appraise", len(appraisal_queue(session)), "web.appraisal"))
+    if may(role, Permission.UPLOAD):
+        quarantined = select(func.count()).where(IngestJob.status == IngestStatus.QUARANTINED)
+        if not may(role, Permission.SEE_EVERY_JOB):  # a records manager releases anyone's
+            quarantined = quarantined.where(IngestJob.created_by_id == person.id)
+        found.append(
+            Waiting(
+                "quarantined",
+                session.scalar(quarantined) or 0,
+                "web.jobs",
+                {"status": "quarantined"},
+                urgent=True,
+            )
+        )
+    if may(role, Permission.READ_ACCESS_LOG):
+        count = len(alerts(session, settings.access)) + len(violations(session))
+        found.append(Waiting("alerts", count, "web.alerts", urgent=True))
+    if may(role, Permission.SEARCH):
+        pending = sum(1 for r in mine(session, person) if r.status == RequestStatus.PENDING)
+        found.append(Waiting("mine", pending, "web.my_requests"))
+    return found

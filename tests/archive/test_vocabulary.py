@@ -1,0 +1,60 @@
+"""The one vocabulary: roles with one word each, media types, who did it, the pipeline's and
+the alerts' English put in words, one time format."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from archive.models import Role, Sensitivity
+from archive.vocabulary import (
+    actor_label,
+    media_label,
+    reason_text,
+    shown_time,
+    term,
+    word,
+)
+
+
+def test_every_role_and_level_has_its_own_word_in_both_languages() -> None:
+    for codes in ([r.value for r in Role], [s.value for s in Sensitivity]):
+        chinese = [term(c) for c in codes]
+        english = [term(c, "en") for c in codes]
+        assert len(set(chinese)) == len(codes)
+        assert len(set(english)) == len(codes)
+        assert not set(chinese) & set(codes)
+    assert term("supervisor") == "主管"
+    assert term("director") == "总监"
+    assert "主管" in term("head")  # the approver a request is routed to: the same person
+    assert term("administration") == "行政办公" != term("admin")
+
+
+def test_media_types_are_named_as_people_call_files() -> None:
+    assert media_label("application/pdf") == "PDF 文档"
+    assert media_label("text/plain; charset=utf-8") == "纯文本"
+    docx = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    assert media_label(docx) == "Word 文档"
+    assert media_label(docx, "en") == "Word document"
+    assert media_label("image/webp") == "WEBP 文件"
+    assert word("application/pdf", "en") == "PDF document"
+
+
+def test_the_console_and_the_system_are_named() -> None:
+    assert actor_label("cli:root@vm") == "系统（命令行）"
+    assert actor_label("cli:root@vm", "en") == "System (command line)"
+    assert actor_label("system") == "系统"
+    assert actor_label("zhang") == "zhang"
+
+
+def test_known_reasons_and_alert_details_in_words() -> None:
+    reason = "application/pdf (named .txt) is not a format allowed for keeping"
+    assert reason_text(reason) == "PDF 文档（文件后缀 .txt）不是允许长期保存的格式"
+    assert reason_text("3 refusals within an hour") == "一小时内被拒绝 3 次"
+    assert reason_text("download of record X at 22:10 北京时间") == "北京时间 22:10下载档案 X"
+    assert reason_text("a parser said no") == "a parser said no"  # unknown: as written
+
+
+def test_one_time_format_in_beijing_time() -> None:
+    assert shown_time(datetime(2026, 1, 31, 16, 5, 59, tzinfo=UTC)) == "2026-02-01 00:05"
+    assert shown_time(date(2026, 1, 31)) == "2026-01-31"
+    assert shown_time(None) == "—"
