@@ -41,8 +41,7 @@ class PeopleError(DomainError, ValueError):
     given) names the rule, so a page can say it in the reader's language."""
 
     def __init__(self, message: str = "", kind: ErrorKind | None = None, code: str = "") -> None:
-        super().__init__(message, kind)
-        self.code = code
+        super().__init__(message, kind, code)
 
 
 def hash_password(password: str) -> str:

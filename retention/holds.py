@@ -172,22 +172,33 @@ def place_hold(
     """Place a hold; returns it and the number of records it covers now."""
     name, reason = " ".join(name.split())[:200], reason.strip()
     if not name or not reason:
-        raise RetentionError("a hold needs a name and a reason")
+        raise RetentionError(
+            "a hold needs a name and a reason",
+            code="required",
+            field="name" if not name else "reason",
+        )
     advisory_xact_lock(session, HOLD_LOCK)
     hold = Hold(name=name, reason=reason, scope=scope, placed_by=actor.name)
     items: list[uuid.UUID] = []
     if scope == HoldScope.RECORDS:
         if not record_ids:
-            raise RetentionError("a records hold names at least one record")
+            raise RetentionError(
+                "a records hold names at least one record", code="required", field="records"
+            )
         items = list(dict.fromkeys(record_ids))
         found = set(session.scalars(select(Record.id).where(Record.id.in_(items))))
         missing = [str(i) for i in items if i not in found]
         if missing:
-            raise NotFound(f"no records {', '.join(missing)}")
+            raise NotFound(f"no records {', '.join(missing)}", code="no_record", field="records")
     elif scope == HoldScope.PROJECT:
         row = session.scalar(select(Project).where(Project.name == (project or "").strip()))
         if row is None:
-            raise NotFound(f"no project {project!r}")
+            raise NotFound(
+                f"no project {project!r}",
+                code="no_project",
+                field="project",
+                params={"name": project},
+            )
         hold.project = row
     else:
         hold.query = normalize_query(query or {})
@@ -210,7 +221,7 @@ def place_hold(
 
 def release_hold(session: Session, actor: Actor, hold_id: int, reason: str) -> Hold:
     if not reason.strip():
-        raise RetentionError("releasing a hold needs a reason")
+        raise RetentionError("releasing a hold needs a reason", code="required", field="reason")
     hold = session.get(Hold, hold_id, with_for_update=True)
     if hold is None:
         raise NotFound(f"no hold {hold_id}")

@@ -26,6 +26,7 @@ from access.http import client_of_request, current_archive, database_busy, statu
 from access.login import password_confirms
 from access.policy import Permission, may
 from access.requests import AccessError
+from access.web.refusals import explain
 from archive.accesslog import Client
 from archive.audit import Actor
 from archive.config import AccessSettings
@@ -148,7 +149,7 @@ def error_page(status: int, message: object) -> tuple[str, int]:
 
 @web.errorhandler(DomainError)
 def _domain_error(exc: DomainError) -> tuple[str, int]:
-    return error_page(status_of(exc), exc)
+    return error_page(status_of(exc), explain(exc))
 
 
 @web.errorhandler(DBAPIError)
@@ -217,7 +218,11 @@ def reauthenticate() -> None:
     with arc().transaction() as db:
         confirmed = password_confirms(db, user(), form("confirm_password"), request.remote_addr)
     if not confirmed:
-        raise AccessError(_("Enter your own password to confirm this action."))
+        raise AccessError(
+            _("Enter your own password to confirm this action."),
+            code="password",
+            field="confirm_password",
+        )
 
 
 def safe_next(target: str | None, fallback: str) -> str:

@@ -16,6 +16,7 @@ from access.http import content_response, read_content_for
 from access.policy import Permission, may, route
 from access.reader import Refused
 from access.requests import grants_of, mine, submit
+from access.web.forms import sends_back
 from access.web.core import actor, arc, client, error_page, form, me, requires, user, web
 from access.web.labels import label
 from archive.description import FIELDS as DESCRIPTION
@@ -83,6 +84,7 @@ def _record_page(
             may_describe=may(person.role, Permission.DESCRIBE_RECORDS),
             entered=entered or {f: getattr(found, f) or "" for f in DESCRIPTION},
             problem=problem,
+            max_days=archive.settings.access.max_days,
         )
         return (page, 400) if problem else page
 
@@ -107,11 +109,15 @@ def describe(record_id: uuid.UUID) -> Any:
 
 @web.post("/records/<uuid:record_id>/request")
 @requires(Permission.SEARCH)
+@sends_back(_record_page)
 def request_access(record_id: uuid.UUID) -> Any:
+    """Ask for access; a refusal comes back on the record page with the request as typed."""
     try:
         days = int(form("days", "7"))
     except ValueError:
-        raise InvalidInput(_("The period must be a whole number of days.")) from None
+        raise InvalidInput(
+            _("The period must be a whole number of days."), field="days"
+        ) from None
     archive = arc()
     with archive.transaction() as db:
         submit(

@@ -4,6 +4,9 @@ they sign; the services decide who may sign what."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
@@ -28,9 +31,9 @@ from access.web.core import (
     user,
     web,
 )
-from access.web.refusals import unnumbered_message
+from access.web.forms import sends_back
 from archive.core import Archive
-from archive.errors import ErrorKind, InvalidInput
+from archive.errors import DomainError, ErrorKind, InvalidInput
 from archive.models import (
     Disposal,
     DispositionList,
@@ -45,7 +48,6 @@ from archive.models import (
 )
 from ingest.package import check_transfer_folder
 from retention import disposition, reports
-from retention.errors import Unnumbered
 from retention.execution import execute
 from retention.holds import list_holds, place_hold, records_held, refusals_audited, release_hold
 from retention.schedules import (
@@ -196,43 +198,8 @@ def _visible_list(db: Session, person: User, list_id: int, lock: bool = False) -
         raise AccessError(_("No such list."), ErrorKind.NOT_FOUND) from None
 
 
-@web.route("/retention/lists", methods=["GET", "POST"])
-@requires(Permission.SEE_DISPOSITION_LISTS)
-def lists() -> Any:
-    """Disposition lists (销毁清册 / 移交清册); records managers create them or run the sweep."""
+def _lists_page() -> Any:
     archive = arc()
-    if request.method == "POST":
-        if not may(user().role, Permission.MANAGE_RETENTION):
-            raise AccessError(_("Only records managers prepare lists."))
-        if form("sweep"):
-            report = sweep(archive, actor())
-            flash(
-                _(
-                    "Sweep done: %(n)s records proposed on %(l)s lists; %(r)s wait for "
-                    "appraisal; %(h)s are due but held.",
-                    n=sum(report.proposed.values()),
-                    l=len(report.lists),
-                    r=report.to_review,
-                    h=report.held,
-                ),
-                "ok",
-            )
-            return redirect(url_for("web.lists"))
-        try:
-            with refusals_audited(archive, actor()), archive.transaction() as db:
-                lst = disposition.create_list(
-                    db,
-                    actor(),
-                    Disposal(form("action", "destroy")),
-                    record_ids(form("record_ids")),
-                    form("opinion"),
-                    receiver=form("receiver"),
-                )
-                list_id = lst.id
-        except Unnumbered as refusal:  # shown above the form it came from; nothing created
-            flash(unnumbered_message(refusal), "error")
-            return redirect(url_for("web.lists"))
-        return redirect(url_for("web.disposition_list", list_id=list_id))
     with archive.sessions() as db:
         person = me(db)
         rows = visible_lists(db, person)
@@ -246,6 +213,65 @@ def lists() -> Any:
                 if disposition.open_slots_for(archive.settings.retention, lst, person)
             },
         )
+
+
+@web.route("/retention/lists", methods=["GET", "POST"])
+@requires(Permission.SEE_DISPOSITION_LISTS)
+@sends_back(_lists_page, {"records": "record_ids"})
+def lists() -> Any:
+    """Disposition lists (销毁清册 / 移交清册); records managers create them or run the sweep.
+    A refused new list comes back on its form, as typed; nothing is created."""
+    archive = arc()
+    if request.method != "POST":
+        return _lists_page()
+    if not may(user().role, Permission.MANAGE_RETENTION):
+        raise AccessError(_("Only records managers prepare lists."))
+    if form("sweep"):
+        report = sweep(archive, actor())
+        flash(
+            _(
+                "Sweep done: %(n)s records proposed on %(l)s lists; %(r)s wait for "
+                "appraisal; %(h)s are due but held.",
+                n=sum(report.proposed.values()),
+                l=len(report.lists),
+                r=report.to_review,
+                h=report.held,
+            ),
+            "ok",
+        )
+        return redirect(url_for("web.lists"))
+    try:
+        action = Disposal(form("action", "destroy"))
+    except ValueError:
+        raise InvalidInput(_("Choose destroy or transfer."), field="action") from None
+    with refusals_audited(archive, actor()), archive.transaction() as db:
+        lst = disposition.create_list(
+            db,
+            actor(),
+            action,
+            _records_in("record_ids"),
+            form("opinion"),
+            receiver=form("receiver"),
+        )
+        list_id = lst.id
+    return redirect(url_for("web.disposition_list", list_id=list_id))
+
+
+def _records_in(name: str) -> list[uuid.UUID]:
+    """The records typed in the input ``name``; a refusal about them is shown beside it."""
+    with _about(name):
+        return record_ids(form(name))
+
+
+@contextmanager
+def _about(name: str) -> Iterator[None]:
+    """A refusal about the records of this step is shown beside the input ``name``."""
+    try:
+        yield
+    except DomainError as exc:
+        if exc.field in ("", "record", "records"):
+            exc.field = name
+        raise
 
 
 @web.get("/retention/lists/<int:list_id>")
@@ -266,11 +292,38 @@ def disposition_list(list_id: int) -> Any:
         )
 
 
+def _step_page(list_id: int, step: str) -> Any:
+    """Where a refused step comes back: execution to its confirmation, the rest to the list."""
+    return confirm_execute(list_id) if step == "execute" else disposition_list(list_id)
+
+
+@web.get("/retention/lists/<int:list_id>/execute")
+@requires(Permission.SEE_DISPOSITION_LISTS)
+def confirm_execute(list_id: int) -> Any:
+    """Before executing: what will happen (which list, how many records, for a destruction
+    that their keys are destroyed and the content is gone for good), and the password."""
+    archive = arc()
+    with archive.sessions() as db:
+        person = me(db)
+        lst = _visible_list(db, person, list_id)
+        settings = archive.settings.retention
+        if ListStep.EXECUTE not in list_steps(settings, person, lst):
+            raise AccessError(_("Only records managers execute a list."))
+        return render_template(
+            "execute.html",
+            lst=lst,
+            data=disposition.list_json(lst, settings),
+            missing=disposition.missing_slots(settings, lst),
+        )
+
+
 @web.post(
     "/retention/lists/<int:list_id>/<any(edit, submit, sign, 'send-back', cancel, execute):step>"
 )
 @requires(Permission.SEE_DISPOSITION_LISTS)
+@sends_back(_step_page)
 def list_step(list_id: int, step: str) -> Any:
+    """A step on a list; a refusal (a wrong password too) comes back on its form as typed."""
     archive = arc()
     if step in ("sign", "execute"):  # irreversible: the password again
         reauthenticate()
@@ -292,10 +345,7 @@ def list_step(list_id: int, step: str) -> Any:
             "ok",
         )
         return redirect(url_for("web.disposition_list", list_id=list_id))
-    try:
-        _change_list(archive, list_id, step)
-    except Unnumbered as refusal:  # shown above the list's form; nothing changed
-        flash(unnumbered_message(refusal), "error")
+    _change_list(archive, list_id, step)
     return redirect(url_for("web.disposition_list", list_id=list_id))
 
 
@@ -319,9 +369,11 @@ def _change_list(archive: Archive, list_id: int, step: str) -> None:
             if form("receiver"):
                 disposition.set_receiver(db, actor(), lst, form("receiver"))
             if form("add"):
-                disposition.add_records(db, actor(), lst, record_ids(form("add")))
+                with _about("add"):
+                    disposition.add_records(db, actor(), lst, record_ids(form("add")))
             if form("remove"):
-                disposition.remove_records(db, actor(), lst, record_ids(form("remove")))
+                with _about("remove"):
+                    disposition.remove_records(db, actor(), lst, record_ids(form("remove")))
         elif step == "submit":
             disposition.submit(db, actor(), lst)
         else:

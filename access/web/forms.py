@@ -1,0 +1,145 @@
+"""No dead ends: a refused form comes back on its own page, the reason beside the field it is
+about (or above the form when it is about no one field), in the reader's language, with
+everything typed still filled in (passwords never), answered with the refusal's status.
+
+A view that takes a form is decorated with :func:`sends_back` and the function that renders
+the page holding the form; a template asks :func:`sent` (a Jinja global) about one of its
+forms and gets a :class:`FormState`: the error for the form or a field, and what was typed.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import g, make_response, request
+from markupsafe import Markup
+from werkzeug.datastructures import MultiDict
+
+from access.http import status_of
+from access.web.core import web
+from access.web.refusals import explain
+from archive.errors import DomainError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _secret(name: str) -> bool:
+    return "password" in name or name == "csrf_token"
+
+
+@dataclass(frozen=True)
+class Refused:
+    """One form that came back: where it was sent, what was typed, why it was refused."""
+
+    action: str
+    values: MultiDict[str, str]
+    message: str
+    field: str
+
+
+class FormState:
+    """What a template asks of one of its forms (all empty unless it is the one refused)."""
+
+    def __init__(self, refused: Refused | None) -> None:
+        self.refused = refused
+
+    def __bool__(self) -> bool:
+        return self.refused is not None
+
+    @property
+    def error(self) -> str:
+        """The reason, when it is about no one field: shown at the top of the form."""
+        return self.refused.message if self.refused and not self.refused.field else ""
+
+    def error_for(self, name: str) -> str:
+        """The reason, when it is about the field ``name``: shown beside it."""
+        return self.refused.message if self.refused and self.refused.field == name else ""
+
+    def invalid(self, name: str) -> Markup:
+        """Attributes for the field ``name``: marked invalid and described by the reason."""
+        if not self.error_for(name):
+            return Markup("")
+        return Markup('aria-invalid="true" aria-describedby="problem-%s"') % name
+
+    def value(self, name: str, default: object = "") -> str:
+        """What was typed in ``name`` (the default when this form was not refused)."""
+        if self.refused is None:
+            return "" if default is None else str(default)
+        return self.refused.values.get(name, "")
+
+    def values(self, name: str, default: list[str] | None = None) -> list[str]:
+        if self.refused is None:
+            return list(default or [])
+        return self.refused.values.getlist(name)
+
+    def chosen(self, name: str, option: object, default: object = None) -> bool:
+        """Whether ``option`` of a select, radio or checkbox ``name`` is to be shown chosen."""
+        if self.refused is None:
+            return default is not None and str(option) == str(default)
+        return str(option) in self.refused.values.getlist(name)
+
+
+def sent(action: str | None = None, marker: str | None = None) -> FormState:
+    """The state of the form posting to ``action`` (this page's own URL by default); with
+    ``marker``, only the form that sends an input of that name (two forms, one URL)."""
+    refused: Refused | None = g.get("refused_form")
+    here = action or request.script_root + request.path
+    if refused is None or refused.action != here:
+        return FormState(None)
+    if marker is not None and marker not in refused.values:
+        return FormState(None)
+    return FormState(refused)
+
+
+def sends_back(page: Callable[..., Any], fields: Mapping[str, str] | None = None) -> Callable[[F], F]:
+    """On a refusal, answer with ``page`` (called with the URL arguments it takes) showing
+    the form as sent and why. ``fields`` maps a service's field name to the form's input
+    where they differ; a reason about an input the form did not send goes above the form."""
+
+    wanted = set(inspect.signature(page).parameters)
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if request.method != "POST":
+                return view(*args, **kwargs)
+            try:
+                return view(*args, **kwargs)
+            except DomainError as exc:
+                return send_back(page, exc, fields, {k: v for k, v in kwargs.items() if k in wanted})
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def send_back(
+    page: Callable[..., Any],
+    exc: DomainError,
+    fields: Mapping[str, str] | None,
+    kwargs: Mapping[str, Any],
+) -> Any:
+    """The page again, with the refused form filled in; the refusal's status."""
+    field = (fields or {}).get(exc.field, exc.field)
+    kept = MultiDict(
+        [(k, v) for k, v in request.form.items(multi=True) if not _secret(k)]
+    )
+    g.refused_form = Refused(
+        action=request.script_root + request.path,
+        values=kept,
+        message=explain(exc),
+        field=field if field and field in request.form else "",
+    )
+    response = make_response(page(**kwargs))
+    if response.status_code == 200:
+        response.status_code = status_of(exc)
+    return response
+
+
+@web.app_context_processor
+def _forms() -> dict[str, Any]:
+    return {"sent": sent}
