@@ -15,7 +15,7 @@ from access.policy import Permission
 from access.requests import decide, emergency_approvers, mine, waiting_for
 from access.requests import emergency as open_emergency
 from access.web.core import actor, arc, form, me, record_id, requires, web
-from access.web.forms import sends_back
+from access.web.forms import about, sends_back
 from access.web.labels import when
 from archive.errors import InvalidInput
 from archive.models import AccessRequest, RequestStatus
@@ -94,6 +94,8 @@ def emergency() -> Any:
         hours = int(form("hours")) if form("hours") else None
     except ValueError:
         raise InvalidInput(_("Hours must be a whole number."), field="hours") from None
+    with about("record_id"):
+        wanted = record_id(form("record_id"))
     with archive.transaction() as db:
         person = me(db)
         grant = open_emergency(
@@ -101,7 +103,7 @@ def emergency() -> Any:
             archive.settings.access,
             person,
             actor(),
-            record_id(form("record_id")),
+            wanted,
             form("justification"),
             form("scope", "view"),
             hours,

@@ -10,19 +10,22 @@ forms and gets a :class:`FormState`: the error for the form or a field, and what
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Mapping
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar
 
 from flask import g, make_response, request
+from flask_babel import gettext as _
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from access.http import status_of
-from access.web.core import web
+from access.web.core import form, record_ids, web
 from access.web.refusals import explain
-from archive.errors import DomainError
+from archive.errors import DomainError, InvalidInput
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -95,7 +98,9 @@ def sent(action: str | None = None, marker: str | None = None) -> FormState:
     return FormState(refused)
 
 
-def sends_back(page: Callable[..., Any], fields: Mapping[str, str] | None = None) -> Callable[[F], F]:
+def sends_back(
+    page: Callable[..., Any], fields: Mapping[str, str] | None = None
+) -> Callable[[F], F]:
     """On a refusal, answer with ``page`` (called with the URL arguments it takes) showing
     the form as sent and why. ``fields`` maps a service's field name to the form's input
     where they differ; a reason about an input the form did not send goes above the form."""
@@ -110,7 +115,9 @@ def sends_back(page: Callable[..., Any], fields: Mapping[str, str] | None = None
             try:
                 return view(*args, **kwargs)
             except DomainError as exc:
-                return send_back(page, exc, fields, {k: v for k, v in kwargs.items() if k in wanted})
+                return send_back(
+                    page, exc, fields, {k: v for k, v in kwargs.items() if k in wanted}
+                )
 
         return wrapper  # type: ignore[return-value]
 
@@ -125,9 +132,7 @@ def send_back(
 ) -> Any:
     """The page again, with the refused form filled in; the refusal's status."""
     field = (fields or {}).get(exc.field, exc.field)
-    kept = MultiDict(
-        [(k, v) for k, v in request.form.items(multi=True) if not _secret(k)]
-    )
+    kept = MultiDict([(k, v) for k, v in request.form.items(multi=True) if not _secret(k)])
     g.refused_form = Refused(
         action=request.script_root + request.path,
         values=kept,
@@ -138,6 +143,32 @@ def send_back(
     if response.status_code == 200:
         response.status_code = status_of(exc)
     return response
+
+
+def records_in(name: str) -> list[uuid.UUID]:
+    """The records typed in the input ``name``; a refusal about them is shown beside it."""
+    with about(name):
+        return record_ids(form(name))
+
+
+@contextmanager
+def about(name: str) -> Iterator[None]:
+    """A refusal about records (or about nothing in particular) raised inside is shown
+    beside the input ``name``."""
+    try:
+        yield
+    except DomainError as exc:
+        if exc.field in ("", "record", "records"):
+            exc.field = name
+        raise
+
+
+def row_number(raw: str) -> int:
+    """The row a button names (a hold, an event): a page sends a number; anything else is
+    refused as for a row that does not exist."""
+    if not raw.isdigit():
+        raise InvalidInput(_("No such entry."))
+    return int(raw)
 
 
 @web.app_context_processor

@@ -16,8 +16,8 @@ from access.http import content_response, read_content_for
 from access.policy import Permission, may, route
 from access.reader import Refused
 from access.requests import grants_of, mine, submit
-from access.web.forms import sends_back
 from access.web.core import actor, arc, client, error_page, form, me, requires, user, web
+from access.web.forms import sends_back
 from access.web.labels import label
 from archive.description import FIELDS as DESCRIPTION
 from archive.description import LIMITS
@@ -115,9 +115,7 @@ def request_access(record_id: uuid.UUID) -> Any:
     try:
         days = int(form("days", "7"))
     except ValueError:
-        raise InvalidInput(
-            _("The period must be a whole number of days."), field="days"
-        ) from None
+        raise InvalidInput(_("The period must be a whole number of days."), field="days") from None
     archive = arc()
     with archive.transaction() as db:
         submit(

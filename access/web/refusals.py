@@ -42,6 +42,7 @@ MESSAGES: dict[str, Any] = {
     "required": _l("Fill this in."),
     "too_long": _l("At most %(n)s characters."),
     "password": _l("Enter your own password to confirm this action."),
+    "date": _l("Enter a date like 2026-01-31."),
     # access requests and the green channel (access.requests)
     "no_record": _l("No such record, or it is not yours to see."),
     "scope": _l("Choose what you need: view, download, print or external use."),

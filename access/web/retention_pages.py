@@ -4,9 +4,6 @@ they sign; the services decide who may sign what."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
@@ -31,9 +28,9 @@ from access.web.core import (
     user,
     web,
 )
-from access.web.forms import sends_back
+from access.web.forms import about, records_in, row_number, sends_back
 from archive.core import Archive
-from archive.errors import DomainError, ErrorKind, InvalidInput
+from archive.errors import ErrorKind, InvalidInput
 from archive.models import (
     Disposal,
     DispositionList,
@@ -62,11 +59,13 @@ from retention.status import record_occurrence, refresh_dirty, void_occurrence
 from retention.sweep import sweep
 
 
-def _day(raw: str, what: str) -> date:
+def _day(raw: str, what: str, field: str = "") -> date:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise InvalidInput(_("%(what)s must be a date like 2026-01-31.", what=what)) from None
+        raise InvalidInput(
+            _("%(what)s must be a date like 2026-01-31.", what=what), field=field
+        ) from None
 
 
 @web.route("/retention/schedules", methods=["GET", "POST"])
@@ -115,30 +114,8 @@ def schedules() -> Any:
         )
 
 
-@web.route("/retention/events", methods=["GET", "POST"])
-@requires(Permission.MANAGE_RETENTION)
-def events() -> Any:
-    """Events that start clocks (a contract terminated, a project accepted), and voiding."""
-    archive = arc()
-    if request.method == "POST":
-        with archive.transaction() as db:
-            if form("void"):
-                void_occurrence(db, actor(), int(form("void")), form("reason"))
-            else:
-                raw_record = form("record_id")
-                record_occurrence(
-                    db,
-                    actor(),
-                    form("event_type"),
-                    _day(form("occurred_on"), _("The date")),
-                    project=form("project") or None,
-                    record_id=record_id(raw_record) if raw_record else None,
-                    note=form("note"),
-                )
-        refresh_dirty(archive)
-        flash(_("Saved; the clocks it starts were recomputed."), "ok")
-        return redirect(url_for("web.events"))
-    with archive.sessions() as db:
+def _events_page() -> Any:
+    with arc().sessions() as db:
         rows = db.scalars(
             select(RetentionEvent).order_by(RetentionEvent.id.desc()).limit(200)
         ).all()
@@ -147,37 +124,37 @@ def events() -> Any:
         )
 
 
-@web.route("/retention/holds", methods=["GET", "POST"])
+@web.route("/retention/events", methods=["GET", "POST"])
 @requires(Permission.MANAGE_RETENTION)
-def holds() -> Any:
-    """Legal and audit holds: place one on records, a project or a query; release one."""
+@sends_back(_events_page, {"record": "record_id"})
+def events() -> Any:
+    """Events that start clocks (a contract terminated, a project accepted), and voiding."""
+    if request.method != "POST":
+        return _events_page()
     archive = arc()
-    if request.method == "POST":
-        with archive.transaction() as db:
-            if form("release"):
-                release_hold(db, actor(), int(form("release")), form("reason"))
-                flash(_("Hold released."), "ok")
-            else:
-                try:
-                    scope = HoldScope(form("scope", "records"))
-                except ValueError:
-                    raise InvalidInput(_("Choose what the hold covers.")) from None
-                query = {
-                    k: form(k) for k in ("department", "process", "record_type", "title") if form(k)
-                }
-                _hold, count = place_hold(
-                    db,
-                    actor(),
-                    name=form("name"),
-                    reason=form("reason"),
-                    scope=scope,
-                    record_ids=record_ids(form("record_ids")) if scope == HoldScope.RECORDS else [],
-                    project=form("project") or None,
-                    query=query if scope == HoldScope.QUERY else None,
-                )
-                flash(_("Hold placed on %(n)s records.", n=count), "ok")
-        return redirect(url_for("web.holds"))
-    with archive.sessions() as db:
+    with archive.transaction() as db:
+        if form("void"):
+            void_occurrence(db, actor(), row_number(form("void")), form("reason"))
+        else:
+            with about("record_id"):
+                raw_record = form("record_id")
+                wanted = record_id(raw_record) if raw_record else None
+            record_occurrence(
+                db,
+                actor(),
+                form("event_type"),
+                _day(form("occurred_on"), _("The date"), "occurred_on"),
+                project=form("project") or None,
+                record_id=wanted,
+                note=form("note"),
+            )
+    refresh_dirty(archive)
+    flash(_("Saved; the clocks it starts were recomputed."), "ok")
+    return redirect(url_for("web.events"))
+
+
+def _holds_page() -> Any:
+    with arc().sessions() as db:
         rows = list_holds(db, include_released=request.args.get("all") == "1")
         shown = request.args.get("show", type=int)
         held = records_held(db, shown) if shown else []
@@ -188,6 +165,40 @@ def holds() -> Any:
             held=held,
             scopes=[s.value for s in HoldScope],
         )
+
+
+@web.route("/retention/holds", methods=["GET", "POST"])
+@requires(Permission.MANAGE_RETENTION)
+@sends_back(_holds_page, {"records": "record_ids"})
+def holds() -> Any:
+    """Legal and audit holds: place one on records, a project or a query; release one."""
+    if request.method != "POST":
+        return _holds_page()
+    archive = arc()
+    with archive.transaction() as db:
+        if form("release"):
+            release_hold(db, actor(), row_number(form("release")), form("reason"))
+            flash(_("Hold released."), "ok")
+        else:
+            try:
+                scope = HoldScope(form("scope", "records"))
+            except ValueError:
+                raise InvalidInput(_("Choose what the hold covers."), field="scope") from None
+            query = {
+                k: form(k) for k in ("department", "process", "record_type", "title") if form(k)
+            }
+            _hold, count = place_hold(
+                db,
+                actor(),
+                name=form("name"),
+                reason=form("reason"),
+                scope=scope,
+                record_ids=records_in("record_ids") if scope == HoldScope.RECORDS else [],
+                project=form("project") or None,
+                query=query if scope == HoldScope.QUERY else None,
+            )
+            flash(_("Hold placed on %(n)s records.", n=count), "ok")
+    return redirect(url_for("web.holds"))
 
 
 def _visible_list(db: Session, person: User, list_id: int, lock: bool = False) -> DispositionList:
@@ -249,29 +260,12 @@ def lists() -> Any:
             db,
             actor(),
             action,
-            _records_in("record_ids"),
+            records_in("record_ids"),
             form("opinion"),
             receiver=form("receiver"),
         )
         list_id = lst.id
     return redirect(url_for("web.disposition_list", list_id=list_id))
-
-
-def _records_in(name: str) -> list[uuid.UUID]:
-    """The records typed in the input ``name``; a refusal about them is shown beside it."""
-    with _about(name):
-        return record_ids(form(name))
-
-
-@contextmanager
-def _about(name: str) -> Iterator[None]:
-    """A refusal about the records of this step is shown beside the input ``name``."""
-    try:
-        yield
-    except DomainError as exc:
-        if exc.field in ("", "record", "records"):
-            exc.field = name
-        raise
 
 
 @web.get("/retention/lists/<int:list_id>")
@@ -369,10 +363,10 @@ def _change_list(archive: Archive, list_id: int, step: str) -> None:
             if form("receiver"):
                 disposition.set_receiver(db, actor(), lst, form("receiver"))
             if form("add"):
-                with _about("add"):
+                with about("add"):
                     disposition.add_records(db, actor(), lst, record_ids(form("add")))
             if form("remove"):
-                with _about("remove"):
+                with about("remove"):
                     disposition.remove_records(db, actor(), lst, record_ids(form("remove")))
         elif step == "submit":
             disposition.submit(db, actor(), lst)

@@ -36,7 +36,7 @@ def test_an_access_request_over_the_limit_comes_back_with_the_limit(world: World
     assert re.search(r'<option value="download"\s*selected', refused)
     assert f'value="{limit + 1}"' in refused
     assert 'aria-invalid="true"' in refused
-    empty = li.post(f"/records/{record}/request", {"purpose": " ", "days": "5"}, status=400)
+    empty = li.post(f"/records/{record}/request", {"purpose": " ", "scope": "view", "days": "5"}, status=400)
     assert beside(empty, "purpose") == "请填写此项。"
 
 
@@ -81,3 +81,60 @@ def test_the_green_channel_warns_the_only_director(world: World) -> None:
     zhao = Browser(world, "zhao")
     assert "没有其他人能够审批" in zhao.text("/emergency")
     assert "没有其他人能够审批" not in Browser(world, "wang").text("/emergency")
+
+
+def test_holds_and_events_come_back_as_typed(world: World) -> None:
+    sun = Browser(world, "sun")
+    refused = sun.post(
+        "/retention/holds",
+        {"name": "2026 税务审计", "reason": "", "scope": "project", "project": "无此项目"},
+        status=400,
+    )
+    assert DEAD_END not in refused
+    assert beside(refused, "reason") == "请填写此项。"
+    assert 'value="2026 税务审计"' in refused
+    assert re.search(r'<option value="project"\s*selected', refused)
+    missing = sun.post(
+        "/retention/holds",
+        {"name": "2026 税务审计", "reason": "审计", "scope": "project", "project": "无此项目"},
+        status=404,
+    )
+    assert beside(missing, "project") == "没有名为 无此项目 的项目。"
+
+    future = sun.post(
+        "/retention/events",
+        {"event_type": "contract_terminated", "occurred_on": "2999-01-01", "project": "",
+         "record_id": "", "note": "合同提前终止"},
+        status=400,
+    )  # fmt: skip
+    assert DEAD_END not in future
+    assert 'value="合同提前终止"' in future
+    assert 'value="2999-01-01"' in future
+
+
+def test_a_new_user_and_an_access_log_filter_come_back_beside_the_field(world: World) -> None:
+    wu = Browser(world, "wu")
+    taken = wu.post(
+        "/admin/users",
+        {"username": "zhang", "display_name": "张三丰", "role": "specialist",
+         "department": "CG", "clearance": "internal", "password": "a long enough password"},
+        status=400,
+    )  # fmt: skip
+    assert DEAD_END not in taken
+    assert beside(taken, "username") == "该用户名已被使用。"
+    assert 'value="张三丰"' in taken
+    assert "a long enough password" not in taken  # passwords are never sent back
+    no_department = wu.post(
+        "/admin/users",
+        {"username": "newbie", "role": "specialist", "department": "", "clearance": "internal"},
+        status=400,
+    )
+    assert beside(no_department, "department") == "专员、主管和总监须属于某个部门。"
+
+    zhou = Browser(world, "zhou")
+    bad = zhou.text("/audit/access-log?user=li&from=31/01/2026", status=400)
+    assert DEAD_END not in bad
+    assert beside(bad, "from") == "请按 2026-01-31 的格式输入日期。"
+    assert 'value="li"' in bad
+    unknown = zhou.text("/audit/access-log?record=Z109-不存在", status=400)
+    assert "Z109-不存在" in beside(unknown, "record")
