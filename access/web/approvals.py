@@ -30,6 +30,7 @@ def inbox() -> Any:
 
 @web.post("/inbox/<uuid:request_id>/<any(approve, deny):verdict>")
 @requires(Permission.DECIDE_REQUESTS)
+@sends_back(inbox)
 def decide_request(request_id: uuid.UUID, verdict: str) -> Any:
     archive = arc()
     with archive.transaction() as db:

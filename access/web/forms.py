@@ -13,7 +13,7 @@ import inspect
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -23,7 +23,7 @@ from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from access.http import status_of
-from access.web.core import form, record_ids, web
+from access.web.core import error_page, form, record_ids, web
 from access.web.refusals import explain
 from archive.errors import DomainError, InvalidInput
 
@@ -56,11 +56,17 @@ class FormState:
     @property
     def error(self) -> str:
         """The reason, when it is about no one field: shown at the top of the form."""
-        return self.refused.message if self.refused and not self.refused.field else ""
+        return self._shown(self.refused is not None and not self.refused.field)
 
     def error_for(self, name: str) -> str:
         """The reason, when it is about the field ``name``: shown beside it."""
-        return self.refused.message if self.refused and self.refused.field == name else ""
+        return self._shown(self.refused is not None and self.refused.field == name)
+
+    def _shown(self, here: bool) -> str:
+        if not here or self.refused is None:
+            return ""
+        g.refusal_shown = True
+        return self.refused.message
 
     def invalid(self, name: str) -> Markup:
         """Attributes for the field ``name``: marked invalid and described by the reason."""
@@ -140,8 +146,14 @@ def send_back(
         field=field if field and field in request.form else "",
     )
     response = make_response(page(**kwargs))
-    if response.status_code == 200:
-        response.status_code = status_of(exc)
+    if response.status_code != 200:  # the page itself is refused: that answer stands
+        return response
+    if not g.get("refusal_shown") and g.refused_form.field:  # no place beside that field
+        g.refused_form = replace(g.refused_form, field="")
+        response = make_response(page(**kwargs))
+    if not g.get("refusal_shown"):  # no form on the page to show it (not the person's)
+        return error_page(status_of(exc), g.refused_form.message)
+    response.status_code = status_of(exc)
     return response
 
 

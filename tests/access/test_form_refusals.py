@@ -138,3 +138,25 @@ def test_a_new_user_and_an_access_log_filter_come_back_beside_the_field(world: W
     assert 'value="li"' in bad
     unknown = zhou.text("/audit/access-log?record=Z109-不存在", status=400)
     assert "Z109-不存在" in beside(unknown, "record")
+
+
+def test_a_refusal_without_a_reason_stays_on_the_inbox(world: World) -> None:
+    li = Browser(world, "li")
+    li.post(
+        f"/records/{world.records['XS-internal']}/request",
+        {"purpose": "核对销售合同", "scope": "view", "days": "5"},
+    )
+    from sqlalchemy import select
+
+    from archive.models import AccessRequest
+
+    with world.arc.sessions() as session:
+        request_id = session.scalars(select(AccessRequest.id)).one()
+    zhao = Browser(world, "zhao")  # XS's director decides XS requests
+    refused = zhao.post(f"/inbox/{request_id}/deny", {"reason": "  "}, status=400)
+    assert DEAD_END not in refused
+    assert beside(refused, "reason") == "请填写此项。"
+    assert "核对销售合同" in refused  # still the inbox, the request still there
+    # Someone who may not decide it learns nothing more than that it is not theirs.
+    other = Browser(world, "qian").post(f"/inbox/{request_id}/deny", {"reason": "不"}, status=404)
+    assert "核对销售合同" not in other
