@@ -86,11 +86,19 @@ def find_department(session: Session, code_or_name: str) -> Department:
 
 def create_department(session: Session, actor: Actor, code: str, name: str) -> Department:
     if not _DEPARTMENT_CODE.fullmatch(code):
-        raise PeopleError(f"department code {code!r} must be 1-16 capital letters or digits")
+        raise PeopleError(
+            f"department code {code!r} must be 1-16 capital letters or digits",
+            code="department_code",
+            field="code",
+        )
     if session.scalar(
         select(Department).where((Department.code == code) | (Department.name == name))
     ):
-        raise PeopleError(f"a department with code {code!r} or name {name!r} exists already")
+        raise PeopleError(
+            f"a department with code {code!r} or name {name!r} exists already",
+            code="department_taken",
+            field="code",
+        )
     department = Department(code=code, name=name.strip())
     session.add(department)
     session.flush()

@@ -127,17 +127,21 @@ def users() -> Any:
     return redirect(url_for("web.users"))
 
 
-@web.route("/admin/departments", methods=["GET", "POST"])
-@requires(Permission.MANAGE_PEOPLE)
-def departments() -> Any:
-    archive = arc()
-    if request.method == "POST":
-        with archive.transaction() as db:
-            create_department(db, actor(), form("code").upper(), form("name"))
-        flash(_("Department created."), "ok")
-        return redirect(url_for("web.departments"))
-    with archive.sessions() as db:
+def _departments_page() -> Any:
+    with arc().sessions() as db:
         return render_template(
             "departments.html",
             departments=db.scalars(select(Department).order_by(Department.code)).all(),
         )
+
+
+@web.route("/admin/departments", methods=["GET", "POST"])
+@requires(Permission.MANAGE_PEOPLE)
+@sends_back(_departments_page)
+def departments() -> Any:
+    if request.method != "POST":
+        return _departments_page()
+    with arc().transaction() as db:
+        create_department(db, actor(), form("code").upper(), form("name"))
+    flash(_("Department created."), "ok")
+    return redirect(url_for("web.departments"))

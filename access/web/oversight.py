@@ -27,7 +27,7 @@ from access.http import (
 from access.policy import Permission
 from access.requests import violations
 from access.web.core import actor, arc, form, record_id, requires, select_locale, web
-from access.web.forms import FormState, Refused, about
+from access.web.forms import FormState, Refused, about, sends_back
 from access.web.refusals import explain
 from archive.audit import record_event
 from archive.checkpoints import public_key_text, verify_all
@@ -146,31 +146,7 @@ def _reports_dir() -> Path:
     return arc().settings.home / "reports"
 
 
-@web.route("/audit/samples", methods=["GET", "POST"])
-@requires(Permission.READ_AUDIT_SAMPLES)
-def audit_samples() -> Any:
-    """The quarterly audit samples drawn so far (beat draws one each quarter), and a form to
-    draw one now."""
-    if request.method == "POST":
-        try:
-            size = int(form("size", "20"))
-            if not 1 <= size <= 200:
-                raise SampleError(_("Draw between 1 and 200 records."))
-            sample = draw(arc(), actor(), form("quarter"), size)
-        except (SampleError, ValueError) as exc:
-            flash(str(exc), "error")
-        else:
-            write_sample(sample, _reports_dir())
-            flash(
-                _(
-                    "%(quarter)s: %(n)s records drawn, %(findings)s findings.",
-                    quarter=sample.quarter,
-                    n=len(sample.records),
-                    findings=sample.findings,
-                ),
-                "ok" if not sample.findings else "error",
-            )
-        return redirect(url_for("web.audit_samples"))
+def _samples_page() -> Any:
     folder = _reports_dir()
     reports = (
         sorted(
@@ -182,6 +158,31 @@ def audit_samples() -> Any:
     return render_template(
         "audit_samples.html", reports=reports, quarter=previous_quarter(local_today())
     )
+
+
+@web.route("/audit/samples", methods=["GET", "POST"])
+@requires(Permission.READ_AUDIT_SAMPLES)
+@sends_back(_samples_page)
+def audit_samples() -> Any:
+    """The quarterly audit samples drawn so far (beat draws one each quarter), and a form to
+    draw one now; a refused draw comes back on the form as typed."""
+    if request.method != "POST":
+        return _samples_page()
+    size = form("size", "20")
+    if not size.isdigit() or not 1 <= int(size) <= 200:
+        raise SampleError(_("Draw between 1 and 200 records."), field="size")
+    sample = draw(arc(), actor(), form("quarter"), int(size))
+    write_sample(sample, _reports_dir())
+    flash(
+        _(
+            "%(quarter)s: %(n)s records drawn, %(findings)s findings.",
+            quarter=sample.quarter,
+            n=len(sample.records),
+            findings=sample.findings,
+        ),
+        "ok" if not sample.findings else "error",
+    )
+    return redirect(url_for("web.audit_samples"))
 
 
 @web.get("/audit/samples/<name>")

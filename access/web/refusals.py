@@ -38,11 +38,14 @@ MESSAGES: dict[str, Any] = {
     "username_format": _l("A user name is 2 to 64 letters, digits, or . _ @ -."),
     "username_taken": _l("That user name is taken."),
     "department": _l("Specialists, supervisors and directors belong to a department."),
+    "department_code": _l("A department code is 1 to 16 capital letters or digits."),
+    "department_taken": _l("A department with this code or name exists already."),
     # any form
     "required": _l("Fill this in."),
     "too_long": _l("At most %(n)s characters."),
     "password": _l("Enter your own password to confirm this action."),
     "date": _l("Enter a date like 2026-01-31."),
+    "quarter": _l("A quarter looks like 2026Q3."),
     # access requests and the green channel (access.requests)
     "no_record": _l("No such record, or it is not yours to see."),
     "scope": _l("Choose what you need: view, download, print or external use."),
@@ -73,6 +76,18 @@ MESSAGES: dict[str, Any] = {
     "years_range": _l("Give 1 to %(n)s years."),
     "extend_needs": _l("To extend, give a date to keep it until, or a number of years."),
     "not_extended": _l("%(until)s does not extend it: it is kept until %(due)s already."),
+    "schedule_key": _l("A key is lower-case letters, digits and _ (e.g. voucher)."),
+    "schedule_no_event": _l("It counts from an event: choose the event or events."),
+    "schedule_events_unused": _l(
+        "Events are chosen but it does not count from an event: choose “event” or no event."
+    ),
+    # classification rules (ingest.classify, ingest.rules)
+    "rule_pattern": _l("This is not a valid regular expression: %(detail)s"),
+    "rule_condition": _l(
+        "A rule needs a condition: keywords, a pattern, a file name or a folder pattern."
+    ),
+    "rule_class": _l("A rule must set something: a process, a stage, a record type or a level."),
+    "rule_confidence": _l("Confidence is a number above 0 and at most 1."),
 }
 
 

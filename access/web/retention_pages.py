@@ -28,7 +28,7 @@ from access.web.core import (
     user,
     web,
 )
-from access.web.forms import about, records_in, row_number, sends_back
+from access.web.forms import about, records_in, row_number, sends_back, sent
 from archive.core import Archive
 from archive.errors import ErrorKind, InvalidInput
 from archive.models import (
@@ -68,39 +68,15 @@ def _day(raw: str, what: str, field: str = "") -> date:
         ) from None
 
 
-@web.route("/retention/schedules", methods=["GET", "POST"])
-@requires(Permission.MANAGE_RETENTION)
-def schedules() -> Any:
-    """The file plan: one row per schedule; a form to add or change one (versioned)."""
+def _schedules_page() -> Any:
+    """The file plan and the schedule form; after a refusal, the schedule as typed."""
     archive = arc()
-    if request.method == "POST":
-        data: dict[str, Any] = {
-            "key": form("key"),
-            "name": form("name"),
-            "code": form("code"),
-            "trigger": form("trigger"),
-            "disposal": form("disposal"),
-            "process": form("process") or None,
-            "stage": form("stage") or None,
-            "record_type": form("record_type") or None,
-            "events": [e for e in request.form.getlist("events") if e],
-            "event_mode": form("event_mode", "any"),
-            "basis": form("basis"),
-            "category": form("category") or None,
-            "filing": form("filing", "item"),
-            "volume_by": (form("volume_by") or None) if form("filing") == "volume" else None,
-        }
-        with archive.transaction() as db:
-            _row, changed = save_schedule(db, actor(), spec_from_dict(data, event_codes(db)))
-        refresh_dirty(archive)
-        flash(
-            _("Schedule saved; due dates were recomputed.") if changed else _("Nothing changed."),
-            "ok",
-        )
-        return redirect(url_for("web.schedules"))
+    refused = sent()
     with archive.sessions() as db:
         rows = [schedule_json(r) for r in current_schedules(db)]
         editing = next((r for r in rows if r["key"] == request.args.get("edit")), None)
+        if refused.refused is not None:
+            editing = {**refused.refused.values.to_dict(), "events": refused.values("events")}
         return render_template(
             "schedules.html",
             schedules=rows,
@@ -111,7 +87,42 @@ def schedules() -> Any:
             periods=[p.value for p in VolumePeriod],
             default_category=archive.settings.category_code,
             event_types=export_plan(db)["event_types"],
+            f=refused,
         )
+
+
+@web.route("/retention/schedules", methods=["GET", "POST"])
+@requires(Permission.MANAGE_RETENTION)
+@sends_back(_schedules_page)
+def schedules() -> Any:
+    """The file plan: one row per schedule; a form to add or change one (versioned)."""
+    if request.method != "POST":
+        return _schedules_page()
+    archive = arc()
+    data: dict[str, Any] = {
+        "key": form("key"),
+        "name": form("name"),
+        "code": form("code"),
+        "trigger": form("trigger"),
+        "disposal": form("disposal"),
+        "process": form("process") or None,
+        "stage": form("stage") or None,
+        "record_type": form("record_type") or None,
+        "events": [e for e in request.form.getlist("events") if e],
+        "event_mode": form("event_mode", "any"),
+        "basis": form("basis"),
+        "category": form("category") or None,
+        "filing": form("filing", "item"),
+        "volume_by": (form("volume_by") or None) if form("filing") == "volume" else None,
+    }
+    with archive.transaction() as db:
+        _row, changed = save_schedule(db, actor(), spec_from_dict(data, event_codes(db)))
+    refresh_dirty(archive)
+    flash(
+        _("Schedule saved; due dates were recomputed.") if changed else _("Nothing changed."),
+        "ok",
+    )
+    return redirect(url_for("web.schedules"))
 
 
 def _events_page() -> Any:

@@ -160,3 +160,42 @@ def test_a_refusal_without_a_reason_stays_on_the_inbox(world: World) -> None:
     # Someone who may not decide it learns nothing more than that it is not theirs.
     other = Browser(world, "qian").post(f"/inbox/{request_id}/deny", {"reason": "不"}, status=404)
     assert "核对销售合同" not in other
+
+
+def test_rules_schedules_and_departments_come_back_as_typed(world: World) -> None:
+    sun = Browser(world, "sun")
+    rule = sun.post(
+        "/rules",
+        {"action": "save", "name": "合同规则", "keywords": "合同，协议", "pattern": "(",
+         "record_type": "contract", "priority": "10", "confidence": "0.9"},
+        status=400,
+    )  # fmt: skip
+    assert DEAD_END not in rule
+    assert beside(rule, "pattern").startswith("这不是有效的正则表达式")
+    assert 'value="合同规则"' in rule
+    assert 'value="合同, 协议"' in rule
+    schedule = sun.post(
+        "/retention/schedules",
+        {"key": "Bad Key", "name": "会计凭证", "code": "D30", "trigger": "year_end",
+         "disposal": "review", "basis": "会计档案管理办法"},
+        status=400,
+    )  # fmt: skip
+    assert beside(schedule, "key") == "键由小写字母、数字和 _ 组成（例如 voucher）。"
+    assert 'value="会计档案管理办法"' in schedule
+
+    wu = Browser(world, "wu")
+    taken = wu.post("/admin/departments", {"code": "cg", "name": "采购二部"}, status=400)
+    assert beside(taken, "code") == "已有相同代码或名称的部门。"
+    assert 'value="采购二部"' in taken
+
+
+def test_a_password_change_says_which_field_is_wrong(world: World) -> None:
+    li = Browser(world, "li")
+    refused = li.post(
+        "/account/password",
+        {"confirm_password": "correct horse battery", "new_password": "a new long password",
+         "new_password_again": "another long password"},
+        status=400,
+    )  # fmt: skip
+    assert beside(refused, "new_password_again") == "两次输入的新密码不一致。"
+    assert "a new long password" not in refused
