@@ -24,7 +24,8 @@ def test_an_access_request_over_the_limit_comes_back_with_the_limit(world: World
     page = li.text(f"/records/{record}")
     limit = world.arc.settings.access.max_days
     offered = re.search(r'name="days"[^>]*max="(\d+)"', page)
-    assert offered and int(offered.group(1)) == limit  # the form offers what the server allows
+    assert offered
+    assert int(offered.group(1)) == limit  # the form offers what the server allows
     refused = li.post(
         f"/records/{record}/request",
         {"purpose": "核对2025年合同付款", "scope": "download", "days": str(limit + 1)},
@@ -36,7 +37,9 @@ def test_an_access_request_over_the_limit_comes_back_with_the_limit(world: World
     assert re.search(r'<option value="download"\s*selected', refused)
     assert f'value="{limit + 1}"' in refused
     assert 'aria-invalid="true"' in refused
-    empty = li.post(f"/records/{record}/request", {"purpose": " ", "scope": "view", "days": "5"}, status=400)
+    empty = li.post(
+        f"/records/{record}/request", {"purpose": " ", "scope": "view", "days": "5"}, status=400
+    )
     assert beside(empty, "purpose") == "请填写此项。"
 
 
@@ -73,8 +76,9 @@ def test_the_green_channel_keeps_its_form_and_says_what_it_opened(world: World) 
 
 
 def test_the_green_channel_warns_the_only_director(world: World) -> None:
-    from archive.models import User
     from sqlalchemy import select
+
+    from archive.models import User
 
     with world.arc.transaction() as session:
         session.scalars(select(User).where(User.username == "qian")).one().active = False

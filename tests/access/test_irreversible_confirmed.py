@@ -63,7 +63,9 @@ def test_executing_a_destruction_is_confirmed_with_its_count_and_the_keys(world:
         with arc.transaction() as session:
             lst = disposition.get_list(session, list_id)
             signer = session.scalars(select(User).where(User.username == name)).one()
-            disposition.sign(session, Actor.cli(), arc.settings.retention, lst, signer, role, "同意")
+            disposition.sign(
+                session, Actor.cli(), arc.settings.retention, lst, signer, role, "同意"
+            )
     sun = Browser(world, "sun")
     listed = sun.text(f"/retention/lists/{list_id}")
     assert f'href="/retention/lists/{list_id}/execute"' in listed
