@@ -117,26 +117,8 @@ def rules() -> Any:
     return redirect(url_for("web.rules"))
 
 
-@web.route("/classification-review", methods=["GET", "POST"])
-@requires(Permission.MANAGE_CLASSIFICATION)
-def class_review() -> Any:
-    """Records the rules were unsure about: confirm, or correct, each one (audited)."""
+def _review_page() -> Any:
     archive = arc()
-    if request.method == "POST":
-        record_id = uuid.UUID(form("record_id"))
-        sensitivity = Sensitivity(form("sensitivity")) if form("sensitivity") else None
-        reclassify(
-            archive,
-            actor(),
-            record_id,
-            process=form("process") or None,
-            stage=form("stage") or None,
-            record_type=form("record_type") or None,
-            sensitivity=sensitivity,
-            note=form("note"),
-        )
-        flash(_("Classification saved."), "ok")
-        return redirect(url_for("web.class_review"))
     with archive.sessions() as db:
         waiting = db.scalars(
             select(Record)
@@ -150,3 +132,29 @@ def class_review() -> Any:
             levels=[s.value for s in Sensitivity],
             threshold=archive.settings.ingest.classify_threshold,
         )
+
+
+@web.route("/classification-review", methods=["GET", "POST"])
+@requires(Permission.MANAGE_CLASSIFICATION)
+@sends_back(_review_page)
+def class_review() -> Any:
+    """Records the rules were unsure about: confirm, or correct, each one (audited)."""
+    if request.method != "POST":
+        return _review_page()
+    try:
+        record_id = uuid.UUID(form("record_id"))
+        sensitivity = Sensitivity(form("sensitivity")) if form("sensitivity") else None
+    except ValueError:
+        raise InvalidInput(_("Choose one of the values offered.")) from None
+    reclassify(
+        arc(),
+        actor(),
+        record_id,
+        process=form("process") or None,
+        stage=form("stage") or None,
+        record_type=form("record_type") or None,
+        sensitivity=sensitivity,
+        note=form("note"),
+    )
+    flash(_("Classification saved."), "ok")
+    return redirect(url_for("web.class_review"))
