@@ -131,7 +131,11 @@ def create_list(
 def require(lst: DispositionList, *statuses: ListStatus) -> None:
     if lst.status not in statuses:
         wanted = " or ".join(s.value for s in statuses)
-        raise Conflict(f"list {lst.number} is {lst.status.value}; this needs it {wanted}")
+        raise Conflict(
+            f"list {lst.number} is {lst.status.value}; this needs it {wanted}",
+            code="list_state",
+            params={"list": lst.number, "state": lst.status.value},
+        )
 
 
 def ensure_numbered(record: Record, action: Disposal) -> None:

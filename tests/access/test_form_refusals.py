@@ -203,3 +203,50 @@ def test_a_password_change_says_which_field_is_wrong(world: World) -> None:
     )  # fmt: skip
     assert beside(refused, "new_password_again") == "两次输入的新密码不一致。"
     assert "a new long password" not in refused
+
+
+def test_a_list_refused_for_a_held_record_says_so_in_chinese(world: World) -> None:
+    from datetime import date
+
+    from archive.models import Record
+    from archive.refcode import number_pending
+    from retention.status import refresh_dirty
+    from tests.access.test_irreversible_confirmed import signing_list
+
+    list_id, _number = signing_list(world)
+    with world.arc.transaction() as session:  # a second due record, to be held
+        record = session.get_one(Record, world.records["XS-public"])
+        record.record_type, record.filed_on = "application", date(2010, 3, 1)
+        record.retention_dirty = True
+    refresh_dirty(world.arc)
+    number_pending(world.arc)
+    sun = Browser(world, "sun")
+    sun.post(f"/retention/lists/{list_id}/send-back", {"reason": "补充鉴定意见"})
+    sun.post(
+        "/retention/holds",
+        {"name": "税务稽查", "reason": "2026 稽查", "scope": "records",
+         "record_ids": str(world.records["XS-public"])},
+    )  # fmt: skip
+    held = sun.post(
+        f"/retention/lists/{list_id}/edit",
+        {"opinion": "补充后的鉴定意见", "add": str(world.records["XS-public"])},
+        status=409,
+    )
+    assert DEAD_END not in held
+    assert beside(held, "add") == "有档案处于保全中（税务稽查）：请先解除保全。"
+    assert "补充后的鉴定意见</textarea>" in held
+    not_due = sun.post(
+        f"/retention/lists/{list_id}/edit", {"add": str(world.records["CG-internal"])}, status=400
+    )
+    assert "尚未到期" in beside(not_due, "add")
+
+    new = sun.post(
+        "/retention/lists",
+        {"action": "transfer", "record_ids": "Z109-不存在", "opinion": "移交市档案馆",
+         "receiver": "上海市档案馆"},
+        status=400,
+    )  # fmt: skip
+    assert "Z109-不存在" in beside(new, "record_ids")
+    assert "移交市档案馆</textarea>" in new
+    assert 'value="上海市档案馆"' in new
+    assert re.search(r'<option value="transfer"\s*selected', new)
