@@ -4,6 +4,7 @@ traceback)."""
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 import uuid
@@ -35,6 +36,7 @@ from archive.errors import DomainError, InvalidInput
 from archive.models import Record, Role, User
 
 web = Blueprint("web", __name__)
+log = logging.getLogger(__name__)
 login_manager = LoginManager()
 login_manager.login_view = "web.login"
 login_manager.login_message = _l("Please sign in to see this page.")
@@ -161,8 +163,10 @@ def _database_busy(exc: DBAPIError) -> tuple[str, int, dict[str, str]]:
 
 @web.errorhandler(ValueError)
 def _bad_value(exc: ValueError) -> tuple[str, int]:
-    """A value a form sent that a service could not parse (an unknown choice, say)."""
-    return error_page(400, exc)
+    """A value a form sent that a service could not parse (an unknown choice, say): its
+    English text goes to the log, the person gets the page's language."""
+    log.info("unreadable value: %s", exc)
+    return error_page(400, _("A value on the form is not one this page offers: choose again."))
 
 
 def form(name: str, default: str = "") -> str:

@@ -120,14 +120,21 @@ def sends_back(
                 return view(*args, **kwargs)
             try:
                 return view(*args, **kwargs)
-            except DomainError as exc:
+            except (DomainError, ValueError) as exc:
+                refusal = exc if isinstance(exc, DomainError) else unreadable()
                 return send_back(
-                    page, exc, fields, {k: v for k, v in kwargs.items() if k in wanted}
+                    page, refusal, fields, {k: v for k, v in kwargs.items() if k in wanted}
                 )
 
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+def unreadable() -> InvalidInput:
+    """A value no service could read (a plain ``ValueError``: a choice the page never
+    offered, say); its English text is for the log, not the person."""
+    return InvalidInput(_("A value on the form is not one this page offers: choose again."))
 
 
 def send_back(

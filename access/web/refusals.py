@@ -81,6 +81,8 @@ MESSAGES: dict[str, Any] = {
     "years_range": _l("Give 1 to %(n)s years."),
     "extend_needs": _l("To extend, give a date to keep it until, or a number of years."),
     "not_extended": _l("%(until)s does not extend it: it is kept until %(due)s already."),
+    "retention_code": _l("A retention code (保管期限) is Y, or D and years: D10, D30."),
+    "category_code": _l("A category (门类) code is 1 to 4 capital letters: WS, KJ…"),
     "schedule_key": _l("A key is lower-case letters, digits and _ (e.g. voucher)."),
     "schedule_no_event": _l("It counts from an event: choose the event or events."),
     "schedule_events_unused": _l(

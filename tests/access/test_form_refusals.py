@@ -250,3 +250,17 @@ def test_a_list_refused_for_a_held_record_says_so_in_chinese(world: World) -> No
     assert "移交市档案馆</textarea>" in new
     assert 'value="上海市档案馆"' in new
     assert re.search(r'<option value="transfer"\s*selected', new)
+
+
+def test_a_schedule_code_that_cannot_be_read_comes_back_in_chinese(world: World) -> None:
+    sun = Browser(world, "sun")
+    refused = sun.post(
+        "/retention/schedules",
+        {"key": "voucher_x", "name": "会计凭证（新）", "code": "Q9", "trigger": "year_end",
+         "disposal": "review"},
+        status=400,
+    )  # fmt: skip
+    assert DEAD_END not in refused
+    assert 'value="会计凭证（新）"' in refused
+    assert 'value="Q9"' in refused
+    assert beside(refused, "code") == "保管期限代码为 Y，或 D 加年数：D10、D30。"
