@@ -23,7 +23,7 @@ from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from access.http import status_of
-from access.web.core import error_page, form, record_ids, web
+from access.web.core import error_page, form, log, record_ids, web
 from access.web.refusals import explain
 from archive.errors import DomainError, InvalidInput
 
@@ -121,7 +121,7 @@ def sends_back(
             try:
                 return view(*args, **kwargs)
             except (DomainError, ValueError) as exc:
-                refusal = exc if isinstance(exc, DomainError) else unreadable()
+                refusal = exc if isinstance(exc, DomainError) else unreadable(exc)
                 return send_back(
                     page, refusal, fields, {k: v for k, v in kwargs.items() if k in wanted}
                 )
@@ -131,9 +131,10 @@ def sends_back(
     return decorate
 
 
-def unreadable() -> InvalidInput:
+def unreadable(exc: ValueError) -> InvalidInput:
     """A value no service could read (a plain ``ValueError``: a choice the page never
     offered, say); its English text is for the log, not the person."""
+    log.info("unreadable value: %s", exc)
     return InvalidInput(_("A value on the form is not one this page offers: choose again."))
 
 

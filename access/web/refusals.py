@@ -108,7 +108,10 @@ def explain(exc: Exception) -> str:
         params: dict[str, Any] = dict(getattr(exc, "params", {}) or {})
         if "state" in params:  # a code: said in the reader's words
             params["state"] = label(params["state"])
-        message: str = str(MESSAGES[code]) % params if params else str(MESSAGES[code])
+        try:
+            message: str = str(MESSAGES[code]) % params if params else str(MESSAGES[code])
+        except (KeyError, TypeError, ValueError):  # a rule raised without its values
+            return str(exc)
         return message
     return str(exc)
 
