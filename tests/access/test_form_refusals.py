@@ -4,8 +4,16 @@ the field in Chinese, everything typed still there, with a 4xx status (never 无
 from __future__ import annotations
 
 import re
+from datetime import date
+from pathlib import Path
 
-from tests.access.conftest import World
+from sqlalchemy import select
+
+from archive.models import AccessRequest, Record, User
+from archive.refcode import number_pending
+from retention.status import refresh_dirty
+from tests.access.conftest import World, make_world
+from tests.access.test_irreversible_confirmed import signing_list
 from tests.access.test_web_pages import Browser
 
 DEAD_END = "无法完成"
@@ -46,7 +54,7 @@ def test_an_access_request_over_the_limit_comes_back_with_the_limit(world: World
 def test_the_green_channel_keeps_its_form_and_says_what_it_opened(world: World) -> None:
     wang = Browser(world, "wang")
     form = wang.text("/emergency")
-    assert "赵" in form or "zhao" in form  # who could approve afterwards is named
+    assert "须在 72 小时内由总监补办审批：用户qian、用户zhao" in form  # who approves, named
     refused = wang.post(
         "/emergency",
         {"record_id": "Z109-不存在", "justification": "客户投诉紧急核查", "scope": "print",
@@ -72,14 +80,10 @@ def test_the_green_channel_keeps_its_form_and_says_what_it_opened(world: World) 
     opened = wang.text("/emergency")
     assert "已立即开放访问" in opened
     assert "审批须在" in opened
-    assert "北京时间" in opened or re.search(r"\d{4}年\d{1,2}月\d{1,2}日", opened)
+    assert "（北京时间）前由总监补办：用户qian、用户zhao" in opened
 
 
 def test_the_green_channel_warns_the_only_director(world: World) -> None:
-    from sqlalchemy import select
-
-    from archive.models import User
-
     with world.arc.transaction() as session:
         session.scalars(select(User).where(User.username == "qian")).one().active = False
     zhao = Browser(world, "zhao")
@@ -150,9 +154,6 @@ def test_a_refusal_without_a_reason_stays_on_the_inbox(world: World) -> None:
         f"/records/{world.records['XS-internal']}/request",
         {"purpose": "核对销售合同", "scope": "view", "days": "5"},
     )
-    from sqlalchemy import select
-
-    from archive.models import AccessRequest
 
     with world.arc.sessions() as session:
         request_id = session.scalars(select(AccessRequest.id)).one()
@@ -206,12 +207,6 @@ def test_a_password_change_says_which_field_is_wrong(world: World) -> None:
 
 
 def test_a_list_refused_for_a_held_record_says_so_in_chinese(world: World) -> None:
-    from datetime import date
-
-    from archive.models import Record
-    from archive.refcode import number_pending
-    from retention.status import refresh_dirty
-    from tests.access.test_irreversible_confirmed import signing_list
 
     list_id, _number = signing_list(world)
     with world.arc.transaction() as session:  # a second due record, to be held
@@ -264,3 +259,21 @@ def test_a_schedule_code_that_cannot_be_read_comes_back_in_chinese(world: World)
     assert 'value="会计凭证（新）"' in refused
     assert 'value="Q9"' in refused
     assert beside(refused, "code") == "保管期限代码为 Y，或 D 加年数：D10、D30。"
+
+
+def test_the_request_form_offers_the_configured_limit(tmp_path: Path) -> None:
+    world = make_world(tmp_path, ARCHIVE_ACCESS_MAX_DAYS="30")
+    try:
+        record = world.records["CG-internal"]
+        li = Browser(world, "li")
+        page = li.text(f"/records/{record}")
+        assert re.search(r'name="days"[^>]*max="30"', page)
+        assert "最多 30 天" in page
+        refused = li.post(
+            f"/records/{record}/request",
+            {"purpose": "核对", "scope": "view", "days": "31"},
+            status=400,
+        )
+        assert beside(refused, "days") == "请申请 1 至 30 天。"
+    finally:
+        world.arc.close()
