@@ -64,7 +64,7 @@ def get_list(session: Session, list_id: int, lock: bool = False) -> DispositionL
         else None
     )
     if lst is None:
-        raise NotFound("no such list")
+        raise NotFound("no such list", code="no_list")
     return lst
 
 
@@ -80,7 +80,9 @@ def _number(session: Session, action: Disposal) -> str:
 def _receiver(action: Disposal, receiver: str) -> str:
     name = clean_text(receiver, "the receiving party", 200, multiline=False)
     if name and action != Disposal.TRANSFER:
-        raise RetentionError("only a transfer list has a receiving party")
+        raise RetentionError(
+            "only a transfer list has a receiving party", code="receiver_transfer", field="receiver"
+        )
     return name
 
 

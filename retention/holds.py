@@ -48,13 +48,17 @@ def normalize_query(query: dict[str, Any]) -> dict[str, str]:
         )
     clean = {k: str(v).strip() for k, v in query.items() if v is not None and str(v).strip()}
     if not clean:
-        raise RetentionError("a query hold needs at least one condition")
+        raise RetentionError(
+            "a query hold needs at least one condition", code="hold_query", field="title"
+        )
     for name in ("filed_from", "filed_to"):
         if name in clean:
             try:
                 date.fromisoformat(clean[name])
             except ValueError:
-                raise RetentionError(f"{name} must be a date YYYY-MM-DD") from None
+                raise RetentionError(
+                    f"{name} must be a date YYYY-MM-DD", code="date", field=name
+                ) from None
     if "sensitivity" in clean and clean["sensitivity"] not in {s.value for s in Sensitivity}:
         raise RetentionError(f"unknown sensitivity {clean['sensitivity']!r}")
     return clean
@@ -224,9 +228,9 @@ def release_hold(session: Session, actor: Actor, hold_id: int, reason: str) -> H
         raise RetentionError("releasing a hold needs a reason", code="required", field="reason")
     hold = session.get(Hold, hold_id, with_for_update=True)
     if hold is None:
-        raise NotFound(f"no hold {hold_id}")
+        raise NotFound(f"no hold {hold_id}", code="no_entry")
     if hold.released_at is not None:
-        raise RetentionError(f"hold {hold_id} was already released")
+        raise RetentionError(f"hold {hold_id} was already released", code="already_done")
     hold.released_at, hold.released_by, hold.release_reason = utcnow(), actor.name, reason
     record_event(session, actor, "retention.hold_released", "hold", hold.id, hold_json(hold))
     return hold

@@ -38,9 +38,13 @@ def active_record(session: Session, record_id: uuid.UUID) -> Record:
     """The record, locked for the change; refused unless it is still active."""
     record = session.get(Record, record_id, with_for_update=True)
     if record is None:
-        raise NotFound(f"no record {record_id}")
+        raise NotFound(f"no record {record_id}", code="no_record")
     if record.state != RecordState.ACTIVE:
-        raise Conflict(f"record {record.name_stem} is {record.state.value}")
+        raise Conflict(
+            f"record {record.name_stem} is {record.state.value}",
+            code="record_state",
+            params={"name": record.name_stem, "state": record.state.value},
+        )
     return record
 
 
@@ -76,7 +80,9 @@ def review(
     - ``destroy`` / ``transfer``: put it on the current draft list of that action.
     """
     if outcome not in OUTCOMES:
-        raise RetentionError(f"outcome must be one of {', '.join(OUTCOMES)}")
+        raise RetentionError(
+            f"outcome must be one of {', '.join(OUTCOMES)}", code="choose", field="outcome"
+        )
     opinion = clean_text(opinion, "the appraisal opinion", 2000)
     department_opinion = clean_text(department_opinion, "the department's opinion", 2000)
     if not opinion:

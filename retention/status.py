@@ -220,9 +220,9 @@ def void_occurrence(session: Session, actor: Actor, event_id: int, reason: str) 
         raise RetentionError("voiding an event needs a reason", code="required", field="reason")
     row = session.get(RetentionEvent, event_id, with_for_update=True)
     if row is None:
-        raise NotFound(f"no event {event_id}")
+        raise NotFound(f"no event {event_id}", code="no_entry")
     if row.voided_at is not None:
-        raise RetentionError(f"event {event_id} is already void")
+        raise RetentionError(f"event {event_id} is already void", code="already_done")
     row.voided_at, row.voided_by, row.void_reason = utcnow(), actor.name, reason
     _mark_dirty(session, row.project_id, row.record_id)
     record_event(

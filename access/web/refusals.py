@@ -45,6 +45,9 @@ MESSAGES: dict[str, Any] = {
     "too_long": _l("At most %(n)s characters."),
     "password": _l("Enter your own password to confirm this action."),
     "date": _l("Enter a date like 2026-01-31."),
+    "choose": _l("Choose one of the values offered."),
+    "no_entry": _l("No such entry."),
+    "already_done": _l("This was done already: the page was out of date."),
     "quarter": _l("A quarter looks like 2026Q3."),
     # access requests and the green channel (access.requests)
     "no_record": _l("No such record, or it is not yours to see."),
@@ -69,6 +72,8 @@ MESSAGES: dict[str, Any] = {
     "witness_not_executed": _l("The list has not been executed yet: nothing to witness."),
     "witness_closed": _l("The list is closed: every witness has signed."),
     "held": _l("A record is on hold (%(holds)s): release the hold first."),
+    "hold_query": _l("A hold on a query needs at least one condition."),
+    "receiver_transfer": _l("Only a transfer list has a receiving party."),
     "list_empty": _l("The list is empty: add records first."),
     "list_opinion": _l("The list needs an appraisal opinion (鉴定意见) before signing."),
     "list_receiver": _l("A transfer list needs its receiving party (接收方)."),
