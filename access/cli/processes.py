@@ -119,3 +119,5 @@ def watch(inbox: Path | None, once: bool) -> None:
             time.sleep(1.0)
     except KeyboardInterrupt:
         pass
+
+
