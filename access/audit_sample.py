@@ -76,7 +76,9 @@ def quarter_bounds(quarter: str) -> tuple[datetime, datetime]:
     """2026Q3 → [1 July, 1 October) in Beijing time."""
     match = _QUARTER.match(quarter.strip().upper())
     if not match:
-        raise SampleError(f"a quarter looks like 2026Q3, got {quarter!r}")
+        raise SampleError(
+            f"a quarter looks like 2026Q3, got {quarter!r}", code="quarter", field="quarter"
+        )
     year, number = int(match[1]), int(match[2])
     start = date(year, 3 * number - 2, 1)
     end = date(year + (number == 4), 1 if number == 4 else 3 * number + 1, 1)

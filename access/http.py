@@ -182,7 +182,9 @@ def access_log_filters(args: Mapping[str, str]) -> tuple[str, list[Any]]:
             try:
                 moment = datetime.fromisoformat(args[name])
             except ValueError:
-                raise InvalidInput(f"{name} must be a date or time like 2026-01-31") from None
+                raise InvalidInput(
+                    f"{name} must be a date or time like 2026-01-31", code="date", field=name
+                ) from None
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=UTC)
             conditions.append(getattr(AccessEvent.at, op)(moment))

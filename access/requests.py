@@ -34,9 +34,11 @@ from archive.models import (
     Grant,
     Record,
     RequestStatus,
+    Role,
     Scope,
     User,
 )
+from archive.vocabulary import beijing
 
 MAX_TEXT = 2000
 
@@ -76,7 +78,12 @@ class DuplicateRequest(DomainError):
     kind = ErrorKind.CONFLICT
 
     def __init__(self, pending: AccessRequest) -> None:
-        super().__init__("a request for this record and scope is already pending")
+        super().__init__(
+            "a request for this record and scope is already pending",
+            code="duplicate_request",
+            field="scope",
+            params={"when": beijing(pending.created_at)},
+        )
         self.asked_at = pending.created_at  # read now: the session is gone when it is shown
 
 
@@ -84,16 +91,21 @@ def known_record(session: Session, user: User, record_id: uuid.UUID) -> Record:
     """The record, if ``user`` may know it exists; else 404 (whether or not it exists)."""
     record = session.get(Record, record_id)
     if record is None or not may_know(user, record, grants_of(session, user, record_id), utcnow()):
-        raise AccessError("no such record", ErrorKind.NOT_FOUND)
+        raise AccessError("no such record", ErrorKind.NOT_FOUND, "no_record", field="record")
     return record
 
 
-def _text(value: str, what: str) -> str:
+def _text(value: str, what: str, field: str) -> str:
     cleaned = "".join(ch for ch in value if ch.isprintable() or ch in "\n\t").strip()
     if not cleaned:
-        raise InvalidInput(f"a {what} is required")
+        raise InvalidInput(f"a {what} is required", code="required", field=field)
     if len(cleaned) > MAX_TEXT:
-        raise InvalidInput(f"the {what} is longer than {MAX_TEXT} characters")
+        raise InvalidInput(
+            f"the {what} is longer than {MAX_TEXT} characters",
+            code="too_long",
+            field=field,
+            params={"n": MAX_TEXT},
+        )
     return cleaned
 
 
@@ -112,9 +124,16 @@ def submit(
     try:
         wanted = Scope(scope)
     except ValueError:
-        raise InvalidInput("scope must be view, download, print or external") from None
+        raise InvalidInput(
+            "scope must be view, download, print or external", code="scope", field="scope"
+        ) from None
     if not 1 <= days <= settings.max_days:
-        raise InvalidInput(f"days must be between 1 and {settings.max_days}")
+        raise InvalidInput(
+            f"days must be between 1 and {settings.max_days}",
+            code="days_range",
+            field="days",
+            params={"n": settings.max_days},
+        )
     pending = session.scalar(
         select(AccessRequest).where(
             AccessRequest.requester_id == user.id,
@@ -129,7 +148,7 @@ def submit(
     request = AccessRequest(
         requester_id=user.id,
         record_id=record.id,
-        purpose=_text(purpose, "purpose"),
+        purpose=_text(purpose, "purpose", "purpose"),
         scope=wanted,
         days=days,
         steps=2 if wanted == Scope.EXTERNAL else 1,
@@ -210,15 +229,20 @@ def decide(
         raise AccessError("no such request", ErrorKind.NOT_FOUND)
     earlier = _earlier_approvers(session, request)
     if request.requester_id == user.id:
-        raise AccessError("nobody decides their own request")
+        raise AccessError("nobody decides their own request", code="own_access_request")
     if user.id not in earlier and not may_decide(user, request, earlier):
         raise AccessError("no such request", ErrorKind.NOT_FOUND)  # not theirs to know of
     if request.status != RequestStatus.PENDING:
-        raise AccessError(f"the request was already {request.status.value}", ErrorKind.CONFLICT)
+        raise AccessError(
+            f"the request was already {request.status.value}",
+            ErrorKind.CONFLICT,
+            "request_decided",
+            params={"status": request.status.value},
+        )
     if user.id in earlier:
-        raise AccessError("this step waits for another approver")
+        raise AccessError("this step waits for another approver", code="other_approver")
     if not approve:
-        reason = _text(reason, "reason for the refusal")
+        reason = _text(reason, "reason for the refusal", "reason")
     now = utcnow()
     session.add(
         AccessDecision(
@@ -327,21 +351,38 @@ def emergency(
 ) -> Grant:
     """The green channel: a head opens access at once, flagged, approval owed afterwards."""
     if not may(user.role, Permission.DECIDE_REQUESTS):
-        raise AccessError("only supervisors and directors may open emergency access")
+        raise AccessError(
+            "only supervisors and directors may open emergency access", code="emergency_role"
+        )
     record = known_record(session, user, record_id)
     if not may_open_emergency(user, record):
-        raise AccessError("the green channel opens nothing above your clearance")
+        raise AccessError(
+            "the green channel opens nothing above your clearance",
+            code="emergency_clearance",
+            field="record",
+        )
     try:
         wanted = Scope(scope)
     except ValueError:
-        raise InvalidInput("scope must be view, download or print") from None
+        raise InvalidInput(
+            "scope must be view, download or print", code="scope", field="scope"
+        ) from None
     if wanted == Scope.EXTERNAL:
-        raise InvalidInput("external use is never opened by the green channel")
+        raise InvalidInput(
+            "external use is never opened by the green channel",
+            code="emergency_external",
+            field="scope",
+        )
     if hours is None:
         hours = settings.emergency_max_hours
     if not 1 <= hours <= settings.emergency_max_hours:
-        raise InvalidInput(f"hours must be between 1 and {settings.emergency_max_hours}")
-    why = _text(justification, "written justification")
+        raise InvalidInput(
+            f"hours must be between 1 and {settings.emergency_max_hours}",
+            code="hours_range",
+            field="hours",
+            params={"n": settings.emergency_max_hours},
+        )
+    why = _text(justification, "written justification", "justification")
     now = utcnow()
     request = AccessRequest(
         requester_id=user.id,
@@ -378,6 +419,17 @@ def emergency(
     return grant
 
 
+def emergency_approvers(session: Session, user: User) -> list[User]:
+    """Who could approve a green-channel opening by ``user`` afterwards: any other active
+    director (nobody decides their own); empty means nobody could, which the form says."""
+    rows = session.scalars(
+        select(User)
+        .where(User.role == Role.DIRECTOR, User.active.is_(True), User.id != user.id)
+        .order_by(User.username)
+    )
+    return list(rows)
+
+
 def revoke(session: Session, user: User, actor: Actor, grant_id: uuid.UUID, reason: str) -> Grant:
     """End a grant early, with a reason: directors, the record's department heads, records
     managers."""
@@ -389,7 +441,7 @@ def revoke(session: Session, user: User, actor: Actor, grant_id: uuid.UUID, reas
         raise AccessError("no such grant", ErrorKind.NOT_FOUND if hidden else None)
     if grant.revoked_at is not None:
         raise AccessError("the grant was already revoked", ErrorKind.CONFLICT)
-    why = _text(reason, "reason")
+    why = _text(reason, "reason", "reason")
     grant.revoked_at, grant.revoked_by_id, grant.revoke_reason = utcnow(), user.id, why
     record_event(
         session,

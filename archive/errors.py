@@ -24,14 +24,30 @@ class ErrorKind(StrEnum):
 
 
 class DomainError(Exception):
-    """Base of the family: a message for a person and its kind (``INVALID`` by default)."""
+    """Base of the family: a message for a person and its kind (``INVALID`` by default).
+
+    ``code`` (when given) names the rule and ``params`` its values, so a page can say it in
+    the reader's language from one catalogue (``access.web.refusals``); ``field`` names the
+    input it is about (a service's parameter name), so a form can show it beside that field.
+    """
 
     kind: ErrorKind = ErrorKind.INVALID
 
-    def __init__(self, message: str = "", kind: ErrorKind | None = None) -> None:
+    def __init__(
+        self,
+        message: str = "",
+        kind: ErrorKind | None = None,
+        code: str = "",
+        *,
+        field: str = "",
+        params: dict[str, object] | None = None,
+    ) -> None:
         super().__init__(message)
         if kind is not None:
             self.kind = kind
+        self.code = code
+        self.field = field
+        self.params = dict(params or {})
 
 
 class InvalidInput(DomainError, ValueError):

@@ -40,9 +40,10 @@ class PeopleError(DomainError, ValueError):
     """A user or department operation was refused; the message says why, and ``code`` (when
     given) names the rule, so a page can say it in the reader's language."""
 
-    def __init__(self, message: str = "", kind: ErrorKind | None = None, code: str = "") -> None:
-        super().__init__(message, kind)
-        self.code = code
+    def __init__(
+        self, message: str = "", kind: ErrorKind | None = None, code: str = "", field: str = ""
+    ) -> None:
+        super().__init__(message, kind, code, field=field)
 
 
 def hash_password(password: str) -> str:
@@ -85,11 +86,19 @@ def find_department(session: Session, code_or_name: str) -> Department:
 
 def create_department(session: Session, actor: Actor, code: str, name: str) -> Department:
     if not _DEPARTMENT_CODE.fullmatch(code):
-        raise PeopleError(f"department code {code!r} must be 1-16 capital letters or digits")
+        raise PeopleError(
+            f"department code {code!r} must be 1-16 capital letters or digits",
+            code="department_code",
+            field="code",
+        )
     if session.scalar(
         select(Department).where((Department.code == code) | (Department.name == name))
     ):
-        raise PeopleError(f"a department with code {code!r} or name {name!r} exists already")
+        raise PeopleError(
+            f"a department with code {code!r} or name {name!r} exists already",
+            code="department_taken",
+            field="code",
+        )
     department = Department(code=code, name=name.strip())
     session.add(department)
     session.flush()
@@ -131,12 +140,17 @@ def check_new_user(
         raise PeopleError(
             f"user name {username!r} must be 2-64 letters, digits, or . _ @ -",
             code="username_format",
+            field="username",
         )
     if session.scalar(select(User.id).where(User.username == username)):
-        raise PeopleError(f"user {username!r} exists already", code="username_taken")
+        raise PeopleError(
+            f"user {username!r} exists already", code="username_taken", field="username"
+        )
     if role in DEPARTMENT_STAFF and department is None:
         raise PeopleError(
-            f"a {role.value} belongs to a department: give --department", code="department"
+            f"a {role.value} belongs to a department: give --department",
+            code="department",
+            field="department",
         )
 
 

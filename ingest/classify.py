@@ -105,7 +105,12 @@ def compile_pattern(rule: RuleSpec) -> re.Pattern[str] | None:
     try:
         return re.compile(rule.pattern, re.IGNORECASE)
     except re.error as exc:
-        raise RuleError(f"rule {rule.name!r}: bad regular expression: {exc}") from None
+        raise RuleError(
+            f"rule {rule.name!r}: bad regular expression: {exc}",
+            code="rule_pattern",
+            field="pattern",
+            params={"detail": str(exc)},
+        ) from None
 
 
 def matches(rule: RuleSpec, doc: Document) -> list[str]:
@@ -170,11 +175,15 @@ def validate(rule: RuleSpec) -> None:
     """Refuse a rule that could never match or names nothing to set."""
     compile_pattern(rule)
     if not (rule.keywords or rule.pattern or rule.filename_glob or rule.folder_glob):
-        raise RuleError(f"rule {rule.name!r} has no condition")
+        raise RuleError(f"rule {rule.name!r} has no condition", code="rule_condition")
     if not any(getattr(rule, name) for name in (*FIELDS, "sensitivity")):
-        raise RuleError(f"rule {rule.name!r} sets no class")
+        raise RuleError(f"rule {rule.name!r} sets no class", code="rule_class")
     if not 0.0 < rule.confidence <= 1.0:
-        raise RuleError(f"rule {rule.name!r}: confidence must be in (0, 1]")
+        raise RuleError(
+            f"rule {rule.name!r}: confidence must be in (0, 1]",
+            code="rule_confidence",
+            field="confidence",
+        )
 
 
 def rules_from_rows(rows: Sequence[ClassificationRule]) -> list[RuleSpec]:

@@ -34,7 +34,7 @@ def spec_from_dict(data: dict[str, Any]) -> RuleSpec:
         raise RuleError(f"unknown rule fields: {', '.join(sorted(unknown))}")
     name = str(data.get("name") or "").strip()
     if not name:
-        raise RuleError("every rule needs a name")
+        raise RuleError("every rule needs a name", code="required", field="name")
     try:
         sensitivity = Sensitivity(data["sensitivity"]) if data.get("sensitivity") else None
     except ValueError:

@@ -64,7 +64,7 @@ def get_list(session: Session, list_id: int, lock: bool = False) -> DispositionL
         else None
     )
     if lst is None:
-        raise NotFound("no such list")
+        raise NotFound("no such list", code="no_list")
     return lst
 
 
@@ -80,7 +80,9 @@ def _number(session: Session, action: Disposal) -> str:
 def _receiver(action: Disposal, receiver: str) -> str:
     name = clean_text(receiver, "the receiving party", 200, multiline=False)
     if name and action != Disposal.TRANSFER:
-        raise RetentionError("only a transfer list has a receiving party")
+        raise RetentionError(
+            "only a transfer list has a receiving party", code="receiver_transfer", field="receiver"
+        )
     return name
 
 
@@ -131,7 +133,11 @@ def create_list(
 def require(lst: DispositionList, *statuses: ListStatus) -> None:
     if lst.status not in statuses:
         wanted = " or ".join(s.value for s in statuses)
-        raise Conflict(f"list {lst.number} is {lst.status.value}; this needs it {wanted}")
+        raise Conflict(
+            f"list {lst.number} is {lst.status.value}; this needs it {wanted}",
+            code="list_state",
+            params={"list": lst.number, "state": lst.status.value},
+        )
 
 
 def ensure_numbered(record: Record, action: Disposal) -> None:
@@ -159,9 +165,14 @@ def add_records(
             continue
         record = session.get(Record, record_id)
         if record is None:
-            raise NotFound(f"no record {record_id}")
+            raise NotFound(f"no record {record_id}", code="no_record", field="records")
         if record.state != RecordState.ACTIVE:
-            raise Conflict(f"record {record.name_stem} is {record.state.value}")
+            raise Conflict(
+                f"record {record.name_stem} is {record.state.value}",
+                code="record_state",
+                field="records",
+                params={"name": record.name_stem, "state": record.state.value},
+            )
         ensure_numbered(record, lst.action)
         if not is_eligible(record.due_on, today):
             when = (
@@ -170,7 +181,16 @@ def add_records(
                 if record.due_on
                 else "never (permanent or waiting)"
             )
-            raise RetentionError(f"record {record.name_stem} is not due: {when}")
+            raise RetentionError(
+                f"record {record.name_stem} is not due: {when}",
+                code="not_due" if record.due_on else "never_due",
+                field="records",
+                params={
+                    "name": record.name_stem,
+                    "due": record.due_on.isoformat() if record.due_on else "",
+                    "eligible": eligible_from(record.due_on).isoformat() if record.due_on else "",
+                },
+            )
         ensure_free(session, record.id, f"{lst.action.value} (list {lst.number})")
         other = session.scalar(
             select(DispositionList.number)
@@ -182,7 +202,12 @@ def add_records(
             )
         )
         if other is not None:
-            raise Conflict(f"record {record.name_stem} is already on list {other}")
+            raise Conflict(
+                f"record {record.name_stem} is already on list {other}",
+                code="on_other_list",
+                field="records",
+                params={"name": record.name_stem, "list": other},
+            )
         session.add(DispositionItem(list_id=lst.id, record_id=record_id))
         added += 1
     session.flush()
@@ -252,12 +277,18 @@ def submit(session: Session, actor: Actor, lst: DispositionList) -> str:
     """Freeze the list for signing; returns the digest the signers sign."""
     require(lst, ListStatus.DRAFT)
     if not lst.items:
-        raise RetentionError(f"list {lst.number} is empty")
+        raise RetentionError(f"list {lst.number} is empty", code="list_empty")
     if not lst.opinion:
-        raise RetentionError(f"list {lst.number} needs an appraisal opinion (鉴定意见)")
+        raise RetentionError(
+            f"list {lst.number} needs an appraisal opinion (鉴定意见)",
+            code="list_opinion",
+            field="opinion",
+        )
     if lst.action == Disposal.TRANSFER and not lst.receiver:
         raise RetentionError(
-            f"list {lst.number} needs its receiving party (接收方): name the archive it goes to"
+            f"list {lst.number} needs its receiving party (接收方): name the archive it goes to",
+            code="list_receiver",
+            field="receiver",
         )
     for item in lst.items:
         ensure_free(session, item.record_id, f"{lst.action.value} (list {lst.number})")
@@ -327,10 +358,14 @@ def sign(
     if role is not None:
         slots = [slot for slot in slots if slot.role == role]
     if not slots:
-        raise Conflict(f"{user.username} has no signature to give on list {lst.number}")
+        raise Conflict(
+            f"{user.username} has no signature to give on list {lst.number}", code="no_signature"
+        )
     if len(slots) > 1:
         roles = ", ".join(slot.role.value for slot in slots)
-        raise RetentionError(f"{user.username} may sign as {roles}: say which")
+        raise RetentionError(
+            f"{user.username} may sign as {roles}: say which", code="sign_as", field="role"
+        )
     slot = slots[0]
     assert lst.digest is not None  # noqa: S101 - SIGNING lists always carry one
     signature = Signature(
@@ -368,7 +403,7 @@ def send_back(session: Session, actor: Actor, lst: DispositionList, reason: str)
     given stay on file but no longer count once anything changes."""
     require(lst, ListStatus.SIGNING)
     if not reason.strip():
-        raise RetentionError("sending a list back needs a reason")
+        raise RetentionError("sending a list back needs a reason", code="required", field="reason")
     lst.status = ListStatus.DRAFT
     record_event(
         session,
@@ -384,7 +419,7 @@ def send_back(session: Session, actor: Actor, lst: DispositionList, reason: str)
 def cancel(session: Session, actor: Actor, lst: DispositionList, reason: str) -> None:
     require(lst, *OPEN)
     if not reason.strip():
-        raise RetentionError("cancelling a list needs a reason")
+        raise RetentionError("cancelling a list needs a reason", code="required", field="reason")
     lst.status = ListStatus.CANCELLED
     record_event(
         session, actor, "disposition.cancelled", "disposition_list", lst.number, {"reason": reason}

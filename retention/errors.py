@@ -27,7 +27,11 @@ class Held(Conflict):
 
     def __init__(self, record_id: uuid.UUID, action: str, holds: list[dict[str, Any]]) -> None:
         names = ", ".join(f"#{hold['id']} {hold['name']}" for hold in holds)
-        super().__init__(f"record {record_id} is on hold ({names}): {action} refused")
+        super().__init__(
+            f"record {record_id} is on hold ({names}): {action} refused",
+            code="held",
+            params={"holds": "、".join(str(hold["name"]) for hold in holds)},
+        )
         self.record_id = record_id
         self.action = action
         self.holds = holds

@@ -22,7 +22,11 @@ def years_of(data: dict[str, Any], key: str) -> int | None:
             return None
         match = re.fullmatch(r"D(\d{1,3})", code)
         if not match:
-            raise RetentionError(f"schedule {key!r}: retention code {code!r} is not Y or D<years>")
+            raise RetentionError(
+                f"schedule {key!r}: retention code {code!r} is not Y or D<years>",
+                code="retention_code",
+                field="code",
+            )
         return int(match[1])
     raw = data.get("years")
     if raw is None:
@@ -41,7 +45,9 @@ def category_of(data: dict[str, Any], key: str) -> str | None:
         return None
     if not _CATEGORY.fullmatch(raw):
         raise RetentionError(
-            f"schedule {key!r}: 门类 code {raw!r} must be 1-4 capital letters (WS, KJ…)"
+            f"schedule {key!r}: 门类 code {raw!r} must be 1-4 capital letters (WS, KJ…)",
+            code="category_code",
+            field="category",
         )
     return raw
 

@@ -48,13 +48,17 @@ def normalize_query(query: dict[str, Any]) -> dict[str, str]:
         )
     clean = {k: str(v).strip() for k, v in query.items() if v is not None and str(v).strip()}
     if not clean:
-        raise RetentionError("a query hold needs at least one condition")
+        raise RetentionError(
+            "a query hold needs at least one condition", code="hold_query", field="title"
+        )
     for name in ("filed_from", "filed_to"):
         if name in clean:
             try:
                 date.fromisoformat(clean[name])
             except ValueError:
-                raise RetentionError(f"{name} must be a date YYYY-MM-DD") from None
+                raise RetentionError(
+                    f"{name} must be a date YYYY-MM-DD", code="date", field=name
+                ) from None
     if "sensitivity" in clean and clean["sensitivity"] not in {s.value for s in Sensitivity}:
         raise RetentionError(f"unknown sensitivity {clean['sensitivity']!r}")
     return clean
@@ -172,22 +176,33 @@ def place_hold(
     """Place a hold; returns it and the number of records it covers now."""
     name, reason = " ".join(name.split())[:200], reason.strip()
     if not name or not reason:
-        raise RetentionError("a hold needs a name and a reason")
+        raise RetentionError(
+            "a hold needs a name and a reason",
+            code="required",
+            field="name" if not name else "reason",
+        )
     advisory_xact_lock(session, HOLD_LOCK)
     hold = Hold(name=name, reason=reason, scope=scope, placed_by=actor.name)
     items: list[uuid.UUID] = []
     if scope == HoldScope.RECORDS:
         if not record_ids:
-            raise RetentionError("a records hold names at least one record")
+            raise RetentionError(
+                "a records hold names at least one record", code="required", field="records"
+            )
         items = list(dict.fromkeys(record_ids))
         found = set(session.scalars(select(Record.id).where(Record.id.in_(items))))
         missing = [str(i) for i in items if i not in found]
         if missing:
-            raise NotFound(f"no records {', '.join(missing)}")
+            raise NotFound(f"no records {', '.join(missing)}", code="no_record", field="records")
     elif scope == HoldScope.PROJECT:
         row = session.scalar(select(Project).where(Project.name == (project or "").strip()))
         if row is None:
-            raise NotFound(f"no project {project!r}")
+            raise NotFound(
+                f"no project {project!r}",
+                code="no_project",
+                field="project",
+                params={"name": project},
+            )
         hold.project = row
     else:
         hold.query = normalize_query(query or {})
@@ -210,12 +225,12 @@ def place_hold(
 
 def release_hold(session: Session, actor: Actor, hold_id: int, reason: str) -> Hold:
     if not reason.strip():
-        raise RetentionError("releasing a hold needs a reason")
+        raise RetentionError("releasing a hold needs a reason", code="required", field="reason")
     hold = session.get(Hold, hold_id, with_for_update=True)
     if hold is None:
-        raise NotFound(f"no hold {hold_id}")
+        raise NotFound(f"no hold {hold_id}", code="no_entry")
     if hold.released_at is not None:
-        raise RetentionError(f"hold {hold_id} was already released")
+        raise RetentionError(f"hold {hold_id} was already released", code="already_done")
     hold.released_at, hold.released_by, hold.release_reason = utcnow(), actor.name, reason
     record_event(session, actor, "retention.hold_released", "hold", hold.id, hold_json(hold))
     return hold

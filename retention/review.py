@@ -38,9 +38,13 @@ def active_record(session: Session, record_id: uuid.UUID) -> Record:
     """The record, locked for the change; refused unless it is still active."""
     record = session.get(Record, record_id, with_for_update=True)
     if record is None:
-        raise NotFound(f"no record {record_id}")
+        raise NotFound(f"no record {record_id}", code="no_record")
     if record.state != RecordState.ACTIVE:
-        raise Conflict(f"record {record.name_stem} is {record.state.value}")
+        raise Conflict(
+            f"record {record.name_stem} is {record.state.value}",
+            code="record_state",
+            params={"name": record.name_stem, "state": record.state.value},
+        )
     return record
 
 
@@ -76,13 +80,22 @@ def review(
     - ``destroy`` / ``transfer``: put it on the current draft list of that action.
     """
     if outcome not in OUTCOMES:
-        raise RetentionError(f"outcome must be one of {', '.join(OUTCOMES)}")
+        raise RetentionError(
+            f"outcome must be one of {', '.join(OUTCOMES)}", code="choose", field="outcome"
+        )
     opinion = clean_text(opinion, "the appraisal opinion", 2000)
     department_opinion = clean_text(department_opinion, "the department's opinion", 2000)
     if not opinion:
-        raise RetentionError("a review needs the appraisal opinion")
+        raise RetentionError(
+            "a review needs the appraisal opinion", code="required", field="opinion"
+        )
     if years is not None and not 1 <= years <= MAX_YEARS:
-        raise RetentionError(f"years must be 1-{MAX_YEARS}")
+        raise RetentionError(
+            f"years must be 1-{MAX_YEARS}",
+            code="years_range",
+            field="years",
+            params={"n": MAX_YEARS},
+        )
     with refusals_audited(arc, actor), arc.transaction() as session:
         record = active_record(session, record_id)
         before = record.due_on
@@ -91,14 +104,25 @@ def review(
             today = local_today()
             if until is None:
                 if years is None or years < 1:
-                    raise RetentionError("extend needs a date (until) or a number of years")
+                    raise RetentionError(
+                        "extend needs a date (until) or a number of years",
+                        code="extend_needs",
+                        field="until",
+                    )
                 until = add_years(max(before or today, today), years)
             if until <= today or (before is not None and until <= before):
-                raise RetentionError(f"{until} does not extend the record (due {before})")
+                raise RetentionError(
+                    f"{until} does not extend the record (due {before})",
+                    code="not_extended",
+                    field="until",
+                    params={"until": str(until), "due": str(before)},
+                )
             record.extended_to = until
         elif outcome == "reschedule":
             if not schedule:
-                raise RetentionError("reschedule needs the schedule key")
+                raise RetentionError(
+                    "reschedule needs the schedule key", code="required", field="schedule"
+                )
             row = current_schedule(session, schedule)
             record.schedule_id, record.schedule_pinned, record.extended_to = row.id, True, None
         else:

@@ -102,11 +102,18 @@ def spec_from_dict(data: dict[str, Any], known_events: Iterable[str] = ()) -> Sc
         raise RetentionError(f"schedule {key!r}: unknown fields {', '.join(sorted(unknown))}")
     if not _KEY.fullmatch(key):
         raise RetentionError(
-            f"schedule key {key!r} must be lower-case letters, digits and _ (e.g. voucher)"
+            f"schedule key {key!r} must be lower-case letters, digits and _ (e.g. voucher)",
+            code="schedule_key",
+            field="key",
         )
     name = " ".join(str(data.get("name") or "").split())
     if not name or len(name) > 200:
-        raise RetentionError(f"schedule {key!r} needs a name of at most 200 characters")
+        raise RetentionError(
+            f"schedule {key!r} needs a name of at most 200 characters",
+            code="too_long" if name else "required",
+            field="name",
+            params={"n": 200},
+        )
     try:
         trigger = Trigger(data.get("trigger") or Trigger.YEAR_END)
         disposal = Disposal(data.get("disposal") or Disposal.REVIEW)
@@ -117,9 +124,17 @@ def spec_from_dict(data: dict[str, Any], known_events: Iterable[str] = ()) -> Sc
     if mode not in ("any", "all"):
         raise RetentionError(f"schedule {key!r}: event_mode must be any or all")
     if trigger == Trigger.EVENT and not events:
-        raise RetentionError(f"schedule {key!r} counts from an event but names none")
+        raise RetentionError(
+            f"schedule {key!r} counts from an event but names none",
+            code="schedule_no_event",
+            field="events",
+        )
     if trigger != Trigger.EVENT and events:
-        raise RetentionError(f"schedule {key!r} names events but counts from {trigger.value}")
+        raise RetentionError(
+            f"schedule {key!r} names events but counts from {trigger.value}",
+            code="schedule_events_unused",
+            field="trigger",
+        )
     known = set(known_events)
     missing = [name for name in events if name not in known]
     if missing:

@@ -168,20 +168,35 @@ def record_occurrence(
     """Record that an event happened to a project or a record; the clocks waiting for it
     start at the next refresh (the callers run one at once)."""
     if session.get(EventType, event_type) is None:
-        raise RetentionError(f"unknown event type {event_type!r}; add it to the file plan first")
+        raise RetentionError(
+            f"unknown event type {event_type!r}; add it to the file plan first",
+            code="event_type",
+            field="event_type",
+        )
     if (project is None) == (record_id is None):
-        raise RetentionError("an event belongs to either a project or a record")
+        raise RetentionError(
+            "an event belongs to either a project or a record", code="event_target"
+        )
     if occurred_on > local_today():
-        raise RetentionError(f"an event cannot be recorded before it happens ({occurred_on})")
+        raise RetentionError(
+            f"an event cannot be recorded before it happens ({occurred_on})",
+            code="event_future",
+            field="occurred_on",
+        )
     project_row = None
     if project is not None:
         project_row = session.scalar(select(Project).where(Project.name == project.strip()))
         if project_row is None:
-            raise NotFound(f"no project {project!r}")
+            raise NotFound(
+                f"no project {project!r}",
+                code="no_project",
+                field="project",
+                params={"name": project},
+            )
         if event_type == "project_accepted":
             project_row.status = ProjectStatus.ACCEPTED
     elif session.get(Record, record_id) is None:
-        raise NotFound(f"no record {record_id}")
+        raise NotFound(f"no record {record_id}", code="no_record", field="record")
     row = RetentionEvent(
         event_type=event_type,
         project_id=project_row.id if project_row else None,
@@ -202,12 +217,12 @@ def record_occurrence(
 def void_occurrence(session: Session, actor: Actor, event_id: int, reason: str) -> RetentionEvent:
     """Withdraw an event recorded in error (kept, marked void); clocks are recomputed."""
     if not reason.strip():
-        raise RetentionError("voiding an event needs a reason")
+        raise RetentionError("voiding an event needs a reason", code="required", field="reason")
     row = session.get(RetentionEvent, event_id, with_for_update=True)
     if row is None:
-        raise NotFound(f"no event {event_id}")
+        raise NotFound(f"no event {event_id}", code="no_entry")
     if row.voided_at is not None:
-        raise RetentionError(f"event {event_id} is already void")
+        raise RetentionError(f"event {event_id} is already void", code="already_done")
     row.voided_at, row.voided_by, row.void_reason = utcnow(), actor.name, reason
     _mark_dirty(session, row.project_id, row.record_id)
     record_event(

@@ -150,21 +150,31 @@ def witness(
     Someone no slot of the list could ever fit learns nothing about it (not even its state)."""
     statement = clean_text(statement, "the statement", STATEMENT_LIMIT)
     if not any(fits(user, s, settings) for s in required_witnesses(session, settings, lst)):
-        raise NotFound("no such list")
+        raise NotFound("no such list", code="no_list")
     if lst.action != Disposal.DESTROY:
         raise Conflict(f"list {lst.number} is a transfer list: nothing to witness")
     if lst.status != ListStatus.EXECUTED:
-        raise Conflict(f"list {lst.number} has not been executed: nothing to witness yet")
+        raise Conflict(
+            f"list {lst.number} has not been executed: nothing to witness yet",
+            code="witness_not_executed",
+        )
     if lst.closed_at is not None:
-        raise Conflict(f"list {lst.number} is closed: every witness has signed")
+        raise Conflict(
+            f"list {lst.number} is closed: every witness has signed", code="witness_closed"
+        )
     slots = slots_for(session, settings, lst, user)
     if slot_key:
         slots = [slot for slot in slots if slot.key == slot_key]
     if not slots:
-        raise Conflict(f"{user.username} has no witness signature to give on list {lst.number}")
+        raise Conflict(
+            f"{user.username} has no witness signature to give on list {lst.number}",
+            code="no_signature",
+        )
     if len(slots) > 1:
         raise RetentionError(
-            f"{user.username} may witness as {', '.join(s.key for s in slots)}: say which"
+            f"{user.username} may witness as {', '.join(s.key for s in slots)}: say which",
+            code="sign_as",
+            field="slot",
         )
     slot = slots[0]
     row = Witness(

@@ -11,11 +11,11 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from access.http import status_of
 from access.policy import Permission
 from access.web.core import MIN_PASSWORD, actor, arc, form, me, reauthenticate, requires, user, web
-from access.web.privileges import explain, one_time_password_page
-from archive.errors import DomainError
+from access.web.forms import sends_back, sent
+from access.web.privileges import one_time_password_page
+from archive.errors import DomainError, InvalidInput
 from archive.models import Department, Role, Sensitivity, User
 from archive.people import PeopleError, create_department, find_department, find_user
 from archive.privileges import (
@@ -73,8 +73,10 @@ def _create(password: str) -> Outcome:
         )
 
 
-def _page(error: str | None = None, status: int = 200) -> Any:
-    """The users page; after a refusal, with the reason and what was typed (not passwords)."""
+def _page() -> Any:
+    """The users page; after a refusal (see ``access.web.forms``), the refused form as typed
+    (not passwords) with the reason."""
+    refused = sent()
     with arc().sessions() as db:
         people = db.scalars(select(User).order_by(User.username)).all()
         return render_template(
@@ -84,24 +86,28 @@ def _page(error: str | None = None, status: int = 200) -> Any:
             departments=db.scalars(select(Department).order_by(Department.code)).all(),
             roles=[r.value for r in Role],
             levels=[s.value for s in Sensitivity],
-            error=error,
-            draft=request.form if error else {},
-        ), status
+            refused=refused,
+            draft=refused.refused.values if refused.refused else {},
+        )
 
 
 @web.route("/admin/users", methods=["GET", "POST"])
 @requires(Permission.MANAGE_PEOPLE)
+@sends_back(_page)
 def users() -> Any:
     if request.method == "GET":
         return _page()
     password = form("password")
+    if password and len(password) < MIN_PASSWORD:
+        raise PeopleError(
+            _("A password needs at least %(n)s characters.", n=MIN_PASSWORD), field="password"
+        )
     try:
-        if password and len(password) < MIN_PASSWORD:
-            raise PeopleError(_("A password needs at least %(n)s characters.", n=MIN_PASSWORD))
         outcome = _change(password) if form("username_existing") else _create(password)
-    except (DomainError, ValueError) as exc:
-        status = status_of(exc) if isinstance(exc, DomainError) else 400
-        return _page(explain(exc), status)
+    except ValueError as exc:  # an unknown role or level: not a choice the page offers
+        if isinstance(exc, DomainError):
+            raise
+        raise InvalidInput(_("Choose one of the values offered."), field="role") from None
     if outcome.applied:
         created = outcome.applied == ["created"]
         flash(_("User created.") if created else _("Saved. Every change is in the audit."), "ok")
@@ -121,17 +127,21 @@ def users() -> Any:
     return redirect(url_for("web.users"))
 
 
-@web.route("/admin/departments", methods=["GET", "POST"])
-@requires(Permission.MANAGE_PEOPLE)
-def departments() -> Any:
-    archive = arc()
-    if request.method == "POST":
-        with archive.transaction() as db:
-            create_department(db, actor(), form("code").upper(), form("name"))
-        flash(_("Department created."), "ok")
-        return redirect(url_for("web.departments"))
-    with archive.sessions() as db:
+def _departments_page() -> Any:
+    with arc().sessions() as db:
         return render_template(
             "departments.html",
             departments=db.scalars(select(Department).order_by(Department.code)).all(),
         )
+
+
+@web.route("/admin/departments", methods=["GET", "POST"])
+@requires(Permission.MANAGE_PEOPLE)
+@sends_back(_departments_page)
+def departments() -> Any:
+    if request.method != "POST":
+        return _departments_page()
+    with arc().transaction() as db:
+        create_department(db, actor(), form("code").upper(), form("name"))
+    flash(_("Department created."), "ok")
+    return redirect(url_for("web.departments"))

@@ -16,6 +16,7 @@ from access.http import status_of
 from access.policy import Permission
 from access.web.core import actor, arc, form, requires, web
 from access.web.labels import label
+from access.web.refusals import explain
 from archive.errors import DomainError, InvalidInput
 from archive.models import DispositionItem, DispositionList, ListStatus
 from retention.appraisal import appraisal_queue
@@ -74,7 +75,7 @@ def appraisal() -> Any:
             try:
                 outcome = _decide(record_id)
             except DomainError as exc:
-                failed = {**request.form.to_dict(), "message": str(exc)}
+                failed = {**request.form.to_dict(), "message": explain(exc)}
                 status = status_of(exc)
             else:
                 flash(_("Appraisal recorded: %(o)s.", o=outcome), "ok")

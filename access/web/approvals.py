@@ -12,9 +12,11 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from access.policy import Permission
-from access.requests import decide, mine, waiting_for
+from access.requests import decide, emergency_approvers, mine, waiting_for
 from access.requests import emergency as open_emergency
 from access.web.core import actor, arc, form, me, record_id, requires, web
+from access.web.forms import about, sends_back
+from access.web.labels import when
 from archive.errors import InvalidInput
 from archive.models import AccessRequest, RequestStatus
 
@@ -28,6 +30,7 @@ def inbox() -> Any:
 
 @web.post("/inbox/<uuid:request_id>/<any(approve, deny):verdict>")
 @requires(Permission.DECIDE_REQUESTS)
+@sends_back(inbox)
 def decide_request(request_id: uuid.UUID, verdict: str) -> Any:
     archive = arc()
     with archive.transaction() as db:
@@ -50,29 +53,10 @@ def decide_request(request_id: uuid.UUID, verdict: str) -> Any:
     return redirect(url_for("web.inbox"))
 
 
-@web.route("/emergency", methods=["GET", "POST"])
-@requires(Permission.DECIDE_REQUESTS)
-def emergency() -> Any:
-    """Open access at once with a written justification; approval is owed afterwards."""
+def _emergency_page() -> Any:
+    """The green channel's form (with who could approve an opening afterwards, or that
+    nobody could), what waits for approval, and what I opened."""
     archive = arc()
-    if request.method == "POST":
-        try:
-            hours = int(form("hours")) if form("hours") else None
-        except ValueError:
-            raise InvalidInput(_("Hours must be a whole number.")) from None
-        with archive.transaction() as db:
-            open_emergency(
-                db,
-                archive.settings.access,
-                me(db),
-                actor(),
-                record_id(form("record_id"), knowable=True),
-                form("justification"),
-                form("scope", "view"),
-                hours,
-            )
-        flash(_("Emergency access is open. A director must approve it afterwards."), "ok")
-        return redirect(url_for("web.emergency"))
     with archive.sessions() as db:
         person = me(db)
         opened = [r for r in mine(db, person) if r.emergency]
@@ -92,5 +76,60 @@ def emergency() -> Any:
             owed=[r for r in owed if r in waiting_for(db, person) or r.requester_id == person.id],
             record_id=request.args.get("record_id", ""),
             max_hours=archive.settings.access.emergency_max_hours,
+            approval_hours=archive.settings.access.emergency_approval_hours,
+            approvers=[u.display_name or u.username for u in emergency_approvers(db, person)],
             now=datetime.now(UTC),
         )
+
+
+@web.route("/emergency", methods=["GET", "POST"])
+@requires(Permission.DECIDE_REQUESTS)
+@sends_back(_emergency_page, {"record": "record_id"})
+def emergency() -> Any:
+    """Open access at once with a written justification; approval is owed afterwards. A
+    refusal comes back on the form as typed."""
+    if request.method != "POST":
+        return _emergency_page()
+    archive = arc()
+    try:
+        hours = int(form("hours")) if form("hours") else None
+    except ValueError:
+        raise InvalidInput(_("Hours must be a whole number."), field="hours") from None
+    with about("record_id"):
+        wanted = record_id(form("record_id"), knowable=True)
+    with archive.transaction() as db:
+        person = me(db)
+        grant = open_emergency(
+            db,
+            archive.settings.access,
+            person,
+            actor(),
+            wanted,
+            form("justification"),
+            form("scope", "view"),
+            hours,
+        )
+        approvers = [u.display_name or u.username for u in emergency_approvers(db, person)]
+        owed = db.get_one(AccessRequest, grant.request_id)
+        until, due = grant.valid_until, owed.due_at
+    flash(_("Access is open now, until %(until)s.", until=when(until, "short")), "ok")
+    if approvers:
+        flash(
+            _(
+                "Approval is owed by %(due)s from a director: %(who)s. Without it in time, "
+                "the opening is reported to the auditors.",
+                due=when(due, "short"),
+                who="、".join(approvers),
+            ),
+            "warn",
+        )
+    else:
+        flash(
+            _(
+                "Approval is owed by %(due)s, but no other director could give it: the "
+                "opening will be reported to the auditors as unapproved.",
+                due=when(due, "short"),
+            ),
+            "warn",
+        )
+    return redirect(url_for("web.emergency"))

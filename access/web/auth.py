@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from access.http import status_of
 from access.login import LOCKED, Throttled, attempt_login
 from access.policy import Permission, may
 from access.waiting import what_waits
@@ -33,8 +32,8 @@ from access.web.core import (
     user,
     web,
 )
+from access.web.forms import sends_back
 from archive.audit import record_event
-from archive.errors import DomainError
 from archive.models import PrivilegeChange, PrivilegeStatus, User
 from archive.people import PeopleError, end_sessions, set_password
 
@@ -112,24 +111,29 @@ def _own_password_first() -> Any:
     return None
 
 
+def _password_page() -> Any:
+    return render_template("password.html")
+
+
 @web.route("/account/password", methods=["GET", "POST"])
 @login_required
+@sends_back(_password_page)
 def change_password() -> Any:
     """Choose one's own password: the current one again (a wrong one counts as a failed
-    sign-in), then every other session and token ends and this one goes on."""
+    sign-in), then every other session and token ends and this one goes on. A refusal
+    comes back beside the field it is about."""
     if request.method == "GET":
-        return render_template("password.html")
+        return _password_page()
     new = request.form.get("new_password", "")
-    try:
-        if len(new) < MIN_PASSWORD:
-            raise PeopleError(_("A password needs at least %(n)s characters.", n=MIN_PASSWORD))
-        if new != request.form.get("new_password_again", ""):
-            raise PeopleError(_("The two new passwords differ."))
-        if new == form("confirm_password"):
-            raise PeopleError(_("Choose a password other than the current one."))
-        reauthenticate()
-    except DomainError as exc:
-        return render_template("password.html", error=str(exc)), status_of(exc)
+    if len(new) < MIN_PASSWORD:
+        raise PeopleError(
+            _("A password needs at least %(n)s characters.", n=MIN_PASSWORD), field="new_password"
+        )
+    if new != request.form.get("new_password_again", ""):
+        raise PeopleError(_("The two new passwords differ."), field="new_password_again")
+    if new == form("confirm_password"):
+        raise PeopleError(_("Choose a password other than the current one."), field="new_password")
+    reauthenticate()
     with arc().transaction() as db:
         person = me(db)
         set_password(db, actor(), person, new)

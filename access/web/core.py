@@ -4,6 +4,7 @@ traceback)."""
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from access.login import password_confirms
 from access.policy import Permission, may
 from access.record_refs import UnknownRecord, resolve, split_tokens
 from access.requests import AccessError
+from access.web.refusals import explain
 from archive.accesslog import Client
 from archive.audit import Actor
 from archive.config import AccessSettings
@@ -34,6 +36,7 @@ from archive.errors import DomainError, InvalidInput
 from archive.models import Role, User
 
 web = Blueprint("web", __name__)
+log = logging.getLogger(__name__)
 login_manager = LoginManager()
 login_manager.login_view = "web.login"
 login_manager.login_message = _l("Please sign in to see this page.")
@@ -148,7 +151,7 @@ def error_page(status: int, message: object) -> tuple[str, int]:
 
 @web.errorhandler(DomainError)
 def _domain_error(exc: DomainError) -> tuple[str, int]:
-    return error_page(status_of(exc), exc)
+    return error_page(status_of(exc), explain(exc))
 
 
 @web.errorhandler(UnknownRecord)
@@ -168,8 +171,10 @@ def _database_busy(exc: DBAPIError) -> tuple[str, int, dict[str, str]]:
 
 @web.errorhandler(ValueError)
 def _bad_value(exc: ValueError) -> tuple[str, int]:
-    """A value a form sent that a service could not parse (an unknown choice, say)."""
-    return error_page(400, exc)
+    """A value a form sent that a service could not parse (an unknown choice, say): its
+    English text goes to the log, the person gets the page's language."""
+    log.info("unreadable value: %s", exc)
+    return error_page(400, _("A value on the form is not one this page offers: choose again."))
 
 
 def form(name: str, default: str = "") -> str:
@@ -206,7 +211,11 @@ def reauthenticate() -> None:
     with arc().transaction() as db:
         confirmed = password_confirms(db, user(), form("confirm_password"), request.remote_addr)
     if not confirmed:
-        raise AccessError(_("Enter your own password to confirm this action."))
+        raise AccessError(
+            _("Enter your own password to confirm this action."),
+            code="password",
+            field="confirm_password",
+        )
 
 
 def safe_next(target: str | None, fallback: str) -> str:

@@ -12,7 +12,9 @@ from sqlalchemy import select
 
 from access.policy import Permission
 from access.web.core import actor, arc, form, requires, web
+from access.web.forms import sends_back, sent
 from archive.core import Archive
+from archive.errors import InvalidInput
 from archive.models import ClassificationRule, Record, Sensitivity
 from archive.text import normalize_for_index
 from archive.vocabulary import PROCESSES, RECORD_TYPES, STAGES
@@ -30,7 +32,9 @@ def _rule_from_form() -> dict[str, Any]:
         priority = int(form("priority", "100"))
         confidence = float(form("confidence", "0.8"))
     except ValueError:
-        raise ValueError(_("Priority must be a whole number and confidence a number.")) from None
+        raise InvalidInput(
+            _("Priority must be a whole number and confidence a number."), field="priority"
+        ) from None
     return {
         "name": form("name"),
         "enabled": request.form.get("enabled") == "on",
@@ -62,33 +66,18 @@ def _trial(rules: list[RuleSpec]) -> dict[str, Any] | None:
     }
 
 
-@web.route("/rules", methods=["GET", "POST"])
-@requires(Permission.MANAGE_CLASSIFICATION)
-def rules() -> Any:
-    """The rule book, a form to add or change one rule, and the test bench."""
-    archive = arc()
-    trial = None
-    editing: dict[str, Any] | None = None
-    if request.method == "POST":
-        action = form("action")
-        if action == "test":
-            with archive.sessions() as db:
-                current = load_rules(db)
-            if form("name"):  # try the rule in the form as if it were saved
-                candidate = spec_from_dict(_rule_from_form())
-                current = [r for r in current if r.name != candidate.name] + [candidate]
-                editing = _rule_from_form()
-            trial = _trial(current)
-        else:
-            data = _rule_from_form()
-            spec_from_dict(data)  # refuse a bad rule with its reason before saving
-            created, updated = save_rules(archive, actor(), [data])
-            flash(
-                _("Rule saved.") if created or updated else _("Nothing changed."),
-                "ok",
-            )
-            return redirect(url_for("web.rules"))
-    with archive.sessions() as db:
+def _rules_page(trial: dict[str, Any] | None = None, editing: dict[str, Any] | None = None) -> Any:
+    """The rule book and the form; after a refusal, the rule as typed."""
+    refused = sent()
+    if refused.refused is not None:
+        typed = refused.refused.values
+        keywords = typed.get("keywords", "").replace("，", ",").split(",")
+        editing = {
+            **typed.to_dict(),
+            "enabled": typed.get("enabled") == "on",
+            "keywords": [k.strip() for k in keywords if k.strip()],
+        }
+    with arc().sessions() as db:
         rows = list(db.scalars(select(ClassificationRule).order_by(ClassificationRule.priority)))
         if editing is None and request.args.get("edit"):
             row = db.scalar(
@@ -102,7 +91,33 @@ def rules() -> Any:
             trial=trial,
             sample=form("sample") if request.method == "POST" else "",
             levels=[s.value for s in Sensitivity],
+            f=refused,
         )
+
+
+@web.route("/rules", methods=["GET", "POST"])
+@requires(Permission.MANAGE_CLASSIFICATION)
+@sends_back(_rules_page)
+def rules() -> Any:
+    """The rule book, a form to add or change one rule, and the test bench. A refused rule
+    comes back as typed, the reason beside its field."""
+    if request.method != "POST":
+        return _rules_page()
+    archive = arc()
+    if form("action") == "test":
+        with archive.sessions() as db:
+            current = load_rules(db)
+        editing = None
+        if form("name"):  # try the rule in the form as if it were saved
+            candidate = spec_from_dict(_rule_from_form())
+            current = [r for r in current if r.name != candidate.name] + [candidate]
+            editing = _rule_from_form()
+        return _rules_page(_trial(current), editing)
+    data = _rule_from_form()
+    spec_from_dict(data)  # refuse a bad rule with its reason before saving
+    created, updated = save_rules(archive, actor(), [data])
+    flash(_("Rule saved.") if created or updated else _("Nothing changed."), "ok")
+    return redirect(url_for("web.rules"))
 
 
 @web.route("/classification-review", methods=["GET", "POST"])
@@ -114,8 +129,11 @@ def class_review() -> Any:
     archive = arc()
     problem: dict[str, str] = {}
     if request.method == "POST":
-        record_id = uuid.UUID(form("record_id"))
-        sensitivity = Sensitivity(form("sensitivity")) if form("sensitivity") else None
+        try:
+            record_id = uuid.UUID(form("record_id"))
+            sensitivity = Sensitivity(form("sensitivity")) if form("sensitivity") else None
+        except ValueError:
+            raise InvalidInput(_("Choose one of the values offered.")) from None
         try:
             reclassify(
                 archive,

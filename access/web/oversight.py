@@ -12,17 +12,27 @@ from flask import abort, flash, redirect, render_template, request, send_from_di
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from access import audit_trail as trail
 from access.alerts import alerts as find_alerts
 from access.audit_sample import SampleError, draw, previous_quarter, write_sample
-from access.http import CSV_COLUMNS, access_log_csv, access_log_filters, audit_trail_csv
+from access.http import (
+    CSV_COLUMNS,
+    access_log_csv,
+    access_log_filters,
+    audit_trail_csv,
+    status_of,
+)
 from access.policy import Permission
 from access.requests import violations
-from access.web.core import actor, arc, form, requires, select_locale, web
+from access.web.core import actor, arc, form, record_id, requires, select_locale, web
+from access.web.forms import FormState, Refused, about, sends_back
+from access.web.refusals import explain
 from archive.audit import record_event
 from archive.checkpoints import public_key_text, verify_all
 from archive.db import local_today
+from archive.errors import DomainError
 from archive.models import AccessEvent
 from archive.vocabulary import ACTIONS
 
@@ -32,7 +42,22 @@ PAGE = 200
 @web.get("/audit/access-log")
 @requires(Permission.READ_ACCESS_LOG)
 def access_log() -> Any:
-    kind, conditions = access_log_filters(request.args)
+    """The access log, newest first, filtered by user, record (档号 or id), outcome and
+    time; a filter that cannot be read comes back beside its field, as typed."""
+    args = request.args.to_dict()
+    try:
+        if args.get("record"):
+            with about("record"):
+                args["record"] = str(record_id(args["record"]))
+        kind, conditions = access_log_filters(args)
+    except DomainError as exc:
+        refused = FormState(
+            Refused(request.path, MultiDict(request.args), explain(exc), exc.field or "")
+        )
+        page = render_template(
+            "access_log.html", events=[], columns=CSV_COLUMNS, limit=PAGE, f=refused
+        )
+        return page, status_of(exc)
     archive = arc()
     with archive.transaction() as db:
         record_event(db, actor(), "access_log.read", "access_log", kind, dict(request.args))
@@ -42,7 +67,9 @@ def access_log() -> Any:
         return access_log_csv(archive, ordered, select_locale())
     with archive.sessions() as db:
         events = db.scalars(query.limit(PAGE)).all()
-        return render_template("access_log.html", events=events, columns=CSV_COLUMNS, limit=PAGE)
+        return render_template(
+            "access_log.html", events=events, columns=CSV_COLUMNS, limit=PAGE, f=FormState(None)
+        )
 
 
 #: What was wrong with a filter of the audit trail, in the page's language.
@@ -120,31 +147,7 @@ def _reports_dir() -> Path:
     return arc().settings.home / "reports"
 
 
-@web.route("/audit/samples", methods=["GET", "POST"])
-@requires(Permission.READ_AUDIT_SAMPLES)
-def audit_samples() -> Any:
-    """The quarterly audit samples drawn so far (beat draws one each quarter), and a form to
-    draw one now."""
-    if request.method == "POST":
-        try:
-            size = int(form("size", "20"))
-            if not 1 <= size <= 200:
-                raise SampleError(_("Draw between 1 and 200 records."))
-            sample = draw(arc(), actor(), form("quarter"), size)
-        except (SampleError, ValueError) as exc:
-            flash(str(exc), "error")
-        else:
-            write_sample(sample, _reports_dir())
-            flash(
-                _(
-                    "%(quarter)s: %(n)s records drawn, %(findings)s findings.",
-                    quarter=sample.quarter,
-                    n=len(sample.records),
-                    findings=sample.findings,
-                ),
-                "ok" if not sample.findings else "error",
-            )
-        return redirect(url_for("web.audit_samples"))
+def _samples_page() -> Any:
     folder = _reports_dir()
     reports = (
         sorted(
@@ -156,6 +159,31 @@ def audit_samples() -> Any:
     return render_template(
         "audit_samples.html", reports=reports, quarter=previous_quarter(local_today())
     )
+
+
+@web.route("/audit/samples", methods=["GET", "POST"])
+@requires(Permission.READ_AUDIT_SAMPLES)
+@sends_back(_samples_page)
+def audit_samples() -> Any:
+    """The quarterly audit samples drawn so far (beat draws one each quarter), and a form to
+    draw one now; a refused draw comes back on the form as typed."""
+    if request.method != "POST":
+        return _samples_page()
+    size = form("size", "20")
+    if not size.isdigit() or not 1 <= int(size) <= 200:
+        raise SampleError(_("Draw between 1 and 200 records."), field="size")
+    sample = draw(arc(), actor(), form("quarter"), int(size))
+    write_sample(sample, _reports_dir())
+    flash(
+        _(
+            "%(quarter)s: %(n)s records drawn, %(findings)s findings.",
+            quarter=sample.quarter,
+            n=len(sample.records),
+            findings=sample.findings,
+        ),
+        "ok" if not sample.findings else "error",
+    )
+    return redirect(url_for("web.audit_samples"))
 
 
 @web.get("/audit/samples/<name>")

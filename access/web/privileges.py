@@ -15,46 +15,14 @@ from sqlalchemy import or_, select
 from access.http import status_of
 from access.policy import Permission, may
 from access.web.core import actor, arc, error_page, form, me, reauthenticate, requires, user, web
+from access.web.refusals import explain
 from archive.errors import DomainError
 from archive.models import AuditEvent, Department, User
-from archive.people import PeopleError
 from archive.privilege_decisions import approve, cancel, changes, reject
 from archive.roles import ADMINISTRATORS, SECURITY_ADMINS
 
-#: The rules a person can run into, in the page's language (``PeopleError.code``).
-MESSAGES: dict[str, Any] = {
-    "password_needs_approval": _l(
-        "This person's password is reset by approval, not typed here: tick “Reset the "
-        "password” and the approving security administrator receives a one-time password."
-    ),
-    "password_on_approval": _l(
-        "A privileged account gets a one-time password when it is approved: leave the "
-        "password empty."
-    ),
-    "pending": _l(
-        "A change for this person already waits for approval: cancel it or wait for the decision."
-    ),
-    "not_admin": _l("Only an administrator asks for changes to people."),
-    "not_security_admin": _l("Only a security administrator decides privileged changes."),
-    "own_request": _l("Nobody decides a change they asked for."),
-    "own_account": _l("Nobody decides a change to their own account."),
-    "changed_since": _l("The person has changed since the request: reject it and ask again."),
-    "requester_gone": _l("The requester is no longer an administrator: reject the change."),
-    "decided": _l("This change has been decided already."),
-    "unknown": _l("No such change."),
-    "reason": _l("A rejection needs a reason."),
-    "username_format": _l("A user name is 2 to 64 letters, digits, or . _ @ -."),
-    "username_taken": _l("That user name is taken."),
-    "department": _l("Specialists, supervisors and directors belong to a department."),
-}
 #: What the audit of people shows: changes to them, and everything an administrator did.
 PEOPLE_OBJECTS = ("user", "department", "token", "privilege_change")
-
-
-def explain(exc: Exception) -> str:
-    """A refusal as the reader should see it: the translated rule when there is one."""
-    code = exc.code if isinstance(exc, PeopleError) else ""
-    return str(MESSAGES[code]) if code in MESSAGES else str(exc)
 
 
 def one_time_password_page(username: str, password: str) -> Any:

@@ -16,9 +16,10 @@ from access.describe import describe_record
 from access.http import content_response, read_content_for
 from access.policy import Permission, may, route
 from access.reader import Refused
-from access.requests import DuplicateRequest, grants_of, mine, submit
+from access.requests import grants_of, mine, submit
 from access.web.core import actor, arc, client, error_page, form, me, requires, user, web
-from access.web.labels import label, when
+from access.web.forms import sends_back
+from access.web.labels import label
 from access.web.picker import record_actions
 from archive.description import FIELDS as DESCRIPTION
 from archive.description import LIMITS
@@ -93,6 +94,7 @@ def _record_page(
             entered=entered or {f: getattr(found, f) or "" for f in DESCRIPTION},
             problem=problem,
             actions=record_actions(person, found, allowed),
+            max_days=archive.settings.access.max_days,
         )
         return (page, 400) if problem else page
 
@@ -117,30 +119,25 @@ def describe(record_id: uuid.UUID) -> Any:
 
 @web.post("/records/<uuid:record_id>/request")
 @requires(Permission.SEARCH)
+@sends_back(_record_page)
 def request_access(record_id: uuid.UUID) -> Any:
+    """Ask for access; a refusal comes back on the record page with the request as typed."""
     try:
         days = int(form("days", "7"))
     except ValueError:
-        raise InvalidInput(_("The period must be a whole number of days.")) from None
+        raise InvalidInput(_("The period must be a whole number of days."), field="days") from None
     archive = arc()
-    try:
-        with archive.transaction() as db:
-            submit(
-                db,
-                archive.settings.access,
-                me(db),
-                actor(),
-                record_id,
-                form("purpose"),
-                form("scope"),
-                days,
-            )
-    except DuplicateRequest as twice:
-        message = _(
-            "You already asked for this on %(when)s; that request waits for a decision.",
-            when=when(twice.asked_at),
+    with archive.transaction() as db:
+        submit(
+            db,
+            archive.settings.access,
+            me(db),
+            actor(),
+            record_id,
+            form("purpose"),
+            form("scope"),
+            days,
         )
-        return error_page(409, message)
     flash(_("Your request was sent. You will find it under My requests."), "ok")
     return redirect(url_for("web.record", record_id=record_id))
 

@@ -14,6 +14,7 @@ from access.browse import knows, visible_list
 from access.http import printed, register_response, status_of
 from access.policy import Permission
 from access.web.core import actor, arc, form, me, reauthenticate, requires, web
+from access.web.refusals import explain
 from archive.errors import DomainError, InvalidInput
 from archive.models import Disposal, DispositionList, ListStatus
 from retention.registers import catalogue, list_register
@@ -82,7 +83,7 @@ def witness_page() -> Any:
             witness_list(archive, actor(), list_id, person.id, form("slot") or None,
                          form("statement"))  # fmt: skip
         except DomainError as exc:
-            failed = {**request.form.to_dict(), "message": str(exc)}
+            failed = {**request.form.to_dict(), "message": explain(exc)}
             failed.pop("confirm_password", None)
             status = status_of(exc)
         else:

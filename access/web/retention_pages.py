@@ -28,7 +28,7 @@ from access.web.core import (
     user,
     web,
 )
-from access.web.refusals import unnumbered_message
+from access.web.forms import about, records_in, row_number, sends_back, sent
 from archive.core import Archive
 from archive.errors import ErrorKind, InvalidInput
 from archive.models import (
@@ -45,7 +45,6 @@ from archive.models import (
 )
 from ingest.package import check_transfer_folder
 from retention import disposition, reports
-from retention.errors import Unnumbered
 from retention.execution import execute
 from retention.holds import list_holds, place_hold, records_held, refusals_audited, release_hold
 from retention.schedules import (
@@ -60,46 +59,24 @@ from retention.status import record_occurrence, refresh_dirty, void_occurrence
 from retention.sweep import sweep
 
 
-def _day(raw: str, what: str) -> date:
+def _day(raw: str, what: str, field: str = "") -> date:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise InvalidInput(_("%(what)s must be a date like 2026-01-31.", what=what)) from None
+        raise InvalidInput(
+            _("%(what)s must be a date like 2026-01-31.", what=what), field=field
+        ) from None
 
 
-@web.route("/retention/schedules", methods=["GET", "POST"])
-@requires(Permission.MANAGE_RETENTION)
-def schedules() -> Any:
-    """The file plan: one row per schedule; a form to add or change one (versioned)."""
+def _schedules_page() -> Any:
+    """The file plan and the schedule form; after a refusal, the schedule as typed."""
     archive = arc()
-    if request.method == "POST":
-        data: dict[str, Any] = {
-            "key": form("key"),
-            "name": form("name"),
-            "code": form("code"),
-            "trigger": form("trigger"),
-            "disposal": form("disposal"),
-            "process": form("process") or None,
-            "stage": form("stage") or None,
-            "record_type": form("record_type") or None,
-            "events": [e for e in request.form.getlist("events") if e],
-            "event_mode": form("event_mode", "any"),
-            "basis": form("basis"),
-            "category": form("category") or None,
-            "filing": form("filing", "item"),
-            "volume_by": (form("volume_by") or None) if form("filing") == "volume" else None,
-        }
-        with archive.transaction() as db:
-            _row, changed = save_schedule(db, actor(), spec_from_dict(data, event_codes(db)))
-        refresh_dirty(archive)
-        flash(
-            _("Schedule saved; due dates were recomputed.") if changed else _("Nothing changed."),
-            "ok",
-        )
-        return redirect(url_for("web.schedules"))
+    refused = sent()
     with archive.sessions() as db:
         rows = [schedule_json(r) for r in current_schedules(db)]
         editing = next((r for r in rows if r["key"] == request.args.get("edit")), None)
+        if refused.refused is not None:
+            editing = {**refused.refused.values.to_dict(), "events": refused.values("events")}
         return render_template(
             "schedules.html",
             schedules=rows,
@@ -110,33 +87,46 @@ def schedules() -> Any:
             periods=[p.value for p in VolumePeriod],
             default_category=archive.settings.category_code,
             event_types=export_plan(db)["event_types"],
+            f=refused,
         )
 
 
-@web.route("/retention/events", methods=["GET", "POST"])
+@web.route("/retention/schedules", methods=["GET", "POST"])
 @requires(Permission.MANAGE_RETENTION)
-def events() -> Any:
-    """Events that start clocks (a contract terminated, a project accepted), and voiding."""
+@sends_back(_schedules_page)
+def schedules() -> Any:
+    """The file plan: one row per schedule; a form to add or change one (versioned)."""
+    if request.method != "POST":
+        return _schedules_page()
     archive = arc()
-    if request.method == "POST":
-        with archive.transaction() as db:
-            if form("void"):
-                void_occurrence(db, actor(), int(form("void")), form("reason"))
-            else:
-                raw_record = form("record_id")
-                record_occurrence(
-                    db,
-                    actor(),
-                    form("event_type"),
-                    _day(form("occurred_on"), _("The date")),
-                    project=form("project") or None,
-                    record_id=record_id(raw_record) if raw_record else None,
-                    note=form("note"),
-                )
-        refresh_dirty(archive)
-        flash(_("Saved; the clocks it starts were recomputed."), "ok")
-        return redirect(url_for("web.events"))
-    with archive.sessions() as db:
+    data: dict[str, Any] = {
+        "key": form("key"),
+        "name": form("name"),
+        "code": form("code"),
+        "trigger": form("trigger"),
+        "disposal": form("disposal"),
+        "process": form("process") or None,
+        "stage": form("stage") or None,
+        "record_type": form("record_type") or None,
+        "events": [e for e in request.form.getlist("events") if e],
+        "event_mode": form("event_mode", "any"),
+        "basis": form("basis"),
+        "category": form("category") or None,
+        "filing": form("filing", "item"),
+        "volume_by": (form("volume_by") or None) if form("filing") == "volume" else None,
+    }
+    with archive.transaction() as db:
+        _row, changed = save_schedule(db, actor(), spec_from_dict(data, event_codes(db)))
+    refresh_dirty(archive)
+    flash(
+        _("Schedule saved; due dates were recomputed.") if changed else _("Nothing changed."),
+        "ok",
+    )
+    return redirect(url_for("web.schedules"))
+
+
+def _events_page() -> Any:
+    with arc().sessions() as db:
         rows = db.scalars(
             select(RetentionEvent).order_by(RetentionEvent.id.desc()).limit(200)
         ).all()
@@ -145,37 +135,37 @@ def events() -> Any:
         )
 
 
-@web.route("/retention/holds", methods=["GET", "POST"])
+@web.route("/retention/events", methods=["GET", "POST"])
 @requires(Permission.MANAGE_RETENTION)
-def holds() -> Any:
-    """Legal and audit holds: place one on records, a project or a query; release one."""
+@sends_back(_events_page, {"record": "record_id"})
+def events() -> Any:
+    """Events that start clocks (a contract terminated, a project accepted), and voiding."""
+    if request.method != "POST":
+        return _events_page()
     archive = arc()
-    if request.method == "POST":
-        with archive.transaction() as db:
-            if form("release"):
-                release_hold(db, actor(), int(form("release")), form("reason"))
-                flash(_("Hold released."), "ok")
-            else:
-                try:
-                    scope = HoldScope(form("scope", "records"))
-                except ValueError:
-                    raise InvalidInput(_("Choose what the hold covers.")) from None
-                query = {
-                    k: form(k) for k in ("department", "process", "record_type", "title") if form(k)
-                }
-                _hold, count = place_hold(
-                    db,
-                    actor(),
-                    name=form("name"),
-                    reason=form("reason"),
-                    scope=scope,
-                    record_ids=record_ids(form("record_ids")) if scope == HoldScope.RECORDS else [],
-                    project=form("project") or None,
-                    query=query if scope == HoldScope.QUERY else None,
-                )
-                flash(_("Hold placed on %(n)s records.", n=count), "ok")
-        return redirect(url_for("web.holds"))
-    with archive.sessions() as db:
+    with archive.transaction() as db:
+        if form("void"):
+            void_occurrence(db, actor(), row_number(form("void")), form("reason"))
+        else:
+            with about("record_id"):
+                raw_record = form("record_id")
+                wanted = record_id(raw_record) if raw_record else None
+            record_occurrence(
+                db,
+                actor(),
+                form("event_type"),
+                _day(form("occurred_on"), _("The date"), "occurred_on"),
+                project=form("project") or None,
+                record_id=wanted,
+                note=form("note"),
+            )
+    refresh_dirty(archive)
+    flash(_("Saved; the clocks it starts were recomputed."), "ok")
+    return redirect(url_for("web.events"))
+
+
+def _holds_page() -> Any:
+    with arc().sessions() as db:
         rows = list_holds(db, include_released=request.args.get("all") == "1")
         shown = request.args.get("show", type=int)
         held = records_held(db, shown) if shown else []
@@ -188,6 +178,40 @@ def holds() -> Any:
         )
 
 
+@web.route("/retention/holds", methods=["GET", "POST"])
+@requires(Permission.MANAGE_RETENTION)
+@sends_back(_holds_page, {"records": "record_ids"})
+def holds() -> Any:
+    """Legal and audit holds: place one on records, a project or a query; release one."""
+    if request.method != "POST":
+        return _holds_page()
+    archive = arc()
+    with archive.transaction() as db:
+        if form("release"):
+            release_hold(db, actor(), row_number(form("release")), form("reason"))
+            flash(_("Hold released."), "ok")
+        else:
+            try:
+                scope = HoldScope(form("scope", "records"))
+            except ValueError:
+                raise InvalidInput(_("Choose what the hold covers."), field="scope") from None
+            query = {
+                k: form(k) for k in ("department", "process", "record_type", "title") if form(k)
+            }
+            _hold, count = place_hold(
+                db,
+                actor(),
+                name=form("name"),
+                reason=form("reason"),
+                scope=scope,
+                record_ids=records_in("record_ids") if scope == HoldScope.RECORDS else [],
+                project=form("project") or None,
+                query=query if scope == HoldScope.QUERY else None,
+            )
+            flash(_("Hold placed on %(n)s records.", n=count), "ok")
+    return redirect(url_for("web.holds"))
+
+
 def _visible_list(db: Session, person: User, list_id: int, lock: bool = False) -> DispositionList:
     """The list, if ``person`` may see it; the refusal in the page's language."""
     try:
@@ -196,43 +220,8 @@ def _visible_list(db: Session, person: User, list_id: int, lock: bool = False) -
         raise AccessError(_("No such list."), ErrorKind.NOT_FOUND) from None
 
 
-@web.route("/retention/lists", methods=["GET", "POST"])
-@requires(Permission.SEE_DISPOSITION_LISTS)
-def lists() -> Any:
-    """Disposition lists (销毁清册 / 移交清册); records managers create them or run the sweep."""
+def _lists_page() -> Any:
     archive = arc()
-    if request.method == "POST":
-        if not may(user().role, Permission.MANAGE_RETENTION):
-            raise AccessError(_("Only records managers prepare lists."))
-        if form("sweep"):
-            report = sweep(archive, actor())
-            flash(
-                _(
-                    "Sweep done: %(n)s records proposed on %(l)s lists; %(r)s wait for "
-                    "appraisal; %(h)s are due but held.",
-                    n=sum(report.proposed.values()),
-                    l=len(report.lists),
-                    r=report.to_review,
-                    h=report.held,
-                ),
-                "ok",
-            )
-            return redirect(url_for("web.lists"))
-        try:
-            with refusals_audited(archive, actor()), archive.transaction() as db:
-                lst = disposition.create_list(
-                    db,
-                    actor(),
-                    Disposal(form("action", "destroy")),
-                    record_ids(form("record_ids")),
-                    form("opinion"),
-                    receiver=form("receiver"),
-                )
-                list_id = lst.id
-        except Unnumbered as refusal:  # shown above the form it came from; nothing created
-            flash(unnumbered_message(refusal), "error")
-            return redirect(url_for("web.lists"))
-        return redirect(url_for("web.disposition_list", list_id=list_id))
     with archive.sessions() as db:
         person = me(db)
         rows = visible_lists(db, person)
@@ -246,6 +235,48 @@ def lists() -> Any:
                 if disposition.open_slots_for(archive.settings.retention, lst, person)
             },
         )
+
+
+@web.route("/retention/lists", methods=["GET", "POST"])
+@requires(Permission.SEE_DISPOSITION_LISTS)
+@sends_back(_lists_page, {"records": "record_ids"})
+def lists() -> Any:
+    """Disposition lists (销毁清册 / 移交清册); records managers create them or run the sweep.
+    A refused new list comes back on its form, as typed; nothing is created."""
+    archive = arc()
+    if request.method != "POST":
+        return _lists_page()
+    if not may(user().role, Permission.MANAGE_RETENTION):
+        raise AccessError(_("Only records managers prepare lists."))
+    if form("sweep"):
+        report = sweep(archive, actor())
+        flash(
+            _(
+                "Sweep done: %(n)s records proposed on %(l)s lists; %(r)s wait for "
+                "appraisal; %(h)s are due but held.",
+                n=sum(report.proposed.values()),
+                l=len(report.lists),
+                r=report.to_review,
+                h=report.held,
+            ),
+            "ok",
+        )
+        return redirect(url_for("web.lists"))
+    try:
+        action = Disposal(form("action", "destroy"))
+    except ValueError:
+        raise InvalidInput(_("Choose destroy or transfer."), field="action") from None
+    with refusals_audited(archive, actor()), archive.transaction() as db:
+        lst = disposition.create_list(
+            db,
+            actor(),
+            action,
+            records_in("record_ids"),
+            form("opinion"),
+            receiver=form("receiver"),
+        )
+        list_id = lst.id
+    return redirect(url_for("web.disposition_list", list_id=list_id))
 
 
 @web.get("/retention/lists/<int:list_id>")
@@ -266,11 +297,38 @@ def disposition_list(list_id: int) -> Any:
         )
 
 
+def _step_page(list_id: int, step: str) -> Any:
+    """Where a refused step comes back: execution to its confirmation, the rest to the list."""
+    return confirm_execute(list_id) if step == "execute" else disposition_list(list_id)
+
+
+@web.get("/retention/lists/<int:list_id>/execute")
+@requires(Permission.SEE_DISPOSITION_LISTS)
+def confirm_execute(list_id: int) -> Any:
+    """Before executing: what will happen (which list, how many records, for a destruction
+    that their keys are destroyed and the content is gone for good), and the password."""
+    archive = arc()
+    with archive.sessions() as db:
+        person = me(db)
+        lst = _visible_list(db, person, list_id)
+        settings = archive.settings.retention
+        if ListStep.EXECUTE not in list_steps(settings, person, lst):
+            raise AccessError(_("Only records managers execute a list."))
+        return render_template(
+            "execute.html",
+            lst=lst,
+            data=disposition.list_json(lst, settings),
+            missing=disposition.missing_slots(settings, lst),
+        )
+
+
 @web.post(
     "/retention/lists/<int:list_id>/<any(edit, submit, sign, 'send-back', cancel, execute):step>"
 )
 @requires(Permission.SEE_DISPOSITION_LISTS)
+@sends_back(_step_page)
 def list_step(list_id: int, step: str) -> Any:
+    """A step on a list; a refusal (a wrong password too) comes back on its form as typed."""
     archive = arc()
     if step in ("sign", "execute"):  # irreversible: the password again
         reauthenticate()
@@ -292,10 +350,7 @@ def list_step(list_id: int, step: str) -> Any:
             "ok",
         )
         return redirect(url_for("web.disposition_list", list_id=list_id))
-    try:
-        _change_list(archive, list_id, step)
-    except Unnumbered as refusal:  # shown above the list's form; nothing changed
-        flash(unnumbered_message(refusal), "error")
+    _change_list(archive, list_id, step)
     return redirect(url_for("web.disposition_list", list_id=list_id))
 
 
@@ -319,9 +374,11 @@ def _change_list(archive: Archive, list_id: int, step: str) -> None:
             if form("receiver"):
                 disposition.set_receiver(db, actor(), lst, form("receiver"))
             if form("add"):
-                disposition.add_records(db, actor(), lst, record_ids(form("add")))
+                with about("add"):
+                    disposition.add_records(db, actor(), lst, record_ids(form("add")))
             if form("remove"):
-                disposition.remove_records(db, actor(), lst, record_ids(form("remove")))
+                with about("remove"):
+                    disposition.remove_records(db, actor(), lst, record_ids(form("remove")))
         elif step == "submit":
             disposition.submit(db, actor(), lst)
         else:

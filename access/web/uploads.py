@@ -14,6 +14,8 @@ from sqlalchemy import select
 from access.policy import Permission, may
 from access.requests import AccessError
 from access.web.core import actor, arc, form, requires, user, web
+from access.web.forms import sends_back
+from access.web.refusals import explain
 from archive.content import ContentTooLarge
 from archive.errors import ErrorKind, InvalidInput
 from archive.models import Department, IngestJob, IngestStatus, Sensitivity, Version
@@ -29,24 +31,31 @@ def _metadata() -> dict[str, str]:
     return {key: form(key) for key in FIELDS if key != "major" and form(key)}
 
 
+def _upload_page() -> Any:
+    with arc().sessions() as db:
+        departments = list(db.scalars(select(Department).order_by(Department.code)))
+    return render_template(
+        "upload.html",
+        departments=departments,
+        levels=[s.value for s in Sensitivity],
+        mine=_own_department(),
+    )
+
+
 @web.route("/upload", methods=["GET", "POST"])
 @requires(Permission.UPLOAD)
+@sends_back(_upload_page)
 def upload() -> Any:
+    """Upload a batch; a refused one comes back with the metadata as typed (a browser never
+    lets a page fill in files again: they are chosen anew)."""
     archive = arc()
     if request.method == "GET":
-        with archive.sessions() as db:
-            departments = list(db.scalars(select(Department).order_by(Department.code)))
-        return render_template(
-            "upload.html",
-            departments=departments,
-            levels=[s.value for s in Sensitivity],
-            mine=_own_department(),
-        )
+        return _upload_page()
     files = [f for f in request.files.getlist("files") if f and f.filename]
     if not files:
-        raise InvalidInput(_("Choose at least one file."))
+        raise InvalidInput(_("Choose at least one file."), field="files")
     if len(files) > MAX_BATCH:
-        raise InvalidInput(_("At most %(n)s files at a time.", n=MAX_BATCH))
+        raise InvalidInput(_("At most %(n)s files at a time.", n=MAX_BATCH), field="files")
     params = _metadata()
     received: list[uuid.UUID] = []
     problems: list[str] = []
@@ -63,7 +72,7 @@ def upload() -> Any:
                 )
             )
         except (ContentTooLarge, MetadataError) as exc:
-            problems.append(f"{upload_file.filename}: {exc}")
+            problems.append(f"{upload_file.filename}: {explain(exc)}")
     for job_id in received:  # each job was committed by receive(): enqueue after commit
         enqueue(job_id)
     target = url_for("web.jobs", ids=",".join(str(j) for j in received))

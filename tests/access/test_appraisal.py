@@ -70,6 +70,14 @@ def test_the_queue_says_why_and_the_decision_keeps_both_opinions(due_minutes: Wo
     )
     assert "销售部：项目仍在结算，需继续保存" in refused
     assert 'role="alert"' in refused
+    assert "请填写此项。" in refused  # the service's rule, said in Chinese
+    no_term = sun.post(
+        "/retention/appraisal",
+        {"record_id": str(record_id), "opinion": "继续保存", "outcome": "extend"},
+        status=400,
+    )
+    assert "延长保管期须填写保管截止日期或延长年数。" in no_term
+    assert "extend needs" not in no_term
     with world.arc.sessions() as session:
         assert session.scalar(select(RetentionReview)) is None
 

@@ -277,9 +277,10 @@ def test_records_manager_signs_and_executes_a_list(
     sun.click("button:has-text('签字')")  # type: ignore[attr-defined]
     expect(sun.locator("section.card").nth(1)).to_contain_text("孙档案")  # type: ignore[attr-defined]
     sun.screenshot(path=str(shots / "disposition-list.png"), full_page=True)  # type: ignore[attr-defined]
-    execution = sun.locator("form.execute")  # type: ignore[attr-defined]
-    execution.locator("input[name=confirm_password]").fill(PASSWORD)
-    sun.click("button:has-text('执行')")  # type: ignore[attr-defined]
+    sun.click("a:has-text('执行…')")  # type: ignore[attr-defined]  # what will happen, first
+    expect(sun.locator("section.confirm")).to_contain_text("加密密钥将被销毁")  # type: ignore[attr-defined]
+    sun.fill("input[name=confirm_password]", PASSWORD)  # type: ignore[attr-defined]
+    sun.click("button:has-text('永久销毁')")  # type: ignore[attr-defined]
     expect(sun.locator("h1")).to_contain_text("已执行")  # type: ignore[attr-defined]
     sun.goto("/retention/due?months=600")  # type: ignore[attr-defined]
     expect(sun.locator("figure.chart svg")).to_be_visible()  # type: ignore[attr-defined]

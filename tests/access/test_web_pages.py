@@ -367,8 +367,9 @@ def test_the_quarterly_sample_is_drawn_and_downloaded_in_the_browser(
     report.close()  # type: ignore[attr-defined]  # the file it streamed
     assert people["zhou"].get("/audit/samples/..%2Fkeyring.json").status_code == 404  # type: ignore[attr-defined]
     assert people["zhang"].get(f"/audit/samples/{name}.pdf").status_code == 403  # type: ignore[attr-defined]
-    sun.post("/audit/samples", {"quarter": "2026Q9", "size": "3"})
-    assert "2026Q3" in sun.text("/audit/samples")  # the error names the form it wants
+    refused = sun.post("/audit/samples", {"quarter": "2026Q9", "size": "3"}, status=400)
+    assert "2026Q3" in refused  # the error names the form it wants, beside the field
+    assert 'value="2026Q9"' in refused
     with world.arc.sessions() as db:
         assert db.scalars(select(AuditEvent).where(AuditEvent.action == "audit.sample")).one()
 

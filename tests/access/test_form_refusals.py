@@ -1,0 +1,279 @@
+"""No dead ends: a form the server refuses comes back on its own page, the reason beside
+the field in Chinese, everything typed still there, with a 4xx status (never 无法完成)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import select
+
+from archive.models import AccessRequest, Record, User
+from archive.refcode import number_pending
+from retention.status import refresh_dirty
+from tests.access.conftest import World, make_world
+from tests.access.test_irreversible_confirmed import signing_list
+from tests.access.test_web_pages import Browser
+
+DEAD_END = "无法完成"
+
+
+def beside(page: str, name: str) -> str:
+    """The reason shown beside the field ``name``."""
+    found = re.search(rf'id="problem-{name}">([^<]*)<', page)
+    assert found, f"no reason beside {name}"
+    return found.group(1)
+
+
+def test_an_access_request_over_the_limit_comes_back_with_the_limit(world: World) -> None:
+    record = world.records["CG-internal"]
+    li = Browser(world, "li")
+    page = li.text(f"/records/{record}")
+    limit = world.arc.settings.access.max_days
+    offered = re.search(r'name="days"[^>]*max="(\d+)"', page)
+    assert offered
+    assert int(offered.group(1)) == limit  # the form offers what the server allows
+    refused = li.post(
+        f"/records/{record}/request",
+        {"purpose": "核对2025年合同付款", "scope": "download", "days": str(limit + 1)},
+        status=400,
+    )
+    assert DEAD_END not in refused
+    assert beside(refused, "days") == f"请申请 1 至 {limit} 天。"
+    assert "核对2025年合同付款</textarea>" in refused
+    assert re.search(r'<option value="download"\s*selected', refused)
+    assert f'value="{limit + 1}"' in refused
+    assert 'aria-invalid="true"' in refused
+    empty = li.post(
+        f"/records/{record}/request", {"purpose": " ", "scope": "view", "days": "5"}, status=400
+    )
+    assert beside(empty, "purpose") == "请填写此项。"
+
+
+def test_the_green_channel_keeps_its_form_and_says_what_it_opened(world: World) -> None:
+    wang = Browser(world, "wang")
+    form = wang.text("/emergency")
+    assert "须在 72 小时内由总监补办审批：用户qian、用户zhao" in form  # who approves, named
+    refused = wang.post(
+        "/emergency",
+        {"record_id": "Z109-不存在", "justification": "客户投诉紧急核查", "scope": "print",
+         "hours": "3"},
+        status=400,
+    )  # fmt: skip
+    assert DEAD_END not in refused
+    assert "Z109-不存在" in beside(refused, "record_id")
+    assert "客户投诉紧急核查</textarea>" in refused
+    assert re.search(r'<option value="print"\s*selected', refused)
+    too_long = wang.post(
+        "/emergency",
+        {"record_id": str(world.records["CG-internal"]), "justification": "核查", "hours": "99"},
+        status=400,
+    )
+    assert beside(too_long, "hours") == "请在 1 至 24 小时之间。"
+    assert 'value="99"' in too_long
+
+    wang.post(
+        "/emergency",
+        {"record_id": str(world.records["CG-internal"]), "justification": "核查", "hours": "4"},
+    )
+    opened = wang.text("/emergency")
+    assert "已立即开放访问" in opened
+    assert "审批须在" in opened
+    assert "（北京时间）前由总监补办：用户qian、用户zhao" in opened
+
+
+def test_the_green_channel_warns_the_only_director(world: World) -> None:
+    with world.arc.transaction() as session:
+        session.scalars(select(User).where(User.username == "qian")).one().active = False
+    zhao = Browser(world, "zhao")
+    assert "没有其他人能够审批" in zhao.text("/emergency")
+    assert "没有其他人能够审批" not in Browser(world, "wang").text("/emergency")
+
+
+def test_holds_and_events_come_back_as_typed(world: World) -> None:
+    sun = Browser(world, "sun")
+    refused = sun.post(
+        "/retention/holds",
+        {"name": "2026 税务审计", "reason": "", "scope": "project", "project": "无此项目"},
+        status=400,
+    )
+    assert DEAD_END not in refused
+    assert beside(refused, "reason") == "请填写此项。"
+    assert 'value="2026 税务审计"' in refused
+    assert re.search(r'<option value="project"\s*selected', refused)
+    missing = sun.post(
+        "/retention/holds",
+        {"name": "2026 税务审计", "reason": "审计", "scope": "project", "project": "无此项目"},
+        status=404,
+    )
+    assert beside(missing, "project") == "没有名为 无此项目 的项目。"
+
+    future = sun.post(
+        "/retention/events",
+        {"event_type": "contract_terminated", "occurred_on": "2999-01-01", "project": "",
+         "record_id": "", "note": "合同提前终止"},
+        status=400,
+    )  # fmt: skip
+    assert DEAD_END not in future
+    assert 'value="合同提前终止"' in future
+    assert 'value="2999-01-01"' in future
+
+
+def test_a_new_user_and_an_access_log_filter_come_back_beside_the_field(world: World) -> None:
+    wu = Browser(world, "wu")
+    taken = wu.post(
+        "/admin/users",
+        {"username": "zhang", "display_name": "张三丰", "role": "specialist",
+         "department": "CG", "clearance": "internal", "password": "a long enough password"},
+        status=400,
+    )  # fmt: skip
+    assert DEAD_END not in taken
+    assert beside(taken, "username") == "该用户名已被使用。"
+    assert 'value="张三丰"' in taken
+    assert "a long enough password" not in taken  # passwords are never sent back
+    no_department = wu.post(
+        "/admin/users",
+        {"username": "newbie", "role": "specialist", "department": "", "clearance": "internal"},
+        status=400,
+    )
+    assert beside(no_department, "department") == "专员、主管和总监须属于某个部门。"
+
+    zhou = Browser(world, "zhou")
+    bad = zhou.text("/audit/access-log?user=li&from=31/01/2026", status=400)
+    assert DEAD_END not in bad
+    assert beside(bad, "from") == "请按 2026-01-31 的格式输入日期。"
+    assert 'value="li"' in bad
+    unknown = zhou.text("/audit/access-log?record=Z109-不存在", status=400)
+    assert "Z109-不存在" in beside(unknown, "record")
+
+
+def test_a_refusal_without_a_reason_stays_on_the_inbox(world: World) -> None:
+    li = Browser(world, "li")
+    li.post(
+        f"/records/{world.records['XS-internal']}/request",
+        {"purpose": "核对销售合同", "scope": "view", "days": "5"},
+    )
+
+    with world.arc.sessions() as session:
+        request_id = session.scalars(select(AccessRequest.id)).one()
+    zhao = Browser(world, "zhao")  # XS's director decides XS requests
+    refused = zhao.post(f"/inbox/{request_id}/deny", {"reason": "  "}, status=400)
+    assert DEAD_END not in refused
+    assert beside(refused, "reason") == "请填写此项。"
+    assert "核对销售合同" in refused  # still the inbox, the request still there
+    # Someone who may not decide it learns nothing more than that it is not theirs.
+    other = Browser(world, "qian").post(f"/inbox/{request_id}/deny", {"reason": "不"}, status=404)
+    assert "核对销售合同" not in other
+
+
+def test_rules_schedules_and_departments_come_back_as_typed(world: World) -> None:
+    sun = Browser(world, "sun")
+    rule = sun.post(
+        "/rules",
+        {"action": "save", "name": "合同规则", "keywords": "合同，协议", "pattern": "(",
+         "record_type": "contract", "priority": "10", "confidence": "0.9"},
+        status=400,
+    )  # fmt: skip
+    assert DEAD_END not in rule
+    assert beside(rule, "pattern").startswith("这不是有效的正则表达式")
+    assert 'value="合同规则"' in rule
+    assert 'value="合同, 协议"' in rule
+    schedule = sun.post(
+        "/retention/schedules",
+        {"key": "Bad Key", "name": "会计凭证", "code": "D30", "trigger": "year_end",
+         "disposal": "review", "basis": "会计档案管理办法"},
+        status=400,
+    )  # fmt: skip
+    assert beside(schedule, "key") == "键由小写字母、数字和 _ 组成（例如 voucher）。"
+    assert 'value="会计档案管理办法"' in schedule
+
+    wu = Browser(world, "wu")
+    taken = wu.post("/admin/departments", {"code": "cg", "name": "采购二部"}, status=400)
+    assert beside(taken, "code") == "已有相同代码或名称的部门。"
+    assert 'value="采购二部"' in taken
+
+
+def test_a_password_change_says_which_field_is_wrong(world: World) -> None:
+    li = Browser(world, "li")
+    refused = li.post(
+        "/account/password",
+        {"confirm_password": "correct horse battery", "new_password": "a new long password",
+         "new_password_again": "another long password"},
+        status=400,
+    )  # fmt: skip
+    assert beside(refused, "new_password_again") == "两次输入的新密码不一致。"
+    assert "a new long password" not in refused
+
+
+def test_a_list_refused_for_a_held_record_says_so_in_chinese(world: World) -> None:
+
+    list_id, _number = signing_list(world)
+    with world.arc.transaction() as session:  # a second due record, to be held
+        record = session.get_one(Record, world.records["XS-public"])
+        record.record_type, record.filed_on = "application", date(2010, 3, 1)
+        record.retention_dirty = True
+    refresh_dirty(world.arc)
+    number_pending(world.arc)
+    sun = Browser(world, "sun")
+    sun.post(f"/retention/lists/{list_id}/send-back", {"reason": "补充鉴定意见"})
+    sun.post(
+        "/retention/holds",
+        {"name": "税务稽查", "reason": "2026 稽查", "scope": "records",
+         "record_ids": str(world.records["XS-public"])},
+    )  # fmt: skip
+    held = sun.post(
+        f"/retention/lists/{list_id}/edit",
+        {"opinion": "补充后的鉴定意见", "add": str(world.records["XS-public"])},
+        status=409,
+    )
+    assert DEAD_END not in held
+    assert beside(held, "add") == "有档案处于保全中（税务稽查）：请先解除保全。"
+    assert "补充后的鉴定意见</textarea>" in held
+    not_due = sun.post(
+        f"/retention/lists/{list_id}/edit", {"add": str(world.records["CG-internal"])}, status=400
+    )
+    assert "尚未到期" in beside(not_due, "add")
+
+    new = sun.post(
+        "/retention/lists",
+        {"action": "transfer", "record_ids": "Z109-不存在", "opinion": "移交市档案馆",
+         "receiver": "上海市档案馆"},
+        status=400,
+    )  # fmt: skip
+    assert "Z109-不存在" in beside(new, "record_ids")
+    assert "移交市档案馆</textarea>" in new
+    assert 'value="上海市档案馆"' in new
+    assert re.search(r'<option value="transfer"\s*selected', new)
+
+
+def test_a_schedule_code_that_cannot_be_read_comes_back_in_chinese(world: World) -> None:
+    sun = Browser(world, "sun")
+    refused = sun.post(
+        "/retention/schedules",
+        {"key": "voucher_x", "name": "会计凭证（新）", "code": "Q9", "trigger": "year_end",
+         "disposal": "review"},
+        status=400,
+    )  # fmt: skip
+    assert DEAD_END not in refused
+    assert 'value="会计凭证（新）"' in refused
+    assert 'value="Q9"' in refused
+    assert beside(refused, "code") == "保管期限代码为 Y，或 D 加年数：D10、D30。"
+
+
+def test_the_request_form_offers_the_configured_limit(tmp_path: Path) -> None:
+    world = make_world(tmp_path, ARCHIVE_ACCESS_MAX_DAYS="30")
+    try:
+        record = world.records["CG-internal"]
+        li = Browser(world, "li")
+        page = li.text(f"/records/{record}")
+        assert re.search(r'name="days"[^>]*max="30"', page)
+        assert "最多 30 天" in page
+        refused = li.post(
+            f"/records/{record}/request",
+            {"purpose": "核对", "scope": "view", "days": "31"},
+            status=400,
+        )
+        assert beside(refused, "days") == "请申请 1 至 30 天。"
+    finally:
+        world.arc.close()
