@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from html import unescape
 from typing import Any
@@ -16,6 +17,8 @@ from typing import Any
 from flask import Flask
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
 from archive.vocabulary import ACTIONS, TERMS, pick
@@ -207,5 +210,18 @@ def snippet(fragment: str) -> Markup:
     return Markup("").join(parts)
 
 
+def _at_render(function: Callable[..., str]) -> Callable[..., str]:
+    """Jinja works out a plain filter over a literal (``'view'|label``) once, when it compiles
+    the template, in the language of that first request; a context filter runs every time."""
+
+    @pass_context
+    def call(_context: Context, *args: Any, **kwargs: Any) -> str:
+        return function(*args, **kwargs)
+
+    return call
+
+
 def register_filters(app: Flask) -> None:
-    app.jinja_env.filters.update(label=label, when=when, filesize=filesize, snippet=snippet)
+    app.jinja_env.filters.update(
+        label=_at_render(label), when=_at_render(when), filesize=filesize, snippet=snippet
+    )
