@@ -42,7 +42,7 @@ from archive.core import Archive  # noqa: E402
 from archive.models import Department, Record, Sensitivity  # noqa: E402
 from archive.people import find_user, set_password  # noqa: E402
 
-PASSWORD = "bench pages password"
+PASSWORD = "bench pages password"  # noqa: S105 (a throwaway archive)
 BASE = "https://archive.example"  # the session cookie is Secure
 SAME_SITE = {"Referer": BASE + "/login"}
 

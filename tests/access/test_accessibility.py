@@ -65,13 +65,16 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[s
         yield base, extra
 
 
-def pages_of(username: str, extra: dict[str, str]) -> list[str]:
-    paths = ["/"] + [path for path, allowed in PAGES.items() if username in allowed]
+def pages_of(username: str, extra: dict[str, str]) -> list[tuple[str, int]]:
+    """(path, status): the role's pages, and one it is refused (the error page)."""
+    paths = ["/", "/account/password"]
+    paths += [path for path, allowed in PAGES.items() if username in allowed]
     if "/search" in paths:
         paths.append(extra["record"])
     if "/retention/lists" in paths:
         paths.append(extra["list"])
-    return paths
+    refused = next(path for path, allowed in PAGES.items() if username not in allowed)
+    return [(path, 200) for path in paths] + [(refused, 403)]
 
 
 def violations(page: Any) -> list[str]:
@@ -103,10 +106,10 @@ def test_every_page_is_clean_for_axe_in_chinese_and_english(
         page.wait_for_url(f"{base}/")
         paths = pages_of(username, extra)
         for language, switch in (("zh-CN", "English"), ("en", "中文")):
-            for path in paths:
+            for path, status in paths:
                 response = page.goto(path)
                 assert response is not None
-                assert response.status == 200, (username, path)
+                assert response.status == status, (username, path)
                 assert page.locator("html").get_attribute("lang") == language
                 problems += violations(page)
             page.click(f"nav.langs a:has-text('{switch}')")
