@@ -1,7 +1,8 @@
 """axe-core in Debian's Chromium on every page each role can open, in Chinese and in English.
 
 One person per role signs in through the form, opens the pages of ``PAGES`` that role may open
-(plus home, a record and a disposition list), and axe-core must find no violation at all:
+(plus home, the password page, search results, a record, a disposition list and a refusal),
+and axe-core must find no violation at all:
 labels, landmarks, headings, contrast, names of buttons and links, ``lang``.
 """
 
@@ -69,8 +70,8 @@ def pages_of(username: str, extra: dict[str, str]) -> list[tuple[str, int]]:
     """(path, status): the role's pages, and one it is refused (the error page)."""
     paths = ["/", "/account/password"]
     paths += [path for path, allowed in PAGES.items() if username in allowed]
-    if "/search" in paths:
-        paths.append(extra["record"])
+    if "/search" in paths:  # results (hits, snippets, facets) and a record
+        paths += ["/search?q=正文", extra["record"]]
     if "/retention/lists" in paths:
         paths.append(extra["list"])
     refused = next(path for path, allowed in PAGES.items() if username not in allowed)
