@@ -2,8 +2,8 @@
 
 One person per role signs in through the form, opens the pages of ``PAGES`` that role may open
 (plus home, the password page, search results, a record, a disposition list and a refusal),
-and axe-core must find no violation at all:
-labels, landmarks, headings, contrast, names of buttons and links, ``lang``.
+and axe-core must find no violation at all: labels, landmarks, headings, contrast, names of
+buttons and links, ``lang``.
 """
 
 from __future__ import annotations
