@@ -78,13 +78,23 @@ def pages_of(username: str, extra: dict[str, str]) -> list[tuple[str, int]]:
     return [(path, 200) for path in paths] + [(refused, 403)]
 
 
+UNLABELLED = """[...document.querySelectorAll('input, select, textarea')]
+  .filter(f => !['hidden', 'submit', 'button', 'reset', 'image'].includes(f.type))
+  .filter(f => !(f.labels && f.labels.length) && !f.getAttribute('aria-label')
+               && !f.getAttribute('aria-labelledby'))
+  .map(f => f.outerHTML.slice(0, 120))"""
+
+
 def violations(page: Any) -> list[str]:
     from axe_playwright_python.sync_playwright import Axe
 
     # Folded parts (<details>) hold forms too: open them so axe sees every field.
     page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
     found = Axe().run(page).response["violations"]
-    return [
+    # axe takes a placeholder or a title for a name; a person who has started typing no
+    # longer sees either, so every field here needs a label or an aria-label of its own.
+    unlabelled = page.evaluate(UNLABELLED)
+    return [f"{page.url} field without a label: {name}" for name in unlabelled] + [
         f"{page.url} [{v['impact']}] {v['id']}: "
         + "; ".join(node["target"][0] for node in v["nodes"][:4])
         for v in found
