@@ -7,11 +7,15 @@ keeps the pages' own sentences."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from html import unescape
+from typing import Any
 
 from flask import Flask, g
 from flask_babel import get_locale
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
@@ -164,18 +168,29 @@ def snippet(fragment: str) -> Markup:
     return Markup("").join(parts)
 
 
+def _at_render(function: Callable[..., str]) -> Callable[..., str]:
+    """Jinja works out a plain filter over a literal (``'view'|label``) once, when it compiles
+    the template, in the language of that first request; a context filter runs every time."""
+
+    @pass_context
+    def call(_context: Context, *args: Any, **kwargs: Any) -> str:
+        return function(*args, **kwargs)
+
+    return call
+
+
 def register_filters(app: Flask) -> None:
     app.jinja_env.filters.update(
-        label=label,
-        when=when,
+        label=_at_render(label),
+        when=_at_render(when),
         filesize=filesize,
         snippet=snippet,
-        media=media,
-        action=action,
-        field=field,
-        actor=actor,
-        department=department,
-        event=event,
-        details=details,
-        reason=reason,
+        media=_at_render(media),
+        action=_at_render(action),
+        field=_at_render(field),
+        actor=_at_render(actor),
+        department=_at_render(department),
+        event=_at_render(event),
+        details=_at_render(details),
+        reason=_at_render(reason),
     )

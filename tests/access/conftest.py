@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import io
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -29,7 +36,7 @@ from retention import disposition
 from retention.execution import execute
 from retention.schedules import seed_default_plan
 from retention.status import refresh_dirty
-from tests.conftest import make_environ
+from tests.conftest import REQUIRE_SERVICES, free_port, make_environ
 
 
 @pytest.fixture
@@ -188,3 +195,61 @@ def executed(tmp_path) -> Iterator[tuple[World, int]]:  # type: ignore[no-untype
     execute(arc, manager, list_id, check_transfer_folder)
     yield world, list_id
     arc.close()
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@contextmanager
+def serving(env: dict[str, str]) -> Iterator[str]:
+    """``archive run`` (web, workers, index writer, beat) on a loopback port; yields its URL."""
+    if not Path(CHROMIUM).exists():
+        if REQUIRE_SERVICES:
+            pytest.fail(f"{CHROMIUM} is required (./dev test installs Debian's chromium)")
+        pytest.skip("Debian's chromium is not installed")
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "access", "run", "--port", str(port)],
+        env={**os.environ, **env},
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=2):  # noqa: S310
+                break
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                os.killpg(server.pid, signal.SIGKILL)
+                pytest.fail("archive run did not start")
+            time.sleep(0.3)
+    try:
+        yield base
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=60)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright (no downloaded browser)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
