@@ -303,13 +303,13 @@ def access_log_csv(arc: Archive, query: Select[Any], lang: str | None = None) ->
             for event in session.scalars(query.execution_options(yield_per=500)):
                 row = [exported(getattr(event, c), lang) for c in CSV_COLUMNS]
                 row[3], row[4] = term(event.action, lang), term(event.outcome, lang)
-                row.insert(7, _record_name(session, names, event.record_id))
+                row.insert(7, record_name(session, names, event.record_id))
                 yield row
 
     return table_download(rows(), "访问日志" if not english(lang) else "access-log", "csv")
 
 
-def _record_name(session: Session, names: dict[str, str], record_id: str | None) -> str:
+def record_name(session: Session, names: dict[str, str], record_id: str | None) -> str:
     if not record_id:
         return ""
     if record_id not in names:

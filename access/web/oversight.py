@@ -22,6 +22,7 @@ from access.http import (
     access_log_csv,
     access_log_filters,
     audit_trail_csv,
+    record_name,
     status_of,
 )
 from access.policy import Permission
@@ -33,7 +34,7 @@ from archive.audit import record_event
 from archive.checkpoints import public_key_text, verify_all
 from archive.db import local_today
 from archive.errors import DomainError
-from archive.models import AccessEvent
+from archive.models import AccessEvent, User
 from archive.vocabulary import ACTIONS
 
 PAGE = 200
@@ -67,8 +68,24 @@ def access_log() -> Any:
         return access_log_csv(archive, ordered, select_locale())
     with archive.sessions() as db:
         events = db.scalars(query.limit(PAGE)).all()
+        names: dict[str, str] = {}  # record id → 档号 (or name), as people know it
+        for event in events:
+            record_name(db, names, event.record_id)
+        usernames = {e.username for e in events}
+        people = {
+            username: shown
+            for username, shown in db.execute(
+                select(User.username, User.display_name).where(User.username.in_(usernames))
+            )
+        }
         return render_template(
-            "access_log.html", events=events, columns=CSV_COLUMNS, limit=PAGE, f=FormState(None)
+            "access_log.html",
+            events=events,
+            names=names,
+            people=people,
+            columns=CSV_COLUMNS,
+            limit=PAGE,
+            f=FormState(None),
         )
 
 

@@ -37,7 +37,7 @@ def test_a_head_opens_the_green_channel_by_picking_the_record_by_title(
     expect(chip).to_contain_text("仓储改造第三次会议纪要")
     wang.get_by_label("书面理由").fill("客户投诉，须立即核对会议纪要")  # type: ignore[attr-defined]
     wang.click("button:has-text('开通紧急利用')")  # type: ignore[attr-defined]
-    expect(wang.locator(".flash.ok")).to_contain_text("紧急利用已开通")  # type: ignore[attr-defined]
+    expect(wang.locator(".flash.ok")).to_contain_text("已立即开放访问")  # type: ignore[attr-defined]
 
     # What was opened is listed under "opened by me", by the title that was picked.
     expect(wang.locator("main ul").last).to_contain_text("仓储改造第三次会议纪要")  # type: ignore[attr-defined]

@@ -12,6 +12,7 @@ from babel.messages.pofile import read_po
 from sqlalchemy import select
 
 from archive.models import Department, Project, Record, RetentionSchedule, User
+from archive.vocabulary import ACTIONS, ACTORS, FIELDS, MEDIA_TYPES, OBJECTS, TERMS
 from tests.access.conftest import World
 from tests.access.test_web_pages import PAGES, Browser
 
@@ -49,13 +50,14 @@ class Shown(HTMLParser):
 
 @cache
 def kept_in_msgids() -> frozenset[str]:
-    """Chinese that English wording keeps on purpose: terms glossed beside the English
-    ("Reference code (档号)") and examples of what to type."""
+    """Chinese that English wording keeps on purpose, in the catalogue and the vocabulary:
+    terms glossed beside the English ("Reference code (档号)") and examples of what to type."""
     with CATALOGUE.open("rb") as po:
         catalogue = read_po(po)
-    return frozenset(
-        run for message in catalogue if message.id for run in CJK.findall(str(message.id))
-    )
+    english = [str(message.id) for message in catalogue if message.id]
+    for table in (TERMS, MEDIA_TYPES, ACTORS, ACTIONS, OBJECTS, FIELDS):
+        english += [words[1] for words in table.values()]  # the vocabulary's English
+    return frozenset(run for text in english for run in CJK.findall(text))
 
 
 def written_by_people(world: World) -> set[str]:
