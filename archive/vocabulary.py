@@ -10,7 +10,6 @@ must say 档案管理员 where the database says ``records_manager``.
 from __future__ import annotations
 
 import enum
-import re
 from datetime import UTC, date, datetime
 
 from archive.db import LOCAL_TIME
@@ -314,59 +313,6 @@ def actor_label(name: str, lang: str | None = "zh") -> str:
     kind = name.split(":", 1)[0] if ":" in name else name
     found = ACTORS.get(kind)
     return pick(found, lang) if found else name
-
-
-#: The quarantine reasons the pipeline writes and the alerts' details (English, for logs, mail
-#: and the CLI), as a page says them: (pattern, Chinese, English); ``{media}`` and
-#: ``{action}`` are codes, put in words.
-REASONS: list[tuple[re.Pattern[str], str, str]] = [
-    (
-        re.compile(r"(?P<media>\S+) \(named (?P<ext>.*)\) is not a format allowed for keeping"),
-        "{media}（文件后缀 {ext}）不是允许长期保存的格式",
-        "{media} (named {ext}) is not a format allowed for long-term keeping",
-    ),
-    (re.compile(r"the file is empty"), "文件为空", "The file is empty"),
-    (re.compile(r"ClamAV found (?P<what>.*)"), "病毒检测发现：{what}", "Virus scan found {what}"),
-    (
-        re.compile(r"virus scan did not finish in (?P<s>\d+) s"),
-        "病毒检测 {s} 秒内未完成",
-        "The virus scan did not finish in {s} s",
-    ),
-    (re.compile(r"missing (?P<what>.*)"), "缺少：{what}", "Missing: {what}"),
-    # alerts (access.alerts): their details
-    (
-        re.compile(r"(?P<n>\d+) refusals within an hour"),
-        "一小时内被拒绝 {n} 次",
-        "{n} refusals within an hour",
-    ),
-    (
-        re.compile(r"(?P<n>\d+) records within an hour"),
-        "一小时内读取 {n} 份档案",
-        "{n} records read within an hour",
-    ),
-    (
-        re.compile(r"(?P<action>\w+) of record (?P<record>\S+) at (?P<time>\d\d:\d\d) 北京时间"),
-        "北京时间 {time}{action}档案 {record}",
-        "{action} of record {record} at {time} Beijing time",
-    ),
-]
-
-
-def reason_text(reason: str | None, lang: str | None = "zh") -> str:
-    """A quarantine reason in the page's language where the archive knows its pattern; the
-    pipeline's own words (a parser's message, say) otherwise."""
-    if not reason:
-        return ""
-    for pattern, chinese, english_text in REASONS:
-        found = pattern.fullmatch(reason.strip())
-        if found:
-            values = found.groupdict()
-            if "media" in values:
-                values["media"] = media_label(values["media"], lang)
-            if "action" in values:
-                values["action"] = term(values["action"], lang)
-            return (english_text if english(lang) else chinese).format(**values)
-    return reason
 
 
 def action_label(code: str, lang: str | None = "zh") -> str:

@@ -27,10 +27,10 @@ from archive.vocabulary import (
     as_text,
     field_label,
     media_label,
-    reason_text,
     shown_time,
     word,
 )
+from archive.vocabulary_reasons import reason_text
 
 
 def _lang() -> str:

@@ -238,7 +238,7 @@ def test_specialist_asks_head_approves_specialist_reads(
 
     zhou = signed_in(browser, base, "zhou")
     zhou.goto("/audit/access-log")  # type: ignore[attr-defined]
-    expect(zhou.locator("table.log")).to_contain_text("zhang")  # type: ignore[attr-defined]
+    expect(zhou.locator("table.log")).to_contain_text("张专员")  # type: ignore[attr-defined]
     zhou.screenshot(path=str(shots / "access-log.png"))  # type: ignore[attr-defined]
 
 

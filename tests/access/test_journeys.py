@@ -7,6 +7,7 @@ shows the English msgid or a raw code instead."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -48,9 +49,19 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
     world.arc.close()
 
 
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where pictures go: ``docs/screenshots/`` with ``ARCHIVE_SCREENSHOTS=1`` (the README's)."""
+    if os.environ.get("ARCHIVE_SCREENSHOTS") == "1":
+        return Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+    return tmp_path_factory.mktemp("shots")
+
+
 def signed_in(chromium: Any, base: str, username: str) -> Any:
     """A new browser at the home page, signed in through the form."""
-    context = chromium.new_context(base_url=base, locale="zh-CN")
+    context = chromium.new_context(
+        base_url=base, locale="zh-CN", viewport={"width": 1280, "height": 860}
+    )
     page = context.new_page()
     page.goto("/")  # the one address a newcomer is given
     page.fill("input[name=username]", username)
@@ -65,7 +76,7 @@ def menu(page: Any, label: str) -> None:
 
 
 def test_specialist_browses_ticks_two_and_asks_for_both(
-    site: tuple[str, Any], chromium: Any
+    site: tuple[str, Any], chromium: Any, shots: Path
 ) -> None:
     from playwright.sync_api import expect
 
@@ -80,6 +91,7 @@ def test_specialist_browses_ticks_two_and_asks_for_both(
         zhang.locator(".hits li", has_text=title).get_by_role("checkbox").check()
     zhang.get_by_text(zh("Ask for access"), exact=True).click()
     zhang.get_by_label(zh("Purpose")).fill("2026年第四季度合同复核")
+    zhang.screenshot(path=str(shots / "search-selected.png"), full_page=True)
     zhang.get_by_role("button", name=zh("Ask for access to each")).click()
     expect(zhang.locator("p.total")).to_have_text(
         zh("%(done)s done, %(refused)s not done.", done=2, refused=0)
@@ -94,7 +106,7 @@ def test_specialist_browses_ticks_two_and_asks_for_both(
 
 
 def test_supervisor_follows_the_home_page_to_the_requests_and_approves(
-    site: tuple[str, Any], chromium: Any
+    site: tuple[str, Any], chromium: Any, shots: Path
 ) -> None:
     from playwright.sync_api import expect
 
@@ -102,6 +114,7 @@ def test_supervisor_follows_the_home_page_to_the_requests_and_approves(
     wang = signed_in(chromium, base, "wang")
     waiting = wang.locator("#waiting a[data-kind=decide]")
     expect(waiting).to_contain_text("2 " + zh("requests wait for your decision"))
+    wang.screenshot(path=str(shots / "home.png"))
     waiting.click()
     rows = wang.locator("table.inbox tbody tr", has_text="2026年第四季度合同复核")
     expect(rows).to_have_count(2)
@@ -131,7 +144,7 @@ def test_records_manager_holds_a_record_from_the_search_results(
 
 
 def test_auditor_picks_a_record_and_reads_its_access_log(
-    site: tuple[str, Any], chromium: Any
+    site: tuple[str, Any], chromium: Any, shots: Path
 ) -> None:
     from playwright.sync_api import expect
 
@@ -143,6 +156,7 @@ def test_auditor_picks_a_record_and_reads_its_access_log(
     picker.press_sequentially("CG-confidential", delay=30)
     option = zhou.get_by_role("option", name="CG-confidential")
     expect(option.first).to_be_visible()
+    zhou.screenshot(path=str(shots / "picker.png"))
     picker.press("ArrowDown")
     picker.press("Enter")
     zhou.get_by_role("button", name=zh("Filter")).click()
@@ -157,7 +171,7 @@ def test_auditor_picks_a_record_and_reads_its_access_log(
 
 
 def test_administrator_is_told_on_the_form_then_adds_the_person(
-    site: tuple[str, Any], chromium: Any
+    site: tuple[str, Any], chromium: Any, shots: Path
 ) -> None:
     from playwright.sync_api import expect
 
@@ -172,6 +186,7 @@ def test_administrator_is_told_on_the_form_then_adds_the_person(
     problem = wu.locator(".field-problem").first
     expect(problem).to_be_visible()
     assert any("\u4e00" <= ch <= "\u9fff" for ch in problem.inner_text())  # said in Chinese
+    wu.screenshot(path=str(shots / "form-refused.png"))
     new = wu.locator("form", has=wu.locator("input[name=username]"))
     expect(new.get_by_label(zh("User name"))).to_have_value("chen")  # what was typed is kept
     expect(new.get_by_label(zh("Display name"))).to_have_value("陈新人")

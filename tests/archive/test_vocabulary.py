@@ -9,11 +9,11 @@ from archive.models import Role, Sensitivity
 from archive.vocabulary import (
     actor_label,
     media_label,
-    reason_text,
     shown_time,
     term,
     word,
 )
+from archive.vocabulary_reasons import reason_text
 
 
 def test_every_role_and_level_has_its_own_word_in_both_languages() -> None:
@@ -58,3 +58,10 @@ def test_one_time_format_in_beijing_time() -> None:
     assert shown_time(datetime(2026, 1, 31, 16, 5, 59, tzinfo=UTC)) == "2026-02-01 00:05"
     assert shown_time(date(2026, 1, 31)) == "2026-01-31"
     assert shown_time(None) == "—"
+
+
+def test_the_access_logs_reasons_are_said_in_words() -> None:
+    assert reason_text("grant") == "依据查阅授权"
+    assert reason_text("the grant does not cover download") == "授权不含“下载”"
+    assert reason_text("unknown or beyond the caller's view") == "档案不存在或不在其可见范围内"
+    assert reason_text("the grant has expired", "en") == "The grant has expired"

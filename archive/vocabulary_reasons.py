@@ -1,0 +1,90 @@
+"""Reasons the archive writes as English sentences (quarantine, alerts, the access log's
+allowed and refused reads), said in the page's language where their pattern is known; a
+sentence the archive does not know (a parser's message) stays as written."""
+
+from __future__ import annotations
+
+import re
+
+from archive.vocabulary import english, media_label, term
+
+#: The quarantine reasons the pipeline writes and the alerts' details (English, for logs, mail
+#: and the CLI), as a page says them: (pattern, Chinese, English); ``{media}`` and
+#: ``{action}`` are codes, put in words.
+REASONS: list[tuple[re.Pattern[str], str, str]] = [
+    (
+        re.compile(r"(?P<media>\S+) \(named (?P<ext>.*)\) is not a format allowed for keeping"),
+        "{media}（文件后缀 {ext}）不是允许长期保存的格式",
+        "{media} (named {ext}) is not a format allowed for long-term keeping",
+    ),
+    (re.compile(r"the file is empty"), "文件为空", "The file is empty"),
+    (re.compile(r"ClamAV found (?P<what>.*)"), "病毒检测发现：{what}", "Virus scan found {what}"),
+    (
+        re.compile(r"virus scan did not finish in (?P<s>\d+) s"),
+        "病毒检测 {s} 秒内未完成",
+        "The virus scan did not finish in {s} s",
+    ),
+    (re.compile(r"missing (?P<what>.*)"), "缺少：{what}", "Missing: {what}"),
+    # why a read was allowed or refused (access.policy, access.reader): the access log's reasons
+    (re.compile(r"standing access"), "常设权限", "Standing access"),
+    (re.compile(r"grant"), "依据查阅授权", "By a grant"),
+    (re.compile(r"no grant for this record"), "无此档案的查阅授权", "No grant for this record"),
+    (
+        re.compile(r"the grant does not cover (?P<action>\w+)"),
+        "授权不含“{action}”",
+        "The grant does not cover {action}",
+    ),
+    (re.compile(r"the grant was revoked"), "授权已撤销", "The grant was revoked"),
+    (re.compile(r"the grant is not valid yet"), "授权尚未生效", "The grant is not valid yet"),
+    (re.compile(r"the grant has expired"), "授权已过期", "The grant has expired"),
+    (re.compile(r"the account is disabled"), "账户已停用", "The account is disabled"),
+    (
+        re.compile(r"the (?P<role>\w+) role reads no records"),
+        "{role}角色不阅读档案内容",
+        "The {role} role reads no records",
+    ),
+    (
+        re.compile(r"(?:unknown or )?(?:the record is )?beyond the caller's view"),
+        "档案不存在或不在其可见范围内",
+        "Unknown or beyond the person's view",
+    ),
+    (re.compile(r"no such version"), "无此版本", "No such version"),
+    (re.compile(r"content destroyed"), "内容已销毁", "Content destroyed"),
+    (re.compile(r"content missing"), "存储内容缺失", "Content missing"),
+    (re.compile(r"storage unavailable"), "存储暂不可用", "Storage unavailable"),
+    # alerts (access.alerts): their details
+    (
+        re.compile(r"(?P<n>\d+) refusals within an hour"),
+        "一小时内被拒绝 {n} 次",
+        "{n} refusals within an hour",
+    ),
+    (
+        re.compile(r"(?P<n>\d+) records within an hour"),
+        "一小时内读取 {n} 份档案",
+        "{n} records read within an hour",
+    ),
+    (
+        re.compile(r"(?P<action>\w+) of record (?P<record>\S+) at (?P<time>\d\d:\d\d) 北京时间"),
+        "北京时间 {time}{action}档案 {record}",
+        "{action} of record {record} at {time} Beijing time",
+    ),
+]
+
+
+def reason_text(reason: str | None, lang: str | None = "zh") -> str:
+    """A quarantine reason in the page's language where the archive knows its pattern; the
+    pipeline's own words (a parser's message, say) otherwise."""
+    if not reason:
+        return ""
+    for pattern, chinese, english_text in REASONS:
+        found = pattern.fullmatch(reason.strip())
+        if found:
+            values = found.groupdict()
+            if "media" in values:
+                values["media"] = media_label(values["media"], lang)
+            if "action" in values:
+                values["action"] = term(values["action"], lang)
+            if "role" in values:
+                values["role"] = term(values["role"], lang)
+            return (english_text if english(lang) else chinese).format(**values)
+    return reason
