@@ -54,6 +54,30 @@ def ledger_xlsx() -> bytes:
     return out.getvalue()
 
 
+SLIDE_TITLE = "第三季度仓储工作汇报"
+SLIDE_POINTS = ["华东仓库改造完成八成", "消防验收安排在十月"]
+
+
+@functools.cache
+def slides_pptx() -> bytes:
+    """One slide, a title and two points, as python-pptx writes a presentation."""
+    import pptx
+
+    deck = pptx.Presentation()
+    slide = deck.slides.add_slide(deck.slide_layouts[1])  # title and content
+    slide.shapes.title.text = SLIDE_TITLE
+    body = slide.placeholders[1].text_frame
+    body.text = SLIDE_POINTS[0]
+    body.add_paragraph().text = SLIDE_POINTS[1]
+    for shape in slide.shapes:
+        for paragraph in shape.text_frame.paragraphs:
+            for run in paragraph.runs:
+                run.font.name = FONT
+    out = io.BytesIO()
+    deck.save(out)
+    return out.getvalue()
+
+
 def without_part(data: bytes, part: str = "[Content_Types].xml") -> bytes:
     """``data`` (a zip package) without one part: the DOCX text reader still reads it (it
     goes to word/document.xml directly), LibreOffice cannot load it."""

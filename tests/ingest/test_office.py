@@ -115,6 +115,21 @@ def test_a_spreadsheet_is_accepted_laid_out_and_searchable_by_its_cells(oarc: Ar
 
 
 @needs_soffice
+def test_a_presentation_is_laid_out_slide_by_slide(oarc: Archive) -> None:
+    for data, name, media_type in [
+        (office.slides_pptx(), "季度汇报.pptx", sniff.PPTX),
+        (office.converted(office.slides_pptx(), ".pptx", "odp"), "季度汇报.odp", sniff.ODP),
+    ]:
+        job = run_ingest(oarc, data, name, project="仓储汇报", title=name)
+        version, objects = stored(oarc, job)
+        assert version.media_type == media_type
+        assert version.page_count == 1  # one slide, one page
+        laid_out = pdf_text(objects[RenditionRole.OFFICE_PDF])
+        assert in_order(laid_out, [office.SLIDE_TITLE, *office.SLIDE_POINTS])
+        assert office.SLIDE_POINTS[1] in objects[RenditionRole.TEXT].decode()
+
+
+@needs_soffice
 def test_a_docx_libreoffice_cannot_open_is_archived_with_its_text_and_a_warning(
     oarc: Archive,
 ) -> None:
