@@ -8,7 +8,8 @@ original stays what is kept, checked and downloaded.
 Each run gets its own profile (``-env:UserInstallation``), HOME and TMPDIR in the job's private
 work directory, deleted when the run ends (and with the directory anyway), so no copy of the
 document outlives the job. Where the kernel allows an unprivileged user namespace, soffice runs
-without a network (``unshare -rn``): a linked image or field cannot call out. The sandbox's
+without a network (``unshare -rn``): a linked image or field cannot call out; a document that
+links to anything outside itself is not laid out at all (:mod:`ingest.office_links`). The sandbox's
 wall-clock limit kills soffice with its whole process group.
 
 A conversion that fails, times out or cannot run never costs the document: the version is
@@ -29,6 +30,7 @@ from typing import Any
 from archive.config import IngestSettings
 from ingest import sniff
 from ingest.extract import check_zip, extract_pdf
+from ingest.office_links import external_links
 from ingest.sandbox import ParseFailure, SandboxError, run_limited
 
 RENDITION = "usability.rendition"
@@ -144,6 +146,11 @@ def convert(
 ) -> dict[str, Any]:
     """Inside the sandbox child: check the package, run soffice, read the PDF back."""
     check_zip(Path(path), max_inflated)
+    reaching_out = external_links(Path(path))
+    if reaching_out:  # LibreOffice would read what they point at into the PDF
+        raise ParseFailure(
+            RENDITION, f"it links to content outside the document ({reaching_out[0]})"
+        )
     target = Path(out_pdf)
     work = target.parent / "office"
     shutil.rmtree(work, ignore_errors=True)

@@ -26,10 +26,11 @@ from access.api.common import (
     token_required,
     whole_number,
 )
-from access.browse import department_of
-from access.policy import Permission, may_record_event
+from access.browse import department_of, knows
+from access.policy import Permission, may, may_record_event
 from access.requests import AccessError
-from archive.models import RetentionEvent, RetentionSchedule
+from archive.errors import ErrorKind
+from archive.models import Record, RetentionEvent, RetentionSchedule
 from archive.volumes import list_volumes, volume_json
 from retention import reports
 from retention.appraisal import appraisal_queue
@@ -153,10 +154,16 @@ def retention_event_record() -> Any:
     occurred = parse_day(body.get("occurred_on"), "occurred_on")
     if occurred is None:
         return error(400, "occurred_on is required")
-    record_id = parse_record(body["record_id"], "record_id") if body.get("record_id") else None
+    given = body.get("record_id")
+    record_id = parse_record(given, "record_id", knowable=True) if given else None
     with archive().transaction() as session:
+        person = me(session)
+        if record_id is not None and not may(person.role, Permission.MANAGE_RETENTION):
+            record = session.get(Record, record_id)
+            if record is None or not knows(session, person)(record):  # as if it did not exist
+                raise AccessError("no such record", ErrorKind.NOT_FOUND)
         department = department_of(session, body.get("project"), record_id)
-        if not may_record_event(me(session), department):
+        if not may_record_event(person, department):
             raise AccessError("department heads record events of their own department only")
         row = record_occurrence(
             session,

@@ -4,6 +4,7 @@ access-log filter take the 档号 wherever they took an id."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -21,6 +22,7 @@ from archive.models import (
     Grant,
     HoldItem,
     Record,
+    RetentionEvent,
     Scope,
     User,
     Version,
@@ -275,3 +277,30 @@ def test_every_form_that_asks_for_records_offers_the_picker(world: World) -> Non
     assert 'name="add"' in listed
     assert 'name="remove"' in listed
     assert listed.count("data-record-picker") == 2
+
+
+def test_a_head_cannot_learn_or_start_a_clock_on_a_record_they_may_not_know(
+    world: World,
+) -> None:
+    hidden = numbered(world, "CG-restricted")  # wang's clearance is confidential
+    seen = numbered(world, "CG-internal")
+
+    def event_on(token: str) -> Any:
+        body = {
+            "event_type": "contract_terminated",
+            "occurred_on": "2026-01-01",
+            "record_id": token,
+        }
+        return world.call("POST", "wang", "/api/v1/retention/events", json=body)
+
+    beyond, made_up = event_on(hidden), event_on("WS·1999-X")
+    assert beyond.status_code == made_up.status_code == 400
+    assert beyond.get_json()["error"].replace(hidden, "?") == made_up.get_json()["error"].replace(
+        "WS·1999-X", "?"
+    )
+    by_id, random_id = event_on(str(world.records["CG-restricted"])), event_on(str(uuid.uuid4()))
+    assert by_id.status_code == random_id.status_code == 404
+    assert by_id.get_json() == random_id.get_json()
+    with world.arc.sessions() as session:
+        assert session.scalars(select(RetentionEvent)).all() == []  # no clock was started
+    assert event_on(seen).status_code == 201  # a record of the department that wang knows

@@ -93,3 +93,15 @@ def job_of(arc: Archive, job_id: uuid.UUID) -> IngestJob:
 @pytest.fixture(scope="session")
 def zip_bomb(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     return samples.zip_bomb_docx(tmp_path_factory.mktemp("bomb") / "bomb.docx").read_bytes()
+
+
+@pytest.fixture(scope="module")
+def oarc(
+    tmp_path_factory: pytest.TempPathFactory, clamav_database: str | None
+) -> Iterator[Archive]:
+    home = tmp_path_factory.mktemp("office") / "home"
+    arc = Archive(load_settings(ingest_env(make_environ(home, "sqlite", "local"), clamav_database)))
+    initialize(arc, Actor.cli())
+    seed_default_rules(arc, Actor.cli())
+    yield arc
+    arc.close()

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,18 +28,6 @@ from tests.ingest import office_samples as office
 from tests.ingest.conftest import ingest_env, run_ingest
 
 needs_soffice = pytest.mark.skipif(shutil.which("soffice") is None, reason="no LibreOffice")
-
-
-@pytest.fixture(scope="module")
-def oarc(
-    tmp_path_factory: pytest.TempPathFactory, clamav_database: str | None
-) -> Iterator[Archive]:
-    home = tmp_path_factory.mktemp("office") / "home"
-    arc = Archive(load_settings(ingest_env(make_environ(home, "sqlite", "local"), clamav_database)))
-    initialize(arc, Actor.cli())
-    seed_default_rules(arc, Actor.cli())
-    yield arc
-    arc.close()
 
 
 @pytest.fixture(scope="module")
