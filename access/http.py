@@ -38,6 +38,7 @@ from archive.db import lock_contention, utcnow
 from archive.errors import DomainError, ErrorKind, InvalidInput
 from archive.models import AccessEvent, DispositionList, ListStatus, Record, Scope, User
 from archive.vocabulary import beijing, english, term
+from archive.vocabulary_reasons import reason_text
 from retention import reports
 from retention.register_files import Register, register_pdf, register_xlsx
 
@@ -303,6 +304,7 @@ def access_log_csv(arc: Archive, query: Select[Any], lang: str | None = None) ->
             for event in session.scalars(query.execution_options(yield_per=500)):
                 row = [exported(getattr(event, c), lang) for c in CSV_COLUMNS]
                 row[3], row[4] = term(event.action, lang), term(event.outcome, lang)
+                row[5] = reason_text(event.reason, lang)
                 row.insert(7, record_name(session, names, event.record_id))
                 yield row
 

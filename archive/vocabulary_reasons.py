@@ -25,6 +25,32 @@ REASONS: list[tuple[re.Pattern[str], str, str]] = [
         "The virus scan did not finish in {s} s",
     ),
     (re.compile(r"missing (?P<what>.*)"), "缺少：{what}", "Missing: {what}"),
+    # metadata given with a file (ingest.validate), one problem of several joined by "; "
+    (
+        re.compile(r"date: date '(?P<value>.*)' is not of the form (?P<example>.*)"),
+        "日期“{value}”的格式不对，应如 {example}",
+        "Date '{value}' is not of the form {example}",
+    ),
+    (
+        re.compile(r"date: date '(?P<value>.*)' does not exist"),
+        "日期“{value}”不存在",
+        "Date '{value}' does not exist",
+    ),
+    (
+        re.compile(r"project: project name '(?P<value>.*)' has no letters or digits left.*"),
+        "项目名称“{value}”去掉不能用于文件名的字符后，没有文字或数字",
+        "Project name '{value}' has no letters or digits left once made safe",
+    ),
+    (
+        re.compile(r"department: no department '(?P<value>.*)' \(known: (?P<known>.*)\)"),
+        "没有部门“{value}”（现有：{known}）",
+        "No department '{value}' (known: {known})",
+    ),
+    (
+        re.compile(r"department: you file documents for your own department only, not (?P<d>.*)"),
+        "只能为本部门归档，不能为 {d}",
+        "You file documents for your own department only, not {d}",
+    ),
     # why a read was allowed or refused (access.policy, access.reader): the access log's reasons
     (re.compile(r"standing access"), "常设权限", "Standing access"),
     (re.compile(r"grant"), "依据查阅授权", "By a grant"),
@@ -76,6 +102,8 @@ def reason_text(reason: str | None, lang: str | None = "zh") -> str:
     pipeline's own words (a parser's message, say) otherwise."""
     if not reason:
         return ""
+    if "; " in reason:  # several problems: each said on its own
+        return "；".join(reason_text(part, lang) for part in reason.split("; "))
     for pattern, chinese, english_text in REASONS:
         found = pattern.fullmatch(reason.strip())
         if found:

@@ -5,10 +5,13 @@ the single action would; this page only words the outcomes."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
-from flask import flash, redirect, render_template, request
+from flask import render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from access.browse import visible_list
@@ -38,8 +41,10 @@ from access.web.core import (
     user,
     web,
 )
+from access.web.records import search_page
 from archive.audit import record_event
 from archive.errors import InvalidInput
+from archive.models import Record
 from archive.vocabulary import english
 from retention.errors import RetentionError
 
@@ -93,10 +98,15 @@ def act_on_selected() -> Any:
     except (InvalidInput, RetentionError):
         return _refuse(back, _problem(action))
     done = sum(1 for o in outcomes if o.done)
+    known = [o.record_id for o in outcomes if o.name]  # a record named is one they may know
+    with arc().sessions() as db:
+        titles = {
+            i: t for i, t in db.execute(select(Record.id, Record.title).where(Record.id.in_(known)))
+        }
     return render_template(
         "bulk_report.html",
         title=title,
-        rows=[(o, said(o)) for o in outcomes],
+        rows=[(o, said(o), titles.get(o.record_id, "")) for o in outcomes],
         done=done,
         refused=len(outcomes) - done,
         back=back,
@@ -137,9 +147,11 @@ def _problem(action: str) -> str:
     return str(_("Choose a disposition list that is still being prepared (draft)."))
 
 
-def _refuse(back: str, message: str) -> Response:
-    flash(message, "error")
-    return redirect(back)
+def _refuse(back: str, message: str) -> Any:
+    """The search page the selection came from, with the ticks and the input as they were
+    sent and the reason above the actions: nothing to find and tick again."""
+    query = urlsplit(back).query
+    return search_page(MultiDict(parse_qsl(query)), request.form, message), 400
 
 
 def _export(ids: list[Any], kind: str) -> Response:

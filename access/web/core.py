@@ -211,9 +211,12 @@ def reauthenticate() -> None:
     with arc().transaction() as db:
         confirmed = password_confirms(db, user(), form("confirm_password"), request.remote_addr)
     if not confirmed:
+        typed = bool(form("confirm_password"))
         raise AccessError(
-            _("Enter your own password to confirm this action."),
-            code="password",
+            _("The password is not right: enter your own password to confirm this action.")
+            if typed
+            else _("Enter your own password to confirm this action."),
+            code="password_wrong" if typed else "password",
             field="confirm_password",
         )
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
 
 from access.browse import allowed_scopes, open_record, parse_search, search_as, versions_of
 from access.bulk import MAX_SELECTED, active_holds, draft_lists
@@ -36,18 +38,34 @@ def search() -> Any:
     """Full-text and metadata search: Chinese and English, facets, filters, paging. Before
     any words: every record the person may know of, newest first. The results can be ticked
     and acted on together (:mod:`access.web.bulk`)."""
-    params = parse_search(request.args)
+    return search_page(request.args)
+
+
+def search_page(
+    args: MultiDict[str, str], kept: MultiDict[str, str] | None = None, problem: str = ""
+) -> Any:
+    """The search page for the query ``args``; ``kept`` and ``problem``: the selection form
+    as it was sent and why it was refused (the ticks and the input are kept)."""
+    params = parse_search(args)
     archive = arc()
+    if params.filed_from and params.filed_to and params.filed_from > params.filed_to:
+        flash(_("The first filing date is after the last: no record can match."), "error")
     results = search_as(archive, user().id, client(), params)
     with archive.sessions() as db:
         person = me(db)
         managing = may(person.role, Permission.MANAGE_RETENTION)
+        query = urlencode(list(args.items(multi=True)))
         return render_template(
             "search.html",
             params=params,
             results=results,
+            args=args,
+            here=url_for("web.search") + (f"?{query}" if query else ""),
+            kept=kept or MultiDict(),
+            ticked=set((kept or MultiDict()).getlist("record")),
+            problem=problem,
             facets=FACETS,
-            searched=any(request.args.get(k) for k in ("q", *FILTERS, "from", "to")),
+            searched=any(args.get(k) for k in ("q", *FILTERS, "from", "to")),
             managing=managing,
             holds=active_holds(db) if managing else [],
             lists=draft_lists(db) if managing else [],

@@ -44,6 +44,9 @@ MESSAGES: dict[str, Any] = {
     "required": _l("Fill this in."),
     "too_long": _l("At most %(n)s characters."),
     "password": _l("Enter your own password to confirm this action."),
+    "password_wrong": _l(
+        "The password is not right: enter your own password to confirm this action."
+    ),
     "date": _l("Enter a date like 2026-01-31."),
     "choose": _l("Choose one of the values offered."),
     "no_entry": _l("No such entry."),

@@ -13,12 +13,14 @@ from sqlalchemy import select
 
 from access.policy import Permission, may
 from access.requests import AccessError
-from access.web.core import actor, arc, form, requires, user, web
+from access.web.core import actor, arc, form, requires, select_locale, user, web
 from access.web.forms import sends_back
 from access.web.refusals import explain
 from archive.content import ContentTooLarge
 from archive.errors import ErrorKind, InvalidInput
 from archive.models import Department, IngestJob, IngestStatus, Sensitivity, Version
+from archive.naming import NamingError, format_date
+from archive.vocabulary_reasons import reason_text
 from ingest.jobs import receive, release, retry
 from ingest.metadata import FIELDS, MetadataError
 from ingest.tasks import enqueue
@@ -29,6 +31,19 @@ FINAL = frozenset({IngestStatus.STORED, IngestStatus.DUPLICATE, IngestStatus.QUA
 
 def _metadata() -> dict[str, str]:
     return {key: form(key) for key in FIELDS if key != "major" and form(key)}
+
+
+def _check_date(value: str) -> None:
+    """The date is the same for the whole batch: refused once, beside its field."""
+    if not value:
+        return
+    try:
+        format_date(value, "day" if len(value) == 10 else "month")
+    except NamingError:
+        raise InvalidInput(
+            _("%(v)s is not a date: give the year and month, like 2026-11, or the day.", v=value),
+            field="date",
+        ) from None
 
 
 def _upload_page() -> Any:
@@ -57,6 +72,7 @@ def upload() -> Any:
     if len(files) > MAX_BATCH:
         raise InvalidInput(_("At most %(n)s files at a time.", n=MAX_BATCH), field="files")
     params = _metadata()
+    _check_date(params.get("date", ""))
     received: list[uuid.UUID] = []
     problems: list[str] = []
     for upload_file in files:
@@ -72,7 +88,7 @@ def upload() -> Any:
                 )
             )
         except (ContentTooLarge, MetadataError) as exc:
-            problems.append(f"{upload_file.filename}: {explain(exc)}")
+            problems.append(f"{upload_file.filename}: {reason_text(explain(exc), select_locale())}")
     for job_id in received:  # each job was committed by receive(): enqueue after commit
         enqueue(job_id)
     target = url_for("web.jobs", ids=",".join(str(j) for j in received))

@@ -77,8 +77,12 @@ def test_asking_for_access_to_many_records(world: World) -> None:
     again = post(zhang, {**asked, "record": chosen[:1]})
     assert "未发送：您已申请过，正在等待答复" in again
     # The server's limits are the form's: a period over the maximum is refused, nothing sent.
-    zhang.post("/search/selected", {**asked, "days": "400", "record": chosen, "back": "/search"})
-    assert "1 至 90 天" in zhang.text("/search")  # said on the search page; nothing sent
+    refused = zhang.post(
+        "/search/selected",
+        {**asked, "days": "400", "record": chosen, "back": "/search"},
+        status=400,
+    )
+    assert "1 至 90 天" in refused  # said on the search page; nothing sent
     with world.arc.sessions() as session:
         assert session.scalar(select(func.count()).select_from(AccessRequest)) == 3
 
@@ -114,8 +118,8 @@ def test_a_records_manager_places_and_extends_a_hold(world: World) -> None:
     sun = Browser(world, "sun")
     assert 'value="hold"' in sun.text("/search?q=正文")
     unnamed = {"action": "hold", "hold": "new", "record": ids(world, "CG-internal")}
-    sun.post("/search/selected", {**unnamed, "back": "/search?q=正文"})  # back to the page
-    assert "请选择一项生效中的保全，或为新保全填写名称和理由" in sun.text("/search?q=正文")
+    refused = sun.post("/search/selected", {**unnamed, "back": "/search?q=正文"}, status=400)
+    assert "请选择一项生效中的保全，或为新保全填写名称和理由" in refused  # on the search page
     placed = post(
         sun,
         {"action": "hold", "hold": "new", "name": "合同纠纷", "reason": "诉讼保全",
@@ -180,8 +184,10 @@ def test_a_records_manager_adds_many_to_a_list_and_hears_why_some_cannot(world: 
 def test_too_many_records_at_once_are_refused_with_the_limit(world: World) -> None:
     zhang = Browser(world, "zhang")
     many = [str(uuid.uuid4()) for _ in range(201)]
-    zhang.post("/search/selected", {"action": "csv", "record": many, "back": "/search"}, status=302)
-    assert "一次最多选择 200 件档案" in zhang.text("/search")
+    refused = zhang.post(
+        "/search/selected", {"action": "csv", "record": many, "back": "/search"}, status=400
+    )
+    assert "一次最多选择 200 件档案" in refused
 
 
 def test_the_selected_rows_export_as_csv_and_xlsx(world: World) -> None:
@@ -266,3 +272,28 @@ def test_the_export_keeps_formulas_inert_and_the_form_needs_its_token(world: Wor
     assert forged.status_code == 400
     with world.arc.sessions() as session:
         assert session.scalar(select(func.count()).select_from(AccessRequest)) == 0
+
+
+def test_a_refused_selection_comes_back_ticked_with_what_was_typed(world: World) -> None:
+    flush(world.arc)
+    zhang = Browser(world, "zhang")
+    chosen = ids(world, "CG-internal", "CG-confidential")
+    asked = {"action": "request", "purpose": "", "scope": "download", "days": "30"}
+    page = post(zhang, {**asked, "record": chosen}, status=400)
+    assert "请填写用途" in page  # the reason, in Chinese, above the actions
+    for record_id in chosen:  # still ticked: nothing to find and tick again
+        assert re.search(rf'value="{record_id}" checked', page)
+    assert re.search(r'<option value="download" selected>', page)
+    assert 'name="days" min="1" max="90" value="30"' in page
+    assert re.search(r"<details open><summary>申请利用", page)
+    assert "正文" in page  # the search it came from, not an empty page
+    with world.arc.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(AccessRequest)) == 0
+
+
+def test_the_report_names_each_record_by_its_title(world: World) -> None:
+    flush(world.arc)
+    zhang = Browser(world, "zhang")
+    asked = {"action": "request", "purpose": "核对", "scope": "view", "days": "7"}
+    page = post(zhang, {**asked, "record": ids(world, "CG-internal")})
+    assert "档案 CG-internal" in page

@@ -62,6 +62,7 @@ def test_the_access_log_export_through_the_api(world: World) -> None:
     assert [r["用户"] for r in rows] == ["wang"] * len(PAYLOADS) + ["'-evil", "'@evil"]
     assert [int(r["序号"]) for r in rows] == sorted(int(r["序号"]) for r in rows)  # numbers
     assert {(r["操作"], r["结果"]) for r in rows} == {("查看", "允许"), ("查看", "已拒绝")}
+    assert {r["原因"] for r in rows} <= {"常设权限", "依据查阅授权", "无此档案的查阅授权"}  # words
     english = world.call("GET", "zhou", "/api/v1/access-log?format=csv&lang=en")
     assert next(csv.reader(io.StringIO(english.data.decode("utf-8-sig"))))[:3] == [
         "No.",

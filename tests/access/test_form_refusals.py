@@ -3,13 +3,14 @@ the field in Chinese, everything typed still there, with a 4xx status (never 无
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import date
 from pathlib import Path
 
 from sqlalchemy import select
 
-from archive.models import AccessRequest, Record, User
+from archive.models import AccessRequest, IngestJob, Record, User
 from archive.refcode import number_pending
 from retention.status import refresh_dirty
 from tests.access.conftest import World, make_world
@@ -277,3 +278,28 @@ def test_the_request_form_offers_the_configured_limit(tmp_path: Path) -> None:
         assert beside(refused, "days") == "请申请 1 至 30 天。"
     finally:
         world.arc.close()
+
+
+def test_an_upload_with_a_date_that_does_not_exist_is_told_once_beside_the_date(
+    world: World,
+) -> None:
+    zhang = Browser(world, "zhang")
+    files = [(io.BytesIO(f"会议纪要 {n}".encode()), f"纪要{n}.txt") for n in range(3)]
+    page = zhang.post(
+        "/upload",
+        {"files": files, "project": "华东仓储改造项目", "date": "2026-13", "title": "三次纪要"},
+        status=400,
+        content_type="multipart/form-data",
+    )
+    assert DEAD_END not in page
+    assert beside(page, "date").startswith("“2026-13”不是有效日期")
+    assert page.count("不是有效日期") == 1  # once for the batch, not once a file
+    assert 'value="华东仓储改造项目"' in page
+    assert 'value="三次纪要"' in page
+    with world.arc.sessions() as session:
+        assert session.scalars(select(IngestJob)).all() == []  # nothing received
+
+
+def test_search_dates_the_wrong_way_round_are_said(world: World) -> None:
+    page = Browser(world, "zhang").text("/search?from=2026-05-01&to=2026-01-01")
+    assert "归档日期的起始日晚于截止日" in page

@@ -57,9 +57,7 @@ def test_a_copied_cookie_dies_with_sign_out(world: World) -> None:
 CHANGES = {
     "password reset": lambda s, u: set_password(s, Actor.cli(), u, "another long password"),
     "role": lambda s, u: change_user(s, Actor.cli(), u, role=Role.SUPERVISOR),
-    "department": lambda s, u: change_user(
-        s, Actor.cli(), u, department=find_department(s, "XS")
-    ),
+    "department": lambda s, u: change_user(s, Actor.cli(), u, department=find_department(s, "XS")),
     "clearance": lambda s, u: change_user(s, Actor.cli(), u, clearance=Sensitivity.PUBLIC),
     "deactivation": lambda s, u: set_active(s, Actor.cli(), u, False),
     "freeze": lambda s, u: freeze_user(s, Actor("security", None), u, "INC-7"),

@@ -46,9 +46,9 @@ def upload(world: World, who: str, data: bytes, name: str, **form: str) -> tuple
 
 def versions(world: World, key: str) -> int:
     with world.arc.sessions() as session:
-        return session.scalar(
-            select(func.count()).where(Version.record_id == world.records[key])
-        ) or 0
+        return (
+            session.scalar(select(func.count()).where(Version.record_id == world.records[key])) or 0
+        )
 
 
 def finished(world: World, who: str, job_id: str) -> dict:  # type: ignore[type-arg]
