@@ -51,6 +51,12 @@ REASONS: list[tuple[re.Pattern[str], str, str]] = [
         "只能为本部门归档，不能为 {d}",
         "You file documents for your own department only, not {d}",
     ),
+    # why the rules classified a record as they did (ingest.classify)
+    (re.compile(r"keywords: (?P<words>.*)"), "关键词：{words}", "keywords: {words}"),
+    (re.compile(r"pattern: (?P<p>.*)"), "匹配模式：{p}", "pattern: {p}"),
+    (re.compile(r"file name: (?P<p>.*)"), "文件名：{p}", "file name: {p}"),
+    (re.compile(r"folder: (?P<p>.*)"), "文件夹：{p}", "folder: {p}"),
+    (re.compile(r"contracts are restricted"), "合同一律列为限制级", "contracts are restricted"),
     # why a read was allowed or refused (access.policy, access.reader): the access log's reasons
     (re.compile(r"standing access"), "常设权限", "Standing access"),
     (re.compile(r"grant"), "依据查阅授权", "By a grant"),

@@ -89,13 +89,14 @@ def test_auditors_query_and_export_the_log(world: World) -> None:
     exported = world.call(
         "GET", "zhou", f"/api/v1/access-log?format=csv&record={world.records['CG-internal']}"
     )
-    rows = list(csv.DictReader(io.StringIO(exported.data.decode())))
-    assert [(r["username"], r["outcome"]) for r in rows] == [
-        ("zhang", "refused"),
-        ("wang", "allowed"),
-        ("wang", "allowed"),
+    rows = list(csv.DictReader(io.StringIO(exported.data.decode("utf-8-sig"))))
+    assert [(r["用户"], r["结果"]) for r in rows] == [
+        ("zhang", "已拒绝"),
+        ("wang", "允许"),
+        ("wang", "允许"),
     ]
-    assert all(r["ip"] == "127.0.0.1" and r["at"] and len(r["hash"]) == 64 for r in rows)
+    assert all(r["IP 地址"] == "127.0.0.1" and r["时间（北京时间）"] for r in rows)
+    assert all(len(r["哈希"]) == 64 for r in rows)
     later = (utcnow() + timedelta(days=1)).date().isoformat()
     assert world.call("GET", "zhou", f"/api/v1/access-log?from={later}").json["events"] == []  # type: ignore[index]
     assert world.call("GET", "zhou", "/api/v1/access-log?from=yesterday").status_code == 400

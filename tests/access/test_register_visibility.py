@@ -9,7 +9,7 @@ import io
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from archive.models import AccessEvent, AuditEvent, Rendition
+from archive.models import AccessEvent, AuditEvent, Version
 from archive.storage import LocalBlobStore
 from retention.registers import WITHHELD
 from tests.access.conftest import World
@@ -61,11 +61,7 @@ def test_out_of_range_input_is_refused_not_a_500(executed: tuple[World, int]) ->
 
 def test_damaged_content_is_refused_and_logged(world: World) -> None:
     with world.arc.sessions() as session:
-        key = session.scalars(
-            select(Rendition.object_key).where(
-                Rendition.version_id == world.versions["CG-internal"]
-            )
-        ).one()
+        key = session.get_one(Version, world.versions["CG-internal"]).object_key  # as written
     store = world.arc.blobs
     assert isinstance(store, LocalBlobStore)
     blob = store.root / key[:2] / key[2:4] / key

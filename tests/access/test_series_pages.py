@@ -56,7 +56,7 @@ def test_the_schedules_page_shows_and_changes_category_and_filing(world: World) 
         {"key": "minutes", "name": "会议纪要", "code": "D10", "category": "H1"},
         status=400,
     )
-    assert "1-4 capital letters" in refused
+    assert "门类代码为 1 至 4 位大写字母" in refused  # said in Chinese
 
 
 def test_a_list_refuses_a_record_without_its_code_on_the_form(world: World) -> None:
@@ -70,8 +70,9 @@ def test_a_list_refuses_a_record_without_its_code_on_the_form(world: World) -> N
                     reference_item=None)
         )  # fmt: skip
     sun = Browser(world, "sun")
-    sun.post("/retention/lists", {"action": "destroy", "record_ids": str(record_id)})
-    page = sun.text("/retention/lists")
+    page = sun.post(
+        "/retention/lists", {"action": "destroy", "record_ids": str(record_id)}, status=409
+    )  # back on the form
     assert "尚未编档号，不能列入销毁清册。分类待审核：请先在“分类复核”中完成分类审核。" in page
     with world.arc.sessions() as session:
         assert session.scalars(select(DispositionList)).all() == []
@@ -79,8 +80,7 @@ def test_a_list_refuses_a_record_without_its_code_on_the_form(world: World) -> N
     sun.post("/retention/lists", {"action": "transfer", "record_ids": ""})
     with world.arc.sessions() as session:
         list_id = session.scalars(select(DispositionList.id)).one()
-    sun.post(f"/retention/lists/{list_id}/edit", {"add": str(record_id)})
-    page = sun.text(f"/retention/lists/{list_id}")
+    page = sun.post(f"/retention/lists/{list_id}/edit", {"add": str(record_id)}, status=409)
     assert "尚未编档号，不能列入移交清册。" in page
     assert 'role="alert"' in page
 

@@ -65,3 +65,9 @@ def test_the_access_logs_reasons_are_said_in_words() -> None:
     assert reason_text("the grant does not cover download") == "授权不含“下载”"
     assert reason_text("unknown or beyond the caller's view") == "档案不存在或不在其可见范围内"
     assert reason_text("the grant has expired", "en") == "The grant has expired"
+
+
+def test_why_a_record_was_classified_is_said_in_words() -> None:
+    assert reason_text("keywords: 验收报告, 验收") == "关键词：验收报告, 验收"
+    assert reason_text("contracts are restricted") == "合同一律列为限制级"
+    assert reason_text("验收报告 acceptance report") == "验收报告 acceptance report"  # a rule's name
