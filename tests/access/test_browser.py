@@ -10,11 +10,8 @@ from __future__ import annotations
 import io
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -30,7 +27,8 @@ from archive.people import create_user, find_department, find_user
 from retention import disposition
 from retention.status import refresh_dirty
 from search.indexer import flush
-from tests.conftest import REQUIRE_SERVICES, free_port, make_environ
+from tests.access.conftest import serving
+from tests.conftest import make_environ
 from tests.ingest import samples
 
 pytestmark = pytest.mark.browser
@@ -128,34 +126,10 @@ def _prepare(env: dict[str, str]) -> dict[str, object]:
 
 @pytest.fixture(scope="module")
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, object]]]:
-    if not Path(CHROMIUM).exists():
-        if REQUIRE_SERVICES:
-            pytest.fail(f"{CHROMIUM} is required (./dev test installs Debian's chromium)")
-        pytest.skip("Debian's chromium is not installed")
     env = make_environ(tmp_path_factory.mktemp("browser") / "home", "sqlite", "local")
     facts = _prepare(env)
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "access", "run", "--port", str(port)],
-        env={**os.environ, **env},
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=2):  # noqa: S310
-                break
-        except OSError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                server.kill()
-                pytest.fail("archive run did not start")
-            time.sleep(0.3)
-    yield base, facts
-    os.killpg(server.pid, signal.SIGTERM)
-    server.wait(timeout=60)
+    with serving(env) as base:
+        yield base, facts
 
 
 @pytest.fixture(scope="module")
@@ -168,24 +142,8 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield chromium
-        chromium.close()
+def browser(chromium: object) -> object:
+    return chromium
 
 
 def signed_in(browser: object, base: str, username: str) -> object:
