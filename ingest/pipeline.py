@@ -253,7 +253,8 @@ def render_office(arc: Archive, work: Work, text_too: bool) -> None:
         work.pages, work.page_count = rendered.pages, rendered.page_count
         if rendered.truncated:
             work.text_cut_at = arc.settings.ingest.text_cap_bytes
-    # A DOCX keeps the count Word saved (or none): LibreOffice's layout may break elsewhere.
+    elif work.page_count is None:  # a DOCX keeps the count Word saved; without one, the PDF's
+        work.page_count = rendered.page_count
 
 
 def describe(arc: Archive, work: Work) -> None:

@@ -69,6 +69,7 @@ def test_a_docx_is_kept_whole_and_laid_out_as_pdf_in_reading_order(
 ) -> None:
     version, objects = stored(oarc, report_job)
     assert version.media_type == sniff.DOCX
+    assert version.page_count == 1  # python-docx saves no count: the laid-out PDF's
     assert objects[RenditionRole.ORIGINAL] == office.report_docx()  # the original, unchanged
     laid_out = objects[RenditionRole.OFFICE_PDF]
     assert laid_out.startswith(b"%PDF-")
