@@ -16,7 +16,14 @@ from access.web.core import MIN_PASSWORD, actor, arc, form, me, reauthenticate, 
 from access.web.forms import sends_back, sent
 from access.web.privileges import one_time_password_page
 from archive.errors import DomainError, InvalidInput
-from archive.models import Department, Role, Sensitivity, User
+from archive.models import (
+    Department,
+    PrivilegeChange,
+    PrivilegeStatus,
+    Role,
+    Sensitivity,
+    User,
+)
 from archive.people import PeopleError, create_department, find_department, find_user
 from archive.privileges import (
     Outcome,
@@ -83,6 +90,13 @@ def _page() -> Any:
             "users.html",
             users=people,
             privileged={u.id for u in people if holds_privilege(db, u)},
+            awaiting=set(
+                db.scalars(
+                    select(PrivilegeChange.username).where(
+                        PrivilegeChange.status == PrivilegeStatus.PENDING
+                    )
+                )
+            ),
             departments=db.scalars(select(Department).order_by(Department.code)).all(),
             roles=[r.value for r in Role],
             levels=[s.value for s in Sensitivity],

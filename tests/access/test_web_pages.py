@@ -397,7 +397,9 @@ def test_admin_manages_people_and_every_change_is_audited(
     }
     wu.post("/admin/users", promotion, status=403)  # a privileged role: the password again
     wu.post("/admin/users", {**promotion, "confirm_password": PASSWORD})
-    assert "已送审" in wu.text("/admin/users")  # 三员分立: it waits for a security administrator
+    listed = wu.text("/admin/users")
+    assert "已送审" in listed  # 三员分立: it waits for a security administrator
+    assert re.search(r"陈会计<br>.*?有变更待审批", listed)  # and the table says so on chen's row
     wu.post("/admin/users", {"username": "x", "role": "specialist"}, status=400)
     own = {"username_existing": "wu", "role": "auditor", "confirm_password": PASSWORD}
     wu.post("/admin/users", own, status=400)
