@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from archive.models import AccessRequest, AuditEvent, Department, Grant, Record, User, Version
 from archive.vocabulary import CODED_FIELDS, as_text, beijing, english, field_label, term
+from archive.vocabulary_reasons import reason_text
 
 #: A details value that is a moment (``2026-05-01T08:00:00+00:00``): shown in Beijing time.
 _MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
@@ -124,6 +125,8 @@ class Lookups:
             return self.departments[value]
         if key == "department_id" and isinstance(value, int):
             return self.departments_by_id.get(value, str(value))
+        if key in ("reason", "why") and isinstance(value, str):
+            return reason_text(value, lang)
         if key in ("user", "username", "requested_by") and isinstance(value, str):
             return self.people_by_name.get(value, value)
         if isinstance(value, str) and _MOMENT.match(value):

@@ -57,6 +57,12 @@ REASONS: list[tuple[re.Pattern[str], str, str]] = [
     (re.compile(r"file name: (?P<p>.*)"), "文件名：{p}", "file name: {p}"),
     (re.compile(r"folder: (?P<p>.*)"), "文件夹：{p}", "folder: {p}"),
     (re.compile(r"contracts are restricted"), "合同一律列为限制级", "contracts are restricted"),
+    # why a record's content was destroyed (retention.execution)
+    (
+        re.compile(r"destroyed by list (?P<number>\S+)"),
+        "依销毁清册 {number} 销毁",
+        "destroyed by list {number}",
+    ),
     # why a read was allowed or refused (access.policy, access.reader): the access log's reasons
     (re.compile(r"standing access"), "常设权限", "Standing access"),
     (re.compile(r"grant"), "依据查阅授权", "By a grant"),

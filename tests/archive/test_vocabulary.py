@@ -72,3 +72,7 @@ def test_why_a_record_was_classified_is_said_in_words() -> None:
     assert reason_text("contracts are restricted") == "合同一律列为限制级"
     named = "验收报告 acceptance report"  # a rule's name, as its author wrote it
     assert reason_text(named) == named
+
+
+def test_a_destruction_says_its_list() -> None:
+    assert reason_text("destroyed by list XH-2026-0001") == "依销毁清册 XH-2026-0001 销毁"
