@@ -66,6 +66,28 @@ def _inside_word(text: str, at: int) -> bool:
     return pair.isascii() and pair.isalnum()
 
 
+#: ASCII punctuation that NFKC made of Chinese full-width marks, and the marks themselves.
+_NARROWED = {",": "，", ":": "：", ";": "；", "(": "（", ")": "）", "!": "！", "?": "？"}
+
+
+def _chinese(char: str) -> bool:
+    return "\u3400" <= char <= "\u9fff" or "\u3000" <= char <= "\u303f"
+
+
+def widened(text: str) -> str:
+    """The index keeps text width-folded (NFKC: “，” became “,”); a snippet is read by people,
+    so punctuation beside Chinese characters is given back its full width. One character for
+    one, so the matches' offsets still hold."""
+    chars = list(text)
+    for i, char in enumerate(chars):
+        if char in _NARROWED:
+            before = chars[i - 1] if i > 0 else ""
+            after = chars[i + 1] if i + 1 < len(chars) else ""
+            if (before and _chinese(before)) or (after and _chinese(after)):
+                chars[i] = _NARROWED[char]
+    return "".join(chars)
+
+
 def snippet_html(
     text: str, wanted: frozenset[str], tokens: Tokens, width: int = SNIPPET_CHARS
 ) -> str:
@@ -93,6 +115,7 @@ def snippet_html(
     for span in spans:  # never cut a marked word in two
         if span.start < end < span.end:
             end = span.end
+    text = widened(text)  # after the matching: the index's terms are of the folded text
     parts = ["…" if start > 0 else ""]
     at = start
     for span in spans:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from search.index import SearchIndex, Visibility
-from search.snippets import SNIPPET_CHARS
+from search.snippets import SNIPPET_CHARS, snippet_html, widened
 from tests.search.test_index import EVERYTHING, KEY, doc
 
 CLAUSE = "第二条 付款方式。甲方应在验收合格后三十日内支付合同价款的百分之九十五。"
@@ -108,3 +108,15 @@ def test_english_words_are_not_cut_at_the_window_edges(tmp_path: Path) -> None:
     words = shown.split(" ")
     assert set(words) <= {"warehouse", "acceptance", "report", "inventory"}
     assert marked(hit.snippet) == ["acceptance"]
+
+
+def test_folded_punctuation_beside_chinese_is_given_back_its_width() -> None:
+    folded = "经检查,验收报告(第3版)已签署:合格;English, (kept) as is: yes"
+    assert widened(folded) == "经检查，验收报告（第3版）已签署：合格；English, (kept) as is: yes"
+    assert len(widened(folded)) == len(folded)  # one for one: the marks' offsets hold
+    shown = snippet_html(
+        "甲方,乙方应在验收合格后付款:百分之九十五。",
+        frozenset({"验收"}),
+        lambda text: [("验收", text.index("验收"), text.index("验收") + 2)],
+    )
+    assert shown == '甲方，乙方应在<mark class="match term0">验收</mark>合格后付款：百分之九十五。'
