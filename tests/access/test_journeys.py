@@ -113,7 +113,8 @@ def test_supervisor_follows_the_home_page_to_the_requests_and_approves(
     base, _world = site
     wang = signed_in(chromium, base, "wang")
     waiting = wang.locator("#waiting a[data-kind=decide]")
-    expect(waiting).to_contain_text("2 " + zh("requests wait for your decision"))
+    decide = CATALOGUE.ngettext("request waits for your decision", "requests wait…", 2)
+    expect(waiting).to_contain_text(f"2 {decide}")
     wang.screenshot(path=str(shots / "home.png"))
     waiting.click()
     rows = wang.locator("table.inbox tbody tr", has_text="2026年第四季度合同复核")

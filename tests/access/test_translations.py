@@ -11,19 +11,29 @@ from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOG = ROOT / "access" / "translations" / "zh_Hans_CN" / "LC_MESSAGES"
-KEYWORDS = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None}
+KEYWORDS = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None, "ngettext": (1, 2)}
 
 
-def source_messages() -> set[str]:
+def key(value: object) -> object:
+    """A message's id or string as a hashable value (a plural one is a tuple of forms)."""
+    return tuple(value) if isinstance(value, list | tuple) else value
+
+
+def said(value: object) -> bool:
+    """Whether a translation says something (every form of a plural one)."""
+    return all(value) if isinstance(value, list | tuple) else bool(value)
+
+
+def source_messages() -> set[object]:
     method_map = [("access/web/**.py", "python"), ("access/templates/**.html", "jinja2")]
     found = extract_from_dir(str(ROOT), method_map, keywords=KEYWORDS)
-    return {message for _file, _line, message, _comments, _context in found if message}
+    return {key(message) for _file, _line, message, _comments, _context in found if message}
 
 
 def test_every_page_string_has_a_chinese_translation() -> None:
     with (CATALOG / "messages.po").open("rb") as handle:
         po = read_po(handle)
-    translated = {m.id: m.string for m in po if m.id and m.string and not m.fuzzy}
+    translated = {key(m.id): m.string for m in po if m.id and said(m.string) and not m.fuzzy}
     strings = source_messages()
     assert len(strings) > 300
     missing = sorted(strings - set(translated))
@@ -32,7 +42,7 @@ def test_every_page_string_has_a_chinese_translation() -> None:
 
 def test_the_compiled_catalog_matches_the_po_file() -> None:
     with (CATALOG / "messages.po").open("rb") as handle:
-        po = {m.id: m.string for m in read_po(handle) if m.id and m.string}
+        po = {key(m.id): key(m.string) for m in read_po(handle) if m.id and said(m.string)}
     with (CATALOG / "messages.mo").open("rb") as handle:
-        mo = {m.id: m.string for m in read_mo(handle) if m.id}
+        mo = {key(m.id): key(m.string) for m in read_mo(handle) if m.id}
     assert mo == po, "run: pybabel compile -d access/translations"
