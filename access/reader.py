@@ -285,17 +285,15 @@ def _content(
         if version.size > WHOLE_TEXT_BYTES:  # streamed, without a length
             body: Iterable[bytes] = _Chained(header, written)
             return Served(body, "text/plain; charset=utf-8", filename(version, "text/plain"), True)
-        text = b"".join(written)
-        return Served(
-            [header, text],
-            "text/plain; charset=utf-8",
-            filename(version, "text/plain"),
-            inline=True,
-            length=len(header) + len(text),
-        )
+        return _stamped_text(version, header, b"".join(written))
     text = b""
     if RenditionRole.TEXT in sizes:
         text = b"".join(read_content(arc, session, version, RenditionRole.TEXT))
+    return _stamped_text(version, header, text)
+
+
+def _stamped_text(version: Version, header: bytes, text: bytes) -> Served:
+    """A whole text under its stamp, with its length."""
     return Served(
         [header, text],
         "text/plain; charset=utf-8",

@@ -47,6 +47,7 @@ def search_page(
     """The search page for the query ``args``; ``kept`` and ``problem``: the selection form
     as it was sent and why it was refused (the ticks and the input are kept)."""
     params = parse_search(args)
+    kept = kept or MultiDict()
     archive = arc()
     if params.filed_from and params.filed_to and params.filed_from > params.filed_to:
         flash(_("The first filing date is after the last: no record can match."), "error")
@@ -61,8 +62,8 @@ def search_page(
             results=results,
             args=args,
             here=url_for("web.search") + (f"?{query}" if query else ""),
-            kept=kept or MultiDict(),
-            ticked=set((kept or MultiDict()).getlist("record")),
+            kept=kept,
+            ticked=set(kept.getlist("record")),
             problem=problem,
             facets=FACETS,
             searched=any(args.get(k) for k in ("q", *FILTERS, "from", "to")),
