@@ -253,3 +253,13 @@ def chromium() -> Iterator[Any]:
         )
         yield browser
         browser.close()
+
+
+def due_and_under_review(world: World) -> None:
+    """CG-public filed in 2010 as an application form, long due; XS-public awaiting review."""
+    with world.arc.transaction() as db:
+        seed_default_plan(db, Actor.cli())
+        due = db.get_one(Record, world.records["CG-public"])
+        due.record_type, due.filed_on, due.retention_dirty = "application", date(2010, 3, 1), True
+        db.get_one(Record, world.records["XS-public"]).needs_review = True
+    refresh_dirty(world.arc)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import re
 import uuid
-from datetime import date
 
 from sqlalchemy import select
 
@@ -15,8 +14,7 @@ from archive.audit import Actor
 from archive.models import DispositionList, Record
 from ingest.pipeline import process
 from retention.schedules import seed_default_plan
-from retention.status import refresh_dirty
-from tests.access.conftest import World
+from tests.access.conftest import World, due_and_under_review
 from tests.access.test_web_pages import Browser
 
 
@@ -39,12 +37,7 @@ def test_each_role_sees_what_waits_and_follows_the_link(world: World) -> None:
         content_type="multipart/form-data",
     )
     process(world.arc, uuid.UUID(re.findall(r"[0-9a-f-]{36}", job)[0]))
-    with world.arc.transaction() as db:
-        seed_default_plan(db, Actor.cli())
-        due = db.get_one(Record, world.records["CG-public"])
-        due.record_type, due.filed_on, due.retention_dirty = "application", date(2010, 3, 1), True
-        db.get_one(Record, world.records["XS-public"]).needs_review = True
-    refresh_dirty(world.arc)
+    due_and_under_review(world)
     sun.post(
         "/retention/lists",
         {"action": "destroy", "record_ids": str(world.records["CG-public"]), "opinion": "无价值"},

@@ -9,21 +9,17 @@ import io
 import re
 import uuid
 from collections.abc import Iterator
-from datetime import date
 from html import unescape
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from archive.audit import Actor
-from archive.models import DispositionList, IngestJob, Record
+from archive.models import DispositionList, IngestJob
 from archive.vocabulary import ACTIONS, MEDIA_TYPES, TERMS
 from ingest.pipeline import process
-from retention.schedules import seed_default_plan
-from retention.status import refresh_dirty
 from search.indexer import flush
-from tests.access.conftest import World, make_world
+from tests.access.conftest import World, due_and_under_review, make_world
 from tests.access.test_web_pages import PAGES, PASSWORD, Browser
 
 #: Codes that are ordinary English words too: checked on Chinese pages only.
@@ -92,12 +88,7 @@ def busy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[World, dict
     job = re.search(r"[0-9a-f-]{36}", broken)
     assert job
     process(world.arc, uuid.UUID(job[0]))
-    with world.arc.transaction() as db:
-        seed_default_plan(db, Actor.cli())
-        due = db.get_one(Record, world.records["CG-public"])
-        due.record_type, due.filed_on, due.retention_dirty = "application", date(2010, 3, 1), True
-        db.get_one(Record, world.records["XS-public"]).needs_review = True
-    refresh_dirty(world.arc)
+    due_and_under_review(world)
     sun.post(
         "/retention/holds",
         {
