@@ -16,10 +16,14 @@ Only write transactions (``BEGIN IMMEDIATE``) take a turn; readers never wait he
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import sqlite3
 import time
 from pathlib import Path
+
+log = logging.getLogger(__name__)
+_UNOPENABLE: set[Path] = set()
 
 #: The first retry comes after this many seconds, doubling up to :data:`LONGEST_PAUSE`.
 FIRST_PAUSE = 0.00002
@@ -33,10 +37,19 @@ def turnstile_path(database: str | None) -> Path | None:
     return Path(database).with_name(Path(database).name + "-writer")
 
 
-def take_turn(path: Path, wait: float) -> int:
+def take_turn(path: Path, wait: float) -> int | None:
     """An open descriptor holding the turnstile's lock (closing it lets the next one in);
-    ``sqlite3.OperationalError`` "database is locked" if ``wait`` seconds pass first."""
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    ``sqlite3.OperationalError`` "database is locked" if ``wait`` seconds pass first. None if
+    this process may not open the file (made by another account, say by root running the
+    CLI): it then waits in SQLite's busy handler alone, slower but still safe. The turnstile
+    only makes waits shorter; it never makes a write fail."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    except OSError:
+        if path not in _UNOPENABLE:
+            _UNOPENABLE.add(path)
+            log.warning("cannot open %s: writers wait in SQLite's busy handler alone", path)
+        return None
     deadline, pause = time.monotonic() + wait, FIRST_PAUSE
     while True:
         try:

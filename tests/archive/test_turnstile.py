@@ -141,3 +141,19 @@ def test_only_database_files_have_a_turnstile() -> None:
     assert turnstile_path("/var/archive/archive.db") == Path("/var/archive/archive.db-writer")
     assert turnstile_path(":memory:") is None
     assert turnstile_path(None) is None
+
+
+def test_a_turnstile_that_cannot_be_opened_leaves_writes_to_sqlite(
+    arc: Archive, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Say made by root running the CLI, so the web's account may not open it (here, as the
+    tests run as root, something in its place that no one can open as a file): writes still
+    go through, waiting in SQLite's busy handler alone, and the log says why, once."""
+    path = turnstile_path(arc.settings.database_url.removeprefix("sqlite:///"))
+    assert path is not None
+    path.unlink()  # made by the set-up
+    path.mkdir()
+    append(arc, "without a turn")
+    append(arc, "again")
+    assert lines(arc)[-2:] == ["without a turn", "again"]
+    assert caplog.text.count("busy handler alone") == 1
