@@ -1,19 +1,19 @@
 """Engine, sessions and the declarative base shared by every model.
 
-SQLite (the embedded default) runs in WAL mode with foreign keys on and ``synchronous=FULL``:
-a committed transaction (an access-log line before its read's first byte) is on disk, not
-only handed to the OS; readers' lines are committed in groups (:mod:`archive.groupcommit`)
-so that costs one flush per batch. Write transactions
+SQLite (the embedded default) runs in WAL mode with foreign keys on and
+``synchronous=FULL``: a committed transaction (an access-log line before its read's first
+byte) is on disk, not only handed to the OS; readers' lines are committed in groups
+(:mod:`archive.groupcommit`) so that costs one flush per batch. Write transactions
 (:data:`WRITE_OPTIONS`) start with ``BEGIN IMMEDIATE``: a deferred transaction that reads
-and then writes fails at once with "database is locked" when another writer got there
-first, instead of waiting its turn, which would break hash-chain appends; writers of all
-processes take turns at :mod:`archive.turnstile` first, so the lock passes on at once. Read-only
-transactions stay deferred so readers never queue behind writers. PostgreSQL uses psycopg 3
-with pre-ping so a restarted server is reconnected to.
+and then writes fails at once with "database is locked" when another writer got there first,
+instead of waiting its turn, which would break hash-chain appends. Before it, writers of
+every process take turns at :mod:`archive.turnstile`, so the lock passes on at once instead
+of after SQLite's sleeps. Read-only transactions stay deferred so readers never queue behind
+writers. PostgreSQL uses psycopg 3 with pre-ping so a restarted server is reconnected to.
 
-A write waits at most ``lock_wait`` seconds for its lock (SQLite's busy timeout, PostgreSQL's
-``lock_timeout``, advisory locks included); past that it fails with an error that
-:func:`lock_contention` recognises, which the web answers 503 with ``Retry-After``.
+A write waits at most ``lock_wait`` seconds for its lock (SQLite's busy timeout,
+PostgreSQL's ``lock_timeout``, advisory locks included); past that it fails with an error
+that :func:`lock_contention` recognises, which the web answers 503 with ``Retry-After``.
 """
 
 from __future__ import annotations

@@ -2,13 +2,14 @@
 
 SQLite lets one connection write at a time. One that finds the lock taken waits in SQLite's
 busy handler, which sleeps 1, 2, 5, 10 … 100 ms between tries whatever the holder does
-meanwhile, so a wait of one commit (about a millisecond) often cost eight, and under steady
-contention now and then a second. With two web workers, the ingest and index workers and the
-CLI all writing, that was most of what several processes lost against one (``bench/log_append.py
---processes``). Here a writer first takes an exclusive ``flock`` on a file beside the
-database; the kernel drops it when the writer commits, rolls back or dies (a crashed process
-never leaves it held), and a waiter tries again within half a millisecond. Past the lock
-wait it fails with SQLite's own "database is locked", which the web answers 503.
+meanwhile: one process kept winning while another's writers slept, and now and then a
+request hung for most of a second (``bench/log_append.py --processes``: max 0.6–1.7 s with
+two or four processes; the first load test's search p99 of 3.4 s). Here a writer first takes
+an exclusive ``flock`` on a file beside the database; the kernel drops it when the writer
+commits, rolls back or dies (a crashed process never leaves it held), and a waiter tries
+again within a fifth of a millisecond. The waits are bounded (max about 0.1 s in the same
+benchmark) at the price of smaller group commits when every thread only appends. Past the
+lock wait a writer fails with SQLite's own "database is locked", which the web answers 503.
 
 Only write transactions (``BEGIN IMMEDIATE``) take a turn; readers never wait here.
 """
@@ -41,8 +42,8 @@ def take_turn(path: Path, wait: float) -> int | None:
     """An open descriptor holding the turnstile's lock (closing it lets the next one in);
     ``sqlite3.OperationalError`` "database is locked" if ``wait`` seconds pass first. None if
     this process may not open the file (made by another account, say by root running the
-    CLI): it then waits in SQLite's busy handler alone, slower but still safe. The turnstile
-    only makes waits shorter; it never makes a write fail."""
+    CLI): it then waits in SQLite's busy handler alone, as before the turnstile. A write that
+    SQLite would take never fails here for want of the file."""
     try:
         descriptor = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
     except OSError:
