@@ -40,7 +40,7 @@ from whoosh.searching import Searcher
 from whoosh.writing import IndexWriter
 
 from archive.description import doc_number_key
-from search.analysis import TermHasher, fingerprint, fold, keyed_analyzer
+from search.analysis import TermHasher, chinese_words, fingerprint, fold, keyed_analyzer
 from search.blocks import block_of, decode_map, encode_map
 from search.docsets import DocSets, SegmentStore
 from search.pool import analyse, analysed_texts
@@ -427,6 +427,7 @@ class SearchIndex:
         hit: Hit,
         stored: dict[str, Any],
         snippets: SnippetSource | None,
+        chinese: frozenset[str],
     ) -> Hit:
         if snippets is None:
             return hit
@@ -443,14 +444,15 @@ class SearchIndex:
         text = snippets(hit, block)
         if not text:
             return hit
+
         # Offsets are in the folded text, so the folded text is cut and marked; the keyed
         # analyzer names the words whose hashes the query holds. A few lines, one window.
-        fragment = snippet_html(fold(_SPACES.sub(" ", text)), hashed, self._tokens)
-        return replace(hit, snippet=fragment.strip() or None)
+        def tokens(text: str) -> Iterator[tuple[str, int, int]]:
+            for token in self._highlighter(text, chars=True, only=chinese):
+                yield token.text, token.startchar, token.endchar
 
-    def _tokens(self, text: str) -> Iterator[tuple[str, int, int]]:
-        for token in self._highlighter(text, chars=True):
-            yield token.text, token.startchar, token.endchar
+        fragment = snippet_html(fold(_SPACES.sub(" ", text)), hashed, tokens)
+        return replace(hit, snippet=fragment.strip() or None)
 
     # -- reading -------------------------------------------------------------------------
     def search(
@@ -509,11 +511,13 @@ class SearchIndex:
                     found = searcher.search(user_query, limit=stop, filter=matched, terms=False)
                     best = [(hit.docnum, float(hit.score or 0.0)) for hit in found]
                 scored = best[start:]
-            hits = []
+            hits, chinese = [], chinese_words(text)  # the query's words, for marking
             for docnum, score in scored:
                 stored = searcher.stored_fields(docnum)
                 hit = _hit(stored, score)
-                hits.append(self._with_snippet(searcher, docnum, user_query, hit, stored, snippets))
+                hits.append(
+                    self._with_snippet(searcher, docnum, user_query, hit, stored, snippets, chinese)
+                )
             return Results(total=len(matched), hits=hits, facets=counted)
 
     def close(self) -> None:

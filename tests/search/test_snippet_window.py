@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from search.analysis import chinese_words, fold, spans
 from search.index import SearchIndex, Visibility
 from search.snippets import SNIPPET_CHARS, snippet_html, widened
 from tests.search.test_index import EVERYTHING, KEY, doc
@@ -120,3 +121,19 @@ def test_folded_punctuation_beside_chinese_is_given_back_its_width() -> None:
         lambda text: [("验收", text.index("验收"), text.index("验收") + 2)],
     )
     assert shown == '甲方，乙方应在<mark class="match term0">验收</mark>合格后付款：百分之九十五。'
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["付款方式", "验收 合同", "合同價款", "浦东 supplier", "仓储改造 AND 第一条", "百分之九十五"],
+)
+def test_marking_only_the_runs_that_hold_a_query_word_marks_the_same(query: str) -> None:
+    """Runs of Chinese without any of the query's words are not segmented when a snippet is
+    marked: every word jieba finds is a piece of its run, so the marks are the same."""
+    text = fold(TEXT + "供应商 supplier 验收报告")
+    wanted = set(fold(query).split()) | chinese_words(query)
+    every = [span for span in spans(text, folded=True) if span[0] in wanted]
+    only = list(spans(text, folded=True, only=chinese_words(query)))
+    assert every  # the query's words are in the text
+    assert [span for span in only if span[0] in wanted] == every
+    assert len(only) < len(list(spans(text, folded=True)))  # less was segmented
