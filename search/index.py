@@ -419,29 +419,33 @@ class SearchIndex:
         """``text`` as a query on the hashed terms (see :func:`search.query.parse_query`)."""
         return parse_query(text, self._queries)
 
-    def _with_snippet(
+    def _snippet_place(
+        self, searcher: Any, docnum: int, hashed: frozenset[str], stored: dict[str, Any]
+    ) -> _Place | None:
+        """Where a hit's snippet is to be cut from (its block, from the index's positions),
+        or None when it gets none: under the lock, as it needs the searcher."""
+        if not hashed:  # no snippets asked, browsing, or only NOT words: nothing decrypted
+            return None
+        starts = decode_map(stored.get("blocks"))
+        if starts is None:
+            return _Place(None)
+        first = _first_position(searcher.reader(), docnum, hashed)
+        if first is None:  # the text holds none of the words: nothing to show, no read
+            return None
+        return _Place(block_of(starts, first))
+
+    def _marked(
         self,
-        searcher: Any,
-        docnum: int,
-        query: q.Query,
         hit: Hit,
-        stored: dict[str, Any],
+        place: _Place | None,
+        hashed: frozenset[str],
         snippets: SnippetSource | None,
         chinese: frozenset[str],
     ) -> Hit:
-        if snippets is None:
+        """The hit with its snippet: read (maybe from S3) and marked outside the lock."""
+        if place is None or snippets is None:
             return hit
-        hashed = _wanted_terms(query)
-        if not hashed:  # browsing, or only NOT words: no text to show, nothing decrypted
-            return hit
-        starts = decode_map(stored.get("blocks"))
-        block: int | None = None
-        if starts is not None:
-            first = _first_position(searcher.reader(), docnum, hashed)
-            if first is None:  # the text holds none of the words: nothing to show, no read
-                return hit
-            block = block_of(starts, first)
-        text = snippets(hit, block)
+        text = snippets(hit, place.block)
         if not text:
             return hit
 
@@ -511,14 +515,17 @@ class SearchIndex:
                     found = searcher.search(user_query, limit=stop, filter=matched, terms=False)
                     best = [(hit.docnum, float(hit.score or 0.0)) for hit in found]
                 scored = best[start:]
-            hits, chinese = [], chinese_words(text)  # the query's words, for marking
+            hashed = _wanted_terms(user_query) if snippets is not None else frozenset()
+            placed = []
             for docnum, score in scored:
                 stored = searcher.stored_fields(docnum)
-                hit = _hit(stored, score)
-                hits.append(
-                    self._with_snippet(searcher, docnum, user_query, hit, stored, snippets, chinese)
+                placed.append(
+                    (_hit(stored, score), self._snippet_place(searcher, docnum, hashed, stored))
                 )
-            return Results(total=len(matched), hits=hits, facets=counted)
+        # Snippets read content (a ranged GET on S3) and mark it: other searches need not wait.
+        chinese = chinese_words(text)  # the query's words, for marking
+        hits = [self._marked(hit, place, hashed, snippets, chinese) for hit, place in placed]
+        return Results(total=len(matched), hits=hits, facets=counted)
 
     def close(self) -> None:
         """Close the searcher and drop every cache (the next search starts cold)."""
@@ -560,6 +567,14 @@ def _texts(doc: IndexDoc) -> list[str]:
         " ".join(part for part in (doc.author, doc.doc_number, doc.remarks) if part),
         *(doc.content[begin:end] for begin, end in zip(starts, ends, strict=True)),
     ]
+
+
+@dataclass(frozen=True)
+class _Place:
+    """Where a hit's snippet is cut from: its block of text, or the text's start (None) when
+    it was indexed without a block map."""
+
+    block: int | None
 
 
 def _wanted_terms(query: q.Query) -> frozenset[str]:

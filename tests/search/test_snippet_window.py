@@ -6,12 +6,13 @@ browses: every record the caller may know of, newest first, and no text at all."
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
 
 import pytest
 
 from search.analysis import chinese_words, fold, spans
-from search.index import SearchIndex, Visibility
+from search.index import Hit, SearchIndex, Visibility
 from search.snippets import SNIPPET_CHARS, snippet_html, widened
 from tests.search.test_index import EVERYTHING, KEY, doc
 
@@ -137,3 +138,29 @@ def test_marking_only_the_runs_that_hold_a_query_word_marks_the_same(query: str)
     assert every  # the query's words are in the text
     assert [span for span in only if span[0] in wanted] == every
     assert len(only) < len(list(spans(text, folded=True)))  # less was segmented
+
+
+def test_a_search_waiting_for_its_snippets_does_not_hold_up_another(index: SearchIndex) -> None:
+    """Snippets are read (on S3, a ranged GET each) and marked outside the index's lock, so
+    the other threads of a web worker search meanwhile."""
+    entered, release = threading.Event(), threading.Event()
+
+    def slow_store(hit: Hit, block: int | None) -> str:
+        entered.set()
+        release.wait(10)
+        return TEXT
+
+    first = threading.Thread(target=lambda: index.search("合同", EVERYTHING, snippets=slow_store))
+    first.start()
+    try:
+        assert entered.wait(10)
+        found: list[int] = []
+        second = threading.Thread(
+            target=lambda: found.append(index.search("验收报告", EVERYTHING).total)
+        )
+        second.start()
+        second.join(5)
+        assert found == [1], "the second search waited for the first one's snippets"
+    finally:
+        release.set()
+        first.join(10)
