@@ -81,9 +81,11 @@ def log_access(
     reason: str = "",
     details: str = "",
     at: datetime | None = None,
+    after: AccessEvent | None = None,
 ) -> AccessEvent:
-    """Append one line inside the caller's transaction."""
-    seq, prev_hash = next_link(session, AccessEvent)
+    """Append one line inside the caller's transaction; ``after``: the line this one follows,
+    appended just before in the same transaction (the chain's head is then not looked up)."""
+    seq, prev_hash = (after.seq + 1, after.hash) if after else next_link(session, AccessEvent)
     event = AccessEvent(
         seq=seq,
         at=at or utcnow(),

@@ -145,10 +145,16 @@ class Hit:
     doc_number: str = ""
 
 
-#: Given a hit the caller may read right now and the block of its text holding the first
-#: match (:mod:`search.blocks`; None when the index has no block map for it), the text to cut
-#: the snippet from: that block's piece, or a bounded prefix (else None: metadata only).
-SnippetSource = Callable[[Hit, int | None], str | None]
+#: Given the hits of a page, each with the block of its text holding the first match
+#: (:mod:`search.blocks`; None when the index has no block map for it), for each the text to
+#: cut its snippet from: that block's piece, or a bounded prefix; None for a hit the caller
+#: may not read right now (metadata only). All at once, so the caller looks them up together.
+SnippetSource = Callable[[list[tuple[Hit, int | None]]], list[str | None]]
+
+
+def one_by_one(source: Callable[[Hit, int | None], str | None]) -> SnippetSource:
+    """A :data:`SnippetSource` from a function of one hit."""
+    return lambda wanted: [source(hit, block) for hit, block in wanted]
 
 
 @dataclass(frozen=True)
@@ -435,24 +441,16 @@ class SearchIndex:
         return _Place(block_of(starts, first))
 
     def _marked(
-        self,
-        hit: Hit,
-        place: _Place | None,
-        hashed: frozenset[str],
-        snippets: SnippetSource | None,
-        chinese: frozenset[str],
+        self, hit: Hit, text: str | None, hashed: frozenset[str], chinese: frozenset[str]
     ) -> Hit:
-        """The hit with its snippet: read (maybe from S3) and marked outside the lock."""
-        if place is None or snippets is None:
-            return hit
-        text = snippets(hit, place.block)
+        """The hit with its snippet cut from ``text`` and marked, outside the lock."""
         if not text:
             return hit
 
         # Offsets are in the folded text, so the folded text is cut and marked; the keyed
         # analyzer names the words whose hashes the query holds. A few lines, one window.
-        def tokens(text: str) -> Iterator[tuple[str, int, int]]:
-            for token in self._highlighter(text, chars=True, only=chinese):
+        def tokens(piece: str) -> Iterator[tuple[str, int, int]]:
+            for token in self._highlighter(piece, chars=True, only=chinese):
                 yield token.text, token.startchar, token.endchar
 
         fragment = snippet_html(fold(_SPACES.sub(" ", text)), hashed, tokens)
@@ -523,8 +521,11 @@ class SearchIndex:
                     (_hit(stored, score), self._snippet_place(searcher, docnum, hashed, stored))
                 )
         # Snippets read content (a ranged GET on S3) and mark it: other searches need not wait.
+        wanted = [(hit, place.block) for hit, place in placed if place is not None]
+        texts = snippets(wanted) if snippets is not None and wanted else []
+        text_of = {id(hit): piece for (hit, _), piece in zip(wanted, texts, strict=True)}
         chinese = chinese_words(text)  # the query's words, for marking
-        hits = [self._marked(hit, place, hashed, snippets, chinese) for hit, place in placed]
+        hits = [self._marked(hit, text_of.get(id(hit)), hashed, chinese) for hit, _ in placed]
         return Results(total=len(matched), hits=hits, facets=counted)
 
     def close(self) -> None:

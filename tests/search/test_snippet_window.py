@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from search.analysis import chinese_words, fold, spans
-from search.index import Hit, SearchIndex, Visibility
+from search.index import Hit, SearchIndex, Visibility, one_by_one
 from search.snippets import SNIPPET_CHARS, snippet_html, widened
 from tests.search.test_index import EVERYTHING, KEY, doc
 
@@ -42,8 +42,10 @@ def snippet(index: SearchIndex, text: str, record: str) -> str:
     results = index.search(
         text,
         EVERYTHING,
-        snippets=lambda hit, block: (
-            TEXT if hit.record_id == "long" else "经检查，验收报告已签署 <b>粗体</b> & 附件"
+        snippets=one_by_one(
+            lambda hit, block: (
+                TEXT if hit.record_id == "long" else "经检查，验收报告已签署 <b>粗体</b> & 附件"
+            )
         ),
     )
     found = next(hit.snippet for hit in results.hits if hit.record_id == record)
@@ -90,7 +92,7 @@ def test_no_words_browses_newest_first_with_no_text(index: SearchIndex) -> None:
         read.append(hit.record_id)
         return TEXT
 
-    results = index.search("", EVERYTHING, snippets=source)
+    results = index.search("", EVERYTHING, snippets=one_by_one(source))
     assert [hit.record_id for hit in results.hits] == ["report", "long", "secret"]
     assert results.total == 3
     assert results.facets["department"] == {"XS": 2, "RL": 1}
@@ -104,7 +106,7 @@ def test_english_words_are_not_cut_at_the_window_edges(tmp_path: Path) -> None:
     text = " ".join(["warehouse"] * 40 + ["acceptance", "report"] + ["inventory"] * 40)
     ix = SearchIndex(tmp_path / "index", KEY)
     ix.write([doc("en", "Report", text)])
-    (hit,) = ix.search("acceptance", EVERYTHING, snippets=lambda hit, block: text).hits
+    (hit,) = ix.search("acceptance", EVERYTHING, snippets=one_by_one(lambda hit, block: text)).hits
     assert hit.snippet is not None
     shown = PLAIN.sub("", hit.snippet).strip("…")
     words = shown.split(" ")
@@ -150,7 +152,9 @@ def test_a_search_waiting_for_its_snippets_does_not_hold_up_another(index: Searc
         release.wait(10)
         return TEXT
 
-    first = threading.Thread(target=lambda: index.search("合同", EVERYTHING, snippets=slow_store))
+    first = threading.Thread(
+        target=lambda: index.search("合同", EVERYTHING, snippets=one_by_one(slow_store))
+    )
     first.start()
     try:
         assert entered.wait(10)
