@@ -18,7 +18,6 @@ that :func:`lock_contention` recognises, which the web answers 503 with ``Retry-
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 from datetime import UTC, date, datetime
 from typing import Any
@@ -118,15 +117,18 @@ def _configure_sqlite(engine: Engine, lock_wait: float) -> None:
 def advisory_xact_lock(session: Session, name: str) -> None:
     """Serialise transactions that use the same ``name`` until they commit or roll back.
 
-    PostgreSQL: a transaction-scoped advisory lock. SQLite: nothing to do, since write
+    PostgreSQL: a transaction-scoped advisory lock, named within the archive's schema
+    (advisory locks are the whole database's: two archives in one database, each in its
+    schema, must not wait for each other's appends). SQLite: nothing to do, since write
     transactions already hold the database's single write lock from their first statement.
     """
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(name)})
+        session.execute(_SCHEMA_LOCK, {"name": name})
 
 
-def _lock_key(name: str) -> int:
-    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+_SCHEMA_LOCK = text(
+    "SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || ':' || :name, 0))"
+)
 
 
 #: Execution options for an engine used for write transactions (see the module doc).
