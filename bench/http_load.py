@@ -251,6 +251,8 @@ def copy_to_postgresql(home: Path, env: dict[str, str], batch: int = 5000) -> No
                     ),
                     {"table": table.name, "key": key},
                 )
+    with arc.engine.connect() as connection:  # a restored database is analysed before use
+        connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
     source.dispose()
     arc.close()
     print(f"  copied {copied} rows to PostgreSQL in {time.perf_counter() - started:.0f} s")
@@ -358,24 +360,28 @@ def run(env: dict[str, str], prepared: Prepared, args: argparse.Namespace) -> No
     print(f"  in-process search, one thread      {alone_rate:7.1f} /s      p95 {alone_p95:7.1f} ms")
     port = 20000 + random.randrange(20000)
     base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [ARCHIVE, "run", "--port", str(port)],
-        env={**os.environ, **env},
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    log = Path(env["ARCHIVE_HOME"]).parent / "run.log"
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            [ARCHIVE, "run", "--port", str(port)],
+            env={**os.environ, **env},
+            start_new_session=True,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
     try:
-        deadline = time.monotonic() + 90
+        started = time.monotonic()
         while True:
             try:
                 if requests.get(f"{base}/healthz", timeout=2).ok:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:
                 pass
-            if time.monotonic() > deadline:
-                raise SystemExit("archive run did not come up")
+            if time.monotonic() - started > 300 or server.poll() is not None:
+                tail = log.read_text(errors="replace").splitlines()[-30:]
+                raise SystemExit("archive run did not come up:\n" + "\n".join(tail))
             time.sleep(0.3)
+        print(f"  archive run answered /healthz after {time.monotonic() - started:.0f} s")
         time.sleep(3)  # the workers
         head = {"Authorization": f"Bearer {tokens['head']}"}
         clerk = {"Authorization": f"Bearer {tokens['clerk']}"}
