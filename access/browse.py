@@ -26,6 +26,7 @@ from archive.core import Archive
 from archive.db import utcnow
 from archive.errors import ErrorKind, InvalidInput
 from archive.models import (
+    AccessEvent,
     DispositionList,
     Project,
     Record,
@@ -37,7 +38,7 @@ from archive.models import (
 from archive.record_rules import may_know
 from retention import disposition
 from search.index import FILTERS, Hit, QueryError, Results
-from search.indexer import open_index, snippet_text
+from search.indexer import open_index, snippet_texts
 
 SORTS = ("relevance", "date")
 #: The access log's action for a search snippet shown (a read, counted by the alerts).
@@ -105,18 +106,22 @@ def search_as(arc: Archive, user_id: int, client: Client, params: SearchParams) 
         visibility = visibility_for(user, granted)
         grants, now, reasons = grants_of(session, user), utcnow(), {}
 
-        def snippet_of(hit: Hit, block: int | None) -> str | None:
-            # Decided as the reader decides, on the record as the database has it now: the
-            # index's copy of its department and sensitivity lags a change by a flush.
-            record = session.get(Record, uuid.UUID(hit.record_id))
-            if record is None:
-                return None
-            decision = may_read(user, record, Scope.VIEW, grants, now)
-            if not decision.allowed:
-                return None
-            reasons[hit.record_id] = decision.reason
-            # Only the piece of text the snippet is cut from is decrypted (search.blocks).
-            return snippet_text(arc, session, uuid.UUID(hit.version_id), block)
+        def snippets_of(wanted: list[tuple[Hit, int | None]]) -> list[str | None]:
+            # Decided as the reader decides, on the records as the database has them now:
+            # the index's copy of a department and sensitivity lags a change by a flush.
+            ids = {uuid.UUID(hit.record_id) for hit, _ in wanted}
+            records = {r.id: r for r in session.scalars(select(Record).where(Record.id.in_(ids)))}
+            readable: dict[int, tuple[uuid.UUID, int | None]] = {}
+            for number, (hit, block) in enumerate(wanted):
+                record = records.get(uuid.UUID(hit.record_id))
+                decision = may_read(user, record, Scope.VIEW, grants, now) if record else None
+                if decision is not None and decision.allowed:
+                    reasons[hit.record_id] = decision.reason
+                    readable[number] = (uuid.UUID(hit.version_id), block)
+            # Only the piece of text each snippet is cut from is decrypted (search.blocks).
+            found = snippet_texts(arc, session, list(readable.values()))
+            texts = dict(zip(readable, found, strict=True))
+            return [texts.get(number) for number in range(len(wanted))]
 
         try:
             results = open_index(arc).search(
@@ -128,7 +133,7 @@ def search_as(arc: Archive, user_id: int, client: Client, params: SearchParams) 
                 sort=params.sort,
                 filed_from=params.filed_from,
                 filed_to=params.filed_to,
-                snippets=snippet_of if params.q.strip() else None,  # browsing: no text
+                snippets=snippets_of if params.q.strip() else None,  # browsing: no text
             )
         except QueryError as exc:
             raise InvalidInput(str(exc)) from None
@@ -138,8 +143,9 @@ def search_as(arc: Archive, user_id: int, client: Client, params: SearchParams) 
         return results
 
     def log_search(session: Session) -> None:
+        line: AccessEvent | None = None  # each line follows the one before: one head lookup
         for hit in shown:  # a snippet shows document text: it is a read, logged as one
-            log_access(
+            line = log_access(
                 session,
                 user,
                 client,
@@ -149,6 +155,7 @@ def search_as(arc: Archive, user_id: int, client: Client, params: SearchParams) 
                 version_id=hit.version_id,
                 reason=reasons.get(hit.record_id, ""),
                 details=f"q={params.q!r}",
+                after=line,
             )
         if reaches_restricted:
             log_access(
@@ -158,6 +165,7 @@ def search_as(arc: Archive, user_id: int, client: Client, params: SearchParams) 
                 "search",
                 ALLOWED,
                 details=f"q={params.q!r} filters={params.filters} total={results.total}",
+                after=line,
             )
 
     arc.log_writes.run(log_search)  # committed before any snippet is shown

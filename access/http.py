@@ -113,10 +113,8 @@ def read_content_for(user: User, version_id: uuid.UUID) -> Served | Refused:
         return Refused(400, "action must be view, download, print or external")
     arc, client, now = current_archive(), client_of_request(), utcnow()
     with arc.sessions() as read:  # the slow part, without the write lock
-        caller = read.get(User, user.id)
-        if caller is None:
-            return Refused(401, "the account no longer exists")
-        prepared = prepare(arc, read, caller, client, version_id, action, now)
+        # The sign-in read the caller a moment ago; the decision that counts reads afresh.
+        prepared = prepare(arc, read, read.merge(user, load=False), client, version_id, action, now)
 
     def decide_and_log(session: Session) -> Served | Refused:
         # Read afresh inside the write transaction: merge() would copy the sign-in's

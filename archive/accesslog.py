@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from archive.audit import (
@@ -36,6 +37,11 @@ class Client:
 
     ip: str | None
     user_agent: str = ""
+
+
+#: The columns a line is inserted with: all but the row id, which the database gives.
+_COLUMNS = tuple(c.key for c in AccessEvent.__table__.columns if not c.primary_key)
+_INSERT = insert(AccessEvent.__table__)  # type: ignore[arg-type]
 
 
 def access_payload(event: AccessEvent) -> bytes:
@@ -75,9 +81,11 @@ def log_access(
     reason: str = "",
     details: str = "",
     at: datetime | None = None,
+    after: AccessEvent | None = None,
 ) -> AccessEvent:
-    """Append one line inside the caller's transaction."""
-    seq, prev_hash = next_link(session, AccessEvent)
+    """Append one line inside the caller's transaction; ``after``: the line this one follows,
+    appended just before in the same transaction (the chain's head is then not looked up)."""
+    seq, prev_hash = (after.seq + 1, after.hash) if after else next_link(session, AccessEvent)
     event = AccessEvent(
         seq=seq,
         at=at or utcnow(),
@@ -95,8 +103,9 @@ def log_access(
         prev_hash=prev_hash,
     )
     event.hash = access_hash(event, chain_key(session))
-    session.add(event)
-    session.flush()
+    # A plain INSERT, not session.add(): the line is never changed again (the table refuses
+    # it), so the unit of work's bookkeeping would only cost every read its time.
+    session.execute(_INSERT, {name: getattr(event, name) for name in _COLUMNS})
     return event
 
 

@@ -1,18 +1,19 @@
 """Engine, sessions and the declarative base shared by every model.
 
-SQLite (the embedded default) runs in WAL mode with foreign keys on and ``synchronous=FULL``:
-a committed transaction (an access-log line before its read's first byte) is on disk, not
-only handed to the OS; readers' lines are committed in groups (:mod:`archive.groupcommit`)
-so that costs one flush per batch. Write transactions
+SQLite (the embedded default) runs in WAL mode with foreign keys on and
+``synchronous=FULL``: a committed transaction (an access-log line before its read's first
+byte) is on disk, not only handed to the OS; readers' lines are committed in groups
+(:mod:`archive.groupcommit`) so that costs one flush per batch. Write transactions
 (:data:`WRITE_OPTIONS`) start with ``BEGIN IMMEDIATE``: a deferred transaction that reads
-and then writes fails at once with "database is locked" when another writer got there
-first, instead of waiting its turn, which would break hash-chain appends. Read-only
-transactions stay deferred so readers never queue behind writers. PostgreSQL uses psycopg 3
-with pre-ping so a restarted server is reconnected to.
+and then writes fails at once with "database is locked" when another writer got there first,
+instead of waiting its turn, which would break hash-chain appends. Before it, writers of
+every process take turns at :mod:`archive.turnstile`, so the lock passes on at once instead
+of after SQLite's sleeps. Read-only transactions stay deferred so readers never queue behind
+writers. PostgreSQL uses psycopg 3 with pre-ping so a restarted server is reconnected to.
 
-A write waits at most ``lock_wait`` seconds for its lock (SQLite's busy timeout, PostgreSQL's
-``lock_timeout``, advisory locks included); past that it fails with an error that
-:func:`lock_contention` recognises, which the web answers 503 with ``Retry-After``.
+A write waits at most ``lock_wait`` seconds for its lock (SQLite's busy timeout,
+PostgreSQL's ``lock_timeout``, advisory locks included); past that it fails with an error
+that :func:`lock_contention` recognises, which the web answers 503 with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -25,9 +26,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
+
+from archive.turnstile import TurnstileConnection, turnstile_path
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -81,8 +84,11 @@ def local_today() -> date:
 
 
 def _configure_sqlite(engine: Engine, lock_wait: float) -> None:
+    turnstile = turnstile_path(engine.url.database)
+
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+    def _on_connect(dbapi_connection: TurnstileConnection, _record: Any) -> None:
+        dbapi_connection.turnstile, dbapi_connection.lock_wait = turnstile, lock_wait
         # Let SQLAlchemy, not the driver, decide when transactions begin (see module doc).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -94,8 +100,19 @@ def _configure_sqlite(engine: Engine, lock_wait: float) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        immediate = connection.get_execution_options().get("archive_write", False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if not connection.get_execution_options().get("archive_write", False):
+            connection.exec_driver_sql("BEGIN")
+            return
+        writer = connection.connection.dbapi_connection
+        try:
+            writer.take_turn()
+        except sqlite3.OperationalError as busy:  # as SQLite's own time-out is raised
+            raise OperationalError("BEGIN IMMEDIATE", None, busy) from None
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            writer.pass_turn()
+            raise
 
 
 def advisory_xact_lock(session: Session, name: str) -> None:
@@ -118,9 +135,12 @@ WRITE_OPTIONS = {"archive_write": True}
 
 def make_engine(url: str, lock_wait: float = 30.0, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": lock_wait}, **kwargs
-        )
+        connect_args = {
+            "check_same_thread": False,
+            "timeout": lock_wait,
+            "factory": TurnstileConnection,
+        }
+        engine = create_engine(url, connect_args=connect_args, **kwargs)
         _configure_sqlite(engine, lock_wait)
         return engine
     engine = create_engine(url, pool_pre_ping=True, **kwargs)

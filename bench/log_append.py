@@ -9,7 +9,13 @@ measured in the same run, is one thread appending alone: the chain's serial spee
 threads in their own transactions cannot beat, and which group commit should.
 
     .venv/bin/python -P bench/log_append.py [--threads 1,8,32] [--appends 200] \
-        [--database-url postgresql+psycopg://postgres@127.0.0.1/test]
+        [--database-url postgresql+psycopg://postgres@127.0.0.1/test] [--processes 1,2,4]
+
+``--processes`` (SQLite): 8 threads spread over that many processes (two web workers, the
+ingest and index workers), each process with its group commit, appending for ``--seconds``;
+once as the archive runs (writers take turns at :mod:`archive.turnstile`), once with SQLite's
+own busy handler alone, alternating. Beside throughput, the slowest appends: a stall there is
+a request that hangs.
 
 (``-P``: bench/search.py would otherwise shadow the ``search`` package.)
 """
@@ -17,6 +23,7 @@ threads in their own transactions cannot beat, and which group commit should.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import platform
 import statistics
@@ -25,10 +32,12 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
+from archive import db
 from archive.accesslog import ALLOWED, Client, log_access, verify_access_log
 from archive.audit import Actor
 from archive.bootstrap import initialize
@@ -72,6 +81,62 @@ def _run(threads: int, appends: int, append: Callable[[int], object]) -> tuple[f
     return time.perf_counter() - began, latencies
 
 
+def _appender(
+    home: str, threads: int, seconds: float, turnstile: bool, start: Any, out: Any
+) -> None:
+    """One process's threads appending through its group commit until the time is up."""
+    if not turnstile:  # SQLite's own busy handler alone, as before the turnstile
+        db.turnstile_path = lambda _database: None
+    arc = Archive(load_settings({"ARCHIVE_HOME": home}))
+    arc.log_writes.run(_line(0))  # connected, statements built
+    latencies: list[float] = []
+    lock = threading.Lock()
+    start.wait()
+    stop = time.monotonic() + seconds
+
+    def worker() -> None:
+        mine = []
+        while time.monotonic() < stop:
+            began = time.perf_counter()
+            arc.log_writes.run(_line(0))
+            mine.append((time.perf_counter() - began) * 1000)
+        with lock:
+            latencies.extend(mine)
+
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    arc.close()
+    out.put(latencies)
+
+
+def _processes(home: str, counts: list[int], seconds: float) -> None:
+    context = multiprocessing.get_context("spawn")
+    for processes in counts:
+        for turnstile in (True, False):
+            start, out = context.Barrier(processes), context.Queue()
+            pool = [
+                context.Process(
+                    target=_appender, args=(home, 8 // processes, seconds, turnstile, start, out)
+                )
+                for _ in range(processes)
+            ]
+            for process in pool:
+                process.start()
+            lat = sorted(value for _ in pool for value in out.get())
+            for process in pool:
+                process.join()
+            how = "turnstile" if turnstile else "busy handler"
+            print(
+                f"  {processes} process(es) x {8 // processes} threads, {how:12} "
+                f"{len(lat) / seconds:6.0f} lines/s  p50 {statistics.median(lat):6.1f}  "
+                f"p95 {lat[int(len(lat) * 0.95)]:6.1f}  p99 {lat[int(len(lat) * 0.99)]:6.1f}  "
+                f"max {lat[-1]:7.1f} ms"
+            )
+
+
 def _p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20)[-1] if len(values) > 1 else values[0]
 
@@ -81,7 +146,22 @@ def main() -> None:
     parser.add_argument("--threads", default="1,8,32")
     parser.add_argument("--appends", type=int, default=200, help="per thread")
     parser.add_argument("--database-url", help="PostgreSQL instead of the embedded SQLite")
+    parser.add_argument("--processes", help="e.g. 1,2,4: appends from that many processes")
+    parser.add_argument("--seconds", type=float, default=5, help="a round, with --processes")
     args = parser.parse_args()
+
+    if args.processes:
+        with tempfile.TemporaryDirectory() as home:
+            arc = Archive(load_settings({"ARCHIVE_HOME": home}))
+            initialize(arc, Actor.cli())
+            arc.close()
+            print(
+                f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+                f"; SQLite (WAL, synchronous=FULL); 8 threads over the processes, "
+                f"{args.seconds:.0f} s a round"
+            )
+            _processes(home, [int(p) for p in args.processes.split(",")], args.seconds)
+        return
 
     with tempfile.TemporaryDirectory() as home:
         env = {"ARCHIVE_HOME": home}

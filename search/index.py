@@ -40,7 +40,7 @@ from whoosh.searching import Searcher
 from whoosh.writing import IndexWriter
 
 from archive.description import doc_number_key
-from search.analysis import TermHasher, fingerprint, fold, keyed_analyzer
+from search.analysis import TermHasher, chinese_words, fingerprint, fold, keyed_analyzer
 from search.blocks import block_of, decode_map, encode_map
 from search.docsets import DocSets, SegmentStore
 from search.pool import analyse, analysed_texts
@@ -145,10 +145,16 @@ class Hit:
     doc_number: str = ""
 
 
-#: Given a hit the caller may read right now and the block of its text holding the first
-#: match (:mod:`search.blocks`; None when the index has no block map for it), the text to cut
-#: the snippet from: that block's piece, or a bounded prefix (else None: metadata only).
-SnippetSource = Callable[[Hit, int | None], str | None]
+#: Given the hits of a page, each with the block of its text holding the first match
+#: (:mod:`search.blocks`; None when the index has no block map for it), for each the text to
+#: cut its snippet from: that block's piece, or a bounded prefix; None for a hit the caller
+#: may not read right now (metadata only). All at once, so the caller looks them up together.
+SnippetSource = Callable[[list[tuple[Hit, int | None]]], list[str | None]]
+
+
+def one_by_one(source: Callable[[Hit, int | None], str | None]) -> SnippetSource:
+    """A :data:`SnippetSource` from a function of one hit."""
+    return lambda wanted: [source(hit, block) for hit, block in wanted]
 
 
 @dataclass(frozen=True)
@@ -419,38 +425,36 @@ class SearchIndex:
         """``text`` as a query on the hashed terms (see :func:`search.query.parse_query`)."""
         return parse_query(text, self._queries)
 
-    def _with_snippet(
-        self,
-        searcher: Any,
-        docnum: int,
-        query: q.Query,
-        hit: Hit,
-        stored: dict[str, Any],
-        snippets: SnippetSource | None,
-    ) -> Hit:
-        if snippets is None:
-            return hit
-        hashed = _wanted_terms(query)
-        if not hashed:  # browsing, or only NOT words: no text to show, nothing decrypted
-            return hit
+    def _snippet_place(
+        self, searcher: Any, docnum: int, hashed: frozenset[str], stored: dict[str, Any]
+    ) -> _Place | None:
+        """Where a hit's snippet is to be cut from (its block, from the index's positions),
+        or None when it gets none: under the lock, as it needs the searcher."""
+        if not hashed:  # no snippets asked, browsing, or only NOT words: nothing decrypted
+            return None
         starts = decode_map(stored.get("blocks"))
-        block: int | None = None
-        if starts is not None:
-            first = _first_position(searcher.reader(), docnum, hashed)
-            if first is None:  # the text holds none of the words: nothing to show, no read
-                return hit
-            block = block_of(starts, first)
-        text = snippets(hit, block)
+        if starts is None:
+            return _Place(None)
+        first = _first_position(searcher.reader(), docnum, hashed)
+        if first is None:  # the text holds none of the words: nothing to show, no read
+            return None
+        return _Place(block_of(starts, first))
+
+    def _marked(
+        self, hit: Hit, text: str | None, hashed: frozenset[str], chinese: frozenset[str]
+    ) -> Hit:
+        """The hit with its snippet cut from ``text`` and marked, outside the lock."""
         if not text:
             return hit
+
         # Offsets are in the folded text, so the folded text is cut and marked; the keyed
         # analyzer names the words whose hashes the query holds. A few lines, one window.
-        fragment = snippet_html(fold(_SPACES.sub(" ", text)), hashed, self._tokens)
-        return replace(hit, snippet=fragment.strip() or None)
+        def tokens(piece: str) -> Iterator[tuple[str, int, int]]:
+            for token in self._highlighter(piece, chars=True, only=chinese):
+                yield token.text, token.startchar, token.endchar
 
-    def _tokens(self, text: str) -> Iterator[tuple[str, int, int]]:
-        for token in self._highlighter(text, chars=True):
-            yield token.text, token.startchar, token.endchar
+        fragment = snippet_html(fold(_SPACES.sub(" ", text)), hashed, tokens)
+        return replace(hit, snippet=fragment.strip() or None)
 
     # -- reading -------------------------------------------------------------------------
     def search(
@@ -509,12 +513,20 @@ class SearchIndex:
                     found = searcher.search(user_query, limit=stop, filter=matched, terms=False)
                     best = [(hit.docnum, float(hit.score or 0.0)) for hit in found]
                 scored = best[start:]
-            hits = []
+            hashed = _wanted_terms(user_query) if snippets is not None else frozenset()
+            placed = []
             for docnum, score in scored:
                 stored = searcher.stored_fields(docnum)
-                hit = _hit(stored, score)
-                hits.append(self._with_snippet(searcher, docnum, user_query, hit, stored, snippets))
-            return Results(total=len(matched), hits=hits, facets=counted)
+                placed.append(
+                    (_hit(stored, score), self._snippet_place(searcher, docnum, hashed, stored))
+                )
+        # Snippets read content (a ranged GET on S3) and mark it: other searches need not wait.
+        wanted = [(hit, place.block) for hit, place in placed if place is not None]
+        texts = snippets(wanted) if snippets is not None and wanted else []
+        text_of = {id(hit): piece for (hit, _), piece in zip(wanted, texts, strict=True)}
+        chinese = chinese_words(text)  # the query's words, for marking
+        hits = [self._marked(hit, text_of.get(id(hit)), hashed, chinese) for hit, _ in placed]
+        return Results(total=len(matched), hits=hits, facets=counted)
 
     def close(self) -> None:
         """Close the searcher and drop every cache (the next search starts cold)."""
@@ -556,6 +568,14 @@ def _texts(doc: IndexDoc) -> list[str]:
         " ".join(part for part in (doc.author, doc.doc_number, doc.remarks) if part),
         *(doc.content[begin:end] for begin, end in zip(starts, ends, strict=True)),
     ]
+
+
+@dataclass(frozen=True)
+class _Place:
+    """Where a hit's snippet is cut from: its block of text, or the text's start (None) when
+    it was indexed without a block map."""
+
+    block: int | None
 
 
 def _wanted_terms(query: q.Query) -> frozenset[str]:

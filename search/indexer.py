@@ -12,7 +12,7 @@ encrypted rendition that hold it, never the whole text.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +20,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from archive.content import ContentDestroyed, read_content
-from archive.content.read import read_content_range
+from archive.content.read import SealedText, read_sealed_range, sealed_renditions
 from archive.core import Archive
 from archive.crypto.keyring import INDEX_PURPOSE
 from archive.models import Record, RecordChange, RecordState, Rendition, RenditionRole, Version
@@ -84,21 +84,32 @@ def _text(arc: Archive, session: Session, version: Version) -> bytes | None:
     return b"".join(chunks)[:MAX_TEXT_BYTES]
 
 
+def snippet_texts(
+    arc: Archive, session: Session, wanted: Sequence[tuple[uuid.UUID, int | None]]
+) -> list[str | None]:
+    """For each (version id, block), the text a snippet is cut from: its piece ``block``
+    (see :mod:`search.blocks`), or with no block map its first few KiB; None if it has no
+    text or its content is gone. Where the texts are is found in one query for all of them;
+    only the segments of each encrypted text that hold its piece are read. The caller
+    checks access."""
+    sealed = sealed_renditions(
+        session, {version_id for version_id, _ in wanted}, RenditionRole.TEXT
+    )
+    return [_piece(arc, sealed.get(version_id), block) for version_id, block in wanted]
+
+
 def snippet_text(
     arc: Archive, session: Session, version_id: uuid.UUID, block: int | None
 ) -> str | None:
-    """The text a snippet of a version is cut from: its piece ``block`` (see
-    :mod:`search.blocks`), or with no block map its first few KiB; None if it has no text or
-    its content is gone. Reads only the segments of the encrypted text holding those bytes.
-    The caller checks access."""
-    version = session.get(Version, version_id)
-    if version is None or not _has_text(session, version):
+    """One version's snippet text (see :func:`snippet_texts`)."""
+    return snippet_texts(arc, session, [(version_id, block)])[0]
+
+
+def _piece(arc: Archive, sealed: SealedText | None, block: int | None) -> str | None:
+    if sealed is None:
         return None
     start, length = blocks.wanted(block) if block is not None else (0, blocks.PREFIX_BYTES)
-    try:
-        read = read_content_range(arc, session, version, RenditionRole.TEXT, start, length)
-    except ContentDestroyed:
-        return None
+    read = read_sealed_range(arc, sealed, RenditionRole.TEXT, start, length)
     end = min(read.size, MAX_TEXT_BYTES)  # the pieces were cut on what was indexed
     if block is None:
         return blocks.prefix(read.data[: end - read.start])

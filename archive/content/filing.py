@@ -287,26 +287,7 @@ def _record_version(arc: Archive, session: Session, filing: _Filing) -> Version:
     session.add(version)
     session.flush()  # the version row must exist before its key rows refer to it
     for blob in [original, *filing.renditions]:
-        if blob.role != RenditionRole.ORIGINAL:
-            session.add(
-                Rendition(
-                    version_id=version.id,
-                    role=blob.role,
-                    object_key=blob.object_key,
-                    media_type=blob.media_type,
-                    size=blob.size,
-                    sha256=blob.sha256,
-                )
-            )
-        session.add(
-            DataKey(
-                object_key=blob.object_key,
-                version_id=version.id,
-                role=blob.role,
-                kek_id=blob.wrapped.kek_id,
-                wrapped=blob.wrapped.wrapped,
-            )
-        )
+        add_blob_rows(session, version.id, blob)
     session.add(RecordChange(record_id=record.id))
     session.flush()
     record_event(
@@ -392,3 +373,28 @@ def _create_record(arc: Archive, session: Session, actor: Actor, spec: NewRecord
         },
     )
     return record
+
+
+def add_blob_rows(session: Session, version_id: uuid.UUID, blob: Uploaded) -> None:
+    """A stored blob's rows: its wrapped data key, and for a rendition its own row (the
+    original's facts are the version's). At filing and for a rendition added later."""
+    if blob.role != RenditionRole.ORIGINAL:
+        session.add(
+            Rendition(
+                version_id=version_id,
+                role=blob.role,
+                object_key=blob.object_key,
+                media_type=blob.media_type,
+                size=blob.size,
+                sha256=blob.sha256,
+            )
+        )
+    session.add(
+        DataKey(
+            object_key=blob.object_key,
+            version_id=version_id,
+            role=blob.role,
+            kek_id=blob.wrapped.kek_id,
+            wrapped=blob.wrapped.wrapped,
+        )
+    )

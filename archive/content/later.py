@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import contextlib
 import uuid
+from dataclasses import replace
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from archive.audit import Actor, record_event
-from archive.content.filing import RenditionSource
+from archive.content.filing import RenditionSource, add_blob_rows
 from archive.content.seal import upload
 from archive.core import Archive
 from archive.models import DataKey, Rendition, RenditionRole, Version
@@ -38,25 +39,7 @@ def add_rendition(
             )
             if version is None or original is None or taken is not None:
                 raise _Unfiled
-            session.add(
-                Rendition(
-                    version_id=version_id,
-                    role=rendition.role,
-                    object_key=blob.object_key,
-                    media_type=rendition.media_type,
-                    size=blob.size,
-                    sha256=blob.sha256,
-                )
-            )
-            session.add(
-                DataKey(
-                    object_key=blob.object_key,
-                    version_id=version_id,
-                    role=rendition.role,
-                    kek_id=blob.wrapped.kek_id,
-                    wrapped=blob.wrapped.wrapped,
-                )
-            )
+            add_blob_rows(session, version_id, replace(blob, media_type=rendition.media_type))
             record_event(
                 session,
                 actor,

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from access.alerts import alerts
+from archive.accesslog import verify_access_log
 from archive.models import AccessEvent
 from search.indexer import flush
 from tests.access.conftest import World, make_world
@@ -61,3 +62,39 @@ def test_paging_through_documents_by_search_raises_the_reads_alert(tmp_path: Pat
         ]
     finally:
         world.arc.close()
+
+
+def test_a_page_of_snippets_costs_the_same_statements_however_many_hits(world: World) -> None:
+    """Where each hit's text is, and whether the caller may read it, are looked up for the
+    whole page at once, and the log's head once: beyond its own log line (one INSERT), a
+    snippet costs no statement, so twelve take no more than three."""
+    for n in range(12):
+        text = f"巡检记录 第{n}份 冷库"
+        world.add_record(
+            f"many-{n}", "CG", "internal", text.encode(), f"巡检{n}.txt", "text/plain", text
+        )
+    flush(world.arc)
+
+    def statements_of(q: str) -> tuple[int, int, int]:
+        counted: list[str] = []
+
+        def count(*args: object) -> None:
+            counted.append(str(args[2]))
+
+        event.listen(world.arc.engine, "before_cursor_execute", count)
+        try:
+            found = search(world, "wang", q)
+        finally:
+            event.remove(world.arc.engine, "before_cursor_execute", count)
+        lines = [sql for sql in counted if sql.startswith("INSERT INTO access_events")]
+        shown = sum(1 for hit in found["hits"] if hit["snippet"])
+        return shown, len(lines), len(counted) - len(lines)
+
+    statements_of("巡检记录")  # warmed: caches, the searcher
+    few = statements_of("正文")  # CG's three readable records
+    many = statements_of("巡检记录")  # the twelve
+    assert few[:2] == (3, 3)
+    assert many[:2] == (12, 12)
+    assert many[2] <= few[2]  # (three departments' records among the few: one more lookup)
+    with world.arc.sessions() as session:
+        assert verify_access_log(session).ok  # the lines chained one after another

@@ -16,7 +16,7 @@ from whoosh import index as whoosh_index
 
 from search.analysis import TermHasher, analyzer, words
 from search.docsets import DocSets
-from search.index import FACETS, IndexDoc, SearchIndex, Visibility
+from search.index import FACETS, IndexDoc, SearchIndex, Visibility, one_by_one
 from search.query import parse_query
 from search.schema import make_schema
 
@@ -101,7 +101,7 @@ def test_with_the_key_words_phrases_facets_and_snippets_still_work(index: Search
     hit = index.search(
         "冷鏈 compressor",
         EVERYTHING,
-        snippets=lambda h, block: SECRET if h.record_id == "r-secret" else None,
+        snippets=one_by_one(lambda h, block: SECRET if h.record_id == "r-secret" else None),
     ).hits[0]
     assert hit.snippet is not None
     marked = re.findall(r"<mark[^>]*>([^<]+)</mark>", hit.snippet)

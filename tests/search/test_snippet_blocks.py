@@ -29,7 +29,7 @@ from archive.crypto.stream import HEADER_SIZE, SEGMENT_SIZE
 from archive.models import RenditionRole
 from search import blocks
 from search.analysis import words
-from search.index import IndexDoc, Results, Visibility
+from search.index import IndexDoc, Results, Visibility, one_by_one
 from search.indexer import flush, open_index, snippet_text
 from tests.archive.counting import CountingStore
 from tests.conftest import make_environ
@@ -125,8 +125,8 @@ def searched(arc: Archive, q: str) -> tuple[Results, CountingStore]:
         results = open_index(arc).search(
             q,
             EVERYTHING,
-            snippets=lambda hit, block: snippet_text(
-                arc, session, uuid.UUID(hit.version_id), block
+            snippets=one_by_one(
+                lambda hit, block: snippet_text(arc, session, uuid.UUID(hit.version_id), block)
             ),
         )
     return results, blobs
@@ -219,7 +219,7 @@ def test_a_document_indexed_without_a_map_gets_a_prefix_snippet(counted: Archive
             asked.append(block)
             return snippet_text(counted, session, uuid.UUID(hit.version_id), block)
 
-        (shown,) = index.search("Zanzibar", EVERYTHING, snippets=source).hits
+        (shown,) = index.search("Zanzibar", EVERYTHING, snippets=one_by_one(source)).hits
     assert asked == [None]
     assert marked(shown.snippet) == ["Zanzibar"]
     assert blobs.whole_reads == 0

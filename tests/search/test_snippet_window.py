@@ -6,11 +6,13 @@ browses: every record the caller may know of, newest first, and no text at all."
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
 
 import pytest
 
-from search.index import SearchIndex, Visibility
+from search.analysis import chinese_words, fold, spans
+from search.index import Hit, SearchIndex, Visibility, one_by_one
 from search.snippets import SNIPPET_CHARS, snippet_html, widened
 from tests.search.test_index import EVERYTHING, KEY, doc
 
@@ -40,8 +42,10 @@ def snippet(index: SearchIndex, text: str, record: str) -> str:
     results = index.search(
         text,
         EVERYTHING,
-        snippets=lambda hit, block: (
-            TEXT if hit.record_id == "long" else "经检查，验收报告已签署 <b>粗体</b> & 附件"
+        snippets=one_by_one(
+            lambda hit, block: (
+                TEXT if hit.record_id == "long" else "经检查，验收报告已签署 <b>粗体</b> & 附件"
+            )
         ),
     )
     found = next(hit.snippet for hit in results.hits if hit.record_id == record)
@@ -88,7 +92,7 @@ def test_no_words_browses_newest_first_with_no_text(index: SearchIndex) -> None:
         read.append(hit.record_id)
         return TEXT
 
-    results = index.search("", EVERYTHING, snippets=source)
+    results = index.search("", EVERYTHING, snippets=one_by_one(source))
     assert [hit.record_id for hit in results.hits] == ["report", "long", "secret"]
     assert results.total == 3
     assert results.facets["department"] == {"XS": 2, "RL": 1}
@@ -102,7 +106,7 @@ def test_english_words_are_not_cut_at_the_window_edges(tmp_path: Path) -> None:
     text = " ".join(["warehouse"] * 40 + ["acceptance", "report"] + ["inventory"] * 40)
     ix = SearchIndex(tmp_path / "index", KEY)
     ix.write([doc("en", "Report", text)])
-    (hit,) = ix.search("acceptance", EVERYTHING, snippets=lambda hit, block: text).hits
+    (hit,) = ix.search("acceptance", EVERYTHING, snippets=one_by_one(lambda hit, block: text)).hits
     assert hit.snippet is not None
     shown = PLAIN.sub("", hit.snippet).strip("…")
     words = shown.split(" ")
@@ -120,3 +124,47 @@ def test_folded_punctuation_beside_chinese_is_given_back_its_width() -> None:
         lambda text: [("验收", text.index("验收"), text.index("验收") + 2)],
     )
     assert shown == '甲方，乙方应在<mark class="match term0">验收</mark>合格后付款：百分之九十五。'
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["付款方式", "验收 合同", "合同價款", "浦东 supplier", "仓储改造 AND 第一条", "百分之九十五"],
+)
+def test_marking_only_the_runs_that_hold_a_query_word_marks_the_same(query: str) -> None:
+    """Runs of Chinese without any of the query's words are not segmented when a snippet is
+    marked: every word jieba finds is a piece of its run, so the marks are the same."""
+    text = fold(TEXT + "供应商 supplier 验收报告")
+    wanted = set(fold(query).split()) | chinese_words(query)
+    every = [span for span in spans(text, folded=True) if span[0] in wanted]
+    only = list(spans(text, folded=True, only=chinese_words(query)))
+    assert every  # the query's words are in the text
+    assert [span for span in only if span[0] in wanted] == every
+    assert len(only) < len(list(spans(text, folded=True)))  # less was segmented
+
+
+def test_a_search_waiting_for_its_snippets_does_not_hold_up_another(index: SearchIndex) -> None:
+    """Snippets are read (on S3, a ranged GET each) and marked outside the index's lock, so
+    the other threads of a web worker search meanwhile."""
+    entered, release = threading.Event(), threading.Event()
+
+    def slow_store(hit: Hit, block: int | None) -> str:
+        entered.set()
+        release.wait(10)
+        return TEXT
+
+    first = threading.Thread(
+        target=lambda: index.search("合同", EVERYTHING, snippets=one_by_one(slow_store))
+    )
+    first.start()
+    try:
+        assert entered.wait(10)
+        found: list[int] = []
+        second = threading.Thread(
+            target=lambda: found.append(index.search("验收报告", EVERYTHING).total)
+        )
+        second.start()
+        second.join(5)
+        assert found == [1], "the second search waited for the first one's snippets"
+    finally:
+        release.set()
+        first.join(10)
