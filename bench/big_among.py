@@ -31,7 +31,6 @@ import threading
 import time
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 
 import requests
 
@@ -83,7 +82,7 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as tmp:
         env = {"ARCHIVE_HOME": str(Path(tmp) / "home")}
-        tokens, _small = load.prepare(env, args.records, 1)
+        tokens = load.prepare(env, args.records, 1).tokens
         port = 20000 + random.randrange(20000)
         base = f"http://127.0.0.1:{port}"
         server = subprocess.Popen(
@@ -159,7 +158,7 @@ def main() -> None:
                         time.sleep(0.25)
 
             busy = load.Phase(args.searchers, 0)
-            searching = threading.Thread(target=_search_until, args=(busy, search, stop_searching))
+            searching = threading.Thread(target=busy.run, args=(search, stop_searching))
             uploader = threading.Thread(target=uploads)
             watcher = threading.Thread(target=watch_for_the_word)
             started = time.monotonic()
@@ -196,32 +195,6 @@ def main() -> None:
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=60)
-
-
-def _search_until(phase: Any, request: Any, stop: threading.Event) -> None:
-    """``phase``'s clients searching until ``stop`` is set; its seconds are how long."""
-    began = time.monotonic()
-
-    def client(number: int) -> None:
-        with requests.Session() as http:
-            turn = number
-            while not stop.is_set():
-                started = time.perf_counter()
-                response = request(http, turn)
-                elapsed = time.perf_counter() - started
-                with phase.lock:
-                    phase.times.append(elapsed)
-                    if not 200 <= response.status_code < 300:
-                        code = response.status_code
-                        phase.errors[code] = phase.errors.get(code, 0) + 1
-                turn += phase.clients
-
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(phase.clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    phase.seconds = time.monotonic() - began
 
 
 def _wait(base: str) -> None:

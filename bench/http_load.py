@@ -180,13 +180,23 @@ class Phase:
         self.errors: dict[int, int] = {}
         self.lock = threading.Lock()
 
-    def run(self, request: Callable[[requests.Session, int], requests.Response]) -> Phase:
-        stop = time.monotonic() + self.seconds
+    def run(
+        self,
+        request: Callable[[requests.Session, int], requests.Response],
+        until: threading.Event | None = None,
+    ) -> Phase:
+        """Run for ``seconds``, or with ``until`` until it is set (``seconds`` then says how
+        long that was)."""
+        began = time.monotonic()
+        stop = began + self.seconds
+
+        def going() -> bool:
+            return not until.is_set() if until is not None else time.monotonic() < stop
 
         def client(number: int) -> None:
             with requests.Session() as http:
                 turn = number
-                while time.monotonic() < stop:
+                while going():
                     started = time.perf_counter()
                     response = request(http, turn)
                     elapsed = time.perf_counter() - started
@@ -202,6 +212,8 @@ class Phase:
             thread.start()
         for thread in threads:
             thread.join()
+        if until is not None:
+            self.seconds = time.monotonic() - began
         return self
 
     def line(self, label: str) -> str:
