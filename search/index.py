@@ -382,7 +382,8 @@ class SearchIndex:
         def text(analysed: str) -> str:
             return " ".join([word(w) for w in analysed.split()])
 
-        title, name, project, described, *pieces = analysed
+        title, name, project, *described = analysed[:_FIELD_TEXTS]
+        pieces = analysed[_FIELD_TEXTS:]
         blocks: dict[str, bytes] = {}
         if doc.blocks:
             hashed: list[str] = []
@@ -410,7 +411,7 @@ class SearchIndex:
             "author": doc.author,
             "doc_number": doc.doc_number,
             "doc_number_key": doc_number_key(doc.doc_number) or "",
-            "description_text": text(described),
+            "description_text": text(" ".join(described)),
             "department": doc.department,
             "process": doc.process,
             "stage": doc.stage,
@@ -555,17 +556,24 @@ def _filter(name: str, value: str) -> q.Query:
     return q.Term(name, value)
 
 
+#: How many of :func:`_texts` come before the content's pieces.
+_FIELD_TEXTS = 6
+
+
 def _texts(doc: IndexDoc) -> list[str]:
     """The texts of a document that are analysed: title, name, project, its description
-    (责任者, 文号, 备注), then its content piece by piece (:mod:`search.blocks`; one piece
-    without a block map)."""
+    (责任者, 文号, 备注: each alone, since the normaliser joins Chinese across a space and
+    "…综合组 沪销发…" would segment as "组沪销"), then its content piece by piece
+    (:mod:`search.blocks`; one piece without a block map)."""
     starts = doc.blocks or (0,)
     ends = [*starts[1:], len(doc.content)]
     return [
         doc.title,
         doc.name,
         doc.project,
-        " ".join(part for part in (doc.author, doc.doc_number, doc.remarks) if part),
+        doc.author,
+        doc.doc_number,
+        doc.remarks,
         *(doc.content[begin:end] for begin, end in zip(starts, ends, strict=True)),
     ]
 

@@ -18,7 +18,8 @@ from search.analysis import HashedTermsTokenizer
 #:    text, not the whole text; ``content`` is analysed piece by piece to match it.
 #: 6: the description (issue 20): ``author`` and ``doc_number`` stored and filtered on
 #:    (``doc_number_key``, the folded 文号), ``description_text`` searched.
-SCHEMA_VERSION = 6
+#: 7: 责任者, 文号 and 备注 analysed each alone (joined, the normaliser ran them together).
+SCHEMA_VERSION = 7
 
 
 #: Facet values are few and repeat: a column of references to unique values reads fastest.

@@ -94,3 +94,25 @@ def test_filters_keep_to_what_the_caller_may_know(index: SearchIndex) -> None:
     results = index.search("", staff, {"author": "人力资源部"})
     assert results.total == 0
     assert all(not counts for counts in results.facets.values())
+
+
+def test_each_part_of_the_description_is_found_whatever_it_ends_or_starts_with(
+    tmp_path: Path,
+) -> None:
+    """Run together, "销售部综合组 沪销发〔2026〕5号" segmented as "…综合 组沪销 发…", so neither
+    the 责任者's last word nor the 文号 was found (found by a security review, on uploads)."""
+    ix = SearchIndex(tmp_path / "index", KEY)
+    ix.write(
+        [
+            doc(
+                "sales",
+                "dn",
+                "关于培训安排的通知",
+                author="销售部综合组",
+                doc_number="沪销发〔2026〕5号",
+            )
+        ]
+    )
+    assert ids(ix, "综合组") == {"sales"}
+    assert ids(ix, "销售部综合组") == {"sales"}
+    assert ids(ix, "沪销发〔2026〕5号") == {"sales"}
