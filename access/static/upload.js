@@ -23,6 +23,15 @@
         window.location.assign(body.batch_url);
         return;
       }
+      var type = xhr.getResponseHeader("Content-Type") || "";
+      if (!body && type.indexOf("text/html") === 0 && xhr.status >= 400 && xhr.status < 500) {
+        // The form refused (a date, no file): the server's page says why beside the field,
+        // with what was typed kept. Show it as a normal post would have.
+        document.open();
+        document.write(xhr.responseText);
+        document.close();
+        return;
+      }
       status.textContent = (body && body.problems && body.problems.join("; ")) || form.dataset.failed;
       status.className = "flash error";
     });

@@ -220,6 +220,27 @@ def test_operator_uploads_a_scan_and_watches_it_stored(
     zhang.screenshot(path=str(shots / "batch.png"))  # type: ignore[attr-defined]
 
 
+def test_an_upload_refused_for_its_date_says_so_beside_the_date(
+    running: tuple[str, dict[str, object]], browser: object, tmp_path: Path
+) -> None:
+    """The form is sent by script (a progress bar); a refusal is the server's page, with the
+    reason beside the field and what was typed kept, not a bare "upload failed"."""
+    from playwright.sync_api import expect
+
+    base, _facts = running
+    note = tmp_path / "说明.txt"
+    note.write_text("仓储改造说明", encoding="utf-8")
+    zhang = signed_in(browser, base, "zhang")
+    zhang.goto("/upload")  # type: ignore[attr-defined]
+    zhang.set_input_files("input[name=files]", str(note))  # type: ignore[attr-defined]
+    zhang.fill("input[name=date]", "2026-02-30")  # type: ignore[attr-defined]
+    zhang.fill("input[name=project]", "日期有误项目")  # type: ignore[attr-defined]
+    zhang.click("#upload-form button[type=submit]")  # type: ignore[attr-defined]
+    expect(zhang.locator("#problem-date")).to_contain_text("“2026-02-30”不是有效日期")  # type: ignore[attr-defined]
+    expect(zhang.locator("input[name=date]")).to_have_value("2026-02-30")  # type: ignore[attr-defined]
+    expect(zhang.locator("input[name=project]")).to_have_value("日期有误项目")  # type: ignore[attr-defined]
+
+
 def test_records_manager_signs_and_executes_a_list(
     running: tuple[str, dict[str, object]], browser: object, shots: Path
 ) -> None:
