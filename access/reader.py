@@ -69,8 +69,15 @@ class Served:
 
 @dataclass(frozen=True)
 class Refused:
+    """What the caller is told. ``reason``: the log's words for it (a page says them in the
+    reader's language; none for a 404, whose log reason may say "beyond view");
+    ``record_id``: only for a refusal of a record the caller may know of (403), so a page
+    can offer its request form."""
+
     status: int
     message: str
+    reason: str = ""
+    record_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -218,7 +225,10 @@ def commit_read(
             version_id=version_id,
             reason=outcome.reason,
         )
-        return Refused(outcome.status, outcome.message)
+        if outcome.status == 404:  # beyond view or absent: one answer, naming nothing
+            return Refused(404, outcome.message)
+        known = outcome.record_id if outcome.status == 403 else None
+        return Refused(outcome.status, outcome.message, outcome.reason, known)
     assert isinstance(prepared, Served)  # noqa: S101 - a refusal returned above
     version, decision = outcome
     log_access(

@@ -145,8 +145,10 @@ def requires(permission: Permission) -> Callable[[F], F]:
     return decorate
 
 
-def error_page(status: int, message: object) -> tuple[str, int]:
-    return render_template("error.html", status=status, message=str(message)), status
+def error_page(status: int, message: object, ask_at: str | None = None) -> tuple[str, int]:
+    """The page for a refusal; ``ask_at``: where the person can ask for access instead."""
+    page = render_template("error.html", status=status, message=str(message), ask_at=ask_at)
+    return page, status
 
 
 @web.errorhandler(DomainError)

@@ -19,7 +19,18 @@ from access.http import content_response, read_content_for
 from access.policy import Permission, may, route
 from access.reader import Refused
 from access.requests import grants_of, mine, submit
-from access.web.core import actor, arc, client, error_page, form, me, requires, user, web
+from access.web.core import (
+    actor,
+    arc,
+    client,
+    error_page,
+    form,
+    me,
+    requires,
+    select_locale,
+    user,
+    web,
+)
 from access.web.forms import sends_back
 from access.web.labels import label
 from access.web.picker import record_actions
@@ -27,6 +38,7 @@ from archive.description import FIELDS as DESCRIPTION
 from archive.description import LIMITS
 from archive.errors import InvalidInput
 from archive.models import RequestStatus, Scope, Version
+from archive.vocabulary_reasons import reason_text
 from archive.volumes import volume_of
 from retention.status import standing
 from search.index import FACETS, FILTERS
@@ -202,7 +214,11 @@ def version_content(version_id: uuid.UUID) -> Any:
     """The web side of the gated reader: the same decision, log and stamp as the API."""
     outcome = read_content_for(user(), version_id)
     if isinstance(outcome, Refused):
-        return error_page(outcome.status, outcome.message)
+        said = reason_text(outcome.reason or outcome.message, select_locale())
+        ask_at = None
+        if outcome.record_id is not None:
+            ask_at = url_for("web.record", record_id=outcome.record_id) + "#ask"
+        return error_page(outcome.status, said, ask_at)
     response = content_response(outcome)
     if outcome.inline:
         # Framed by our own reader page only.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -119,3 +120,26 @@ def test_the_api_needs_no_csrf_token_but_a_bearer_token(world: World) -> None:
         },
     )
     assert response.status_code == 201
+
+
+def test_a_refused_read_says_why_in_chinese_and_where_to_ask(world: World) -> None:
+    give_password(world, "zhang", "correct horse battery")
+    browser = client(world)
+    assert login(browser, "zhang", "correct horse battery") == 302
+    known = world.records["CG-internal"]
+    page = browser.get(f"/versions/{world.versions['CG-internal']}/content", base_url=BASE)
+    assert page.status_code == 403
+    assert "无此档案的查阅授权".encode() in page.data
+    assert b"no grant" not in page.data
+    assert f'href="/records/{known}#ask"'.encode() in page.data
+    # Beyond the caller's view: the same answer as a version that does not exist, no link.
+    beyond = world.versions["XS-restricted"]
+    hidden = browser.get(f"/versions/{beyond}/content", base_url=BASE)
+    missing = browser.get(f"/versions/{uuid.uuid4()}/content", base_url=BASE)
+    assert hidden.status_code == missing.status_code == 404
+    assert hidden.data.replace(str(beyond).encode(), b"") == missing.data.replace(
+        str(missing.request.path.split("/")[2]).encode(), b""
+    )
+    assert str(world.records["XS-restricted"]).encode() not in hidden.data
+    assert b"#ask" not in hidden.data
+    assert "无此版本".encode() in hidden.data
