@@ -9,7 +9,9 @@ was committing, so a lone reader is served as fast as before.
 
 Each job is a plain function of the session, pure database work (deciding, appending): what
 it returns reaches its caller only after the commit. If a batch fails for any reason but a
-busy database, its jobs run again one by one, so one job's error is its own.
+busy database, its jobs run again one by one, so one job's error is its own. If the database
+was busy past the lock wait, the jobs queued meanwhile fail with it: they would otherwise
+wait a whole lock wait more each, batch after batch (20 s, 40 s, 60 s).
 """
 
 from __future__ import annotations
@@ -82,6 +84,13 @@ class GroupCommit:
             self._execute(batch)
         finally:
             with self._lock:
+                error = batch[0].error
+                busy = error if error is not None and lock_contention(error) else None
+                if busy is not None:  # the ones queued meanwhile have waited the lock wait too
+                    batch += self._waiting
+                    for pending in self._waiting:
+                        pending.error = busy
+                    self._waiting.clear()
                 if self._waiting:  # hand the lead to the longest waiting
                     self._waiting[0].lead = True
                     self._waiting[0].wake.set()

@@ -4,11 +4,14 @@ commits, a holder that dies lets the others in, one kept waiting too long gets t
 
 from __future__ import annotations
 
+import fcntl
 import os
+import sqlite3
 import subprocess
 import sys
 import textwrap
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -157,3 +160,70 @@ def test_a_turnstile_that_cannot_be_opened_leaves_writes_to_sqlite(
     append(arc, "again")
     assert lines(arc)[-2:] == ["without a turn", "again"]
     assert caplog.text.count("busy handler alone") == 1
+
+
+def _held_outside_the_turnstile(arc: Archive) -> sqlite3.Connection:
+    """The write lock taken as another program (or the CLI as another account) would: a
+    plain connection's ``BEGIN IMMEDIATE``, no turn."""
+    outsider = sqlite3.connect(arc.settings.home / "archive.db", isolation_level=None)
+    outsider.execute("BEGIN IMMEDIATE")
+    return outsider
+
+
+def test_readers_queued_behind_a_busy_database_wait_one_lock_wait_not_one_each(
+    arc: Archive,
+) -> None:
+    """A security review held the lock from outside and saw 503s after 20, 40 and 60 s:
+    the group commit's next batches each waited the whole lock wait (0.5 s here) again."""
+    outsider = _held_outside_the_turnstile(arc)
+    waited: list[float] = []
+    failures: list[BaseException] = []
+
+    def reader(n: int) -> None:
+        started = time.monotonic()
+        try:
+            arc.log_writes.run(
+                lambda session: log_access(session, None, CLIENT, "view", ALLOWED, details=f"{n}")
+            )
+        except OperationalError as exc:
+            failures.append(exc)
+        waited.append(time.monotonic() - started)
+
+    try:
+        threads = [threading.Thread(target=reader, args=(n,)) for n in range(6)]
+        for number, thread in enumerate(threads):
+            thread.start()
+            if number == 0:
+                time.sleep(0.1)  # the first batch is waiting when the others queue
+        for thread in threads:
+            thread.join(20)
+    finally:
+        outsider.rollback()
+        outsider.close()
+    assert len(failures) == 6
+    assert all(lock_contention(exc) for exc in failures)
+    assert max(waited) < 0.5 * 1.5, waited  # before: ~0.9 s for the ones queued (two waits)
+    append(arc, "after")
+    assert lines(arc) == ["after"]
+
+
+def test_a_turn_that_came_late_leaves_only_the_rest_of_the_lock_wait(arc: Archive) -> None:
+    """Waiting for the turn and then in SQLite's busy handler is one lock wait, not two."""
+    path = turnstile_path(str(arc.settings.home / "archive.db"))
+    assert path is not None
+    turn = os.open(path, os.O_RDONLY | os.O_CREAT, 0o600)
+    fcntl.flock(turn, fcntl.LOCK_EX)  # the turn, held 0.4 s of the 0.5 s wait
+    threading.Timer(0.4, os.close, args=(turn,)).start()
+    outsider = _held_outside_the_turnstile(arc)  # and the database's lock, all along
+    started = time.monotonic()
+    try:
+        with pytest.raises(OperationalError) as failed:
+            append(arc, "too late")
+        waited = time.monotonic() - started
+    finally:
+        outsider.rollback()
+        outsider.close()
+    assert lock_contention(failed.value)
+    assert 0.4 <= waited < 0.5 * 1.5, waited  # before: 0.4 s for the turn, then 0.5 s more
+    append(arc, "after")  # the busy time-out is the whole wait again
+    assert lines(arc) == ["after"]
