@@ -199,6 +199,20 @@ def mine(session: Session, user: User) -> list[AccessRequest]:
     )
 
 
+def refusal_reasons(session: Session, requests: list[AccessRequest]) -> dict[uuid.UUID, str]:
+    """Why each refused request among ``requests`` was refused, as its approver wrote it:
+    the requester is told (the approver was told so when refusing)."""
+    refused = [r.id for r in requests if r.status == RequestStatus.DENIED]
+    if not refused:
+        return {}
+    rows = session.execute(
+        select(AccessDecision.request_id, AccessDecision.reason).where(
+            AccessDecision.request_id.in_(refused), AccessDecision.approved.is_(False)
+        )
+    )
+    return {request_id: reason for request_id, reason in rows}
+
+
 def visible_request(session: Session, user: User, request_id: uuid.UUID) -> AccessRequest:
     """The request, if ``user`` filed it or may decide it; else 404."""
     request = session.get(AccessRequest, request_id)

@@ -18,6 +18,11 @@ REASONS: list[tuple[re.Pattern[str], str, str]] = [
         "{media} (named {ext}) is not a format allowed for long-term keeping",
     ),
     (re.compile(r"the file is empty"), "文件为空", "The file is empty"),
+    (
+        re.compile(r"named (?P<ext>\S+) \((?P<promised>[^)]*)\) but the content is (?P<media>\S+)"),
+        "文件后缀为 {ext}，内容却是{media}",
+        "Named {ext} but the content is {media}",
+    ),
     (re.compile(r"ClamAV found (?P<what>.*)"), "病毒检测发现：{what}", "Virus scan found {what}"),
     (
         re.compile(r"virus scan did not finish in (?P<s>\d+) s"),

@@ -18,7 +18,7 @@ from access.describe import describe_record
 from access.http import content_response, read_content_for
 from access.policy import Permission, may, route
 from access.reader import Refused
-from access.requests import grants_of, mine, submit
+from access.requests import grants_of, mine, refusal_reasons, submit
 from access.web.core import (
     actor,
     arc,
@@ -178,9 +178,11 @@ def request_access(record_id: uuid.UUID) -> Any:
 def my_requests() -> Any:
     with arc().sessions() as db:
         person = me(db)
+        requests = mine(db, person)
         return render_template(
             "my_requests.html",
-            requests=mine(db, person),
+            requests=requests,
+            refused_because=refusal_reasons(db, requests),
             grants=grants_of(db, person),
             now=datetime.now(UTC),
         )

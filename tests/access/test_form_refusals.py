@@ -119,6 +119,7 @@ def test_holds_and_events_come_back_as_typed(world: World) -> None:
     assert DEAD_END not in future
     assert 'value="合同提前终止"' in future
     assert 'value="2999-01-01"' in future
+    assert re.search(r'<button type="submit" class="primary">登记事件</button>', future)
 
 
 def test_a_new_user_and_an_access_log_filter_come_back_beside_the_field(world: World) -> None:

@@ -170,6 +170,20 @@ def test_search_request_approve_read(world: World, people: dict[str, Browser]) -
     assert csv.data.decode().count("\n") >= 3  # type: ignore[attr-defined]
 
 
+def test_the_requester_sees_why_a_request_was_refused(
+    world: World, people: dict[str, Browser]
+) -> None:
+    zhang, wang = people["zhang"], people["wang"]
+    record_id = world.records["CG-confidential"]
+    zhang.post(f"/records/{record_id}/request", {"purpose": "对外提供", "scope": "view", "days": 3})
+    request_id = re.search(r"/inbox/([0-9a-f-]{36})/deny", wang.text("/inbox"))
+    assert request_id
+    wang.post(f"/inbox/{request_id[1]}/deny", {"reason": "对外提供须经法务审核"})
+    mine = zhang.text("/requests")
+    assert "已拒绝" in mine
+    assert "理由：对外提供须经法务审核" in mine
+
+
 def test_green_channel_shows_what_is_owed(world: World, people: dict[str, Browser]) -> None:
     wang = people["wang"]
     record_id = world.records["CG-confidential"]

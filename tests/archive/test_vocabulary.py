@@ -50,6 +50,8 @@ def test_known_reasons_and_alert_details_in_words() -> None:
     reason = "application/pdf (named .txt) is not a format allowed for keeping"
     assert reason_text(reason) == "PDF 文档（文件后缀 .txt）不是允许长期保存的格式"
     assert reason_text("3 refusals within an hour") == "一小时内被拒绝 3 次"
+    mismatch = "named .pdf (application/pdf) but the content is text/plain"  # ingest.sniff
+    assert reason_text(mismatch) == "文件后缀为 .pdf，内容却是纯文本"
     assert reason_text("download of record X at 22:10 北京时间") == "北京时间 22:10下载档案 X"
     assert reason_text("a parser said no") == "a parser said no"  # unknown: as written
 
