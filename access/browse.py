@@ -64,7 +64,12 @@ def _date(args: Mapping[str, str], name: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(raw)
     except ValueError:
-        raise InvalidInput(f"{name} must be a date like 2026-01-31") from None
+        raise InvalidInput(
+            f"{name} must be a date like 2026-01-31",
+            code="search_date",
+            field=name,
+            params={"v": raw},
+        ) from None
     if name == "to" and len(raw) == 10:
         parsed = parsed.replace(hour=23, minute=59, second=59)
     return parsed
@@ -136,7 +141,7 @@ def search_as(arc: Archive, user_id: int, client: Client, params: SearchParams) 
                 snippets=snippets_of if params.q.strip() else None,  # browsing: no text
             )
         except QueryError as exc:
-            raise InvalidInput(str(exc)) from None
+            raise InvalidInput(str(exc), code="search_words", field="q") from None
     shown = [hit for hit in results.hits if hit.snippet is not None]
     reaches_restricted = Sensitivity.RESTRICTED.value in visibility.everywhere
     if not shown and not reaches_restricted:

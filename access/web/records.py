@@ -12,7 +12,14 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-from access.browse import allowed_scopes, open_record, parse_search, search_as, versions_of
+from access.browse import (
+    SearchParams,
+    allowed_scopes,
+    open_record,
+    parse_search,
+    search_as,
+    versions_of,
+)
 from access.bulk import MAX_SELECTED, active_holds, draft_lists
 from access.describe import describe_record
 from access.http import content_response, read_content_for
@@ -34,6 +41,7 @@ from access.web.core import (
 from access.web.forms import sends_back
 from access.web.labels import label
 from access.web.picker import record_actions
+from access.web.refusals import explain
 from archive.description import FIELDS as DESCRIPTION
 from archive.description import LIMITS
 from archive.errors import InvalidInput
@@ -41,7 +49,7 @@ from archive.models import RequestStatus, Scope, Version
 from archive.vocabulary_reasons import reason_text
 from archive.volumes import volume_of
 from retention.status import standing
-from search.index import FACETS, FILTERS
+from search.index import FACETS, FILTERS, Results
 
 
 @web.get("/search")
@@ -58,18 +66,26 @@ def search_page(
 ) -> Any:
     """The search page for the query ``args``; ``kept`` and ``problem``: the selection form
     as it was sent and why it was refused (the ticks and the input are kept)."""
-    params = parse_search(args)
     kept = kept or MultiDict()
     archive = arc()
-    if params.filed_from and params.filed_to and params.filed_from > params.filed_to:
-        flash(_("The first filing date is after the last: no record can match."), "error")
-    results = search_as(archive, user().id, client(), params)
+    refused: InvalidInput | None = None
+    try:
+        params = parse_search(args)
+        if params.filed_from and params.filed_to and params.filed_from > params.filed_to:
+            flash(_("The first filing date is after the last: no record can match."), "error")
+        results = search_as(archive, user().id, client(), params)
+    except InvalidInput as exc:  # the page again, the words as typed, the reason beside them
+        refused = exc
+        params = SearchParams(q=args.get("q", ""))
+        results = Results(total=0, hits=[])
     with archive.sessions() as db:
         person = me(db)
         managing = may(person.role, Permission.MANAGE_RETENTION)
         query = urlencode(list(args.items(multi=True)))
-        return render_template(
+        page = render_template(
             "search.html",
+            refused=explain(refused) if refused else "",
+            refused_field=(refused.field or "q") if refused else "",
             params=params,
             results=results,
             args=args,
@@ -86,6 +102,7 @@ def search_page(
             max_days=archive.settings.access.max_days,
             max_selected=MAX_SELECTED,
         )
+    return (page, 400) if refused else page
 
 
 @web.get("/records/<uuid:record_id>")

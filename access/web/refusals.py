@@ -14,6 +14,11 @@ from retention.errors import Unnumbered
 
 #: Every coded rule a person can run into (``DomainError.code``), in the page's language.
 MESSAGES: dict[str, Any] = {
+    # the search page (access.browse)
+    "search_date": _l("%(v)s is not a date: give it like 2026-01-31."),
+    "search_words": _l(
+        "These words cannot be searched: give at least one word, and close every quote and bracket."
+    ),
     # people and privileged changes (archive.people, archive.privileges)
     "password_needs_approval": _l(
         "This person's password is reset by approval, not typed here: tick “Reset the "

@@ -62,3 +62,18 @@ def test_a_snippet_is_a_few_lines_with_the_chinese_words_marked(world: World) ->
     listed = zhang.text("/search?q=付款方式")
     assert "档案 CG-long" in listed
     assert SNIPPETS.findall(listed) == []
+
+
+def test_a_search_that_cannot_run_comes_back_on_the_search_page_with_the_words_kept(
+    world: World,
+) -> None:
+    zhang = Browser(world, "zhang")
+    brackets = zhang.text("/search?q=((", status=400)
+    assert 'name="q" value="(("' in brackets
+    assert "无法按这些词检索" in brackets
+    assert 'aria-invalid="true" aria-describedby="problem-q"' in brackets
+    date = zhang.text("/search?q=仓储&from=2026-02-30", status=400)
+    assert 'name="q" value="仓储"' in date
+    assert "“2026-02-30”不是有效日期" in date
+    assert 'aria-describedby="problem-from"' in date
+    assert "must be" not in brackets + date
