@@ -485,3 +485,15 @@ def test_records_manager_edits_schedules_events_and_sweeps(
     assert "已作废：录入错误" in sun.text("/retention/events")
     sun.post("/retention/lists", {"sweep": "1"})
     assert "扫描完成" in sun.text("/retention/lists")
+
+
+def test_the_record_page_tells_the_documents_date_from_its_filing(
+    world: World, people: dict[str, Browser]
+) -> None:
+    """归档日期 is when the archive took it in (what the search's 归档日期 filter looks at);
+    the document's own date (its retention counts from it) is 文件日期."""
+    page = people["zhang"].text(f"/records/{world.records['CG-internal']}")
+    assert re.search(r"<dt>文件日期</dt><dd>2026-05-31</dd>", page)  # filed as "2026-05"
+    filed = re.search(r"<dt>归档日期</dt><dd>(\d{4}-\d{2}-\d{2}) \d{2}:\d{2}</dd>", page)
+    assert filed
+    assert filed[1] != "2026-05-31"
