@@ -3,7 +3,9 @@ language switch, and the home page of each role."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -150,7 +152,14 @@ def language(code: str) -> Any:
     """Switch the page language; it stays with the browser session."""
     if code in LANGUAGES:
         session["lang"] = code
-    return redirect(safe_next(request.args.get("next"), url_for("web.home")))
+    target = safe_next(request.args.get("next"), url_for("web.home"))
+    if _CONTENT.match(urlsplit(target).path):  # going back would read (and log) it again
+        target = url_for("web.home")
+    return redirect(target)
+
+
+#: The gated reader's address: a page about a read is not read again to change its language.
+_CONTENT = re.compile(r"^/versions/[^/]+/content$")
 
 
 @web.get("/")

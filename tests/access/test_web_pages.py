@@ -8,6 +8,7 @@ import json
 import re
 import uuid
 from datetime import date
+from urllib.parse import quote
 
 import pytest
 from flask.testing import FlaskClient
@@ -120,6 +121,10 @@ def test_chinese_by_default_english_on_request(people: dict[str, Browser]) -> No
     # The switch never sends anyone off-site.
     away = zhang.get("/language/zh_CN?next=https://evil.example/")
     assert away.headers["Location"] == "/"  # type: ignore[attr-defined]
+    # Nor back into the reader: that would be another read (or refusal) in the access log.
+    content = quote("/versions/00000000-0000-0000-0000-000000000001/content?action=download")
+    again = zhang.get(f"/language/zh_CN?next={content}")
+    assert again.headers["Location"] == "/"  # type: ignore[attr-defined]
 
 
 def test_signed_out_pages_go_to_sign_in(world: World) -> None:
