@@ -114,6 +114,8 @@ class Lookups:
         """One details value in words."""
         if key in CODED_FIELDS and isinstance(value, str):
             return term(value, lang)
+        if key in CODED_FIELDS and isinstance(value, list):
+            return as_text([term(v, lang) if isinstance(v, str) else v for v in value], lang)
         if key == "class" and isinstance(value, list | dict):
             parts = value.values() if isinstance(value, dict) else value
             return " / ".join(term(part, lang) for part in parts if part) or "—"

@@ -184,6 +184,20 @@ TERMS: dict[str, Term] = {
     "usability.not_encrypted": ("可用性：未加密", "Usability: not encrypted"),
     "usability.opens": ("可用性：能够打开和解析", "Usability: opens and parses"),
     "usability.rendition": ("可用性：生成阅读用 PDF", "Usability: laid out as PDF for reading"),
+    # where a file came in from (ingest jobs' source_kind)
+    "upload": ("网页上传", "Web upload"),
+    "api": ("接口上传", "API upload"),
+    "cli": ("命令行导入", "Console"),
+    "hotfolder": ("扫描热文件夹", "Scanner hot folder"),
+    "bulk": ("批量导入", "Bulk import"),
+    # what a stored object of a version is (archive.models.RenditionRole)
+    "original": ("原件", "Original"),
+    "text": ("提取文本", "Extracted text"),
+    "ocr_pdf": ("OCR 可检索 PDF", "OCR'd PDF"),
+    "office_pdf": ("阅读用 PDF", "PDF for reading"),
+    # a schedule's events rule (retention.clock.Rule.event_mode)
+    "any": ("任一事件发生即起算", "The first of the events"),
+    "all": ("全部事件发生后起算", "The last of the events"),
 }
 
 #: The class's choices a person picks from (the rule book's and the file plan's codes).
@@ -349,6 +363,8 @@ def _detail(key: str, value: object, lang: str | None) -> str:
     """One value of a details dict: a code under a coded key (``role``) as its word."""
     if key in CODED_FIELDS and isinstance(value, str):
         return term(value, lang)
+    if key in CODED_FIELDS and isinstance(value, list):
+        return as_text([term(v, lang) if isinstance(v, str) else v for v in value], lang)
     return as_text(value, lang)
 
 

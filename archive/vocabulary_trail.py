@@ -328,5 +328,8 @@ CODED_FIELDS = frozenset(
         "volume_by",
         "method",
         "media_type",
+        "source",
+        "renditions",
+        "event_mode",
     }
 )

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from archive.models import Role, Sensitivity
 from archive.vocabulary import (
     actor_label,
+    as_text,
     media_label,
     shown_time,
     term,
@@ -78,3 +79,13 @@ def test_why_a_record_was_classified_is_said_in_words() -> None:
 
 def test_a_destruction_says_its_list() -> None:
     assert reason_text("destroyed by list XH-2026-0001") == "依销毁清册 XH-2026-0001 销毁"
+
+
+def test_sources_renditions_and_event_rules_are_said_in_words() -> None:
+    """The audit trail showed 来源：upload, 衍生格式：text、office_pdf and 事件规则：any."""
+    details = {"source": "hotfolder", "renditions": ["text", "office_pdf"], "event_mode": "any"}
+    said = as_text(details)
+    assert said == (
+        "来源：扫描热文件夹；衍生格式：提取文本、阅读用 PDF；事件规则：任一事件发生即起算"
+    )
+    assert as_text({"source": "upload"}, "en") == "Source: Web upload"
