@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive.models import AccessRequest, AuditEvent, Department, Grant, Record, User, Version
-from archive.vocabulary import CODED_FIELDS, as_text, beijing, english, field_label, term
+from archive.vocabulary import as_text, beijing, coded_text, english, field_label, term
 from archive.vocabulary_reasons import reason_text
 
 #: A details value that is a moment (``2026-05-01T08:00:00+00:00``): shown in Beijing time.
@@ -112,10 +112,9 @@ class Lookups:
 
     def value(self, key: str, value: Any, lang: str | None) -> str:
         """One details value in words."""
-        if key in CODED_FIELDS and isinstance(value, str):
-            return term(value, lang)
-        if key in CODED_FIELDS and isinstance(value, list):
-            return as_text([term(v, lang) if isinstance(v, str) else v for v in value], lang)
+        coded = coded_text(key, value, lang)
+        if coded is not None:
+            return coded
         if key == "class" and isinstance(value, list | dict):
             parts = value.values() if isinstance(value, dict) else value
             return " / ".join(term(part, lang) for part in parts if part) or "—"

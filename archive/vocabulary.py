@@ -359,13 +359,22 @@ def shown_time(value: datetime | date | None) -> str:
     return value.isoformat()
 
 
+def coded_text(key: str, value: object, lang: str | None) -> str | None:
+    """A code (or a list of codes) under a coded key (``role``, ``renditions``) in words;
+    None for any other key or value."""
+    if key not in CODED_FIELDS:
+        return None
+    if isinstance(value, str):
+        return term(value, lang)
+    if isinstance(value, list):
+        return as_text([term(v, lang) if isinstance(v, str) else v for v in value], lang)
+    return None
+
+
 def _detail(key: str, value: object, lang: str | None) -> str:
     """One value of a details dict: a code under a coded key (``role``) as its word."""
-    if key in CODED_FIELDS and isinstance(value, str):
-        return term(value, lang)
-    if key in CODED_FIELDS and isinstance(value, list):
-        return as_text([term(v, lang) if isinstance(v, str) else v for v in value], lang)
-    return as_text(value, lang)
+    coded = coded_text(key, value, lang)
+    return coded if coded is not None else as_text(value, lang)
 
 
 def as_text(value: object, lang: str | None = "zh") -> str:
