@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -189,18 +190,25 @@ def open_record(
     if record_id is not None:  # None: a version or the like that does not exist
         with contextlib.suppress(AccessError):
             record = known_record(session, user, record_id)
+    _log_lookup(arc, user, client, record_id, known=record is not None)
+    return record
+
+
+def _log_lookup(
+    arc: Archive, user: User, client: Client, record_id: uuid.UUID | None, *, known: bool
+) -> None:
+    """A ``metadata`` line for a look at a record, committed (with other readers' lines)."""
     arc.log_writes.run(
         lambda log: log_access(
             log,
             user,
             client,
             "metadata",
-            ALLOWED if record is not None else REFUSED,
+            ALLOWED if known else REFUSED,
             record_id=record_id,
-            reason="" if record is not None else "unknown or beyond the caller's view",
+            reason="" if known else "unknown or beyond the caller's view",
         )
     )
-    return record
 
 
 def versions_of(session: Session, record_id: uuid.UUID) -> list[Version]:
@@ -221,6 +229,44 @@ def allowed_scopes(session: Session, user: User, record: Record) -> set[str]:
     return {s.value for s in Scope if may_read(user, record, s, grants, now).allowed}
 
 
+def classification_for(user: User, record: Record, reads: bool) -> dict[str, Any]:
+    """How ``record`` was classified, as ``user`` may be told. The rules' evidence (the
+    keywords and patterns found in its text) goes only to someone who may read the content
+    (``reads``) or confirms classes: to anyone else it would tell the text word by word."""
+    why = dict(record.classification or {})
+    if reads or may(user.role, Permission.MANAGE_CLASSIFICATION) or "rules" not in why:
+        return why
+    why["rules"] = [{k: v for k, v in rule.items() if k != "because"} for rule in why["rules"]]
+    return why
+
+
+def refuse_view(
+    arc: Archive,
+    session: Session,
+    user: User,
+    client: Client,
+    record: Record,
+    version_id: uuid.UUID,
+) -> str:
+    """The reader opened by someone who may not view ``record``: the refusal is logged as
+    the frame's read would have been (it counts towards the refusals alert), committed
+    before the page says why; returns the reason."""
+    decision = may_read(user, record, Scope.VIEW, grants_of(session, user, record.id), utcnow())
+    arc.log_writes.run(
+        lambda log: log_access(
+            log,
+            user,
+            client,
+            Scope.VIEW.value,
+            REFUSED,
+            record_id=record.id,
+            version_id=version_id,
+            reason=decision.reason,
+        )
+    )
+    return decision.reason
+
+
 def retention_record_for(session: Session, user: User, record_id: uuid.UUID) -> Record:
     """A record whose retention ``user`` may see: records managers and auditors see every
     record's (metadata, never content); others only records they may know exist."""
@@ -230,6 +276,21 @@ def retention_record_for(session: Session, user: User, record_id: uuid.UUID) -> 
             raise AccessError("no such record", ErrorKind.NOT_FOUND)
         return record
     return known_record(session, user, record_id)
+
+
+def looked_up_retention(
+    arc: Archive, session: Session, user: User, client: Client, record_id: uuid.UUID
+) -> Record:
+    """:func:`retention_record_for`, logged as the record page is (a ``metadata`` line,
+    allowed or refused, committed before anything is answered): who looked at which
+    record's retention, including the lookups records managers may make of any record."""
+    try:
+        record = retention_record_for(session, user, record_id)
+    except AccessError:
+        _log_lookup(arc, user, client, record_id, known=False)
+        raise
+    _log_lookup(arc, user, client, record_id, known=True)
+    return record
 
 
 def department_of(session: Session, project: str | None, record_id: uuid.UUID | None) -> int | None:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from access.http import exported
-from access.policy import may_read
+from access.policy import may_read, within_clearance
 from access.requests import MAX_TEXT, grants_of, submit
 from archive.audit import Actor, record_event
 from archive.config import AccessSettings
@@ -120,6 +120,8 @@ def request_many(
             outcomes.append(Outcome(record_id, _name(record), False, "already_pending"))
         elif may_read(user, record, wanted, grants, now).allowed:
             outcomes.append(Outcome(record_id, _name(record), False, "already_allowed"))
+        elif not within_clearance(user, record):
+            outcomes.append(Outcome(record_id, _name(record), False, "above_clearance"))
         else:
             submit(session, settings, user, actor, record_id, purpose, scope, days)
             outcomes.append(Outcome(record_id, _name(record), True, "requested"))

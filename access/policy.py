@@ -9,8 +9,10 @@ as a table.
   (``may_know`` and ``may_write`` live in ``archive.record_rules``: ingest needs them too.)
 - Reading content: an active grant whose scope covers the action, or standing access (a
   department head for their department's records up to their clearance; a director for
-  restricted ones). ``external`` always needs a grant. Administrators, security
-  administrators, auditors and records managers read nothing by role.
+  restricted ones). ``external`` always needs a grant. A grant never opens a record above
+  its holder's clearance (密级许可): nobody asks for one, nobody approves one, and one held
+  when the clearance is lowered opens nothing. Administrators, security administrators,
+  auditors and records managers read nothing by role.
 - Deciding: a request goes to the head of the record's department, or to a director for
   restricted records; ``external`` adds a director step. Nobody decides their own request.
 - Everything else a role may do (file documents, run retention, read the access log or the
@@ -217,6 +219,16 @@ def reads_by_standing(user: User, department: str | None, sensitivity: str) -> b
     return user.role in DEPARTMENT_HEADS and own and level.rank <= user.clearance.rank
 
 
+def within_clearance(user: User, record: Record) -> bool:
+    """Whether ``record``'s sensitivity is at or below ``user``'s clearance: the ceiling of
+    what a grant may open for them, which a security administrator approves (三员分立)
+    and an approver of requests cannot raise. Directors read restricted records by standing
+    (:func:`reads_by_standing`), so that ceiling does not stop their grants either."""
+    if user.role == Role.DIRECTOR and record.sensitivity == Sensitivity.RESTRICTED:
+        return True
+    return record.sensitivity.rank <= user.clearance.rank
+
+
 def may_open_emergency(user: User, record: Record) -> bool:
     """The green channel keeps standing access's ceilings: a head opens it up to their own
     clearance, and only a director opens a restricted record; it never goes further than
@@ -246,6 +258,8 @@ def may_read(
     department = record.department.code if record.department else None
     if action != Scope.EXTERNAL and reads_by_standing(user, department, record.sensitivity):
         return Decision(True, "standing access")
+    if not within_clearance(user, record):
+        return Decision(False, "the record is above your clearance")
     mine = [g for g in grants if g.record_id == record.id and g.user_id == user.id]
     for grant in mine:
         if grant.active(now) and action in COVERS[grant.scope]:

@@ -19,14 +19,14 @@ from access.policy import (
     may,
     may_decide,
     may_know,
-    may_open_emergency,
     may_revoke,
     route,
+    within_clearance,
 )
 from archive.audit import Actor, record_event
 from archive.config import AccessSettings
 from archive.db import utcnow
-from archive.errors import DomainError, ErrorKind, InvalidInput
+from archive.errors import DomainError, ErrorKind, InvalidInput, raise_all
 from archive.models import (
     AccessDecision,
     AccessRequest,
@@ -34,7 +34,6 @@ from archive.models import (
     Grant,
     Record,
     RequestStatus,
-    Role,
     Scope,
     User,
 )
@@ -95,7 +94,8 @@ def known_record(session: Session, user: User, record_id: uuid.UUID) -> Record:
     return record
 
 
-def _text(value: str, what: str, field: str) -> str:
+def required_text(value: str, what: str, field: str) -> str:
+    """``value`` without control characters and spaces around it; refused if empty or long."""
     cleaned = "".join(ch for ch in value if ch.isprintable() or ch in "\n\t").strip()
     if not cleaned:
         raise InvalidInput(f"a {what} is required", code="required", field=field)
@@ -107,6 +107,38 @@ def _text(value: str, what: str, field: str) -> str:
             params={"n": MAX_TEXT},
         )
     return cleaned
+
+
+def _checked_request(
+    settings: AccessSettings, purpose: str, scope: str, days: int
+) -> tuple[Scope, str]:
+    """A request's scope and purpose as kept, or every problem with its inputs at once."""
+    problems: list[DomainError] = []
+    wanted = Scope.VIEW
+    try:
+        wanted = Scope(scope)
+    except ValueError:
+        problems.append(
+            InvalidInput(
+                "scope must be view, download, print or external", code="scope", field="scope"
+            )
+        )
+    if not 1 <= days <= settings.max_days:
+        problems.append(
+            InvalidInput(
+                f"days must be between 1 and {settings.max_days}",
+                code="days_range",
+                field="days",
+                params={"n": settings.max_days},
+            )
+        )
+    why = ""
+    try:
+        why = required_text(purpose, "purpose", "purpose")
+    except InvalidInput as exc:
+        problems.append(exc)
+    raise_all(problems)
+    return wanted, why
 
 
 def submit(
@@ -121,19 +153,15 @@ def submit(
 ) -> AccessRequest:
     """File a request; it waits for the record's department head (or a director)."""
     record = known_record(session, user, record_id)
-    try:
-        wanted = Scope(scope)
-    except ValueError:
-        raise InvalidInput(
-            "scope must be view, download, print or external", code="scope", field="scope"
-        ) from None
-    if not 1 <= days <= settings.max_days:
-        raise InvalidInput(
-            f"days must be between 1 and {settings.max_days}",
-            code="days_range",
-            field="days",
-            params={"n": settings.max_days},
+    if not within_clearance(user, record):  # no approver could grant it: say so now
+        raise AccessError(
+            f"the record is {record.sensitivity.value}, above your clearance "
+            f"({user.clearance.value}): no request can open it",
+            code="above_clearance",
+            field="record",
+            params={"level": record.sensitivity.value, "clearance": user.clearance.value},
         )
+    wanted, why = _checked_request(settings, purpose, scope, days)
     pending = session.scalar(
         select(AccessRequest).where(
             AccessRequest.requester_id == user.id,
@@ -148,7 +176,7 @@ def submit(
     request = AccessRequest(
         requester_id=user.id,
         record_id=record.id,
-        purpose=_text(purpose, "purpose", "purpose"),
+        purpose=why,
         scope=wanted,
         days=days,
         steps=2 if wanted == Scope.EXTERNAL else 1,
@@ -256,7 +284,16 @@ def decide(
     if user.id in earlier:
         raise AccessError("this step waits for another approver", code="other_approver")
     if not approve:
-        reason = _text(reason, "reason for the refusal", "reason")
+        reason = required_text(reason, "reason for the refusal", "reason")
+    elif not request.emergency and not within_clearance(request.requester, request.record):
+        raise AccessError(  # the clearance may have been lowered since the request
+            "the record is above the requester's clearance: it can only be refused",
+            code="requester_clearance",
+            params={
+                "level": request.record.sensitivity.value,
+                "clearance": request.requester.clearance.value,
+            },
+        )
     now = utcnow()
     session.add(
         AccessDecision(
@@ -353,97 +390,6 @@ def escalate_overdue(session: Session, settings: AccessSettings, actor: Actor) -
     return count
 
 
-def emergency(
-    session: Session,
-    settings: AccessSettings,
-    user: User,
-    actor: Actor,
-    record_id: uuid.UUID,
-    justification: str,
-    scope: str = "view",
-    hours: int | None = None,
-) -> Grant:
-    """The green channel: a head opens access at once, flagged, approval owed afterwards."""
-    if not may(user.role, Permission.DECIDE_REQUESTS):
-        raise AccessError(
-            "only supervisors and directors may open emergency access", code="emergency_role"
-        )
-    record = known_record(session, user, record_id)
-    if not may_open_emergency(user, record):
-        raise AccessError(
-            "the green channel opens nothing above your clearance",
-            code="emergency_clearance",
-            field="record",
-        )
-    try:
-        wanted = Scope(scope)
-    except ValueError:
-        raise InvalidInput(
-            "scope must be view, download or print", code="scope", field="scope"
-        ) from None
-    if wanted == Scope.EXTERNAL:
-        raise InvalidInput(
-            "external use is never opened by the green channel",
-            code="emergency_external",
-            field="scope",
-        )
-    if hours is None:
-        hours = settings.emergency_max_hours
-    if not 1 <= hours <= settings.emergency_max_hours:
-        raise InvalidInput(
-            f"hours must be between 1 and {settings.emergency_max_hours}",
-            code="hours_range",
-            field="hours",
-            params={"n": settings.emergency_max_hours},
-        )
-    why = _text(justification, "written justification", "justification")
-    now = utcnow()
-    request = AccessRequest(
-        requester_id=user.id,
-        record_id=record.id,
-        purpose=why,
-        scope=wanted,
-        days=1,
-        approver=Approver.DIRECTOR,
-        due_at=now + timedelta(hours=settings.emergency_approval_hours),
-        emergency=True,
-    )
-    session.add(request)
-    session.flush()
-    grant = Grant(
-        user_id=user.id,
-        record_id=record.id,
-        scope=wanted,
-        valid_from=now,
-        valid_until=now + timedelta(hours=hours),
-        request_id=request.id,
-        emergency=True,
-        justification=why,
-    )
-    session.add(grant)
-    session.flush()
-    record_event(
-        session,
-        actor,
-        "access.emergency",
-        "grant",
-        grant.id,
-        {"record": str(record.id), "scope": wanted.value, "hours": hours, "why": why},
-    )
-    return grant
-
-
-def emergency_approvers(session: Session, user: User) -> list[User]:
-    """Who could approve a green-channel opening by ``user`` afterwards: any other active
-    director (nobody decides their own); empty means nobody could, which the form says."""
-    rows = session.scalars(
-        select(User)
-        .where(User.role == Role.DIRECTOR, User.active.is_(True), User.id != user.id)
-        .order_by(User.username)
-    )
-    return list(rows)
-
-
 def revoke(session: Session, user: User, actor: Actor, grant_id: uuid.UUID, reason: str) -> Grant:
     """End a grant early, with a reason: directors, the record's department heads, records
     managers."""
@@ -455,7 +401,7 @@ def revoke(session: Session, user: User, actor: Actor, grant_id: uuid.UUID, reas
         raise AccessError("no such grant", ErrorKind.NOT_FOUND if hidden else None)
     if grant.revoked_at is not None:
         raise AccessError("the grant was already revoked", ErrorKind.CONFLICT)
-    why = _text(reason, "reason", "reason")
+    why = required_text(reason, "reason", "reason")
     grant.revoked_at, grant.revoked_by_id, grant.revoke_reason = utcnow(), user.id, why
     record_event(
         session,

@@ -66,6 +66,7 @@ class AccessSettings:
     alert_refusals: int = 5  # refusals of one user within an hour
     session_idle_minutes: int = 30  # a web session unused this long ends
     session_max_hours: int = 12  # and any web session ends this long after sign-in
+    token_days: int = 90  # an API token ends this long after it is issued
     smtp_host: str | None = None  # alerts are e-mailed when set
     smtp_port: int = 25
     smtp_starttls: bool = False
@@ -238,6 +239,7 @@ def _access_settings(env: Mapping[str, str]) -> AccessSettings:
             env, "ARCHIVE_SESSION_IDLE_MINUTES", default.session_idle_minutes, 1
         ),
         session_max_hours=_int(env, "ARCHIVE_SESSION_MAX_HOURS", default.session_max_hours, 1),
+        token_days=_int(env, "ARCHIVE_TOKEN_DAYS", default.token_days, 1),
         **_mail_settings(env),
     )
 

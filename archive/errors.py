@@ -52,3 +52,27 @@ class DomainError(Exception):
 
 class InvalidInput(DomainError, ValueError):
     """Bad input at any way in (a malformed id, a date, a number), before any domain rule."""
+
+
+class Problems(InvalidInput):
+    """Several inputs wrong at once: a form says each beside its own field in one answer,
+    rather than one per attempt. The first problem is also this error's own message,
+    ``code``, ``field`` and ``params``."""
+
+    def __init__(self, problems: list[DomainError]) -> None:
+        first = problems[0]
+        super().__init__(
+            "; ".join(str(p) for p in problems),
+            code=first.code,
+            field=first.field,
+            params=first.params,
+        )
+        self.problems = problems
+
+
+def raise_all(problems: list[DomainError]) -> None:
+    """Raise the one problem found, or all of them together; nothing if there are none."""
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise Problems(problems)

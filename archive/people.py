@@ -305,17 +305,25 @@ def _token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(session: Session, actor: Actor, user: User) -> str:
-    """Create an API token and return it; it is shown once and only its hash is kept."""
+#: How long a token lasts unless the settings say otherwise (``ARCHIVE_TOKEN_DAYS``).
+TOKEN_DAYS = 90
+
+
+def issue_token(session: Session, actor: Actor, user: User, days: int = TOKEN_DAYS) -> str:
+    """Create an API token that ends after ``days`` and return it; it is shown once and
+    only its hash is kept."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiToken(user=user, token_hash=_token_digest(token), prefix=token[:12]))
+    until = utcnow() + timedelta(days=days)
+    session.add(
+        ApiToken(user=user, token_hash=_token_digest(token), prefix=token[:12], expires_at=until)
+    )
     record_event(
         session,
         actor,
         "token.issued",
         "user",
         user.id,
-        {"username": user.username, "prefix": token[:12]},
+        {"username": user.username, "prefix": token[:12], "until": until.isoformat()},
     )
     return token
 
@@ -340,7 +348,26 @@ def token_holder(session: Session, token: str) -> tuple[User, ApiToken] | None:
     row = session.scalar(_TOKEN, {"digest": _token_digest(token)})
     if row is None or row.revoked_at is not None or not row.user.active:
         return None
+    if row.expires_at <= utcnow():
+        return None
     return row.user, row
+
+
+def spent_token_owner(session: Session, token: str) -> tuple[User, str] | None:
+    """Whose token ``token`` was, and why it opens nothing now (its account disabled, the
+    token revoked or expired); None for a token that never existed (or that is valid)."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    row = session.scalar(_TOKEN, {"digest": _token_digest(token)})
+    if row is None:
+        return None
+    if not row.user.active:
+        return row.user, "the account is disabled"
+    if row.revoked_at is not None:
+        return row.user, "the API token was revoked"
+    if row.expires_at <= utcnow():
+        return row.user, "the API token has expired"
+    return None
 
 
 def token_use_is_stale(token: ApiToken, now: datetime | None = None) -> bool:

@@ -19,6 +19,11 @@ REASONS: list[tuple[re.Pattern[str], str, str]] = [
     ),
     (re.compile(r"the file is empty"), "文件为空", "The file is empty"),
     (
+        re.compile(r"the file holds no text, only a byte-order mark or spaces"),
+        "文件中没有文字，只有字节顺序标记或空白",
+        "The file holds no text, only a byte-order mark or spaces",
+    ),
+    (
         re.compile(r"named (?P<ext>\S+) \((?P<promised>[^)]*)\) but the content is (?P<media>\S+)"),
         "文件后缀为 {ext}，内容却是{media}",
         "Named {ext} but the content is {media}",
@@ -81,6 +86,14 @@ REASONS: list[tuple[re.Pattern[str], str, str]] = [
     (re.compile(r"the grant is not valid yet"), "授权尚未生效", "The grant is not valid yet"),
     (re.compile(r"the grant has expired"), "授权已过期", "The grant has expired"),
     (re.compile(r"the account is disabled"), "账户已停用", "The account is disabled"),
+    (re.compile(r"no valid API token"), "未提供有效的接口令牌", "No valid API token"),
+    (re.compile(r"the API token was revoked"), "接口令牌已吊销", "The API token was revoked"),
+    (re.compile(r"the API token has expired"), "接口令牌已过期", "The API token has expired"),
+    (
+        re.compile(r"the record is above your clearance"),
+        "档案密级高于本人密级许可",
+        "The record is above the person's clearance",
+    ),
     (
         re.compile(r"the (?P<role>\w+) role reads no records"),
         "{role}角色不阅读档案内容",

@@ -20,15 +20,16 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
 from access.browse import knows
-from access.http import current_archive, database_busy, status_of
+from access.http import client_of_request, current_archive, database_busy, status_of
 from access.login import password_confirms
 from access.policy import Permission, may
 from access.record_refs import UnknownRecord, resolve, split_tokens
+from access.refused_callers import log_refused_caller
 from access.requests import AccessError
 from archive.audit import Actor
 from archive.core import Archive
 from archive.errors import DomainError, InvalidInput
-from archive.models import User
+from archive.models import Scope, User
 from archive.people import token_holder, token_use_is_stale, touch_token
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,11 @@ def _authenticate(token: str) -> User | None:
     return user
 
 
+#: The endpoints that hand out content: a refusal there is an access-log line even when
+#: nobody valid asked (:mod:`access.refused_callers`).
+READS = frozenset({"api.version_content"})
+
+
 def token_required(view: F) -> F:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -98,6 +104,14 @@ def token_required(view: F) -> F:
         if scheme.lower() == "bearer" and token:
             user = _authenticate(token.strip())
         if user is None:
+            if request.endpoint in READS:  # a refused read, logged (within limits)
+                log_refused_caller(
+                    archive(),
+                    client_of_request(),
+                    token.strip() if scheme.lower() == "bearer" else "",
+                    request.args.get("action", Scope.VIEW.value),
+                    kwargs.get("version_id"),
+                )
             response, status = error(401, "a valid API token is required")
             response.headers["WWW-Authenticate"] = 'Bearer realm="archive"'
             return response, status

@@ -12,7 +12,7 @@ from typing import Any
 from flask import g, jsonify, request
 
 from access.api.common import api, archive, error, json_body, me, requires, token_required
-from access.browse import open_record, versions_of
+from access.browse import allowed_scopes, classification_for, open_record, versions_of
 from access.describe import describe_record
 from access.http import client_of_request, content_response, read_content_for
 from access.pick import pick_as
@@ -42,9 +42,11 @@ def pick_records() -> Any:
 def show_record(record_id: uuid.UUID) -> Any:
     """Metadata and versions, only for a record the caller may know exists."""
     with archive().sessions() as session:
-        record = open_record(archive(), session, me(session), client_of_request(), record_id)
+        person = me(session)
+        record = open_record(archive(), session, person, client_of_request(), record_id)
         if record is None:
             return error(404, "no such record")
+        reads = bool(allowed_scopes(session, person, record))
         return jsonify(
             id=str(record.id),
             title=record.title,
@@ -58,7 +60,7 @@ def show_record(record_id: uuid.UUID) -> Any:
             process=record.process,
             stage=record.stage,
             record_type=record.record_type,
-            classification=record.classification,
+            classification=classification_for(person, record, reads),
             state=record.state.value,
             created_at=record.created_at.isoformat(),
             versions=[

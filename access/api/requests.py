@@ -20,10 +20,10 @@ from access.api.common import (
     token_required,
     whole_number,
 )
+from access.emergency import emergency
 from access.policy import Permission
 from access.requests import (
     decide,
-    emergency,
     grants_of,
     mine,
     revoke,

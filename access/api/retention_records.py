@@ -20,7 +20,8 @@ from access.api.common import (
     token_required,
     whole_number,
 )
-from access.browse import retention_record_for
+from access.browse import looked_up_retention
+from access.http import client_of_request
 from access.policy import Permission
 from retention.deletion import confirm_deletion, may_confirm, pending_deletions, request_deletion
 from retention.review import cut_off, review, reviews_of
@@ -34,7 +35,7 @@ PREFIX = "/retention"
 def retention_record(record_id: uuid.UUID) -> Any:
     arc = archive()
     with arc.sessions() as session:
-        record = retention_record_for(session, me(session), record_id)
+        record = looked_up_retention(arc, session, me(session), client_of_request(), record_id)
         status = standing(session, arc.settings.retention, record)
         reviews = [
             {

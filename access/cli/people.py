@@ -194,9 +194,18 @@ def user_changes() -> None:
 
 @user.command("token")
 @click.argument("username")
+@click.option(
+    "--days",
+    type=click.IntRange(1, 3650),
+    help="How long it lasts (default: ARCHIVE_TOKEN_DAYS, 90).",
+)
 @friendly_errors
-def user_token(username: str) -> None:
-    """Print a new API token for USERNAME (shown once; only its hash is kept)."""
-    with current_archive().transaction() as session:
-        token = issue_token(session, Actor.cli(), find_user(session, username))
+def user_token(username: str, days: int | None) -> None:
+    """Print a new API token for USERNAME (shown once; only its hash is kept). It ends
+    after --days; when it ends is said on standard error, the token alone on standard out."""
+    arc = current_archive()
+    days = days or arc.settings.access.token_days
+    with arc.transaction() as session:
+        token = issue_token(session, Actor.cli(), find_user(session, username), days)
     click.echo(token)
+    click.echo(f"valid for {days} days", err=True)

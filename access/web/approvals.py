@@ -11,9 +11,10 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from access.emergency import emergency as open_emergency
+from access.emergency import emergency_approvers
 from access.policy import Permission
-from access.requests import decide, emergency_approvers, mine, waiting_for
-from access.requests import emergency as open_emergency
+from access.requests import decide, mine, waiting_for
 from access.web.core import actor, arc, form, me, record_id, requires, web
 from access.web.forms import about, sends_back
 from access.web.labels import when

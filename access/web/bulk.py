@@ -53,6 +53,7 @@ SAID: dict[str, Any] = {
     "requested": _l("Request sent; it waits for approval."),
     "already_pending": _l("Not sent: you already asked for this and wait for the answer."),
     "already_allowed": _l("Not sent: you may already do this with the record."),
+    "above_clearance": _l("Not sent: the record is above your clearance."),
     "unknown": _l("No such record, or it is not yours to see."),
     "held": _l("Now on hold “%(detail)s”."),
     "already_held": _l("Already named by hold “%(detail)s”."),

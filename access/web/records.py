@@ -15,17 +15,19 @@ from werkzeug.datastructures import MultiDict
 from access.browse import (
     SearchParams,
     allowed_scopes,
+    classification_for,
     open_record,
     parse_search,
+    refuse_view,
     search_as,
     versions_of,
 )
 from access.bulk import MAX_SELECTED, active_holds, draft_lists
 from access.describe import describe_record
 from access.http import content_response, read_content_for
-from access.policy import Permission, may, route
+from access.policy import Permission, may, route, within_clearance
 from access.reader import Refused
-from access.requests import grants_of, mine, refusal_reasons, submit
+from access.requests import AccessError, grants_of, mine, refusal_reasons, submit
 from access.web.core import (
     actor,
     arc,
@@ -39,13 +41,11 @@ from access.web.core import (
     web,
 )
 from access.web.forms import sends_back
-from access.web.labels import label
 from access.web.picker import record_actions
 from access.web.refusals import explain
 from archive.description import FIELDS as DESCRIPTION
-from archive.description import LIMITS
 from archive.errors import InvalidInput
-from archive.models import RequestStatus, Scope, Version
+from archive.models import Record, RequestStatus, Scope, User, Version
 from archive.vocabulary_reasons import reason_text
 from archive.volumes import volume_of
 from retention.status import standing
@@ -113,11 +113,8 @@ def record(record_id: uuid.UUID) -> Any:
     return _record_page(record_id)
 
 
-def _record_page(
-    record_id: uuid.UUID, entered: dict[str, str] | None = None, problem: str = ""
-) -> Any:
-    """The record page; ``entered`` and ``problem``: a description form sent back with its
-    input as typed and what was wrong with it."""
+def _record_page(record_id: uuid.UUID) -> Any:
+    """The record page (and the forms on it, sent back with their input when refused)."""
     archive = arc()
     with archive.sessions() as db:
         person = me(db)
@@ -138,28 +135,36 @@ def _record_page(
             pending=[r.scope.value for r in asked if r.status == RequestStatus.PENDING],
             approver=approver.value,
             scopes=[s.value for s in Scope],
+            beyond_clearance=_beyond_clearance(person, found),
             may_describe=may(person.role, Permission.DESCRIBE_RECORDS),
-            entered=entered or {f: getattr(found, f) or "" for f in DESCRIPTION},
-            problem=problem,
+            description={f: getattr(found, f) or "" for f in DESCRIPTION},
             actions=record_actions(person, found, allowed),
+            why=classification_for(person, found, bool(allowed)),
             max_days=archive.settings.access.max_days,
         )
-        return (page, 400) if problem else page
+        return page
+
+
+def _beyond_clearance(person: User, found: Record) -> str:
+    """Why no request of ``person``'s can open ``found`` (above their clearance), or ""."""
+    if within_clearance(person, found):
+        return ""
+    return explain(
+        AccessError(
+            "above clearance",
+            code="above_clearance",
+            params={"level": found.sensitivity.value, "clearance": person.clearance.value},
+        )
+    )
 
 
 @web.post("/records/<uuid:record_id>/description")
 @requires(Permission.DESCRIBE_RECORDS)
+@sends_back(_record_page)
 def describe(record_id: uuid.UUID) -> Any:
     """A records manager corrects 责任者, 文号, 备注 (audited with before and after). Bad
-    input comes back on the record page, as typed, with what is wrong."""
+    input comes back on the record page, as typed, the reason beside its field."""
     entered = {name: request.form.get(name, "") for name in DESCRIPTION}
-    too_long = [name for name in DESCRIPTION if len(entered[name].strip()) > LIMITS[name]]
-    if too_long:
-        name = too_long[0]
-        problem = _(
-            "%(field)s may have at most %(n)s characters.", field=label(name), n=LIMITS[name]
-        )
-        return _record_page(record_id, entered, problem)
     changed = describe_record(arc(), user().id, actor(), record_id, dict(entered))
     flash(_("Description saved.") if changed else _("Nothing changed."), "ok")
     return redirect(url_for("web.record", record_id=record_id))
@@ -221,9 +226,9 @@ def reader(version_id: uuid.UUID) -> Any:
             return error_page(404, _("No such version."))
         allowed = allowed_scopes(db, person, found)
         if Scope.VIEW.value not in allowed:
-            return error_page(
-                403, _("You have no grant to view this record. Ask for access on its page.")
-            )
+            why = refuse_view(arc(), db, person, client(), found, version.id)
+            ask_at = url_for("web.record", record_id=found.id) + "#ask"
+            return error_page(403, reason_text(why, select_locale()), ask_at)
         return render_template("reader.html", version=version, record=found, allowed=allowed)
 
 

@@ -73,6 +73,14 @@ MESSAGES: dict[str, Any] = {
         "The green channel never opens external use: ask for it with a normal request."
     ),
     "hours_range": _l("Open it for 1 to %(n)s hours."),
+    "above_clearance": _l(
+        "This record is %(level)s, above your clearance (%(clearance)s): no request can open "
+        "it. A security administrator approves a higher clearance."
+    ),
+    "requester_clearance": _l(
+        "This record is %(level)s, above the requester's clearance (%(clearance)s): the "
+        "request can only be refused."
+    ),
     # retention: lists, holds, events, appraisal (retention.*)
     "record_state": _l("%(name)s is not active (%(state)s): it cannot go on a list."),
     "not_due": _l("%(name)s is not due yet: kept until %(due)s, eligible from %(eligible)s."),
@@ -122,8 +130,9 @@ def explain(exc: Exception) -> str:
     code = getattr(exc, "code", "")
     if isinstance(code, str) and code in MESSAGES:
         params: dict[str, Any] = dict(getattr(exc, "params", {}) or {})
-        if "state" in params:  # a code: said in the reader's words
-            params["state"] = label(params["state"])
+        for coded in ("state", "level", "clearance"):  # codes: said in the reader's words
+            if coded in params:
+                params[coded] = label(params[coded])
         try:
             message: str = str(MESSAGES[code]) % params if params else str(MESSAGES[code])
         except (KeyError, TypeError, ValueError):  # a rule raised without its values

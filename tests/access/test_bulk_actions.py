@@ -23,6 +23,7 @@ from archive.models import (
     HoldItem,
     Record,
     RequestStatus,
+    Role,
     User,
 )
 from archive.refcode import number_pending
@@ -92,6 +93,18 @@ def test_a_head_is_told_they_may_already_read(world: World) -> None:
     asked = {"action": "request", "purpose": "复核", "scope": "view", "days": "7"}
     page = post(wang, {**asked, "record": ids(world, "CG-internal")})
     assert "未发送：您已可以这样使用这份档案" in page
+
+
+def test_records_above_the_askers_clearance_are_reported_not_asked_for(world: World) -> None:
+    world.add_user("xiao", Role.SPECIALIST, "CG", clearance="internal")
+    xiao = Browser(world, "xiao")
+    asked = {"action": "request", "purpose": "核对", "scope": "view", "days": "7"}
+    page = post(xiao, {**asked, "record": ids(world, "CG-internal", "CG-confidential")})
+    assert "1 件已完成，1 件未完成" in page
+    assert "未发送：档案密级高于您的密级许可" in page
+    with world.arc.sessions() as session:
+        asked_for = session.scalars(select(AccessRequest.record_id)).all()
+    assert [str(r) for r in asked_for] == ids(world, "CG-internal")
 
 
 def test_a_specialist_is_not_offered_holds_or_lists_and_is_refused_them(world: World) -> None:

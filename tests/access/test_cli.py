@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,8 @@ from sqlalchemy import select
 
 from archive.config import load_settings
 from archive.core import Archive
-from archive.models import Version
+from archive.db import utcnow
+from archive.models import ApiToken, Version
 from archive.people import find_user, user_for_token
 from tests.archive.test_audit import tamper
 from tests.ingest import samples
@@ -141,6 +143,14 @@ def test_users_tokens_and_audit_verify(sqlite_arc: Archive) -> None:
         user = user_for_token(session, token)
         assert user is not None
         assert user.username == "李四"
+    short = cli(env, "user", "token", "李四", "--days", "2")
+    assert "valid for 2 days" in short.stderr
+    with sqlite_arc.sessions() as session:
+        ends = session.scalar(
+            select(ApiToken.expires_at).where(ApiToken.prefix == short.stdout.strip()[:12])
+        )
+        assert ends is not None
+        assert timedelta(days=1, hours=23) < ends - utcnow() <= timedelta(days=2)
     assert "role changed" in cli(env, "user", "set", "李四", "--role", "supervisor").stdout
     # The console is the root of trust: privileged changes are direct there (audited as the
     # operator), which is how the first security administrator comes to exist.

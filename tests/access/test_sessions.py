@@ -6,13 +6,16 @@ changes; idle and absolute lifetimes end a session that nobody signed out."""
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import select, update
 
 from access.incident import freeze_user
 from archive.audit import Actor
-from archive.models import Role, Sensitivity
+from archive.db import utcnow
+from archive.models import ApiToken, Role, Sensitivity, User
 from archive.people import change_user, find_department, find_user, set_active, set_password
 from tests.access.conftest import World
 from tests.access.test_web import BASE, SAME_SITE, client, csrf_token, give_password, login
@@ -107,3 +110,22 @@ def test_idle_and_absolute_lifetimes(
     with browser.session_transaction(base_url=BASE) as cookie:
         cookie[clock] = int(time.time()) - seconds_ago
     assert out(browser) == ended
+
+
+def test_an_api_token_ends_when_its_days_are_over(world: World) -> None:
+    """A bearer token can be copied: like a session, it has an end (ARCHIVE_TOKEN_DAYS), and
+    a token that has ended is refused as one that never existed."""
+    with world.arc.transaction() as session:
+        token = session.scalar(select(ApiToken).join(ApiToken.user).where(User.username == "zhang"))
+        assert token is not None
+        lifetime = token.expires_at - token.created_at
+        assert timedelta(days=89) < lifetime <= timedelta(days=90, seconds=1)
+    assert api(world, "zhang") == 200
+    with world.arc.transaction() as session:
+        session.execute(update(ApiToken).values(expires_at=utcnow() - timedelta(seconds=1)))
+    ended = world.call("GET", "zhang", "/api/v1/grants")
+    assert ended.status_code == 401
+    unknown = world.app.test_client().get(
+        "/api/v1/grants", headers={"Authorization": "Bearer arc_" + "x" * 43}
+    )
+    assert ended.get_json() == unknown.get_json()

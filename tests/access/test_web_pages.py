@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from archive.audit import Actor
-from archive.models import AuditEvent, IngestJob, IngestStatus, Record
+from archive.models import AccessEvent, AuditEvent, IngestJob, IngestStatus, Record
 from ingest.pipeline import process
 from retention.schedules import seed_default_plan
 from retention.status import refresh_dirty
@@ -143,7 +143,16 @@ def test_search_request_approve_read(world: World, people: dict[str, Browser]) -
     page = zhang.text(f"/records/{record_id}")
     assert "申请利用" in page
     assert "华东仓储改造项目CG-confidential" in page
-    assert zhang.get(f"/reader/{world.versions['CG-confidential']}").status_code == 403  # type: ignore[attr-defined]
+    refused = zhang.get(f"/reader/{world.versions['CG-confidential']}")  # type: ignore[attr-defined]
+    assert refused.status_code == 403
+    said = refused.get_data(as_text=True)
+    assert "无此档案的查阅授权" in said
+    assert f'href="/records/{record_id}#ask"' in said
+    with world.arc.sessions() as session:  # refused at the reader page: logged as a read
+        line = session.scalars(select(AccessEvent).order_by(AccessEvent.seq.desc())).first()
+    assert line is not None
+    assert (line.username, line.action, line.outcome) == ("zhang", "view", "refused")
+    assert line.version_id == str(world.versions["CG-confidential"])
     zhang.post(f"/records/{record_id}/request", {"purpose": "审计抽查", "scope": "view", "days": 3})
     assert "待审批" in zhang.text("/requests")
 

@@ -9,10 +9,12 @@ from pathlib import Path
 from sqlalchemy import select, update
 
 from access.requests import escalate_overdue
-from archive.audit import SYSTEM
+from archive.audit import SYSTEM, Actor
 from archive.db import utcnow
-from archive.models import AccessEvent, AccessRequest, AuditEvent, Grant, Role
+from archive.models import AccessEvent, AccessRequest, AuditEvent, Grant, Role, Sensitivity
+from archive.people import change_user, find_user, issue_token
 from tests.access.conftest import World, make_world
+from tests.access.test_web import BASE, give_password, login
 
 
 def ask(world: World, who: str, key: str, scope: str = "view", days: int = 7) -> dict:  # type: ignore[type-arg]
@@ -273,3 +275,52 @@ def test_a_forged_forwarded_for_is_never_the_logged_address(world: World, tmp_pa
     assert status == 200
     assert log_lines(proxied)[-1].ip == "203.0.113.9"
     proxied.arc.close()
+
+
+def _lower_clearance(world: World, username: str, clearance: str) -> None:
+    """As a security administrator's change would: audited, and the person's tokens end."""
+    with world.arc.transaction() as session:
+        person = find_user(session, username)
+        change_user(session, Actor.cli(), person, clearance=Sensitivity(clearance))
+        world.tokens[username] = issue_token(session, Actor.cli(), person)
+
+
+def test_no_grant_opens_a_record_above_its_holders_clearance(world: World) -> None:
+    """A clearance (密级许可) is approved by a security administrator; a department head's
+    approval must not go around it: nobody asks above it, nobody approves above it, and a
+    grant held when it is lowered opens nothing."""
+    world.add_user("xiao", Role.SPECIALIST, "CG", clearance="internal")
+    confidential = str(world.records["CG-confidential"])
+    refused = world.call(
+        "POST",
+        "xiao",
+        "/api/v1/access-requests",
+        json={"record_id": confidential, "purpose": "核对", "scope": "view", "days": 7},
+    )
+    assert refused.status_code == 403
+    assert "clearance" in refused.json["error"]  # type: ignore[index]
+    ask(world, "xiao", "CG-internal")  # within it, the same person asks as usual
+    # Asked within the clearance; the clearance is lowered before the head decides.
+    pending = ask(world, "zhang", "CG-confidential")
+    _lower_clearance(world, "zhang", "internal")
+    path = f"/api/v1/access-requests/{pending['id']}"
+    assert world.call("POST", "wang", f"{path}/approve").status_code == 403
+    with world.arc.sessions() as session:
+        assert session.scalars(select(Grant)).all() == []
+    refusal = world.call("POST", "wang", f"{path}/deny", json={"reason": "密级许可不足"})
+    assert refusal.json["status"] == "denied"  # type: ignore[index]
+    # A grant approved within the clearance stops opening when the clearance is lowered.
+    world.add_user("qin", Role.SPECIALIST, "CG", clearance="confidential")
+    granted = ask(world, "qin", "CG-confidential")
+    world.call("POST", "wang", f"/api/v1/access-requests/{granted['id']}/approve")
+    assert read(world, "qin", "CG-confidential") == 200
+    _lower_clearance(world, "qin", "internal")
+    assert read(world, "qin", "CG-confidential") == 403
+    assert log_lines(world)[-1].reason == "the record is above your clearance"
+    # The record page says why, in Chinese, instead of a form no approver could grant.
+    give_password(world, "xiao", "correct horse battery")
+    browser = world.app.test_client()
+    assert login(browser, "xiao", "correct horse battery") == 302
+    page = browser.get(f"/records/{confidential}", base_url=BASE).get_data(as_text=True)
+    assert "高于您的密级许可" in page
+    assert f'action="/records/{confidential}/request"' not in page

@@ -117,6 +117,8 @@ def test_retention_settings(tmp_path: Path) -> None:
         ("ARCHIVE_ACCOUNTING_YEAR", "fiscal"),
         ("ARCHIVE_DISPOSITION_SIGNERS", "records_manager,admin"),
         ("ARCHIVE_DISPOSITION_SIGNERS", ","),
+        ("ARCHIVE_TOKEN_DAYS", "0"),
+        ("ARCHIVE_TOKEN_DAYS", "ninety"),
     ],
 )
 def test_bad_retention_settings_name_the_variable(tmp_path: Path, name: str, value: str) -> None:

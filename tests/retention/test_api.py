@@ -11,7 +11,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from archive.audit import Actor
-from archive.models import Sensitivity, User
+from archive.models import AccessEvent, Sensitivity, User
 from archive.people import issue_token, set_password
 from tests.access.conftest import World, make_world
 from tests.retention.conftest import file_record
@@ -184,5 +184,17 @@ def test_reviews_cut_offs_and_deletes_are_for_records_managers(tmp_path: Path) -
         for path in (f"/api/v1/retention/records/{restricted}",
                      "/api/v1/retention/records/00000000-0000-0000-0000-000000000000"):  # fmt: skip
             assert world.call("GET", "li", path).status_code == 404
+        # Every look at a record's retention is in the access log, refused ones too.
+        looked = world.call("GET", "sun", f"/api/v1/retention/records/{restricted}")
+        assert looked.status_code == 200
+        with world.arc.sessions() as session:
+            looks = session.scalars(
+                select(AccessEvent).order_by(AccessEvent.seq.desc()).limit(3)
+            ).all()
+        assert [(e.username, e.action, e.outcome, e.record_id) for e in looks] == [
+            ("sun", "metadata", "allowed", str(restricted)),
+            ("li", "metadata", "refused", "00000000-0000-0000-0000-000000000000"),
+            ("li", "metadata", "refused", str(restricted)),
+        ]
     finally:
         world.arc.close()

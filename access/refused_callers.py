@@ -1,0 +1,60 @@
+"""Reads refused before anyone is signed in: a request for content with no API token, with
+one that never existed, or with one that no longer opens anything (MISSION rule 6: every
+access, refused ones too, with its address and time).
+
+A spent token (expired, revoked, its account disabled) names its owner, so the line names
+them, like any refusal of theirs. A caller nobody can name is logged as ``anonymous``, but
+at most :data:`ANONYMOUS_LINES` times per address in :data:`ANONYMOUS_WINDOW` seconds per
+process: otherwise anyone could grow the hash-chained log at will. Beyond that the 401 is
+still answered, unlogged (gunicorn's request line keeps the address).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from archive.accesslog import REFUSED, Client, log_access
+from archive.core import Archive
+from archive.models import Scope
+from archive.people import spent_token_owner
+
+ANONYMOUS_LINES = 10
+ANONYMOUS_WINDOW = 600.0
+_TRACKED = 10_000  # addresses remembered at once; more, and the count starts again
+
+_lock = threading.Lock()
+_seen: dict[str | None, tuple[float, int]] = {}  # address → (window start, lines logged)
+
+
+def _anonymous_line_allowed(address: str | None, now: float | None = None) -> bool:
+    """Whether another anonymous line may be written for ``address`` now (and count it)."""
+    now = time.monotonic() if now is None else now
+    with _lock:
+        if len(_seen) >= _TRACKED:
+            _seen.clear()
+        start, lines = _seen.get(address, (now, 0))
+        if now - start >= ANONYMOUS_WINDOW:
+            start, lines = now, 0
+        if lines >= ANONYMOUS_LINES:
+            return False
+        _seen[address] = (start, lines + 1)
+        return True
+
+
+def log_refused_caller(
+    arc: Archive, client: Client, token: str, action: str, version_id: object
+) -> bool:
+    """Log a content read refused for want of a valid token; returns whether it was logged."""
+    with arc.sessions() as session:
+        owner = spent_token_owner(session, token) if token else None
+    if owner is None and not _anonymous_line_allowed(client.ip):
+        return False
+    user, reason = owner if owner is not None else (None, "no valid API token")
+    shown_action = action if action in {s.value for s in Scope} else Scope.VIEW.value
+    arc.log_writes.run(
+        lambda log: log_access(
+            log, user, client, shown_action, REFUSED, version_id=version_id, reason=reason
+        )
+    )
+    return True
