@@ -20,7 +20,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive.models import AccessRequest, AuditEvent, Department, Grant, Record, User, Version
+from archive.models import (
+    AccessRequest,
+    AuditEvent,
+    Department,
+    EventType,
+    Grant,
+    Record,
+    User,
+    Version,
+)
 from archive.vocabulary import as_text, beijing, coded_text, english, field_label, term
 from archive.vocabulary_reasons import reason_text
 
@@ -68,6 +77,7 @@ class Lookups:
     owners: dict[str, str] = field(default_factory=dict)  # request or grant → record id
     departments: dict[str, str] = field(default_factory=dict)  # code → name (code)
     departments_by_id: dict[int, str] = field(default_factory=dict)
+    event_types: dict[str, str] = field(default_factory=dict)  # code → the name it was given
 
     def record_text(self, record_id: str) -> str:
         found = self.records.get(record_id)
@@ -108,6 +118,8 @@ class Lookups:
             return self.departments_by_id.get(int(oid), oid)
         if kind == "schedule":  # a schedule's key is its record type's code
             return term(oid, lang)
+        if kind == "event_type":
+            return self.event_types.get(oid, oid)
         return oid
 
     def value(self, key: str, value: Any, lang: str | None) -> str:
@@ -126,6 +138,11 @@ class Lookups:
             return self.departments[value]
         if key == "department_id" and isinstance(value, int):
             return self.departments_by_id.get(value, str(value))
+        if key in ("event_type", "events") and isinstance(value, str | list):
+            named = [
+                self.event_types.get(v, v) for v in ([value] if isinstance(value, str) else value)
+            ]
+            return as_text(named, lang)
         if key in ("reason", "why") and isinstance(value, str):
             return reason_text(value, lang)
         if key in ("user", "username", "requested_by") and isinstance(value, str):
@@ -221,6 +238,9 @@ def lookups_for(session: Session, events: Sequence[AuditEvent]) -> Lookups:
     ):
         shown = f"{department.name}（{department.code}）"
         seen.departments[department.code] = seen.departments_by_id[department.id] = shown
+    seen.event_types = {
+        code: name for code, name in session.execute(select(EventType.code, EventType.label))
+    }
     return seen
 
 

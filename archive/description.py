@@ -59,7 +59,12 @@ def clean_value(name: str, value: object) -> str | None:
     else:
         text = " ".join(value.split())
     if len(text) > LIMITS[name]:
-        raise DescriptionError(f"{name} is longer than {LIMITS[name]} characters")
+        raise DescriptionError(
+            f"{name} is longer than {LIMITS[name]} characters",
+            code="too_long",
+            field=name,
+            params={"n": LIMITS[name]},
+        )
     return text or None
 
 

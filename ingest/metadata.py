@@ -78,8 +78,10 @@ def clean_params(raw: dict[str, Any]) -> dict[str, Any]:
         elif key in DESCRIBED:
             try:
                 text = clean_value(key, value if isinstance(value, str) else str(value))
-            except DescriptionError as exc:
-                raise MetadataError(str(exc)) from None
+            except DescriptionError as exc:  # the same rule, said beside the same field
+                raise MetadataError(
+                    str(exc), code=exc.code, field=exc.field, params=exc.params
+                ) from None
             if text:
                 params[key] = text
         elif key == "record_id":
@@ -90,7 +92,12 @@ def clean_params(raw: dict[str, Any]) -> dict[str, Any]:
         else:
             text = " ".join(str(value).split())
             if len(text) > 500:
-                raise MetadataError(f"{key} is longer than 500 characters")
+                raise MetadataError(
+                    f"{key} is longer than 500 characters",
+                    code="too_long",
+                    field=key,
+                    params={"n": 500},
+                )
             params[key] = text
     return params
 

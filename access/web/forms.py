@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from dataclasses import field as default
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -25,7 +26,7 @@ from werkzeug.datastructures import MultiDict
 from access.http import status_of
 from access.web.core import error_page, form, log, record_ids, web
 from access.web.refusals import explain
-from archive.errors import DomainError, InvalidInput
+from archive.errors import DomainError, InvalidInput, Problems
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -42,6 +43,7 @@ class Refused:
     values: MultiDict[str, str]
     message: str
     field: str
+    more: Mapping[str, str] = default(default_factory=dict)  # other fields wrong at once
 
 
 class FormState:
@@ -60,6 +62,8 @@ class FormState:
 
     def error_for(self, name: str) -> str:
         """The reason, when it is about the field ``name``: shown beside it."""
+        if self.refused is not None and name in self.refused.more:
+            return self.refused.more[name]
         return self._shown(self.refused is not None and self.refused.field == name)
 
     def _shown(self, here: bool) -> str:
@@ -145,13 +149,16 @@ def send_back(
     kwargs: Mapping[str, Any],
 ) -> Any:
     """The page again, with the refused form filled in; the refusal's status."""
-    field = (fields or {}).get(exc.field, exc.field)
+    rename = fields or {}
+    field = rename.get(exc.field, exc.field)
     kept = MultiDict([(k, v) for k, v in request.form.items(multi=True) if not _secret(k)])
+    others = exc.problems[1:] if isinstance(exc, Problems) else []
     g.refused_form = Refused(
         action=request.script_root + request.path,
         values=kept,
-        message=explain(exc),
-        field=field if field and field in request.form else "",
+        message=explain(exc.problems[0] if isinstance(exc, Problems) else exc),
+        field=field or "",  # a multi-select left empty is not sent, but has its place
+        more={rename.get(p.field, p.field): explain(p) for p in others if p.field},
     )
     response = make_response(page(**kwargs))
     if response.status_code != 200:  # the page itself is refused: that answer stands

@@ -154,7 +154,7 @@ def events() -> Any:
                 db,
                 actor(),
                 form("event_type"),
-                _day(form("occurred_on"), _("The date"), "occurred_on"),
+                _day(form("occurred_on"), _("The date of the event"), "occurred_on"),
                 project=form("project") or None,
                 record_id=wanted,
                 note=form("note"),

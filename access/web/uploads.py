@@ -22,7 +22,7 @@ from archive.models import Department, IngestJob, IngestStatus, Sensitivity, Ver
 from archive.naming import NamingError, format_date
 from archive.vocabulary_reasons import reason_text
 from ingest.jobs import receive, release, retry
-from ingest.metadata import FIELDS, MetadataError
+from ingest.metadata import FIELDS, MetadataError, clean_params
 from ingest.tasks import enqueue
 
 MAX_BATCH = 200
@@ -73,6 +73,7 @@ def upload() -> Any:
         raise InvalidInput(_("At most %(n)s files at a time.", n=MAX_BATCH), field="files")
     params = _metadata()
     _check_date(params.get("date", ""))
+    clean_params(params)  # the batch's own metadata: refused once, beside its field
     received: list[uuid.UUID] = []
     problems: list[str] = []
     for upload_file in files:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from access.trail_view import lookups_for
 from archive.audit import Actor
 from archive.db import local_today
 from archive.models import AuditEvent, Record, Sensitivity, User
@@ -220,3 +221,21 @@ def test_a_decided_request_shows_before_and_after_under_its_record(world: World)
     assert decision["object"] == "档案 CG-internal"  # the request's record, not its id
     assert {"field": "范围", "value": "查看"} in request["details"]
     assert {"field": "档案", "value": "档案 CG-internal"} in request["details"]
+
+
+def test_event_types_are_named_as_the_file_plan_names_them(world: World) -> None:
+    """An event type is a code in the trail's details (a schedule's events, a recorded
+    event); the trail says the name the records manager gave it, in Chinese."""
+    with world.arc.transaction() as session:
+        seed_default_plan(session, Actor.cli())
+    changed = AuditEvent(
+        action="retention.schedule_changed",
+        object_type="event_type",
+        object_id="project_accepted",
+        details={"events": ["project_accepted", "contract_terminated"], "event_type": "gone"},
+    )
+    with world.arc.sessions() as session:
+        seen = lookups_for(session, [changed])
+    assert seen.object_text(changed, "zh") == "项目验收"
+    assert seen.value("events", changed.details["events"], "zh") == "项目验收、合同终止"
+    assert seen.value("event_type", "gone", "zh") == "gone"  # a code no longer defined

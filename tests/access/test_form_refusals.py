@@ -10,8 +10,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from archive.audit import Actor
 from archive.models import AccessRequest, IngestJob, Record, User
 from archive.refcode import number_pending
+from retention.schedules import seed_default_plan
 from retention.status import refresh_dirty
 from tests.access.conftest import World, make_world
 from tests.access.test_irreversible_confirmed import signing_list
@@ -50,6 +52,14 @@ def test_an_access_request_over_the_limit_comes_back_with_the_limit(world: World
         f"/records/{record}/request", {"purpose": " ", "scope": "view", "days": "5"}, status=400
     )
     assert beside(empty, "purpose") == "请填写此项。"
+    both = li.post(
+        f"/records/{record}/request",
+        {"purpose": " ", "scope": "view", "days": str(limit + 1)},
+        status=400,
+    )  # every problem at once, each beside its field: not one per attempt
+    assert beside(both, "purpose") == "请填写此项。"
+    assert beside(both, "days") == f"请申请 1 至 {limit} 天。"
+    assert both.count('aria-invalid="true"') == 2
 
 
 def test_the_green_channel_keeps_its_form_and_says_what_it_opened(world: World) -> None:
@@ -187,7 +197,7 @@ def test_rules_schedules_and_departments_come_back_as_typed(world: World) -> Non
          "disposal": "review", "basis": "会计档案管理办法"},
         status=400,
     )  # fmt: skip
-    assert beside(schedule, "key") == "键由小写字母、数字和 _ 组成（例如 voucher）。"
+    assert beside(schedule, "key") == "标识由小写字母、数字和 _ 组成（例如 voucher）。"
     assert 'value="会计档案管理办法"' in schedule
 
     wu = Browser(world, "wu")
@@ -301,6 +311,42 @@ def test_an_upload_with_a_date_that_does_not_exist_is_told_once_beside_the_date(
         assert session.scalars(select(IngestJob)).all() == []  # nothing received
 
 
+def test_a_description_too_long_is_told_beside_its_field_on_upload_and_record(
+    world: World,
+) -> None:
+    zhang = Browser(world, "zhang")
+    page = zhang.post(
+        "/upload",
+        {
+            "files": [(io.BytesIO("会议纪要".encode()), "纪要.txt")],
+            "doc_number": "号" * 101,
+            "author": "综合组",
+        },
+        status=400,
+        content_type="multipart/form-data",
+    )
+    assert beside(page, "doc_number") == "最多 100 个字符。"
+    assert 'value="综合组"' in page
+    with world.arc.sessions() as session:
+        assert session.scalars(select(IngestJob)).all() == []
+    record = world.records["CG-internal"]
+    typed = {"author": "新的责任者", "doc_number": "", "remarks": "备" * 2001}
+    refused = Browser(world, "sun").post(f"/records/{record}/description", typed, status=400)
+    assert beside(refused, "remarks") == "最多 2000 个字符。"
+    assert 'value="新的责任者"' in refused
+
+
 def test_search_dates_the_wrong_way_round_are_said(world: World) -> None:
     page = Browser(world, "zhang").text("/search?from=2026-05-01&to=2026-01-01")
     assert "归档日期的起始日晚于截止日" in page
+
+
+def test_a_schedule_counting_from_no_event_is_told_beside_the_events(world: World) -> None:
+    """Nothing chosen in a multiple select sends nothing: the reason still goes beside it."""
+    with world.arc.transaction() as session:
+        seed_default_plan(session, Actor.cli())
+    typed = {"key": "warranty", "name": "质保书", "code": "D5", "trigger": "event",
+             "disposal": "destroy", "record_type": "warranty", "basis": "公司制度"}  # fmt: skip
+    page = Browser(world, "sun").post("/retention/schedules", typed, status=400)
+    assert beside(page, "events") == "保管期限自事件起算：请选择相应的事件。"
+    assert 'value="质保书"' in page

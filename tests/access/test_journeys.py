@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from babel.support import Translations
 
+from archive.audit import Actor, record_event
 from archive.models import AccessRequest, Record, RequestStatus
 from archive.vocabulary import action_label, term
 from search.indexer import flush
@@ -167,8 +168,19 @@ def test_auditor_picks_a_record_and_reads_its_access_log(
         known_as = picked.reference_code or picked.name_stem
     cells = zhou.locator("table.log tbody tr td:nth-child(6)")
     assert set(cells.all_inner_texts()) == {known_as}  # only that record, by its 档号
+    with world.arc.transaction() as db:  # values with no place to break, as filing leaves
+        record_event(
+            db,
+            Actor.cli(),
+            "ingest.stored",
+            "record",
+            str(picked.id),
+            {"sha256": "9f" * 32, "source_path": "var/inbox/CG/" + "热文件夹项目" * 12 + ".pdf"},
+        )
     menu(zhou, "Audit trail")
     expect(zhou.locator("main table")).to_contain_text(action_label("access.request"))
+    # Read at 1,280 pixels without scrolling sideways: long values wrap inside their cell.
+    assert zhou.evaluate("document.documentElement.scrollWidth") <= 1280
 
 
 def test_administrator_is_told_on_the_form_then_adds_the_person(

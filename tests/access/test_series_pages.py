@@ -130,7 +130,7 @@ def test_the_record_page_shows_the_volume_a_voucher_is_bound_in(world: World) ->
     page = Browser(world, "sun").text(f"/records/{voucher}")
     assert "KJ·2023-D30-CG-0001-0001" in page
     assert "案卷" in page
-    assert "会计凭证 accounting vouchers 2023-03" in page
+    assert "会计凭证 2023-03" in page
     assert "卷内 1 件" in page
     (volume,) = world.call("GET", "sun", "/api/v1/retention/volumes").json["volumes"]
     assert volume == {
@@ -139,7 +139,7 @@ def test_the_record_page_shows_the_volume_a_voucher_is_bound_in(world: World) ->
         "number": 1,
         "schedule": "voucher",
         "period": "2023-03",
-        "title": "会计凭证 accounting vouchers 2023-03",
+        "title": "会计凭证 2023-03",
         "start_on": "2023-03-15",
         "end_on": "2023-03-15",
         "items": 1,

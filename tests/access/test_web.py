@@ -143,3 +143,17 @@ def test_a_refused_read_says_why_in_chinese_and_where_to_ask(world: World) -> No
     assert str(world.records["XS-restricted"]).encode() not in hidden.data
     assert b"#ask" not in hidden.data
     assert "无此版本".encode() in hidden.data
+
+
+def test_every_page_names_its_icon_and_the_icon_is_served_to_anyone(world: World) -> None:
+    browser = client(world)
+    page = browser.get("/login", base_url=BASE).get_data(as_text=True)
+    icon = re.search(r'<link rel="icon" type="image/svg\+xml" href="([^"]+)">', page)
+    assert icon, "no icon named on the sign-in page"
+    served = browser.get(icon[1], base_url=BASE)
+    try:
+        assert served.status_code == 200
+        assert served.mimetype == "image/svg+xml"
+        assert b"<svg" in served.get_data()
+    finally:
+        served.close()  # a static file is sent from an open file

@@ -150,6 +150,9 @@ def test_a_conventional_file_name_gives_project_and_date(iarc: Archive) -> None:
 
 BAD_INPUTS: list[tuple[str, Callable[[], bytes], str, str]] = [
     ("empty.pdf", lambda: b"", "integrity.content_present", "empty"),
+    ("bom.txt", lambda: b"\xef\xbb\xbf", "integrity.content_present", "no text"),
+    ("utf16-bom.txt", lambda: b"\xff\xfe", "integrity.content_present", "no text"),
+    ("blank.txt", lambda: " \r\n\t\u3000".encode(), "integrity.content_present", "no text"),
     ("truncated.pdf", lambda: samples.pdf(["x" * 40])[:-300], "usability.opens", "truncated"),
     ("fake.pdf", lambda: b"just some words, not a PDF", "usability.allowed_format", "named .pdf"),
     (

@@ -123,7 +123,7 @@ def test_a_volume_filed_class_binds_its_records_by_month(numbered: Archive) -> N
             1,
             "voucher",
         )
-        assert volume.title == "会计凭证 accounting vouchers 2023-03"
+        assert volume.title == "会计凭证 2023-03"
         record = session.get_one(Record, late)
         assert (record.reference_series, record.reference_item) == (volume.code, 3)
         assert series_gaps(session) == []
