@@ -112,8 +112,14 @@ def required_text(value: str, what: str, field: str) -> str:
 def _checked_request(
     settings: AccessSettings, purpose: str, scope: str, days: int
 ) -> tuple[Scope, str]:
-    """A request's scope and purpose as kept, or every problem with its inputs at once."""
+    """A request's scope and purpose as kept, or every problem with its inputs at once (in
+    the form's order: the first is where a page puts the focus)."""
     problems: list[DomainError] = []
+    why = ""
+    try:
+        why = required_text(purpose, "purpose", "purpose")
+    except InvalidInput as exc:
+        problems.append(exc)
     wanted = Scope.VIEW
     try:
         wanted = Scope(scope)
@@ -132,11 +138,6 @@ def _checked_request(
                 params={"n": settings.max_days},
             )
         )
-    why = ""
-    try:
-        why = required_text(purpose, "purpose", "purpose")
-    except InvalidInput as exc:
-        problems.append(exc)
     raise_all(problems)
     return wanted, why
 

@@ -145,6 +145,10 @@ class Lookups:
             return as_text(named, lang)
         if key in ("reason", "why") and isinstance(value, str):
             return reason_text(value, lang)
+        if key == "because" and isinstance(value, list):  # why a rule classified as it did
+            return as_text([reason_text(v, lang) if isinstance(v, str) else v for v in value], lang)
+        if key == "set" and isinstance(value, list):  # the fields a rule decided
+            return as_text([field_label(v, lang) if isinstance(v, str) else v for v in value], lang)
         if key in ("user", "username", "requested_by") and isinstance(value, str):
             return self.people_by_name.get(value, value)
         if isinstance(value, str) and _MOMENT.match(value):
@@ -154,6 +158,8 @@ class Lookups:
                 return value
         if isinstance(value, list) and value and len(_ids(value)) == len(value):
             return f"{len(value)} items" if english(lang) else f"{len(value)}项"
+        if isinstance(value, list) and any(isinstance(v, dict) for v in value):  # rules
+            return as_text([self.value(key, v, lang) for v in value], lang)
         if isinstance(value, dict):
             sep, colon = ("; ", ": ") if english(lang) else ("；", "：")
             return sep.join(

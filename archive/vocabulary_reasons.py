@@ -19,9 +19,9 @@ REASONS: list[tuple[re.Pattern[str], str, str]] = [
     ),
     (re.compile(r"the file is empty"), "文件为空", "The file is empty"),
     (
-        re.compile(r"the file holds no text, only a byte-order mark or spaces"),
-        "文件中没有文字，只有字节顺序标记或空白",
-        "The file holds no text, only a byte-order mark or spaces",
+        re.compile(r"the file holds no text, only spaces or an encoding mark"),
+        "文件中没有文字（只有空白或编码标记）",
+        "The file holds no text, only spaces or an encoding mark",
     ),
     (
         re.compile(r"named (?P<ext>\S+) \((?P<promised>[^)]*)\) but the content is (?P<media>\S+)"),

@@ -280,6 +280,11 @@ FIELDS: dict[str, Term] = {
     "by": ("操作人", "By"),
     "method": ("方式", "Method"),
     "confidence": ("置信度", "Confidence"),
+    "threshold": ("阈值", "Threshold"),
+    "rules": ("规则", "Rules"),
+    "rule": ("规则", "Rule"),
+    "set": ("确定了", "Set"),
+    "because": ("依据", "Because"),
     "major": ("主版本升级", "Major revision"),
     "reference_code": ("档号", "Reference code"),
     "filed_on": ("归档日期", "Filed on"),
@@ -331,5 +336,6 @@ CODED_FIELDS = frozenset(
         "source",
         "renditions",
         "event_mode",
+        "check",
     }
 )

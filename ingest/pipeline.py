@@ -222,7 +222,7 @@ def extract_text(arc: Archive, work: Work) -> None:
     work.pages, work.page_count = result.get("pages", []), result.get("page_count")
     if work.media_type == sniff.TEXT and not any(page.strip() for page in work.pages):
         raise Quarantine(
-            "integrity.content_present", "the file holds no text, only a byte-order mark or spaces"
+            "integrity.content_present", "the file holds no text, only spaces or an encoding mark"
         )
     if result.get("truncated"):
         work.text_cut_at = settings.text_cap_bytes

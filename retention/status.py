@@ -173,7 +173,13 @@ def record_occurrence(
             code="event_type",
             field="event_type",
         )
-    if (project is None) == (record_id is None):
+    if project is None and record_id is None:
+        raise RetentionError(
+            "an event belongs to a project or a record: name one",
+            code="event_no_target",
+            field="project",
+        )
+    if project is not None and record_id is not None:
         raise RetentionError(
             "an event belongs to either a project or a record", code="event_target"
         )

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import sys
 import uuid
+from datetime import timedelta
 
 import click
 from sqlalchemy.orm import Session
 
 from access.cli.common import current_archive, friendly_errors, second_person
 from archive.audit import Actor
+from archive.db import utcnow
 from archive.keys import destroy_version_content, rotate_keys
 from archive.models import Record, Role, Sensitivity, User, Version
 from archive.people import (
@@ -28,6 +30,7 @@ from archive.people import (
     set_password,
 )
 from archive.privilege_decisions import changes
+from archive.vocabulary import beijing
 from retention.deletion import ensure_misfiled_in_time, may_confirm
 from retention.errors import RetentionError
 from retention.holds import ensure_free, refusals_audited
@@ -208,4 +211,5 @@ def user_token(username: str, days: int | None) -> None:
     with arc.transaction() as session:
         token = issue_token(session, Actor.cli(), find_user(session, username), days)
     click.echo(token)
-    click.echo(f"valid for {days} days", err=True)
+    until = beijing(utcnow() + timedelta(days=days))
+    click.echo(f"valid for {days} days, until {until} 北京时间 (Beijing time)", err=True)

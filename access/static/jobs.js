@@ -18,10 +18,17 @@
       link.href = job.record_url; link.className = "mono"; text(link, job.name || job.filename);
       result.appendChild(link);
     }
+    if (job.note) {
+      var named = document.createElement("span");
+      named.className = "mono"; text(named, (job.name || job.filename) + " ");
+      var note = document.createElement("span");
+      note.className = "muted"; text(note, job.note);
+      result.appendChild(named); result.appendChild(note);
+    }
     if (job.reason) {
       var why = document.createElement("span");
       why.className = "danger"; why.title = job.failed_check || "";
-      text(why, (job.failed_check_label || job.failed_check || "") + ": " + job.reason);
+      text(why, job.problem);
       result.appendChild(why);
     }
     if (job.final && row.dataset.final === "no") {

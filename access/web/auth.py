@@ -159,7 +159,7 @@ def language(code: str) -> Any:
 
 
 #: The gated reader's address: a page about a read is not read again to change its language.
-_CONTENT = re.compile(r"^/versions/[^/]+/content$")
+_CONTENT = re.compile(r"^/(?:versions/[^/]+/content|reader/[^/]+)$")
 
 
 @web.get("/")

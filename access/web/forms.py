@@ -76,7 +76,10 @@ class FormState:
         """Attributes for the field ``name``: marked invalid and described by the reason."""
         if not self.error_for(name):
             return Markup("")
-        return Markup('aria-invalid="true" aria-describedby="problem-%s"') % name
+        marked = Markup('aria-invalid="true" aria-describedby="problem-%s"') % name
+        if self.refused is not None and self.refused.field == name:  # the browser scrolls
+            marked += Markup(" autofocus")  # to it, however far down the page the form is
+        return marked
 
     def value(self, name: str, default: object = "") -> str:
         """What was typed in ``name`` (the default when this form was not refused)."""

@@ -101,6 +101,7 @@ MESSAGES: dict[str, Any] = {
     "no_project": _l("No project is called %(name)s."),
     "event_type": _l("Unknown event type: add it to the file plan first."),
     "event_target": _l("An event belongs to a project or to a record, not both."),
+    "event_no_target": _l("Give the project the event happened to, or choose one record."),
     "event_future": _l("An event cannot be recorded before it happens."),
     "years_range": _l("Give 1 to %(n)s years."),
     "extend_needs": _l("To extend, give a date to keep it until, or a number of years."),

@@ -11,14 +11,15 @@ from flask import jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from access.browse import knows
 from access.policy import Permission, may
 from access.requests import AccessError
-from access.web.core import actor, arc, form, requires, select_locale, user, web
+from access.web.core import actor, arc, form, me, requires, select_locale, user, web
 from access.web.forms import sends_back
 from access.web.refusals import explain
 from archive.content import ContentTooLarge
 from archive.errors import ErrorKind, InvalidInput
-from archive.models import Department, IngestJob, IngestStatus, Sensitivity, Version
+from archive.models import Department, IngestJob, IngestStatus, Record, Sensitivity, Version
 from archive.naming import NamingError, format_date
 from archive.vocabulary_reasons import reason_text
 from ingest.jobs import receive, release, retry
@@ -135,9 +136,12 @@ def _jobs() -> list[IngestJob]:
         return list(db.scalars(query.order_by(IngestJob.created_at.desc()).limit(MAX_BATCH)))
 
 
-def job_json(job: IngestJob, name: str | None) -> dict[str, Any]:
+def job_json(job: IngestJob, name: str | None, unseen: dict[uuid.UUID, str]) -> dict[str, Any]:
+    """One job as the batch page shows it; ``unseen``: the records filed above what the
+    viewer may know of (the rules raised them, a contract say), by their sensitivity."""
     from access.web.labels import label, reason
 
+    raised = unseen.get(job.record_id) if job.record_id else None
     state = job.status.value if job.status != IngestStatus.PROCESSING else job.stage
     return {
         "id": str(job.id),
@@ -149,9 +153,33 @@ def job_json(job: IngestJob, name: str | None) -> dict[str, Any]:
         "failed_check": job.failed_check,
         "failed_check_label": label(job.failed_check) if job.failed_check else None,
         "reason": reason(job.reason) if job.reason else None,
+        "problem": f"{label(job.failed_check) if job.failed_check else ''}{_(': ')}"
+        f"{reason(job.reason)}"
+        if job.reason
+        else None,
         "name": name,
-        "record_url": url_for("web.record", record_id=job.record_id) if job.record_id else None,
+        "record_url": url_for("web.record", record_id=job.record_id)
+        if job.record_id and raised is None
+        else None,
+        "note": _(
+            "Filed. Its sensitivity was set to %(level)s (see the classification rules), "
+            "above what you may see: ask a records manager.",
+            level=label(raised),
+        )
+        if raised
+        else None,
     }
+
+
+def _unseen(jobs: list[IngestJob]) -> dict[uuid.UUID, str]:
+    """The records of ``jobs`` the viewer may not know of, with their sensitivity."""
+    record_ids = {j.record_id for j in jobs if j.record_id}
+    if not record_ids:
+        return {}
+    with arc().sessions() as db:
+        may_know = knows(db, me(db))
+        records = db.scalars(select(Record).where(Record.id.in_(record_ids)))
+        return {r.id: r.sensitivity.value for r in records if not may_know(r)}
 
 
 def _names(jobs: list[IngestJob]) -> dict[uuid.UUID, str]:
@@ -169,8 +197,8 @@ def _names(jobs: list[IngestJob]) -> dict[uuid.UUID, str]:
 @requires(Permission.UPLOAD)
 def jobs() -> Any:
     found = _jobs()
-    names = _names(found)
-    rows = [job_json(j, names.get(j.version_id or j.duplicate_of_id)) for j in found]  # type: ignore[arg-type]
+    names, unseen = _names(found), _unseen(found)
+    rows = [job_json(j, names.get(j.version_id or j.duplicate_of_id), unseen) for j in found]  # type: ignore[arg-type]
     return render_template(
         "jobs.html",
         rows=rows,
@@ -186,8 +214,10 @@ def jobs() -> Any:
 def jobs_status() -> Any:
     """What the batch page polls: each job's state, until all are final."""
     found = _jobs()
-    names = _names(found)
-    return jsonify(jobs=[job_json(j, names.get(j.version_id or j.duplicate_of_id)) for j in found])  # type: ignore[arg-type]
+    names, unseen = _names(found), _unseen(found)
+    return jsonify(
+        jobs=[job_json(j, names.get(j.version_id or j.duplicate_of_id), unseen) for j in found]  # type: ignore[arg-type]
+    )
 
 
 def _own_job(job_id: uuid.UUID) -> None:

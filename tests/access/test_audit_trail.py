@@ -239,3 +239,28 @@ def test_event_types_are_named_as_the_file_plan_names_them(world: World) -> None
     assert seen.object_text(changed, "zh") == "项目验收"
     assert seen.value("events", changed.details["events"], "zh") == "项目验收、合同终止"
     assert seen.value("event_type", "gone", "zh") == "gone"  # a code no longer defined
+
+
+def test_how_the_rules_classified_a_record_is_said_in_words(world: World) -> None:
+    """The details of a filing hold the rules' decision: their fields, codes and reasons
+    were shown as threshold, set: stage、record_type, because: keywords: …"""
+    filed = AuditEvent(
+        action="ingest.stored",
+        object_type="record",
+        object_id="x",
+        details={
+            "classification": {
+                "threshold": 0.6,
+                "rules": [{"rule": "合同", "set": ["stage", "record_type"],
+                           "because": ["keywords: 合同, 甲方"]}],
+            },
+            "check": "integrity.content_present",
+        },
+    )  # fmt: skip
+    with world.arc.sessions() as session:
+        seen = lookups_for(session, [filed])
+    said = seen.value("classification", filed.details["classification"], "zh")
+    assert said == (
+        "阈值：0.6；规则：规则：合同；确定了：业务阶段、文件类型；依据：关键词：合同, 甲方"
+    )
+    assert seen.value("check", "integrity.content_present", "zh") == "完整性：内容齐全"

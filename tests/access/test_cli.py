@@ -144,7 +144,7 @@ def test_users_tokens_and_audit_verify(sqlite_arc: Archive) -> None:
         assert user is not None
         assert user.username == "李四"
     short = cli(env, "user", "token", "李四", "--days", "2")
-    assert "valid for 2 days" in short.stderr
+    assert "valid for 2 days, until " in short.stderr  # when, in Beijing time
     with sqlite_arc.sessions() as session:
         ends = session.scalar(
             select(ApiToken.expires_at).where(ApiToken.prefix == short.stdout.strip()[:12])

@@ -60,6 +60,10 @@ def test_an_access_request_over_the_limit_comes_back_with_the_limit(world: World
     assert beside(both, "purpose") == "请填写此项。"
     assert beside(both, "days") == f"请申请 1 至 {limit} 天。"
     assert both.count('aria-invalid="true"') == 2
+    # The form is far down the record page: the first wrong field takes the focus, so the
+    # browser shows it rather than the top of a page that looks as if nothing went wrong.
+    assert re.search(r'<textarea name="purpose"[^>]*aria-invalid="true"[^>]*autofocus', both)
+    assert both.count("autofocus") == 1
 
 
 def test_the_green_channel_keeps_its_form_and_says_what_it_opened(world: World) -> None:
@@ -347,6 +351,15 @@ def test_a_schedule_counting_from_no_event_is_told_beside_the_events(world: Worl
         seed_default_plan(session, Actor.cli())
     typed = {"key": "warranty", "name": "质保书", "code": "D5", "trigger": "event",
              "disposal": "destroy", "record_type": "warranty", "basis": "公司制度"}  # fmt: skip
-    page = Browser(world, "sun").post("/retention/schedules", typed, status=400)
+    sun = Browser(world, "sun")
+    page = sun.post("/retention/schedules", typed, status=400)
     assert beside(page, "events") == "保管期限自事件起算：请选择相应的事件。"
     assert 'value="质保书"' in page
+    # An event with neither a project nor a record: said beside the project, not "not both".
+    nowhere = sun.post(
+        "/retention/events",
+        {"event_type": "contract_terminated", "occurred_on": "2026-01-05", "project": "",
+         "record_id": "", "note": "合同提前终止"},
+        status=400,
+    )  # fmt: skip
+    assert beside(nowhere, "project") == "请填写发生此事件的项目，或选择一件档案。"

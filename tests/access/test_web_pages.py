@@ -17,6 +17,7 @@ from sqlalchemy import select
 from archive.audit import Actor
 from archive.models import AccessEvent, AuditEvent, IngestJob, IngestStatus, Record
 from ingest.pipeline import process
+from ingest.rules import seed_default_rules
 from retention.schedules import seed_default_plan
 from retention.status import refresh_dirty
 from search.indexer import flush
@@ -125,6 +126,8 @@ def test_chinese_by_default_english_on_request(people: dict[str, Browser]) -> No
     content = quote("/versions/00000000-0000-0000-0000-000000000001/content?action=download")
     again = zhang.get(f"/language/zh_CN?next={content}")
     assert again.headers["Location"] == "/"  # type: ignore[attr-defined]
+    reader = zhang.get("/language/zh_CN?next=/reader/00000000-0000-0000-0000-000000000001")
+    assert reader.headers["Location"] == "/"  # type: ignore[attr-defined]
 
 
 def test_signed_out_pages_go_to_sign_in(world: World) -> None:
@@ -249,6 +252,36 @@ def test_upload_many_then_follow_the_batch(world: World, people: dict[str, Brows
         assert job.status == IngestStatus.STORED, (job.failed_check, job.reason)
     # Someone else's job is not theirs to see.
     assert people["li"].get(f"/jobs/status.json?ids={broken}").json["jobs"] == []  # type: ignore[attr-defined]
+
+
+def test_an_upload_the_rules_raise_beyond_the_uploaders_view_says_so(
+    world: World, people: dict[str, Browser]
+) -> None:
+    """A contract is restricted whatever the uploader chose: the batch page said 已入库 and
+    linked to a record page that answered 未找到."""
+    seed_default_rules(world.arc, Actor.cli())  # as `archive init` does
+    zhang = people["zhang"]
+    body = zhang.post(
+        "/upload",
+        {"files": [(io.BytesIO("采购合同 甲方 乙方 违约金".encode()), "合同.txt")],
+         "project": "华东仓储改造项目", "date": "2026-11", "sensitivity": "internal"},
+        status=202,
+        headers={"Accept": "application/json"},
+        content_type="multipart/form-data",
+    )  # fmt: skip
+    job_id = json.loads(body)["jobs"][0]
+    process(world.arc, uuid.UUID(job_id))
+    job = zhang.get(f"/jobs/status.json?ids={job_id}").json["jobs"][0]  # type: ignore[attr-defined]
+    assert job["status"] == "stored"
+    assert job["record_url"] is None  # no link to a page that would answer 未找到
+    assert "其密级定为机密" in job["note"]  # 机密: restricted, as contracts always are
+    page = zhang.text(f"/jobs?ids={job_id}")
+    assert "超出您可查看的范围" in page
+    with world.arc.sessions() as session:
+        stored = session.get(IngestJob, uuid.UUID(job_id))
+        assert stored is not None
+        record_id = stored.record_id
+    assert f"/records/{record_id}" not in page
 
 
 def test_records_manager_rules_review_and_retention(
