@@ -3,10 +3,11 @@ one that never existed, or with one that no longer opens anything (MISSION rule 
 access, refused ones too, with its address and time).
 
 A spent token (expired, revoked, its account disabled) names its owner, so the line names
-them, like any refusal of theirs. A caller nobody can name is logged as ``anonymous``, but
-at most :data:`ANONYMOUS_LINES` times per address in :data:`ANONYMOUS_WINDOW` seconds per
-process: otherwise anyone could grow the hash-chained log at will. Beyond that the 401 is
-still answered, unlogged (gunicorn's request line keeps the address).
+them; a caller nobody can name is logged as ``anonymous``. Either way at most
+:data:`ANONYMOUS_LINES` lines per address in :data:`ANONYMOUS_WINDOW` seconds per process:
+a made-up or an ended token can be sent at will, and would otherwise grow the hash-chained
+log at will. Beyond that the 401 is still answered, unlogged (gunicorn's request line keeps
+the address).
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ _lock = threading.Lock()
 _seen: dict[str | None, tuple[float, int]] = {}  # address → (window start, lines logged)
 
 
-def _anonymous_line_allowed(address: str | None, now: float | None = None) -> bool:
-    """Whether another anonymous line may be written for ``address`` now (and count it)."""
+def _line_allowed(address: str | None, now: float | None = None) -> bool:
+    """Whether another such line may be written for ``address`` now (and count it)."""
     now = time.monotonic() if now is None else now
     with _lock:
         if len(_seen) >= _TRACKED:
@@ -48,7 +49,7 @@ def log_refused_caller(
     """Log a content read refused for want of a valid token; returns whether it was logged."""
     with arc.sessions() as session:
         owner = spent_token_owner(session, token) if token else None
-    if owner is None and not _anonymous_line_allowed(client.ip):
+    if not _line_allowed(client.ip):  # a spent token can be replayed as often as none
         return False
     user, reason = owner if owner is not None else (None, "no valid API token")
     shown_action = action if action in {s.value for s in Scope} else Scope.VIEW.value

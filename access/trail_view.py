@@ -145,8 +145,6 @@ class Lookups:
             return as_text(named, lang)
         if key in ("reason", "why") and isinstance(value, str):
             return reason_text(value, lang)
-        if key == "because" and isinstance(value, list):  # why a rule classified as it did
-            return as_text([reason_text(v, lang) if isinstance(v, str) else v for v in value], lang)
         if key == "set" and isinstance(value, list):  # the fields a rule decided
             return as_text([field_label(v, lang) if isinstance(v, str) else v for v in value], lang)
         if key in ("user", "username", "requested_by") and isinstance(value, str):
@@ -258,11 +256,22 @@ def _pair(before: Any, after: Any) -> tuple[dict[str, Any], dict[str, Any]] | No
     return None
 
 
+def without_evidence(value: Any) -> Any:
+    """``value`` without the rules' evidence (``because``: the keywords they found in the
+    text). Its readers, auditors, read no content; the record page shows it to those who may
+    (:func:`access.browse.classification_for`)."""
+    if isinstance(value, dict):
+        return {k: without_evidence(v) for k, v in value.items() if k != "because"}
+    if isinstance(value, list):
+        return [without_evidence(v) for v in value]
+    return value
+
+
 def describe_details(
     event: AuditEvent, seen: Lookups, lang: str | None
 ) -> tuple[list[Change], list[tuple[str, str]]]:
     """The event's changes (before → after) and its other details, in words."""
-    details = dict(event.details or {})
+    details = without_evidence(dict(event.details or {}))
     action = event.action
     changes: list[Change] = []
 

@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import io
 import shutil
+import unicodedata
 import uuid
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -183,6 +184,15 @@ def fetch(arc: Archive, work: Work) -> None:
     work.report.passed("authenticity.digest", f"SHA-256 {work.job.sha256}")
 
 
+#: What shows nothing: spaces, line breaks, controls and format marks (BOMs, zero widths).
+_INVISIBLE = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf"})
+
+
+def _visible(text: str) -> bool:
+    """Whether ``text`` has a character that shows; stops at the first one."""
+    return any(unicodedata.category(ch) not in _INVISIBLE for ch in text)
+
+
 def inspect(arc: Archive, work: Work) -> None:
     """Sniff, scan, and refuse what cannot be kept, before any parser sees the bytes."""
     settings = arc.settings.ingest
@@ -220,7 +230,7 @@ def extract_text(arc: Archive, work: Work) -> None:
     }
     result = _sandboxed(arc, extract, str(work.path), work.media_type, limits)
     work.pages, work.page_count = result.get("pages", []), result.get("page_count")
-    if work.media_type == sniff.TEXT and not any(page.strip() for page in work.pages):
+    if work.media_type == sniff.TEXT and not any(_visible(page) for page in work.pages):
         raise Quarantine(
             "integrity.content_present", "the file holds no text, only spaces or an encoding mark"
         )

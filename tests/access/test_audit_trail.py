@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from access.trail_view import lookups_for
+from access.trail_view import describe_details, lookups_for
 from archive.audit import Actor
 from archive.db import local_today
 from archive.models import AuditEvent, Record, Sensitivity, User
@@ -241,9 +241,12 @@ def test_event_types_are_named_as_the_file_plan_names_them(world: World) -> None
     assert seen.value("event_type", "gone", "zh") == "gone"  # a code no longer defined
 
 
-def test_how_the_rules_classified_a_record_is_said_in_words(world: World) -> None:
-    """The details of a filing hold the rules' decision: their fields, codes and reasons
-    were shown as threshold, set: stage、record_type, because: keywords: …"""
+def test_how_the_rules_classified_a_record_is_said_in_words_without_the_text(
+    world: World,
+) -> None:
+    """The details of a filing hold the rules' decision: their fields and codes were shown
+    as threshold, set: stage、record_type; the keywords they found are words of the text,
+    which the trail's readers (auditors) may not read: not shown."""
     filed = AuditEvent(
         action="ingest.stored",
         object_type="record",
@@ -259,8 +262,8 @@ def test_how_the_rules_classified_a_record_is_said_in_words(world: World) -> Non
     )  # fmt: skip
     with world.arc.sessions() as session:
         seen = lookups_for(session, [filed])
-    said = seen.value("classification", filed.details["classification"], "zh")
-    assert said == (
-        "阈值：0.6；规则：规则：合同；确定了：业务阶段、文件类型；依据：关键词：合同, 甲方"
-    )
+    _changes, details = describe_details(filed, seen, "zh")
+    said = dict(details)["分类依据"]
+    assert said == "阈值：0.6；规则：规则：合同；确定了：业务阶段、文件类型"
+    assert "甲方" not in str(details)
     assert seen.value("check", "integrity.content_present", "zh") == "完整性：内容齐全"

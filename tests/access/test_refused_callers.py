@@ -74,8 +74,19 @@ def test_an_unnamed_caller_is_logged_a_bounded_number_of_times(world: World) -> 
     assert len(lines(world)) == refused_callers.ANONYMOUS_LINES
 
 
+def test_an_ended_token_replayed_is_bounded_too(world: World) -> None:
+    zhang = world.headers("zhang")
+    with world.arc.transaction() as session:
+        session.execute(update(ApiToken).values(expires_at=utcnow() - timedelta(seconds=1)))
+    for _ in range(refused_callers.ANONYMOUS_LINES + 5):
+        assert read(world, zhang) == 401
+    logged = lines(world)
+    assert len(logged) == refused_callers.ANONYMOUS_LINES
+    assert {e.username for e in logged} == {"zhang"}
+
+
 def test_the_bound_is_per_address_and_per_window() -> None:
-    allowed = refused_callers._anonymous_line_allowed
+    allowed = refused_callers._line_allowed
     start = 1_000.0
     for _ in range(refused_callers.ANONYMOUS_LINES):
         assert allowed("192.0.2.1", start)

@@ -153,6 +153,12 @@ BAD_INPUTS: list[tuple[str, Callable[[], bytes], str, str]] = [
     ("bom.txt", lambda: b"\xef\xbb\xbf", "integrity.content_present", "no text"),
     ("utf16-bom.txt", lambda: b"\xff\xfe", "integrity.content_present", "no text"),
     ("blank.txt", lambda: " \r\n\t\u3000".encode(), "integrity.content_present", "no text"),
+    (
+        "invisible.txt",
+        lambda: "\ufeff\ufeff\u200b\u200c\u200d\u2060".encode(),
+        "integrity.content_present",
+        "no text",
+    ),
     ("truncated.pdf", lambda: samples.pdf(["x" * 40])[:-300], "usability.opens", "truncated"),
     ("fake.pdf", lambda: b"just some words, not a PDF", "usability.allowed_format", "named .pdf"),
     (
