@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from access.emergency import emergency as open_emergency
 from access.emergency import emergency_approvers
-from access.policy import Permission
+from access.policy import Permission, within_clearance
 from access.requests import decide, mine, waiting_for
 from access.web.core import actor, arc, form, me, record_id, requires, web
 from access.web.forms import about, sends_back
@@ -26,7 +26,16 @@ from archive.models import AccessRequest, RequestStatus
 @requires(Permission.DECIDE_REQUESTS)
 def inbox() -> Any:
     with arc().sessions() as db:
-        return render_template("inbox.html", waiting=waiting_for(db, me(db)), now=datetime.now(UTC))
+        waiting = waiting_for(db, me(db))
+        return render_template(
+            "inbox.html",
+            waiting=waiting,
+            # above the requester's clearance: only a refusal is offered (an approval is refused)
+            grantable={
+                r.id for r in waiting if r.emergency or within_clearance(r.requester, r.record)
+            },
+            now=datetime.now(UTC),
+        )
 
 
 @web.post("/inbox/<uuid:request_id>/<any(approve, deny):verdict>")

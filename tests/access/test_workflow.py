@@ -15,6 +15,7 @@ from archive.models import AccessEvent, AccessRequest, AuditEvent, Grant, Role, 
 from archive.people import change_user, find_user, issue_token
 from tests.access.conftest import World, make_world
 from tests.access.test_web import BASE, give_password, login
+from tests.access.test_web_pages import Browser
 
 
 def ask(world: World, who: str, key: str, scope: str = "view", days: int = 7) -> dict:  # type: ignore[type-arg]
@@ -307,6 +308,10 @@ def test_no_grant_opens_a_record_above_its_holders_clearance(world: World) -> No
     assert world.call("POST", "wang", f"{path}/approve").status_code == 403
     with world.arc.sessions() as session:
         assert session.scalars(select(Grant)).all() == []
+    inbox = Browser(world, "wang").text("/inbox")  # only a refusal is offered
+    assert f"/inbox/{pending['id']}/approve" not in inbox
+    assert f"/inbox/{pending['id']}/deny" in inbox
+    assert "高于申请人的密级许可（内部）：此申请只能驳回" in inbox
     refusal = world.call("POST", "wang", f"{path}/deny", json={"reason": "密级许可不足"})
     assert refusal.json["status"] == "denied"  # type: ignore[index]
     # A grant approved within the clearance stops opening when the clearance is lowered.
