@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import g, jsonify, request
 
-from access.api.common import api, archive, requires
+from access.api.common import api, archive, error, requires
 from access.audit_trail import PROBLEMS, conditions, parse_filter, trail_page
 from access.http import audit_trail_csv
 from access.policy import Permission
@@ -29,7 +29,7 @@ def audit_trail() -> Any:
         where = conditions(session, wanted, problems)
         if problems:
             message = "; ".join(f"{name}: {PROBLEMS[code]}" for name, code in problems.items())
-            return jsonify(error=message, fields=problems), 400
+            return error(400, message, fields=problems)
         if kind == "csv":
             return audit_trail_csv(arc, where, lang)
         page = trail_page(session, wanted, where, lang)

@@ -28,7 +28,7 @@ from access.refused_callers import log_refused_caller
 from access.requests import AccessError
 from archive.audit import Actor
 from archive.core import Archive
-from archive.errors import DomainError, InvalidInput
+from archive.errors import DomainError, ErrorKind, InvalidInput, Problems
 from archive.models import Scope, User
 from archive.people import token_holder, token_use_is_stale, touch_token
 
@@ -41,8 +41,43 @@ def archive() -> Archive:
     return current_archive()
 
 
-def error(status: int, message: str) -> tuple[Response, int]:
-    return jsonify(error=message), status
+#: What a program can act on, by status, when the error names no kind of its own.
+KINDS: dict[int, str] = {
+    400: ErrorKind.INVALID,
+    401: "unauthenticated",
+    403: ErrorKind.FORBIDDEN,
+    404: ErrorKind.NOT_FOUND,
+    405: "method_not_allowed",
+    409: ErrorKind.CONFLICT,
+    410: "gone",
+    413: ErrorKind.TOO_LARGE,
+    422: ErrorKind.INVALID,
+    429: "too_many_requests",
+    503: ErrorKind.UNAVAILABLE,
+}
+
+
+def error(
+    status: int, message: str, code: str = "", field: str = "", **more: Any
+) -> tuple[Response, int]:
+    """Every API error has one shape: ``error`` (a sentence), ``kind`` (what a program acts
+    on: ``invalid``, ``forbidden``, ``not_found``…), and where known the rule's ``code`` and
+    the ``field`` it is about."""
+    body: dict[str, Any] = {"error": message, "kind": str(KINDS.get(status, "error"))}
+    if code:
+        body["code"] = code
+    if field:
+        body["field"] = field
+    return jsonify(**body, **more), status
+
+
+def _described(exc: DomainError) -> dict[str, Any]:
+    return {
+        "error": str(exc),
+        "kind": str(exc.kind),
+        **({"code": exc.code} if exc.code else {}),
+        **({"field": exc.field} if exc.field else {}),
+    }
 
 
 @api.errorhandler(HTTPException)
@@ -52,7 +87,12 @@ def _http_error(exc: HTTPException) -> tuple[Response, int]:
 
 @api.errorhandler(DomainError)
 def _domain_error(exc: DomainError) -> tuple[Response, int]:
-    return error(status_of(exc), str(exc))
+    """The error as described above; several problems at once are each listed, beside the
+    first as the error's own."""
+    body = _described(exc)
+    if isinstance(exc, Problems):
+        body["problems"] = [_described(problem) for problem in exc.problems]
+    return jsonify(body), status_of(exc)
 
 
 @api.errorhandler(DBAPIError)

@@ -70,5 +70,3 @@ def retention_hold_release(hold_id: int) -> Any:
     with archive().transaction() as session:
         hold = release_hold(session, g.actor, hold_id, text_field(json_body(), "reason"))
         return jsonify(hold_json(hold))
-
-

@@ -23,6 +23,23 @@ _UUID = {"type": "string", "format": "uuid"}
 #: A record as people and programs name it: its 档号 or its id.
 _RECORD = {"type": "string", "description": "档号 (reference code) or record id"}
 _RECORDS = {"type": "array", "items": _RECORD}
+#: The one shape of every error (``access.api.common.error``).
+_ERROR = {
+    "type": "object",
+    "required": ["error", "kind"],
+    "properties": {
+        "error": _STRING,
+        "kind": {"description": "invalid, unauthenticated, forbidden, not_found, …", **_STRING},
+        "code": {"description": "the rule broken, where it has a name", **_STRING},
+        "field": {"description": "the input it is about", **_STRING},
+        "problems": {"type": "array", "items": {"type": "object"}},
+        "record_id": {"description": "a refused read: the record to ask for", **_UUID},
+    },
+}
+_ERROR_RESPONSE = {
+    "description": "an error",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+}
 BODIES: dict[str, dict[str, Any]] = {
     "create_access_request": {
         "required": ["record_id", "purpose", "scope", "days"],
@@ -190,7 +207,11 @@ def document() -> dict[str, Any]:
                 "summary": (view.__doc__ or name).strip().splitlines()[0],
                 "parameters": params,
                 "security": [{"bearer": []}],
-                "responses": {"200": {"description": "OK"}, "401": {"description": "no token"}},
+                "responses": {
+                    "200": {"description": "OK"},
+                    "401": _ERROR_RESPONSE | {"description": "no token"},
+                    "default": _ERROR_RESPONSE,
+                },
             }
             if name in BODIES:
                 schema = {"type": "object", **BODIES[name]}
@@ -200,7 +221,10 @@ def document() -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {"title": "Archive API", "version": "1"},
         "servers": [{"url": "/"}],
-        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {"Error": _ERROR},
+        },
         "paths": paths,
     }
 

@@ -92,6 +92,7 @@ def record_describe(record_id: uuid.UUID) -> Any:
 def version_content(version_id: uuid.UUID) -> Any:
     """The gated reader: ``?action=view|download|print|external`` (view by default)."""
     outcome = read_content_for(g.user, version_id)
-    if isinstance(outcome, Refused):
-        return error(outcome.status, outcome.message)
+    if isinstance(outcome, Refused):  # a known record's id, to ask for access to it
+        known = {"record_id": str(outcome.record_id)} if outcome.record_id else {}
+        return error(outcome.status, outcome.message, **known)
     return content_response(outcome)

@@ -329,3 +329,43 @@ def test_no_grant_opens_a_record_above_its_holders_clearance(world: World) -> No
     page = browser.get(f"/records/{confidential}", base_url=BASE).get_data(as_text=True)
     assert "高于您的密级许可" in page
     assert f'action="/records/{confidential}/request"' not in page
+
+
+def test_api_errors_say_their_kind_code_and_field_for_a_program(world: World) -> None:
+    """Every error has one shape; several problems at once are each named with its field."""
+    wrong = world.call(
+        "POST",
+        "zhang",
+        "/api/v1/access-requests",
+        json={
+            "record_id": str(world.records["CG-internal"]),
+            "purpose": " ",
+            "scope": "x",
+            "days": 0,
+        },
+    )
+    assert wrong.status_code == 400
+    body = wrong.json
+    assert body["kind"] == "invalid"  # type: ignore[index]
+    assert [(p["code"], p["field"]) for p in body["problems"]] == [  # type: ignore[index]
+        ("required", "purpose"),
+        ("scope", "scope"),
+        ("days_range", "days"),
+    ]
+    assert (body["code"], body["field"]) == ("required", "purpose")  # type: ignore[index]
+    refused = world.call(
+        "GET", "zhang", f"/api/v1/versions/{world.versions['CG-internal']}/content"
+    )
+    assert refused.status_code == 403
+    assert refused.json["kind"] == "forbidden"  # type: ignore[index]
+    assert refused.json["record_id"] == str(world.records["CG-internal"])  # type: ignore[index]
+    # Beyond view and made up: the same answer, naming nothing.
+    hidden = world.call(
+        "GET", "zhang", f"/api/v1/versions/{world.versions['XS-restricted']}/content"
+    )
+    made_up = world.call("GET", "zhang", f"/api/v1/versions/{uuid.uuid4()}/content")
+    assert hidden.status_code == made_up.status_code == 404
+    assert hidden.json == made_up.json == {"error": "no such version", "kind": "not_found"}
+    unsigned = world.app.test_client().get("/api/v1/access-requests")
+    assert unsigned.status_code == 401
+    assert unsigned.json["kind"] == "unauthenticated"  # type: ignore[index]
