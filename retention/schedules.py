@@ -30,6 +30,7 @@ from archive.models import (
     Trigger,
     VolumePeriod,
 )
+from archive.vocabulary import PROCESSES, STAGES
 from retention.clock import Rule
 from retention.errors import NotFound, RetentionError
 from retention.fields import category_of, filing_of, years_of
@@ -94,6 +95,30 @@ _FIELDS = {
 }
 
 
+def _selectors(data: dict[str, Any], key: str) -> dict[str, str | None]:
+    """What a schedule applies to, as codes the pages can name: a process and a stage from
+    the vocabulary (the classes the rules and reviewers choose from); a record type a code
+    like a key, since a schedule is where a new record type comes from."""
+    chosen = {s: (str(data[s]).strip() or None) if data.get(s) else None for s in _SELECTORS}
+    for name, allowed in (("process", PROCESSES), ("stage", STAGES)):
+        if chosen[name] is not None and chosen[name] not in allowed:
+            raise RetentionError(
+                f"schedule {key!r}: {name} must be one of {', '.join(allowed)}",
+                code="schedule_choice",
+                field=name,
+                params={"value": chosen[name]},
+            )
+    record_type = chosen["record_type"]
+    if record_type is not None and not _KEY.fullmatch(record_type):
+        raise RetentionError(
+            f"schedule {key!r}: record type {record_type!r} must be lower-case letters, digits "
+            "and _ (e.g. contract)",
+            code="schedule_record_type",
+            field="record_type",
+        )
+    return chosen
+
+
 def spec_from_dict(data: dict[str, Any], known_events: Iterable[str] = ()) -> ScheduleSpec:
     """Validate a schedule given as a mapping; every error names the schedule and field."""
     unknown = set(data) - _FIELDS
@@ -139,7 +164,7 @@ def spec_from_dict(data: dict[str, Any], known_events: Iterable[str] = ()) -> Sc
     missing = [name for name in events if name not in known]
     if missing:
         raise RetentionError(f"schedule {key!r}: unknown event types {', '.join(missing)}")
-    selectors = {s: (str(data[s]).strip() or None) if data.get(s) else None for s in _SELECTORS}
+    selectors = _selectors(data, key)
     filing, volume_by = filing_of(data, key)
     return ScheduleSpec(
         key=key,

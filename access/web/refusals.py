@@ -109,6 +109,11 @@ MESSAGES: dict[str, Any] = {
     "retention_code": _l("A retention code (保管期限) is Y, or D and years: D10, D30."),
     "category_code": _l("A category (门类) code is 1 to 4 capital letters: WS, KJ…"),
     "schedule_key": _l("A key is lower-case letters, digits and _ (e.g. voucher)."),
+    "schedule_choice": _l("“%(value)s” is not one of the choices: choose one from the list."),
+    "schedule_record_type": _l(
+        "A record type is a code of lower-case letters, digits and _ (e.g. contract): choose "
+        "one from the list, or give a new code and name it in the schedule's name."
+    ),
     "schedule_no_event": _l("It counts from an event: choose the event or events."),
     "schedule_events_unused": _l(
         "Events are chosen but it does not count from an event: choose “event” or no event."

@@ -43,6 +43,7 @@ from archive.models import (
     User,
     VolumePeriod,
 )
+from archive.vocabulary import PROCESSES, RECORD_TYPES, STAGES
 from ingest.package import check_transfer_folder
 from retention import disposition, reports
 from retention.execution import execute
@@ -87,6 +88,13 @@ def _schedules_page() -> Any:
             periods=[p.value for p in VolumePeriod],
             default_category=archive.settings.category_code,
             event_types=export_plan(db)["event_types"],
+            choices={
+                "process": PROCESSES,
+                "stage": STAGES,
+                "record_type": sorted(
+                    {*RECORD_TYPES, *(r["record_type"] for r in rows if r["record_type"])}
+                ),
+            },
             f=refused,
         )
 

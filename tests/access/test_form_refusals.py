@@ -13,7 +13,7 @@ from sqlalchemy import select
 from archive.audit import Actor
 from archive.models import AccessRequest, IngestJob, Record, User
 from archive.refcode import number_pending
-from retention.schedules import seed_default_plan
+from retention.schedules import current_schedules, seed_default_plan
 from retention.status import refresh_dirty
 from tests.access.conftest import World, make_world
 from tests.access.test_irreversible_confirmed import signing_list
@@ -363,3 +363,29 @@ def test_a_schedule_counting_from_no_event_is_told_beside_the_events(world: Worl
         status=400,
     )  # fmt: skip
     assert beside(nowhere, "project") == "请填写发生此事件的项目，或选择一件档案。"
+
+
+def test_a_schedule_applies_to_classes_chosen_from_the_vocabulary(world: World) -> None:
+    """Process and stage are chosen by their names; a made-up one (a crafted form, the API)
+    is refused beside its field, and a record type is a code the pages can name."""
+    sun = Browser(world, "sun")
+    form = sun.text("/retention/schedules")
+    assert '<option value="finance">财务管理</option>' in form
+    assert '<option value="">不限</option>' in form
+    assert '<option value="contract">合同</option>' in form  # the record types offered
+    typed = {"key": "warranty", "name": "质保书", "code": "D5", "trigger": "year_end",
+             "disposal": "destroy", "record_type": "warranty", "process": "财务",
+             "basis": "公司制度"}  # fmt: skip
+    page = sun.post("/retention/schedules", typed, status=400)
+    assert beside(page, "process") == "“财务”不在可选范围内：请从列表中选择。"
+    assert 'value="质保书"' in page
+    page = sun.post(
+        "/retention/schedules", typed | {"process": "finance", "record_type": "质保书"}, status=400
+    )
+    assert beside(page, "record_type").startswith("文件类型是由小写字母、数字和 _ 组成的代码")
+    with world.arc.sessions() as session:
+        assert "warranty" not in {s.key for s in current_schedules(session)}
+    sun.post("/retention/schedules", typed | {"process": "finance"}, status=302)
+    with world.arc.sessions() as session:
+        saved = next(s for s in current_schedules(session) if s.key == "warranty")
+    assert (saved.process, saved.record_type) == ("finance", "warranty")
