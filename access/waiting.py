@@ -73,11 +73,12 @@ def what_waits(session: Session, settings: Settings, person: User) -> list[Waiti
         found.append(Waiting("appraise", len(appraisal_queue(session)), "web.appraisal"))
     if may(role, Permission.UPLOAD):
         quarantined = select(func.count()).where(IngestJob.status == IngestStatus.QUARANTINED)
-        if not may(role, Permission.SEE_EVERY_JOB):  # a records manager releases anyone's
+        everyones = may(role, Permission.SEE_EVERY_JOB)  # a records manager releases anyone's
+        if not everyones:
             quarantined = quarantined.where(IngestJob.created_by_id == person.id)
         found.append(
             Waiting(
-                "quarantined",
+                "quarantined_all" if everyones else "quarantined",
                 session.scalar(quarantined) or 0,
                 "web.jobs",
                 {"status": "quarantined"},

@@ -29,7 +29,7 @@ def test_records_manager_browses_ticks_all_and_holds_them(
     sun.fill("input[name=reason]", "诉讼保全，等待法院通知")  # type: ignore[attr-defined]
     sun.screenshot(path=str(shots / "search-selected.png"), full_page=True)  # type: ignore[attr-defined]
     sun.click("button:has-text('列入保全')")  # type: ignore[attr-defined]
-    expect(sun.locator(".total")).to_contain_text("2 件已完成，0 件未完成")  # type: ignore[attr-defined]
+    expect(sun.locator(".total")).to_contain_text("2 件已办理，0 件未办理")  # type: ignore[attr-defined]
     expect(sun.locator("table")).to_contain_text("已列入保全“仓储合同纠纷”")  # type: ignore[attr-defined]
 
 

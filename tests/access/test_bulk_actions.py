@@ -58,7 +58,7 @@ def test_asking_for_access_to_many_records(world: World) -> None:
     asked = {"action": "request", "purpose": "核对合同条款", "scope": "view", "days": "30"}
     chosen = ids(world, "CG-internal", "CG-confidential", "XS-internal", "XS-restricted")
     page = post(zhang, {**asked, "record": chosen})
-    assert "3 件已完成，1 件未完成" in page
+    assert "3 件已办理，1 件未办理" in page
     assert page.count("申请已发送，等待审批") == 3
     assert "没有该档案，或您无权查看" in page
     assert "XS-restricted" not in page  # the refused one is named by the id sent, no more
@@ -100,7 +100,7 @@ def test_records_above_the_askers_clearance_are_reported_not_asked_for(world: Wo
     xiao = Browser(world, "xiao")
     asked = {"action": "request", "purpose": "核对", "scope": "view", "days": "7"}
     page = post(xiao, {**asked, "record": ids(world, "CG-internal", "CG-confidential")})
-    assert "1 件已完成，1 件未完成" in page
+    assert "1 件已办理，1 件未办理" in page
     assert "未发送：档案密级高于您的密级许可" in page
     with world.arc.sessions() as session:
         asked_for = session.scalars(select(AccessRequest.record_id)).all()
@@ -185,7 +185,7 @@ def test_a_records_manager_adds_many_to_a_list_and_hears_why_some_cannot(world: 
     )  # fmt: skip
     assert f"已加入清册 {number}" in page
     assert "未加入：保全中（审计）" in page
-    assert "1 件已完成，2 件未完成" in page
+    assert "1 件已办理，2 件未办理" in page
     with world.arc.sessions() as session:
         items = set(session.scalars(select(DispositionItem.record_id)))
     assert {str(i) for i in items} == set(ids(world, "CG-public"))

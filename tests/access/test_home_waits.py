@@ -63,8 +63,15 @@ def test_each_role_sees_what_waits_and_follows_the_link(world: World) -> None:
     assert tiles(head)["sign"][0] == 1
     assert f"/retention/lists/{list_id}" in wang.text(tiles(head)["sign"][1])
 
-    manager = tiles(sun.text("/"))
+    manager_home = sun.text("/")
+    manager = tiles(manager_home)
     assert manager["classify"][0] == 1
+    # A records manager releases anyone's quarantined files: said as everyone's, not "yours".
+    assert manager["quarantined_all"][0] == 1
+    assert "quarantined" not in manager
+    assert "个文件被隔离，待放行或修正" in manager_home
+    assert "您提交的文件" not in manager_home
+    assert "broken.pdf" in sun.text(manager["quarantined_all"][1])
     assert "档案 XS-public" in sun.text(manager["classify"][1])
     assert manager["sign"][0] == 1
     assert "decide" not in manager

@@ -95,7 +95,7 @@ def test_specialist_browses_ticks_two_and_asks_for_both(
     zhang.screenshot(path=str(shots / "search-selected.png"), full_page=True)
     zhang.get_by_role("button", name=zh("Ask for access to each")).click()
     expect(zhang.locator("p.total")).to_have_text(
-        zh("%(done)s done, %(refused)s not done.", done=2, refused=0)
+        zh("%(done)s done, %(refused)s not done (the reasons are below).", done=2, refused=0)
     )
 
     zhang.locator("table a", has_text="CG-confidential").first.click()
@@ -139,7 +139,7 @@ def test_records_manager_holds_a_record_from_the_search_results(
     sun.get_by_label(zh("Reason of a new hold")).fill("（2026）沪0115民初123号")
     sun.get_by_role("button", name=zh("Hold them")).click()
     expect(sun.locator("p.total")).to_have_text(
-        zh("%(done)s done, %(refused)s not done.", done=1, refused=0)
+        zh("%(done)s done, %(refused)s not done (the reasons are below).", done=1, refused=0)
     )
     menu(sun, "Holds")
     expect(sun.locator("main table")).to_contain_text("合同纠纷诉讼保全")
