@@ -49,9 +49,7 @@ def may_confirm(session: Session, user: User, record: Record) -> bool:
     return user.role == Role.DIRECTOR or user.department_id == record.department_id
 
 
-def request_deletion(
-    arc: Archive, actor: Actor, record_id: uuid.UUID, reason: str
-) -> Deletion:
+def request_deletion(arc: Archive, actor: Actor, record_id: uuid.UUID, reason: str) -> Deletion:
     """The first person's step: nothing is destroyed yet."""
     why = reason.strip()
     if len(why) < 5:

@@ -1,16 +1,21 @@
-"""The fields of a schedule that shape its records' 档号: the retention code (保管期限), the
-门类 and the filing unit (件 item, or 案卷 volume bound by month or year). Validated here, so
+"""A schedule's fields, each checked alone: its key and name, the fields that shape its
+records' 档号 (the retention code 保管期限, the 门类, the filing unit: 件 item, or 案卷 volume
+bound by month or year), when its clock starts, and what it applies to. Validated here, so
 the API, the CLI, the web form and a loaded plan refuse the same mistakes in the same words."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
-from archive.models import FilingUnit, VolumePeriod
+from archive.models import Disposal, FilingUnit, Trigger, VolumePeriod
+from archive.vocabulary import PROCESSES, STAGES
 from retention.errors import RetentionError
 
 _CATEGORY = re.compile(r"[A-Z]{1,4}")
+#: A schedule's key, and a record type (a schedule is where a new one comes from).
+KEY = re.compile(r"[a-z][a-z0-9_]{0,63}")
 MAX_YEARS = 200
 
 
@@ -66,3 +71,83 @@ def filing_of(data: dict[str, Any], key: str) -> tuple[FilingUnit, VolumePeriod 
     if unit == FilingUnit.VOLUME and period is None:
         period = VolumePeriod.MONTH
     return unit, period
+
+
+def selector_of(data: dict[str, Any], key: str, name: str) -> str | None:
+    """What a schedule applies to, as a code the pages can name: a process or a stage from
+    the vocabulary (the classes the rules and reviewers choose from); a record type a code
+    like a key, since a schedule is where a new record type comes from."""
+    chosen = str(data.get(name) or "").strip() or None
+    allowed = {"process": PROCESSES, "stage": STAGES}.get(name)
+    if chosen is None:
+        return None
+    if allowed is not None and chosen not in allowed:
+        raise RetentionError(
+            f"schedule {key!r}: {name} must be one of {', '.join(allowed)}",
+            code="schedule_choice",
+            field=name,
+            params={"value": chosen},
+        )
+    if allowed is None and not KEY.fullmatch(chosen):
+        raise RetentionError(
+            f"schedule {key!r}: record type {chosen!r} must be lower-case letters, digits "
+            "and _ (e.g. contract)",
+            code="schedule_record_type",
+            field=name,
+        )
+    return chosen
+
+
+def key_of(data: dict[str, Any]) -> str:
+    key = str(data.get("key") or "").strip()
+    if not KEY.fullmatch(key):
+        raise RetentionError(
+            f"schedule key {key!r} must be lower-case letters, digits and _ (e.g. voucher)",
+            code="schedule_key",
+            field="key",
+        )
+    return key
+
+
+def name_of(data: dict[str, Any], key: str) -> str:
+    name = " ".join(str(data.get("name") or "").split())
+    if not name or len(name) > 200:
+        raise RetentionError(
+            f"schedule {key!r} needs a name of at most 200 characters",
+            code="too_long" if name else "required",
+            field="name",
+            params={"n": 200},
+        )
+    return name
+
+
+def counting_of(
+    data: dict[str, Any], key: str, known_events: Iterable[str]
+) -> tuple[Trigger, Disposal, tuple[str, ...], str]:
+    """When the clock starts (a period's end or events) and what happens at the end."""
+    try:
+        trigger = Trigger(data.get("trigger") or Trigger.YEAR_END)
+        disposal = Disposal(data.get("disposal") or Disposal.REVIEW)
+    except ValueError as exc:
+        raise RetentionError(f"schedule {key!r}: {exc}") from None
+    events = tuple(str(name) for name in data.get("events") or ())
+    mode = str(data.get("event_mode") or "any")
+    if mode not in ("any", "all"):
+        raise RetentionError(f"schedule {key!r}: event_mode must be any or all")
+    if trigger == Trigger.EVENT and not events:
+        raise RetentionError(
+            f"schedule {key!r} counts from an event but names none",
+            code="schedule_no_event",
+            field="events",
+        )
+    if trigger != Trigger.EVENT and events:
+        raise RetentionError(
+            f"schedule {key!r} names events but counts from {trigger.value}",
+            code="schedule_events_unused",
+            field="trigger",
+        )
+    known = set(known_events)
+    missing = [name for name in events if name not in known]
+    if missing:
+        raise RetentionError(f"schedule {key!r}: unknown event types {', '.join(missing)}")
+    return trigger, disposal, events, mode

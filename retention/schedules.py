@@ -9,17 +9,17 @@ can move records between schedules.
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from importlib import resources
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from archive.audit import Actor, record_event
 from archive.db import utcnow
+from archive.errors import DomainError, raise_all
 from archive.models import (
     Disposal,
     EventType,
@@ -30,12 +30,21 @@ from archive.models import (
     Trigger,
     VolumePeriod,
 )
-from archive.vocabulary import PROCESSES, STAGES
 from retention.clock import Rule
 from retention.errors import NotFound, RetentionError
-from retention.fields import category_of, filing_of, years_of
+from retention.fields import (
+    KEY,
+    category_of,
+    counting_of,
+    filing_of,
+    key_of,
+    name_of,
+    selector_of,
+    years_of,
+)
 
-_KEY = re.compile(r"[a-z][a-z0-9_]{0,63}")
+_T = TypeVar("_T")
+
 _SELECTORS = ("process", "stage", "record_type")
 #: Specificity of each selector: a record type says more about retention than a process.
 _WEIGHT = {"record_type": 4, "process": 2, "stage": 1}
@@ -95,89 +104,46 @@ _FIELDS = {
 }
 
 
-def _selectors(data: dict[str, Any], key: str) -> dict[str, str | None]:
-    """What a schedule applies to, as codes the pages can name: a process and a stage from
-    the vocabulary (the classes the rules and reviewers choose from); a record type a code
-    like a key, since a schedule is where a new record type comes from."""
-    chosen = {s: (str(data[s]).strip() or None) if data.get(s) else None for s in _SELECTORS}
-    for name, allowed in (("process", PROCESSES), ("stage", STAGES)):
-        if chosen[name] is not None and chosen[name] not in allowed:
-            raise RetentionError(
-                f"schedule {key!r}: {name} must be one of {', '.join(allowed)}",
-                code="schedule_choice",
-                field=name,
-                params={"value": chosen[name]},
-            )
-    record_type = chosen["record_type"]
-    if record_type is not None and not _KEY.fullmatch(record_type):
-        raise RetentionError(
-            f"schedule {key!r}: record type {record_type!r} must be lower-case letters, digits "
-            "and _ (e.g. contract)",
-            code="schedule_record_type",
-            field="record_type",
-        )
-    return chosen
-
-
 def spec_from_dict(data: dict[str, Any], known_events: Iterable[str] = ()) -> ScheduleSpec:
-    """Validate a schedule given as a mapping; every error names the schedule and field."""
+    """Validate a schedule given as a mapping; every error names the schedule and field, and
+    every problem is said at once (in the form's order), not one per attempt."""
+    raw_key = str(data.get("key") or "").strip()
     unknown = set(data) - _FIELDS
-    key = str(data.get("key") or "").strip()
     if unknown:
-        raise RetentionError(f"schedule {key!r}: unknown fields {', '.join(sorted(unknown))}")
-    if not _KEY.fullmatch(key):
-        raise RetentionError(
-            f"schedule key {key!r} must be lower-case letters, digits and _ (e.g. voucher)",
-            code="schedule_key",
-            field="key",
-        )
-    name = " ".join(str(data.get("name") or "").split())
-    if not name or len(name) > 200:
-        raise RetentionError(
-            f"schedule {key!r} needs a name of at most 200 characters",
-            code="too_long" if name else "required",
-            field="name",
-            params={"n": 200},
-        )
-    try:
-        trigger = Trigger(data.get("trigger") or Trigger.YEAR_END)
-        disposal = Disposal(data.get("disposal") or Disposal.REVIEW)
-    except ValueError as exc:
-        raise RetentionError(f"schedule {key!r}: {exc}") from None
-    events = tuple(str(name) for name in data.get("events") or ())
-    mode = str(data.get("event_mode") or "any")
-    if mode not in ("any", "all"):
-        raise RetentionError(f"schedule {key!r}: event_mode must be any or all")
-    if trigger == Trigger.EVENT and not events:
-        raise RetentionError(
-            f"schedule {key!r} counts from an event but names none",
-            code="schedule_no_event",
-            field="events",
-        )
-    if trigger != Trigger.EVENT and events:
-        raise RetentionError(
-            f"schedule {key!r} names events but counts from {trigger.value}",
-            code="schedule_events_unused",
-            field="trigger",
-        )
-    known = set(known_events)
-    missing = [name for name in events if name not in known]
-    if missing:
-        raise RetentionError(f"schedule {key!r}: unknown event types {', '.join(missing)}")
-    selectors = _selectors(data, key)
-    filing, volume_by = filing_of(data, key)
+        raise RetentionError(f"schedule {raw_key!r}: unknown fields {', '.join(sorted(unknown))}")
+    problems: list[DomainError] = []
+
+    def checked(check: Callable[..., _T], *args: Any) -> _T | None:
+        try:
+            return check(*args)
+        except RetentionError as exc:
+            problems.append(exc)
+            return None
+
+    key = checked(key_of, data) or raw_key
+    name = checked(name_of, data, key)
+    years = checked(years_of, data, key)
+    category = checked(category_of, data, key)
+    filed = checked(filing_of, data, key)
+    counting = checked(counting_of, data, key, known_events)
+    selectors = {s: checked(selector_of, data, key, s) for s in ("record_type", "process", "stage")}
+    raise_all(problems)
+    assert name is not None  # noqa: S101 - each is None only when it was refused above
+    assert filed is not None  # noqa: S101
+    assert counting is not None  # noqa: S101
+    trigger, disposal, events, mode = counting
     return ScheduleSpec(
         key=key,
         name=name,
-        years=years_of(data, key),
+        years=years,
         trigger=trigger,
         disposal=disposal,
         events=events,
         event_mode=mode,
         basis=str(data.get("basis") or ""),
-        category=category_of(data, key),
-        filing=filing,
-        volume_by=volume_by,
+        category=category,
+        filing=filed[0],
+        volume_by=filed[1],
         **selectors,
     )
 
@@ -349,7 +315,7 @@ def retire_schedule(session: Session, actor: Actor, key: str, reason: str) -> No
 
 def add_event_type(session: Session, actor: Actor, code: str, label: str) -> EventType:
     code = code.strip()
-    if not _KEY.fullmatch(code):
+    if not KEY.fullmatch(code):
         raise RetentionError(f"event type {code!r} must be lower-case letters, digits and _")
     label = " ".join(label.split()) or code
     existing = session.get(EventType, code)

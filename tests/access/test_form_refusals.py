@@ -389,3 +389,12 @@ def test_a_schedule_applies_to_classes_chosen_from_the_vocabulary(world: World) 
     with world.arc.sessions() as session:
         saved = next(s for s in current_schedules(session) if s.key == "warranty")
     assert (saved.process, saved.record_type) == ("finance", "warranty")
+
+
+def test_every_problem_with_a_schedule_is_said_at_once_beside_its_field(world: World) -> None:
+    typed = {"key": "Bad Key", "name": "", "code": "X9", "category": "1", "trigger": "year_end",
+             "disposal": "destroy", "record_type": "质保书", "process": "财务"}  # fmt: skip
+    page = Browser(world, "sun").post("/retention/schedules", typed, status=400)
+    for field in ("key", "name", "code", "category", "record_type", "process"):
+        assert beside(page, field), field
+    assert 'value="Bad Key"' in page
