@@ -18,8 +18,17 @@ from archive.core import Archive
 from archive.errors import DomainError
 from archive.models import User
 from archive.people import check_password, find_user
+from archive.vocabulary import term
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def shown(value: object) -> str:
+    """A code as an operator reads it: the code (what options and scripts take) with its
+    Chinese name from the vocabulary, e.g. ``records_manager（档案管理员）``."""
+    code = str(getattr(value, "value", value) or "")
+    name = term(code)
+    return code if name in (code, "—") else f"{code}（{name}）"
 
 
 def current_archive() -> Archive:

@@ -12,7 +12,7 @@ from typing import Any, BinaryIO
 import click
 from sqlalchemy import select
 
-from access.cli.common import celery_app, current_archive, friendly_errors
+from access.cli.common import celery_app, current_archive, friendly_errors, shown
 from archive.audit import Actor
 from archive.models import ClassificationRule, IngestJob, IngestStatus, Sensitivity, Version
 from archive.naming import parse_name
@@ -132,7 +132,8 @@ def quarantine_list() -> None:
             .order_by(IngestJob.created_at)
         ).all()
         for job in rows:
-            click.echo(f"{job.id}  {job.original_filename}  {job.failed_check}: {job.reason}")
+            check = shown(job.failed_check)
+            click.echo(f"{job.id}  {job.original_filename}  {check}: {job.reason}")
     click.echo(f"{len(rows)} quarantined")
 
 
@@ -146,7 +147,7 @@ def quarantine_release(job_id: uuid.UUID, reason: str) -> None:
 
     arc = current_archive()
     release(arc, Actor.cli(), job_id, reason)
-    click.echo(f"released; job is now {process(arc, job_id).value}")
+    click.echo(f"released; job is now {shown(process(arc, job_id))}")
 
 
 @quarantine.command("retry")
@@ -173,7 +174,7 @@ def quarantine_retry(
             retry(arc, Actor.cli(), job_id, source, params)
     else:
         retry(arc, Actor.cli(), job_id, None, params)
-    click.echo(f"job is now {process(arc, job_id).value}")
+    click.echo(f"job is now {shown(process(arc, job_id))}")
 
 
 @click.group()
@@ -246,7 +247,8 @@ def review_list() -> None:
         confidence = (record.classification or {}).get("confidence")
         click.echo(
             f"{record.id}  {record.name_stem}  {record.title}  "
-            f"[{record.process}/{record.stage}/{record.record_type}] {confidence}"
+            f"[{shown(record.process)} / {shown(record.stage)} / {shown(record.record_type)}] "
+            f"{confidence}"
         )
     click.echo(f"{len(records)} waiting for review")
 
@@ -279,8 +281,8 @@ def review_set(
         note=note,
     )
     click.echo(
-        f"{record.name_stem}: {record.process}/{record.stage}/{record.record_type} "
-        f"{record.sensitivity.value}"
+        f"{record.name_stem}: {shown(record.process)} / {shown(record.stage)} / "
+        f"{shown(record.record_type)} {shown(record.sensitivity)}"
     )
 
 
@@ -348,7 +350,7 @@ def put(
         job = session.get(IngestJob, job_id)
         version = session.get(Version, job.version_id) if job and job.version_id else None
     if job is None or job.status == IngestStatus.QUARANTINED:
-        reason = f"{job.failed_check}: {job.reason}" if job else "the job vanished"
+        reason = f"{shown(job.failed_check)}: {job.reason}" if job else "the job vanished"
         raise click.ClickException(f"quarantined ({reason}); job {job_id}")
     click.echo(
         json.dumps(

@@ -14,7 +14,7 @@ from datetime import timedelta
 import click
 from sqlalchemy.orm import Session
 
-from access.cli.common import current_archive, friendly_errors, second_person
+from access.cli.common import current_archive, friendly_errors, second_person, shown
 from archive.audit import Actor
 from archive.db import utcnow
 from archive.keys import destroy_version_content, rotate_keys
@@ -133,7 +133,7 @@ def user_create(
             display_name,
             temporary=not password_stdin,
         )
-    click.echo(f"user {username} created ({role})")
+    click.echo(f"user {username} created, role {shown(role)}")
     if not password_stdin:
         click.echo(f"password (shown once): {password}")
 

@@ -92,7 +92,8 @@ def test_store_version_verify_rotate(archive_env: dict[str, str], tmp_path: Path
     fake = tmp_path / "fake.pdf"
     fake.write_bytes(b"%PDF-1.4 but nothing else")
     refused = cli(env, "put", str(fake), "--project", "P", expect=1)
-    assert "quarantined (usability.opens: truncated PDF" in refused.stderr
+    # the failed check by its code (what scripts match) and its name in the vocabulary
+    assert "quarantined (usability.opens（可用性：能够打开和解析）: truncated PDF" in refused.stderr
 
     assert "4 versions checked, 0 failed" in cli(env, "fixity", "verify").stdout
     rotated = cli(env, "keys", "rotate").stdout
@@ -155,7 +156,7 @@ def test_users_tokens_and_audit_verify(sqlite_arc: Archive) -> None:
     # The console is the root of trust: privileged changes are direct there (audited as the
     # operator), which is how the first security administrator comes to exist.
     made = cli(env, "user", "create", "郑安全", "--role", "security_admin").stdout
-    assert "user 郑安全 created (security_admin)" in made
+    assert "user 郑安全 created, role security_admin（安全保密管理员）" in made
     reset = cli(env, "user", "password", "李四").stdout
     assert "one-time password (shown once): " in reset
     with sqlite_arc.sessions() as session:
@@ -185,6 +186,26 @@ def test_errors_are_one_clear_line(sqlite_arc: Archive, tmp_path: Path) -> None:
     bad_env = cli({**env, "ARCHIVE_STORAGE_URL": "ftp://x"}, "fixity", "verify", expect=1)
     assert "Error: ARCHIVE_STORAGE_URL scheme 'ftp'" in bad_env.stderr
     assert "Error: no user" in cli(env, "user", "token", "nobody", expect=1).stderr
+
+
+def test_the_quarantine_names_each_failed_check_and_state_in_the_vocabulary(
+    sqlite_arc: Archive, tmp_path: Path
+) -> None:
+    """The console prints a check or a state by its code (what scripts and options take)
+    with its Chinese name beside it, the same words the pages use."""
+    env = {"ARCHIVE_HOME": str(sqlite_arc.settings.home)}
+    fake = tmp_path / "报告.pdf"
+    fake.write_bytes(b"%PDF-1.4 but nothing else")
+    refused = cli(env, "put", str(fake), "--project", "P", expect=1).stderr
+    job_id = refused.rsplit("job ", 1)[1].split()[0]
+    listed = cli(env, "quarantine", "list").stdout
+    assert f"{job_id}  报告.pdf  usability.opens（可用性：能够打开和解析）: truncated PDF" in listed
+    assert listed.endswith("1 quarantined\n")
+    fixed = tmp_path / "fixed.pdf"
+    fixed.write_bytes(samples.pdf(["the corrected report"]))
+    retried = cli(env, "quarantine", "retry", job_id, "--file", str(fixed)).stdout
+    assert retried == "job is now stored（已入库）\n"
+    assert cli(env, "quarantine", "list").stdout == "0 quarantined\n"
 
 
 @pytest.mark.parametrize("command", ["run", "serve"])
