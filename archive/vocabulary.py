@@ -13,12 +13,13 @@ import enum
 from datetime import UTC, date, datetime
 
 from archive.db import LOCAL_TIME
-from archive.vocabulary_trail import ACTIONS, CODED_FIELDS, FIELDS, OBJECTS, Term
+from archive.vocabulary_trail import ACTIONS, CODED_FIELDS, FAMILIES, FIELDS, OBJECTS, Term
 
 __all__ = [
     "ACTIONS",
     "ACTORS",
     "CODED_FIELDS",
+    "FAMILIES",
     "FIELDS",
     "MEDIA_TYPES",
     "OBJECTS",
@@ -331,6 +332,12 @@ def actor_label(name: str, lang: str | None = "zh") -> str:
 
 def action_label(code: str, lang: str | None = "zh") -> str:
     found = ACTIONS.get(code)
+    return pick(found, lang) if found else code
+
+
+def family_label(code: str, lang: str | None = "zh") -> str:
+    """A family of audit actions (``record.`` for every ``record.*``), as words."""
+    found = FAMILIES.get(code.rstrip("."))
     return pick(found, lang) if found else code
 
 

@@ -103,6 +103,36 @@ ACTIONS: dict[str, Term] = {
     "keys.rotated": ("轮换密钥", "Keys rotated"),
 }
 
+#: The families of actions (the part before the dot), which the trail can be filtered by.
+FAMILIES: dict[str, Term] = {
+    "access": ("查阅申请与授权", "Access requests and grants"),
+    "access_log": ("访问日志", "Access log"),
+    "audit": ("审计", "Audit"),
+    "audit_trail": ("审计记录", "Audit trail"),
+    "backup": ("备份", "Backup"),
+    "blobs": ("存储对象", "Stored objects"),
+    "classification": ("分类", "Classification"),
+    "department": ("部门", "Departments"),
+    "disposition": ("处置", "Disposition"),
+    "fixity": ("固定性校验", "Fixity"),
+    "grant": ("查阅授权", "Grants"),
+    "incident": ("事件调查", "Incidents"),
+    "ingest": ("入库", "Ingest"),
+    "keys": ("密钥", "Keys"),
+    "login": ("登录", "Sign-in"),
+    "password": ("密码", "Passwords"),
+    "privilege": ("特权变更", "Privileged changes"),
+    "project": ("项目", "Projects"),
+    "record": ("档案", "Records"),
+    "records": ("批量档案", "Records in bulk"),
+    "register": ("清册目录", "Registers"),
+    "retention": ("保管期限", "Retention"),
+    "token": ("接口令牌", "API tokens"),
+    "transfer": ("移交", "Transfer"),
+    "user": ("用户", "Users"),
+    "version": ("版本", "Versions"),
+}
+
 #: What an audit event is about (``object_type``).
 OBJECTS: dict[str, Term] = {
     "record": ("档案", "Record"),

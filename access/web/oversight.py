@@ -35,7 +35,7 @@ from archive.checkpoints import public_key_text, verify_all
 from archive.db import local_today
 from archive.errors import DomainError
 from archive.models import AccessEvent, User
-from archive.vocabulary import ACTIONS
+from archive.vocabulary import ACTIONS, family_label
 
 PAGE = 200
 
@@ -122,7 +122,10 @@ def audit_trail() -> Any:
             page=page,
             errors=errors,
             actions=sorted(ACTIONS),
-            families=sorted({code.split(".")[0] + "." for code in ACTIONS if "." in code}),
+            families=[
+                (family + ".", family_label(family, lang))
+                for family in sorted({code.split(".")[0] for code in ACTIONS if "." in code})
+            ],
         )
         return html, 400 if problems else 200
 

@@ -13,7 +13,7 @@ from flask import Flask
 from flask_babel import Babel
 
 from access.web.labels import label
-from archive.vocabulary import ACTIONS
+from archive.vocabulary import ACTIONS, FAMILIES, family_label
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("archive", "ingest", "search", "retention", "access")
@@ -72,3 +72,11 @@ def test_the_pages_show_the_label_in_their_language(locale: str, column: int) ->
     with app.test_request_context():
         for code, names in ACTIONS.items():
             assert label(code) == names[column] != code
+
+
+def test_every_family_of_actions_the_trail_filters_by_is_named() -> None:
+    """The trail's action filter offers each family (``record.*``) by its name as well."""
+    families = {code.split(".")[0] for code in ACTIONS if "." in code}
+    assert sorted(families ^ set(FAMILIES)) == []
+    assert family_label("record.") == "档案"
+    assert family_label("access_log.", "en") == "Access log"

@@ -183,6 +183,7 @@ def test_the_page_keeps_its_filter_and_says_what_is_wrong_in_chinese(world: Worl
     assert "审计记录" in page
     assert "创建档案" in page
     assert code in page
+    assert '<option value="access_log.">访问日志 (access_log.*)</option>' in page  # a family
     wrong = zhou.text("/audit/trail?actor=wu&from=2026-13-01", status=400)
     assert 'value="wu"' in wrong
     assert 'value="2026-13-01"' in wrong
