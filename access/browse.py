@@ -19,6 +19,7 @@ from access.policy import (
     may,
     may_read,
     may_see_list,
+    readable_for,
     visibility_for,
 )
 from access.requests import AccessError, granted_records, grants_of, known_record
@@ -100,8 +101,9 @@ def parse_search(args: Mapping[str, str]) -> SearchParams:
 
 
 def search_as(arc: Archive, user_id: int, client: Client, params: SearchParams) -> Results:
-    """What the user may know exists; snippets only from what they may read, each one an
-    access-log line (its own action, per record, per response). A search that can reach
+    """What the user may know exists, the words reaching the text only of what they may
+    read; snippets only from what they may read, each one an access-log line (its own
+    action, per record, per response). A search that can reach
     restricted records is itself written to the access log.
 
     The search and its snippets run in a read transaction; only the log lines take the
@@ -111,6 +113,9 @@ def search_as(arc: Archive, user_id: int, client: Client, params: SearchParams) 
         granted = granted_records(session, user)
         visibility = visibility_for(user, granted)
         grants, now, reasons = grants_of(session, user), utcnow(), {}
+        ids = [uuid.UUID(record_id) for record_id in granted]
+        opened = session.scalars(select(Record).where(Record.id.in_(ids))).all() if ids else []
+        readable = readable_for(user, list(opened))
 
         def snippets_of(wanted: list[tuple[Hit, int | None]]) -> list[str | None]:
             # Decided as the reader decides, on the records as the database has them now:
@@ -140,6 +145,7 @@ def search_as(arc: Archive, user_id: int, client: Client, params: SearchParams) 
                 filed_from=params.filed_from,
                 filed_to=params.filed_to,
                 snippets=snippets_of if params.q.strip() else None,  # browsing: no text
+                readable=readable,
             )
         except QueryError as exc:
             raise InvalidInput(str(exc), code="search_words", field="q") from None

@@ -205,6 +205,26 @@ def visibility_for(user: User, granted: frozenset[str] = frozenset()) -> Visibil
     )
 
 
+def readable_for(user: User, granted: list[Record]) -> Visibility:
+    """Where a search's words reach a record's text: what ``user`` reads by standing access
+    (:func:`reads_by_standing`) and the ``granted`` records (active grants) that their
+    clearance lets them open. Elsewhere a record is found by its description alone, so the
+    words cannot test the text of a record one may not read."""
+    if not user.active or user.role not in STAFF:
+        return Visibility()  # nothing: 三员分立, not even with a grant
+    head = user.role in DEPARTMENT_HEADS and user.department is not None
+    return Visibility(
+        everywhere=frozenset({Sensitivity.RESTRICTED.value})
+        if user.role == Role.DIRECTOR
+        else frozenset(),
+        department=user.department.code if head and user.department else None,
+        in_department=frozenset(s.value for s in Sensitivity if s.rank <= user.clearance.rank)
+        if head
+        else frozenset(),
+        records=frozenset(str(r.id) for r in granted if within_clearance(user, r)),
+    )
+
+
 def reads_by_standing(user: User, department: str | None, sensitivity: str) -> bool:
     """Standing access to content, no grant needed (not for ``external``).
 

@@ -31,6 +31,8 @@ from whoosh.matching import FilterMatcher
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
+from search.query import TEXT_FIELDS, touches_text, without_text
+
 _LENGTH_OF_BYTE = [byte_to_length(b) if b else 1 for b in range(256)]
 
 DocSet = set[int]
@@ -329,9 +331,12 @@ class DocSets:
             found.update(cache.postings(field, text)[0])
         return found
 
-    def top(self, query: q.Query, docs: DocSet, limit: int) -> list[tuple[int, float]] | None:
+    def top(
+        self, query: q.Query, docs: DocSet, limit: int, text_in: DocSet | None = None
+    ) -> list[tuple[int, float]] | None:
         """The ``limit`` best of ``docs`` by Whoosh's BM25F score, computed from the cached
-        postings for the documents that matched; None when only Whoosh can score ``query``."""
+        postings for the documents that matched; None when only Whoosh can score ``query``.
+        With ``text_in``, a document's text adds to its score only if it is in that set."""
         scored = _scored_terms(query)
         if scored is None:
             return None
@@ -345,8 +350,9 @@ class DocSets:
             avgfl = self.searcher.avg_field_length(field) or 1
             lengths = self._lengths(field)
             ids, weights = self.postings(field, term.text)
+            scored_here = docs if text_in is None or field not in TEXT_FIELDS else docs & text_in
             for docnum, weight in zip(ids, weights, strict=True):
-                if docnum in docs:
+                if docnum in scored_here:
                     # whoosh.scoring.bm25 with its defaults B=0.75, K1=1.2
                     norm = 0.25 + 0.75 * lengths[docnum] / avgfl
                     scores[docnum] = scores.get(docnum, 0.0) + idf * weight * 2.2 / (
@@ -360,14 +366,27 @@ class DocSets:
             self._field_lengths[field] = _concat(c.lengths(field) for c in self.leaves)
         return self._field_lengths[field]
 
-    def matching(self, query: q.Query) -> DocSet:
-        """Documents matching ``query`` (may include deleted ones: intersect with live)."""
-        return _evaluate(
-            query,
-            self.term,
-            self.live,
-            lambda query: set(self.searcher.docs_for_query(query)),
-        )
+    def matching(self, query: q.Query, text_in: DocSet | None = None) -> DocSet:
+        """Documents matching ``query`` (may include deleted ones: intersect with live).
+        With ``text_in``, words and phrases match a document's text only for the documents
+        in that set; the others match by their description alone."""
+
+        def docs(query: q.Query) -> DocSet:
+            return set(self.searcher.docs_for_query(query))
+
+        if text_in is None:
+            return _evaluate(query, self.term, self.live, docs)
+
+        def term(field: str, text: str | bytes) -> DocSet:
+            found = self.term(field, text)
+            return found & text_in if field in TEXT_FIELDS else found
+
+        def fallback(query: q.Query) -> DocSet:  # a phrase, mostly
+            if not touches_text(query):
+                return docs(query)
+            return (docs(query) & text_in) | (docs(without_text(query)) - text_in)
+
+        return _evaluate(query, term, self.live, fallback)
 
     def allowed(self, restrictions: list[q.Query]) -> DocSet:
         """Live documents passing every restriction (permissions, filters): each segment's

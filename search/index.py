@@ -19,6 +19,7 @@ and writes, while the pool analyses the next documents.
 from __future__ import annotations
 
 import contextlib
+import heapq
 import hmac
 import multiprocessing
 import os
@@ -44,7 +45,7 @@ from search.analysis import TermHasher, chinese_words, fingerprint, fold, keyed_
 from search.blocks import block_of, decode_map, encode_map
 from search.docsets import DocSets, SegmentStore
 from search.pool import analyse, analysed_texts
-from search.query import SEARCHED, parse_query
+from search.query import SEARCHED, parse_query, without_text
 from search.query import QueryError as QueryError  # the callers' name for it
 from search.schema import SCHEMA_VERSION, make_schema
 from search.segments import merge_small_in_order, retrying, with_deletions
@@ -95,6 +96,31 @@ class IndexDoc:
     #: the content is analysed piece by piece and the block map stored. Empty: analysed whole,
     #: no map (a snippet then reads a bounded prefix).
     blocks: tuple[int, ...] = ()
+
+
+def _whoosh_top(
+    searcher: Searcher, query: q.Query, matched: set[int], limit: int, text_in: set[int] | None
+) -> list[tuple[int, float]]:
+    """The best ``limit`` of ``matched`` as Whoosh's matchers score ``query``; where the
+    text may not be searched (outside ``text_in``), as they score it without the text."""
+    parts = (
+        [(query, matched)]
+        if text_in is None
+        else [
+            (query, matched & text_in),
+            (without_text(query), matched - text_in),
+        ]
+    )
+    best: list[tuple[int, float]] = []
+    for asked, among in parts:
+        # Whoosh reads an empty filter as "no filter": an empty part is skipped.
+        if among and asked is not q.NullQuery:
+            found = searcher.search(asked, limit=limit, filter=among, terms=False)
+            best += [(hit.docnum, float(hit.score or 0.0)) for hit in found]
+    if len(best) < min(limit, len(matched)):  # a part Whoosh found nothing to score in
+        unscored = matched - {docnum for docnum, _ in best}
+        best += [(docnum, 0.0) for docnum in heapq.nsmallest(limit, unscored)]
+    return heapq.nlargest(limit, best, key=lambda item: (item[1], -item[0]))
 
 
 @dataclass(frozen=True)
@@ -470,7 +496,12 @@ class SearchIndex:
         filed_to: datetime | None = None,
         snippets: SnippetSource | None = None,
         facets: bool = True,
+        readable: Visibility | None = None,
     ) -> Results:
+        """Records the caller may know of (``visibility``) that match ``text`` and the
+        filters. ``readable``: what the caller may read; only there do the words reach a
+        record's text (and its score), so a record one may not read is found by its
+        description alone and its text cannot be tested word by word."""
         # 责任者 or 文号 alone is a search: every record with it (that the caller may know).
         # No words: every record the caller may know of (browsing), newest first; with
         # filters, every record that has them (责任者 or 文号 alone is a search).
@@ -500,19 +531,18 @@ class SearchIndex:
             searcher, sets = self._current_searcher()
             # Totals and facets from sets, under the caller's permissions: what the caller
             # may not know of is never counted.
-            matched = sets.matching(user_query) & sets.allowed(restrictions)
+            reads = readable.as_query() if readable is not None else None
+            text_in = None if reads is None else sets.allowed([reads])
+            matched = sets.matching(user_query, text_in) & sets.allowed(restrictions)
             counted = {name: sets.facet_counts(name, matched) for name in FACETS} if facets else {}
             if start >= len(matched):
                 return Results(total=len(matched), hits=[], facets=counted)
             if sort == "date":
                 scored = [(docnum, 0.0) for docnum in sets.newest_first(matched, stop)[start:]]
             else:
-                best = sets.top(user_query, matched, stop)
+                best = sets.top(user_query, matched, stop, text_in)
                 if best is None:  # phrases and the like: Whoosh's matchers score them
-                    # matched is non-empty here, which matters: Whoosh reads an empty
-                    # filter as "no filter".
-                    found = searcher.search(user_query, limit=stop, filter=matched, terms=False)
-                    best = [(hit.docnum, float(hit.score or 0.0)) for hit in found]
+                    best = _whoosh_top(searcher, user_query, matched, stop, text_in)
                 scored = best[start:]
             hashed = _wanted_terms(user_query) if snippets is not None else frozenset()
             placed = []

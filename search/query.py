@@ -10,6 +10,8 @@ from archive.description import is_doc_number
 from archive.errors import DomainError
 
 SEARCHED = ("title", "content_terms", "name_text", "project_text", "description_text")
+#: The fields that hold a document's text (what only a reader may search: see Index.search).
+TEXT_FIELDS = frozenset({"content", "content_terms"})
 MAX_QUERY_CHARS = 1000
 
 
@@ -52,3 +54,20 @@ def _phrases_on_positions(query: q.Query) -> q.Query:
     if isinstance(query, q.Phrase) and query.fieldname == "content_terms":
         return q.Phrase("content", query.words, slop=query.slop, boost=query.boost)
     return query.apply(_phrases_on_positions)  # leaves come back as they are
+
+
+def touches_text(query: q.Query) -> bool:
+    """Whether any part of ``query`` looks in a document's text."""
+    return any(field in TEXT_FIELDS for field, _ in query.iter_all_terms(phrases=True))
+
+
+def without_text(query: q.Query) -> q.Query:
+    """``query`` as it runs on a document whose text the caller may not search: every part
+    that looks in the text matches nothing there, the description still does."""
+
+    def strip(part: q.Query) -> q.Query:
+        if isinstance(part, q.Term | q.Phrase) and part.fieldname in TEXT_FIELDS:
+            return q.NullQuery
+        return part.apply(strip)
+
+    return strip(query).normalize()

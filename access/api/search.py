@@ -15,8 +15,10 @@ from access.policy import Permission
 @api.get("/search")
 @requires(Permission.SEARCH, "the {role} role reads no records")
 def search() -> Any:
-    """Search what the caller may know exists; filters, paging, facets. Without ``q``: every
-    record the caller may know of, newest first, without snippets. Bad input: 400."""
+    """Search what the caller may know exists; filters, paging, facets. The words reach a
+    record's text only where the caller may read it now (elsewhere its description alone).
+    Without ``q``: every record the caller may know of, newest first, without snippets.
+    Bad input: 400."""
     arc = archive()
     params = parse_search(request.args)
     results = search_as(arc, g.user.id, client_of_request(), params)

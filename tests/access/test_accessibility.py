@@ -71,7 +71,7 @@ def pages_of(username: str, extra: dict[str, str]) -> list[tuple[str, int]]:
     paths = ["/", "/account/password"]
     paths += [path for path, allowed in PAGES.items() if username in allowed]
     if "/search" in paths:  # results (hits, snippets, facets) and a record
-        paths += ["/search?q=正文", extra["record"]]
+        paths += ["/search?q=档案", extra["record"]]
     if "/retention/lists" in paths:
         paths.append(extra["list"])
     refused = next(path for path, allowed in PAGES.items() if username not in allowed)

@@ -39,7 +39,7 @@ BEIJING = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
 
 
 def post(browser: Browser, data: dict[str, object], status: int = 200) -> str:
-    return browser.post("/search/selected", {"back": "/search?q=正文", **data}, status=status)
+    return browser.post("/search/selected", {"back": "/search?q=档案", **data}, status=status)
 
 
 def ids(world: World, *keys: str) -> list[str]:
@@ -54,7 +54,7 @@ def events(world: World, action: str) -> list[AuditEvent]:
 def test_asking_for_access_to_many_records(world: World) -> None:
     flush(world.arc)
     zhang = Browser(world, "zhang")
-    assert 'value="request"' in zhang.text("/search?q=正文")
+    assert 'value="request"' in zhang.text("/search?q=档案")
     asked = {"action": "request", "purpose": "核对合同条款", "scope": "view", "days": "30"}
     chosen = ids(world, "CG-internal", "CG-confidential", "XS-internal", "XS-restricted")
     page = post(zhang, {**asked, "record": chosen})
@@ -110,7 +110,7 @@ def test_records_above_the_askers_clearance_are_reported_not_asked_for(world: Wo
 def test_a_specialist_is_not_offered_holds_or_lists_and_is_refused_them(world: World) -> None:
     flush(world.arc)
     zhang = Browser(world, "zhang")
-    page = zhang.text("/search?q=正文")
+    page = zhang.text("/search?q=档案")
     assert 'value="hold"' not in page
     assert 'value="list"' not in page
     for action in ("hold", "list"):
@@ -129,9 +129,9 @@ def test_a_specialist_is_not_offered_holds_or_lists_and_is_refused_them(world: W
 def test_a_records_manager_places_and_extends_a_hold(world: World) -> None:
     flush(world.arc)
     sun = Browser(world, "sun")
-    assert 'value="hold"' in sun.text("/search?q=正文")
+    assert 'value="hold"' in sun.text("/search?q=档案")
     unnamed = {"action": "hold", "hold": "new", "record": ids(world, "CG-internal")}
-    refused = sun.post("/search/selected", {**unnamed, "back": "/search?q=正文"}, status=400)
+    refused = sun.post("/search/selected", {**unnamed, "back": "/search?q=档案"}, status=400)
     assert "请选择一项生效中的保全，或为新保全填写名称和理由" in refused  # on the search page
     placed = post(
         sun,
@@ -177,7 +177,7 @@ def test_a_records_manager_adds_many_to_a_list_and_hears_why_some_cannot(world: 
     sun = Browser(world, "sun")
     post(sun, {"action": "hold", "hold": "new", "name": "审计", "reason": "季度审计",
                "record": ids(world, "CG-internal")})  # fmt: skip
-    assert number in sun.text("/search?q=正文")  # the open list is offered
+    assert number in sun.text("/search?q=档案")  # the open list is offered
     page = post(
         sun,
         {"action": "list", "list": str(list_id),

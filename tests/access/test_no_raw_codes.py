@@ -128,7 +128,7 @@ def busy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[World, dict
         list_id = db.scalar(select(DispositionList.id))
     extra = {
         "sun": [f"/retention/lists/{list_id}", f"/records/{world.records['CG-public']}"],
-        "zhang": [f"/records/{world.records['CG-confidential']}", "/search?q=正文"],
+        "zhang": [f"/records/{world.records['CG-confidential']}", "/search?q=档案"],
     }
     everyone = {name for allowed in PAGES.values() for name in allowed}
     for name in everyone - set(people):

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
-from access.policy import reads_by_standing, visibility_for
+from access.policy import readable_for, reads_by_standing, visibility_for
 from archive.models import Department, Role, Sensitivity, User
 from search.index import IndexDoc, SearchIndex
 
@@ -16,7 +18,13 @@ LEVELS = ["public", "internal", "confidential", "restricted"]
 
 def user(role: Role, department: str | None = "CG", clearance: str = "internal") -> User:
     dept = Department(code=department, name=department) if department else None
-    return User(username=role.value, role=role, department=dept, clearance=Sensitivity(clearance))
+    return User(
+        username=role.value,
+        role=role,
+        department=dept,
+        clearance=Sensitivity(clearance),
+        active=True,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -116,3 +124,38 @@ def test_standing_reading(
     role: Role, clearance: str, department: str, level: str, reads: bool
 ) -> None:
     assert reads_by_standing(user(role, "CG", clearance), department, level) is reads
+
+
+@pytest.mark.parametrize("clearance", ["internal", "restricted"])
+@pytest.mark.parametrize("role", list(Role))
+def test_words_reach_the_text_exactly_where_standing_access_reads(
+    index: SearchIndex, role: Role, clearance: str
+) -> None:
+    """项目 is only in the records' text: it finds what the person reads, nothing more."""
+    person = user(role, "CG", clearance)
+    found = index.search(
+        "项目", visibility_for(person), per_page=100, readable=readable_for(person, [])
+    )
+    reads = {
+        f"{dept}-{level}"
+        for dept in ("CG", "XS")
+        for level in LEVELS
+        if f"{dept}-{level}" in KNOWS[role] and reads_by_standing(person, dept, level)
+    }
+    assert {hit.record_id for hit in found.hits} == reads
+    assert found.total == len(reads)
+    if role in (Role.RECORDS_MANAGER, Role.AUDITOR, Role.ADMIN, Role.SECURITY_ADMIN):
+        assert reads == set()  # not readers: the words never reach a text
+
+
+def test_a_grant_opens_the_text_to_words_up_to_the_clearance(index: SearchIndex) -> None:
+    person = user(Role.SPECIALIST, "CG", "internal")
+    granted: list[Any] = [
+        SimpleNamespace(id="CG-internal", sensitivity=Sensitivity.INTERNAL),
+        SimpleNamespace(id="CG-confidential", sensitivity=Sensitivity.CONFIDENTIAL),
+    ]
+    known = visibility_for(person, frozenset(str(g.id) for g in granted))
+    found = index.search("项目", known, readable=readable_for(person, granted))
+    assert [hit.record_id for hit in found.hits] == ["CG-internal"]  # confidential: above
+    person.active = False
+    assert index.search("项目", known, readable=readable_for(person, granted)).total == 0

@@ -57,9 +57,13 @@ def test_a_snippet_is_a_few_lines_with_the_chinese_words_marked(world: World) ->
     shown = re.sub(r"<[^>]+>", "", snippet)
     assert 60 <= len(shown) <= 190  # two or three lines, not the document
     assert "找到 1 件档案" in page
-    # A specialist who may not read it sees it listed, without its text.
+    # A specialist who may not read it finds it by its description, never by words in its
+    # text (they would test the text word by word), and sees no snippet.
     zhang = Browser(world, "zhang")
-    listed = zhang.text("/search?q=付款方式")
+    nothing = zhang.text("/search?q=付款方式")
+    assert "档案 CG-long" not in nothing
+    assert "关键词只检索您可查阅档案的正文" in nothing  # and says where else to look
+    listed = zhang.text("/search?q=CG-long")
     assert "档案 CG-long" in listed
     assert SNIPPETS.findall(listed) == []
 

@@ -141,7 +141,9 @@ def test_signed_out_pages_go_to_sign_in(world: World) -> None:
 def test_search_request_approve_read(world: World, people: dict[str, Browser]) -> None:
     zhang, wang = people["zhang"], people["wang"]
     record_id = world.records["CG-confidential"]
-    found = zhang.text("/search?q=正文")
+    # Found by its description; its text is not searched for someone who may not read it.
+    assert f"/records/{record_id}" not in zhang.text("/search?q=正文")
+    found = zhang.text("/search?q=档案")
     assert f"/records/{record_id}" in found
     page = zhang.text(f"/records/{record_id}")
     assert "申请利用" in page
@@ -166,6 +168,7 @@ def test_search_request_approve_read(world: World, people: dict[str, Browser]) -
     wang.post(f"/inbox/{request_id[1]}/deny", {"reason": ""}, status=400)  # a reason is needed
     wang.post(f"/inbox/{request_id[1]}/approve", {})
     assert "没有待您审批的申请" in wang.text("/inbox")
+    assert f"/records/{record_id}" in zhang.text("/search?q=正文")  # the grant opens its text
 
     version = world.versions["CG-confidential"]
     reader = zhang.text(f"/reader/{version}")

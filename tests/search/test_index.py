@@ -146,6 +146,38 @@ def test_hits_counts_and_facets_only_show_what_the_caller_may_know(
         assert "CG" not in results.facets["department"]
 
 
+def test_words_reach_the_text_only_of_what_the_caller_may_read(tmp_path: Path) -> None:
+    """Outside ``readable`` a record is found, and scored, by its description alone: its
+    text cannot be tested word by word (an amount, a code name) through the hits, their
+    number, their order or a NOT."""
+    ix = SearchIndex(tmp_path / "index", KEY)
+    ix.write(
+        [
+            doc("open", "验收报告", "合同金额 伍拾万元 付款方式", department="CG", days=1),
+            doc("closed", "验收报告", "合同金额 伍拾万元 付款方式", department="XS", days=2),
+            doc("plain", "验收报告", "会议纪要", department="XS", days=3),
+        ]
+    )
+    reads_cg = Visibility(department="CG", in_department=frozenset({"internal"}))
+
+    def hits(text: str) -> list[str]:
+        return [h.record_id for h in ix.search(text, EVERYTHING, readable=reads_cg).hits]
+
+    assert hits("伍拾万元") == ["open"]
+    assert hits('"合同金额 伍拾万元"') == ["open"]  # a phrase: Whoosh's own matchers
+    assert ix.search("伍拾万元 OR 纪要", EVERYTHING, readable=reads_cg).total == 1
+    assert set(hits("验收报告 NOT 伍拾万元")) == {"closed", "plain"}  # its text: not there
+    # Ranked by the description alone: the closed record's words in its text add nothing,
+    # so it ties with the one that lacks them (the newer first), as a phrase and as words.
+    for text in ("验收报告 OR 伍拾万元", '"验收报告" OR "合同金额 伍拾万元"'):
+        ranked = ix.search(text, EVERYTHING, readable=reads_cg).hits
+        assert ranked[0].record_id == "open"
+        scores = {h.record_id: h.score for h in ranked}
+        assert scores["closed"] == pytest.approx(scores["plain"])
+    # Without the restriction (the index alone), the text is searched everywhere.
+    assert {h.record_id for h in ix.search("伍拾万元", EVERYTHING).hits} == {"open", "closed"}
+
+
 def test_filters_paging_and_date_sort(index: SearchIndex) -> None:
     page1 = index.search("绿色", EVERYTHING, per_page=2, sort="date")
     page2 = index.search("绿色", EVERYTHING, page=2, per_page=2, sort="date")
