@@ -23,7 +23,7 @@ import itertools
 from array import array
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from whoosh import query as q
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
@@ -125,6 +125,15 @@ def _evaluate(
     return matching(query)
 
 
+class Statistics(Protocol):
+    """What BM25 scores with (:class:`search.population.Population`)."""
+
+    @property
+    def text_in(self) -> DocSet | None: ...
+
+    def bm25(self, field: str, text: str | bytes) -> tuple[float, float]: ...
+
+
 class SegmentCache:
     """What is computed once for one segment at one document offset (numbers are the
     searcher's, offset included). ``fills`` counts the computations, for tests and benches."""
@@ -142,6 +151,7 @@ class SegmentCache:
         self._filters: OrderedDict[str, DocSet] = OrderedDict()
         self._facets: dict[str, tuple[dict[str, DocSet], list[str | None]]] = {}
         self._lengths: dict[str, list[int]] = {}
+        self._length_totals: dict[tuple[str, str], tuple[int, int]] = {}
         self._filed: list[Any] | None = None
         self._newest: list[int] | None = None
 
@@ -199,6 +209,20 @@ class SegmentCache:
                 [1] * self.size if column is None else [_LENGTH_OF_BYTE[b] for b in column]
             )
         return self._lengths[field]
+
+    def length_total(self, field: str, key: str, restrictions: list[q.Query]) -> tuple[int, int]:
+        """(total length of ``field``, documents) over those passing ``restrictions``
+        (deleted ones included), cached."""
+        found = self._length_totals.get((field, key))
+        if found is None:
+            self.fills["length total"] += 1
+            lengths, offset = self.lengths(field), self.offset
+            part = self.filtered(key, restrictions)
+            found = (sum(lengths[d - offset] for d in part), len(part))
+            if len(self._length_totals) > 4 * self.FILTER_CACHE:
+                self._length_totals.clear()
+            self._length_totals[(field, key)] = found
+        return found
 
     def filed(self) -> list[Any]:
         if self._filed is None:
@@ -300,6 +324,7 @@ class DocSets:
         self._facets: dict[str, tuple[list[str], dict[str, int]]] = {}
         self._value_of: dict[str, list[str | None]] = {}
         self._field_lengths: dict[str, list[int]] = {}
+        self._averages: dict[tuple[str, str], float] = {}
         self._filed: list[Any] | None = None
 
     def live(self) -> DocSet:
@@ -332,22 +357,23 @@ class DocSets:
         return found
 
     def top(
-        self, query: q.Query, docs: DocSet, limit: int, text_in: DocSet | None = None
+        self, query: q.Query, docs: DocSet, limit: int, population: Statistics
     ) -> list[tuple[int, float]] | None:
-        """The ``limit`` best of ``docs`` by Whoosh's BM25F score, computed from the cached
-        postings for the documents that matched; None when only Whoosh can score ``query``.
-        With ``text_in``, a document's text adds to its score only if it is in that set."""
+        """The ``limit`` best of ``docs`` by Whoosh's BM25F score with the ``population``'s
+        statistics, computed from the cached postings for the documents that matched; None
+        when only Whoosh can score ``query``. A document's text adds to its score only if
+        the population may search it."""
         scored = _scored_terms(query)
         if scored is None:
             return None
         terms, constant = scored
+        text_in = population.text_in
         scores: dict[int, float] = dict.fromkeys(docs, constant) if constant else {}
         for term in terms:
             field = term.fieldname
             if not self.searcher.schema[field].scorable:
                 return None
-            idf = self.searcher.idf(field, term.text)
-            avgfl = self.searcher.avg_field_length(field) or 1
+            idf, avgfl = population.bm25(field, term.text)
             lengths = self._lengths(field)
             ids, weights = self.postings(field, term.text)
             scored_here = docs if text_in is None or field not in TEXT_FIELDS else docs & text_in
@@ -359,6 +385,24 @@ class DocSets:
                         weight + 1.2 * norm
                     )
         return heapq.nlargest(limit, scores.items(), key=lambda item: (item[1], -item[0]))
+
+    def average_length(self, field: str, restrictions: list[q.Query]) -> float:
+        """The mean length of ``field`` over the live documents passing ``restrictions``:
+        each segment's total is cached with the segment, its deletions taken off here."""
+        key = repr(restrictions)
+        average = self._averages.get((field, key))
+        if average is None:
+            total = count = 0
+            for cache in self.leaves:
+                part_total, part_count = cache.length_total(field, key, restrictions)
+                total, count = total + part_total, count + part_count
+                if cache.reader.has_deletions():
+                    part, lengths = cache.filtered(key, restrictions), cache.lengths(field)
+                    for deleted in cache.reader.deleted_docs_set:
+                        if cache.offset + deleted in part:
+                            total, count = total - lengths[deleted], count - 1
+            average = self._averages[(field, key)] = total / count if count else 0.0
+        return average
 
     def _lengths(self, field: str) -> list[int]:
         """Each document's length of ``field`` (as Whoosh stores it), by document number."""

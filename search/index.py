@@ -45,6 +45,7 @@ from search.analysis import TermHasher, chinese_words, fingerprint, fold, keyed_
 from search.blocks import block_of, decode_map, encode_map
 from search.docsets import DocSets, SegmentStore
 from search.pool import analyse, analysed_texts
+from search.population import Population
 from search.query import SEARCHED, parse_query, without_text
 from search.query import QueryError as QueryError  # the callers' name for it
 from search.schema import SCHEMA_VERSION, make_schema
@@ -99,10 +100,12 @@ class IndexDoc:
 
 
 def _whoosh_top(
-    searcher: Searcher, query: q.Query, matched: set[int], limit: int, text_in: set[int] | None
+    searcher: Searcher, query: q.Query, matched: set[int], limit: int, population: Population
 ) -> list[tuple[int, float]]:
-    """The best ``limit`` of ``matched`` as Whoosh's matchers score ``query``; where the
-    text may not be searched (outside ``text_in``), as they score it without the text."""
+    """The best ``limit`` of ``matched`` as Whoosh's matchers score ``query`` with the
+    ``population``'s statistics; where the text may not be searched, as they score it
+    without the text."""
+    text_in = population.text_in
     parts = (
         [(query, matched)]
         if text_in is None
@@ -111,12 +114,14 @@ def _whoosh_top(
             (without_text(query), matched - text_in),
         ]
     )
+    context = searcher.context(weighting=population.weighting())
     best: list[tuple[int, float]] = []
     for asked, among in parts:
         # Whoosh reads an empty filter as "no filter": an empty part is skipped.
         if among and asked is not q.NullQuery:
-            found = searcher.search(asked, limit=limit, filter=among, terms=False)
-            best += [(hit.docnum, float(hit.score or 0.0)) for hit in found]
+            collector = searcher.collector(limit=limit, filter=among)
+            searcher.search_with_collector(asked, collector, context=context)
+            best += [(hit.docnum, float(hit.score or 0.0)) for hit in collector.results()]
     if len(best) < min(limit, len(matched)):  # a part Whoosh found nothing to score in
         unscored = matched - {docnum for docnum, _ in best}
         best += [(docnum, 0.0) for docnum in heapq.nsmallest(limit, unscored)]
@@ -532,7 +537,11 @@ class SearchIndex:
             # Totals and facets from sets, under the caller's permissions: what the caller
             # may not know of is never counted.
             reads = readable.as_query() if readable is not None else None
-            text_in = None if reads is None else sets.allowed([reads])
+            # Scored on what the caller may know of and read: see search.population.
+            population = Population(
+                sets, [] if allowed is None else [allowed], None if reads is None else [reads]
+            )
+            text_in = population.text_in
             matched = sets.matching(user_query, text_in) & sets.allowed(restrictions)
             counted = {name: sets.facet_counts(name, matched) for name in FACETS} if facets else {}
             if start >= len(matched):
@@ -540,17 +549,18 @@ class SearchIndex:
             if sort == "date":
                 scored = [(docnum, 0.0) for docnum in sets.newest_first(matched, stop)[start:]]
             else:
-                best = sets.top(user_query, matched, stop, text_in)
+                best = sets.top(user_query, matched, stop, population)
                 if best is None:  # phrases and the like: Whoosh's matchers score them
-                    best = _whoosh_top(searcher, user_query, matched, stop, text_in)
+                    best = _whoosh_top(searcher, user_query, matched, stop, population)
                 scored = best[start:]
             hashed = _wanted_terms(user_query) if snippets is not None else frozenset()
             placed = []
             for docnum, score in scored:
                 stored = searcher.stored_fields(docnum)
-                placed.append(
-                    (_hit(stored, score), self._snippet_place(searcher, docnum, hashed, stored))
-                )
+                # A text the caller may not search is not looked into for a snippet either.
+                cut = text_in is None or docnum in text_in
+                place = self._snippet_place(searcher, docnum, hashed, stored) if cut else None
+                placed.append((_hit(stored, score), place))
         # Snippets read content (a ranged GET on S3) and mark it: other searches need not wait.
         wanted = [(hit, place.block) for hit, place in placed if place is not None]
         texts = snippets(wanted) if snippets is not None and wanted else []

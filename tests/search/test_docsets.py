@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -9,7 +10,8 @@ from functools import partial
 import pytest
 from whoosh import query as q
 
-from search.index import FACETS, IndexDoc, QueryError, SearchIndex, Visibility
+from search.index import FACETS, IndexDoc, QueryError, SearchIndex, Visibility, _whoosh_top
+from search.population import Population
 
 WORDS = ["合同", "仓储", "预算", "验收", "supplier", "report", "会议", "发票", "绿色", "通道"]
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
@@ -145,27 +147,66 @@ def test_deep_paging_is_refused_with_a_clear_error(index: SearchIndex) -> None:
     assert beyond.total > 0
 
 
+def populations(index: SearchIndex) -> dict[str, Population]:
+    """Everything; and a caller who knows of RL's records and may search the text only of
+    its internal ones (statistics over those alone: search.population)."""
+    _, sets = index._current_searcher()
+    rl = q.Term("department", "RL")
+    return {
+        "everything": Population(sets, []),
+        "RL, internal text": Population(sets, [rl], [rl, q.Term("sensitivity", "internal")]),
+    }
+
+
+@pytest.mark.parametrize("who", ["everything", "RL, internal text"])
 @pytest.mark.parametrize(
-    "text", ["合同", "仓储 验收", "预算 OR supplier", "仓储 NOT 绿色", "reports"]
+    "text", ["合同", "仓储 验收", "预算 OR supplier", "仓储 NOT 绿色", "reports", "会议 OR 合同"]
 )
-def test_block_scoring_agrees_with_whoosh_bm25f(index: SearchIndex, text: str) -> None:
+def test_block_scoring_agrees_with_whoosh_bm25f(index: SearchIndex, text: str, who: str) -> None:
     searcher, sets = index._current_searcher()
+    population = populations(index)[who]
     query = index.parse_query(text)
-    matched = sets.matching(query) & sets.live()
-    ours = sets.top(query, matched, 30)
+    matched = sets.matching(query, population.text_in) & population.known
+    ours = sets.top(query, matched, 30, population)
     assert ours is not None
-    theirs = [(hit.docnum, hit.score) for hit in searcher.search(query, limit=None)][:30]
+    theirs = _whoosh_top(searcher, query, matched, 30, population)
+    assert len(ours) == min(30, len(matched)) > 0
     assert [d for d, _ in ours] == [d for d, _ in theirs]
     assert [round(s, 9) for _, s in ours] == [round(s, 9) for _, s in theirs]
+
+
+def test_statistics_are_taken_over_the_population(index: SearchIndex) -> None:
+    """idf and average length count only the documents the caller may know of (and, for
+    the text, may search): Whoosh's own figures count every document in the index."""
+    searcher, sets = index._current_searcher()
+    everything, rl = populations(index).values()
+    word = index.parse_query("合同").subqueries[1]  # content_terms: the text
+    assert word.fieldname == "content_terms"
+    held = set(searcher.docs_for_query(word))
+    assert everything.known == sets.live()
+    assert rl.text_in is not None
+    for population, among in ((everything, sets.live()), (rl, rl.text_in)):
+        assert among is not None
+        expected = math.log(len(among) / (len(held & among) + 1)) + 1
+        assert population.idf("content_terms", word.text) == pytest.approx(expected)
+    for population in (everything, rl):  # deleted documents are not counted
+        lengths = [searcher.doc_field_length(d, "title", 0) for d in population.known]
+        assert len(lengths) < searcher.doc_count_all()
+        assert population.average_length("title") == pytest.approx(sum(lengths) / len(lengths))
+    assert rl.idf("content_terms", word.text) != everything.idf("content_terms", word.text)
 
 
 def test_phrases_are_scored_by_whoosh(index: SearchIndex) -> None:
     searcher, sets = index._current_searcher()
     query = index.parse_query('"合同，仓储"')
-    assert sets.top(query, sets.matching(query), 10) is None
+    everything = populations(index)["everything"]
+    assert sets.top(query, sets.matching(query), 10, everything) is None
     results = index.search('"合同，仓储"', Visibility(everything=True), per_page=100)
     assert results.total == len(set(searcher.docs_for_query(query))) > 0
-    theirs = [hit.docnum for hit in searcher.search(query, limit=100)]
+    context = searcher.context(weighting=everything.weighting())
+    collector = searcher.collector(limit=100)
+    searcher.search_with_collector(query, collector, context=context)
+    theirs = [hit.docnum for hit in collector.results()]
     assert [h.record_id for h in results.hits] == [
         searcher.stored_fields(d)["record_id"] for d in theirs
     ]

@@ -16,7 +16,8 @@ from whoosh import index as whoosh_index
 
 from search.analysis import TermHasher, analyzer, words
 from search.docsets import DocSets
-from search.index import FACETS, IndexDoc, SearchIndex, Visibility, one_by_one
+from search.index import FACETS, IndexDoc, SearchIndex, Visibility, _whoosh_top, one_by_one
+from search.population import Population
 from search.query import parse_query
 from search.schema import make_schema
 
@@ -207,13 +208,14 @@ def hashed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 
 def plain_search(searcher: Any, text: str) -> tuple[set[int], list[tuple[str, float]]]:
     """The matches and the ranking the code before hashing gave: its query on words, its
-    set evaluation and block scoring, Whoosh for phrases."""
+    set evaluation and block scoring, Whoosh for phrases (statistics over everything)."""
     query = parse_query(text, make_schema(analyzer()))
     sets = DocSets(searcher)
     matched = sets.matching(query) & sets.live()
-    best = sets.top(query, matched, 100)
+    everything = Population(sets, [])
+    best = sets.top(query, matched, 100, everything)
     if best is None:
-        best = [(h.docnum, h.score) for h in searcher.search(query, limit=100, filter=matched)]
+        best = _whoosh_top(searcher, query, matched, 100, everything)
     return matched, [(searcher.stored_fields(d)["record_id"], round(s, 9)) for d, s in best]
 
 

@@ -178,6 +178,42 @@ def test_words_reach_the_text_only_of_what_the_caller_may_read(tmp_path: Path) -
     assert {h.record_id for h in ix.search("伍拾万元", EVERYTHING).hits} == {"open", "closed"}
 
 
+def test_scores_say_nothing_of_what_the_caller_may_not_know_or_read(tmp_path: Path) -> None:
+    """A hit's score (the API shows it) must not count documents the caller may not know
+    of, or whose text they may not read: else a readable record's score for a word tells
+    how many hidden documents hold it."""
+    ix = SearchIndex(tmp_path / "index", KEY)
+    mine = [
+        doc("open", "验收报告", "收购 星河公司 的 方案", department="CG", days=1),
+        doc("other", "会议纪要", "年度预算 讨论", department="CG", days=2),
+    ]
+    ix.write(mine)
+    knows_cg = Visibility(department="CG", in_department=frozenset({"internal", "secret"}))
+    reads_cg = Visibility(department="CG", in_department=frozenset({"internal"}))
+    asked = ["星河公司", "星河公司 OR 预算", '"收购 星河公司"']
+
+    def scores() -> list[list[tuple[str, float]]]:
+        return [
+            [(h.record_id, h.score) for h in ix.search(a, knows_cg, readable=reads_cg).hits]
+            for a in asked
+        ]
+
+    before = scores()
+    assert before[0][0][0] == "open"
+    assert before[0][0][1] > 0
+    hidden = [  # unknown (another department) and known but not readable (secret)
+        *(doc(f"xs{n}", "方案", "星河公司 收购 星河公司", department="XS") for n in range(6)),
+        *(
+            doc(f"s{n}", "方案", "收购 星河公司", department="CG", sensitivity="secret")
+            for n in range(6)
+        ),
+    ]
+    ix.write(hidden)
+    assert ix.search("星河公司", Visibility(everything=True)).total == 13  # they are there
+    after = scores()
+    assert after == before
+
+
 def test_filters_paging_and_date_sort(index: SearchIndex) -> None:
     page1 = index.search("绿色", EVERYTHING, per_page=2, sort="date")
     page2 = index.search("绿色", EVERYTHING, page=2, per_page=2, sort="date")

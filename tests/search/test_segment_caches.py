@@ -82,7 +82,7 @@ def test_a_reopen_after_a_small_commit_computes_only_the_new_segment(tmp_path: P
     outcome(index)
     before = fills(index)
     (old,) = before
-    assert {"postings", "facet", "filter", "lengths", "filed"} <= set(before[old])
+    assert {"postings", "facet", "filter", "lengths", "length total", "filed"} <= set(before[old])
     cache = index._segments.segments[old]
 
     # One new record and one update, whose old document is deleted in the big segment.
