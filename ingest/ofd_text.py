@@ -187,6 +187,7 @@ def _content(package: _Package, part: str, room: int) -> tuple[list[str], list[t
 #: More pages than any real document has: a file declaring them is refused before reading.
 MAX_PAGES = 100_000
 
+
 class _Reader:
     """Page texts within the cap; each template read once, however many pages use it."""
 

@@ -125,5 +125,3 @@ def watch(inbox: Path | None, once: bool) -> None:
             time.sleep(1.0)
     except KeyboardInterrupt:
         pass
-
-

@@ -105,4 +105,3 @@ def _requeue(job: IngestJob) -> None:
     job.failed_check = None
     job.finished_at = None
     job.lease_until = None
-
