@@ -6,6 +6,8 @@ import uuid
 from typing import Any, ClassVar
 
 from archive.errors import DomainError, ErrorKind
+from archive.models import Record
+from archive.vocabulary import term
 
 
 class RetentionError(DomainError, ValueError):
@@ -59,3 +61,17 @@ class Unnumbered(Conflict):
         self.name = name
         self.reason = reason
         self.action = action
+
+
+#: Why a listed record was not disposed of, as the list and its register say it.
+NOT_DUE = "已不到处置期（复审或事件推迟了处置日期）"
+
+
+def already(record: Record) -> str:
+    """The record is no longer active (destroyed, transferred …)."""
+    return f"档案已{term(record.state.value).removeprefix('已')}"
+
+
+def held_note(refusal: Held) -> str:
+    """The holds that kept the record, by number and name."""
+    return "冻结中：" + "、".join(f"#{hold['id']} {hold['name']}" for hold in refusal.holds)

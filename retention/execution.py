@@ -37,7 +37,7 @@ from archive.signals import version_destroyed
 from retention.clock import is_eligible
 from retention.describe import describe
 from retention.disposition import get_list, missing_slots, require
-from retention.errors import Conflict
+from retention.errors import NOT_DUE, Conflict, Held, already, held_note
 from retention.handover import remember_package
 from retention.holds import ensure_free, refusals_audited
 from retention.registers import file_closed_register
@@ -142,10 +142,10 @@ def _destroy_one(arc: Archive, actor: Actor, lst: DispositionList, item_id: int)
         record = session.get(Record, item.record_id, with_for_update=True)
         assert record is not None  # noqa: S101
         if record.state != RecordState.ACTIVE:
-            _skip(session, item, f"already {record.state.value}")
+            _skip(session, item, already(record))
             return item.note
         if not is_eligible(record.due_on, local_today()):
-            _skip(session, item, "no longer due (a review or an event moved it)")
+            _skip(session, item, NOT_DUE)
             return item.note
         ensure_free(session, record.id, f"destroy (list {lst.number})")
         version_ids, object_keys = shred_record(
@@ -170,7 +170,7 @@ def execute(arc: Archive, actor: Actor, list_id: int, check_folder: FolderCheck)
             try:
                 why = _destroy_one(arc, actor, lst, item.id)
             except Conflict as refusal:  # Held: audited by refusals_audited
-                why = str(refusal)
+                why = held_note(refusal) if isinstance(refusal, Held) else str(refusal)
                 with arc.transaction() as session:
                     failed = session.get(DispositionItem, item.id)
                     assert failed is not None  # noqa: S101

@@ -225,12 +225,11 @@ def _list_rows(session: Session, lst: DispositionList, destroy: bool) -> list[li
             _short(lst.opinion),
         ]
         outcome = OUTCOMES.get(item.outcome or "", "") + (f"：{item.note}" if item.note else "")
-        if destroy:
-            row += [
-                DESTRUCTION_METHOD if item.outcome == "destroyed" else outcome,
-                local(item.done_at),
-                _witness_names(lst),
-            ]
+        if destroy and item.outcome == "destroyed":
+            row += [DESTRUCTION_METHOD, local(item.done_at), _witness_names(lst)]
+        elif destroy:  # kept (held, no longer due): no time of destruction, nobody witnessed it
+            kept_why = "未销毁" + (f"：{item.note}" if item.note else "")
+            row += [kept_why if item.outcome else "待销毁", "", ""]
         else:
             row += [outcome or "待移交", local(item.done_at)]
         rows.append(row)
@@ -266,6 +265,8 @@ def destruction_register(session: Session, settings: Settings, lst: DispositionL
     """销毁清册: the list's records, the appraisal opinion, the approval signatures above and
     the 监销 (witnessed destruction) signatures below."""
     executed = lst.status == ListStatus.EXECUTED
+    destroyed = sum(1 for item in lst.items if item.outcome == "destroyed")
+    kept = len(lst.items) - destroyed
     witnesses = [["监销人", "部门 / 身份", "签署时间（北京时间）", "声明"]] + [
         [w.display_name or w.username, w.capacity, local(w.signed_at), w.statement]
         for w in lst.witnesses
@@ -277,7 +278,13 @@ def destruction_register(session: Session, settings: Settings, lst: DispositionL
         heading=[
             *_organisation(settings),
             ("清册编号", lst.number),
-            ("状态", "已销毁" if executed else "待销毁"),
+            ("状态", ("已销毁" if not kept else "已执行（部分未销毁）") if executed else "待销毁"),
+            (
+                "件数",
+                f"共 {len(lst.items)} 件；已销毁 {destroyed} 件，未销毁 {kept} 件"
+                if executed
+                else f"共 {len(lst.items)} 件",
+            ),
             ("编制人", People(session).preparer(lst)),
             ("编制时间（北京时间）", local(lst.created_at)),
             ("销毁时间（北京时间）", local(lst.executed_at)),

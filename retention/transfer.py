@@ -35,7 +35,7 @@ from archive.models import (
 from retention.clock import is_eligible
 from retention.dat46 import description_xml
 from retention.describe import describe
-from retention.errors import Conflict
+from retention.errors import NOT_DUE, Conflict, already
 from retention.holds import ensure_free, holds_on, refusals_audited
 
 #: The 四性 check of one record folder of a transfer package. It gets the archive, the written
@@ -128,11 +128,11 @@ def transfer_list(
             if item.outcome is not None:
                 continue
             if record.state != RecordState.ACTIVE:
-                skipped.append((record.name_stem, f"already {record.state.value}"))
+                skipped.append((record.name_stem, already(record)))
             elif holds_on(session, record.id):
-                skipped.append((record.name_stem, "on hold"))
+                skipped.append((record.name_stem, "冻结中"))
             elif not is_eligible(record.due_on, local_today()):
-                skipped.append((record.name_stem, "no longer due"))
+                skipped.append((record.name_stem, NOT_DUE))
             else:
                 folder = staging / record.name_stem
                 failed = _write_record(arc, session, record, folder, check_folder)

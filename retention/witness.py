@@ -132,9 +132,18 @@ def slots_for(
     """The witness signatures ``user`` could still give on ``lst`` (one per person)."""
     if lst.status != ListStatus.EXECUTED or lst.closed_at is not None:
         return []
-    if any(w.user_id == user.id for w in lst.witnesses):
+    if any(w.user_id == user.id for w in lst.witnesses) or executed_it(lst, user):
         return []
     return [s for s in open_witness_slots(session, settings, lst) if fits(user, s, settings)]
+
+
+def executed_it(lst: DispositionList, user: User) -> bool:
+    """Whether ``user`` carried out the destruction: 监销 is someone else watching it."""
+    return lst.executed_by is not None and lst.executed_by == user.username
+
+
+def destroyed_count(lst: DispositionList) -> int:
+    return sum(1 for item in lst.items if item.outcome == "destroyed")
 
 
 def witness(
@@ -162,6 +171,11 @@ def witness(
         raise Conflict(
             f"list {lst.number} is closed: every witness has signed", code="witness_closed"
         )
+    if executed_it(lst, user):
+        raise Conflict(
+            f"{user.username} carried out list {lst.number}: someone else witnesses it",
+            code="witness_executor",
+        )
     slots = slots_for(session, settings, lst, user)
     if slot_key:
         slots = [slot for slot in slots if slot.key == slot_key]
@@ -184,7 +198,8 @@ def witness(
         user_id=user.id,
         username=user.username,
         display_name=user.display_name,
-        statement=statement or "经监督，所列档案已按清册销毁，无遗漏。",
+        statement=statement
+        or f"经监督，清册所列已销毁的 {destroyed_count(lst)} 件档案已按清册销毁，无遗漏。",
         ip=actor.ip,
     )
     session.add(row)

@@ -19,16 +19,18 @@ from archive.bootstrap import initialize
 from archive.config import load_settings
 from archive.core import Archive
 from archive.errors import InvalidInput
-from archive.models import AuditEvent, DispositionList, Record, RetentionSchedule
+from archive.models import AuditEvent, DispositionList, HoldScope, Record, RetentionSchedule
 from archive.refcode import number_pending
 from ingest.package import check_transfer_folder
 from retention import disposition, execution
 from retention.errors import Conflict, RetentionError
+from retention.holds import place_hold
 from retention.register_files import register_pdf, register_xlsx
 from retention.registers import CATALOGUE_COLUMNS, catalogue, list_register
 from retention.status import refresh_dirty
 from retention.sweep import sweep
 from retention.witness import required_witnesses, witness_list
+from retention.witness import slots_for as witness_slots_for
 from tests.conftest import make_environ
 from tests.retention.conftest import (
     CG_SIGNERS,
@@ -42,6 +44,8 @@ from tests.retention.conftest import (
 from tests.retention.test_disposition import _sign_all
 
 ORGANISATION = "上海华东仓储有限公司"
+#: Another records manager, who carries lists out (the witnesses are others).
+EXECUTOR = Actor(name="zhou", ip="10.0.0.6")
 
 
 @pytest.fixture
@@ -130,7 +134,8 @@ def test_destruction_is_witnessed_before_the_list_closes_and_its_register_is_kep
         disposition.submit(session, MANAGER, lst)
         list_id = lst.id
     _sign_all(registered, list_id)
-    execution.execute(registered, MANAGER, list_id, check_folder=check_transfer_folder)
+    # Carried out by another records manager: 监销 is someone else watching (see below).
+    execution.execute(registered, EXECUTOR, list_id, check_folder=check_transfer_folder)
 
     with registered.sessions() as session:
         lst = disposition.get_list(session, list_id)
@@ -183,6 +188,55 @@ def test_destruction_is_witnessed_before_the_list_closes_and_its_register_is_kep
     ):
         assert words in text, words
     assert text.index("审批签署") < text.index("监销签署")  # approvals above, 监销 below
+
+
+def test_a_register_says_what_was_not_destroyed_and_the_executor_does_not_witness(
+    registered: Archive,
+) -> None:
+    """A record held after signing stays: its row says so and why, with no time of
+    destruction and no witness; the heading counts both; whoever carried the list out
+    cannot sign as its 监销人."""
+    old = date(2010, 5, 1)
+    kept = file_record(registered, record_type="application", when=old, project="旧申请甲")
+    file_record(registered, record_type="application", when=old, project="旧申请乙")
+    number_pending(registered)
+    sweep(registered, MANAGER)
+    with registered.transaction() as session:
+        lst = session.scalars(select(DispositionList)).one()
+        disposition.set_opinion(session, MANAGER, lst, "经鉴定已无保存价值，同意销毁。")
+        disposition.submit(session, MANAGER, lst)
+        list_id = lst.id
+    sign_as(registered, list_id, CG_SIGNERS)
+    with registered.transaction() as session:
+        hold, _ = place_hold(session, MANAGER, name="审计调阅冻结", reason="审计署调阅",
+                             scope=HoldScope.RECORDS, record_ids=[kept])  # fmt: skip
+        hold_id = hold.id
+    execution.execute(registered, MANAGER, list_id, check_folder=check_transfer_folder)
+
+    with registered.sessions() as session:
+        lst = disposition.get_list(session, list_id)
+        register = list_register(session, registered.settings, lst)
+        kept_code = session.get(Record, kept).reference_code  # type: ignore[union-attr]
+    assert ("状态", "已执行（部分未销毁）") in register.heading
+    assert ("件数", "共 2 件；已销毁 1 件，未销毁 1 件") in register.heading
+    rows = {row[1]: row for row in register.rows}
+    held = rows.pop(kept_code)  # type: ignore[arg-type]
+    assert held[7] == f"未销毁：冻结中：#{hold_id} 审计调阅冻结"
+    assert held[8:] == ["", ""]  # no time of destruction, nobody witnessed it
+    (gone,) = rows.values()
+    assert "密钥销毁" in gone[7]
+    assert gone[8]
+
+    sun = user(registered, "sun").id  # the records manager who executed it
+    with pytest.raises(Conflict) as refused:
+        witness_list(registered, MANAGER, list_id, sun)
+    assert refused.value.code == "witness_executor"
+    with registered.sessions() as session:
+        lst = disposition.get_list(session, list_id)
+        assert (
+            witness_slots_for(session, registered.settings.retention, lst, user(registered, "sun"))
+            == []
+        )
 
 
 def test_accounting_records_need_finance_and_it_to_witness(registered: Archive) -> None:
@@ -281,7 +335,7 @@ def test_long_texts_are_bounded_and_a_register_that_could_not_be_filed_is_filed_
         disposition.submit(session, MANAGER, lst)
         list_id = lst.id
     sign_as(registered, list_id, CG_SIGNERS)
-    execution.execute(registered, MANAGER, list_id, check_folder=check_transfer_folder)
+    execution.execute(registered, EXECUTOR, list_id, check_folder=check_transfer_folder)
     sun = user(registered, "sun").id
     with pytest.raises(InvalidInput, match="longer than 500"):
         witness_list(registered, MANAGER, list_id, sun, statement="长" * 501)
