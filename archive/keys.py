@@ -72,6 +72,25 @@ def shred_keys(session: Session, version_ids: Sequence[uuid.UUID]) -> list[str]:
     return [row.object_key for row in rows]
 
 
+def retire_old_keys(arc: Archive, actor: Actor) -> list[str]:
+    """After :func:`rotate_keys`: take out of the keyring every KEK that no data key in the
+    database is wrapped under. A backup made before (and the wrapped keys it kept of
+    versions destroyed since) then opens nothing with this keyring: destruction holds
+    against older backups too. Take a new backup at once; older ones cannot be restored."""
+    keyring = arc.keyring
+    with arc.transaction() as session:
+        used = set(
+            session.scalars(select(DataKey.kek_id).where(DataKey.wrapped.is_not(None)).distinct())
+        )
+        unused = [k for k in keyring.key_ids if k not in used and k != keyring.active_id]
+        gone = keyring.retire(unused)
+        if gone:
+            record_event(
+                session, actor, "keys.retired", "keyring", keyring.active_id, {"retired": gone}
+            )
+    return gone
+
+
 def destroy_version_content(
     arc: Archive,
     actor: Actor,

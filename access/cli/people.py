@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from access.cli.common import current_archive, friendly_errors, second_person, shown
 from archive.audit import Actor
 from archive.db import utcnow
-from archive.keys import destroy_version_content, rotate_keys
+from archive.keys import destroy_version_content, retire_old_keys, rotate_keys
 from archive.models import Record, Role, Sensitivity, User, Version
 from archive.people import (
     change_user,
@@ -42,11 +42,24 @@ def keys() -> None:
 
 
 @keys.command("rotate")
+@click.option(
+    "--retire",
+    is_flag=True,
+    help="Then take the old keys out of the keyring: backups made before can no longer be "
+    "opened, so content destroyed since stays destroyed in them too. Back up at once.",
+)
 @friendly_errors
-def keys_rotate() -> None:
+def keys_rotate(retire: bool) -> None:
     """Add a new key-encryption key and re-wrap every data key under it."""
-    new_id, count = rotate_keys(current_archive(), Actor.cli())
+    arc = current_archive()
+    new_id, count = rotate_keys(arc, Actor.cli())
     click.echo(f"active key is now {new_id}; {count} data keys re-wrapped, no blob changed")
+    if retire:
+        gone = retire_old_keys(arc, Actor.cli())
+        click.echo(
+            f"{len(gone)} old keys retired: backups made before now cannot be opened with this "
+            "keyring; make a new backup, and back up the keyring again"
+        )
 
 
 @keys.command("destroy")

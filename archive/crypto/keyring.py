@@ -85,6 +85,10 @@ class Keyring:
         #: Where each hash chain's keyed part begins, as first seen: kept here, beside the
         #: chain key, so a database writer cannot move it and pass rows off as unkeyed.
         self.anchors: dict[str, tuple[int, str]] = dict(anchors or {})
+        #: KEKs taken out for good (:meth:`retire`): never written back by any process.
+        self.retired: set[str] = set()
+        self._activated = False  # this process made the active key (add_key): it wins
+        self._seen = self._stamp()
 
     def __repr__(self) -> str:
         return f"Keyring(path={str(self.path)!r}, ids={self.key_ids}, active={self.active_id!r})"
@@ -99,9 +103,13 @@ class Keyring:
         keys = {entry["id"]: base64.b64decode(entry["key"]) for entry in raw["keys"]}
         if any(len(k) != 32 for k in keys.values()):
             raise KeyringError(f"keyring {path} holds a key that is not 256 bits")
-        return cls(
+        retired = set(raw.get("retired", ()))
+        keys = {key_id: key for key_id, key in keys.items() if key_id not in retired}
+        ring = cls(
             path, keys, raw["active"], raw.get("shredded", ()), _purposes(raw), _anchors(raw)
         )
+        ring.retired = retired
+        return ring
 
     @staticmethod
     def _read(path: Path) -> dict[str, Any]:
@@ -153,11 +161,10 @@ class Keyring:
     def _save_locked(self) -> None:
         if self.path.exists():  # keep what other processes added meanwhile
             on_disk = self._read(self.path)
-            self.shredded |= set(on_disk.get("shredded", ()))
-            for entry in on_disk["keys"]:
-                self._keys.setdefault(entry["id"], base64.b64decode(entry["key"]))
+            self._merge(on_disk)
             self._secrets.update(_purposes(on_disk))  # the first one written stays
             self.anchors.update(_anchors(on_disk))
+        self._activated = False
         body = {
             "format": KEYRING_FORMAT,
             "active": self.active_id,
@@ -166,12 +173,42 @@ class Keyring:
                 for key_id, key in self._keys.items()
             ],
             "shredded": sorted(self.shredded),
+            "retired": sorted(self.retired),
             "chain_anchors": {chain: list(anchor) for chain, anchor in self.anchors.items()},
             "purposes": {
                 purpose: base64.b64encode(key).decode() for purpose, key in self._secrets.items()
             },
         }
         atomic_write_bytes(self.path, json.dumps(body, indent=2).encode(), mode=0o600)
+        self._seen = self._stamp()
+
+    def _merge(self, on_disk: dict[str, Any]) -> None:
+        """Take in what other processes wrote: keys, the active key (unless this process just
+        made one), shredded versions and retired keys, which no process brings back."""
+        self.shredded |= set(on_disk.get("shredded", ()))
+        self.retired |= set(on_disk.get("retired", ()))
+        for entry in on_disk["keys"]:
+            if entry["id"] not in self.retired:
+                self._keys.setdefault(entry["id"], base64.b64decode(entry["key"]))
+        if not self._activated and on_disk.get("active") in self._keys:
+            self.active_id = on_disk["active"]
+        for key_id in self.retired - {self.active_id}:
+            self._keys.pop(key_id, None)
+
+    def _stamp(self) -> tuple[int, int] | None:
+        try:
+            found = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return found.st_mtime_ns, found.st_size
+
+    def _refresh(self) -> None:
+        """Follow a rotation or retirement made by another process (a stat per call)."""
+        stamp = self._stamp()
+        if stamp is not None and stamp != self._seen:
+            with self._locked():
+                self._merge(self._read(self.path))
+                self._seen = stamp
 
     def forget(self, version_ids: Iterable[object]) -> None:
         """Add versions to the shred register: their wrapped keys never unwrap again."""
@@ -223,17 +260,28 @@ class Keyring:
         """Add a fresh KEK, make it active, persist, and return its id."""
         key_id = _new_key_id()
         self._keys[key_id] = AESGCM.generate_key(bit_length=256)
-        self.active_id = key_id
+        self.active_id, self._activated = key_id, True
         self.save()
         return key_id
 
+    def retire(self, key_ids: Iterable[str]) -> list[str]:
+        """Take KEKs out of the keyring for good (never the active one): every data key
+        still wrapped under them, in any copy of the database, can no longer be opened."""
+        gone = sorted({k for k in key_ids if k in self._keys and k != self.active_id})
+        with self._locked():
+            self.retired |= set(gone)
+            self._save_locked()
+        return gone
+
     def wrap(self, data_key: bytes, owner: str) -> WrappedKey:
+        self._refresh()  # never wrap under a key another process rotated out
         nonce = os.urandom(WRAP_NONCE_SIZE)
         aead = AESGCM(self._keys[self.active_id])
         wrapped = nonce + aead.encrypt(nonce, data_key, _wrap_aad(self.active_id, owner))
         return WrappedKey(self.active_id, wrapped)
 
     def unwrap(self, wrapped: WrappedKey, owner: str) -> bytes:
+        self._refresh()
         if self.is_shredded(owner):
             raise KeyringError(f"the data key of {owner} was destroyed (shred register)")
         kek = self._keys.get(wrapped.kek_id)

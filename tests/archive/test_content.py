@@ -20,10 +20,12 @@ from archive.content import (
     read_content,
     store,
 )
+from archive.content.seal import content_binding
 from archive.core import Archive
 from archive.crypto import ContentIntegrityError
+from archive.crypto.keyring import Keyring, KeyringError, WrappedKey
 from archive.fixity import verify_fixity
-from archive.keys import destroy_version_content, rotate_keys
+from archive.keys import destroy_version_content, retire_old_keys, rotate_keys
 from archive.models import AuditEvent, DataKey, Record, Version
 from archive.people import PeopleError
 from archive.signals import version_stored
@@ -206,6 +208,38 @@ def test_crypto_shredding_defeats_an_earlier_copy(arc: Archive) -> None:
     assert "version.content_destroyed" in actions
     assert read(arc, keep) == b"unrelated record stays readable"
     assert verify_fixity(arc, ACTOR).destroyed == 1
+
+
+def test_retiring_old_keys_makes_destruction_hold_against_an_older_backup(arc: Archive) -> None:
+    """An older backup keeps the wrapped key of a version destroyed since; with the keyring's
+    shred register emptied (anyone holding the keyring can edit it) that key would unwrap.
+    After a rotation with the old keys retired, nothing wrapped before opens any more, in
+    any process, and what is live is still read."""
+    version_id = put(arc, f"{CN_MARKER} destroyed later".encode())
+    keep = put(arc, b"still here")
+    with arc.sessions() as session:
+        old = session.scalars(select(DataKey).where(DataKey.version_id == version_id)).one()
+        backed_up = WrappedKey(old.kek_id, old.wrapped)  # type: ignore[arg-type]
+        owner = content_binding(old.version_id, old.role).decode()
+    stale = Keyring.load(arc.keyring.path)  # another process, loaded before the retirement
+    destroy_version_content(arc, ACTOR, version_id, "销毁清册 2026-002")
+    edited = Keyring.load(arc.keyring.path)
+    edited.shredded.clear()
+    assert edited.unwrap(backed_up, owner)  # the hole: an old copy and an edited register
+
+    new_id, _ = rotate_keys(arc, ACTOR)
+    retired = retire_old_keys(arc, ACTOR)
+    assert retired == [backed_up.kek_id]
+    stale.save()  # a process that still held the old key writes the keyring: not back
+    edited = Keyring.load(arc.keyring.path)
+    edited.shredded.clear()
+    assert edited.key_ids == [new_id]
+    with pytest.raises(KeyringError, match="not in the keyring"):
+        edited.unwrap(backed_up, owner)
+    assert read(arc, keep) == b"still here"
+    assert retire_old_keys(arc, ACTOR) == []  # nothing more to retire
+    with arc.sessions() as session:
+        assert "keys.retired" in list(session.scalars(select(AuditEvent.action)))
 
 
 def test_destroying_needs_a_reason(arc: Archive) -> None:
