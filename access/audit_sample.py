@@ -43,6 +43,7 @@ class SampledRecord:
     name: str
     title: str
     checks: dict[str, dict[str, Any]] = field(default_factory=dict)  # version → failures
+    unchecked: dict[str, dict[str, Any]] = field(default_factory=dict)  # version → not run
     reads: int = 0
     refusals: list[str] = field(default_factory=list)
     unapproved_emergency: list[str] = field(default_factory=list)
@@ -57,6 +58,17 @@ class SampledRecord:
         ]
         found += [f"绿色通道未获批准：{e}" for e in self.unapproved_emergency]
         return found
+
+    @property
+    def verdict(self) -> str:
+        """通过 only when every check ran and passed: a check that could not run (no virus
+        database, no 档号 yet) is not a pass."""
+        if any(self.checks.values()):
+            return "未通过 FAILED"
+        if any(self.unchecked.values()):
+            names = sorted({term(c) for skipped in self.unchecked.values() for c in skipped})
+            return "部分未检测 NOT ALL CHECKED：" + "；".join(names)
+        return "通过 passed"
 
 
 @dataclass
@@ -141,8 +153,9 @@ def _audit_one(
     )
     for version in session.scalars(select(Version).where(Version.record_id == record.id)):
         report = recheck_version(arc, session, version)
-        failures = {k: v for k, v in report.as_dict().items() if v["ok"] is False}
-        item.checks[version.name] = failures
+        results = report.as_dict().items()
+        item.checks[version.name] = {k: v for k, v in results if v["ok"] is False}
+        item.unchecked[version.name] = {k: v for k, v in results if v["ok"] is None}
     events = session.scalars(
         select(AccessEvent)
         .where(
@@ -187,7 +200,7 @@ def _rows(sample: AuditSample) -> list[list[str]]:
         [
             r.name,
             r.title,
-            "通过 passed" if not any(r.checks.values()) else "未通过 FAILED",
+            r.verdict,
             str(r.reads),
             "\n".join(r.refusals),
             "\n".join(r.findings),
@@ -202,6 +215,11 @@ def _summary(sample: AuditSample) -> list[tuple[str, str]]:
         ("总体 Population", f"本季度在管档案 {sample.population} 件"),
         ("样本 Sample", f"抽取 {len(sample.records)} 件，随机种子 {sample.seed}"),
         ("发现 Findings", str(sample.findings)),
+        (
+            "未检测 Not checked",
+            f"{sum(1 for r in sample.records if any(r.unchecked.values()))} 件有未能运行的检测项"
+            "（见四性列）",
+        ),
         ("抽取时间 Drawn", f"{sample.drawn_at.astimezone(LOCAL_TIME):%Y-%m-%d %H:%M} 北京时间"),
     ]
 

@@ -125,7 +125,8 @@ def recheck_metadata(
 def recheck_numbering(session: Session, record: Record, report: Report) -> None:
     """The record's 档号 is the one its series and item say, and its series has no gap (nor,
     for a record bound in a volume, the series the volume is numbered in)."""
-    if record.reference_code is None:
+    if record.reference_code is None:  # not numbered (yet): nothing was checked
+        report.skipped("authenticity.reference_code", "no 档号 yet")
         return
     if record.reference_code != f"{record.reference_series}-{record.reference_item:04d}":
         report.failed(
