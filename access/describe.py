@@ -13,10 +13,15 @@ from archive.audit import Actor
 from archive.core import Archive
 from archive.description import FIELDS, DescriptionError, change_description
 from archive.errors import ErrorKind
-from archive.models import RecordState, User
+from archive.models import Record, RecordState, User
 
 #: A destroyed or transferred record's description is what its certificate says, for good.
 _FIXED = (RecordState.DISPOSED, RecordState.TRANSFERRED)
+
+
+def fixed(record: Record) -> bool:
+    """Whether the record's description is kept as it was (it left or was destroyed)."""
+    return record.state in _FIXED
 
 
 def describe_record(

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from access.policy import Permission, may, may_open_emergency
-from access.requests import AccessError, known_record, required_text
+from access.requests import AccessError, known_record, required_text, still_held
 from archive.audit import Actor, record_event
 from archive.config import AccessSettings
 from archive.db import utcnow
@@ -34,7 +34,7 @@ def emergency(
         raise AccessError(
             "only supervisors and directors may open emergency access", code="emergency_role"
         )
-    record = known_record(session, user, record_id)
+    record = still_held(known_record(session, user, record_id))
     if not may_open_emergency(user, record):
         raise AccessError(
             "the green channel opens nothing above your clearance",

@@ -33,6 +33,7 @@ from archive.models import (
     Approver,
     Grant,
     Record,
+    RecordState,
     RequestStatus,
     Scope,
     User,
@@ -91,6 +92,19 @@ def known_record(session: Session, user: User, record_id: uuid.UUID) -> Record:
     record = session.get(Record, record_id)
     if record is None or not may_know(user, record, grants_of(session, user, record_id), utcnow()):
         raise AccessError("no such record", ErrorKind.NOT_FOUND, "no_record", field="record")
+    return record
+
+
+def still_held(record: Record) -> Record:
+    """The record, if its content is still in the archive: a destroyed one has nothing
+    left to open, so no request or grant is made for it."""
+    if record.state == RecordState.DISPOSED:
+        raise AccessError(
+            f"the record is {record.state.value}: its content is no longer here to open",
+            ErrorKind.CONFLICT,
+            "record_gone",
+            params={"state": record.state.value},
+        )
     return record
 
 
@@ -153,7 +167,7 @@ def submit(
     days: int,
 ) -> AccessRequest:
     """File a request; it waits for the record's department head (or a director)."""
-    record = known_record(session, user, record_id)
+    record = still_held(known_record(session, user, record_id))
     if not within_clearance(user, record):  # no approver could grant it: say so now
         raise AccessError(
             f"the record is {record.sensitivity.value}, above your clearance "
@@ -286,7 +300,13 @@ def decide(
         raise AccessError("this step waits for another approver", code="other_approver")
     if not approve:
         reason = required_text(reason, "reason for the refusal", "reason")
-    elif not request.emergency and not within_clearance(request.requester, request.record):
+    elif not request.emergency:
+        still_held(request.record)  # destroyed meanwhile: it can only be refused
+    if (
+        approve
+        and not request.emergency
+        and not within_clearance(request.requester, request.record)
+    ):
         raise AccessError(  # the clearance may have been lowered since the request
             "the record is above the requester's clearance: it can only be refused",
             code="requester_clearance",

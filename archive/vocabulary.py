@@ -10,6 +10,7 @@ must say 档案管理员 where the database says ``records_manager``.
 from __future__ import annotations
 
 import enum
+import re
 from datetime import UTC, date, datetime
 
 from archive.db import LOCAL_TIME
@@ -299,6 +300,16 @@ def term(value: object, lang: str | None = "zh") -> str:
     return pick(found, lang) if found else code
 
 
+def retention_period(code: object, lang: str | None = "zh") -> str:
+    """A 保管期限 code as words (``Y`` 永久, ``D30`` 30年); anything else as it is."""
+    text = "" if code is None else _code(code)
+    if text == "Y":
+        return pick(("永久", "Permanent"), lang)
+    if re.fullmatch(r"D[0-9]{1,3}", text):
+        return f"{text[1:]} years" if english(lang) else f"{text[1:]}年"
+    return text or "—"
+
+
 def word(value: object, lang: str | None = "zh") -> str:
     """Any code a page prints: a term, an audit action or a media type, as words."""
     if value is None or value == "":
@@ -366,9 +377,16 @@ def shown_time(value: datetime | date | None) -> str:
     return value.isoformat()
 
 
+#: Details keys whose values are 保管期限 codes (``D30``), shown as 30年（D30）.
+PERIOD_FIELDS = frozenset({"code", "retention_code"})
+
+
 def coded_text(key: str, value: object, lang: str | None) -> str | None:
     """A code (or a list of codes) under a coded key (``role``, ``renditions``) in words;
     None for any other key or value."""
+    if key in PERIOD_FIELDS and isinstance(value, str) and value:
+        words = retention_period(value, lang)
+        return value if words == value else f"{words}（{value}）"
     if key not in CODED_FIELDS:
         return None
     if isinstance(value, str):

@@ -101,6 +101,7 @@ ACTIONS: dict[str, Term] = {
     "keys.created": ("创建密钥", "Keys created"),
     "keys.purposes_added": ("添加密钥用途", "Key purposes added"),
     "keys.rotated": ("轮换密钥", "Keys rotated"),
+    "keys.retired": ("停用旧密钥", "Old keys retired"),
 }
 
 #: The families of actions (the part before the dot), which the trail can be filtered by.

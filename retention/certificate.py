@@ -29,7 +29,7 @@ from archive.models import (
     User,
 )
 from archive.pdf import cell, grid, landscape_document, styles
-from archive.vocabulary import YES_NO, beijing, english, pick, term
+from archive.vocabulary import YES_NO, beijing, english, pick, retention_period, term
 
 TITLES = {
     (Disposal.DESTROY, True): "档案销毁证明 Certificate of destruction",
@@ -120,12 +120,7 @@ class People:
 
 def retention_text(code: str | None, lang: str | None) -> str:
     """``Y`` 永久, ``D30`` 30年."""
-    if not code:
-        return ""
-    if code == "Y":
-        return "Permanent" if english(lang) else "永久"
-    years = code.removeprefix("D")
-    return f"{years} years" if english(lang) else f"{years}年"
+    return retention_period(code, lang) if code else ""
 
 
 def certificate_rows(lst: DispositionList, lang: str | None = "zh") -> list[dict[str, Any]]:

@@ -35,7 +35,7 @@ from archive.models import (
     RenditionRole,
     Version,
 )
-from archive.vocabulary import term
+from archive.vocabulary import retention_period, term
 from retention.certificate import People
 from retention.errors import NotFound
 from retention.register_files import Register, local, register_pdf
@@ -190,9 +190,7 @@ def catalogue(
 
 
 def _retention_words(code: str | None) -> str:
-    if not code:
-        return ""
-    return "永久" if code == "Y" else f"{code[1:]}年" if code.startswith("D") else code
+    return retention_period(code) if code else ""
 
 
 LIST_COLUMNS = [

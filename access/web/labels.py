@@ -27,6 +27,7 @@ from archive.vocabulary import (
     as_text,
     field_label,
     media_label,
+    retention_period,
     shown_time,
     word,
 )
@@ -42,6 +43,11 @@ def label(value: object) -> str:
     a role, level, state, class, status, check, alert kind, audit action or media type; the
     code itself when the archive knows no word for it (a class a records manager invented)."""
     return word(value, _lang())
+
+
+def period(value: object) -> str:
+    """A 保管期限 code (``D30``) as words (30年)."""
+    return retention_period(value, _lang())
 
 
 def media(value: object) -> str:
@@ -182,6 +188,7 @@ def _at_render(function: Callable[..., str]) -> Callable[..., str]:
 def register_filters(app: Flask) -> None:
     app.jinja_env.filters.update(
         label=_at_render(label),
+        period=_at_render(period),
         when=_at_render(when),
         filesize=filesize,
         snippet=snippet,

@@ -13,7 +13,7 @@ from flask_login import current_user
 from access.pick import pick_as
 from access.policy import Permission, may, may_open_emergency
 from access.web.core import arc, client, user, web
-from archive.models import Record, Scope, User
+from archive.models import Record, RecordState, Scope, User
 
 
 @web.get("/records/pick")
@@ -42,9 +42,10 @@ def record_actions(person: User, record: Record, allowed: set[str]) -> list[tupl
     already may)."""
     token = record.reference_code or str(record.id)
     links: list[tuple[str, str]] = []
-    if Scope.VIEW.value not in allowed and may_open_emergency(person, record):
+    gone = record.state == RecordState.DISPOSED  # nothing left to open, hold or list
+    if not gone and Scope.VIEW.value not in allowed and may_open_emergency(person, record):
         links.append((_("Green channel"), url_for("web.emergency", record_id=token)))
-    if may(person.role, Permission.MANAGE_RETENTION):
+    if not gone and may(person.role, Permission.MANAGE_RETENTION):
         links += [
             (_("Place a hold"), url_for("web.holds", record=token)),
             (_("Add to a disposition list"), url_for("web.lists", record=token)),

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from access.browse import (
@@ -23,7 +24,7 @@ from access.browse import (
     versions_of,
 )
 from access.bulk import MAX_SELECTED, active_holds, draft_lists
-from access.describe import describe_record
+from access.describe import describe_record, fixed
 from access.http import content_response, read_content_for
 from access.policy import Permission, may, route, within_clearance
 from access.reader import Refused
@@ -45,7 +46,7 @@ from access.web.picker import record_actions
 from access.web.refusals import explain
 from archive.description import FIELDS as DESCRIPTION
 from archive.errors import InvalidInput
-from archive.models import Record, RequestStatus, Scope, User, Version
+from archive.models import DispositionList, Record, RequestStatus, Scope, Tombstone, User, Version
 from archive.vocabulary_reasons import reason_text
 from archive.volumes import volume_of
 from retention.status import standing
@@ -136,13 +137,23 @@ def _record_page(record_id: uuid.UUID) -> Any:
             approver=approver.value,
             scopes=[s.value for s in Scope],
             beyond_clearance=_beyond_clearance(person, found),
-            may_describe=may(person.role, Permission.DESCRIBE_RECORDS),
+            may_describe=may(person.role, Permission.DESCRIBE_RECORDS) and not fixed(found),
             description={f: getattr(found, f) or "" for f in DESCRIPTION},
             actions=record_actions(person, found, allowed),
             why=classification_for(person, found, bool(allowed)),
             max_days=archive.settings.access.max_days,
+            tombstone=(tombstone := db.get(Tombstone, found.id)),
+            gone_list=_list_number(db, tombstone),
         )
         return page
+
+
+def _list_number(db: Session, tombstone: Tombstone | None) -> str:
+    """The number of the list that destroyed the record (a deletion has none)."""
+    if tombstone is None or tombstone.list_id is None:
+        return ""
+    lst = db.get(DispositionList, tombstone.list_id)
+    return lst.number if lst is not None else ""
 
 
 def _beyond_clearance(person: User, found: Record) -> str:

@@ -77,6 +77,10 @@ MESSAGES: dict[str, Any] = {
         "This record is %(level)s, above your clearance (%(clearance)s): no request can open "
         "it. A security administrator approves a higher clearance."
     ),
+    "record_gone": _l(
+        "This record is %(state)s: its content is no longer here, so access to it can be "
+        "neither asked for nor given."
+    ),
     "requester_clearance": _l(
         "This record is %(level)s, above the requester's clearance (%(clearance)s): the "
         "request can only be refused."
@@ -90,6 +94,7 @@ MESSAGES: dict[str, Any] = {
     "no_list": _l("No such list."),
     "witness_not_executed": _l("The list has not been executed yet: nothing to witness."),
     "witness_closed": _l("The list is closed: every witness has signed."),
+    "witness_executor": _l("You carried out this destruction: someone else witnesses it (监销)."),
     "held": _l("A record is on hold (%(holds)s): release the hold first."),
     "hold_query": _l("A hold on a query needs at least one condition."),
     "receiver_transfer": _l("Only a transfer list has a receiving party."),

@@ -1,0 +1,45 @@
+"""A destroyed record keeps its page as a tombstone: what it was, when and how it went; no
+request, grant, hold or list can be made for content that no longer exists."""
+
+from __future__ import annotations
+
+from archive.audit import Actor
+from archive.people import find_user
+from retention.deletion import confirm_deletion, request_deletion
+from tests.access.conftest import World
+from tests.access.test_web_pages import Browser
+
+
+def test_a_destroyed_record_offers_nothing_to_open_and_says_how_it_went(world: World) -> None:
+    record_id = world.records["CG-internal"]
+    asked = {"record_id": str(record_id), "purpose": "审计抽查", "scope": "view", "days": 3}
+    early = world.call("POST", "zhang", "/api/v1/access-requests", json=asked)
+    assert early.status_code == 201  # asked before it went: it may still be refused
+    before = Browser(world, "sun").text(f"/records/{record_id}")
+    assert "/retention/holds?record=" in before
+    assert "data-tombstone" not in before
+    with world.arc.sessions() as session:
+        confirmer = find_user(session, "qian").id
+    deletion = request_deletion(world.arc, Actor(name="sun"), record_id, "重复归档 filed twice")
+    confirm_deletion(world.arc, Actor(name="qian"), confirmer, deletion.id)
+
+    again = world.call("POST", "li", "/api/v1/access-requests", json={**asked})
+    assert again.status_code in (404, 409)  # li may not know of it: told nothing either way
+    refused = world.call("POST", "wang", "/api/v1/access-requests", json=asked)
+    assert refused.status_code == 409
+    assert refused.json["code"] == "record_gone"  # type: ignore[index]
+    request_id = early.json["id"]  # type: ignore[index]
+    approve = f"/api/v1/access-requests/{request_id}/approve"
+    not_granted = world.call("POST", "wang", approve, json={})
+    assert not_granted.status_code == 409
+    assert not_granted.json["code"] == "record_gone"  # type: ignore[index]
+    refuse = f"/api/v1/access-requests/{request_id}/deny"
+    assert world.call("POST", "wang", refuse, json={"reason": "档案已销毁"}).status_code == 200
+
+    page = Browser(world, "sun").text(f"/records/{record_id}")
+    assert "data-tombstone" in page
+    assert "重复归档 filed twice" in page
+    assert "无法申请" in page or "neither asked for nor given" in page
+    assert 'action="/records/' not in page  # no request form, no description form
+    for gone in ("/retention/holds?record=", "/retention/lists?record=", "/retention/events?"):
+        assert gone not in page
