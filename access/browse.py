@@ -39,7 +39,7 @@ from archive.models import (
 )
 from archive.record_rules import may_know
 from retention import disposition
-from search.index import FILTERS, Hit, QueryError, Results
+from search.index import FILTERS, MAX_RESULT_WINDOW, Hit, QueryError, Results
 from search.indexer import open_index, snippet_texts
 
 SORTS = ("relevance", "date")
@@ -82,13 +82,18 @@ def parse_search(args: Mapping[str, str]) -> SearchParams:
     try:
         page = int(args.get("page") or "1")
         per_page = int(args.get("per_page") or "20")
+        if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
+            raise ValueError
     except ValueError:
-        raise InvalidInput("page and per_page must be whole numbers") from None
-    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
-        raise InvalidInput(f"page must be 1 or more and per_page 1 to {MAX_PER_PAGE}")
+        raise InvalidInput(
+            f"page must be a whole number from 1 and per_page one from 1 to {MAX_PER_PAGE}",
+            code="search_paging",
+            field="page",
+            params={"n": MAX_PER_PAGE},
+        ) from None
     sort = args.get("sort") or "relevance"
     if sort not in SORTS:
-        raise InvalidInput("sort must be relevance or date")
+        raise InvalidInput("sort must be relevance or date", code="search_sort", field="sort")
     return SearchParams(
         q=args.get("q", ""),
         filters={name: args[name].strip() for name in FILTERS if (args.get(name) or "").strip()},
@@ -148,6 +153,10 @@ def search_as(arc: Archive, user_id: int, client: Client, params: SearchParams) 
                 readable=readable,
             )
         except QueryError as exc:
+            if params.page * params.per_page > MAX_RESULT_WINDOW:  # paged too deep
+                raise InvalidInput(
+                    str(exc), code="search_deep", field="page", params={"n": MAX_RESULT_WINDOW}
+                ) from None
             raise InvalidInput(str(exc), code="search_words", field="q") from None
     shown = [hit for hit in results.hits if hit.snippet is not None]
     reaches_restricted = Sensitivity.RESTRICTED.value in visibility.everywhere

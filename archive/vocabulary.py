@@ -310,6 +310,14 @@ def retention_period(code: object, lang: str | None = "zh") -> str:
     return text or "—"
 
 
+def period_with_code(code: object, lang: str | None = "zh") -> str:
+    """30年（D30）, 30 years (D30): the words, and the code the 档号 carries."""
+    words, text = retention_period(code, lang), "" if code is None else _code(code)
+    if not text or words == text:
+        return words
+    return f"{words} ({text})" if english(lang) else f"{words}（{text}）"
+
+
 def word(value: object, lang: str | None = "zh") -> str:
     """Any code a page prints: a term, an audit action or a media type, as words."""
     if value is None or value == "":
@@ -377,6 +385,13 @@ def shown_time(value: datetime | date | None) -> str:
     return value.isoformat()
 
 
+#: Why a person's sessions were ended (``user.sessions_ended``), as archive.people says it.
+SESSIONS_ENDED: dict[str, Term] = {
+    "signed out": ("本人退出登录", "Signed out"),
+    "password set": ("密码已重设", "Password set"),
+    "deactivated": ("账户已停用", "Account deactivated"),
+}
+
 #: Details keys whose values are 保管期限 codes (``D30``), shown as 30年（D30）.
 PERIOD_FIELDS = frozenset({"code", "retention_code"})
 
@@ -384,9 +399,18 @@ PERIOD_FIELDS = frozenset({"code", "retention_code"})
 def coded_text(key: str, value: object, lang: str | None) -> str | None:
     """A code (or a list of codes) under a coded key (``role``, ``renditions``) in words;
     None for any other key or value."""
+    if key == "reason" and isinstance(value, str) and value in SESSIONS_ENDED:
+        return pick(SESSIONS_ENDED[value], lang)
+    changed = (
+        re.fullmatch(r"([a-z_]+(?:, [a-z_]+)*) changed", value)
+        if key == "reason" and isinstance(value, str)
+        else None
+    )
+    if changed:
+        fields = [field_label(name, lang) for name in changed[1].split(", ")]
+        return f"{', '.join(fields)} changed" if english(lang) else f"{'、'.join(fields)}已变更"
     if key in PERIOD_FIELDS and isinstance(value, str) and value:
-        words = retention_period(value, lang)
-        return value if words == value else f"{words}（{value}）"
+        return period_with_code(value, lang)
     if key not in CODED_FIELDS:
         return None
     if isinstance(value, str):

@@ -132,7 +132,7 @@ def user_create(
 ) -> None:
     """Create a user, directly (the console needs no approval); without --password-stdin a
     one-time password is generated and shown once, to be replaced at the first sign-in."""
-    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else one_time_password()
+    password = stdin_password() if password_stdin else one_time_password()
     with current_archive().transaction() as session:
         dept = find_department(session, department) if department else None
         create_user(
@@ -149,6 +149,15 @@ def user_create(
     click.echo(f"user {username} created, role {shown(role)}")
     if not password_stdin:
         click.echo(f"password (shown once): {password}")
+
+
+def stdin_password() -> str:
+    """The first line of standard input; nothing there is an error, not an account whose
+    password nobody knows (a failed ``read`` in a script hands over an empty line)."""
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise click.UsageError("--password-stdin: standard input held no password")
+    return password
 
 
 @user.command("set")
@@ -182,7 +191,7 @@ def user_password(username: str, password_stdin: bool) -> None:
     """Set USERNAME's password from the console (no approval: the operator holds the
     server). Without --password-stdin a one-time password is printed, which the person
     replaces at their first sign-in."""
-    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else one_time_password()
+    password = stdin_password() if password_stdin else one_time_password()
     with current_archive().transaction() as session:
         target = find_user(session, username)
         set_password(session, Actor.cli(), target, password, temporary=not password_stdin)

@@ -27,6 +27,7 @@ from archive.vocabulary import (
     as_text,
     field_label,
     media_label,
+    period_with_code,
     retention_period,
     shown_time,
     word,
@@ -48,6 +49,11 @@ def label(value: object) -> str:
 def period(value: object) -> str:
     """A 保管期限 code (``D30``) as words (30年)."""
     return retention_period(value, _lang())
+
+
+def period_coded(value: object) -> str:
+    """A 保管期限 code as words with the code: 30年（D30）."""
+    return period_with_code(value, _lang())
 
 
 def media(value: object) -> str:
@@ -89,15 +95,23 @@ def details(value: object) -> str:
 
 
 def _named(value: object) -> object:
-    """Details with every ``department`` code replaced by the department's name."""
+    """Details with every ``department`` code replaced by the department's name, and the
+    retention event types (``events``: ``project_accepted``) by the names given them."""
     if isinstance(value, dict):
-        return {
-            k: department(v) if k == "department" and isinstance(v, str) else _named(v)
-            for k, v in value.items()
-        }
+        return {k: _named_value(k, v) for k, v in value.items()}
     if isinstance(value, list):
         return [_named(v) for v in value]
     return value
+
+
+def _named_value(key: str, value: object) -> object:
+    if key == "department" and isinstance(value, str):
+        return department(value)
+    if key in ("events", "event_type") and isinstance(value, str):
+        return event(value)
+    if key == "events" and isinstance(value, list):
+        return [event(v) if isinstance(v, str) else v for v in value]
+    return _named(value)
 
 
 def reason(value: object) -> str:
@@ -189,6 +203,7 @@ def register_filters(app: Flask) -> None:
     app.jinja_env.filters.update(
         label=_at_render(label),
         period=_at_render(period),
+        period_coded=_at_render(period_coded),
         when=_at_render(when),
         filesize=filesize,
         snippet=snippet,

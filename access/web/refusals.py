@@ -16,6 +16,12 @@ from retention.errors import Unnumbered
 MESSAGES: dict[str, Any] = {
     # the search page (access.browse)
     "search_date": _l("%(v)s is not a date: give it like 2026-01-31."),
+    "search_paging": _l("Pages are numbered from 1, with at most %(n)s results on a page."),
+    "search_sort": _l("Results are sorted by relevance or by date."),
+    "search_deep": _l(
+        "Only the first %(n)s results can be paged through: narrow the search with more "
+        "words or a filter."
+    ),
     "search_words": _l(
         "These words cannot be searched: give at least one word, and close every quote and bracket."
     ),

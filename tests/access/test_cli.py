@@ -15,7 +15,7 @@ from sqlalchemy import select
 from archive.config import load_settings
 from archive.core import Archive
 from archive.db import utcnow
-from archive.models import ApiToken, Version
+from archive.models import ApiToken, User, Version
 from archive.people import find_user, user_for_token
 from tests.archive.test_audit import tamper
 from tests.ingest import samples
@@ -136,6 +136,11 @@ def test_users_tokens_and_audit_verify(sqlite_arc: Archive) -> None:
     )
     assert "user 李四 created" in made.stdout
     assert "password" not in made.stdout
+    for command in (["create", "王五", "--role", "specialist"], ["password", "李四"]):
+        empty = cli(env, "user", *command, "--password-stdin", stdin="\n", expect=2)
+        assert "standard input held no password" in empty.stderr  # not a locked-out account
+    with sqlite_arc.sessions() as session:
+        assert session.scalar(select(User).where(User.username == "王五")) is None
     generated = cli(env, "user", "create", "auditor", "--role", "auditor").stdout
     assert "password (shown once): " in generated
     token = cli(env, "user", "token", "李四").stdout.strip()

@@ -31,6 +31,8 @@ CODES = (
     | set(MEDIA_TYPES)
     | {"CG", "XS"}  # department codes standing alone, where a name is expected
     | {"Y", "D10", "D30"}  # 保管期限 codes standing alone, where 永久, 10年 are expected
+    | {"project_accepted", "contract_terminated", "employee_separated"}  # event types
+    | {"signed out", "password set"}  # why sessions ended
 )
 #: A token is "standing alone" unless letters, digits or code punctuation touch it: the
 #: 档号 ``KJ·2026-D30-XS-0001`` and the test titles ``档案 XS-internal`` hold codes inside.
@@ -43,7 +45,7 @@ def visible_text(page: str) -> str:
     page = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.DOTALL)
     page = re.sub(r"<[^>]+>", "\n", page)
     page = re.sub(r"[(（][A-Z]{2,4}[)）]", "", unescape(page))
-    page = re.sub(r"[(（，](?:Y|D[0-9]{1,3})[)）]", "", page)  # 10年（D10）: a period, defined
+    page = re.sub(r"[(（](?:Y|D[0-9]{1,3})[)）]", "", page)  # 10年（D10）: a period, defined
     page = re.sub(r"（Y 或 D|\(Y or D", "", page)  # the schedule form's hint for the code
     page = re.sub(r"(代码：|Code: )[A-Z]{2,4}\b", "", page)  # a department's code, defined
     return "\n".join(line.strip() for line in page.splitlines() if line.strip())

@@ -62,7 +62,8 @@ def test_a_snippet_is_a_few_lines_with_the_chinese_words_marked(world: World) ->
     zhang = Browser(world, "zhang")
     nothing = zhang.text("/search?q=付款方式")
     assert "档案 CG-long" not in nothing
-    assert "关键词只检索您可查阅档案的正文" in nothing  # and says where else to look
+    assert "正文中的词只能检索到您有权阅读的档案" in nothing  # and says where else to look
+    assert "在档案页申请利用" in nothing
     listed = zhang.text("/search?q=CG-long")
     assert "档案 CG-long" in listed
     assert SNIPPETS.findall(listed) == []
@@ -81,3 +82,17 @@ def test_a_search_that_cannot_run_comes_back_on_the_search_page_with_the_words_k
     assert "“2026-02-30”不是有效日期" in date
     assert 'aria-describedby="problem-from"' in date
     assert "must be" not in brackets + date
+    # A stale or typed link: each problem said in words, never the parameter's English.
+    for path, said in (
+        ("/search?q=仓储&page=abc", "页码从 1 起"),
+        ("/search?q=仓储&sort=foo", "按相关度或日期排序"),
+        ("/search?q=仓储&page=999", "只能翻阅前 10000 条结果"),
+    ):
+        page = zhang.text(path, status=400)
+        assert said in page, path
+        assert "must be" not in page
+        assert "引号" not in page  # not the message for unbalanced quotes
+    flush(world.arc)
+    past = zhang.text("/search?page=99")
+    assert "已超过最后一页" in past
+    assert "还没有您可查看的档案" not in past

@@ -9,6 +9,7 @@ from archive.models import Role, Sensitivity
 from archive.vocabulary import (
     actor_label,
     as_text,
+    coded_text,
     media_label,
     shown_time,
     term,
@@ -89,3 +90,16 @@ def test_sources_renditions_and_event_rules_are_said_in_words() -> None:
         "来源：扫描热文件夹；衍生格式：提取文本、阅读用 PDF；事件规则：任一事件发生即起算"
     )
     assert as_text({"source": "upload"}, "en") == "Source: Web upload"
+
+
+def test_why_sessions_ended_and_periods_in_words() -> None:
+    assert coded_text("reason", "signed out", "zh") == "本人退出登录"
+    assert coded_text("reason", "password set", "en") == "Password set"
+    changed = coded_text("reason", "role, clearance changed", "zh")
+    assert changed is not None
+    assert changed.endswith("已变更")
+    assert "role" not in changed
+    assert coded_text("reason", "重复归档", "zh") is None  # a person's own words stay theirs
+    assert coded_text("code", "D30", "zh") == "30年（D30）"
+    assert coded_text("code", "Y", "en") == "Permanent (Y)"
+    assert coded_text("code", "CG", "zh") == "CG"  # not a period: as it is
