@@ -20,9 +20,9 @@ from archive.db import utcnow
 from archive.models import Deletion, Record, Role, Sensitivity, User
 from archive.record_rules import grants_on, may_know
 from archive.roles import DEPARTMENT_HEADS
-from retention.errors import Conflict, NotFound, RetentionError
+from retention.errors import Conflict, NotFound
 from retention.execution import discard_blobs, shred_record
-from retention.holds import ensure_free, refusals_audited
+from retention.holds import ensure_free, refusals_audited, require_reason
 from retention.review import active_record
 
 
@@ -51,9 +51,7 @@ def may_confirm(session: Session, user: User, record: Record) -> bool:
 
 def request_deletion(arc: Archive, actor: Actor, record_id: uuid.UUID, reason: str) -> Deletion:
     """The first person's step: nothing is destroyed yet."""
-    why = reason.strip()
-    if len(why) < 5:
-        raise RetentionError("deleting a record needs a reason")
+    why = require_reason(reason, "deleting a record")
     with refusals_audited(arc, actor), arc.transaction() as session:
         record = active_record(session, record_id)
         ensure_free(session, record.id, "delete")

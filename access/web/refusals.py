@@ -101,6 +101,10 @@ MESSAGES: dict[str, Any] = {
     "witness_not_executed": _l("The list has not been executed yet: nothing to witness."),
     "witness_closed": _l("The list is closed: every witness has signed."),
     "witness_executor": _l("You carried out this destruction: someone else witnesses it (监销)."),
+    "reason_short": _l(
+        "Give a reason (at least %(hanzi)s Chinese characters or %(letters)s letters): it is "
+        "kept for the audit."
+    ),
     "held": _l("A record is on hold (%(holds)s): release the hold first."),
     "hold_query": _l("A hold on a query needs at least one condition."),
     "receiver_transfer": _l("Only a transfer list has a receiving party."),

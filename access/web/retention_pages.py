@@ -47,7 +47,14 @@ from archive.vocabulary import PROCESSES, RECORD_TYPES, STAGES
 from ingest.package import check_transfer_folder
 from retention import disposition, reports
 from retention.execution import execute
-from retention.holds import list_holds, place_hold, records_held, refusals_audited, release_hold
+from retention.holds import (
+    holds_on,
+    list_holds,
+    place_hold,
+    records_held,
+    refusals_audited,
+    release_hold,
+)
 from retention.schedules import (
     current_schedules,
     event_codes,
@@ -302,7 +309,20 @@ def disposition_list(list_id: int) -> Any:
             mine=disposition.open_slots_for(settings, lst, person),
             missing=disposition.missing_slots(settings, lst),
             steps={step.value for step in list_steps(settings, person, lst)},
+            held=_held(db, lst),
         )
+
+
+def _held(db: Session, lst: DispositionList) -> dict[str, str]:
+    """The records of a list not yet disposed of that a hold covers now: they will be kept
+    when it is carried out, and the pages say so before anyone signs or executes."""
+    held = {}
+    for item in lst.items:
+        if item.outcome is None:
+            holds = holds_on(db, item.record_id)
+            if holds:
+                held[str(item.record_id)] = "、".join(f"#{h.id} {h.name}" for h in holds)
+    return held
 
 
 def _step_page(list_id: int, step: str) -> Any:
@@ -327,6 +347,7 @@ def confirm_execute(list_id: int) -> Any:
             lst=lst,
             data=disposition.list_json(lst, settings),
             missing=disposition.missing_slots(settings, lst),
+            held=_held(db, lst),
         )
 
 

@@ -17,7 +17,7 @@ from archive.models import AuditEvent, Disposal, DispositionList, HoldScope, Rec
 from ingest.package import check_transfer_folder
 from retention import disposition, execution
 from retention.deletion import confirm_deletion, request_deletion
-from retention.errors import Held
+from retention.errors import Held, RetentionError
 from retention.holds import ensure_free, place_hold, refusals_audited, release_hold
 from retention.review import cut_off, review
 from retention.sweep import sweep
@@ -84,6 +84,11 @@ def test_every_action_on_a_held_record_is_refused_and_audited(planned: Archive) 
     ]
     assert sweep(planned, MANAGER).held == 1  # due, but not proposed
 
+    # A hold is lifted with a reason that says something: "x" is refused, "结案" is not.
+    for empty in ("x", "  ok  ", "结"):
+        with pytest.raises(RetentionError) as refused, planned.transaction() as session:
+            release_hold(session, MANAGER, by_records, empty)
+        assert refused.value.code == "reason_short"
     # Two holds: releasing one leaves the record held by the other.
     with planned.transaction() as session:
         release_hold(session, MANAGER, by_records, "判决生效")
@@ -92,7 +97,9 @@ def test_every_action_on_a_held_record_is_refused_and_audited(planned: Archive) 
     with planned.transaction() as session:
         release_hold(session, MANAGER, by_project, "结案")
     cut_off(planned, MANAGER, record_id, OLD)
-    deletion = request_deletion(planned, MANAGER, record_id, "重复归档 filed twice")
+    with pytest.raises(RetentionError, match="at least 2 Chinese characters"):
+        request_deletion(planned, MANAGER, record_id, "dup")
+    deletion = request_deletion(planned, MANAGER, record_id, "误归档")  # three characters do
     add_people(planned)
     confirm_deletion(planned, MANAGER, user(planned, "qian").id, deletion.id)
     with planned.sessions() as session:
