@@ -21,7 +21,7 @@ from archive.models import Deletion, Record, Role, Sensitivity, User
 from archive.record_rules import grants_on, may_know
 from archive.roles import DEPARTMENT_HEADS
 from retention.errors import Conflict, NotFound
-from retention.execution import discard_blobs, shred_record
+from retention.execution import checkpoint_now, discard_blobs, shred_record
 from retention.holds import ensure_free, refusals_audited, require_reason
 from retention.review import active_record
 
@@ -104,6 +104,7 @@ def confirm_deletion(arc: Archive, actor: Actor, confirmer_id: int, deletion_id:
         why = f"filed in error (deletion #{deletion.id}, confirmed by {confirmer.username}): "
         version_ids, object_keys = shred_record(session, actor, record, why + deletion.reason)
     discard_blobs(arc, version_ids, object_keys)
+    checkpoint_now(arc)
     return len(object_keys)
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive.audit import Actor, record_event
+from archive.checkpoints import write_checkpoint
 from archive.core import Archive
 from archive.db import local_today, utcnow
 from archive.keys import shred_keys
@@ -198,4 +199,12 @@ def execute(arc: Archive, actor: Actor, list_id: int, check_folder: FolderCheck)
         closed = row.closed_at is not None
     if closed:  # nobody to witness it: its register is final now
         file_closed_register(arc, actor, list_id)
+    checkpoint_now(arc)
     return Execution(lst.number, done, skipped, package)
+
+
+def checkpoint_now(arc: Archive) -> None:
+    """Sign the chains' heads at once after a destruction, not at the next hourly
+    checkpoint: deleting its events from the database afterwards is then caught."""
+    with arc.sessions() as session:
+        write_checkpoint(session, arc.keyring, arc.settings.checkpoint_path)
