@@ -538,9 +538,11 @@ class SearchIndex:
             # may not know of is never counted.
             reads = readable.as_query() if readable is not None else None
             # Scored on what the caller may know of and read: see search.population.
-            population = Population(
-                sets, [] if allowed is None else [allowed], None if reads is None else [reads]
-            )
+            known = [] if allowed is None else [allowed]
+            # The text's figures over what the caller may read *and* know of: a record one
+            # reads by standing but may not know of (a supervisor cleared above what their
+            # role may know) is never counted either.
+            population = Population(sets, known, None if reads is None else [reads, *known])
             text_in = population.text_in
             matched = sets.matching(user_query, text_in) & sets.allowed(restrictions)
             counted = {name: sets.facet_counts(name, matched) for name in FACETS} if facets else {}

@@ -42,7 +42,7 @@ def parse_query(text: str, schema: Schema) -> q.Query:
         parser.remove_plugin_class(plugin)
     try:
         parsed = parser.parse(cleaned)
-    except (QueryParserError, ValueError) as exc:
+    except (QueryParserError, ValueError, IndexError) as exc:  # IndexError: "NOT NOT x"
         raise QueryError(f"the query cannot be read: {exc}") from None
     if parsed is q.NullQuery or isinstance(parsed, q.NullQuery.__class__):
         raise QueryError("the query has no words to search for")
