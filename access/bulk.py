@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from access.http import exported
 from access.policy import may_read, within_clearance
-from access.requests import MAX_TEXT, grants_of, submit
+from access.requests import checked_request, grants_of, submit
 from archive.audit import Actor, record_event
 from archive.config import AccessSettings
 from archive.db import utcnow
@@ -31,7 +31,6 @@ from archive.models import (
     Record,
     RecordState,
     RequestStatus,
-    Scope,
     User,
 )
 from archive.record_rules import may_know
@@ -93,14 +92,7 @@ def request_many(
 ) -> list[Outcome]:
     """One access request per record, the same purpose, scope and period for all; none for a
     record already allowed or already asked for in that scope."""
-    try:
-        wanted = Scope(scope)
-    except ValueError:
-        raise InvalidInput("scope must be view, download, print or external") from None
-    if not 1 <= days <= settings.max_days:
-        raise InvalidInput(f"days must be between 1 and {settings.max_days}")
-    if not purpose.strip() or len(purpose.strip()) > MAX_TEXT:
-        raise InvalidInput(f"a purpose of 1 to {MAX_TEXT} characters is required")
+    wanted, _why = checked_request(settings, purpose, scope, days)  # every problem at once
     now, grants = utcnow(), grants_of(session, user)
     pending = set(
         session.scalars(
@@ -116,6 +108,8 @@ def request_many(
         record = session.get(Record, record_id)
         if record is None or not may_know(user, record, grants, now):
             outcomes.append(_unknown(record_id))
+        elif record.state == RecordState.DISPOSED:  # nothing left to open
+            outcomes.append(Outcome(record_id, _name(record), False, "record_gone"))
         elif record_id in pending:
             outcomes.append(Outcome(record_id, _name(record), False, "already_pending"))
         elif may_read(user, record, wanted, grants, now).allowed:
@@ -257,7 +251,7 @@ def export_rows(records: Sequence[Record], lang: str | None) -> Iterator[list[ob
             term(record.record_type, lang),
             term(record.sensitivity, lang),
             term(record.state, lang),
-            record.filed_on.isoformat(),
+            record.document_date,
             exported(record.created_at, lang),
         ]
 

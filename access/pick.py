@@ -134,7 +134,7 @@ def pick(session: Session, user: User, q: str, purpose: str = "") -> list[Pick]:
             reference_code=r.reference_code,
             title=r.title,
             name=names.get(r.id, r.name_stem),
-            date=r.filed_on.isoformat(),
+            date=r.document_date,
             doc_number=r.doc_number,
         )
         for r in rows

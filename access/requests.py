@@ -123,7 +123,7 @@ def required_text(value: str, what: str, field: str) -> str:
     return cleaned
 
 
-def _checked_request(
+def checked_request(
     settings: AccessSettings, purpose: str, scope: str, days: int
 ) -> tuple[Scope, str]:
     """A request's scope and purpose as kept, or every problem with its inputs at once (in
@@ -176,7 +176,7 @@ def submit(
             field="record",
             params={"level": record.sensitivity.value, "clearance": user.clearance.value},
         )
-    wanted, why = _checked_request(settings, purpose, scope, days)
+    wanted, why = checked_request(settings, purpose, scope, days)
     pending = session.scalar(
         select(AccessRequest).where(
             AccessRequest.requester_id == user.id,

@@ -31,6 +31,7 @@ def describe(session: Session, record: Record) -> dict[str, Any]:
         "doc_number": record.doc_number,  # 文号
         "remarks": record.remarks,  # 备注
         "filed_on": record.filed_on.isoformat(),
+        "document_date": record.document_date,
         "schedule": f"{schedule.key} v{schedule.version}" if schedule else None,
         "code": schedule.code if schedule else None,
         "due_on": record.due_on.isoformat() if record.due_on else None,

@@ -54,7 +54,8 @@ def _day(value: str | date | None) -> str:
     if value is None or value == "":
         return ""
     text = value.isoformat() if isinstance(value, date) else str(value)
-    return text.replace("-", "")
+    digits = text.replace("-", "")
+    return digits + "00" if len(digits) == 6 else digits  # the day not given: 00
 
 
 def _organisation(settings: Settings) -> list[tuple[str, str]]:
@@ -156,7 +157,7 @@ def catalogue(
                 doc_number,
                 author,
                 title,
-                _day(record.filed_on),
+                _day(record.document_date),
                 SECRECY.get(record.sensitivity.value, record.sensitivity.value),
                 str(pages.get(record.id, "")),
                 remarks,
@@ -217,7 +218,7 @@ def _list_rows(session: Session, lst: DispositionList, destroy: bool) -> list[li
             str(number),
             snap.get("reference_code") or item.record.reference_code or "",
             snap.get("title") or item.record.title,
-            _day(snap.get("filed_on") or item.record.filed_on),
+            _day(snap.get("document_date") or snap.get("filed_on") or item.record.document_date),
             str(pages.get(item.record_id, "")),
             _retention_words(snap.get("code")),
             _short(lst.opinion),

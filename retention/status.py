@@ -267,6 +267,7 @@ def standing(session: Session, settings: RetentionSettings, record: Record) -> S
         "code": None,
         "disposal": None,
         "filed_on": record.filed_on.isoformat(),
+        "document_date": record.document_date,
         "cut_off_on": record.cut_off_on.isoformat() if record.cut_off_on else None,
         "counts_from": record.retention_from.isoformat() if record.retention_from else None,
         "due_on": record.due_on.isoformat() if record.due_on else None,

@@ -79,7 +79,10 @@ def login() -> Any:
             else _("Wrong user name or password.")
         )
         return render_template("login.html", form=form, error=message), 429 if locked else 401
+    lang = session.get("lang")  # the language chosen on the sign-in page stays
     session.clear()  # a fresh session at sign-in: no fixation
+    if lang:
+        session["lang"] = lang
     login_user(SessionUser(outcome))
     start_session()
     return redirect(target)

@@ -42,6 +42,7 @@ from access.web.core import (
     web,
 )
 from access.web.records import search_page
+from access.web.refusals import explain
 from archive.audit import record_event
 from archive.errors import InvalidInput
 from archive.models import Record
@@ -54,6 +55,7 @@ SAID: dict[str, Any] = {
     "already_pending": _l("Not sent: you already asked for this and wait for the answer."),
     "already_allowed": _l("Not sent: you may already do this with the record."),
     "above_clearance": _l("Not sent: the record is above your clearance."),
+    "record_gone": _l("Not sent: the record was destroyed; its content no longer exists."),
     "unknown": _l("No such record, or it is not yours to see."),
     "held": _l("Now on hold “%(detail)s”."),
     "already_held": _l("Already named by hold “%(detail)s”."),
@@ -96,8 +98,8 @@ def act_on_selected() -> Any:
         return _export(ids, action)
     try:
         outcomes, title = _act(action, ids)
-    except (InvalidInput, RetentionError):
-        return _refuse(back, _problem(action))
+    except (InvalidInput, RetentionError) as exc:
+        return _refuse(back, _problem(action), beside_fields(exc))
     done = sum(1 for o in outcomes if o.done)
     known = [o.record_id for o in outcomes if o.name]  # a record named is one they may know
     with arc().sessions() as db:
@@ -148,11 +150,18 @@ def _problem(action: str) -> str:
     return str(_("Choose a disposition list that is still being prepared (draft)."))
 
 
-def _refuse(back: str, message: str) -> Any:
+def _refuse(back: str, message: str, fields: dict[str, str] | None = None) -> Any:
     """The search page the selection came from, with the ticks and the input as they were
-    sent and the reason above the actions: nothing to find and tick again."""
+    sent, the reason above the actions and each problem beside its field: nothing to find
+    and tick again."""
     query = urlsplit(back).query
-    return search_page(MultiDict(parse_qsl(query)), request.form, message), 400
+    return search_page(MultiDict(parse_qsl(query)), request.form, message, fields), 400
+
+
+def beside_fields(exc: Exception) -> dict[str, str]:
+    """field → what is wrong with it, in the page's language, for every problem named."""
+    found = getattr(exc, "problems", None) or [exc]
+    return {p.field: explain(p) for p in found if getattr(p, "field", None)}
 
 
 def _export(ids: list[Any], kind: str) -> Response:

@@ -63,10 +63,14 @@ def search() -> Any:
 
 
 def search_page(
-    args: MultiDict[str, str], kept: MultiDict[str, str] | None = None, problem: str = ""
+    args: MultiDict[str, str],
+    kept: MultiDict[str, str] | None = None,
+    problem: str = "",
+    problems: dict[str, str] | None = None,
 ) -> Any:
-    """The search page for the query ``args``; ``kept`` and ``problem``: the selection form
-    as it was sent and why it was refused (the ticks and the input are kept)."""
+    """The search page for the query ``args``; ``kept``, ``problem`` and ``problems``: the
+    selection form as it was sent, why it was refused and what is wrong with each field
+    (the ticks and the input are kept)."""
     kept = kept or MultiDict()
     archive = arc()
     refused: InvalidInput | None = None
@@ -92,6 +96,7 @@ def search_page(
             args=args,
             here=url_for("web.search") + (f"?{query}" if query else ""),
             kept=kept,
+            bulk_problems=problems or {},
             ticked=set(kept.getlist("record")),
             problem=problem,
             facets=FACETS,

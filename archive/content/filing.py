@@ -350,6 +350,7 @@ def _create_record(arc: Archive, session: Session, actor: Actor, spec: NewRecord
         needs_review=spec.needs_review,
         name_date=date_part,
         filed_on=filing_date(spec.when),
+        filed_day_known=not (isinstance(spec.when, str) and len(spec.when) == 7),
         name_stem=_free_stem(session, project.name, date_part),
         created_by_id=actor.user_id,
     )

@@ -94,6 +94,17 @@ class Record(Base):
     # chose (or a review pinned), and the due date that follows. ``retention_dirty`` is set
     # whenever an input changed (filing, class); the retention sweep recomputes those.
     filed_on: Mapped[date] = mapped_column(Date)
+    # False: the document gave its month only; filed_on is then the month's last day (the
+    # retention clock's start), never shown as the document's own day.
+    filed_day_known: Mapped[bool] = mapped_column(default=True)
+
+    @property
+    def document_date(self) -> str:
+        """The document's own date as given: 2014-06-03, or 2014-06 when only the month was."""
+        if self.filed_day_known:
+            return self.filed_on.isoformat()
+        return self.filed_on.strftime("%Y-%m")
+
     cut_off_on: Mapped[date | None] = mapped_column(Date)  # closed: no further versions
     schedule_id: Mapped[int | None] = mapped_column(
         ForeignKey("retention_schedules.id"), index=True

@@ -300,6 +300,11 @@ def test_a_refused_selection_comes_back_ticked_with_what_was_typed(world: World)
     assert 'name="days" min="1" max="90" value="30"' in page
     assert re.search(r"<details open><summary>申请利用", page)
     assert "正文" in page  # the search it came from, not an empty page
+    # Each problem beside its own field, every one at once, the field marked.
+    page = post(zhang, {**asked, "days": "120", "record": chosen}, status=400)
+    assert 'aria-describedby="bulk-problem-purpose"' in page
+    assert 'aria-describedby="bulk-problem-days"' in page
+    assert re.search(r'id="bulk-problem-days">[^<]*90', page)
     with world.arc.sessions() as session:
         assert session.scalar(select(func.count()).select_from(AccessRequest)) == 0
 

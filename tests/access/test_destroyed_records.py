@@ -44,6 +44,15 @@ def test_a_destroyed_record_offers_nothing_to_open_and_says_how_it_went(world: W
     refuse = f"/api/v1/access-requests/{request_id}/deny"
     assert world.call("POST", "wang", refuse, json={"reason": "档案已销毁"}).status_code == 200
 
+    wang = Browser(world, "wang")  # many at once: told, the others still asked for
+    report = wang.post(
+        "/search/selected",
+        {"action": "request", "purpose": "审计抽查", "scope": "download", "days": "3",
+         "record": [str(record_id), str(world.records["CG-confidential"])]},
+        status=200,
+    )  # fmt: skip
+    assert "档案已销毁" in report
+
     page = Browser(world, "sun").text(f"/records/{record_id}")
     assert "data-tombstone" in page
     assert "重复归档 filed twice" in page

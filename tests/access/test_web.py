@@ -157,3 +157,14 @@ def test_every_page_names_its_icon_and_the_icon_is_served_to_anyone(world: World
         assert b"<svg" in served.get_data()
     finally:
         served.close()  # a static file is sent from an open file
+
+
+def test_the_language_chosen_before_signing_in_stays_after(world: World) -> None:
+    """A fresh session at sign-in (no fixation), but the person's language choice stays."""
+    give_password(world, "wang", "correct horse battery")
+    browser = client(world)
+    assert browser.get("/language/en?next=/login", base_url=BASE).status_code == 302
+    assert 'lang="en"' in browser.get("/login", base_url=BASE).get_data(as_text=True)
+    assert login(browser, "wang", "correct horse battery") == 302
+    home = browser.get("/", base_url=BASE)
+    assert 'lang="en"' in home.get_data(as_text=True)

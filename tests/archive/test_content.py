@@ -30,6 +30,7 @@ from archive.models import AuditEvent, DataKey, Record, Version
 from archive.people import PeopleError
 from archive.signals import version_stored
 from archive.storage import LocalBlobStore
+from retention.registers import _day
 
 ACTOR = Actor(name="tester")
 CN_MARKER = "绝密合同条款甲方乙方"
@@ -240,6 +241,17 @@ def test_retiring_old_keys_makes_destruction_hold_against_an_older_backup(arc: A
     assert retire_old_keys(arc, ACTOR) == []  # nothing more to retire
     with arc.sessions() as session:
         assert "keys.retired" in list(session.scalars(select(AuditEvent.action)))
+
+
+def test_a_month_only_date_is_never_shown_as_a_day(arc: Archive) -> None:
+    """``2014-06`` counts retention from the month's end, and is shown as given."""
+    month_only = put(arc, b"month only", project="月份项目")  # when="2023-01"
+    with arc.sessions() as session:
+        record = session.scalars(select(Record).join(Version).where(Version.id == month_only)).one()
+        assert (record.filed_on.isoformat(), record.filed_day_known) == ("2023-01-31", False)
+        assert record.document_date == "2023-01"
+    assert _day("2023-01") == "20230100"  # DA/T 22's eight digits, the day unknown
+    assert _day("2024-05-08") == "20240508"
 
 
 def test_destroying_needs_a_reason(arc: Archive) -> None:
