@@ -170,10 +170,15 @@ def catalogue(
         ("保管期限", _retention_words(code) if code else "全部"),
     ]
     counted_pages = sum(pages.values())
+    unnumbered = _unnumbered(session, year, department)
     note = [
         ["本目录共收录档案", f"{len(rows)} 件，{counted_pages} 页（页数未知者未计）"],
         ["其中已销毁或已移交", f"{gone} 件（见备注）"],
         ["其中不予显示著录项", f"{withheld} 件（编制人无权知悉）"],
+        [
+            "本年度尚未编号、未列入本目录",
+            f"{unnumbered} 件（分类待审核或无适用的保管期限，编号后列入）",
+        ],
         ["整理人", prepared_by or "—"],
         ["编制时间（北京时间）", local(utcnow())],
         ["检查人", ""],
@@ -188,6 +193,28 @@ def catalogue(
         filename=f"归档文件目录-{year}{'-' + department if department else ''}"
         f"{'-' + code if code else ''}",
     )
+
+
+def _unnumbered(session: Session, year: int, department: str | None) -> int:
+    """Records of the year (by their date) still without a 档号: the 备考表 says how many
+    are missing from the catalogue, rather than leaving them out silently."""
+    query = (
+        select(func.count())
+        .select_from(Record)
+        .join(Project, Record.project_id == Project.id)
+        .outerjoin(
+            Department, Department.id == func.coalesce(Record.department_id, Project.department_id)
+        )
+        .where(
+            Record.reference_code.is_(None),
+            Record.state == RecordState.ACTIVE,
+            Record.filed_on >= date(year, 1, 1),
+            Record.filed_on < date(year + 1, 1, 1),
+        )
+    )
+    if department:
+        query = query.where(Department.code == department)
+    return session.scalar(query) or 0
 
 
 def _retention_words(code: str | None) -> str:

@@ -174,6 +174,7 @@ class Hit:
     snippet: str | None = None  # only for records the caller may read right now
     author: str = ""
     doc_number: str = ""
+    reference_code: str = ""  # 档号, once numbered
 
 
 #: Given the hits of a page, each with the block of its text holding the first match
@@ -672,4 +673,5 @@ def _hit(stored: dict[str, Any], score: float) -> Hit:
         score=score,
         author=stored.get("author", ""),
         doc_number=stored.get("doc_number", ""),
+        reference_code=stored.get("reference_code") or "",
     )

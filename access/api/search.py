@@ -36,6 +36,7 @@ def search() -> Any:
                 "sensitivity": hit.sensitivity,
                 "author": hit.author or None,
                 "doc_number": hit.doc_number or None,
+                "reference_code": hit.reference_code or None,
                 "filed": hit.filed.isoformat() if hit.filed else None,
                 "score": round(hit.score, 4),
                 "snippet": hit.snippet,

@@ -88,6 +88,11 @@ def test_the_catalogue_of_a_year_reads_back_from_xlsx_and_pdf(registered: Archiv
     file_record(registered, record_type="minutes", when=date(2024, 1, 9), project="丙")
     refresh_dirty(registered)
     number_pending(registered)
+    waiting = file_record(registered, record_type="minutes", when=date(2023, 7, 1), project="丁")
+    with registered.transaction() as session:  # its class sent back for review: no 档号
+        record = session.get_one(Record, waiting)
+        record.needs_review = True
+        record.reference_code = record.reference_series = record.reference_item = None
     with registered.sessions() as session:
         register = catalogue(session, registered.settings, 2023, department="CG", code="D10",
                              prepared_by="孙经理")  # fmt: skip
@@ -109,6 +114,8 @@ def test_the_catalogue_of_a_year_reads_back_from_xlsx_and_pdf(registered: Archiv
     assert {row[6] for row in body} == {"内部"}  # 密级 in words, not a code
     assert any(row[:1] == ["备考表"] for row in rows)
     assert any("孙经理" in row for row in rows)
+    missing = next(row for row in rows if row[:1] == ["本年度尚未编号、未列入本目录"])
+    assert missing[1].startswith("1 件")  # said, not silently left out
 
     text = pdf_text(register_pdf(register))
     for heading in [*header, "归档文件目录", "备考表", ORGANISATION, "Z109", *codes]:

@@ -291,3 +291,11 @@ def test_another_schema_version_means_a_fresh_index(index: SearchIndex) -> None:
     (index.directory / "schema_version").write_text("0\n")
     assert index.needs_rebuild()
     assert index.doc_count() == 0  # opened as a new, empty index, to be rebuilt
+
+
+def test_a_hit_carries_its_reference_code(tmp_path: Path) -> None:
+    ix = SearchIndex(tmp_path / "index", KEY)
+    ix.write([doc("numbered", "验收报告", "正文", reference_code="Z109-WS·2026-D10-XS-0001")])
+    ix.write([doc("pending", "验收报告", "正文", days=1)])
+    codes = {h.record_id: h.reference_code for h in ix.search("验收报告", EVERYTHING).hits}
+    assert codes == {"numbered": "Z109-WS·2026-D10-XS-0001", "pending": ""}
