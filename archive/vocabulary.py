@@ -392,6 +392,23 @@ SESSIONS_ENDED: dict[str, Term] = {
     "deactivated": ("账户已停用", "Account deactivated"),
 }
 
+#: What a hold refused (``retention.refused``'s ``action``), beside the list actions.
+REFUSED_ACTIONS: dict[str, Term] = {
+    "delete": ("删除误归档档案", "Delete a misfiled record"),
+    "destroy version": ("销毁版本", "Destroy a version"),
+    "cut-off": ("截止（不再增加版本）", "Cut-off"),
+}
+
+
+def witness_slot(slot: str, lang: str | None = "zh") -> str:
+    """A 监销 slot (``records_manager``, ``department:XS``, ``finance``, ``it``) in words."""
+    department = slot.removeprefix("department:")
+    if department != slot:
+        return f"Department {department}" if english(lang) else f"部门代表（{department}）"
+    fixed = {"finance": ("财务部门", "Finance"), "it": ("信息系统管理机构", "IT")}
+    return pick(fixed[slot], lang) if slot in fixed else term(slot, lang)
+
+
 #: Details keys whose values are 保管期限 codes (``D30``), shown as 30年（D30）.
 PERIOD_FIELDS = frozenset({"code", "retention_code"})
 
@@ -399,6 +416,18 @@ PERIOD_FIELDS = frozenset({"code", "retention_code"})
 def coded_text(key: str, value: object, lang: str | None) -> str | None:
     """A code (or a list of codes) under a coded key (``role``, ``renditions``) in words;
     None for any other key or value."""
+    if key == "action" and isinstance(value, str) and value in REFUSED_ACTIONS:
+        return pick(REFUSED_ACTIONS[value], lang)
+    on_list = (
+        re.fullmatch(r"(destroy|transfer) \(list (.+)\)", value)
+        if key == "action" and isinstance(value, str)
+        else None
+    )
+    if on_list:
+        verb = term(on_list[1], lang)
+        return f"{verb} (list {on_list[2]})" if english(lang) else f"{verb}（清册 {on_list[2]}）"
+    if key == "slot" and isinstance(value, str):
+        return witness_slot(value, lang)
     if key == "reason" and isinstance(value, str) and value in SESSIONS_ENDED:
         return pick(SESSIONS_ENDED[value], lang)
     changed = (

@@ -103,3 +103,14 @@ def test_why_sessions_ended_and_periods_in_words() -> None:
     assert coded_text("code", "D30", "zh") == "30年（D30）"
     assert coded_text("code", "Y", "en") == "Permanent (Y)"
     assert coded_text("code", "CG", "zh") == "CG"  # not a period: as it is
+
+
+def test_what_a_hold_refused_and_who_witnessed_in_words() -> None:
+    assert coded_text("action", "destroy (list XH-2026-0001)", "zh") == "销毁（清册 XH-2026-0001）"
+    assert coded_text("action", "transfer (list YJ-2026-0001)", "en") == (
+        "Transfer (list YJ-2026-0001)"
+    )
+    assert coded_text("action", "delete", "zh") == "删除误归档档案"
+    assert coded_text("slot", "department:XS", "zh") == "部门代表（XS）"
+    assert coded_text("slot", "records_manager", "zh") == "档案管理员"
+    assert as_text({"destroyed": 3}, "zh") == "销毁件数：3"
