@@ -4,6 +4,7 @@ of quarantined files. A job is visible to whoever submitted it and to records ma
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -31,7 +32,26 @@ FINAL = frozenset({IngestStatus.STORED, IngestStatus.DUPLICATE, IngestStatus.QUA
 
 
 def _metadata() -> dict[str, str]:
-    return {key: form(key) for key in FIELDS if key != "major" and form(key)}
+    found = {key: form(key) for key in FIELDS if key != "major" and form(key)}
+    if "date" in found:
+        found["date"] = iso_date(found["date"])
+    return found
+
+
+#: How people write a date on a form: 2026-11, 2026/11, 2026.11, 2026年11月, with a day too.
+_WRITTEN_DATE = re.compile(
+    r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*(?:月\s*)?(?:[-/.]?\s*(\d{1,2})\s*[日号]?)?"
+)
+
+
+def iso_date(value: str) -> str:
+    """A date as people write it, as ISO (2026年11月3日 → 2026-11-03); anything else as it
+    was, for the check to refuse beside the field."""
+    found = _WRITTEN_DATE.fullmatch(value.strip())
+    if not found:
+        return value.strip()
+    year, month, day = found.groups()
+    return f"{year}-{int(month):02d}" + (f"-{int(day):02d}" if day else "")
 
 
 def _check_date(value: str) -> None:

@@ -313,6 +313,18 @@ def test_an_upload_with_a_date_that_does_not_exist_is_told_once_beside_the_date(
     assert 'value="三次纪要"' in page
     with world.arc.sessions() as session:
         assert session.scalars(select(IngestJob)).all() == []  # nothing received
+    # A date as people write it is taken: 2026年11月3日 is 2026-11-03, 2026/11 is 2026-11.
+    for written, kept in (("2026年11月3日", "2026-11-03"), ("2026/11", "2026-11")):
+        zhang.post(
+            "/upload",
+            {"files": [(io.BytesIO(f"纪要 {kept}".encode()), "纪要.txt")],
+             "project": "华东仓储改造项目", "date": written},
+            status=302,
+            content_type="multipart/form-data",
+        )  # fmt: skip
+        with world.arc.sessions() as session:
+            newest = session.scalars(select(IngestJob).order_by(IngestJob.created_at.desc()))
+            assert newest.first().params["date"] == kept  # type: ignore[union-attr]
 
 
 def test_a_description_too_long_is_told_beside_its_field_on_upload_and_record(
