@@ -110,13 +110,16 @@ def open_witness_slots(
     return [slot for slot in required_witnesses(session, settings, lst) if slot.key not in signed]
 
 
-def fits(user: User, slot: WitnessSlot, settings: RetentionSettings) -> bool:
-    """Whether ``user`` may witness in ``slot``."""
+def fits(
+    user: User, slot: WitnessSlot, settings: RetentionSettings, stand_in: bool = False
+) -> bool:
+    """Whether ``user`` may witness in ``slot``; ``stand_in``: no records manager but the
+    one who carried the list out is left, so a director witnesses for the archive."""
     if not user.active:
         return False
     department = user.department.code if user.department else None
     if slot.key == "records_manager":
-        return user.role == Role.RECORDS_MANAGER
+        return user.role == Role.RECORDS_MANAGER or (stand_in and user.role == Role.DIRECTOR)
     if slot.key == "it":
         return user.role == Role.ADMIN
     if user.role in NOT_DEPARTMENT_STAFF:
@@ -134,7 +137,21 @@ def slots_for(
         return []
     if any(w.user_id == user.id for w in lst.witnesses) or executed_it(lst, user):
         return []
-    return [s for s in open_witness_slots(session, settings, lst) if fits(user, s, settings)]
+    stand_in = archive_stand_in(session, lst)
+    return [
+        s for s in open_witness_slots(session, settings, lst) if fits(user, s, settings, stand_in)
+    ]
+
+
+def archive_stand_in(session: Session, lst: DispositionList) -> bool:
+    """Whether no active records manager is left to witness for the archive but the one
+    who carried the list out (a one-person archive): a director stands in."""
+    others = select(User.id).where(
+        User.role == Role.RECORDS_MANAGER,
+        User.active.is_(True),
+        User.username != (lst.executed_by or ""),
+    )
+    return session.scalar(others.limit(1)) is None
 
 
 def executed_it(lst: DispositionList, user: User) -> bool:
@@ -158,7 +175,9 @@ def witness(
     """Sign that the destruction was witnessed; closes the list when it was the last slot.
     Someone no slot of the list could ever fit learns nothing about it (not even its state)."""
     statement = clean_text(statement, "the statement", STATEMENT_LIMIT)
-    if not any(fits(user, s, settings) for s in required_witnesses(session, settings, lst)):
+    stand_in = archive_stand_in(session, lst)
+    required = required_witnesses(session, settings, lst)
+    if not any(fits(user, s, settings, stand_in) for s in required):
         raise NotFound("no such list", code="no_list")
     if lst.action != Disposal.DESTROY:
         raise Conflict(f"list {lst.number} is a transfer list: nothing to witness")
@@ -194,7 +213,9 @@ def witness(
     row = Witness(
         list_id=lst.id,
         slot=slot.key,
-        capacity=slot.capacity,
+        capacity=slot.capacity
+        if user.role == Role.RECORDS_MANAGER or slot.key != "records_manager"
+        else f"{slot.capacity}（由总监代为监销）",
         user_id=user.id,
         username=user.username,
         display_name=user.display_name,

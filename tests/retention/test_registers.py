@@ -244,6 +244,12 @@ def test_a_register_says_what_was_not_destroyed_and_the_executor_does_not_witnes
             witness_slots_for(session, registered.settings.retention, lst, user(registered, "sun"))
             == []
         )
+    # sun is the archive's only records manager: a director witnesses for the archive.
+    witness_list(registered, MANAGER, list_id, user(registered, "qian").id, "records_manager")
+    with registered.sessions() as session:
+        lst = disposition.get_list(session, list_id)
+        assert [(w.username, w.slot) for w in lst.witnesses] == [("qian", "records_manager")]
+        assert lst.witnesses[0].capacity == "档案管理员（由总监代为监销）"
 
 
 def test_accounting_records_need_finance_and_it_to_witness(registered: Archive) -> None:
