@@ -30,7 +30,8 @@ from archive.models import (
     User,
     Version,
 )
-from archive.vocabulary import as_text, beijing, coded_text, english, field_label, term
+from archive.vocabulary import beijing, english, field_label, term
+from archive.vocabulary_details import as_text, coded_text
 from archive.vocabulary_reasons import reason_text
 
 #: A details value that is a moment (``2026-05-01T08:00:00+00:00``): shown in Beijing time.

@@ -24,7 +24,6 @@ from archive.models import Department, EventType, User
 from archive.vocabulary import (
     action_label,
     actor_label,
-    as_text,
     field_label,
     media_label,
     period_with_code,
@@ -32,6 +31,7 @@ from archive.vocabulary import (
     shown_time,
     word,
 )
+from archive.vocabulary_details import as_text
 from archive.vocabulary_reasons import reason_text
 
 

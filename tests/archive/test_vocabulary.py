@@ -8,13 +8,12 @@ from datetime import UTC, date, datetime
 from archive.models import Role, Sensitivity
 from archive.vocabulary import (
     actor_label,
-    as_text,
-    coded_text,
     media_label,
     shown_time,
     term,
     word,
 )
+from archive.vocabulary_details import as_text, coded_text
 from archive.vocabulary_reasons import reason_text
 
 
