@@ -543,7 +543,12 @@ def test_the_record_page_tells_the_documents_date_from_its_filing(
     """归档日期 is when the archive took it in (what the search's 归档日期 filter looks at);
     the document's own date (its retention counts from it) is 文件日期."""
     page = people["zhang"].text(f"/records/{world.records['CG-internal']}")
-    assert re.search(r"<dt>文件日期</dt><dd>2026-05-31</dd>", page)  # filed as "2026-05"
+    # Filed as "2026-05": the month as given, never a day nobody gave (its retention counts
+    # from the month's end, and the page says so).
+    assert re.search(
+        r"<dt>文件日期</dt><dd>2026-05 <small[^>]*>（未给出日；保管期限自该月末起算）", page
+    )
+    assert "2026-05-31" not in page
     filed = re.search(r"<dt>归档日期</dt><dd>(\d{4}-\d{2}-\d{2}) \d{2}:\d{2}</dd>", page)
     assert filed
     assert filed[1] != "2026-05-31"
