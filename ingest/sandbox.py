@@ -92,7 +92,11 @@ def _child(
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         cpu = max(1, int(timeout))
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
-        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+        # What the parser may add to the address space it was forked with: a worker that
+        # has grown (caches, libraries) must not leave a parser less room than a fresh one
+        # (C extensions then fail their allocations as SystemError, not MemoryError).
+        limit = _address_space() + memory_bytes
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         try:
             result = func(*args)
@@ -113,6 +117,15 @@ def _child(
         code = 70
     finally:
         os._exit(code)
+
+
+def _address_space() -> int:
+    """This process's virtual size in bytes (0 where /proc cannot tell)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            return int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def _error(kind: str, message: str) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mmap
 import os
 import signal
 from pathlib import Path
@@ -302,3 +303,17 @@ def test_a_docx_with_two_members_of_one_name_is_refused(tmp_path: Path) -> None:
     result = sandboxed(write(tmp_path, "dup.docx", out.getvalue()))
     assert result["check"] == "usability.opens"
     assert "two members of the same name" in result["failure"]
+
+
+def test_a_grown_worker_leaves_the_parser_its_whole_allowance() -> None:
+    """The limit is what the parser may add: a worker whose address space grew (caches,
+    libraries; here 3 GiB mapped, untouched) must not leave OCR less than a fresh one."""
+    grown = mmap.mmap(-1, 3 * GIB)
+    try:
+        wanted = 512 * 2**20
+        assert run_limited(_allocate, wanted, timeout=30, memory_bytes=GIB) == {"size": wanted}
+        with pytest.raises(SandboxError) as caught:
+            run_limited(_allocate, 2 * GIB, timeout=30, memory_bytes=GIB)
+        assert caught.value.kind == "memory"
+    finally:
+        grown.close()
