@@ -302,19 +302,15 @@ def decide(
         reason = required_text(reason, "reason for the refusal", "reason")
     elif not request.emergency:
         still_held(request.record)  # destroyed meanwhile: it can only be refused
-    if (
-        approve
-        and not request.emergency
-        and not within_clearance(request.requester, request.record)
-    ):
-        raise AccessError(  # the clearance may have been lowered since the request
-            "the record is above the requester's clearance: it can only be refused",
-            code="requester_clearance",
-            params={
-                "level": request.record.sensitivity.value,
-                "clearance": request.requester.clearance.value,
-            },
-        )
+        if not within_clearance(request.requester, request.record):
+            raise AccessError(  # the clearance may have been lowered since the request
+                "the record is above the requester's clearance: it can only be refused",
+                code="requester_clearance",
+                params={
+                    "level": request.record.sensitivity.value,
+                    "clearance": request.requester.clearance.value,
+                },
+            )
     now = utcnow()
     session.add(
         AccessDecision(

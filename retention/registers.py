@@ -287,11 +287,16 @@ def _approvals(lst: DispositionList) -> list[list[str]]:
     return rows
 
 
+def destroyed_count(lst: DispositionList) -> int:
+    """How many of a list's records were destroyed (the rest were kept back)."""
+    return sum(1 for item in lst.items if item.outcome == "destroyed")
+
+
 def destruction_register(session: Session, settings: Settings, lst: DispositionList) -> Register:
     """销毁清册: the list's records, the appraisal opinion, the approval signatures above and
     the 监销 (witnessed destruction) signatures below."""
     executed = lst.status == ListStatus.EXECUTED
-    destroyed = sum(1 for item in lst.items if item.outcome == "destroyed")
+    destroyed = destroyed_count(lst)
     kept = len(lst.items) - destroyed
     witnesses = [["监销人", "部门 / 身份", "签署时间（北京时间）", "声明"]] + [
         [w.display_name or w.username, w.capacity, local(w.signed_at), w.statement]

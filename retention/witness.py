@@ -31,7 +31,7 @@ from archive.models import (
 from archive.text import clean_text
 from retention.disposition import get_list
 from retention.errors import Conflict, NotFound, RetentionError
-from retention.registers import file_closed_register
+from retention.registers import destroyed_count, file_closed_register
 
 #: The longest witness statement kept (it is printed on the register).
 STATEMENT_LIMIT = 500
@@ -157,10 +157,6 @@ def archive_stand_in(session: Session, lst: DispositionList) -> bool:
 def executed_it(lst: DispositionList, user: User) -> bool:
     """Whether ``user`` carried out the destruction: 监销 is someone else watching it."""
     return lst.executed_by is not None and lst.executed_by == user.username
-
-
-def destroyed_count(lst: DispositionList) -> int:
-    return sum(1 for item in lst.items if item.outcome == "destroyed")
 
 
 def witness(
