@@ -131,7 +131,9 @@ class Statistics(Protocol):
     @property
     def text_in(self) -> DocSet | None: ...
 
-    def bm25(self, field: str, text: str | bytes) -> tuple[float, float]: ...
+    def bm25(
+        self, field: str, text: str | bytes, ids: Iterable[int] | None = None
+    ) -> tuple[float, float]: ...
 
 
 class SegmentCache:
@@ -373,9 +375,9 @@ class DocSets:
             field = term.fieldname
             if not self.searcher.schema[field].scorable:
                 return None
-            idf, avgfl = population.bm25(field, term.text)
-            lengths = self._lengths(field)
             ids, weights = self.postings(field, term.text)
+            idf, avgfl = population.bm25(field, term.text, ids)
+            lengths = self._lengths(field)
             scored_here = docs if text_in is None or field not in TEXT_FIELDS else docs & text_in
             for docnum, weight in zip(ids, weights, strict=True):
                 if docnum in scored_here:

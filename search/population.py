@@ -10,6 +10,7 @@ they may read: a score depends on nothing the caller could not find by searching
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from math import log
 from typing import Any
 
@@ -47,20 +48,23 @@ class Population:
             return self._text
         return self._known
 
-    def idf(self, field: str, text: str | bytes) -> float:
-        """As :meth:`whoosh.scoring.WeightingModel.idf`, over the population."""
+    def idf(self, field: str, text: str | bytes, ids: Iterable[int] | None = None) -> float:
+        """As :meth:`whoosh.scoring.WeightingModel.idf`, over the population; ``ids``: the
+        term's postings when the caller holds them already."""
         among = self.sets.allowed(self._restrictions(field))
         if not among:
             return 1.0  # nothing here is scored on this field
-        held = len(among.intersection(self.sets.postings(field, text)[0]))
+        held = len(among.intersection(self.sets.postings(field, text)[0] if ids is None else ids))
         return log(len(among) / (held + 1)) + 1
 
     def average_length(self, field: str) -> float:
         return self.sets.average_length(field, self._restrictions(field)) or 1.0
 
-    def bm25(self, field: str, text: str | bytes) -> tuple[float, float]:
+    def bm25(
+        self, field: str, text: str | bytes, ids: Iterable[int] | None = None
+    ) -> tuple[float, float]:
         """(idf, average length) of a term in ``field``."""
-        return self.idf(field, text), self.average_length(field)
+        return self.idf(field, text, ids), self.average_length(field)
 
     def weighting(self) -> BM25F:
         """Whoosh's BM25F with these statistics, for the queries only its matchers score."""
