@@ -163,10 +163,9 @@ def world(tmp_path: Path) -> Iterator[World]:
 DUE_RECORD = "CG-public"  # becomes an application form filed in 2010: D10, destroy
 
 
-@pytest.fixture
-def executed(tmp_path) -> Iterator[tuple[World, int]]:  # type: ignore[no-untyped-def]
-    """An executed destruction list holding one CG record, not yet witnessed."""
-    world = make_world(tmp_path)
+def submitted_due_list(world: World) -> int:
+    """A destruction list holding DUE_RECORD (made due: an application form of 2010),
+    submitted for signing; its id."""
     arc = world.arc
     with arc.transaction() as session:
         seed_default_plan(session, Actor.cli())
@@ -185,16 +184,31 @@ def executed(tmp_path) -> Iterator[tuple[World, int]]:  # type: ignore[no-untype
         disposition.add_records(session, manager, lst, [world.records[DUE_RECORD]])
         disposition.set_opinion(session, manager, lst, "经鉴定无保存价值，同意销毁")
         disposition.submit(session, manager, lst)
-        list_id = lst.id
+        return lst.id
+
+
+def sign_due_list(world: World, list_id: int) -> None:
+    """Every signature the due list needs: records manager, CG's head, a director."""
+    arc = world.arc
     for name, role in (("sun", None), ("wang", None), ("qian", SignerRole.DIRECTOR)):
         with arc.transaction() as session:
             lst = disposition.get_list(session, list_id)
             signer = session.scalar(select(User).where(User.username == name))
             assert signer is not None
-            disposition.sign(session, manager, arc.settings.retention, lst, signer, role, "同意")
-    execute(arc, manager, list_id, check_transfer_folder)
+            disposition.sign(
+                session, Actor.cli(), arc.settings.retention, lst, signer, role, "同意"
+            )
+
+
+@pytest.fixture
+def executed(tmp_path) -> Iterator[tuple[World, int]]:  # type: ignore[no-untyped-def]
+    """An executed destruction list holding one CG record, not yet witnessed."""
+    world = make_world(tmp_path)
+    list_id = submitted_due_list(world)
+    sign_due_list(world, list_id)
+    execute(world.arc, Actor.cli(), list_id, check_transfer_folder)
     yield world, list_id
-    arc.close()
+    world.arc.close()
 
 
 CHROMIUM = "/usr/bin/chromium"

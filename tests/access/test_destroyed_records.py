@@ -3,18 +3,12 @@ request, grant, hold or list can be made for content that no longer exists."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from archive.audit import Actor
-from archive.models import HoldScope, Record, SignerRole
+from archive.models import HoldScope
 from archive.people import find_user
-from archive.refcode import number_pending
-from retention import disposition
 from retention.deletion import confirm_deletion, request_deletion
 from retention.holds import place_hold
-from retention.schedules import seed_default_plan
-from retention.status import refresh_dirty
-from tests.access.conftest import DUE_RECORD, World
+from tests.access.conftest import DUE_RECORD, World, sign_due_list, submitted_due_list
 from tests.access.test_web_pages import Browser
 
 
@@ -63,26 +57,10 @@ def test_a_destroyed_record_offers_nothing_to_open_and_says_how_it_went(world: W
 
 
 def test_a_held_record_is_flagged_on_its_list_before_anyone_executes_it(world: World) -> None:
-    arc = world.arc
-    with arc.transaction() as session:
-        seed_default_plan(session, Actor.cli())
-        record = session.get_one(Record, world.records[DUE_RECORD])
-        record.record_type, record.filed_on, record.retention_dirty = (
-            "application",
-            date(2010, 3, 1),
-            True,
-        )
-    refresh_dirty(arc)
-    number_pending(arc)
-    with arc.transaction() as session:
-        lst = disposition.create_list(session, Actor.cli(), disposition.Disposal.DESTROY)
-        disposition.add_records(session, Actor.cli(), lst, [world.records[DUE_RECORD]])
-        disposition.set_opinion(session, Actor.cli(), lst, "经鉴定无保存价值，同意销毁")
-        disposition.submit(session, Actor.cli(), lst)
-        list_id = lst.id
+    list_id = submitted_due_list(world)
     sun = Browser(world, "sun")
     assert "data-held" not in sun.text(f"/retention/lists/{list_id}")
-    with arc.transaction() as session:
+    with world.arc.transaction() as session:
         hold, _ = place_hold(
             session,
             Actor.cli(),
@@ -95,12 +73,7 @@ def test_a_held_record_is_flagged_on_its_list_before_anyone_executes_it(world: W
     listed = sun.text(f"/retention/lists/{list_id}")
     assert "data-held" in listed
     assert f"#{hold_id} 审计调阅冻结" in listed
-    for name, role in (("sun", None), ("wang", None), ("qian", SignerRole.DIRECTOR)):
-        with arc.transaction() as session:
-            lst = disposition.get_list(session, list_id)
-            signer = find_user(session, name)
-            settings = arc.settings.retention
-            disposition.sign(session, Actor.cli(), settings, lst, signer, role, "同意")
+    sign_due_list(world, list_id)
     confirm = sun.text(f"/retention/lists/{list_id}/execute")
     assert "data-held" in confirm
     assert "1 件" in confirm or "1 of them" in confirm
