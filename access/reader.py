@@ -272,17 +272,9 @@ def _content(
             length=version.size,
         )
     lines = stamp_lines(user, client, now)
-    source: str | None = RenditionRole.ORIGINAL
-    size = version.size
-    sizes: dict[str, int] = {}
-    if version.media_type != PDF:  # a PDF needs no look at its renditions
-        rows = session.execute(
-            select(Rendition.role, Rendition.size).where(Rendition.version_id == version.id)
-        )
-        sizes = {role: rendition_size for role, rendition_size in rows}
-        laid_out = (RenditionRole.OCR_PDF, RenditionRole.OFFICE_PDF)
-        source = next((role for role in laid_out if role in sizes), None)
-        size = sizes.get(source, 0) if source is not None else 0
+    sizes = _rendition_sizes(session, version)
+    source = paged_source(version, sizes)
+    size = version.size if source == RenditionRole.ORIGINAL else sizes.get(source or "", 0)
     if source is not None:
         if size > MAX_STAMPED_BYTES:  # before decrypting any of it
             raise TooLargeToStamp
@@ -300,6 +292,29 @@ def _content(
     if RenditionRole.TEXT in sizes:
         text = b"".join(read_content(arc, session, version, RenditionRole.TEXT))
     return _stamped_text(version, header, text)
+
+
+def _rendition_sizes(session: Session, version: Version) -> dict[str, int]:
+    """Each rendition's size by role; a PDF needs no look at its renditions."""
+    if version.media_type == PDF:
+        return {}
+    rows = session.execute(
+        select(Rendition.role, Rendition.size).where(Rendition.version_id == version.id)
+    )
+    return {role: rendition_size for role, rendition_size in rows}
+
+
+def paged_source(version: Version, sizes: dict[str, int]) -> str | None:
+    """Which PDF the view stamps page by page, or None when it shows text under a header."""
+    if version.media_type == PDF:
+        return RenditionRole.ORIGINAL
+    laid_out = (RenditionRole.OCR_PDF, RenditionRole.OFFICE_PDF)
+    return next((role for role in laid_out if role in sizes), None)
+
+
+def shown_paged(session: Session, version: Version) -> bool:
+    """Whether the view is a stamped PDF (the stamp on every page) or a text (at its top)."""
+    return paged_source(version, _rendition_sizes(session, version)) is not None
 
 
 def _stamped_text(version: Version, header: bytes, text: bytes) -> Served:

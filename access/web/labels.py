@@ -170,6 +170,14 @@ def filesize(size: int | None) -> str:
     return f"{amount:.1f} TB"
 
 
+def percent(fraction: float | str | None) -> str:
+    """A share as a whole percentage (``0.346`` → ``35%``): people read certainty that way."""
+    try:
+        return f"{round(float(fraction) * 100)}%" if fraction is not None else "—"
+    except ValueError:
+        return "—"
+
+
 #: How the search facade marks a matched word (Whoosh's HtmlFormatter, text escaped).
 _MATCH = re.compile(r'<mark class="match term\d+">(.*?)</mark>', re.DOTALL)
 
@@ -206,6 +214,7 @@ def register_filters(app: Flask) -> None:
         period_coded=_at_render(period_coded),
         when=_at_render(when),
         filesize=filesize,
+        percent=percent,
         snippet=snippet,
         media=_at_render(media),
         action=_at_render(action),

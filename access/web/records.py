@@ -27,7 +27,7 @@ from access.bulk import MAX_SELECTED, active_holds, draft_lists
 from access.describe import describe_record, fixed
 from access.http import content_response, read_content_for
 from access.policy import Permission, may, route, within_clearance
-from access.reader import Refused
+from access.reader import Refused, shown_paged
 from access.requests import AccessError, grants_of, mine, refusal_reasons, submit
 from access.web.core import (
     actor,
@@ -245,7 +245,13 @@ def reader(version_id: uuid.UUID) -> Any:
             why = refuse_view(arc(), db, person, client(), found, version.id)
             ask_at = url_for("web.record", record_id=found.id) + "#ask"
             return error_page(403, reason_text(why, select_locale()), ask_at)
-        return render_template("reader.html", version=version, record=found, allowed=allowed)
+        return render_template(
+            "reader.html",
+            version=version,
+            record=found,
+            allowed=allowed,
+            paged=shown_paged(db, version),
+        )
 
 
 @web.get("/versions/<uuid:version_id>/content")

@@ -28,6 +28,8 @@ def test_the_keywords_found_are_told_only_to_those_who_may_read_or_classify(
     shown = Browser(world, "zhang").text(page)
     assert "违约金" not in shown
     assert "合同" in shown  # which rule decided is no secret: the class is shown anyway
+    assert "把握度 90%" in shown  # in words a person reads, not 0.9 against 0.6
+    assert "低于 60% 的须由档案管理员确认" in shown
     api = f"/api/v1/records/{record_id}"
     assert world.call("GET", "zhang", api).json["classification"]["rules"] == [{"rule": "合同"}]  # type: ignore[index]
     assert world.call("GET", "wang", api).json["classification"] == WHY  # type: ignore[index]

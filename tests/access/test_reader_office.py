@@ -68,7 +68,9 @@ def test_an_approved_reader_sees_the_docx_as_a_stamped_pdf_and_downloads_the_ori
     grant_view(world, version_id)
 
     zhang = Browser(world, "zhang")
-    assert content + "?action=view" in zhang.text(f"/reader/{version_id}")
+    page = zhang.text(f"/reader/{version_id}")
+    assert content + "?action=view" in page
+    assert "每页都印有您的姓名、IP 地址和时间" in page  # its PDF rendition is stamped
     view = zhang.get(content + "?action=view")
     assert view.status_code == 200  # type: ignore[attr-defined]
     assert view.mimetype == "application/pdf"  # type: ignore[attr-defined]

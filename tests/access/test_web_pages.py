@@ -173,6 +173,8 @@ def test_search_request_approve_read(world: World, people: dict[str, Browser]) -
     version = world.versions["CG-confidential"]
     reader = zhang.text(f"/reader/{version}")
     assert f"/versions/{version}/content?action=view" in reader
+    assert "文本开头印有您的姓名、IP 地址和时间" in reader  # a text: no pages to stamp
+    assert "每页" not in reader
     content = zhang.get(f"/versions/{version}/content?action=view")
     assert content.status_code == 200  # type: ignore[attr-defined]
     assert content.headers["X-Frame-Options"] == "SAMEORIGIN"  # type: ignore[attr-defined]
