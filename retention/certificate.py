@@ -73,18 +73,22 @@ ITEM_HEADINGS = {
 class People:
     """Names for the user names a list keeps, and departments for its signatures' ids."""
 
-    def __init__(self, session: Session | None) -> None:
+    def __init__(self, session: Session | None, lang: str | None = "zh") -> None:
         self.session = session
+        self.lang = lang
         self.names: dict[str, str] = {}
 
     def name(self, username: str | None) -> str:
-        """A person by name (and user name); the console operator and the system as such."""
+        """A person by name (and user name); the console operator and the system as such, in
+        the document's language."""
         if not username:
             return ""
         if username.startswith("cli:"):
-            return f"控制台操作员 Console operator {username[4:]}"
+            if english(self.lang):
+                return f"Console operator ({username[4:]})"
+            return f"控制台操作员（{username[4:]}）"
         if username == "system":
-            return "系统 System"
+            return "System" if english(self.lang) else "系统"
         if username not in self.names:
             user = (
                 self.session.scalar(select(User).where(User.username == username))
@@ -174,7 +178,7 @@ def _result(lst: DispositionList, lang: str | None) -> str:
 
 
 def certificate_header(lst: DispositionList, lang: str | None = "zh") -> list[tuple[str, str]]:
-    people = People(object_session(lst))
+    people = People(object_session(lst), lang)
     executed = lst.status == ListStatus.EXECUTED
     return [
         ("清册编号 List", lst.number),
@@ -203,7 +207,7 @@ def _signer(signature: Signature) -> str:
 
 
 def signature_rows(lst: DispositionList, lang: str | None = "zh") -> list[list[object]]:
-    people = People(object_session(lst))
+    people = People(object_session(lst), lang)
     return [
         [
             "签署",

@@ -32,7 +32,7 @@ from archive.models import (
 from archive.storage import BlobNotFound
 from ingest.package import check_transfer_folder
 from retention import disposition, execution
-from retention.certificate import certificate_header
+from retention.certificate import People, certificate_header
 from retention.errors import Conflict, RetentionError
 from retention.reports import certificate_csv, certificate_pdf
 from retention.sweep import sweep
@@ -353,3 +353,12 @@ def test_a_list_the_sweep_proposed_was_prepared_by_whoever_submitted_it(
         lst = disposition.get_list(session, lst.id)
         prepared = dict(certificate_header(lst))["编制 Prepared by"]
     assert prepared.startswith("用户sun（sun）")
+
+
+def test_the_console_operator_and_the_system_are_named_in_the_documents_language() -> None:
+    """A register is Chinese and an English certificate English: neither mixes the two."""
+    chinese, english = People(None), People(None, "en")
+    assert chinese.name("cli:root@archive-1") == "控制台操作员（root@archive-1）"
+    assert english.name("cli:root@archive-1") == "Console operator (root@archive-1)"
+    assert (chinese.name("system"), english.name("system")) == ("系统", "System")
+    assert chinese.name("") == ""
