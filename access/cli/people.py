@@ -12,13 +12,14 @@ import uuid
 from datetime import timedelta
 
 import click
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from access.cli.common import current_archive, friendly_errors, second_person, shown
 from archive.audit import Actor
 from archive.db import utcnow
 from archive.keys import destroy_version_content, retire_old_keys, rotate_keys
-from archive.models import Record, Role, Sensitivity, User, Version
+from archive.models import Department, Record, Role, Sensitivity, User, Version
 from archive.people import (
     change_user,
     create_department,
@@ -99,15 +100,47 @@ def department() -> None:
 @click.argument("name")
 @friendly_errors
 def department_create(code: str, name: str) -> None:
-    """Create a department with a CODE (used in 档号) and a NAME."""
+    """Create a department with a CODE (used in 档号) and a NAME. `archive init` made six
+    already (`archive department list`)."""
     with current_archive().transaction() as session:
         create_department(session, Actor.cli(), code, name)
     click.echo(f"department {code} {name} created")
 
 
+@department.command("list")
+@friendly_errors
+def department_list() -> None:
+    """Every department: its code (as options and the 档号 take it), name and active users."""
+    with current_archive().sessions() as session:
+        members = dict(
+            session.execute(
+                select(User.department_id, func.count())
+                .where(User.active)
+                .group_by(User.department_id)
+            ).all()
+        )
+        for dept in session.scalars(select(Department).order_by(Department.code)):
+            click.echo(f"{dept.code}\t{dept.name}\t{members.get(dept.id, 0)} 人 (users)")
+
+
 @click.group()
 def user() -> None:
     """Users, roles and API tokens."""
+
+
+@user.command("list")
+@friendly_errors
+def user_list() -> None:
+    """Every account: user name, name, role, department, clearance, and whether disabled."""
+    with current_archive().sessions() as session:
+        for person in session.scalars(select(User).order_by(User.username)):
+            dept = person.department.code if person.department else "—"
+            named = person.display_name if person.display_name != person.username else ""
+            state = "" if person.active else "\t停用 (disabled)"
+            click.echo(
+                f"{person.username}\t{named or '—'}\t{shown(person.role)}\t"
+                f"{dept}\t{shown(person.clearance)}{state}"
+            )
 
 
 ROLE = click.Choice([r.value for r in Role])

@@ -167,6 +167,13 @@ def test_users_tokens_and_audit_verify(sqlite_arc: Archive) -> None:
     with sqlite_arc.sessions() as session:
         assert find_user(session, "李四").must_change_password
     assert "nothing waits for approval" in cli(env, "user", "changes").stdout
+    listed = cli(env, "user", "list").stdout.splitlines()
+    assert "李四\t—\tsupervisor（主管）\tCW\trestricted（机密）" in listed
+    assert any(line.startswith("郑安全\t") for line in listed)
+    assert not any("password" in line or "arc_" in line for line in listed)
+    departments = cli(env, "department", "list").stdout.splitlines()
+    assert len(departments) == 6  # the six `archive init` made
+    assert "CW\t财务\t1 人 (users)" in departments
 
     intact = cli(env, "audit", "verify").stdout
     assert "audit chain intact" in intact
