@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from access.grants import granted_records, grants_of
 from access.policy import (
     Permission,
     may,
@@ -22,7 +23,7 @@ from access.policy import (
     readable_for,
     visibility_for,
 )
-from access.requests import AccessError, granted_records, grants_of, known_record
+from access.requests import AccessError, known_record
 from archive.accesslog import ALLOWED, REFUSED, Client, log_access
 from archive.core import Archive
 from archive.db import utcnow

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from access.grants import grants_of
 from access.http import exported
 from access.policy import may_read, within_clearance
-from access.requests import checked_request, grants_of, submit
+from access.requests import checked_request, submit
 from archive.audit import Actor, record_event
 from archive.config import AccessSettings
 from archive.db import utcnow

@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, false, func, or_, select
 from sqlalchemy.orm import Session
 
+from access.grants import granted_records, grants_of
 from access.policy import Permission, may
 from access.record_refs import as_uuid
-from access.requests import granted_records, grants_of
 from archive.accesslog import ALLOWED, Client, log_access
 from archive.core import Archive
 from archive.db import utcnow

@@ -27,8 +27,8 @@ from datetime import datetime
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
+from access.grants import grants_of
 from access.policy import Decision, may_know, may_read
-from access.requests import grants_of
 from access.watermark import CannotStamp, watermark_pdf
 from archive.accesslog import ALLOWED, REFUSED, Client, log_access
 from archive.content import ContentDestroyed, read_content

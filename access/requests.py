@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from access.grants import grants_of
 from access.policy import (
     Permission,
     may,
@@ -48,27 +49,6 @@ class AccessError(DomainError):
     (``NOT_FOUND``: the same answer as for a thing that does not exist)."""
 
     kind = ErrorKind.FORBIDDEN
-
-
-def grants_of(session: Session, user: User, record_id: uuid.UUID | None = None) -> list[Grant]:
-    query = select(Grant).where(Grant.user_id == user.id)
-    if record_id is not None:
-        query = query.where(Grant.record_id == record_id)
-    return list(session.scalars(query))
-
-
-def granted_records(session: Session, user: User, now: datetime | None = None) -> frozenset[str]:
-    """Ids of the records ``user`` holds an active grant for (they may know of them)."""
-    now = now or utcnow()
-    ids = session.scalars(
-        select(Grant.record_id).where(
-            Grant.user_id == user.id,
-            Grant.revoked_at.is_(None),
-            Grant.valid_from <= now,
-            Grant.valid_until > now,
-        )
-    )
-    return frozenset(str(i) for i in ids)
 
 
 class DuplicateRequest(DomainError):

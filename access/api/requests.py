@@ -21,10 +21,10 @@ from access.api.common import (
     whole_number,
 )
 from access.emergency import emergency
+from access.grants import grants_of
 from access.policy import Permission
 from access.requests import (
     decide,
-    grants_of,
     mine,
     revoke,
     submit,

@@ -25,10 +25,11 @@ from access.browse import (
 )
 from access.bulk import MAX_SELECTED, active_holds, draft_lists
 from access.describe import describe_record, fixed
+from access.grants import grants_of, standing_on
 from access.http import content_response, read_content_for
 from access.policy import Permission, may, route, within_clearance
 from access.reader import Refused, shown_paged
-from access.requests import AccessError, grants_of, mine, refusal_reasons, submit
+from access.requests import AccessError, mine, refusal_reasons, submit
 from access.web.core import (
     actor,
     arc,
@@ -87,8 +88,10 @@ def search_page(
         person = me(db)
         managing = may(person.role, Permission.MANAGE_RETENTION)
         query = urlencode(list(args.items(multi=True)))
+        standing = standing_on(db, person, [uuid.UUID(str(h.record_id)) for h in results.hits])
         page = render_template(
             "search.html",
+            standing=standing,
             refused=explain(refused) if refused else "",
             refused_field=(refused.field or "q") if refused else "",
             params=params,

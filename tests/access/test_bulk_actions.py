@@ -77,6 +77,10 @@ def test_asking_for_access_to_many_records(world: World) -> None:
     assert len(events(world, "access.request")) == 3  # audited as three single requests
     again = post(zhang, {**asked, "record": chosen[:1]})
     assert "未发送：您已申请过，正在等待答复" in again
+    # The results say so beside each record asked about, before anyone ticks it again.
+    listed = zhang.text("/search?q=档案")
+    assert listed.count("您的申请待审批：查看") == 3
+    assert "已获准" not in listed
     # The server's limits are the form's: a period over the maximum is refused, nothing sent.
     refused = zhang.post(
         "/search/selected",

@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from access.grants import grants_of
 from access.pick import pick
-from access.requests import grants_of
 from archive.accesslog import Client, log_access
 from archive.db import utcnow
 from archive.description import doc_number_key

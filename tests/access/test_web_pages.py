@@ -168,7 +168,10 @@ def test_search_request_approve_read(world: World, people: dict[str, Browser]) -
     wang.post(f"/inbox/{request_id[1]}/deny", {"reason": ""}, status=400)  # a reason is needed
     wang.post(f"/inbox/{request_id[1]}/approve", {})
     assert "没有待您审批的申请" in wang.text("/inbox")
-    assert f"/records/{record_id}" in zhang.text("/search?q=正文")  # the grant opens its text
+    found = zhang.text("/search?q=正文")
+    assert f"/records/{record_id}" in found  # the grant opens its text
+    assert "已获准查看，至 " in found  # and the hit says so, with when it ends
+    assert "待审批" not in found
 
     version = world.versions["CG-confidential"]
     reader = zhang.text(f"/reader/{version}")
