@@ -43,12 +43,13 @@ from whoosh.writing import IndexWriter
 from archive.description import doc_number_key
 from search.analysis import TermHasher, chinese_words, fingerprint, fold, keyed_analyzer
 from search.blocks import block_of, decode_map, encode_map
-from search.docsets import DocSets, SegmentStore
+from search.docsets import DocSets
 from search.pool import analyse, analysed_texts
 from search.population import Population
 from search.query import SEARCHED, parse_query, without_text
 from search.query import QueryError as QueryError  # the callers' name for it
 from search.schema import SCHEMA_VERSION, make_schema
+from search.segment_cache import SegmentStore
 from search.segments import merge_small_in_order, retrying, with_deletions
 from search.snippets import snippet_html
 

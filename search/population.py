@@ -17,8 +17,9 @@ from typing import Any
 from whoosh import query as q
 from whoosh.scoring import BM25F, BM25FScorer, WeightScorer
 
-from search.docsets import DocSet, DocSets
+from search.docsets import DocSets
 from search.query import TEXT_FIELDS
+from search.segment_cache import DocSet
 
 B, K1 = 0.75, 1.2  # whoosh.scoring.BM25F's defaults
 
