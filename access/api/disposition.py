@@ -30,10 +30,11 @@ from access.policy import ListStep, Permission, list_steps
 from archive.models import Disposal, SignerRole
 from ingest.package import check_transfer_folder
 from retention import disposition
+from retention.catalogue import catalogue
 from retention.execution import execute
 from retention.handover import record_receipt
 from retention.holds import refusals_audited
-from retention.registers import catalogue, list_register
+from retention.registers import list_register
 from retention.witness import witness_list
 
 PREFIX = "/retention"

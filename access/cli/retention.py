@@ -20,10 +20,10 @@ from archive.models import HoldScope
 from archive.volumes import list_volumes
 from retention import reports
 from retention.appraisal import appraisal_queue
+from retention.catalogue import catalogue
 from retention.deletion import confirm_deletion, request_deletion
 from retention.holds import hold_json, list_holds, place_hold, release_hold
 from retention.register_files import register_pdf, register_xlsx
-from retention.registers import catalogue
 from retention.review import cut_off, review
 from retention.schedules import (
     add_event_type,

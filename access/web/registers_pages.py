@@ -17,7 +17,8 @@ from access.web.core import actor, arc, form, me, reauthenticate, requires, web
 from access.web.refusals import explain
 from archive.errors import DomainError, InvalidInput
 from archive.models import Disposal, DispositionList, ListStatus
-from retention.registers import catalogue, list_register
+from retention.catalogue import catalogue
+from retention.registers import list_register
 from retention.witness import open_witness_slots, required_witnesses, slots_for, witness_list
 
 

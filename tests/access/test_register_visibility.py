@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from archive.models import AccessEvent, AuditEvent, Version
 from archive.storage import LocalBlobStore
-from retention.registers import WITHHELD
+from retention.catalogue import WITHHELD
 from tests.access.conftest import World
 from tests.access.test_web_pages import PASSWORD, Browser
 

@@ -30,7 +30,7 @@ from archive.models import AuditEvent, DataKey, Record, Version
 from archive.people import PeopleError
 from archive.signals import version_stored
 from archive.storage import LocalBlobStore
-from retention.registers import _day
+from retention.registers import register_day
 
 ACTOR = Actor(name="tester")
 CN_MARKER = "绝密合同条款甲方乙方"
@@ -250,8 +250,8 @@ def test_a_month_only_date_is_never_shown_as_a_day(arc: Archive) -> None:
         record = session.scalars(select(Record).join(Version).where(Version.id == month_only)).one()
         assert (record.filed_on.isoformat(), record.filed_day_known) == ("2023-01-31", False)
         assert record.document_date == "2023-01"
-    assert _day("2023-01") == "20230100"  # DA/T 22's eight digits, the day unknown
-    assert _day("2024-05-08") == "20240508"
+    assert register_day("2023-01") == "20230100"  # DA/T 22's eight digits, the day unknown
+    assert register_day("2024-05-08") == "20240508"
 
 
 def test_destroying_needs_a_reason(arc: Archive) -> None:

@@ -23,10 +23,11 @@ from archive.models import AuditEvent, DispositionList, HoldScope, Record, Reten
 from archive.refcode import number_pending
 from ingest.package import check_transfer_folder
 from retention import disposition, execution
+from retention.catalogue import CATALOGUE_COLUMNS, catalogue
 from retention.errors import Conflict, RetentionError
 from retention.holds import place_hold
 from retention.register_files import register_pdf, register_xlsx
-from retention.registers import CATALOGUE_COLUMNS, catalogue, list_register
+from retention.registers import list_register
 from retention.status import refresh_dirty
 from retention.sweep import sweep
 from retention.witness import required_witnesses, witness_list
