@@ -26,6 +26,7 @@ from access.api.common import (
 )
 from access.browse import knows, visible_list, visible_lists
 from access.http import certificate_response, printed, register_response
+from access.list_json import list_json
 from access.policy import ListStep, Permission, list_steps
 from archive.models import Disposal, SignerRole
 from ingest.package import check_transfer_folder
@@ -56,7 +57,7 @@ def retention_lists() -> Any:
         return jsonify(
             lists=[
                 {
-                    **disposition.list_json(lst, arc.settings.retention, items=False),
+                    **list_json(lst, arc.settings.retention, items=False),
                     "mine_to_sign": [
                         slot.role.value
                         for slot in disposition.open_slots_for(arc.settings.retention, lst, user)
@@ -86,7 +87,7 @@ def retention_list_create() -> Any:
             text_field(body, "opinion"),
             receiver=str(body.get("receiver") or ""),
         )
-        return jsonify(disposition.list_json(lst, arc.settings.retention)), 201
+        return jsonify(list_json(lst, arc.settings.retention)), 201
 
 
 @api.get(f"{PREFIX}/lists/<int:list_id>")
@@ -95,7 +96,7 @@ def retention_list(list_id: int) -> Any:
     arc = archive()
     with arc.sessions() as session:
         lst = visible_list(session, me(session), list_id)
-        return jsonify(disposition.list_json(lst, arc.settings.retention))
+        return jsonify(list_json(lst, arc.settings.retention))
 
 
 @api.patch(f"{PREFIX}/lists/<int:list_id>")
@@ -114,7 +115,7 @@ def retention_list_edit(list_id: int) -> Any:
             disposition.add_records(session, g.actor, lst, parse_ids(body["add"], "add"))
         if body.get("remove"):
             disposition.remove_records(session, g.actor, lst, parse_ids(body["remove"], "remove"))
-        return jsonify(disposition.list_json(lst, arc.settings.retention))
+        return jsonify(list_json(lst, arc.settings.retention))
 
 
 @api.post(f"{PREFIX}/lists/<int:list_id>/<any(submit, sign, 'send-back', cancel):step>")
@@ -142,7 +143,7 @@ def retention_list_step(list_id: int, step: str) -> Any:
             disposition.submit(session, g.actor, lst)
         else:
             disposition.cancel(session, g.actor, lst, text_field(body, "reason"))
-        return jsonify(disposition.list_json(lst, arc.settings.retention))
+        return jsonify(list_json(lst, arc.settings.retention))
 
 
 @api.post(f"{PREFIX}/lists/<int:list_id>/execute")

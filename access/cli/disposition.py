@@ -16,6 +16,7 @@ import click
 from sqlalchemy import select
 
 from access.cli.common import current_archive, echo_json, friendly_errors
+from access.list_json import list_json
 from archive.audit import Actor
 from archive.models import Disposal, DispositionList, SignerRole
 from archive.people import find_user
@@ -59,7 +60,7 @@ def list_show(ref: str | None) -> None:
                            f"{lst.status.value:<9} {len(lst.items)} records")  # fmt: skip
             return
         lst = disposition.get_list(session, _list_id(session, ref))
-        echo_json(disposition.list_json(lst, arc.settings.retention))
+        echo_json(list_json(lst, arc.settings.retention))
 
 
 @list_.command("create")

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from access.browse import visible_list, visible_lists
 from access.http import certificate_response
+from access.list_json import list_json
 from access.policy import ListStep, Permission, list_steps, may
 from access.requests import AccessError
 from access.web.core import (
@@ -305,7 +306,7 @@ def disposition_list(list_id: int) -> Any:
         return render_template(
             "list.html",
             lst=lst,
-            data=disposition.list_json(lst, settings),
+            data=list_json(lst, settings),
             mine=disposition.open_slots_for(settings, lst, person),
             missing=disposition.missing_slots(settings, lst),
             steps={step.value for step in list_steps(settings, person, lst)},
@@ -345,7 +346,7 @@ def confirm_execute(list_id: int) -> Any:
         return render_template(
             "execute.html",
             lst=lst,
-            data=disposition.list_json(lst, settings),
+            data=list_json(lst, settings),
             missing=disposition.missing_slots(settings, lst),
             held=_held(db, lst),
         )
