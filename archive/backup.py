@@ -33,7 +33,7 @@ from archive.bootstrap import ensure_home, start_checkpoints
 from archive.checkpoints import LABELS, verify_all, write_checkpoint
 from archive.core import Archive
 from archive.crypto import Keyring, KeyringError
-from archive.db import Base, local_today, make_engine
+from archive.db import Base, erase_freed, local_today, make_engine
 from archive.errors import DomainError
 from archive.migrate import head_revision, upgrade
 from archive.models import ChainAnchor, DataKey
@@ -392,6 +392,7 @@ def _reshred(arc: Archive, keyring: Keyring) -> int:
             "shred-register",
             {"versions": versions},
         )
+    erase_freed(arc.engine)  # the restored file's copies of those keys, too
     for key in keys:
         arc.blobs.delete(key)
     return len(versions)

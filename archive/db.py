@@ -96,6 +96,9 @@ def _configure_sqlite(engine: Engine, lock_wait: float) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(lock_wait * 1000)}")
         cursor.execute("PRAGMA synchronous=FULL")
+        # Deleted and overwritten content is zeroed, not left in free space: a destroyed
+        # data key must not outlive its row in the file (see erase_freed).
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -123,6 +126,25 @@ def _configure_sqlite(engine: Engine, lock_wait: float) -> None:
         finally:
             if shortened:
                 writer.execute(f"PRAGMA busy_timeout={int(lock_wait * 1000)}")
+
+
+def erase_freed(engine: Engine) -> bool:
+    """After data keys are destroyed: on SQLite, copy the WAL into the database file and
+    empty it, so the pages that held the keys (their earlier images in the log) are gone
+    from disk; ``secure_delete`` has already zeroed the keys' space in the new pages. False
+    when readers kept the log from being emptied (the next destruction tries again) or on
+    PostgreSQL, whose dead row versions stay until VACUUM: there, retiring the old
+    key-encryption keys (``archive keys rotate --retire``) is what makes them worthless."""
+    if engine.dialect.name != "sqlite":
+        return False
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        busy, _log, _done = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        cursor.close()
+    finally:
+        connection.close()
+    return busy == 0
 
 
 def advisory_xact_lock(session: Session, name: str) -> None:

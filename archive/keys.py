@@ -16,7 +16,7 @@ from archive.audit import Actor, record_event
 from archive.content import ContentError, content_binding
 from archive.core import Archive
 from archive.crypto import WrappedKey
-from archive.db import utcnow
+from archive.db import erase_freed, utcnow
 from archive.models import DataKey, RecordChange, Version
 from archive.signals import version_destroyed
 
@@ -124,6 +124,7 @@ def destroy_version_content(
             {"name": version.name, "keys": len(object_keys), "reason": reason},
         )
     arc.keyring.forget([version_id])  # a backup restored later cannot revive it
+    erase_freed(arc.engine)  # nor a copy of the database file as it now lies
     for object_key in object_keys:
         arc.blobs.delete(object_key)
     version_destroyed.send(arc, version_id=version_id)

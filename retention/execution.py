@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from archive.audit import Actor, record_event
 from archive.checkpoints import write_checkpoint
 from archive.core import Archive
-from archive.db import local_today, utcnow
+from archive.db import erase_freed, local_today, utcnow
 from archive.keys import shred_keys
 from archive.models import (
     Disposal,
@@ -204,7 +204,9 @@ def execute(arc: Archive, actor: Actor, list_id: int, check_folder: FolderCheck)
 
 
 def checkpoint_now(arc: Archive) -> None:
-    """Sign the chains' heads at once after a destruction, not at the next hourly
-    checkpoint: deleting its events from the database afterwards is then caught."""
+    """After a destruction: erase the destroyed keys' earlier copies from the database's
+    files, and sign the chains' heads at once, not at the next hourly checkpoint, so that
+    deleting its events from the database afterwards is caught."""
+    erase_freed(arc.engine)
     with arc.sessions() as session:
         write_checkpoint(session, arc.keyring, arc.settings.checkpoint_path)

@@ -211,6 +211,33 @@ def test_crypto_shredding_defeats_an_earlier_copy(arc: Archive) -> None:
     assert verify_fixity(arc, ACTOR).destroyed == 1
 
 
+def test_a_destroyed_key_leaves_no_copy_in_the_database_files(sqlite_arc: Archive) -> None:
+    """The wrapped key of a destroyed version is gone from the SQLite file and its WAL, not
+    only from the row: freed space is zeroed and the log emptied when keys are destroyed,
+    so a copy of the live files (with the keyring) opens nothing destroyed."""
+    version_id = put(sqlite_arc, f"{CN_MARKER} destroyed".encode())
+    keep = put(sqlite_arc, b"kept")
+    with sqlite_arc.sessions() as session:
+        wrapped = session.scalars(
+            select(DataKey.wrapped).where(DataKey.version_id == version_id)
+        ).one()
+        kept = session.scalars(select(DataKey.wrapped).where(DataKey.version_id == keep)).one()
+    assert wrapped
+    assert kept
+    database = Path(sqlite_arc.settings.database_url.removeprefix("sqlite:///"))
+
+    def on_disk() -> bytes:
+        files = [database, database.with_name(database.name + "-wal")]
+        return b"".join(f.read_bytes() for f in files if f.exists())
+
+    assert wrapped in on_disk()  # the check can see a key where it lies
+    destroy_version_content(sqlite_arc, ACTOR, version_id, "误归档")
+    disk = on_disk()
+    assert wrapped not in disk
+    assert kept in disk
+    assert read(sqlite_arc, keep) == b"kept"
+
+
 def test_retiring_old_keys_makes_destruction_hold_against_an_older_backup(arc: Archive) -> None:
     """An older backup keeps the wrapped key of a version destroyed since; with the keyring's
     shred register emptied (anyone holding the keyring can edit it) that key would unwrap.

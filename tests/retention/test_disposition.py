@@ -8,6 +8,7 @@ import io
 import re
 import uuid
 from datetime import date
+from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
@@ -98,6 +99,11 @@ def test_a_signed_list_shreds_content_and_keys_and_keeps_the_tombstone(arc: Arch
     list_id, records = _prepared(arc)
     before = {record_id: _blobs(arc, record_id) for record_id in records}
     assert sum(len(copies) for copies in before.values()) == 8  # 4 versions × original + text
+    with arc.sessions() as session:
+        wrapped = session.scalars(
+            select(DataKey.wrapped).join(Version).where(Version.record_id.in_(records))
+        ).all()
+    assert len(wrapped) == 8
 
     # Not every signature yet: nothing happens.
     with arc.transaction() as session:
@@ -141,6 +147,12 @@ def test_a_signed_list_shreds_content_and_keys_and_keeps_the_tombstone(arc: Arch
             select(AuditEvent.object_id).where(AuditEvent.action == "record.destroyed")
         ).all()
         assert sorted(destroyed) == sorted(str(r) for r in records)
+
+    if arc.settings.is_sqlite:  # nor is any copy of the keys left in the database's files
+        database = Path(arc.settings.database_url.removeprefix("sqlite:///"))
+        files = (database, database.with_name(database.name + "-wal"))
+        disk = b"".join(f.read_bytes() for f in files if f.exists())
+        assert not [key for key in wrapped if key and key in disk]
 
     # The blobs are gone; a copy taken before (a backup, a replica) put back is still
     # unreadable: its data key no longer exists anywhere.
