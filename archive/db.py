@@ -144,7 +144,7 @@ def erase_freed(engine: Engine) -> bool:
         cursor.close()
     finally:
         connection.close()
-    return busy == 0
+    return bool(busy == 0)
 
 
 def advisory_xact_lock(session: Session, name: str) -> None:
