@@ -105,9 +105,11 @@ def _covers(hold: Hold) -> ColumnElement[bool]:
 
 
 def held_clause(session: Session) -> ColumnElement[bool]:
-    """SQL that is true for every record some active hold covers (for bulk filters)."""
+    """SQL that is true for every record some active hold covers, and false (never SQL's
+    unknown) for every other: a hold on a field a record leaves empty must not make that
+    record drop out of both "held" and "not held" (the sweep, the due counts)."""
     holds = _active(session)
-    return or_(*(_covers(hold) for hold in holds)) if holds else false()
+    return or_(*(_covers(hold) for hold in holds)).is_(True) if holds else false()
 
 
 def hold_json(hold: Hold, count: int | None = None) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from retention.errors import Held, RetentionError
 from retention.holds import ensure_free, place_hold, refusals_audited, release_hold
 from retention.review import cut_off, review
 from retention.sweep import sweep
-from tests.retention.conftest import MANAGER, add_people, file_record, user
+from tests.retention.conftest import MANAGER, add_people, file_record, load_default_plan, user
 
 OLD = date(2010, 5, 1)
 
@@ -144,3 +144,19 @@ def test_a_hold_placed_after_signing_stops_execution_for_that_record(planned: Ar
         assert session.get(Record, kept).state == RecordState.ACTIVE  # type: ignore[union-attr]
         assert session.get(Record, gone).state == RecordState.DISPOSED  # type: ignore[union-attr]
     assert _refusals(planned, kept) == [f"destroy (list {result.number})"]
+
+
+def test_a_query_hold_leaves_records_without_the_field_to_the_sweep(arc: Archive) -> None:
+    """A record with no 业务流程 is not covered by a hold on one; SQL's unknown must not make
+    it neither held nor free, silently dropped from the sweep and the due counts."""
+    load_default_plan(arc)
+    planned = arc
+    due = file_record(planned, record_type="application", when=OLD)
+    with planned.sessions() as session:
+        assert session.get_one(Record, due).process is None
+    _hold(planned, HoldScope.QUERY, query={"process": "finance"})
+    report = sweep(planned, MANAGER)
+    assert report.held == 0
+    with planned.sessions() as session:
+        listed = session.scalars(select(DispositionList)).all()
+        assert [str(i.record_id) for lst in listed for i in lst.items] == [str(due)]
