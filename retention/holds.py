@@ -23,7 +23,17 @@ from sqlalchemy.orm import Session
 from archive.audit import Actor, record_event
 from archive.core import Archive
 from archive.db import advisory_xact_lock, utcnow
-from archive.models import Department, Hold, HoldItem, HoldScope, Project, Record, Sensitivity
+from archive.models import (
+    Department,
+    Hold,
+    HoldItem,
+    HoldScope,
+    Project,
+    Record,
+    RetentionSchedule,
+    Sensitivity,
+)
+from archive.vocabulary import PROCESSES, RECORD_TYPES
 from retention.errors import Held, NotFound, RetentionError
 
 QUERY_FIELDS = (
@@ -88,6 +98,30 @@ def query_conditions(query: dict[str, str]) -> list[ColumnElement[bool]]:
         elif name == "title":
             conditions.append(Record.title.contains(value, autoescape=True))
     return conditions
+
+
+def _check_choices(session: Session, query: dict[str, str]) -> None:
+    """A department, 业务流程 or 文件类型 a hold names is one that exists: a label or a typo
+    would otherwise place a hold that covers nothing, and look like one that does."""
+    known: dict[str, set[str]] = {}
+    if "department" in query:
+        rows = session.execute(select(Department.code, Department.name)).all()
+        known["department"] = {value for row in rows for value in row}
+    if "process" in query:
+        known["process"] = set(PROCESSES)
+    if "record_type" in query:
+        planned = session.scalars(
+            select(RetentionSchedule.record_type).where(RetentionSchedule.record_type.is_not(None))
+        )
+        known["record_type"] = {*RECORD_TYPES, *(t for t in planned if t)}
+    for name, values in known.items():
+        if query[name] not in values:
+            raise RetentionError(
+                f"{name} {query[name]!r} is not one of the choices",
+                code="schedule_choice",
+                field=name,
+                params={"value": query[name]},
+            )
 
 
 def _active(session: Session) -> list[Hold]:
@@ -209,6 +243,7 @@ def place_hold(
         hold.project = row
     else:
         hold.query = normalize_query(query or {})
+        _check_choices(session, hold.query)
         items = list(session.scalars(select(Record.id).where(*query_conditions(hold.query))))
     session.add(hold)
     session.flush()

@@ -33,6 +33,7 @@ from access.web.forms import about, records_in, row_number, sends_back, sent
 from archive.core import Archive
 from archive.errors import ErrorKind, InvalidInput
 from archive.models import (
+    Department,
     Disposal,
     DispositionList,
     FilingUnit,
@@ -191,6 +192,16 @@ def _holds_page() -> Any:
             shown=db.get(Hold, shown) if shown else None,
             held=held,
             scopes=[s.value for s in HoldScope],
+            departments=db.scalars(select(Department).order_by(Department.code)).all(),
+            choices={
+                "process": PROCESSES,
+                "record_type": sorted(
+                    {
+                        *RECORD_TYPES,
+                        *(s.record_type for s in current_schedules(db) if s.record_type),
+                    }
+                ),
+            },
         )
 
 

@@ -123,6 +123,22 @@ def test_holds_and_events_come_back_as_typed(world: World) -> None:
         status=404,
     )
     assert beside(missing, "project") == "没有名为 无此项目 的项目。"
+    # A query hold chooses department, 业务流程 and 文件类型 from lists; a label or a typo sent
+    # anyway is refused beside its field, not placed as a hold that covers nothing.
+    page = sun.text("/retention/holds")
+    assert re.search(r'<option value="finance"\s*>财务管理</option>', page)
+    assert re.search(r'<option value="XS"\s*>销售（XS）</option>', page)
+    label = sun.post(
+        "/retention/holds",
+        {"name": "财务审计", "reason": "2026 审计", "scope": "query", "process": "财务管理"},
+        status=400,
+    )
+    assert beside(label, "process") == "“财务管理”不在可选范围内：请从列表中选择。"
+    sun.post(
+        "/retention/holds",
+        {"name": "财务审计", "reason": "2026 审计", "scope": "query", "department": "销售"},
+    )  # a department by its name, as the API takes it
+    assert "已对 " in sun.text("/retention/holds")
 
     future = sun.post(
         "/retention/events",
