@@ -15,20 +15,26 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
+from archive.db import local_today
 from archive.errors import DomainError
 
 MAX_PROJECT_CHARS = 60
 MAX_PROJECT_BYTES = 180  # 60 Chinese characters; leaves room for serial, date, version
 MAX_NAME_BYTES = 240  # stays under the 255-byte file name limit with room for an extension
 _RESERVED = set('/\\:*?"<>|')
+# ASCII digits only: ``２０２６`` or ``٢٠٢٦`` would name a record apart from ``2026``.
 _DATE = {
-    "month": re.compile(r"\d{4}-(0[1-9]|1[0-2])"),
-    "day": re.compile(r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"),
+    "month": re.compile(r"\d{4}-(0[1-9]|1[0-2])", re.ASCII),
+    "day": re.compile(r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])", re.ASCII),
 }
 _NAME = re.compile(
     r"^(?P<project>.+?)(?:\((?P<serial>[1-9]\d*)\))?"
-    r"-(?P<date>\d{4}-\d{2}(?:-\d{2})?)-(?P<major>\d+)\.(?P<minor>\d+)$"
+    r"-(?P<date>\d{4}-\d{2}(?:-\d{2})?)-(?P<major>\d+)\.(?P<minor>\d+)$",
+    re.ASCII,
 )
+#: The years a document's date may have: an old archive's papers, up to next year (a
+#: contract dated ahead). 9999 or 0000 is a typo, and would break the retention arithmetic.
+FIRST_YEAR = 1000
 
 
 class NamingError(DomainError, ValueError):
@@ -105,6 +111,9 @@ def format_date(value: date | str, granularity: str = "month") -> str:
     if not pattern.fullmatch(value):
         example = "2023-01" if granularity == "month" else "2023-01-05"
         raise NamingError(f"date {value!r} is not of the form {example}")
+    last_year = local_today().year + 1
+    if not FIRST_YEAR <= int(value[:4]) <= last_year:
+        raise NamingError(f"date {value!r} is not a year from {FIRST_YEAR} to {last_year}")
     if granularity == "day":
         try:
             date.fromisoformat(value)

@@ -62,12 +62,15 @@ def fiscal_year_end(on_or_after: date, end: tuple[int, int]) -> date:
 def add_years(start: date, years: int) -> date:
     """``start`` plus whole years: the corresponding day, or the month's last day where that
     day does not exist (民法典 第二百零二条)."""
-    return start + relativedelta(years=years)
+    try:
+        return start + relativedelta(years=years)
+    except (OverflowError, ValueError):  # past year 9999: kept as long as a date can say
+        return date.max
 
 
 def eligible_from(due: date) -> date:
     """The first day a record kept until ``due`` may be destroyed or transferred."""
-    return due + timedelta(days=1)
+    return due if due == date.max else due + timedelta(days=1)
 
 
 def is_eligible(due: date | None, today: date) -> bool:

@@ -5,6 +5,7 @@ of quarantined files. A job is visible to whoever submitted it and to records ma
 from __future__ import annotations
 
 import re
+import unicodedata
 import uuid
 from typing import Any
 
@@ -40,13 +41,14 @@ def _metadata() -> dict[str, str]:
 
 #: How people write a date on a form: 2026-11, 2026/11, 2026.11, 2026年11月, with a day too.
 _WRITTEN_DATE = re.compile(
-    r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*(?:月\s*)?(?:[-/.]?\s*(\d{1,2})\s*[日号]?)?"
+    r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*(?:月\s*)?(?:[-/.]?\s*(\d{1,2})\s*[日号]?)?", re.ASCII
 )
 
 
 def iso_date(value: str) -> str:
     """A date as people write it, as ISO (2026年11月3日 → 2026-11-03); anything else as it
     was, for the check to refuse beside the field."""
+    value = unicodedata.normalize("NFKC", value)  # ２０２６／１１ typed full-width: 2026/11
     found = _WRITTEN_DATE.fullmatch(value.strip())
     if not found:
         return value.strip()

@@ -330,7 +330,12 @@ def test_an_upload_with_a_date_that_does_not_exist_is_told_once_beside_the_date(
     with world.arc.sessions() as session:
         assert session.scalars(select(IngestJob)).all() == []  # nothing received
     # A date as people write it is taken: 2026年11月3日 is 2026-11-03, 2026/11 is 2026-11.
-    for written, kept in (("2026年11月3日", "2026-11-03"), ("2026/11", "2026-11")):
+    written_ways = (
+        ("2026年11月3日", "2026-11-03"),
+        ("2026/11", "2026-11"),
+        ("２０２６年１１月", "2026-11"),  # typed full-width
+    )
+    for written, kept in written_ways:
         zhang.post(
             "/upload",
             {"files": [(io.BytesIO(f"纪要 {kept}".encode()), "纪要.txt")],
@@ -341,6 +346,14 @@ def test_an_upload_with_a_date_that_does_not_exist_is_told_once_beside_the_date(
         with world.arc.sessions() as session:
             newest = session.scalars(select(IngestJob).order_by(IngestJob.created_at.desc()))
             assert newest.first().params["date"] == kept  # type: ignore[union-attr]
+    # A typo'd year is refused there and then, not stored to break the retention clock.
+    typo = zhang.post(
+        "/upload",
+        {"files": [(io.BytesIO("纪要".encode()), "纪要.txt")], "date": "9999-12"},
+        status=400,
+        content_type="multipart/form-data",
+    )
+    assert beside(typo, "date").startswith("“9999-12”不是有效日期")
 
 
 def test_a_description_too_long_is_told_beside_its_field_on_upload_and_record(

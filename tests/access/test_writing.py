@@ -239,3 +239,14 @@ def test_a_version_classified_above_its_record_raises_the_record(world: World) -
     ]
     shown = world.call("GET", "wang", f"/api/v1/records/{world.records['CG-internal']}")
     assert shown.json["sensitivity"] == "confidential"  # type: ignore[index]
+
+
+def test_a_date_no_document_has_is_refused_at_the_door(world: World) -> None:
+    """9999-12 or 0000-01 stored would break the retention arithmetic for everyone (the
+    sweep, events), and a year in other digits would name a look-alike record."""
+    for typed in ("9999-12", "0000-01", "２０２６-11"):
+        status, body = upload(world, "zhang", b"text", "x.txt", project="P", date=typed)
+        assert status == 400, typed
+        assert body["error"].startswith("date: "), body
+    with world.arc.sessions() as session:
+        assert not session.scalars(select(IngestJob)).all()  # nothing received

@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from archive.db import local_today
 from archive.naming import (
     FIRST_VERSION,
     NamingError,
@@ -67,7 +68,15 @@ def test_parse_names_that_follow_the_convention(
 
 
 @pytest.mark.parametrize(
-    "name", ["合同扫描件.pdf", "XX项目-2023-13-1.0", "XX项目-2023-1-1.0", "-2023-01-1.0", ""]
+    "name",
+    [
+        "合同扫描件.pdf",
+        "XX项目-2023-13-1.0",
+        "XX项目-2023-1-1.0",
+        "-2023-01-1.0",
+        "",
+        "XX项目-２０２３-01-1.0",  # full-width digits would name a look-alike of 2023-01
+    ],
 )
 def test_parse_rejects_names_that_do_not_follow_it(name: str) -> None:
     assert parse_name(name) is None
@@ -130,3 +139,13 @@ def test_bad_dates_are_refused() -> None:
         format_date("2023-02-30", "day")
     with pytest.raises(NamingError):
         format_date("2023-00")
+    for other_digits in ("２０２６-11", "٢٠٢٦-11"):
+        with pytest.raises(NamingError, match="not of the form"):
+            format_date(other_digits)
+    # A typo'd year is refused before it reaches the retention arithmetic (9999 + 30 years).
+    next_year = local_today().year + 1
+    assert format_date(f"{next_year}-12") == f"{next_year}-12"  # a contract dated ahead
+    assert format_date("1949-10") == "1949-10"
+    for year in ("9999", "0000", str(next_year + 1), "0999"):
+        with pytest.raises(NamingError, match="is not a year from 1000 to"):
+            format_date(f"{year}-01")

@@ -9,7 +9,7 @@ import pytest
 from archive.content import filing_date
 from archive.db import local_today
 from archive.models import Trigger
-from retention.clock import Rule, add_years, compute, fiscal_year_end
+from retention.clock import Rule, add_years, compute, eligible_from, fiscal_year_end
 
 VOUCHER = Rule(30, Trigger.FISCAL_YEAR_END)
 
@@ -88,3 +88,9 @@ def test_the_filing_date_is_the_documents_own_date_when_given() -> None:
     assert filing_date("2023-03-15") == date(2023, 3, 15)
     assert filing_date("2024-02") == date(2024, 2, 29)  # a month counts from its last day
     assert filing_date(today.strftime("%Y-%m")) == today  # this month: today
+
+
+def test_a_period_past_the_last_date_a_date_can_hold_keeps_it_to_that_date() -> None:
+    """Not an exception that stops every record's recomputation (the sweep, events)."""
+    assert add_years(date(9990, 6, 30), 30) == date.max
+    assert eligible_from(date.max) == date.max
