@@ -24,10 +24,14 @@ from archive.config import Settings
 from archive.content import NewRecord, RenditionSource, store
 from archive.core import Archive
 from archive.models import (
+    Department,
     Disposal,
+    DispositionItem,
     DispositionList,
     ListStatus,
+    Record,
     RenditionRole,
+    Sensitivity,
     Version,
 )
 from archive.vocabulary import retention_period, term
@@ -246,6 +250,25 @@ def register_text(register: Register) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _register_standing(session: Session, lst: DispositionList) -> tuple[Sensitivity, str | None]:
+    """How secret a filed register is, and whose: it names every listed record, so it is as
+    secret as the most secret of them, and belongs to their department when they share one.
+    A 秘密 list spanning departments is 机密: no one department may know all of it."""
+    rows = session.execute(
+        select(Record.sensitivity, Department.code)
+        .join(DispositionItem, DispositionItem.record_id == Record.id)
+        .outerjoin(Department, Department.id == Record.department_id)
+        .where(DispositionItem.list_id == lst.id)
+    ).all()
+    level = max((row[0] for row in rows), key=lambda s: s.rank, default=Sensitivity.INTERNAL)
+    level = max(level, Sensitivity.INTERNAL, key=lambda s: s.rank)
+    departments = {row[1] for row in rows}
+    department = next(iter(departments)) if len(departments) == 1 else None
+    if level == Sensitivity.CONFIDENTIAL and department is None:
+        level = Sensitivity.RESTRICTED
+    return level, department
+
+
 def file_register(arc: Archive, actor: Actor, list_id: int) -> uuid.UUID:
     """File a closed list's register (销毁清册 or 移交清册) into the archive as a record of
     archival work, kept permanently by the file plan's ``archival_work`` class; the list's
@@ -259,6 +282,7 @@ def file_register(arc: Archive, actor: Actor, list_id: int) -> uuid.UUID:
         register = list_register(session, arc.settings, lst)
         pdf, text = register_pdf(register), register_text(register)
         number = lst.number
+        sensitivity, department = _register_standing(session, lst)
     stored = store(
         arc,
         io.BytesIO(pdf),
@@ -270,6 +294,8 @@ def file_register(arc: Archive, actor: Actor, list_id: int) -> uuid.UUID:
             title=f"{register.title} {number}",
             process=ARCHIVAL_WORK_PROCESS,
             record_type=REGISTER_TYPE,
+            sensitivity=sensitivity,
+            department=department,
         ),
         renditions=[RenditionSource(RenditionRole.TEXT, "text/plain", io.BytesIO(text.encode()))],
     )

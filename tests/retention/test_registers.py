@@ -19,7 +19,16 @@ from archive.bootstrap import initialize
 from archive.config import load_settings
 from archive.core import Archive
 from archive.errors import InvalidInput
-from archive.models import AuditEvent, DispositionList, HoldScope, Record, RetentionSchedule
+from archive.models import (
+    AuditEvent,
+    Department,
+    Disposal,
+    DispositionList,
+    HoldScope,
+    Record,
+    RetentionSchedule,
+    Sensitivity,
+)
 from archive.refcode import number_pending
 from ingest.package import check_transfer_folder
 from retention import disposition, execution
@@ -27,7 +36,7 @@ from retention.catalogue import CATALOGUE_COLUMNS, catalogue
 from retention.errors import Conflict, RetentionError
 from retention.holds import place_hold
 from retention.register_files import register_pdf, register_xlsx
-from retention.registers import list_register
+from retention.registers import file_register, list_register
 from retention.status import refresh_dirty
 from retention.sweep import sweep
 from retention.witness import required_witnesses, witness_list
@@ -170,6 +179,7 @@ def test_destruction_is_witnessed_before_the_list_closes_and_its_register_is_kep
         kept = session.get(Record, kept_id)
         assert kept is not None
         assert kept.title == f"档案销毁清册 {lst.number}"
+        assert kept.sensitivity == Sensitivity.INTERNAL  # two departments' internal records
         schedule = session.get(RetentionSchedule, kept.schedule_id)
         assert schedule is not None
         assert (schedule.key, kept.due_on) == ("archival_work", None)  # kept permanently
@@ -366,3 +376,31 @@ def test_long_texts_are_bounded_and_a_register_that_could_not_be_filed_is_filed_
         assert kept is not None
         register = list_register(session, registered.settings, lst)
     assert pdf_text(register_pdf(register))  # a long opinion flows over pages, no failure
+
+
+def test_a_filed_register_is_as_secret_as_the_records_it_names(registered: Archive) -> None:
+    """The register lists every record's 档号 and title: filed as internal it would show a
+    秘密 record's title to anyone whose request for the register is approved."""
+    old = date(2010, 5, 1)
+    secret = file_record(registered, record_type="application", when=old, project="秘密申请",
+                         sensitivity=Sensitivity.CONFIDENTIAL)  # fmt: skip
+    other = file_record(registered, record_type="application", when=old, project="销售申请",
+                        department="XS", sensitivity=Sensitivity.CONFIDENTIAL)  # fmt: skip
+    number_pending(registered)
+
+    def filed(*records: uuid.UUID) -> tuple[Sensitivity, str | None]:
+        """The filed register's 密级 and department."""
+        with registered.transaction() as session:
+            list_id = disposition.create_list(session, MANAGER, Disposal.DESTROY, records).id
+        with registered.sessions() as session:
+            kept = session.get_one(Record, file_register(registered, MANAGER, list_id))
+            department = session.get(Department, kept.department_id)
+            return kept.sensitivity, department.code if department else None
+
+    assert filed(secret) == (Sensitivity.CONFIDENTIAL, "CG")  # CG's 秘密: CG's register
+    for gone in (secret,):
+        with registered.transaction() as session:  # off its list, to go on another
+            lst = session.scalars(select(DispositionList)).one()
+            disposition.remove_records(session, MANAGER, lst, [gone])
+    # 秘密 records of two departments: no one department may know all of it.
+    assert filed(secret, other)[0] == Sensitivity.RESTRICTED
