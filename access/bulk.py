@@ -134,9 +134,9 @@ def hold_many(
     """A new hold naming the records (``hold_id`` None), or those records added to an active
     hold; a record not in the archive is reported, the others held."""
     records = {r.id: r for r in session.scalars(select(Record).where(Record.id.in_(record_ids)))}
-    found = [record_id for record_id in record_ids if record_id in records]
+    found = [i for i in record_ids if i in records and records[i].state == RecordState.ACTIVE]
     if not found:
-        return [_unknown(record_id) for record_id in record_ids]
+        return [_not_holdable(record_id, records) for record_id in record_ids]
     if hold_id is None:
         hold, _count = place_hold(
             session, actor, name=name, reason=reason, scope=HoldScope.RECORDS, record_ids=found
@@ -146,8 +146,8 @@ def hold_many(
         new = set(extend_hold(session, actor, hold_id, found))
         hold = session.get_one(Hold, hold_id)
     return [
-        _unknown(record_id)
-        if record_id not in records
+        _not_holdable(record_id, records)
+        if record_id not in found
         else Outcome(
             record_id,
             _name(records[record_id]),
@@ -157,6 +157,16 @@ def hold_many(
         )
         for record_id in record_ids
     ]
+
+
+def _not_holdable(record_id: uuid.UUID, records: dict[uuid.UUID, Record]) -> Outcome:
+    """Why a selected record was not held: not in the archive, or no longer kept there."""
+    record = records.get(record_id)
+    return (
+        _unknown(record_id)
+        if record is None
+        else Outcome(record_id, _name(record), False, "not_kept")
+    )
 
 
 def add_many(

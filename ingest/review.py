@@ -10,7 +10,7 @@ from sqlalchemy import select
 from archive.audit import Actor, record_event
 from archive.core import Archive
 from archive.errors import DomainError
-from archive.models import Record, RecordChange, Sensitivity
+from archive.models import Record, RecordChange, RecordState, Sensitivity
 from archive.signals import record_reclassified
 
 
@@ -64,6 +64,10 @@ def reclassify(
         record = session.get(Record, record_id, with_for_update=True)
         if record is None:
             raise ReviewError(f"no record {record_id}")
+        if record.state != RecordState.ACTIVE:  # its class chose a retention that has run
+            raise ReviewError(
+                f"record {record.name_stem} is {record.state.value}: not reclassified"
+            )
         before = {
             "process": record.process,
             "stage": record.stage,

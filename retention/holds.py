@@ -30,11 +30,12 @@ from archive.models import (
     HoldScope,
     Project,
     Record,
+    RecordState,
     RetentionSchedule,
     Sensitivity,
 )
 from archive.vocabulary import PROCESSES, RECORD_TYPES
-from retention.errors import Held, NotFound, RetentionError
+from retention.errors import Conflict, Held, NotFound, RetentionError
 
 QUERY_FIELDS = (
     "project",
@@ -98,6 +99,23 @@ def query_conditions(query: dict[str, str]) -> list[ColumnElement[bool]]:
         elif name == "title":
             conditions.append(Record.title.contains(value, autoescape=True))
     return conditions
+
+
+def _active_records(session: Session, record_ids: Sequence[uuid.UUID], field: str) -> None:
+    """Refuse a hold naming a record that is not in the archive, or no longer kept in it
+    (destroyed, transferred): there is nothing left to hold."""
+    found = {r.id: r for r in session.scalars(select(Record).where(Record.id.in_(record_ids)))}
+    missing = [str(i) for i in record_ids if i not in found]
+    if missing:
+        raise NotFound(f"no records {', '.join(missing)}", code="no_record", field=field)
+    for record in found.values():
+        if record.state != RecordState.ACTIVE:
+            raise Conflict(
+                f"record {record.name_stem} is {record.state.value}: nothing is left to hold",
+                code="record_not_kept",
+                field=field,
+                params={"name": record.name_stem, "state": record.state.value},
+            )
 
 
 def _check_choices(session: Session, query: dict[str, str]) -> None:
@@ -227,10 +245,7 @@ def place_hold(
                 "a records hold names at least one record", code="required", field="records"
             )
         items = list(dict.fromkeys(record_ids))
-        found = set(session.scalars(select(Record.id).where(Record.id.in_(items))))
-        missing = [str(i) for i in items if i not in found]
-        if missing:
-            raise NotFound(f"no records {', '.join(missing)}", code="no_record", field="records")
+        _active_records(session, items, "records")
     elif scope == HoldScope.PROJECT:
         row = session.scalar(select(Project).where(Project.name == (project or "").strip()))
         if row is None:
@@ -244,7 +259,13 @@ def place_hold(
     else:
         hold.query = normalize_query(query or {})
         _check_choices(session, hold.query)
-        items = list(session.scalars(select(Record.id).where(*query_conditions(hold.query))))
+        items = list(
+            session.scalars(
+                select(Record.id).where(
+                    Record.state == RecordState.ACTIVE, *query_conditions(hold.query)
+                )
+            )
+        )
     session.add(hold)
     session.flush()
     session.add_all(HoldItem(hold_id=hold.id, record_id=record_id) for record_id in items)
@@ -296,7 +317,8 @@ def release_hold(session: Session, actor: Actor, hold_id: int, reason: str) -> H
 
 def covered(session: Session, hold: Hold) -> int:
     """How many records ``hold`` covers now."""
-    return session.scalar(select(func.count()).select_from(Record).where(_covers(hold))) or 0
+    kept = Record.state == RecordState.ACTIVE
+    return session.scalar(select(func.count()).select_from(Record).where(kept, _covers(hold))) or 0
 
 
 def list_holds(session: Session, include_released: bool = False) -> list[tuple[Hold, int]]:
@@ -327,10 +349,7 @@ def extend_hold(
     if hold.released_at is not None:
         raise RetentionError(f"hold {hold_id} was released")
     wanted = list(dict.fromkeys(record_ids))
-    found = set(session.scalars(select(Record.id).where(Record.id.in_(wanted))))
-    missing = [str(i) for i in wanted if i not in found]
-    if missing:
-        raise NotFound(f"no records {', '.join(missing)}")
+    _active_records(session, wanted, "record_ids")
     named = set(session.scalars(select(HoldItem.record_id).where(HoldItem.hold_id == hold.id)))
     new = [record_id for record_id in wanted if record_id not in named]
     session.add_all(HoldItem(hold_id=hold.id, record_id=record_id) for record_id in new)

@@ -33,7 +33,7 @@ from archive.models import (
 )
 from archive.refcode import number_pending, number_record
 from retention.clock import Clock, Rule, compute, eligible_from, is_eligible
-from retention.errors import NotFound, RetentionError
+from retention.errors import Conflict, NotFound, RetentionError
 from retention.holds import hold_json, holds_on
 from retention.schedules import choose, current_schedules, spec_of
 
@@ -201,8 +201,17 @@ def record_occurrence(
             )
         if event_type == "project_accepted":
             project_row.status = ProjectStatus.ACCEPTED
-    elif session.get(Record, record_id) is None:
-        raise NotFound(f"no record {record_id}", code="no_record", field="record")
+    else:
+        record = session.get(Record, record_id)
+        if record is None:
+            raise NotFound(f"no record {record_id}", code="no_record", field="record")
+        if record.state != RecordState.ACTIVE:  # its retention has run its course
+            raise Conflict(
+                f"record {record.name_stem} is {record.state.value}: no event changes it now",
+                code="record_not_kept",
+                field="record",
+                params={"name": record.name_stem, "state": record.state.value},
+            )
     row = RetentionEvent(
         event_type=event_type,
         project_id=project_row.id if project_row else None,

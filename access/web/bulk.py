@@ -64,6 +64,7 @@ SAID: dict[str, Any] = {
     "held_elsewhere": _l("Refused: on hold (%(detail)s)."),
     "unnumbered": _l("Refused: it has no 档号 yet."),
     "not_active": _l("Refused: it is no longer active."),
+    "not_kept": _l("Not held: the record is no longer kept here (destroyed or transferred)."),
     "on_other_list": _l("Refused: it is already on another open list."),
     "not_due": _l("Refused: not due for disposition yet (kept until %(detail)s)."),
 }

@@ -106,6 +106,10 @@ MESSAGES: dict[str, Any] = {
         "kept for the audit."
     ),
     "held": _l("A record is on hold (%(holds)s): release the hold first."),
+    "record_not_kept": _l(
+        "%(name)s is no longer kept here (%(state)s): there is nothing left to hold, and no "
+        "event changes its retention."
+    ),
     "hold_query": _l("A hold on a query needs at least one condition."),
     "receiver_transfer": _l("Only a transfer list has a receiving party."),
     "list_empty": _l("The list is empty: add records first."),

@@ -3,11 +3,15 @@ request, grant, hold or list can be made for content that no longer exists."""
 
 from __future__ import annotations
 
+import pytest
+
 from archive.audit import Actor
 from archive.models import HoldScope
 from archive.people import find_user
+from ingest.review import ReviewError, reclassify
 from retention.deletion import confirm_deletion, request_deletion
 from retention.holds import place_hold
+from retention.schedules import seed_default_plan
 from tests.access.conftest import DUE_RECORD, World, sign_due_list, submitted_due_list
 from tests.access.test_web_pages import Browser
 
@@ -46,6 +50,31 @@ def test_a_destroyed_record_offers_nothing_to_open_and_says_how_it_went(world: W
         status=200,
     )  # fmt: skip
     assert "档案已销毁" in report
+
+    # Nothing left to hold, and no event changes its retention: refused, said in words.
+    hold = {"name": "诉讼冻结", "reason": "(2026)沪01民初1号", "scope": "records",
+            "record_ids": [str(record_id)]}  # fmt: skip
+    held = world.call("POST", "sun", "/api/v1/retention/holds", json=hold)
+    assert held.status_code == 409
+    assert held.json["code"] == "record_not_kept"  # type: ignore[index]
+    event = {"event_type": "contract_terminated", "occurred_on": "2020-01-01",
+             "record_id": str(record_id)}  # fmt: skip
+    with world.arc.transaction() as session:
+        seed_default_plan(session, Actor.cli())  # the event types
+    recorded = world.call("POST", "sun", "/api/v1/retention/events", json=event)
+    assert recorded.status_code == 409, recorded.json
+    assert recorded.json["code"] == "record_not_kept"  # type: ignore[index]
+    sun = Browser(world, "sun")
+    many = sun.post(
+        "/search/selected",
+        {"action": "hold", "name": "诉讼冻结", "reason": "(2026)沪01民初1号",
+         "record": [str(record_id), str(world.records["CG-public"])]},
+        status=200,
+    )  # fmt: skip
+    assert "1 件已办理，1 件未办理" in many
+    assert "未保全：该档案已不在本馆保管（已销毁或已移交）" in many
+    with pytest.raises(ReviewError, match="not reclassified"):
+        reclassify(world.arc, Actor.cli(), record_id, record_type="report")
 
     page = Browser(world, "sun").text(f"/records/{record_id}")
     assert "data-tombstone" in page
