@@ -30,6 +30,7 @@ from archive.models import (
 )
 from archive.pdf import cell, grid, landscape_document, styles
 from archive.vocabulary import YES_NO, beijing, english, pick, retention_period, term
+from retention.disposition import still_as_signed
 
 TITLES = {
     (Disposal.DESTROY, True): "档案销毁证明 Certificate of destruction",
@@ -196,9 +197,11 @@ def certificate_header(lst: DispositionList, lang: str | None = "zh") -> list[tu
 
 
 def _valid(signature: Signature, lst: DispositionList, lang: str | None) -> str:
-    if signature.digest == lst.digest:
-        return pick(YES_NO[True], lang)
-    return "No (an earlier round)" if english(lang) else "否（前一轮）"
+    if signature.digest != lst.digest:
+        return "No (an earlier round)" if english(lang) else "否（前一轮）"
+    if not still_as_signed(lst):  # recomputed, not trusted: a row edited since shows here
+        return "No (the list changed after signing)" if english(lang) else "否（清册内容已变）"
+    return pick(YES_NO[True], lang)
 
 
 def _signer(signature: Signature) -> str:

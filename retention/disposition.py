@@ -272,6 +272,15 @@ def content_digest(lst: DispositionList) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def still_as_signed(lst: DispositionList) -> bool:
+    """Whether the list is what its signers signed: its digest recomputed from the items and
+    opinion as they stand, and each item the record its frozen description names. A row
+    added, dropped or edited in the database since the submission makes it false."""
+    if lst.digest is None or content_digest(lst) != lst.digest:
+        return False
+    return all((item.snapshot or {}).get("record_id") == str(item.record_id) for item in lst.items)
+
+
 def submit(session: Session, actor: Actor, lst: DispositionList) -> str:
     """Freeze the list for signing; returns the digest the signers sign."""
     require(lst, ListStatus.DRAFT)

@@ -37,7 +37,7 @@ from archive.models import (
 from archive.signals import version_destroyed
 from retention.clock import is_eligible
 from retention.describe import describe
-from retention.disposition import get_list, missing_slots, require
+from retention.disposition import get_list, missing_slots, require, still_as_signed
 from retention.errors import NOT_DUE, Conflict, Held, already, held_note
 from retention.handover import remember_package
 from retention.holds import ensure_free, refusals_audited
@@ -66,6 +66,13 @@ def _ready(arc: Archive, list_id: int) -> DispositionList:
                 for slot in missing
             )
             raise Conflict(f"list {lst.number} is not fully signed: missing {names}")
+        if not still_as_signed(lst):
+            raise Conflict(
+                f"list {lst.number} is not what was signed: its content changed after it was "
+                "submitted; nothing is carried out (see the audit trail, and send it back)",
+                code="list_altered",
+                params={"list": lst.number},
+            )
         for item in lst.items:
             _ = item.record  # load while the session is open
         return lst

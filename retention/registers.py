@@ -30,12 +30,14 @@ from archive.models import (
     DispositionList,
     ListStatus,
     Record,
+    RecordState,
     RenditionRole,
     Sensitivity,
     Version,
 )
 from archive.vocabulary import retention_period, term
 from retention.certificate import People
+from retention.disposition import still_as_signed
 from retention.errors import NotFound
 from retention.register_files import Register, local, register_pdf
 
@@ -115,7 +117,9 @@ def _list_rows(session: Session, lst: DispositionList, destroy: bool) -> list[li
             _short(lst.opinion),
         ]
         outcome = OUTCOMES.get(item.outcome or "", "") + (f"：{item.note}" if item.note else "")
-        if destroy and item.outcome == "destroyed":
+        if destroy and item.outcome == "destroyed" and item.record.state != RecordState.DISPOSED:
+            row += ["记录不符：标为已销毁，档案却仍在库（请报安全审计员）", "", ""]
+        elif destroy and item.outcome == "destroyed":
             row += [DESTRUCTION_METHOD, local(item.done_at), _witness_names(lst)]
         elif destroy:  # kept (held, no longer due): no time of destruction, nobody witnessed it
             kept_why = "未销毁" + (f"：{item.note}" if item.note else "")
@@ -136,6 +140,14 @@ def _witness_names(lst: DispositionList) -> str:
     return "、".join(w.display_name or w.username for w in lst.witnesses)
 
 
+def signature_validity(lst: DispositionList, digest: str) -> str:
+    """What a signature given on ``digest`` is worth now: valid only on the current round
+    and while the list is still what was signed (its digest recomputed, not trusted)."""
+    if digest != lst.digest:
+        return "前一轮（已失效）"
+    return "有效" if still_as_signed(lst) else "无效：清册内容与签署时不符"
+
+
 def _approvals(lst: DispositionList) -> list[list[str]]:
     rows = [["签署角色", "签署人", "意见", "签署时间（北京时间）", "有效"]]
     for s in lst.signatures:
@@ -145,7 +157,7 @@ def _approvals(lst: DispositionList) -> list[list[str]]:
                 s.display_name or s.username,
                 s.opinion,
                 local(s.signed_at),
-                "有效" if s.digest == lst.digest else "前一轮（已失效）",
+                signature_validity(lst, s.digest),
             ]
         )
     return rows

@@ -113,6 +113,10 @@ MESSAGES: dict[str, Any] = {
     "hold_query": _l("A hold on a query needs at least one condition."),
     "receiver_transfer": _l("Only a transfer list has a receiving party."),
     "list_empty": _l("The list is empty: add records first."),
+    "list_altered": _l(
+        "List %(list)s is not what was signed: its content changed after it was submitted. "
+        "Nothing was carried out; tell the security auditor and send the list back."
+    ),
     "list_opinion": _l("The list needs an appraisal opinion (鉴定意见) before signing."),
     "list_receiver": _l("A transfer list needs its receiving party (接收方)."),
     "no_signature": _l("You have no signature to give on this list."),

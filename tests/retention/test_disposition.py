@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
 from archive.audit import verify_chain
 from archive.content import ContentDestroyed, read_content
@@ -21,6 +21,7 @@ from archive.models import (
     AuditEvent,
     DataKey,
     Department,
+    DispositionItem,
     DispositionList,
     ListStatus,
     Record,
@@ -33,8 +34,9 @@ from archive.models import (
 from archive.storage import BlobNotFound
 from ingest.package import check_transfer_folder
 from retention import disposition, execution
-from retention.certificate import People, certificate_header
+from retention.certificate import People, certificate_header, signature_rows
 from retention.errors import Conflict, RetentionError
+from retention.registers import list_register
 from retention.reports import certificate_csv, certificate_pdf
 from retention.sweep import sweep
 from tests.retention.conftest import MANAGER, add_people, file_record, load_default_plan, user
@@ -374,3 +376,46 @@ def test_the_console_operator_and_the_system_are_named_in_the_documents_language
     assert english.name("cli:root@archive-1") == "Console operator (root@archive-1)"
     assert (chinese.name("system"), english.name("system")) == ("系统", "System")
     assert chinese.name("") == ""
+
+
+def test_a_list_changed_in_the_database_after_signing_is_not_carried_out(
+    planned: Archive,
+) -> None:
+    """The digest is recomputed, not trusted: a record slipped onto a signed list by editing
+    the database is not destroyed, nor anything else of the list; an opinion edited after
+    execution shows every signature as no longer valid on the certificate and the 清册."""
+    add_people(planned)
+    list_id, records = _prepared(planned)
+    _sign_all_remaining_after_sun(planned, list_id)
+    extra = file_record(planned, record_type="application", when=date(2010, 5, 1), project="未签")
+    with planned.transaction() as session:
+        session.add(DispositionItem(list_id=list_id, record_id=extra))
+    with pytest.raises(Conflict, match="not what was signed"):
+        execution.execute(planned, MANAGER, list_id, check_folder=check_transfer_folder)
+    with planned.sessions() as session:
+        states = {r.id: r.state for r in session.scalars(select(Record))}
+    assert all(states[r] == RecordState.ACTIVE for r in (*records, extra))
+
+    with planned.transaction() as session:  # put back as signed: it runs
+        session.execute(delete(DispositionItem).where(DispositionItem.record_id == extra))
+    assert execution.execute(planned, MANAGER, list_id, check_folder=check_transfer_folder).done
+    with planned.transaction() as session:
+        session.execute(
+            update(DispositionList)
+            .where(DispositionList.id == list_id)
+            .values(opinion="改写的鉴定意见")
+        )
+    with planned.sessions() as session:
+        lst = disposition.get_list(session, list_id)
+        rows = signature_rows(lst)
+        register = list_register(session, planned.settings, lst)
+    assert {row[8] for row in rows} == {"否（清册内容已变）"}
+    approvals = dict(register.above)["审批签署"][1:]
+    assert {row[4] for row in approvals} == {"无效：清册内容与签署时不符"}
+
+
+def _sign_all_remaining_after_sun(arc: Archive, list_id: int) -> None:
+    with arc.transaction() as session:
+        lst = disposition.get_list(session, list_id)
+        disposition.sign(session, MANAGER, arc.settings.retention, lst, user(arc, "sun"))
+    _sign_all_remaining(arc, list_id)
