@@ -15,11 +15,10 @@ from typing import Any
 import click
 from sqlalchemy import select
 
-from access.cli.common import current_archive, echo_json, friendly_errors
+from access.cli.common import current_archive, echo_json, friendly_errors, second_person
 from access.list_json import list_json
 from archive.audit import Actor
 from archive.models import Disposal, DispositionList, SignerRole
-from archive.people import find_user
 from ingest.package import check_transfer_folder
 from retention import disposition, reports
 from retention.execution import execute
@@ -117,9 +116,11 @@ def list_submit(ref: str) -> None:
 @click.option("--opinion", default="")
 @friendly_errors
 def list_sign(ref: str, username: str, role: str | None, opinion: str) -> None:
+    """Sign a list as USERNAME, who types their own password: the operator alone cannot
+    give every signature a destruction needs."""
     arc = current_archive()
     with arc.transaction() as session:
-        signer = find_user(session, username)
+        signer = second_person(session, username)
         actor = Actor(name=f"{signer.username} via {Actor.cli().name}"[:64], user_id=signer.id)
         lst = disposition.get_list(session, _list_id(session, ref), lock=True)
         signature = disposition.sign(
@@ -192,11 +193,11 @@ def list_certificate(ref: str, kind: str, output: Path) -> None:
 @click.option("--statement", default="", help="What they attest; a standard sentence if empty.")
 @friendly_errors
 def list_witness(ref: str, username: str, slot: str | None, statement: str) -> None:
-    """Sign that an executed destruction list was carried out as listed (监销); the last
-    witness closes the list and files its 销毁清册 into the archive."""
+    """Sign that an executed destruction list was carried out as listed (监销), as USERNAME,
+    who types their own password; the last witness closes the list and files its 销毁清册."""
     arc = current_archive()
     with arc.sessions() as session:
-        person = find_user(session, username)
+        person = second_person(session, username)  # their own password, as for signing
         list_id = _list_id(session, ref)
     actor = Actor(name=f"{person.username} via {Actor.cli().name}"[:64], user_id=person.id)
     row = witness_list(arc, actor, list_id, person.id, slot, statement)

@@ -30,6 +30,9 @@ def test_a_destruction_list_from_the_command_line(tmp_path: Path) -> None:
         file_record(arc, record_type="application", when=OLD, project=f"旧申请{n}")
         for n in range(2)
     ]
+    with arc.transaction() as session:
+        for name in ("sun", "wang", "qian"):
+            set_password(session, Actor.cli(), find_user(session, name), f"{name}'s long password")
     arc.close()
 
     assert "14 schedules created" in cli(env, "retention", "plan", "load").stdout
@@ -52,9 +55,13 @@ def test_a_destruction_list_from_the_command_line(tmp_path: Path) -> None:
     assert "digest" in cli(env, "retention", "list", "submit", ref).stdout
     refused = cli(env, "retention", "list", "execute", ref, "--yes", expect=1)
     assert "not fully signed" in refused.stderr
-    cli(env, "retention", "list", "sign", ref, "--as", "sun")
-    cli(env, "retention", "list", "sign", ref, "--as", "wang")
-    last = cli(env, "retention", "list", "sign", ref, "--as", "qian", "--role", "director")
+    # Each signer types their own password: the operator alone cannot sign for them.
+    wrong = cli(env, "retention", "list", "sign", ref, "--as", "sun", stdin="guess\n", expect=1)
+    assert "password was not right; nothing was done" in wrong.stderr
+    cli(env, "retention", "list", "sign", ref, "--as", "sun", stdin="sun's long password\n")
+    cli(env, "retention", "list", "sign", ref, "--as", "wang", stdin="wang's long password\n")
+    last = cli(env, "retention", "list", "sign", ref, "--as", "qian", "--role", "director",
+               stdin="qian's long password\n")  # fmt: skip
     assert "0 signatures missing" in last.stdout
     assert "1 done, 0 skipped" in cli(env, "retention", "list", "execute", ref, "--yes").stdout
 
@@ -73,8 +80,6 @@ def test_a_destruction_list_from_the_command_line(tmp_path: Path) -> None:
         held = session.get(Record, records[0])
         assert held is not None
         version = str(held.versions[0].id)
-    with arc.transaction() as session:
-        set_password(session, Actor.cli(), find_user(session, "qian"), "qian's long password")
     arc.close()
     shred = cli(
         env, "keys", "destroy", version, "--reason", "手工", "--confirmed-by", "qian", "--yes",
