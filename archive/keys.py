@@ -13,11 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive.audit import Actor, record_event
-from archive.content import ContentError, content_binding
+from archive.content import ContentError, content_binding, staging_binding
 from archive.core import Archive
 from archive.crypto import WrappedKey
 from archive.db import erase_freed, utcnow
-from archive.models import DataKey, RecordChange, Version
+from archive.models import DataKey, IngestJob, RecordChange, Version
 from archive.signals import version_destroyed
 
 
@@ -47,6 +47,7 @@ def rotate_keys(arc: Archive, actor: Actor, batch: int = 500) -> tuple[str, int]
             rewrapped += len(rows)
         if len(rows) < batch:
             break
+    rewrapped += _rewrap_staging(arc, new_id, batch)
     with arc.transaction() as session:
         record_event(
             session,
@@ -57,6 +58,31 @@ def rotate_keys(arc: Archive, actor: Actor, batch: int = 500) -> tuple[str, int]
             {"active": new_id, "rewrapped": rewrapped},
         )
     return new_id, rewrapped
+
+
+def _rewrap_staging(arc: Archive, new_id: str, batch: int) -> int:
+    """Re-wrap the data keys of staged uploads (queued, in progress, quarantined) too: a
+    quarantined file waits for a person for days, and must open after a rotation."""
+    keyring, rewrapped = arc.keyring, 0
+    while True:
+        with arc.transaction() as session:
+            jobs = session.scalars(
+                select(IngestJob)
+                .where(IngestJob.staging_wrapped.is_not(None), IngestJob.staging_kek_id != new_id)
+                .limit(batch)
+            ).all()
+            for job in jobs:
+                if job.staging_kek_id is None or job.staging_wrapped is None:
+                    continue
+                binding = staging_binding(job.id)
+                data_key = keyring.unwrap(
+                    WrappedKey(job.staging_kek_id, job.staging_wrapped), binding
+                )
+                wrapped = keyring.wrap(data_key, binding)
+                job.staging_kek_id, job.staging_wrapped = wrapped.kek_id, wrapped.wrapped
+            rewrapped += len(jobs)
+        if len(jobs) < batch:
+            return rewrapped
 
 
 def shred_keys(session: Session, version_ids: Sequence[uuid.UUID]) -> list[str]:
@@ -81,6 +107,12 @@ def retire_old_keys(arc: Archive, actor: Actor) -> list[str]:
     with arc.transaction() as session:
         used = set(
             session.scalars(select(DataKey.kek_id).where(DataKey.wrapped.is_not(None)).distinct())
+        ) | set(
+            session.scalars(
+                select(IngestJob.staging_kek_id)
+                .where(IngestJob.staging_wrapped.is_not(None))
+                .distinct()
+            )
         )
         unused = [k for k in keyring.key_ids if k not in used and k != keyring.active_id]
         gone = keyring.retire(unused)

@@ -19,6 +19,7 @@ from archive.content.seal import (
     Sealed,
     content_binding,
     seal,
+    staging_binding,
     unseal,
 )
 
@@ -34,6 +35,7 @@ __all__ = [
     "filing_date",
     "read_content",
     "seal",
+    "staging_binding",
     "store",
     "unseal",
 ]

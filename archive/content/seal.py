@@ -89,6 +89,11 @@ def content_binding(version_id: uuid.UUID, role: str) -> bytes:
     return f"{version_id}/{role}".encode()
 
 
+def staging_binding(job_id: uuid.UUID) -> str:
+    """Associated data binding a staged upload (and its wrapped key) to its ingest job."""
+    return f"staging/{job_id}"
+
+
 @dataclass(frozen=True)
 class Sealed:
     """A stream encrypted into the blob store under a fresh data key bound to ``binding``."""

@@ -10,11 +10,11 @@ from typing import IO, Any
 from sqlalchemy.orm import Session
 
 from archive.audit import Actor, record_event
-from archive.content import Sealed, seal
+from archive.content import Sealed, seal, staging_binding
 from archive.core import Archive
 from archive.models import IngestJob, IngestStatus
 from ingest.checks import NOT_RELEASABLE
-from ingest.jobs.receipt import JobError, staging_binding
+from ingest.jobs.receipt import JobError
 from ingest.metadata import MetadataError, clean_params
 from ingest.validate import validate_params
 

@@ -28,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive.audit import Actor, record_event
-from archive.content import seal, unseal
+from archive.content import seal, staging_binding, unseal
 from archive.core import Archive
 from archive.crypto import WrappedKey
 from archive.db import utcnow
@@ -52,10 +52,6 @@ class NotRegularFile(DomainError):
 
 class Superseded(Exception):
     """This worker's claim is no longer current: another attempt owns the job."""
-
-
-def staging_binding(job_id: uuid.UUID) -> str:
-    return f"staging/{job_id}"
 
 
 def receive(

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from archive.audit import verify_chain
 from archive.content import read_content
 from archive.core import Archive
+from archive.keys import retire_old_keys, rotate_keys
 from archive.models import (
     AuditEvent,
     IngestJob,
@@ -242,6 +243,24 @@ def test_a_released_file_is_stored_with_the_failure_and_the_release_on_record(
     checks = version_of(iarc, job_of(iarc, job.id)).checks or {}
     assert checks["usability.allowed_format"]["ok"] is False
     assert "scanner's mistake" in checks["released"]["detail"]["reason"]
+
+
+def test_a_quarantined_file_outlives_a_key_rotation_with_the_old_keys_retired(
+    iarc: Archive,
+) -> None:
+    """A staged file waits for a person for days: its key is re-wrapped with the others,
+    and a key still wrapping one is not retired."""
+    job = run_ingest(iarc, b"plain words in a .pdf", "note.pdf")
+    assert job.status == IngestStatus.QUARANTINED
+    old_kek = job.staging_kek_id
+    rotate_keys(iarc, ACTOR)
+    assert old_kek in retire_old_keys(iarc, ACTOR)
+    assert job_of(iarc, job.id).staging_kek_id == iarc.keyring.active_id
+    release(iarc, ACTOR, job.id, "scanned note, the extension is the scanner's mistake")
+    assert process(iarc, job.id) == IngestStatus.STORED
+    with iarc.sessions() as session:
+        version = session.get_one(Version, job_of(iarc, job.id).version_id)
+        assert b"".join(read_content(iarc, session, version)) == b"plain words in a .pdf"
 
 
 def test_retry_with_a_fixed_file_and_metadata(iarc: Archive) -> None:
