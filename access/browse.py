@@ -250,10 +250,21 @@ def classification_for(user: User, record: Record, reads: bool) -> dict[str, Any
     keywords and patterns found in its text) goes only to someone who may read the content
     (``reads``) or confirms classes: to anyone else it would tell the text word by word."""
     why = dict(record.classification or {})
-    if reads or may(user.role, Permission.MANAGE_CLASSIFICATION) or "rules" not in why:
+    if reads or may(user.role, Permission.MANAGE_CLASSIFICATION):
         return why
-    why["rules"] = [{k: v for k, v in rule.items() if k != "because"} for rule in why["rules"]]
-    return why
+    kept: dict[str, Any] = without_evidence(why)  # at any depth: a correction keeps the
+    return kept  # rules' earlier finding under "previous"
+
+
+def without_evidence(value: Any) -> Any:
+    """``value`` without the rules' evidence (``because``: the keywords they found in the
+    text), at any depth, for whoever may not read the text (the record page, the API, the
+    audit trail's readers)."""
+    if isinstance(value, dict):
+        return {k: without_evidence(v) for k, v in value.items() if k != "because"}
+    if isinstance(value, list):
+        return [without_evidence(v) for v in value]
+    return value
 
 
 def refuse_view(

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from access.browse import without_evidence
 from archive.models import (
     AccessRequest,
     AuditEvent,
@@ -255,17 +256,6 @@ def _pair(before: Any, after: Any) -> tuple[dict[str, Any], dict[str, Any]] | No
             after if isinstance(after, dict) else {}
         )
     return None
-
-
-def without_evidence(value: Any) -> Any:
-    """``value`` without the rules' evidence (``because``: the keywords they found in the
-    text). Its readers, auditors, read no content; the record page shows it to those who may
-    (:func:`access.browse.classification_for`)."""
-    if isinstance(value, dict):
-        return {k: without_evidence(v) for k, v in value.items() if k != "because"}
-    if isinstance(value, list):
-        return [without_evidence(v) for v in value]
-    return value
 
 
 def describe_details(

@@ -33,3 +33,17 @@ def test_the_keywords_found_are_told_only_to_those_who_may_read_or_classify(
     api = f"/api/v1/records/{record_id}"
     assert world.call("GET", "zhang", api).json["classification"]["rules"] == [{"rule": "合同"}]  # type: ignore[index]
     assert world.call("GET", "wang", api).json["classification"] == WHY  # type: ignore[index]
+
+
+def test_the_evidence_a_correction_keeps_is_withheld_too(world: World) -> None:
+    """A person's correction keeps the rules' finding under ``previous``: its keywords are
+    the text's words all the same."""
+    record_id = world.records["CG-internal"]
+    with world.arc.transaction() as session:
+        corrected = {"method": "person", "by": "sun", "confidence": 1.0, "previous": WHY}
+        session.get_one(Record, record_id).classification = corrected
+    api = f"/api/v1/records/{record_id}"
+    told = world.call("GET", "zhang", api).json["classification"]  # type: ignore[index]
+    assert told["previous"]["rules"] == [{"rule": "合同"}]
+    assert "违约金" not in Browser(world, "zhang").text(f"/records/{record_id}")
+    assert world.call("GET", "wang", api).json["classification"]["previous"] == WHY  # type: ignore[index]
