@@ -11,6 +11,7 @@ of the action.
 from __future__ import annotations
 
 import re
+import unicodedata
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -290,8 +291,9 @@ _HANZI = re.compile(r"[\u3400-\u9fff]")
 
 def require_reason(reason: str, what: str) -> str:
     """``reason`` stripped, or a refusal saying how long it must be."""
-    why = reason.strip()
-    if len(_HANZI.findall(why)) < MIN_HANZI and len("".join(why.split())) < MIN_LETTERS:
+    why = "".join(ch for ch in reason if unicodedata.category(ch) != "Cf").strip()  # no ZWSP
+    letters = sum(1 for ch in why if ch.isalnum())  # "....." says nothing
+    if len(_HANZI.findall(why)) < MIN_HANZI and letters < MIN_LETTERS:
         raise RetentionError(
             f"{what} needs a reason: at least {MIN_HANZI} Chinese characters or "
             f"{MIN_LETTERS} letters",

@@ -85,7 +85,7 @@ def test_every_action_on_a_held_record_is_refused_and_audited(planned: Archive) 
     assert sweep(planned, MANAGER).held == 1  # due, but not proposed
 
     # A hold is lifted with a reason that says something: "x" is refused, "结案" is not.
-    for empty in ("x", "  ok  ", "结"):
+    for empty in ("x", "  ok  ", "结", ".....", "\u200b" * 5, "\u00ad" * 5, "结\u200b"):
         with pytest.raises(RetentionError) as refused, planned.transaction() as session:
             release_hold(session, MANAGER, by_records, empty)
         assert refused.value.code == "reason_short"
