@@ -28,6 +28,7 @@ FIELDS = (
     "sensitivity",
     "record_id",
     "major",
+    "new_record",  # a file of a batch: a record of its own, never a version of a namesake
     *DESCRIBED,  # 责任者, 文号, 备注: given, they win over what ingest reads from the text
 )
 MAX_SIDECAR_BYTES = 64 * 1024
@@ -58,6 +59,7 @@ class Resolved:
     record_id: uuid.UUID | None
     major: bool
     sources: dict[str, str] = field(default_factory=dict)
+    new_record: bool = False  # no version of a record of the same project and title
     description: dict[str, str] = field(default_factory=dict)  # author, doc_number, remarks
 
 
@@ -67,7 +69,7 @@ def clean_params(raw: dict[str, Any]) -> dict[str, Any]:
     for key, value in raw.items():
         if key not in FIELDS or value in (None, ""):
             continue
-        if key == "major":
+        if key in ("major", "new_record"):
             params[key] = value in (True, "1", "true", "yes", "on")
         elif key == "sensitivity":
             try:
@@ -160,5 +162,6 @@ def resolve(
         record_id=uuid.UUID(record_id) if record_id else None,
         major=bool(values.get("major", False)),
         sources=sources,
+        new_record=bool(values.get("new_record", False)),
         description={key: str(values[key]) for key in DESCRIBED if values.get(key)},
     )

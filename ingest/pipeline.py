@@ -358,6 +358,8 @@ def _existing_record(session: Session, meta: Resolved, job: IngestJob) -> Record
         if refusal:
             raise Quarantine(WRITE_CHECK, refusal)
         return session.get(Record, meta.record_id)
+    if meta.new_record:  # one of several files sent together, sharing a typed title
+        return None
     candidates = session.scalars(
         select(Record)
         .join(Project)

@@ -95,6 +95,8 @@ def upload() -> Any:
     if len(files) > MAX_BATCH:
         raise InvalidInput(_("At most %(n)s files at a time.", n=MAX_BATCH), field="files")
     params = _metadata()
+    if len(files) > 1:  # each file its own record: a shared title must not make versions
+        params["new_record"] = "1"
     _check_date(params.get("date", ""))
     clean_params(params)  # the batch's own metadata: refused once, beside its field
     received: list[uuid.UUID] = []

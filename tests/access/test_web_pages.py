@@ -262,6 +262,34 @@ def test_upload_many_then_follow_the_batch(world: World, people: dict[str, Brows
     assert people["li"].get(f"/jobs/status.json?ids={broken}").json["jobs"] == []  # type: ignore[attr-defined]
 
 
+def test_files_sent_together_under_one_title_are_records_of_their_own(
+    world: World, people: dict[str, Browser]
+) -> None:
+    """The batch's 题名 is every file's: two different reports must not become 1.0 and 1.1
+    of one record because they share it. One file alone still versions its namesake."""
+    zhang = people["zhang"]
+    typed = {"project": "华东仓储改造项目", "date": "2026-11", "title": "验收报告"}
+
+    def sent(*names: str) -> list[uuid.UUID]:
+        files = [(io.BytesIO(f"{name} 的内容".encode()), name) for name in names]
+        body = zhang.post("/upload", {"files": files, **typed}, status=202,
+                          headers={"Accept": "application/json"},
+                          content_type="multipart/form-data")  # fmt: skip
+        jobs = [uuid.UUID(j) for j in json.loads(body)["jobs"]]
+        for job_id in jobs:
+            assert process(world.arc, job_id) == IngestStatus.STORED
+        with world.arc.sessions() as session:
+            return [session.get_one(IngestJob, j).record_id for j in jobs]  # type: ignore[misc]
+
+    first, second = sent("年度财务报告.txt", "验收报告.txt")
+    assert first != second
+    with world.arc.sessions() as session:
+        names = {session.get_one(Record, r).name_stem for r in (first, second)}
+    assert names == {"华东仓储改造项目-2026-11", "华东仓储改造项目(2)-2026-11"}
+    (again,) = sent("验收报告-修订.txt")  # alone: the next version of the newest namesake
+    assert again == second
+
+
 def test_an_upload_the_rules_raise_beyond_the_uploaders_view_says_so(
     world: World, people: dict[str, Browser]
 ) -> None:
