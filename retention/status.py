@@ -27,6 +27,7 @@ from archive.models import (
     Project,
     ProjectStatus,
     Record,
+    RecordChange,
     RecordState,
     RetentionEvent,
     RetentionSchedule,
@@ -105,7 +106,7 @@ def recompute(session: Session, settings: RetentionSettings, records: Sequence[R
         if record.state != RecordState.ACTIVE:
             continue
         schedule = _schedule_for(record, schedules, by_id)
-        before = record.due_on
+        before, before_schedule = record.due_on, record.schedule_id
         if schedule is None:
             record.schedule_id, record.retention_from, record.due_on = None, None, None
         else:
@@ -116,6 +117,8 @@ def recompute(session: Session, settings: RetentionSettings, records: Sequence[R
                 due = max(due, record.extended_to)  # a review's extension is never shortened
             record.due_on = due
         moved += record.due_on != before
+        if record.schedule_id != before_schedule:  # the index's 保管期限 facet follows
+            session.add(RecordChange(record_id=record.id))
     return moved
 
 

@@ -84,7 +84,7 @@ class IndexDoc:
     project: str
     department: str
     sensitivity: str
-    filed: datetime
+    filed: datetime  # the document's date (filters, sort, newest first), at midnight
     process: str = ""
     stage: str = ""
     record_type: str = ""
@@ -94,6 +94,7 @@ class IndexDoc:
     author: str = ""  # 责任者
     doc_number: str = ""  # 文号 as written
     remarks: str = ""  # 备注: searched, never stored
+    dated: str = ""  # the document's date as given: 2014-06 when only the month is known
     #: Character offsets in ``content`` where its pieces begin (:func:`search.blocks.pieces`):
     #: the content is analysed piece by piece and the block map stored. Empty: analysed whole,
     #: no map (a snippet then reads a bounded prefix).
@@ -176,6 +177,7 @@ class Hit:
     author: str = ""
     doc_number: str = ""
     reference_code: str = ""  # 档号, once numbered
+    dated: str = ""  # the document's date as given (2014-06, 2014-06-03)
 
 
 #: Given the hits of a page, each with the block of its text holding the first match
@@ -452,6 +454,7 @@ class SearchIndex:
             "sensitivity": doc.sensitivity,
             "retention_code": doc.retention_code,
             "filed": doc.filed.replace(tzinfo=None),
+            "dated": doc.dated or doc.filed.date().isoformat(),
             "size": doc.size,
         }
 
@@ -675,4 +678,5 @@ def _hit(stored: dict[str, Any], score: float) -> Hit:
         author=stored.get("author", ""),
         doc_number=stored.get("doc_number", ""),
         reference_code=stored.get("reference_code") or "",
+        dated=stored.get("dated") or "",
     )

@@ -14,6 +14,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime, time
 from pathlib import Path
 
 from sqlalchemy import delete, func, select
@@ -23,7 +24,15 @@ from archive.content import ContentDestroyed, read_content
 from archive.content.read import SealedText, read_sealed_range, sealed_renditions
 from archive.core import Archive
 from archive.crypto.keyring import INDEX_PURPOSE
-from archive.models import Record, RecordChange, RecordState, Rendition, RenditionRole, Version
+from archive.models import (
+    Record,
+    RecordChange,
+    RecordState,
+    Rendition,
+    RenditionRole,
+    RetentionSchedule,
+    Version,
+)
 from search import blocks
 from search.index import MERGE_DELETED_SHARE, IndexDoc, SearchIndex
 
@@ -139,7 +148,9 @@ def document(arc: Archive, session: Session, record_id: uuid.UUID) -> IndexDoc |
         project=record.project.name,
         department=record.department.code if record.department else "",
         sensitivity=record.sensitivity.value,
-        filed=record.created_at,
+        filed=datetime.combine(record.filed_on, time()),  # what 文件日期 filters and sorts by
+        dated=record.document_date,
+        retention_code=_retention_code(session, record),
         process=record.process or "",
         stage=record.stage or "",
         record_type=record.record_type or "",
@@ -150,6 +161,12 @@ def document(arc: Archive, session: Session, record_id: uuid.UUID) -> IndexDoc |
         remarks=record.remarks or "",
         blocks=tuple(starts),
     )
+
+
+def _retention_code(session: Session, record: Record) -> str:
+    """The 保管期限 code (Y, D30…) of the record's schedule, for the facet and filter."""
+    schedule = session.get(RetentionSchedule, record.schedule_id) if record.schedule_id else None
+    return schedule.code if schedule is not None else ""
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from search.analysis import HashedTermsTokenizer
 #: 6: the description (issue 20): ``author`` and ``doc_number`` stored and filtered on
 #:    (``doc_number_key``, the folded 文号), ``description_text`` searched.
 #: 7: 责任者, 文号 and 备注 analysed each alone (joined, the normaliser ran them together).
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8  # 8: filed is the document's date; dated stored
 
 
 #: Facet values are few and repeat: a column of references to unique values reads fastest.
@@ -52,7 +52,8 @@ def make_schema(text: Composable | None = None) -> Schema:
         record_type=ID(stored=True, sortable=_FACET),
         sensitivity=ID(stored=True, sortable=_FACET),
         retention_code=ID(stored=True, sortable=_FACET),
-        filed=DATETIME(stored=True, sortable=True),
+        filed=DATETIME(stored=True, sortable=True),  # the document's date, not the upload's
+        dated=STORED(),  # that date as given: the month alone when the day is unknown
         size=NUMERIC(stored=True),
         extra=STORED(),
         blocks=STORED(),  # token positions where each ~2 KiB piece of text starts: no words

@@ -37,7 +37,8 @@ def search() -> Any:
                 "author": hit.author or None,
                 "doc_number": hit.doc_number or None,
                 "reference_code": hit.reference_code or None,
-                "filed": hit.filed.isoformat() if hit.filed else None,
+                "filed": hit.filed.date().isoformat() if hit.filed else None,
+                "dated": hit.dated or None,  # as given: 2014-06 when only the month is known
                 "score": round(hit.score, 4),
                 "snippet": hit.snippet,
             }

@@ -21,7 +21,8 @@ def test_records_manager_browses_ticks_all_and_holds_them(
     sun.click("nav.side a:has-text('检索')")  # type: ignore[attr-defined]
     expect(sun.locator(".results .total")).to_contain_text("您可查看的档案共 2 件")  # type: ignore[attr-defined]
     expect(sun.locator("main")).not_to_contain_text("找到 0")  # type: ignore[attr-defined]
-    expect(sun.locator(".hits .title").first).to_have_text("2010年立项申请表")  # type: ignore[attr-defined]
+    # Newest first by the document's own date: the minutes, then the 2010 application.
+    expect(sun.locator(".hits .title").first).to_have_text("仓储改造第三次会议纪要")  # type: ignore[attr-defined]
     sun.check("[data-select-all]")  # type: ignore[attr-defined]
     expect(sun.locator("input[name=record]:checked")).to_have_count(2)  # type: ignore[attr-defined]
     sun.click("summary:has-text('设置或追加保全')")  # type: ignore[attr-defined]
