@@ -36,7 +36,16 @@ from archive.crypto import Keyring, KeyringError
 from archive.db import Base, erase_freed, local_today, make_engine
 from archive.errors import DomainError
 from archive.migrate import head_revision, upgrade
-from archive.models import ChainAnchor, DataKey
+from archive.models import (
+    ChainAnchor,
+    DataKey,
+    Record,
+    RecordChange,
+    RecordState,
+    Tombstone,
+    Version,
+)
+from archive.record_facts import describe
 from archive.storage import BlobNotFound
 
 FORMAT = 1
@@ -384,18 +393,52 @@ def _reshred(arc: Archive, keyring: Keyring) -> int:
                 .values(wrapped=None, kek_id=None, destroyed_at=func.now())
             )
         versions = sorted({str(vid) for _, vid in doomed})
+        gone = _tombstone_reshredded(session, keyring)
         record_event(
             session,
             Actor(name="system"),
             "backup.reshredded",
             "keyring",
             "shred-register",
-            {"versions": versions},
+            {"versions": versions, "records": gone},
         )
     erase_freed(arc.engine)  # the restored file's copies of those keys, too
     for key in keys:
         arc.blobs.delete(key)
     return len(versions)
+
+
+def _tombstone_reshredded(session: Session, keyring: Keyring) -> list[str]:
+    """Records every version of which was destroyed after the bag was made are destroyed
+    here too, not active records whose content went missing: disposed, out of the index,
+    with a tombstone saying so. (The list that destroyed them is not in the bag: its
+    certificate and 清册 are kept outside the archive, and in later backups.)"""
+    versions: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for record_id, version_id in session.execute(
+        select(Version.record_id, Version.id)
+        .join(Record, Record.id == Version.record_id)
+        .where(Record.state == RecordState.ACTIVE)
+    ):
+        versions.setdefault(record_id, []).append(version_id)
+    gone = [
+        record_id
+        for record_id, ids in versions.items()
+        if all(str(version_id) in keyring.shredded for version_id in ids)
+    ]
+    for record_id in gone:
+        record = session.get_one(Record, record_id)
+        record.state = RecordState.DISPOSED
+        session.add(RecordChange(record_id=record_id))
+        session.add(
+            Tombstone(
+                record_id=record_id,
+                kind="destroyed",
+                reason="destroyed after this backup was made (the keyring's shred register)",
+                description=describe(session, record),
+                by="system",
+            )
+        )
+    return [str(record_id) for record_id in gone]
 
 
 def verify_backup(source: Path, keyring: Keyring | None = None) -> VerifyReport:

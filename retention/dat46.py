@@ -44,7 +44,7 @@ def description_xml(
     organisation: str = "",
     trail: Sequence[Mapping[str, Any]] = (),
 ) -> bytes:
-    """``description`` (as :func:`retention.describe.describe` gives it, with ``files``) as
+    """``description`` (as :func:`archive.record_facts.describe` gives it, with ``files``) as
     a DA/T 46 document, UTF-8 with its declaration."""
     root = ET.Element("电子文件元数据", {"标准": "DA/T 46-2009"})
     _add(root, "聚合层次", "文件")

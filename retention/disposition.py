@@ -33,10 +33,10 @@ from archive.models import (
     SignerRole,
     User,
 )
+from archive.record_facts import describe
 from archive.roles import DEPARTMENT_HEADS
 from archive.text import clean_text
 from retention.clock import eligible_from, is_eligible
-from retention.describe import describe
 from retention.errors import Conflict, NotFound, RetentionError, Unnumbered
 from retention.holds import ensure_free
 

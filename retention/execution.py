@@ -34,9 +34,9 @@ from archive.models import (
     Tombstone,
     Version,
 )
+from archive.record_facts import describe
 from archive.signals import version_destroyed
 from retention.clock import is_eligible
-from retention.describe import describe
 from retention.disposition import get_list, missing_slots, require, still_as_signed
 from retention.errors import NOT_DUE, Conflict, Held, already, held_note
 from retention.handover import remember_package

@@ -32,9 +32,9 @@ from archive.models import (
     RecordState,
     Version,
 )
+from archive.record_facts import describe
 from retention.clock import is_eligible
 from retention.dat46 import description_xml
-from retention.describe import describe
 from retention.errors import NOT_DUE, Conflict, already
 from retention.holds import ensure_free, holds_on, refusals_audited
 

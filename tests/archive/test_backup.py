@@ -23,7 +23,7 @@ from archive.content import ContentDestroyed
 from archive.core import Archive
 from archive.db import Base
 from archive.keys import destroy_version_content
-from archive.models import AuditEvent, Version
+from archive.models import AuditEvent, RecordState, Tombstone, Version
 from tests.archive.test_content import ACTOR, put, raw_blob, read
 from tests.conftest import make_environ
 
@@ -109,9 +109,20 @@ def test_restore_onto_a_clean_machine_matches_and_keeps_destroyed_content_gone(
     assert report.tables == made.tables
     assert report.shredded_since == 1
     restored = _counts(clean_target)
+    # backup.reshredded and backup.restored; the doomed version was its record's only one,
+    # so that record is destroyed here too: a tombstone, and out of the index.
+    added = {"audit_events": 2, "tombstones": 1, "record_changes": 1}
     for table, count in made.tables.items():
-        extra = 2 if table == "audit_events" else 0  # backup.reshredded, backup.restored
-        assert restored[table] == count + extra, table
+        assert restored[table] == count + added.get(table, 0), table
+    with clean_target.sessions() as session:
+        gone = session.get_one(Version, ids["doomed"]).record
+        assert gone.state == RecordState.DISPOSED
+        tombstone = session.get_one(Tombstone, gone.id)
+        assert "after this backup was made" in tombstone.reason
+        assert (
+            tombstone.description["versions"][0]["name"]
+            == session.get_one(Version, ids["doomed"]).name
+        )
     for name, version_id in ids.items():
         if name == "doomed":
             with pytest.raises(ContentDestroyed):

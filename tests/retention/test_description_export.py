@@ -10,7 +10,7 @@ from archive.audit import Actor
 from archive.content import NewRecord, VersionFacts, store
 from archive.core import Archive
 from archive.models import Record
-from retention.describe import describe
+from archive.record_facts import describe
 
 
 def test_the_lasting_description_carries_the_description(sqlite_arc: Archive) -> None:
