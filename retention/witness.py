@@ -22,6 +22,7 @@ from archive.db import utcnow
 from archive.models import (
     Department,
     Disposal,
+    DispositionItem,
     DispositionList,
     ListStatus,
     Role,
@@ -48,11 +49,19 @@ class WitnessSlot:
     capacity: str  # what the register prints
 
 
+def _witnessed_items(lst: DispositionList) -> list[DispositionItem]:
+    """What 监销 watches: once the list is carried out, the records actually destroyed (a
+    record kept back, held or no longer due, calls no witness from its department)."""
+    if lst.status == ListStatus.EXECUTED:
+        return [item for item in lst.items if item.outcome == "destroyed"]
+    return list(lst.items)
+
+
 def _accounting(lst: DispositionList) -> bool:
     """Whether the list holds accounting records (会计档案): a record whose 档号 is in the 会计
     门类 (KJ, given by its class in the file plan). Not a process guessed from a keyword: a
     budget request in 文书 is not an accounting record."""
-    for item in lst.items:
+    for item in _witnessed_items(lst):
         code = (item.snapshot or {}).get("reference_code") or item.record.reference_code or ""
         if code.startswith("KJ·") or "-KJ·" in code:
             return True
@@ -62,7 +71,7 @@ def _accounting(lst: DispositionList) -> bool:
 def _department_codes(session: Session, lst: DispositionList) -> dict[str, str]:
     """机构代码 → name of each department whose records are on the list."""
     codes: dict[str, str] = {}
-    for item in lst.items:
+    for item in _witnessed_items(lst):
         snap = item.snapshot or {}
         code, name = snap.get("department"), snap.get("department_name")
         if not code and item.record.department is not None:
@@ -76,8 +85,8 @@ def required_witnesses(
     session: Session, settings: RetentionSettings, lst: DispositionList
 ) -> list[WitnessSlot]:
     """The slots this list needs signed before it is closed (none for a transfer list)."""
-    if lst.action != Disposal.DESTROY:
-        return []
+    if lst.action != Disposal.DESTROY or not _witnessed_items(lst):
+        return []  # a transfer, or nothing was destroyed after all: nothing to watch
     kinds = list(settings.destruction_witnesses)
     if _accounting(lst):
         kinds += [kind for kind in settings.accounting_witnesses if kind not in kinds]

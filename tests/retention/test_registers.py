@@ -24,19 +24,22 @@ from archive.models import (
     Department,
     Disposal,
     DispositionList,
+    Hold,
     HoldScope,
+    ListStatus,
     Record,
     RetentionSchedule,
     Sensitivity,
+    SignerRole,
 )
 from archive.refcode import number_pending
 from ingest.package import check_transfer_folder
 from retention import disposition, execution
 from retention.catalogue import CATALOGUE_COLUMNS, catalogue
 from retention.errors import Conflict, RetentionError
-from retention.holds import place_hold
+from retention.holds import place_hold, release_hold
 from retention.register_files import register_pdf, register_xlsx
-from retention.registers import file_register, list_register
+from retention.registers import destroyed_count, file_register, list_register
 from retention.status import refresh_dirty
 from retention.sweep import sweep
 from retention.witness import required_witnesses, witness_list
@@ -404,3 +407,47 @@ def test_a_filed_register_is_as_secret_as_the_records_it_names(registered: Archi
             disposition.remove_records(session, MANAGER, lst, [gone])
     # 秘密 records of two departments: no one department may know all of it.
     assert filed(secret, other)[0] == Sensitivity.RESTRICTED
+
+
+def test_only_departments_whose_records_went_witness_and_a_list_that_destroyed_none_closes(
+    registered: Archive,
+) -> None:
+    """监销 watches what was destroyed: a department whose only record was kept back (held
+    after signing) sends no witness; a list that destroyed nothing needs none at all."""
+    old = date(2010, 5, 1)
+    file_record(registered, record_type="application", when=old, project="旧申请丙")
+    xs = file_record(registered, record_type="application", when=old, project="旧申请丁",
+                     department="XS")  # fmt: skip
+    number_pending(registered)
+
+    def carried_out(signers: tuple[tuple[str, SignerRole | None], ...]) -> int:
+        """Sweep, sign, hold the XS record after signing, execute: the list's id."""
+        sweep(registered, MANAGER)
+        with registered.transaction() as session:
+            lst = session.scalars(
+                select(DispositionList).where(DispositionList.status == ListStatus.DRAFT)
+            ).one()
+            disposition.set_opinion(session, MANAGER, lst, "经鉴定已无保存价值，同意销毁。")
+            disposition.submit(session, MANAGER, lst)
+            list_id = lst.id
+        sign_as(registered, list_id, signers)
+        with registered.transaction() as session:
+            place_hold(session, MANAGER, name="审计调阅", reason="审计署调阅",
+                       scope=HoldScope.RECORDS, record_ids=[xs])  # fmt: skip
+        execution.execute(registered, EXECUTOR, list_id, check_folder=check_transfer_folder)
+        return list_id
+
+    both = (*CG_SIGNERS, ("li", None))
+    list_id = carried_out(both)
+    with registered.sessions() as session:
+        lst = disposition.get_list(session, list_id)
+        slots = [s.key for s in required_witnesses(session, registered.settings.retention, lst)]
+    assert slots == ["records_manager", "department:CG"]  # XS's record stayed: no XS witness
+
+    with registered.transaction() as session:
+        release_hold(session, MANAGER, session.scalars(select(Hold)).one().id, "审计结束")
+    list_id = carried_out((("sun", None), ("li", None), ("qian", SignerRole.DIRECTOR)))
+    with registered.sessions() as session:
+        lst = disposition.get_list(session, list_id)
+        assert destroyed_count(lst) == 0  # held again after signing: nothing destroyed
+        assert lst.closed_at is not None  # no 监销 for a destruction that did not happen
