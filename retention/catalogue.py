@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import date
 
@@ -11,7 +12,15 @@ from sqlalchemy.orm import Session
 
 from archive.config import Settings
 from archive.db import utcnow
-from archive.models import Department, Project, Record, RecordState
+from archive.models import (
+    Department,
+    DispositionItem,
+    DispositionList,
+    Project,
+    Record,
+    RecordState,
+    Tombstone,
+)
 from archive.vocabulary import retention_period
 from retention.register_files import Register, local
 from retention.registers import SECRECY, organisation_heading, page_counts, register_day
@@ -46,6 +55,7 @@ def catalogue(
     code: str | None = None,
     prepared_by: str = "",
     may_show: Callable[[Record], bool] | None = None,
+    category: str | None = None,
 ) -> Register:
     """归档文件目录: the numbered records of a year (the 档号's 年度), optionally of one
     department (机构代码) and one 保管期限 (Y, D30, D10…), in 档号 order; its 备考表 says how many
@@ -64,6 +74,14 @@ def catalogue(
     )
     if department:
         query = query.where(Department.code == department)
+    if category:  # 门类: a WS 目录 without the KJ vouchers beside it
+        series = f"{category}·{year}-"
+        query = query.where(
+            or_(
+                Record.reference_series.startswith(series),
+                Record.reference_series.contains("-" + series),
+            )
+        )
     if code:  # the 保管期限 segment itself: D1 is not D10, Y is not a department YF
         segment = f"·{year}-{code}"
         query = query.where(
@@ -74,6 +92,7 @@ def catalogue(
         )
     found = [(r, d) for r, d in session.execute(query)]
     pages = page_counts(session, [r.id for r, _ in found])
+    how_gone = _how_gone(session, [r.id for r, _ in found if r.state != RecordState.ACTIVE])
     rows: list[list[str]] = []
     gone = 0
     withheld = 0
@@ -85,8 +104,7 @@ def catalogue(
             doc_number, author, remarks, title = "", "", "", WITHHELD
         if record.state in (RecordState.DISPOSED, RecordState.TRANSFERRED):
             gone += 1
-            state = "已销毁" if record.state == RecordState.DISPOSED else "已移交"
-            remarks = f"{state} {remarks}".strip()
+            remarks = f"{how_gone.get(record.id, '已移交')} {remarks}".strip()
         rows.append(
             [
                 str(number),
@@ -103,6 +121,7 @@ def catalogue(
     department_name = next((d.name for _, d in found if d is not None), department or "")
     covers = [
         ("年度", str(year)),
+        ("门类", category or "全部"),
         ("机构（问题）", f"{department_name}（{department}）" if department else "全部"),
         ("保管期限", retention_period(code) if code else "全部"),
     ]
@@ -127,9 +146,38 @@ def catalogue(
         columns=CATALOGUE_COLUMNS,
         rows=rows,
         below=[("备考表", note)],
-        filename=f"归档文件目录-{year}{'-' + department if department else ''}"
+        filename=f"归档文件目录-{year}{'-' + category if category else ''}"
+        f"{'-' + department if department else ''}"
         f"{'-' + code if code else ''}",
     )
+
+
+def _how_gone(session: Session, record_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """备注 of each record no longer kept, saying how it went and where that is proven: a
+    destruction by its 销毁清册, a misfiled record's deletion as such (no 清册 names it), a
+    transfer by its 移交清册."""
+    if not record_ids:
+        return {}
+    said: dict[uuid.UUID, str] = {}
+    rows = session.execute(
+        select(Tombstone.record_id, Tombstone.kind, Tombstone.at, DispositionList.number)
+        .outerjoin(DispositionList, DispositionList.id == Tombstone.list_id)
+        .where(Tombstone.record_id.in_(record_ids))
+    )
+    for record_id, kind, at, number in rows:
+        day = local(at)[:10]
+        if kind == "deleted":
+            said[record_id] = f"误归档删除（{day}）"
+        else:
+            said[record_id] = f"已销毁（{number}，{day}）" if number else f"已销毁（{day}）"
+    moved = session.execute(
+        select(DispositionItem.record_id, DispositionList.number)
+        .join(DispositionList, DispositionList.id == DispositionItem.list_id)
+        .where(DispositionItem.record_id.in_(record_ids), DispositionItem.outcome == "transferred")
+    )
+    for record_id, number in moved:
+        said.setdefault(record_id, f"已移交（{number}）")
+    return said
 
 
 def _unnumbered(session: Session, year: int, department: str | None) -> int:

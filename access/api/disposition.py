@@ -201,7 +201,7 @@ def retention_list_witness(list_id: int) -> Any:
 @api.get(f"{PREFIX}/registers/catalogue.<any(pdf, xlsx):kind>")
 @requires(Permission.PRINT_REGISTERS)
 def retention_catalogue(kind: str) -> Any:
-    """归档文件目录 of ``?year=`` (and ``department=``, ``code=``)."""
+    """归档文件目录 of ``?year=`` (and ``department=``, ``code=``, ``category=``)."""
     year = whole_number(request.args.get("year", ""), "year")
     if not 1900 <= year <= 2999:
         return error(400, "year must be a year like 2023")
@@ -216,6 +216,7 @@ def retention_catalogue(kind: str) -> Any:
             request.args.get("code") or None,
             person.display_name or person.username,
             may_show=knows(session, person),
+            category=request.args.get("category") or None,
         )
     printed(arc, g.actor, register, kind)
     return register_response(register, kind)

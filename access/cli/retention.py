@@ -246,17 +246,26 @@ def sweep_now() -> None:
 @click.option("--year", required=True, type=click.IntRange(1900, 2999), help="The 档号's 年度.")
 @click.option("--department", help="机构代码, e.g. CG; all departments if left out.")
 @click.option("--code", help="保管期限, e.g. D30 or Y; all periods if left out.")
+@click.option("--category", help="门类, e.g. WS or KJ; all categories if left out.")
 @click.option("--format", "kind", type=click.Choice(["pdf", "xlsx"]), default="pdf")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--prepared-by", default="", help="整理人, printed on the 备考表.")
 @friendly_errors
 def catalogue_file(
-    year: int, department: str | None, code: str | None, kind: str, output: Path, prepared_by: str
+    year: int,
+    department: str | None,
+    code: str | None,
+    category: str | None,
+    kind: str,
+    output: Path,
+    prepared_by: str,
 ) -> None:
     """Write the 归档文件目录 of a year (with its 备考表) as PDF or XLSX."""
     arc = current_archive()
     with arc.sessions() as session:
-        register = catalogue(session, arc.settings, year, department, code, prepared_by)
+        register = catalogue(
+            session, arc.settings, year, department, code, prepared_by, category=category
+        )
     output.write_bytes(register_pdf(register) if kind == "pdf" else register_xlsx(register))
     click.echo(f"wrote {output}: {len(register.rows)} records")
 

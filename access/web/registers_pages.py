@@ -9,16 +9,19 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from access.browse import knows, visible_list
 from access.http import printed, register_response, status_of
 from access.policy import Permission
 from access.web.core import actor, arc, form, me, reauthenticate, requires, web
+from access.web.labels import period_coded
 from access.web.refusals import explain
 from archive.errors import DomainError, InvalidInput
-from archive.models import Disposal, DispositionList, ListStatus
+from archive.models import Department, Disposal, DispositionList, ListStatus
 from retention.catalogue import catalogue
 from retention.registers import list_register
+from retention.schedules import current_schedules
 from retention.witness import open_witness_slots, required_witnesses, slots_for, witness_list
 
 
@@ -50,18 +53,51 @@ def catalogue_page() -> Any:
             archive = arc()
             with archive.sessions() as db:
                 person = me(db)
-                register = catalogue(
-                    db,
-                    archive.settings,
-                    year,
-                    department=args.get("department") or None,
-                    code=args.get("code") or None,
-                    prepared_by=person.display_name or person.username,
-                    may_show=knows(db, person),
-                )
-            printed(archive, actor(), register, args["format"])
-            return register_response(register, args["format"])
-    return render_template("catalogue.html", args=args, failed=failed), 400 if failed else 200
+                choices = _catalogue_choices(db, archive.settings.category_code)
+                failed = _unknown_choice(args, choices)
+                if not failed:
+                    register = catalogue(
+                        db,
+                        archive.settings,
+                        year,
+                        department=args.get("department") or None,
+                        code=args.get("code") or None,
+                        prepared_by=person.display_name or person.username,
+                        may_show=knows(db, person),
+                        category=args.get("category") or None,
+                    )
+            if not failed:
+                printed(archive, actor(), register, args["format"])
+                return register_response(register, args["format"])
+    with arc().sessions() as db:
+        choices = _catalogue_choices(db, arc().settings.category_code)
+    page = render_template("catalogue.html", args=args, failed=failed, choices=choices)
+    return page, 400 if failed else 200
+
+
+def _catalogue_choices(db: Session, default_category: str) -> dict[str, list[tuple[str, str]]]:
+    """What a 目录 may be narrowed to, as (code, words): the departments, the 门类 and the
+    保管期限 of the file plan. Chosen from lists: a typed 销售 or 30年 matched nothing."""
+    schedules = current_schedules(db)
+    departments = db.scalars(select(Department).order_by(Department.code))
+    codes = sorted({s.code for s in schedules}, key=lambda c: (c != "Y", int(c[1:] or 0)))
+    categories = sorted({default_category, *(s.category for s in schedules if s.category)})
+    return {
+        "department": [(d.code, f"{d.name}（{d.code}）") for d in departments],
+        "code": [(c, period_coded(c)) for c in codes],
+        "category": [(c, c) for c in categories],
+    }
+
+
+def _unknown_choice(args: Any, choices: dict[str, list[tuple[str, str]]]) -> str:
+    """Why the form cannot be drawn: a value that is none of the choices (from an old link or
+    a hand-made address), said rather than printed as an empty register."""
+    for name, options in choices.items():
+        value = args.get(name) or ""
+        if value and value not in {code for code, _words in options}:
+            return str(_("“%(value)s” is not one of the choices: choose one from the list.",
+                         value=value))  # fmt: skip
+    return ""
 
 
 @web.route("/retention/witness", methods=["GET", "POST"])

@@ -5,6 +5,7 @@ what was typed, the wrong people are refused, the last witness closes the list, 
 from __future__ import annotations
 
 import io
+import re
 import uuid
 
 from openpyxl import load_workbook
@@ -85,7 +86,20 @@ def test_the_catalogue_page_downloads_xlsx_and_keeps_a_bad_year(
     assert bad.status_code == 400  # type: ignore[attr-defined]
     body = bad.get_data(as_text=True)  # type: ignore[attr-defined]
     assert 'value="20x6"' in body
-    assert 'value="CG"' in body
+    assert re.search(r'<option value="CG"\s*selected>', body)  # the choice kept, from a list
+    assert re.search(r'<option value="D10"\s*>10年（D10）</option>', body)
+    typed = sun.get("/retention/catalogue?year=2010&department=销售&format=pdf")
+    assert typed.status_code == 400  # type: ignore[attr-defined]
+    assert "“销售”不在可选范围内" in typed.get_data(as_text=True)  # type: ignore[attr-defined]
+    # The destroyed record keeps its row; its 备注 names the 清册 that proves it.
+    old = sun.get("/retention/catalogue?year=2026&category=WS&format=xlsx")
+    cells = [c for row in load_workbook(io.BytesIO(old.data)).active.iter_rows(values_only=True)  # type: ignore[attr-defined]
+             for c in row if c]  # fmt: skip
+    assert any(str(c).startswith("已销毁（XH-") for c in cells)
+    none = sun.get("/retention/catalogue?year=2026&category=KJ&format=xlsx")  # no vouchers
+    kept = [row for row in load_workbook(io.BytesIO(none.data)).active.iter_rows(values_only=True)  # type: ignore[attr-defined]
+            if row[0] == "1"]  # fmt: skip
+    assert kept == []
     good = sun.get("/retention/catalogue?year=2026&format=xlsx")
     assert good.status_code == 200  # type: ignore[attr-defined]
     rows = list(load_workbook(io.BytesIO(good.data)).active.iter_rows(values_only=True))  # type: ignore[attr-defined]

@@ -17,6 +17,8 @@ from archive.core import Archive
 from archive.db import utcnow
 from archive.models import Record, RecordState, Sensitivity
 from archive.people import change_user, find_user
+from archive.refcode import number_pending
+from retention.catalogue import catalogue
 from retention.deletion import confirm_deletion, request_deletion
 from retention.errors import Conflict, NotFound
 from tests.retention.conftest import MANAGER, add_people, file_record, user
@@ -136,3 +138,18 @@ def test_a_confidential_record_needs_a_confirmer_who_may_know_it_and_is_cleared(
         with pytest.raises(NotFound):
             confirm_deletion(planned, Actor.of(person, None), person.id, deletion.id)
         assert state(planned, budget) == RecordState.ACTIVE
+
+
+def test_the_catalogue_says_a_deleted_record_was_deleted_not_destroyed(
+    planned: Archive, contract: uuid.UUID
+) -> None:
+    """No 销毁清册 names a misfiled record's deletion: the 目录's 备注 must not say 已销毁."""
+    number_pending(planned)
+    deletion = request_deletion(planned, MANAGER, contract, "上传错了文件")
+    qian = user(planned, "qian")
+    confirm_deletion(planned, Actor.of(qian, None), qian.id, deletion.id)
+    with planned.sessions() as session:
+        year = session.get_one(Record, contract).reference_series or ""
+        register = catalogue(session, planned.settings, int(year.split("·")[1][:4]))
+    (row,) = [r for r in register.rows if r[8]]
+    assert row[8].startswith("误归档删除（")
