@@ -28,9 +28,12 @@ from archive.errors import DomainError
 from archive.models import AccessEvent, AccessRequest, Record, RecordState, RequestStatus, Version
 from archive.pdf import report_pdf
 from archive.vocabulary import term
+from archive.vocabulary_reasons import reason_text
 from ingest.recheck import recheck_version
 
-_QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
+#: A quarter as people write it: 2026Q4, 2026 Q4, 2026-Q4, 2026年第四季度, 2026年4季度.
+_QUARTER = re.compile(r"^(\d{4})\s*年?\s*[-_ ]?\s*(?:Q|第)?\s*([1-4一二三四])\s*(?:季度?)?$")
+_NUMERALS = {"一": "1", "二": "2", "三": "3", "四": "4"}
 
 
 class SampleError(DomainError, ValueError):
@@ -91,13 +94,23 @@ def quarter_bounds(quarter: str) -> tuple[datetime, datetime]:
         raise SampleError(
             f"a quarter looks like 2026Q3, got {quarter!r}", code="quarter", field="quarter"
         )
-    year, number = int(match[1]), int(match[2])
+    year, number = int(match[1]), int(_NUMERALS.get(match[2], match[2]))
     start = date(year, 3 * number - 2, 1)
     end = date(year + (number == 4), 1 if number == 4 else 3 * number + 1, 1)
     return (
         datetime.combine(start, time(), LOCAL_TIME),
         datetime.combine(end, time(), LOCAL_TIME),
     )
+
+
+def quarter_name(quarter: str) -> str:
+    """The quarter as reports are named: 2026年第四季度 → 2026Q4."""
+    start, _end = quarter_bounds(quarter)
+    return f"{start.year}Q{(start.month - 1) // 3 + 1}"
+
+
+def current_quarter(today: date) -> str:
+    return f"{today.year}Q{(today.month - 1) // 3 + 1}"
 
 
 def previous_quarter(today: date) -> str:
@@ -126,7 +139,7 @@ def draw(
         # A seeded draw on purpose: anyone with the seed can redo it (not a secret).
         chosen = random.Random(seed).sample(population, min(size, len(population)))  # noqa: S311
         records = [_audit_one(arc, session, record_id, start, end) for record_id in chosen]
-    sample = AuditSample(quarter.upper(), seed, len(population), records, utcnow())
+    sample = AuditSample(quarter_name(quarter), seed, len(population), records, utcnow())
     with arc.transaction() as session:
         record_event(
             session,
@@ -172,7 +185,7 @@ def _audit_one(
             when = event.at.astimezone(LOCAL_TIME)
             item.refusals.append(
                 f"{event.username} {term(event.action)} {when:%Y-%m-%d %H:%M} {event.ip}："
-                f"{event.reason}"
+                f"{reason_text(event.reason)}"
             )
     emergencies = session.scalars(
         select(AccessRequest).where(
@@ -192,12 +205,21 @@ def _audit_one(
     return item
 
 
-HEADER = ("名称 Name", "题名 Title", "四性 Checks", "读取 Reads", "拒绝 Refused", "发现 Findings")
+HEADER = (
+    "档号 Reference code",
+    "名称 Name",
+    "题名 Title",
+    "四性 Checks",
+    "读取 Reads",
+    "拒绝 Refused",
+    "发现 Findings",
+)
 
 
 def _rows(sample: AuditSample) -> list[list[str]]:
     return [
         [
+            r.reference_code,
             r.name,
             r.title,
             r.verdict,
@@ -230,11 +252,8 @@ def sample_csv(sample: AuditSample) -> str:
         [
             *([label, value] for label, value in _summary(sample)),
             [],
-            ["档号 Reference code", *HEADER],
-            *(
-                [record.reference_code, *row]
-                for record, row in zip(sample.records, _rows(sample), strict=True)
-            ),
+            list(HEADER),
+            *_rows(sample),
         ]
     )
 
@@ -244,6 +263,10 @@ def write_sample(sample: AuditSample, folder: Path) -> tuple[Path, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     stem = folder / f"audit-sample-{sample.quarter}"
     csv_path, pdf_path = stem.with_suffix(".csv"), stem.with_suffix(".pdf")
+    for earlier in (csv_path, pdf_path):  # a second draw of the quarter keeps the first
+        if earlier.exists():
+            drawn = datetime.fromtimestamp(earlier.stat().st_mtime, LOCAL_TIME)
+            earlier.rename(earlier.with_name(f"{stem.name}-{drawn:%Y%m%d-%H%M%S}{earlier.suffix}"))
     csv_path.write_text(sample_csv(sample), "utf-8")
     pdf_path.write_bytes(
         report_pdf(

@@ -16,7 +16,7 @@ from werkzeug.datastructures import MultiDict
 
 from access import audit_trail as trail
 from access.alerts import alerts as find_alerts
-from access.audit_sample import SampleError, draw, previous_quarter, write_sample
+from access.audit_sample import SampleError, current_quarter, draw, write_sample
 from access.http import (
     CSV_COLUMNS,
     access_log_csv,
@@ -160,7 +160,7 @@ def chain() -> Any:
     )
 
 
-_REPORT = re.compile(r"^audit-sample-\d{4}Q[1-4]\.(pdf|csv)$")
+_REPORT = re.compile(r"^audit-sample-\d{4}Q[1-4](-\d{8}-\d{6})?\.(pdf|csv)$")
 
 
 def _reports_dir() -> Path:
@@ -176,9 +176,25 @@ def _samples_page() -> Any:
         if folder.is_dir()
         else []
     )
+    drawn: dict[str, dict[str, str]] = {}  # one row per draw: its PDF and CSV
+    for name in reports:
+        stem, kind = name.rsplit(".", 1)
+        drawn.setdefault(stem, {})[kind] = name
+    rows = [(_draw_label(stem), files) for stem, files in drawn.items()]
     return render_template(
-        "audit_samples.html", reports=reports, quarter=previous_quarter(local_today())
+        "audit_samples.html", reports=rows, quarter=current_quarter(local_today())
     )
+
+
+def _draw_label(stem: str) -> str:
+    """``audit-sample-2026Q4`` → 2026Q4 (the latest draw); an earlier one with its time."""
+    quarter, _sep, when = stem.removeprefix("audit-sample-").partition("-")
+    if not when:
+        return quarter
+    day, clock = when.split("-")
+    at = f"{day[:4]}-{day[4:6]}-{day[6:]} {clock[:2]}:{clock[2:4]}"
+    label: str = _("%(quarter)s, drawn %(when)s (an earlier draw)", quarter=quarter, when=at)
+    return label
 
 
 @web.route("/audit/samples", methods=["GET", "POST"])
@@ -194,14 +210,17 @@ def audit_samples() -> Any:
         raise SampleError(_("Draw between 1 and 200 records."), field="size")
     sample = draw(arc(), actor(), form("quarter"), int(size))
     write_sample(sample, _reports_dir())
+    unchecked = sum(1 for r in sample.records if any(r.unchecked.values()))
     flash(
         _(
-            "%(quarter)s: %(n)s records drawn, %(findings)s findings.",
+            "%(quarter)s: %(n)s records drawn, %(findings)s findings; %(unchecked)s with checks "
+            "that could not run (see the report).",
             quarter=sample.quarter,
             n=len(sample.records),
             findings=sample.findings,
+            unchecked=unchecked,
         ),
-        "ok" if not sample.findings else "error",
+        "error" if sample.findings else ("warn" if unchecked else "ok"),
     )
     return redirect(url_for("web.audit_samples"))
 

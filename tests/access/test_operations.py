@@ -138,7 +138,8 @@ def test_the_quarterly_sample_rechecks_and_reviews_the_access_log(
     table = (out / f"audit-sample-{quarter}.csv").read_text("utf-8-sig")
     assert "zhang 查看" in table  # the action in words
     assert "127.0.0.1" in table
-    assert "no grant" in table.lower()
+    assert "无此档案的查阅授权" in table  # the refusal's reason in Chinese, not the code's words
+    assert "no grant" not in table.lower()
     assert "绿色通道未获批准：wang" in table
     assert "华东仓储改造项目XS-public" in table
     assert "FAILED" in table

@@ -455,7 +455,11 @@ def test_the_quarterly_sample_is_drawn_and_downloaded_in_the_browser(
     assert "尚未抽检" in sun.text("/audit/samples")
     sun.post("/audit/samples", {"quarter": quarter, "size": "3"})
     page = sun.text("/audit/samples")
-    assert f"{quarter}：抽取 3 份档案，发现 0 项" in page
+    assert f"{quarter}：抽取 3 份档案，发现 0 项；其中 3 份有未能运行的检测项（见报告）" in page
+    assert '<input name="quarter" required value="' + quarter in page  # this quarter offered
+    sun.post("/audit/samples", {"quarter": quarter.replace("Q", "年第") + "季度", "size": "3"})
+    again = sun.text("/audit/samples")  # 2026年第4季度 is the same quarter; the first draw kept
+    assert "（较早一次抽取）" in again
     name = f"audit-sample-{quarter}"
     assert f"/audit/samples/{name}.pdf" in page
     report = people["zhou"].get(f"/audit/samples/{name}.csv")
@@ -468,7 +472,8 @@ def test_the_quarterly_sample_is_drawn_and_downloaded_in_the_browser(
     assert "2026Q3" in refused  # the error names the form it wants, beside the field
     assert 'value="2026Q9"' in refused
     with world.arc.sessions() as db:
-        assert db.scalars(select(AuditEvent).where(AuditEvent.action == "audit.sample")).one()
+        drawn = db.scalars(select(AuditEvent).where(AuditEvent.action == "audit.sample")).all()
+    assert [e.object_id for e in drawn] == [quarter, quarter]  # each draw audited, one name
 
 
 def test_admin_manages_people_and_every_change_is_audited(
