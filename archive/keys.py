@@ -47,7 +47,7 @@ def rotate_keys(arc: Archive, actor: Actor, batch: int = 500) -> tuple[str, int]
             rewrapped += len(rows)
         if len(rows) < batch:
             break
-    rewrapped += _rewrap_staging(arc, new_id, batch)
+    staged = _rewrap_staging(arc, new_id, batch)
     with arc.transaction() as session:
         record_event(
             session,
@@ -55,7 +55,7 @@ def rotate_keys(arc: Archive, actor: Actor, batch: int = 500) -> tuple[str, int]
             "keys.rotated",
             "keyring",
             new_id,
-            {"active": new_id, "rewrapped": rewrapped},
+            {"active": new_id, "rewrapped": rewrapped, "staged": staged},
         )
     return new_id, rewrapped
 

@@ -292,6 +292,7 @@ FIELDS: dict[str, Term] = {
     "destroyed": ("销毁件数", "Destroyed"),
     "id": ("编号", "Id"),
     "rewrapped": ("重新封装的密钥数", "Keys re-wrapped"),
+    "staged": ("重新封装的暂存文件密钥数", "Staged uploads' keys re-wrapped"),
     "versions": ("版本", "Versions"),
     "count": ("数量", "Count"),
     "seed": ("随机种子", "Seed"),
