@@ -35,7 +35,7 @@ from archive.checkpoints import public_key_text, verify_all
 from archive.db import local_today
 from archive.errors import DomainError
 from archive.models import AccessEvent, User
-from archive.vocabulary import ACTIONS, family_label
+from archive.vocabulary import ACTIONS, action_label, family_label
 
 PAGE = 200
 
@@ -121,7 +121,7 @@ def audit_trail() -> Any:
             "audit_trail.html",
             page=page,
             errors=errors,
-            actions=sorted(ACTIONS),
+            actions=[(code, action_label(code, lang)) for code in sorted(ACTIONS)],
             families=[
                 (family + ".", family_label(family, lang))
                 for family in sorted({code.split(".")[0] for code in ACTIONS if "." in code})
