@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from access.alerts import alerts
 from access.browse import visible_lists
+from access.grants import granted_records
 from access.policy import Permission, may
 from access.requests import mine, violations, waiting_for
 from archive.config import Settings
@@ -27,7 +28,7 @@ from archive.models import (
     User,
 )
 from retention.appraisal import appraisal_queue
-from retention.disposition import open_slots_for
+from retention.disposition import missing_slots, open_slots_for
 from retention.witness import slots_for
 
 
@@ -66,6 +67,13 @@ def what_waits(session: Session, settings: Settings, person: User) -> list[Waiti
         ).all()
         count = sum(1 for lst in executed if slots_for(session, settings.retention, lst, person))
         found.append(Waiting("witness", count, "web.witness_page", urgent=True))
+    if may(role, Permission.MANAGE_RETENTION):  # records managers carry signed lists out
+        ready = [
+            lst
+            for lst in visible_lists(session, person)
+            if lst.status == ListStatus.SIGNING and not missing_slots(settings.retention, lst)
+        ]
+        found.append(Waiting("execute", len(ready), "web.lists", urgent=True))
     if may(role, Permission.MANAGE_CLASSIFICATION):
         review = select(func.count()).where(Record.needs_review.is_(True))
         found.append(Waiting("classify", session.scalar(review) or 0, "web.class_review"))
@@ -91,4 +99,6 @@ def what_waits(session: Session, settings: Settings, person: User) -> list[Waiti
     if may(role, Permission.SEARCH):
         pending = sum(1 for r in mine(session, person) if r.status == RequestStatus.PENDING)
         found.append(Waiting("mine", pending, "web.my_requests"))
+        readable = len(granted_records(session, person))  # approved: open to read now
+        found.append(Waiting("granted", readable, "web.my_requests"))
     return found

@@ -39,6 +39,7 @@ from archive.models import (
     FilingUnit,
     Hold,
     HoldScope,
+    ListStatus,
     RetentionEvent,
     SignerRole,
     Trigger,
@@ -260,6 +261,12 @@ def _lists_page() -> Any:
                 lst.id
                 for lst in rows
                 if disposition.open_slots_for(archive.settings.retention, lst, person)
+            },
+            fully_signed={
+                lst.id
+                for lst in rows
+                if lst.status == ListStatus.SIGNING
+                and not disposition.missing_slots(archive.settings.retention, lst)
             },
         )
 

@@ -14,7 +14,7 @@ from archive.audit import Actor
 from archive.models import DispositionList, Record
 from ingest.pipeline import process
 from retention.schedules import seed_default_plan
-from tests.access.conftest import World, due_and_under_review
+from tests.access.conftest import World, due_and_under_review, sign_due_list, submitted_due_list
 from tests.access.test_web_pages import Browser
 
 
@@ -74,10 +74,11 @@ def test_each_role_sees_what_waits_and_follows_the_link(world: World) -> None:
     assert "broken.pdf" in sun.text(manager["quarantined_all"][1])
     assert "档案 XS-public" in sun.text(manager["classify"][1])
     assert manager["sign"][0] == 1
+    assert manager["execute"][0] == 0  # not every signature yet
     assert "decide" not in manager
 
     auditor = tiles(people["zhou"].text("/"))
-    assert set(auditor) == {"alerts", "mine"}
+    assert set(auditor) == {"alerts", "mine", "granted"}
     assert people["zhou"].get(auditor["alerts"][1]).status_code == 200  # type: ignore[attr-defined]
     assert set(tiles(people["wu"].text("/"))) == {"witness"}  # the IT slot of 监销, no more
 
@@ -143,3 +144,15 @@ def test_an_executed_list_waits_for_its_witnesses(executed: tuple[World, int]) -
         assert number in browser.text(witness[1])
     assert tiles(Browser(world, "li").text("/"))["witness"][0] == 0  # no XS record on it
     assert "witness" not in tiles(Browser(world, "zhou").text("/"))  # an auditor never does
+
+
+def test_a_fully_signed_list_waits_to_be_carried_out_and_says_so(world: World) -> None:
+    """Every signature given, the list said 签字中 still and the home page nothing."""
+    list_id = submitted_due_list(world)
+    sun = Browser(world, "sun")
+    assert tiles(sun.text("/"))["execute"][0] == 0
+    sign_due_list(world, list_id)
+    ready = tiles(sun.text("/"))["execute"]
+    assert ready[0] == 1
+    assert "已签齐，待执行" in sun.text(ready[1])
+    assert "已签齐，待执行" in sun.text(f"/retention/lists/{list_id}")
