@@ -114,6 +114,7 @@ def act_on_selected() -> Any:
         done=done,
         refused=len(outcomes) - done,
         back=back,
+        asked=action == "request",  # a request sent is not access given: said so
     )
 
 

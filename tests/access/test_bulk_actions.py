@@ -58,7 +58,7 @@ def test_asking_for_access_to_many_records(world: World) -> None:
     asked = {"action": "request", "purpose": "核对合同条款", "scope": "view", "days": "30"}
     chosen = ids(world, "CG-internal", "CG-confidential", "XS-internal", "XS-restricted")
     page = post(zhang, {**asked, "record": chosen})
-    assert "3 件已办理，1 件未办理" in page
+    assert "已发送 3 份申请，均待审批；1 份未发送" in page  # sent, not yet access
     assert page.count("申请已发送，等待审批") == 3
     assert "没有该档案，或您无权查看" in page
     assert "XS-restricted" not in page  # the refused one is named by the id sent, no more
@@ -104,7 +104,7 @@ def test_records_above_the_askers_clearance_are_reported_not_asked_for(world: Wo
     xiao = Browser(world, "xiao")
     asked = {"action": "request", "purpose": "核对", "scope": "view", "days": "7"}
     page = post(xiao, {**asked, "record": ids(world, "CG-internal", "CG-confidential")})
-    assert "1 件已办理，1 件未办理" in page
+    assert "已发送 1 份申请，均待审批；1 份未发送" in page
     assert "未发送：档案密级高于您的密级许可" in page
     with world.arc.sessions() as session:
         asked_for = session.scalars(select(AccessRequest.record_id)).all()

@@ -163,6 +163,7 @@ def test_search_request_approve_read(world: World, people: dict[str, Browser]) -
 
     inbox = wang.text("/inbox")
     assert "审计抽查" in inbox
+    assert "华东仓储改造项目CG-confidential-2026-05" in inbox  # two 验收报告 told apart
     request_id = re.search(r"/inbox/([0-9a-f-]{36})/approve", inbox)
     assert request_id
     wang.post(f"/inbox/{request_id[1]}/deny", {"reason": ""}, status=400)  # a reason is needed
