@@ -1,4 +1,5 @@
-"""Backup and restore as BagIt bags: the database as JSON Lines, the blobs as stored.
+"""Backup as BagIt bags (restored by :mod:`archive.restore`): the database as JSON Lines,
+the blobs as stored.
 
 A bag holds ``data/archive.json`` (format, schema revision, row counts, the KEK ids the data
 keys need), ``data/database/<table>.jsonl`` read in one snapshot transaction, and
@@ -20,32 +21,22 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import bagit
-from sqlalchemy import Connection, Engine, Table, delete, func, select, text, update
+from sqlalchemy import Connection, Engine, Table, delete, func, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
 from archive.accesslog import verify_access_log
 from archive.audit import Actor, ChainReport, record_event, verify_chain
-from archive.bootstrap import ensure_home, start_checkpoints
-from archive.checkpoints import LABELS, verify_all, write_checkpoint
+from archive.checkpoints import LABELS, verify_all
 from archive.core import Archive
-from archive.crypto import Keyring, KeyringError
-from archive.db import Base, erase_freed, local_today, make_engine
+from archive.crypto import Keyring
+from archive.db import Base, local_today, make_engine
 from archive.errors import DomainError
 from archive.migrate import head_revision, upgrade
-from archive.models import (
-    ChainAnchor,
-    DataKey,
-    Record,
-    RecordChange,
-    RecordState,
-    Tombstone,
-    Version,
-)
-from archive.record_facts import describe
+from archive.models import ChainAnchor, DataKey
 from archive.storage import BlobNotFound
 
 FORMAT = 1
@@ -68,13 +59,6 @@ class BackupReport:
 
 
 @dataclass
-class RestoreReport:
-    tables: dict[str, int]
-    blobs: int
-    shredded_since: int  # versions destroyed after the bag was made: their keys stay gone
-
-
-@dataclass
 class VerifyReport:
     problems: list[str]
     tables: dict[str, int]
@@ -87,7 +71,7 @@ class VerifyReport:
         return not self.problems
 
 
-def _tables() -> list[Table]:
+def tables() -> list[Table]:
     return list(Base.metadata.sorted_tables)
 
 
@@ -101,7 +85,7 @@ def _encode(value: Any) -> Any:
     return value
 
 
-def _decoders(table: Table) -> dict[str, Any]:
+def decoders(table: Table) -> dict[str, Any]:
     decoders: dict[str, Any] = {}
     for column in table.columns:
         column_type = column.type
@@ -128,7 +112,7 @@ def _revision(conn: Connection) -> str:
 
 def _dump(conn: Connection, folder: Path) -> dict[str, int]:
     counts: dict[str, int] = {}
-    for table in _tables():
+    for table in tables():
         rows = 0
         with (folder / f"{table.name}.jsonl").open("w", encoding="utf-8") as out:
             ordered = select(table).order_by(*table.primary_key.columns)
@@ -231,7 +215,7 @@ def bag_problems(bag: bagit.Bag) -> list[str]:
     return problems
 
 
-def _open_bag(source: Path) -> tuple[Path, dict[str, Any], list[str]]:
+def open_bag(source: Path) -> tuple[Path, dict[str, Any], list[str]]:
     """Validate the bag's manifests; return its payload folder, facts and problems."""
     try:
         bag = bagit.Bag(str(source))
@@ -268,20 +252,20 @@ def _rows(path: Path, decoders: dict[str, Any]) -> Iterator[dict[str, Any]]:
             yield row
 
 
-def _load(engine: Engine, folder: Path) -> dict[str, int]:
+def load_tables(engine: Engine, folder: Path) -> dict[str, int]:
     """Insert every table's rows into an empty schema, in one transaction."""
     counts: dict[str, int] = {}
     with engine.connect() as conn, conn.begin():
         conn.execute(delete(ChainAnchor))  # the migration's anchors of empty chains
-        for table in _tables():
+        for table in tables():
             found = conn.execute(select(func.count()).select_from(table)).scalar_one()
             if found:
                 raise BackupError(
                     f"restore needs an empty archive, but table {table.name} has {found} rows"
                 )
-        for table in _tables():
-            decoders, batch, total = _decoders(table), [], 0
-            for row in _rows(folder / f"{table.name}.jsonl", decoders):
+        for table in tables():
+            decode, batch, total = decoders(table), [], 0
+            for row in _rows(folder / f"{table.name}.jsonl", decode):
                 batch.append(row)
                 if len(batch) == BATCH:
                     conn.execute(table.insert(), batch)
@@ -297,7 +281,7 @@ def _load(engine: Engine, folder: Path) -> dict[str, int]:
 
 def _reset_sequences(conn: Connection) -> None:
     """Explicit ids were inserted: move each serial sequence past the highest one."""
-    for table in _tables():
+    for table in tables():
         for column in table.primary_key.columns:
             if column.autoincrement is True or (
                 column.autoincrement == "auto" and column.type.python_type is int
@@ -313,141 +297,13 @@ def _reset_sequences(conn: Connection) -> None:
                 )
 
 
-def restore(arc: Archive, actor: Actor, source: Path) -> RestoreReport:
-    """Restore a bag onto an empty installation, with the keyring backed up apart."""
-    payload, facts, problems = _open_bag(source)
-    if problems:
-        raise BackupError(f"{source} fails validation: {'; '.join(problems[:5])}")
-    try:
-        keyring = Keyring.load(arc.settings.keyring_path)
-    except KeyringError as exc:
-        raise BackupError(
-            f"restore needs the keyring that was backed up apart from the data: {exc}"
-        ) from None
-    missing = sorted(set(facts["kek_ids"]) - set(keyring.key_ids))
-    if missing:
-        raise BackupError(
-            f"the keyring at {arc.settings.keyring_path} lacks {', '.join(missing)}: "
-            "point ARCHIVE_KEYRING at the keyring backed up with this archive"
-        )
-    checked = verify_backup(source, keyring)
-    if not checked.ok:  # a forged history is not brought back to be signed anew
-        raise BackupError(f"{source} fails verification: {'; '.join(checked.problems[:5])}")
-    if next(iter(arc.blobs.listing()), None) is not None:
-        raise BackupError(
-            f"restore needs an empty blob store, but {arc.blobs.url} holds objects: another "
-            "installation's store is never written into (or collected from)"
-        )
-    ensure_home(arc.settings)
-    upgrade(arc.engine)
-    counts = _load(arc.engine, payload / "database")
-    arc.blobs.prepare()
-    blobs = 0
-    for blob in sorted((payload / "blobs").iterdir()):
-        with blob.open("rb") as handle:
-            arc.blobs.put(blob.name, _chunks(handle))
-        blobs += 1
-    shredded = _reshred(arc, keyring)
-    if (payload / CHECKPOINTS).exists():  # the chains' signed past comes back with them
-        arc.settings.checkpoint_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        shutil.copyfile(payload / CHECKPOINTS, arc.settings.checkpoint_path)
-    with arc.transaction() as session:
-        record_event(
-            session,
-            actor,
-            "backup.restored",
-            "backup",
-            source.name,
-            {
-                "source": str(source),
-                "rows": sum(counts.values()),
-                "blobs": blobs,
-                "shredded_since": shredded,
-            },
-        )
-    start_checkpoints(arc, actor)  # a bag without checkpoints starts them
-    with arc.sessions() as session:
-        write_checkpoint(session, keyring, arc.settings.checkpoint_path)
-    return RestoreReport(counts, blobs, shredded)
-
-
-def _chunks(handle: BinaryIO) -> Iterator[bytes]:
-    while chunk := handle.read(_CHUNK):
-        yield chunk
-
-
-def _reshred(arc: Archive, keyring: Keyring) -> int:
-    """Destroy again the keys of versions shredded after the bag was made."""
-    with arc.transaction() as session:
-        rows = session.execute(
-            select(DataKey.object_key, DataKey.version_id).where(DataKey.wrapped.is_not(None))
-        ).all()
-        doomed = [(key, vid) for key, vid in rows if str(vid) in keyring.shredded]
-        if not doomed:
-            return 0
-        keys = [key for key, _ in doomed]
-        for start in range(0, len(keys), BATCH):
-            session.execute(
-                update(DataKey)
-                .where(DataKey.object_key.in_(keys[start : start + BATCH]))
-                .values(wrapped=None, kek_id=None, destroyed_at=func.now())
-            )
-        versions = sorted({str(vid) for _, vid in doomed})
-        gone = _tombstone_reshredded(session, keyring)
-        record_event(
-            session,
-            Actor(name="system"),
-            "backup.reshredded",
-            "keyring",
-            "shred-register",
-            {"versions": versions, "records": gone},
-        )
-    erase_freed(arc.engine)  # the restored file's copies of those keys, too
-    for key in keys:
-        arc.blobs.delete(key)
-    return len(versions)
-
-
-def _tombstone_reshredded(session: Session, keyring: Keyring) -> list[str]:
-    """Records every version of which was destroyed after the bag was made are destroyed
-    here too, not active records whose content went missing: disposed, out of the index,
-    with a tombstone saying so. (The list that destroyed them is not in the bag: its
-    certificate and 清册 are kept outside the archive, and in later backups.)"""
-    versions: dict[uuid.UUID, list[uuid.UUID]] = {}
-    for record_id, version_id in session.execute(
-        select(Version.record_id, Version.id)
-        .join(Record, Record.id == Version.record_id)
-        .where(Record.state == RecordState.ACTIVE)
-    ):
-        versions.setdefault(record_id, []).append(version_id)
-    gone = [
-        record_id
-        for record_id, ids in versions.items()
-        if all(str(version_id) in keyring.shredded for version_id in ids)
-    ]
-    for record_id in gone:
-        record = session.get_one(Record, record_id)
-        record.state = RecordState.DISPOSED
-        session.add(RecordChange(record_id=record_id))
-        session.add(
-            Tombstone(
-                record_id=record_id,
-                kind="destroyed",
-                reason="destroyed after this backup was made (the keyring's shred register)",
-                description=describe(session, record),
-                by="system",
-            )
-        )
-    return [str(record_id) for record_id in gone]
-
-
 def verify_backup(source: Path, keyring: Keyring | None = None) -> VerifyReport:
     """Check a bag without touching any installation: manifests, counts, blobs, and both
     hash chains, by loading its database into a throwaway SQLite file.
 
     With the keyring every link's HMAC and the bag's signed checkpoints are checked too;
     without it (the keyring is kept apart) only the links, and the report says so."""
-    payload, facts, problems = _open_bag(source)
+    payload, facts, problems = open_bag(source)
     database = payload / "database"
     for name, expected in facts["tables"].items():
         path = database / f"{name}.jsonl"
@@ -470,7 +326,7 @@ def verify_backup(source: Path, keyring: Keyring | None = None) -> VerifyReport:
         engine = make_engine(f"sqlite:///{Path(scratch) / 'check.db'}")
         try:
             upgrade(engine)
-            counts = _load(engine, database)
+            counts = load_tables(engine, database)
             with Session(engine) as session:
                 if keyring is None:
                     notes.append("no keyring given: links checked, not their keyed hashes")

@@ -14,7 +14,7 @@ from access.audit_sample import SampleError, draw, write_sample
 from access.cli.common import conclude, current_archive, friendly_errors
 from access.incident import freeze_user, reads_csv
 from archive.audit import Actor, record_event
-from archive.backup import BackupError, backup, restore, verify_backup
+from archive.backup import BackupError, backup, verify_backup
 from archive.bootstrap import initialize
 from archive.checkpoints import LABELS, public_key_text, verify_all, write_checkpoint
 from archive.crypto import KeyringError
@@ -22,6 +22,7 @@ from archive.db import LOCAL_TIME
 from archive.fixity import sweep_fixity, verify_fixity
 from archive.orphans import collect_orphans
 from archive.people import find_user
+from archive.restore import restore
 from ingest.package import PackageError, import_package, verify_package
 from ingest.rules import seed_default_rules
 from retention.schedules import seed_default_plan

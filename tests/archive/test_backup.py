@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from archive.accesslog import ALLOWED, REFUSED, Client, log_access
 from archive.audit import verify_chain
-from archive.backup import BackupError, backup, restore, verify_backup
+from archive.backup import BackupError, backup, verify_backup
 from archive.bootstrap import initialize
 from archive.checkpoints import verify_all
 from archive.config import load_settings
@@ -24,6 +24,7 @@ from archive.core import Archive
 from archive.db import Base
 from archive.keys import destroy_version_content
 from archive.models import AuditEvent, RecordState, Tombstone, Version
+from archive.restore import restore
 from tests.archive.test_content import ACTOR, put, raw_blob, read
 from tests.conftest import make_environ
 
