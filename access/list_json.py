@@ -8,12 +8,13 @@ from typing import Any
 
 from archive.config import RetentionSettings
 from archive.models import DispositionList, ListStatus
-from retention.disposition import missing_slots
+from retention.disposition import missing_slots, still_as_signed
 
 
 def list_json(
     lst: DispositionList, settings: RetentionSettings, items: bool = True
 ) -> dict[str, Any]:
+    intact = still_as_signed(lst)
     data: dict[str, Any] = {
         "id": lst.id,
         "number": lst.number,
@@ -51,7 +52,7 @@ def list_json(
                 "signed_at": s.signed_at.isoformat(),
                 "ip": s.ip,
                 "opinion": s.opinion,
-                "valid": s.digest == lst.digest,
+                "valid": s.digest == lst.digest and intact,  # recomputed, not trusted
             }
             for s in lst.signatures
         ],
@@ -67,6 +68,7 @@ def list_json(
                 "name": item.record.name_stem,
                 "reference_code": item.record.reference_code,
                 "title": item.record.title,
+                "record_type": item.record.record_type,
                 "due_on": item.record.due_on.isoformat() if item.record.due_on else None,
                 "outcome": item.outcome,
                 "note": item.note,

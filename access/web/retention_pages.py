@@ -68,6 +68,7 @@ from retention.schedules import (
 )
 from retention.status import record_occurrence, refresh_dirty, void_occurrence
 from retention.sweep import sweep
+from retention.witness import open_witness_slots
 
 
 def _day(raw: str, what: str, field: str = "") -> date:
@@ -329,6 +330,9 @@ def disposition_list(list_id: int) -> Any:
             missing=disposition.missing_slots(settings, lst),
             steps={step.value for step in list_steps(settings, person, lst)},
             held=_held(db, lst),
+            witnesses_wanted=open_witness_slots(db, settings, lst)
+            if lst.status == ListStatus.EXECUTED and lst.closed_at is None
+            else [],
         )
 
 

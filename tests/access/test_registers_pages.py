@@ -40,6 +40,10 @@ def test_witnesses_sign_with_their_password_and_the_last_one_closes_the_list(
         {"list_id": str(list_id), "statement": "本人在场监督", "confirm_password": PASSWORD},
     )
     assert "没有等待您监销签署的销毁" in zhang.text("/retention/witness")
+    waiting = Browser(world, "sun").text(f"/retention/lists/{list_id}")
+    assert "尚待监销：" in waiting  # who is still wanted, named on the list
+    assert '<span class="chip">档案管理员</span>' in waiting
+    assert '<span class="chip">采购部门代表</span>' not in waiting  # zhang signed it
 
     li = Browser(world, "li")  # XS: no record of XS on the list
     assert "档案 CG-public" not in li.text("/retention/witness")
@@ -69,6 +73,7 @@ def test_witnesses_sign_with_their_password_and_the_last_one_closes_the_list(
         assert kept is not None
     page = sun.text(f"/retention/lists/{list_id}")
     assert "本人在场监督" in page
+    assert "尚待监销" not in page  # closed
     register = sun.get(f"/retention/lists/{list_id}/register.xlsx")
     assert register.status_code == 200  # type: ignore[attr-defined]
     rows = list(load_workbook(io.BytesIO(register.data)).active.iter_rows(values_only=True))  # type: ignore[attr-defined]
