@@ -91,6 +91,7 @@ def _rules_page(trial: dict[str, Any] | None = None, editing: dict[str, Any] | N
             trial=trial,
             sample=form("sample") if request.method == "POST" else "",
             levels=[s.value for s in Sensitivity],
+            choices=class_choices(arc()),
             f=refused,
         )
 

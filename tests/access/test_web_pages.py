@@ -354,7 +354,9 @@ def test_records_manager_rules_review_and_retention(
             "enabled": "on",
         },
     )
-    assert "质保书" in sun.text("/rules")
+    rules = sun.text("/rules")
+    assert "质保书" in rules
+    assert re.search(r'<option value="finance"\s*>财务管理</option>', rules)  # chosen, not typed
     sun.post("/rules", {"action": "save", "name": "bad", "pattern": "(", "priority": 1}, status=400)
 
     with world.arc.transaction() as session:
