@@ -89,6 +89,13 @@ def _detail(key: str, value: object, lang: str | None) -> str:
     return coded if coded is not None else as_text(value, lang)
 
 
+def _key(key: str, lang: str | None) -> str:
+    """A details key in words: a field's name, else a code used as a key (``{"destroy": 1}``
+    counts by disposal) as its word, else the key as it is."""
+    named = field_label(key, lang)
+    return term(key, lang) if named == key else named
+
+
 def as_text(value: object, lang: str | None = "zh") -> str:
     """A value of an event's details as a person reads it: no JSON, no Python reprs."""
     if value is None or value == "":
@@ -108,9 +115,7 @@ def as_text(value: object, lang: str | None = "zh") -> str:
         return joined
     if isinstance(value, dict):
         sep, colon = ("; ", ": ") if english(lang) else ("；", "：")
-        return sep.join(
-            f"{field_label(k, lang)}{colon}{_detail(k, v, lang)}" for k, v in value.items()
-        )
+        return sep.join(f"{_key(k, lang)}{colon}{_detail(k, v, lang)}" for k, v in value.items())
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)

@@ -113,3 +113,12 @@ def test_what_a_hold_refused_and_who_witnessed_in_words() -> None:
     assert coded_text("slot", "department:XS", "zh") == "部门代表（XS）"
     assert coded_text("slot", "records_manager", "zh") == "档案管理员"
     assert as_text({"destroyed": 3}, "zh") == "销毁件数：3"
+
+
+def test_a_count_by_code_reads_in_words() -> None:
+    """The sweep's ``{"proposed": {"destroy": 1}}`` read 拟处置：destroy：1 on the trail."""
+    from archive.vocabulary_details import as_text
+
+    assert as_text({"proposed": {"destroy": 1}}) == "拟处置：销毁：1"
+    assert as_text({"proposed": {"destroy": 1}}, "en") == "Proposed: Destroy: 1"
+    assert as_text({"unheard_of_key": 2}) == "unheard_of_key：2"  # unknown: as it is
