@@ -52,3 +52,17 @@ def test_director_finds_the_words_marked_and_exports_the_rows(
     assert data.startswith("\ufeff".encode())
     assert "仓储改造第三次会议纪要" in data.decode("utf-8-sig")
     assert waiting.value.suggested_filename == "检索结果.csv"
+
+
+def test_a_phone_sees_the_search_page_without_sideways_scrolling(
+    running: tuple[str, dict[str, object]], browser: object, shots: Path
+) -> None:
+    """At 390 pixels the page was 559 wide: the menu beside it and the results cut off."""
+    base, _facts = running
+    sun = signed_in(browser, base, "sun")
+    sun.set_viewport_size({"width": 390, "height": 800})  # type: ignore[attr-defined]
+    for path in ("/search", "/"):
+        sun.goto(path)  # type: ignore[attr-defined]
+        width = sun.evaluate("document.documentElement.scrollWidth")  # type: ignore[attr-defined]
+        assert width <= 390, (path, width)
+    sun.screenshot(path=str(shots / "phone-home.png"), full_page=True)  # type: ignore[attr-defined]
