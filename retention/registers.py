@@ -32,6 +32,7 @@ from archive.models import (
     Record,
     RecordState,
     RenditionRole,
+    RetentionReview,
     Sensitivity,
     Version,
 )
@@ -96,8 +97,25 @@ LIST_COLUMNS = [
 ]
 
 
+def _appraised(session: Session, lst: DispositionList) -> dict[uuid.UUID, str]:
+    """Each listed record's own 鉴定意见 where an appraisal gave one (the latest, with its
+    department's opinion): the register prints it rather than the list's general one."""
+    said: dict[uuid.UUID, str] = {}
+    rows = session.execute(
+        select(
+            RetentionReview.record_id, RetentionReview.opinion, RetentionReview.department_opinion
+        )
+        .where(RetentionReview.record_id.in_([item.record_id for item in lst.items]))
+        .order_by(RetentionReview.reviewed_at)
+    )
+    for record_id, opinion, department in rows:  # the latest wins
+        said[record_id] = opinion + (f"（部门意见：{department}）" if department else "")
+    return said
+
+
 def _list_rows(session: Session, lst: DispositionList, destroy: bool) -> list[list[str]]:
     pages = page_counts(session, [item.record_id for item in lst.items])
+    appraised = _appraised(session, lst)
     rows = []
     in_order = sorted(  # 档号 order, as the records stand on the shelf
         lst.items,
@@ -114,7 +132,7 @@ def _list_rows(session: Session, lst: DispositionList, destroy: bool) -> list[li
             ),
             str(pages.get(item.record_id, "")),
             _retention_words(snap.get("code")),
-            _short(lst.opinion),
+            _short(appraised.get(item.record_id) or lst.opinion),
         ]
         outcome = OUTCOMES.get(item.outcome or "", "") + (f"：{item.note}" if item.note else "")
         if destroy and item.outcome == "destroyed" and item.record.state != RecordState.DISPOSED:

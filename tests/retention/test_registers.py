@@ -40,6 +40,7 @@ from retention.errors import Conflict, RetentionError
 from retention.holds import place_hold, release_hold
 from retention.register_files import register_pdf, register_xlsx
 from retention.registers import destroyed_count, file_register, list_register
+from retention.review import review
 from retention.status import refresh_dirty
 from retention.sweep import sweep
 from retention.witness import required_witnesses, witness_list
@@ -451,3 +452,25 @@ def test_only_departments_whose_records_went_witness_and_a_list_that_destroyed_n
         lst = disposition.get_list(session, list_id)
         assert destroyed_count(lst) == 0  # held again after signing: nothing destroyed
         assert lst.closed_at is not None  # no 监销 for a destruction that did not happen
+
+
+def test_a_records_own_appraisal_opinion_is_printed_on_its_row(registered: Archive) -> None:
+    """Each record's 鉴定意见 from its appraisal (with its department's), not the list's
+    general opinion repeated on every row."""
+    old = date(2010, 5, 1)
+    appraised = file_record(registered, record_type="application", when=old, project="旧申请戊")
+    plain = file_record(registered, record_type="application", when=old, project="旧申请己")
+    number_pending(registered)
+    review(registered, MANAGER, appraised, opinion="会计档案鉴定小组：已无查考价值",
+           outcome="destroy", department_opinion="采购部同意")  # fmt: skip
+    with registered.transaction() as session:
+        lst = session.scalars(select(DispositionList)).one()
+        disposition.add_records(session, MANAGER, lst, [plain])
+        disposition.set_opinion(session, MANAGER, lst, "经鉴定已无保存价值，同意销毁。")
+    with registered.sessions() as session:
+        lst = disposition.get_list(session, lst.id)
+        register = list_register(session, registered.settings, lst)
+        codes = {r: session.get_one(Record, r).reference_code for r in (appraised, plain)}
+    rows = {row[1]: row for row in register.rows}
+    assert rows[codes[appraised]][6] == "会计档案鉴定小组：已无查考价值（部门意见：采购部同意）"
+    assert rows[codes[plain]][6] == "经鉴定已无保存价值，同意销毁。"
