@@ -36,7 +36,16 @@ from archive.core import Archive
 from archive.csvsafe import csv_lines
 from archive.db import lock_contention, utcnow
 from archive.errors import DomainError, ErrorKind, InvalidInput
-from archive.models import AccessEvent, DispositionList, ListStatus, Record, Scope, User
+from archive.models import (
+    AccessEvent,
+    AccessRequest,
+    DispositionList,
+    Grant,
+    ListStatus,
+    Record,
+    Scope,
+    User,
+)
 from archive.vocabulary import beijing, english, term
 from archive.vocabulary_reasons import reason_text
 from retention import reports
@@ -226,6 +235,7 @@ ACCESS_LOG_HEADINGS = (
     ("档号或名称", "Reference code or name"),
     ("版本 ID", "Version id"),
     ("授权 ID", "Grant id"),
+    ("利用目的", "Purpose"),
     ("IP 地址", "IP address"),
     ("客户端", "User agent"),
     ("详情", "Details"),
@@ -298,15 +308,36 @@ def access_log_csv(arc: Archive, query: Select[Any], lang: str | None = None) ->
     def rows() -> Iterator[list[object]]:
         yield [pair[1] if english(lang) else pair[0] for pair in ACCESS_LOG_HEADINGS]
         names: dict[str, str] = {}  # record id → 档号 (or name), looked up once each
+        purposes: dict[str, str] = {}  # grant id → what it was asked for (利用目的)
         with arc.sessions() as session:
             for event in session.scalars(query.execution_options(yield_per=500)):
                 row = [exported(getattr(event, c), lang) for c in CSV_COLUMNS]
                 row[3], row[4] = term(event.action, lang), term(event.outcome, lang)
                 row[5] = reason_text(event.reason, lang)
                 row.insert(7, record_name(session, names, event.record_id))
+                row.insert(10, purpose_of(session, purposes, event.grant_id))
                 yield row
 
     return table_download(rows(), "访问日志" if not english(lang) else "access-log", "csv")
+
+
+def purpose_of(session: Session, purposes: dict[str, str], grant_id: str | None) -> str:
+    """What a read was for (利用目的): its grant's request's purpose, or the green
+    channel's justification; empty for a read by standing (no grant)."""
+    if not grant_id:
+        return ""
+    if grant_id not in purposes:
+        try:
+            wanted = uuid.UUID(grant_id)
+        except ValueError:
+            return ""
+        found = session.execute(
+            select(Grant.justification, AccessRequest.purpose)
+            .outerjoin(AccessRequest, AccessRequest.id == Grant.request_id)
+            .where(Grant.id == wanted)
+        ).first()
+        purposes[grant_id] = (found[1] or found[0] or "") if found else ""
+    return purposes[grant_id]
 
 
 def record_name(session: Session, names: dict[str, str], record_id: str | None) -> str:

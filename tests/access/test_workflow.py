@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -75,6 +77,12 @@ def test_request_approve_read_within_the_period_and_not_after(world: World) -> N
     assert all(e.ip == "127.0.0.1" and e.at is not None for e in lines)
     assert lines[1].grant_id is not None
     assert lines[3].reason == "the grant has expired"
+    # The 利用 register says what each read under a grant was for.
+    exported = world.call("GET", "zhou", "/api/v1/access-log?format=csv")
+    rows = list(csv.DictReader(io.StringIO(exported.data.decode("utf-8-sig"))))
+    allowed = [r for r in rows if r["用户"] == "zhang" and r["结果"] == "允许"]
+    assert [r["利用目的"] for r in allowed] == ["核对验收资料"]
+    assert {r["利用目的"] for r in rows if r["结果"] == "已拒绝"} == {""}
     with world.arc.sessions() as session:
         actions = set(session.scalars(select(AuditEvent.action)))
     assert {"access.request", "access.approve", "grant.create"} <= actions
