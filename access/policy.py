@@ -37,6 +37,7 @@ from archive.models import (
     DispositionList,
     Grant,
     Record,
+    RecordState,
     Role,
     Scope,
     Sensitivity,
@@ -275,6 +276,8 @@ def may_read(
         return Decision(False, "the account is disabled")
     if user.role not in STAFF:  # 三员分立: not even with a grant
         return Decision(False, f"the {user.role.value} role reads no records")
+    if record.state == RecordState.DISPOSED:  # said as such, not as a missing grant
+        return Decision(False, "the record was destroyed")
     department = record.department.code if record.department else None
     if action != Scope.EXTERNAL and reads_by_standing(user, department, record.sensitivity):
         return Decision(True, "standing access")

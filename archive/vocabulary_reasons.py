@@ -86,6 +86,11 @@ REASONS: list[tuple[re.Pattern[str], str, str]] = [
     (re.compile(r"the grant is not valid yet"), "授权尚未生效", "The grant is not valid yet"),
     (re.compile(r"the grant has expired"), "授权已过期", "The grant has expired"),
     (re.compile(r"the account is disabled"), "账户已停用", "The account is disabled"),
+    (
+        re.compile(r"the record was destroyed"),
+        "档案已销毁，内容不复存在",
+        "The record was destroyed: its content no longer exists",
+    ),
     (re.compile(r"no valid API token"), "未提供有效的接口令牌", "No valid API token"),
     (re.compile(r"the API token was revoked"), "接口令牌已吊销", "The API token was revoked"),
     (re.compile(r"the API token has expired"), "接口令牌已过期", "The API token has expired"),

@@ -4,9 +4,10 @@ request, grant, hold or list can be made for content that no longer exists."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from archive.audit import Actor
-from archive.models import HoldScope
+from archive.models import AccessEvent, HoldScope
 from archive.people import find_user
 from ingest.review import ReviewError, reclassify
 from retention.deletion import confirm_deletion, request_deletion
@@ -73,6 +74,14 @@ def test_a_destroyed_record_offers_nothing_to_open_and_says_how_it_went(world: W
     )  # fmt: skip
     assert "1 件已办理，1 件未办理" in many
     assert "未保全：该档案已不在本馆保管（已销毁或已移交）" in many
+    # Its head read it by standing: now refused as destroyed, not as "no grant".
+    content = f"/api/v1/versions/{world.versions['CG-internal']}/content?action=view"
+    gone = world.call("GET", "wang", content)
+    assert gone.status_code in (403, 404, 410)
+    with world.arc.sessions() as session:
+        last = session.scalars(select(AccessEvent).order_by(AccessEvent.seq.desc())).first()
+        assert last is not None
+        assert (last.username, last.reason) == ("wang", "the record was destroyed")
     with pytest.raises(ReviewError, match="not reclassified"):
         reclassify(world.arc, Actor.cli(), record_id, record_type="report")
 
