@@ -119,7 +119,7 @@ def schedules() -> Any:
         return _schedules_page()
     archive = arc()
     data: dict[str, Any] = {
-        "key": form("key"),
+        "key": form("key") or form("record_type"),  # the record type's code by default
         "name": form("name"),
         "code": form("code"),
         "trigger": form("trigger"),

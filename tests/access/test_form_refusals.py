@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from archive.audit import Actor
-from archive.models import AccessRequest, IngestJob, Record, User
+from archive.models import AccessRequest, IngestJob, Record, RetentionSchedule, User
 from archive.refcode import number_pending
 from retention.schedules import current_schedules, seed_default_plan
 from retention.status import refresh_dirty
@@ -219,6 +219,15 @@ def test_rules_schedules_and_departments_come_back_as_typed(world: World) -> Non
     )  # fmt: skip
     assert beside(schedule, "key") == "标识由小写字母、数字和 _ 组成（例如 voucher）。"
     assert 'value="会计档案管理办法"' in schedule
+    # Left empty, the key is the record type's code: nothing to type in English.
+    sun.post(
+        "/retention/schedules",
+        {"key": "", "name": "会计凭证", "code": "D30", "trigger": "year_end",
+         "disposal": "review", "basis": "会计档案管理办法", "record_type": "voucher"},
+    )  # fmt: skip
+    with world.arc.sessions() as db:
+        keys = set(db.scalars(select(RetentionSchedule.key)))
+    assert "voucher" in keys
 
     wu = Browser(world, "wu")
     taken = wu.post("/admin/departments", {"code": "cg", "name": "采购二部"}, status=400)
