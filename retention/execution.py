@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive.audit import Actor, record_event
+from archive.audit import SYSTEM, Actor, record_event
 from archive.checkpoints import write_checkpoint
 from archive.core import Archive
 from archive.db import erase_freed, local_today, utcnow
@@ -205,7 +205,7 @@ def execute(arc: Archive, actor: Actor, list_id: int, check_folder: FolderCheck)
         close_if_unwitnessed(session, arc.settings.retention, row)
         closed = row.closed_at is not None
     if closed:  # nobody to witness it: its register is final now
-        file_closed_register(arc, actor, list_id)
+        file_closed_register(arc, SYSTEM, list_id)  # the archive files it, not the signer
     checkpoint_now(arc)
     return Execution(lst.number, done, skipped, package)
 

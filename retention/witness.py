@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive.audit import Actor, record_event
+from archive.audit import SYSTEM, Actor, record_event
 from archive.config import RetentionSettings
 from archive.core import Archive
 from archive.db import utcnow
@@ -279,5 +279,5 @@ def witness_list(
         row = witness(session, actor, arc.settings.retention, lst, user, slot_key, statement)
         closed = lst.closed_at is not None
     if closed:
-        file_closed_register(arc, actor, list_id)
+        file_closed_register(arc, SYSTEM, list_id)  # the archive files it, not the signer
     return row

@@ -189,6 +189,10 @@ def test_destruction_is_witnessed_before_the_list_closes_and_its_register_is_kep
         assert (schedule.key, kept.due_on) == ("archival_work", None)  # kept permanently
         actions = set(session.scalars(select(AuditEvent.action)))
         assert {"disposition.witnessed", "disposition.closed"} <= actions
+        filed = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "disposition.register_filed")
+        ).one()
+        assert filed.actor == "system"  # the archive filed it, not the last witness
         codes = [session.get(Record, r).reference_code for r in (cg, xs)]  # type: ignore[union-attr]
 
     header = ["序号", "档号", "题名", "日期", "页数", "保管期限", "鉴定意见", "销毁方式",
