@@ -94,9 +94,11 @@ def test_specialist_browses_ticks_two_and_asks_for_both(
     zhang.get_by_label(zh("Purpose")).fill("2026年第四季度合同复核")
     zhang.screenshot(path=str(shots / "search-selected.png"), full_page=True)
     zhang.get_by_role("button", name=zh("Ask for access to each")).click()
-    expect(zhang.locator("p.total")).to_have_text(
-        zh("%(done)s done, %(refused)s not done (the reasons are below).", done=2, refused=0)
+    sent = (
+        "%(done)s requests sent, each waiting for approval; %(refused)s not sent (the reasons "
+        "are below)."
     )
+    expect(zhang.locator("p.total")).to_have_text(zh(sent, done=2, refused=0))
 
     zhang.locator("table a", has_text="CG-confidential").first.click()
     expect(zhang.locator("[data-request=pending]")).to_contain_text(term("pending"))
