@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from archive.audit import Actor, record_event
 from archive.content import ContentError, content_binding, staging_binding
 from archive.core import Archive
-from archive.crypto import WrappedKey
+from archive.crypto import Keyring, WrappedKey
 from archive.db import erase_freed, utcnow
 from archive.models import DataKey, IngestJob, RecordChange, Version
 from archive.signals import version_destroyed
+
+Row = TypeVar("Row", DataKey, IngestJob)
 
 
 def rotate_keys(arc: Archive, actor: Actor, batch: int = 500) -> tuple[str, int]:
@@ -27,27 +30,21 @@ def rotate_keys(arc: Archive, actor: Actor, batch: int = 500) -> tuple[str, int]
     Re-wrapping commits in batches and only selects keys not yet under the active KEK, so
     an interrupted rotation is finished by running it again.
     """
-    keyring = arc.keyring
-    new_id = keyring.add_key()
-    rewrapped = 0
-    while True:
-        with arc.transaction() as session:
-            rows = session.scalars(
-                select(DataKey)
-                .where(DataKey.wrapped.is_not(None), DataKey.kek_id != new_id)
-                .limit(batch)
-            ).all()
-            for row in rows:
-                if row.kek_id is None or row.wrapped is None:
-                    continue  # destroyed meanwhile; the query excludes these anyway
-                binding = content_binding(row.version_id, row.role).decode()
-                data_key = keyring.unwrap(WrappedKey(row.kek_id, row.wrapped), binding)
-                wrapped = keyring.wrap(data_key, binding)
-                row.kek_id, row.wrapped = wrapped.kek_id, wrapped.wrapped
-            rewrapped += len(rows)
-        if len(rows) < batch:
-            break
-    staged = _rewrap_staging(arc, new_id, batch)
+    new_id = arc.keyring.add_key()
+    rewrapped = _rewrap_stale(
+        arc,
+        select(DataKey).where(DataKey.wrapped.is_not(None), DataKey.kek_id != new_id),
+        _rewrap_data_key,
+        batch,
+    )
+    staged = _rewrap_stale(
+        arc,
+        select(IngestJob).where(
+            IngestJob.staging_wrapped.is_not(None), IngestJob.staging_kek_id != new_id
+        ),
+        _rewrap_staged_upload,
+        batch,
+    )
     with arc.transaction() as session:
         record_event(
             session,
@@ -60,29 +57,39 @@ def rotate_keys(arc: Archive, actor: Actor, batch: int = 500) -> tuple[str, int]
     return new_id, rewrapped
 
 
-def _rewrap_staging(arc: Archive, new_id: str, batch: int) -> int:
-    """Re-wrap the data keys of staged uploads (queued, in progress, quarantined) too: a
-    quarantined file waits for a person for days, and must open after a rotation."""
-    keyring, rewrapped = arc.keyring, 0
+def _rewrap_stale(
+    arc: Archive, stale: Select[Row], rewrap: Callable[[Keyring, Row], None], batch: int
+) -> int:
+    """Re-wrap, in committed batches, every row ``stale`` selects (rows not yet under the
+    new KEK): a rotation cut short is finished by running it again."""
+    rewrapped = 0
     while True:
         with arc.transaction() as session:
-            jobs = session.scalars(
-                select(IngestJob)
-                .where(IngestJob.staging_wrapped.is_not(None), IngestJob.staging_kek_id != new_id)
-                .limit(batch)
-            ).all()
-            for job in jobs:
-                if job.staging_kek_id is None or job.staging_wrapped is None:
-                    continue
-                binding = staging_binding(job.id)
-                data_key = keyring.unwrap(
-                    WrappedKey(job.staging_kek_id, job.staging_wrapped), binding
-                )
-                wrapped = keyring.wrap(data_key, binding)
-                job.staging_kek_id, job.staging_wrapped = wrapped.kek_id, wrapped.wrapped
-            rewrapped += len(jobs)
-        if len(jobs) < batch:
+            rows = session.scalars(stale.limit(batch)).all()
+            for row in rows:
+                rewrap(arc.keyring, row)
+            rewrapped += len(rows)
+        if len(rows) < batch:
             return rewrapped
+
+
+def _rewrap_data_key(keyring: Keyring, row: DataKey) -> None:
+    if row.kek_id is None or row.wrapped is None:
+        return  # destroyed meanwhile; the query excludes these anyway
+    binding = content_binding(row.version_id, row.role).decode()
+    wrapped = keyring.wrap(keyring.unwrap(WrappedKey(row.kek_id, row.wrapped), binding), binding)
+    row.kek_id, row.wrapped = wrapped.kek_id, wrapped.wrapped
+
+
+def _rewrap_staged_upload(keyring: Keyring, job: IngestJob) -> None:
+    """Staged uploads (queued, in progress, quarantined) too: a quarantined file waits for
+    a person for days, and must open after a rotation."""
+    if job.staging_kek_id is None or job.staging_wrapped is None:
+        return
+    binding = staging_binding(job.id)
+    old = WrappedKey(job.staging_kek_id, job.staging_wrapped)
+    wrapped = keyring.wrap(keyring.unwrap(old, binding), binding)
+    job.staging_kek_id, job.staging_wrapped = wrapped.kek_id, wrapped.wrapped
 
 
 def shred_keys(session: Session, version_ids: Sequence[uuid.UUID]) -> list[str]:
