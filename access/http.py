@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import logging
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
@@ -321,38 +321,47 @@ def access_log_csv(arc: Archive, query: Select[Any], lang: str | None = None) ->
     return table_download(rows(), "访问日志" if not english(lang) else "access-log", "csv")
 
 
+def _looked_up_once(
+    cache: dict[str, str], raw_id: str | None, find: Callable[[uuid.UUID], str]
+) -> str:
+    """``find(id)`` for a log row's id, asked once per id for a whole export; empty for no
+    id or one that is not a UUID."""
+    if not raw_id:
+        return ""
+    if raw_id not in cache:
+        try:
+            wanted = uuid.UUID(raw_id)
+        except ValueError:
+            return ""
+        cache[raw_id] = find(wanted)
+    return cache[raw_id]
+
+
 def purpose_of(session: Session, purposes: dict[str, str], grant_id: str | None) -> str:
     """What a read was for (利用目的): its grant's request's purpose, or the green
     channel's justification; empty for a read by standing (no grant)."""
-    if not grant_id:
-        return ""
-    if grant_id not in purposes:
-        try:
-            wanted = uuid.UUID(grant_id)
-        except ValueError:
-            return ""
+
+    def find(wanted: uuid.UUID) -> str:
         found = session.execute(
             select(Grant.justification, AccessRequest.purpose)
             .outerjoin(AccessRequest, AccessRequest.id == Grant.request_id)
             .where(Grant.id == wanted)
         ).first()
-        purposes[grant_id] = (found[1] or found[0] or "") if found else ""
-    return purposes[grant_id]
+        return (found[1] or found[0] or "") if found else ""
+
+    return _looked_up_once(purposes, grant_id, find)
 
 
 def record_name(session: Session, names: dict[str, str], record_id: str | None) -> str:
-    if not record_id:
-        return ""
-    if record_id not in names:
-        try:
-            wanted = uuid.UUID(record_id)
-        except ValueError:
-            return ""
+    """A record's 档号 (or its name before it has one) for a log row."""
+
+    def find(wanted: uuid.UUID) -> str:
         found = session.execute(
             select(Record.reference_code, Record.name_stem).where(Record.id == wanted)
         ).first()
-        names[record_id] = (found[0] or found[1]) if found else ""
-    return names[record_id]
+        return (found[0] or found[1]) if found else ""
+
+    return _looked_up_once(names, record_id, find)
 
 
 def certificate_response(lst: DispositionList, kind: str) -> Response:
