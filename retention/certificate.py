@@ -196,10 +196,10 @@ def certificate_header(lst: DispositionList, lang: str | None = "zh") -> list[tu
     ]
 
 
-def _valid(signature: Signature, lst: DispositionList, lang: str | None) -> str:
+def _valid(signature: Signature, lst: DispositionList, intact: bool, lang: str | None) -> str:
     if signature.digest != lst.digest:
         return "No (an earlier round)" if english(lang) else "否（前一轮）"
-    if not still_as_signed(lst):  # recomputed, not trusted: a row edited since shows here
+    if not intact:
         return "No (the list changed after signing)" if english(lang) else "否（清册内容已变）"
     return pick(YES_NO[True], lang)
 
@@ -211,6 +211,7 @@ def _signer(signature: Signature) -> str:
 
 def signature_rows(lst: DispositionList, lang: str | None = "zh") -> list[list[object]]:
     people = People(object_session(lst), lang)
+    intact = still_as_signed(lst)  # recomputed, not trusted: a row edited since shows here
     return [
         [
             "签署",
@@ -221,7 +222,7 @@ def signature_rows(lst: DispositionList, lang: str | None = "zh") -> list[list[o
             beijing(s.signed_at),
             s.ip,
             s.digest,
-            _valid(s, lst, lang),
+            _valid(s, lst, intact, lang),
             s.opinion,
         ]
         for s in lst.signatures

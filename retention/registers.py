@@ -158,16 +158,17 @@ def _witness_names(lst: DispositionList) -> str:
     return "、".join(w.display_name or w.username for w in lst.witnesses)
 
 
-def signature_validity(lst: DispositionList, digest: str) -> str:
+def signature_validity(lst: DispositionList, digest: str, intact: bool) -> str:
     """What a signature given on ``digest`` is worth now: valid only on the current round
-    and while the list is still what was signed (its digest recomputed, not trusted)."""
+    and while the list is ``intact``, still what was signed (see ``still_as_signed``)."""
     if digest != lst.digest:
         return "前一轮（已失效）"
-    return "有效" if still_as_signed(lst) else "无效：清册内容与签署时不符"
+    return "有效" if intact else "无效：清册内容与签署时不符"
 
 
 def _approvals(lst: DispositionList) -> list[list[str]]:
     rows = [["签署角色", "签署人", "意见", "签署时间（北京时间）", "有效"]]
+    intact = still_as_signed(lst)  # its digest recomputed once, not trusted
     for s in lst.signatures:
         rows.append(
             [
@@ -175,7 +176,7 @@ def _approvals(lst: DispositionList) -> list[list[str]]:
                 s.display_name or s.username,
                 s.opinion,
                 local(s.signed_at),
-                signature_validity(lst, s.digest),
+                signature_validity(lst, s.digest, intact),
             ]
         )
     return rows
