@@ -24,9 +24,13 @@ from access.browse import without_evidence
 from archive.models import (
     AccessRequest,
     AuditEvent,
+    ClassificationRule,
     Department,
     EventType,
     Grant,
+    Hold,
+    IngestJob,
+    Project,
     Record,
     User,
     Version,
@@ -80,6 +84,9 @@ class Lookups:
     departments: dict[str, str] = field(default_factory=dict)  # code → name (code)
     departments_by_id: dict[int, str] = field(default_factory=dict)
     event_types: dict[str, str] = field(default_factory=dict)  # code → the name it was given
+    #: (object type, id) → its name, for the objects named by a number or a UUID alone:
+    #: an ingest job by its file's name, a project, a hold and a rule by theirs.
+    named: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def record_text(self, record_id: str) -> str:
         found = self.records.get(record_id)
@@ -122,7 +129,7 @@ class Lookups:
             return term(oid, lang)
         if kind == "event_type":
             return self.event_types.get(oid, oid)
-        return oid
+        return self.named.get((kind, oid), oid)
 
     def value(self, key: str, value: Any, lang: str | None) -> str:
         """One details value in words."""
@@ -216,6 +223,13 @@ def lookups_for(session: Session, events: Sequence[AuditEvent]) -> Lookups:
     def as_uuids(values: set[str]) -> list[uuid.UUID]:
         return [uuid.UUID(v) for v in values if _UUID.match(v)]
 
+    for kind, (key, name) in _NAMED_BY.items():
+        oids = {e.object_id for e in events if e.object_type == kind}
+        ids = as_uuids(oids) if kind == "ingest_job" else [int(o) for o in oids if o.isdigit()]
+        if ids:
+            for oid, shown in session.execute(select(key, name).where(key.in_(ids))):
+                seen.named[(kind, str(oid))] = shown
+
     for vid, name, rid in session.execute(
         select(Version.id, Version.name, Version.record_id).where(
             Version.id.in_(as_uuids(version_ids))
@@ -248,6 +262,15 @@ def lookups_for(session: Session, events: Sequence[AuditEvent]) -> Lookups:
         code: name for code, name in session.execute(select(EventType.code, EventType.label))
     }
     return seen
+
+
+#: The objects an event names by id alone, with the column that names each.
+_NAMED_BY: dict[str, tuple[Any, Any]] = {
+    "ingest_job": (IngestJob.id, IngestJob.original_filename),
+    "project": (Project.id, Project.name),
+    "hold": (Hold.id, Hold.name),
+    "classification_rule": (ClassificationRule.id, ClassificationRule.name),
+}
 
 
 def _pair(before: Any, after: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:

@@ -16,9 +16,18 @@ from sqlalchemy import select
 from access.trail_view import describe_details, lookups_for
 from archive.audit import Actor
 from archive.db import local_today
-from archive.models import AuditEvent, Record, Sensitivity, User
+from archive.models import (
+    AuditEvent,
+    ClassificationRule,
+    HoldScope,
+    IngestJob,
+    Record,
+    Sensitivity,
+    User,
+)
 from archive.people import change_user, create_department
 from archive.refcode import number_pending
+from retention.holds import place_hold
 from retention.schedules import seed_default_plan
 from retention.status import refresh_dirty
 from tests.access.conftest import PEOPLE, World, make_world
@@ -272,3 +281,45 @@ def test_how_the_rules_classified_a_record_is_said_in_words_without_the_text(
     assert said == "阈值：0.6；规则：规则：合同；确定了：业务阶段、文件类型"
     assert "甲方" not in str(details)
     assert seen.value("check", "integrity.content_present", "zh") == "完整性：内容齐全"
+
+
+def test_jobs_projects_holds_and_rules_are_named_not_numbered(world: World) -> None:
+    """An event about an ingest job, a project, a hold or a rule showed its number or UUID
+    (入库任务 692e…, 项目 4): the trail names each as people know it."""
+    with world.arc.transaction() as session:
+        job = IngestJob(source="upload", original_filename="季度报告.pdf")
+        rule = ClassificationRule(name="合同规则", keywords=["合同"])
+        session.add_all([job, rule])
+        session.flush()
+        hold, _count = place_hold(
+            session,
+            Actor.cli(),
+            name="诉讼保全 2026-01",
+            reason="诉讼",
+            scope=HoldScope.RECORDS,
+            record_ids=[world.records["CG-public"]],
+        )
+        project = session.scalars(
+            select(AuditEvent).where(AuditEvent.object_type == "project")
+        ).first()
+        assert project is not None
+        events = [
+            project,
+            AuditEvent(action="ingest.received", object_type="ingest_job", object_id=str(job.id)),
+            AuditEvent(action="retention.hold_placed", object_type="hold", object_id=str(hold.id)),
+            AuditEvent(
+                action="classification.rule_saved",
+                object_type="classification_rule",
+                object_id=str(rule.id),
+            ),
+            AuditEvent(action="ingest.received", object_type="ingest_job", object_id="not-a-uuid"),
+        ]
+        seen = lookups_for(session, events)
+    shown = [seen.object_text(event, "zh") for event in events]
+    assert shown == [
+        project.details["name"],
+        "季度报告.pdf",
+        "诉讼保全 2026-01",
+        "合同规则",
+        "not-a-uuid",  # nothing to name: the id as written
+    ]
