@@ -19,7 +19,6 @@ and writes, while the pool analyses the next documents.
 from __future__ import annotations
 
 import contextlib
-import heapq
 import hmac
 import multiprocessing
 import os
@@ -27,8 +26,8 @@ import re
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -42,15 +41,24 @@ from whoosh.writing import IndexWriter
 
 from archive.description import doc_number_key
 from search.analysis import TermHasher, chinese_words, fingerprint, fold, keyed_analyzer
-from search.blocks import block_of, decode_map, encode_map
 from search.docsets import DocSets
+from search.documents import IndexDoc as IndexDoc  # the callers' name for it
+from search.documents import texts_of, whoosh_fields
 from search.pool import analyse, analysed_texts
 from search.population import Population
-from search.query import SEARCHED, parse_query, without_text
 from search.query import QueryError as QueryError  # the callers' name for it
+from search.query import parse_query
+from search.ranking import whoosh_top
+from search.results import Hit as Hit
+from search.results import Results as Results
+from search.results import SnippetSource as SnippetSource
+from search.results import Visibility as Visibility
+from search.results import hit_from
+from search.results import one_by_one as one_by_one
 from search.schema import SCHEMA_VERSION, make_schema
 from search.segment_cache import SegmentStore
 from search.segments import merge_small_in_order, retrying, with_deletions
+from search.snippet_place import snippet_place, wanted_terms
 from search.snippets import snippet_html
 
 FACETS = (
@@ -72,131 +80,6 @@ _KEY_FILE = "key_fingerprint"  # a keyed hash of a constant, never the key
 #: Segments with at least this share of deleted documents are rewritten by
 #: :meth:`SearchIndex.merge_deletions` (the scheduled merge).
 MERGE_DELETED_SHARE = 0.1
-
-
-@dataclass(frozen=True)
-class IndexDoc:
-    record_id: str
-    version_id: str
-    title: str
-    content: str
-    name: str
-    project: str
-    department: str
-    sensitivity: str
-    filed: datetime  # the document's date (filters, sort, newest first), at midnight
-    process: str = ""
-    stage: str = ""
-    record_type: str = ""
-    reference_code: str = ""
-    retention_code: str = ""
-    size: int = 0
-    author: str = ""  # 责任者
-    doc_number: str = ""  # 文号 as written
-    remarks: str = ""  # 备注: searched, never stored
-    dated: str = ""  # the document's date as given: 2014-06 when only the month is known
-    #: Character offsets in ``content`` where its pieces begin (:func:`search.blocks.pieces`):
-    #: the content is analysed piece by piece and the block map stored. Empty: analysed whole,
-    #: no map (a snippet then reads a bounded prefix).
-    blocks: tuple[int, ...] = ()
-
-
-def _whoosh_top(
-    searcher: Searcher, query: q.Query, matched: set[int], limit: int, population: Population
-) -> list[tuple[int, float]]:
-    """The best ``limit`` of ``matched`` as Whoosh's matchers score ``query`` with the
-    ``population``'s statistics; where the text may not be searched, as they score it
-    without the text."""
-    text_in = population.text_in
-    parts = (
-        [(query, matched)]
-        if text_in is None
-        else [
-            (query, matched & text_in),
-            (without_text(query), matched - text_in),
-        ]
-    )
-    context = searcher.context(weighting=population.weighting())
-    best: list[tuple[int, float]] = []
-    for asked, among in parts:
-        # Whoosh reads an empty filter as "no filter": an empty part is skipped.
-        if among and asked is not q.NullQuery:
-            collector = searcher.collector(limit=limit, filter=among)
-            searcher.search_with_collector(asked, collector, context=context)
-            best += [(hit.docnum, float(hit.score or 0.0)) for hit in collector.results()]
-    if len(best) < min(limit, len(matched)):  # a part Whoosh found nothing to score in
-        unscored = matched - {docnum for docnum, _ in best}
-        best += [(docnum, 0.0) for docnum in heapq.nsmallest(limit, unscored)]
-    return heapq.nlargest(limit, best, key=lambda item: (item[1], -item[0]))
-
-
-@dataclass(frozen=True)
-class Visibility:
-    """What a caller may know exists, as the access layer decides it.
-
-    ``everywhere``: sensitivities visible in every department; ``in_department``: more that
-    are visible within ``department``; ``records``: records granted individually.
-    ``everything`` is for the rare role that may know of all records.
-    """
-
-    everywhere: frozenset[str] = frozenset()
-    department: str | None = None
-    in_department: frozenset[str] = frozenset()
-    records: frozenset[str] = frozenset()
-    everything: bool = False
-
-    def as_query(self) -> q.Query | None:
-        if self.everything:
-            return None
-        allowed: list[q.Query] = [q.Term("sensitivity", s) for s in sorted(self.everywhere)]
-        if self.department and self.in_department:
-            allowed.append(
-                q.And(
-                    [
-                        q.Term("department", self.department),
-                        q.Or([q.Term("sensitivity", s) for s in sorted(self.in_department)]),
-                    ]
-                )
-            )
-        allowed += [q.Term("record_id", r) for r in sorted(self.records)]
-        return q.Or(allowed) if allowed else q.NullQuery
-
-
-@dataclass(frozen=True)
-class Hit:
-    record_id: str
-    version_id: str
-    title: str
-    name: str
-    project: str
-    department: str
-    sensitivity: str
-    filed: datetime
-    score: float
-    snippet: str | None = None  # only for records the caller may read right now
-    author: str = ""
-    doc_number: str = ""
-    reference_code: str = ""  # 档号, once numbered
-    dated: str = ""  # the document's date as given (2014-06, 2014-06-03)
-
-
-#: Given the hits of a page, each with the block of its text holding the first match
-#: (:mod:`search.blocks`; None when the index has no block map for it), for each the text to
-#: cut its snippet from: that block's piece, or a bounded prefix; None for a hit the caller
-#: may not read right now (metadata only). All at once, so the caller looks them up together.
-SnippetSource = Callable[[list[tuple[Hit, int | None]]], list[str | None]]
-
-
-def one_by_one(source: Callable[[Hit, int | None], str | None]) -> SnippetSource:
-    """A :data:`SnippetSource` from a function of one hit."""
-    return lambda wanted: [source(hit, block) for hit, block in wanted]
-
-
-@dataclass(frozen=True)
-class Results:
-    total: int
-    hits: list[Hit]
-    facets: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 class SearchIndex:
@@ -339,14 +222,14 @@ class SearchIndex:
         batch, gone = list(docs), list(remove)
         if not batch and not gone:
             return 0
-        analysed = analysed_texts([_texts(doc) for doc in batch], parallel)
+        analysed = analysed_texts([texts_of(doc) for doc in batch], parallel)
         ix = self._open()
         writer = self._writer(ix, retries)
         try:
             for record_id in gone:
                 writer.delete_by_term("record_id", record_id)
             for doc, texts in zip(batch, analysed, strict=True):
-                writer.update_document(**self._fields(doc, texts))
+                writer.update_document(**whoosh_fields(doc, texts, self._hasher.word))
         except BaseException:
             writer.cancel()
             raise
@@ -400,7 +283,7 @@ class SearchIndex:
         added = 0
         try:
             for doc in docs:
-                writer.add_document(**self._fields(doc, analyse(_texts(doc))))
+                writer.add_document(**whoosh_fields(doc, analyse(texts_of(doc)), self._hasher.word))
                 added += 1
         except BaseException:
             writer.cancel()
@@ -408,74 +291,9 @@ class SearchIndex:
         writer.commit()
         return added
 
-    # -- terms -------------------------------------------------------------------------
-    def _fields(self, doc: IndexDoc, analysed: Sequence[str]) -> dict[str, Any]:
-        """The document as Whoosh takes it; ``analysed`` is :func:`search.pool.analyse` of
-        :func:`_texts` of it (words), hashed here."""
-        word = self._hasher.word
-
-        def text(analysed: str) -> str:
-            return " ".join([word(w) for w in analysed.split()])
-
-        title, name, project, *described = analysed[:_FIELD_TEXTS]
-        pieces = analysed[_FIELD_TEXTS:]
-        blocks: dict[str, bytes] = {}
-        if doc.blocks:
-            hashed: list[str] = []
-            starts: list[int] = []
-            for piece in pieces:
-                starts.append(len(hashed))
-                hashed.extend([word(w) for w in piece.split()])
-            content = " ".join(hashed)
-            blocks["blocks"] = encode_map(starts)
-        else:
-            content = text(pieces[0])
-        return {
-            **blocks,
-            "record_id": doc.record_id,
-            "version_id": doc.version_id,
-            "title": text(title),
-            "_stored_title": doc.title,
-            "content": content,
-            "content_terms": content,  # the same string: analysed and hashed once
-            "name": doc.name,
-            "name_text": text(name),
-            "reference_code": doc.reference_code,
-            "project": doc.project,
-            "project_text": text(project),
-            "author": doc.author,
-            "doc_number": doc.doc_number,
-            "doc_number_key": doc_number_key(doc.doc_number) or "",
-            "description_text": text(" ".join(described)),
-            "department": doc.department,
-            "process": doc.process,
-            "stage": doc.stage,
-            "record_type": doc.record_type,
-            "sensitivity": doc.sensitivity,
-            "retention_code": doc.retention_code,
-            "filed": doc.filed.replace(tzinfo=None),
-            "dated": doc.dated or doc.filed.date().isoformat(),
-            "size": doc.size,
-        }
-
     def parse_query(self, text: str) -> q.Query:
         """``text`` as a query on the hashed terms (see :func:`search.query.parse_query`)."""
         return parse_query(text, self._queries)
-
-    def _snippet_place(
-        self, searcher: Any, docnum: int, hashed: frozenset[str], stored: dict[str, Any]
-    ) -> _Place | None:
-        """Where a hit's snippet is to be cut from (its block, from the index's positions),
-        or None when it gets none: under the lock, as it needs the searcher."""
-        if not hashed:  # no snippets asked, browsing, or only NOT words: nothing decrypted
-            return None
-        starts = decode_map(stored.get("blocks"))
-        if starts is None:
-            return _Place(None)
-        first = _first_position(searcher.reader(), docnum, hashed)
-        if first is None:  # the text holds none of the words: nothing to show, no read
-            return None
-        return _Place(block_of(starts, first))
 
     def _marked(
         self, hit: Hit, text: str | None, hashed: frozenset[str], chinese: frozenset[str]
@@ -558,16 +376,16 @@ class SearchIndex:
             else:
                 best = sets.top(user_query, matched, stop, population)
                 if best is None:  # phrases and the like: Whoosh's matchers score them
-                    best = _whoosh_top(searcher, user_query, matched, stop, population)
+                    best = whoosh_top(searcher, user_query, matched, stop, population)
                 scored = best[start:]
-            hashed = _wanted_terms(user_query) if snippets is not None else frozenset()
+            hashed = wanted_terms(user_query) if snippets is not None else frozenset()
             placed = []
             for docnum, score in scored:
                 stored = searcher.stored_fields(docnum)
                 # A text the caller may not search is not looked into for a snippet either.
                 cut = text_in is None or docnum in text_in
-                place = self._snippet_place(searcher, docnum, hashed, stored) if cut else None
-                placed.append((_hit(stored, score), place))
+                place = snippet_place(searcher, docnum, hashed, stored) if cut else None
+                placed.append((hit_from(stored, score), place))
         # Snippets read content (a ranged GET on S3) and mark it: other searches need not wait.
         wanted = [(hit, place.block) for hit, place in placed if place is not None]
         texts = snippets(wanted) if snippets is not None and wanted else []
@@ -601,82 +419,3 @@ def _filter(name: str, value: str) -> q.Query:
     if name == "doc_number":
         return q.Term("doc_number_key", doc_number_key(value) or "")
     return q.Term(name, value)
-
-
-#: How many of :func:`_texts` come before the content's pieces.
-_FIELD_TEXTS = 6
-
-
-def _texts(doc: IndexDoc) -> list[str]:
-    """The texts of a document that are analysed: title, name, project, its description
-    (责任者, 文号, 备注: each alone, since the normaliser joins Chinese across a space and
-    "…综合组 沪销发…" would segment as "组沪销"), then its content piece by piece
-    (:mod:`search.blocks`; one piece without a block map)."""
-    starts = doc.blocks or (0,)
-    ends = [*starts[1:], len(doc.content)]
-    return [
-        doc.title,
-        doc.name,
-        doc.project,
-        doc.author,
-        doc.doc_number,
-        doc.remarks,
-        *(doc.content[begin:end] for begin, end in zip(starts, ends, strict=True)),
-    ]
-
-
-@dataclass(frozen=True)
-class _Place:
-    """Where a hit's snippet is cut from: its block of text, or the text's start (None) when
-    it was indexed without a block map."""
-
-    block: int | None
-
-
-def _wanted_terms(query: q.Query) -> frozenset[str]:
-    """The hashed words a hit is wanted for: the query's terms in the searched fields and
-    its phrases' words, less those under NOT."""
-    if isinstance(query, q.Not):
-        return frozenset()
-    if isinstance(query, q.AndNot):
-        return _wanted_terms(query.a)
-    if query.is_leaf():
-        return frozenset(
-            term.decode("utf-8") if isinstance(term, bytes) else str(term)
-            for field, term in query.iter_all_terms()
-            if field in SEARCHED or field == "content"
-        )
-    return frozenset().union(*(_wanted_terms(child) for child in query.children()))
-
-
-def _first_position(reader: Any, docnum: int, terms: frozenset[str]) -> int | None:
-    """The first position in document ``docnum``'s ``content`` of any of ``terms``."""
-    first: int | None = None
-    for term in terms:
-        if ("content", term) not in reader:
-            continue
-        postings = reader.postings("content", term)
-        postings.skip_to(docnum)
-        if postings.is_active() and postings.id() == docnum:
-            positions = postings.value_as("positions")
-            if positions and (first is None or positions[0] < first):
-                first = positions[0]
-    return first
-
-
-def _hit(stored: dict[str, Any], score: float) -> Hit:
-    return Hit(
-        record_id=stored["record_id"],
-        version_id=stored["version_id"],
-        title=stored.get("title", ""),
-        name=stored.get("name", ""),
-        project=stored.get("project", ""),
-        department=stored.get("department", ""),
-        sensitivity=stored.get("sensitivity", ""),
-        filed=stored["filed"],
-        score=score,
-        author=stored.get("author", ""),
-        doc_number=stored.get("doc_number", ""),
-        reference_code=stored.get("reference_code") or "",
-        dated=stored.get("dated") or "",
-    )

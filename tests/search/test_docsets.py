@@ -10,8 +10,9 @@ from functools import partial
 import pytest
 from whoosh import query as q
 
-from search.index import FACETS, IndexDoc, QueryError, SearchIndex, Visibility, _whoosh_top
+from search.index import FACETS, IndexDoc, QueryError, SearchIndex, Visibility
 from search.population import Population
+from search.ranking import whoosh_top
 
 WORDS = ["合同", "仓储", "预算", "验收", "supplier", "report", "会议", "发票", "绿色", "通道"]
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
@@ -169,7 +170,7 @@ def test_block_scoring_agrees_with_whoosh_bm25f(index: SearchIndex, text: str, w
     matched = sets.matching(query, population.text_in) & population.known
     ours = sets.top(query, matched, 30, population)
     assert ours is not None
-    theirs = _whoosh_top(searcher, query, matched, 30, population)
+    theirs = whoosh_top(searcher, query, matched, 30, population)
     assert len(ours) == min(30, len(matched)) > 0
     assert [d for d, _ in ours] == [d for d, _ in theirs]
     assert [round(s, 9) for _, s in ours] == [round(s, 9) for _, s in theirs]

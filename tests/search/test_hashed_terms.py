@@ -16,9 +16,10 @@ from whoosh import index as whoosh_index
 
 from search.analysis import TermHasher, analyzer, words
 from search.docsets import DocSets
-from search.index import FACETS, IndexDoc, SearchIndex, Visibility, _whoosh_top, one_by_one
+from search.index import FACETS, IndexDoc, SearchIndex, Visibility, one_by_one
 from search.population import Population
 from search.query import parse_query
+from search.ranking import whoosh_top
 from search.schema import make_schema
 
 KEY = bytes(range(100, 132))
@@ -215,7 +216,7 @@ def plain_search(searcher: Any, text: str) -> tuple[set[int], list[tuple[str, fl
     everything = Population(sets, [])
     best = sets.top(query, matched, 100, everything)
     if best is None:
-        best = _whoosh_top(searcher, query, matched, 100, everything)
+        best = whoosh_top(searcher, query, matched, 100, everything)
     return matched, [(searcher.stored_fields(d)["record_id"], round(s, 9)) for d, s in best]
 
 
