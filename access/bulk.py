@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from access.asking import checked_request
 from access.grants import grants_of
 from access.http import exported
 from access.policy import may_read, within_clearance
-from access.requests import checked_request, submit
+from access.requests import submit
 from archive.audit import Actor, record_event
 from archive.config import AccessSettings
 from archive.db import utcnow
@@ -90,10 +91,11 @@ def request_many(
     purpose: str,
     scope: str,
     days: int,
+    recipient: str = "",
 ) -> list[Outcome]:
-    """One access request per record, the same purpose, scope and period for all; none for a
-    record already allowed or already asked for in that scope."""
-    wanted, _why = checked_request(settings, purpose, scope, days)  # every problem at once
+    """One access request per record, the same purpose, scope, period (and recipient) for
+    all; none for a record already allowed or already asked for in that scope."""
+    wanted = checked_request(settings, purpose, scope, days, recipient).scope  # all problems
     now, grants = utcnow(), grants_of(session, user)
     pending = set(
         session.scalars(
@@ -118,7 +120,7 @@ def request_many(
         elif not within_clearance(user, record):
             outcomes.append(Outcome(record_id, _name(record), False, "above_clearance"))
         else:
-            submit(session, settings, user, actor, record_id, purpose, scope, days)
+            submit(session, settings, user, actor, record_id, purpose, scope, days, recipient)
             outcomes.append(Outcome(record_id, _name(record), True, "requested"))
     return outcomes
 

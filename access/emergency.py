@@ -10,8 +10,9 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from access.asking import required_text
 from access.policy import Permission, may, may_open_emergency
-from access.requests import AccessError, known_record, required_text, still_held
+from access.requests import AccessError, known_record, still_held
 from archive.audit import Actor, record_event
 from archive.config import AccessSettings
 from archive.db import utcnow

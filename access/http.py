@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from flask import Response, current_app, request, stream_with_context
@@ -159,6 +159,7 @@ def content_type(media_type: str) -> str:
     return "; ".join([base, *kept])
 
 
+Found = TypeVar("Found")
 CSV_TYPE = content_type("text/csv")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -236,6 +237,7 @@ ACCESS_LOG_HEADINGS = (
     ("版本 ID", "Version id"),
     ("授权 ID", "Grant id"),
     ("利用目的", "Purpose"),
+    ("提供对象", "Given to"),
     ("IP 地址", "IP address"),
     ("客户端", "User agent"),
     ("详情", "Details"),
@@ -308,48 +310,53 @@ def access_log_csv(arc: Archive, query: Select[Any], lang: str | None = None) ->
     def rows() -> Iterator[list[object]]:
         yield [pair[1] if english(lang) else pair[0] for pair in ACCESS_LOG_HEADINGS]
         names: dict[str, str] = {}  # record id → 档号 (or name), looked up once each
-        purposes: dict[str, str] = {}  # grant id → what it was asked for (利用目的)
+        uses: dict[str, tuple[str, str]] = {}  # grant id → 利用目的, 提供对象
         with arc.sessions() as session:
             for event in session.scalars(query.execution_options(yield_per=500)):
                 row = [exported(getattr(event, c), lang) for c in CSV_COLUMNS]
                 row[3], row[4] = term(event.action, lang), term(event.outcome, lang)
                 row[5] = reason_text(event.reason, lang)
                 row.insert(7, record_name(session, names, event.record_id))
-                row.insert(10, purpose_of(session, purposes, event.grant_id))
+                row[10:10] = use_of(session, uses, event.grant_id)
                 yield row
 
     return table_download(rows(), "访问日志" if not english(lang) else "access-log", "csv")
 
 
 def _looked_up_once(
-    cache: dict[str, str], raw_id: str | None, find: Callable[[uuid.UUID], str]
-) -> str:
-    """``find(id)`` for a log row's id, asked once per id for a whole export; empty for no
-    id or one that is not a UUID."""
+    cache: dict[str, Found], raw_id: str | None, find: Callable[[uuid.UUID], Found], none: Found
+) -> Found:
+    """``find(id)`` for a log row's id, asked once per id for a whole export; ``none`` for
+    no id or one that is not a UUID."""
     if not raw_id:
-        return ""
+        return none
     if raw_id not in cache:
         try:
             wanted = uuid.UUID(raw_id)
         except ValueError:
-            return ""
+            return none
         cache[raw_id] = find(wanted)
     return cache[raw_id]
 
 
-def purpose_of(session: Session, purposes: dict[str, str], grant_id: str | None) -> str:
-    """What a read was for (利用目的): its grant's request's purpose, or the green
-    channel's justification; empty for a read by standing (no grant)."""
+def use_of(
+    session: Session, uses: dict[str, tuple[str, str]], grant_id: str | None
+) -> tuple[str, str]:
+    """What a read was for (利用目的) and, for external use, whom the record was given to
+    (提供对象): its grant's request's, or the green channel's justification; empty for a
+    read by standing (no grant)."""
 
-    def find(wanted: uuid.UUID) -> str:
+    def find(wanted: uuid.UUID) -> tuple[str, str]:
         found = session.execute(
-            select(Grant.justification, AccessRequest.purpose)
+            select(Grant.justification, AccessRequest.purpose, AccessRequest.recipient)
             .outerjoin(AccessRequest, AccessRequest.id == Grant.request_id)
             .where(Grant.id == wanted)
         ).first()
-        return (found[1] or found[0] or "") if found else ""
+        if found is None:
+            return "", ""
+        return found[1] or found[0] or "", found[2] or ""
 
-    return _looked_up_once(purposes, grant_id, find)
+    return _looked_up_once(uses, grant_id, find, ("", ""))
 
 
 def record_name(session: Session, names: dict[str, str], record_id: str | None) -> str:
@@ -361,7 +368,7 @@ def record_name(session: Session, names: dict[str, str], record_id: str | None) 
         ).first()
         return (found[0] or found[1]) if found else ""
 
-    return _looked_up_once(names, record_id, find)
+    return _looked_up_once(names, record_id, find, "")
 
 
 def certificate_response(lst: DispositionList, kind: str) -> Response:

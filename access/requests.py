@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from access.asking import MAX_TEXT, checked_request, required_text
 from access.grants import grants_of
 from access.policy import (
     Permission,
@@ -27,7 +28,7 @@ from access.policy import (
 from archive.audit import Actor, record_event
 from archive.config import AccessSettings
 from archive.db import utcnow
-from archive.errors import DomainError, ErrorKind, InvalidInput, raise_all
+from archive.errors import DomainError, ErrorKind
 from archive.models import (
     AccessDecision,
     AccessRequest,
@@ -40,8 +41,6 @@ from archive.models import (
     User,
 )
 from archive.vocabulary import beijing
-
-MAX_TEXT = 2000
 
 
 class AccessError(DomainError):
@@ -88,54 +87,6 @@ def still_held(record: Record) -> Record:
     return record
 
 
-def required_text(value: str, what: str, field: str) -> str:
-    """``value`` without control characters and spaces around it; refused if empty or long."""
-    cleaned = "".join(ch for ch in value if ch.isprintable() or ch in "\n\t").strip()
-    if not cleaned:
-        raise InvalidInput(f"a {what} is required", code="required", field=field)
-    if len(cleaned) > MAX_TEXT:
-        raise InvalidInput(
-            f"the {what} is longer than {MAX_TEXT} characters",
-            code="too_long",
-            field=field,
-            params={"n": MAX_TEXT},
-        )
-    return cleaned
-
-
-def checked_request(
-    settings: AccessSettings, purpose: str, scope: str, days: int
-) -> tuple[Scope, str]:
-    """A request's scope and purpose as kept, or every problem with its inputs at once (in
-    the form's order: the first is where a page puts the focus)."""
-    problems: list[DomainError] = []
-    why = ""
-    try:
-        why = required_text(purpose, "purpose", "purpose")
-    except InvalidInput as exc:
-        problems.append(exc)
-    wanted = Scope.VIEW
-    try:
-        wanted = Scope(scope)
-    except ValueError:
-        problems.append(
-            InvalidInput(
-                "scope must be view, download, print or external", code="scope", field="scope"
-            )
-        )
-    if not 1 <= days <= settings.max_days:
-        problems.append(
-            InvalidInput(
-                f"days must be between 1 and {settings.max_days}",
-                code="days_range",
-                field="days",
-                params={"n": settings.max_days},
-            )
-        )
-    raise_all(problems)
-    return wanted, why
-
-
 def submit(
     session: Session,
     settings: AccessSettings,
@@ -145,6 +96,7 @@ def submit(
     purpose: str,
     scope: str,
     days: int,
+    recipient: str = "",
 ) -> AccessRequest:
     """File a request; it waits for the record's department head (or a director)."""
     record = still_held(known_record(session, user, record_id))
@@ -156,7 +108,8 @@ def submit(
             field="record",
             params={"level": record.sensitivity.value, "clearance": user.clearance.value},
         )
-    wanted, why = checked_request(settings, purpose, scope, days)
+    asked = checked_request(settings, purpose, scope, days, recipient)
+    wanted = asked.scope
     pending = session.scalar(
         select(AccessRequest).where(
             AccessRequest.requester_id == user.id,
@@ -171,8 +124,9 @@ def submit(
     request = AccessRequest(
         requester_id=user.id,
         record_id=record.id,
-        purpose=why,
+        purpose=asked.purpose,
         scope=wanted,
+        recipient=asked.recipient,
         days=days,
         steps=2 if wanted == Scope.EXTERNAL else 1,
         approver=approver,
@@ -187,7 +141,13 @@ def submit(
         "access.request",
         "access_request",
         request.id,
-        {"record": str(record.id), "scope": wanted.value, "days": days, "purpose": purpose},
+        {
+            "record": str(record.id),
+            "scope": wanted.value,
+            "days": days,
+            "purpose": asked.purpose,
+            **({"recipient": asked.recipient} if asked.recipient else {}),
+        },
     )
     return request
 

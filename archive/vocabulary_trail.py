@@ -193,6 +193,7 @@ FIELDS: dict[str, Term] = {
     "kind": ("类型", "Kind"),
     "scope": ("范围", "Scope"),
     "purpose": ("目的", "Purpose"),
+    "recipient": ("提供对象", "Given to"),
     "days": ("天数", "Days"),
     "hours": ("小时数", "Hours"),
     "record": ("档案", "Record"),

@@ -48,6 +48,10 @@ BODIES: dict[str, dict[str, Any]] = {
             "purpose": _STRING,
             "scope": {"enum": ["view", "download", "print", "external"]},
             "days": _INT,
+            "recipient": {
+                **_STRING,
+                "description": "who outside the company receives it: required for external",
+            },
         },
     },
     "approve_access_request": {"properties": {"reason": _STRING}},

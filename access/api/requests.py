@@ -41,6 +41,7 @@ def request_json(item: AccessRequest) -> dict[str, Any]:
         "requester": item.requester.username,
         "purpose": item.purpose,
         "scope": item.scope.value,
+        "recipient": item.recipient,
         "days": item.days,
         "status": item.status.value,
         "step": item.step,
@@ -82,6 +83,7 @@ def create_access_request() -> Any:
             str(data.get("purpose") or ""),
             str(data.get("scope") or ""),
             whole_number(data.get("days", 0), "days"),
+            str(data.get("recipient") or ""),
         )
         return jsonify(request_json(item)), 201
 

@@ -126,7 +126,7 @@ def _act(action: str, ids: list[Any]) -> tuple[list[Outcome], str]:
             days = int(form("days")) if form("days").isdigit() else 0
             outcomes = request_many(
                 db, archive.settings.access, person, actor(), ids, form("purpose"),
-                form("scope"), days,
+                form("scope"), days, form("recipient"),
             )  # fmt: skip
             return outcomes, _("Access requests")
         if action == "hold":

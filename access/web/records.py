@@ -209,6 +209,7 @@ def request_access(record_id: uuid.UUID) -> Any:
             form("purpose"),
             form("scope"),
             days,
+            form("recipient"),
         )
     flash(_("Your request was sent. You will find it under My requests."), "ok")
     return redirect(url_for("web.record", record_id=record_id))

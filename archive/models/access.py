@@ -46,6 +46,8 @@ class AccessRequest(Base):
     record_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("records.id"), index=True)
     purpose: Mapped[str] = mapped_column(Text)
     scope: Mapped[Scope] = mapped_column(enum_column(Scope))
+    #: 对外提供: who outside the company receives it (the 利用登记 names it).
+    recipient: Mapped[str | None] = mapped_column(String(200))
     days: Mapped[int]
     status: Mapped[RequestStatus] = mapped_column(
         enum_column(RequestStatus), default=RequestStatus.PENDING, index=True

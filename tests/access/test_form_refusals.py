@@ -66,6 +66,30 @@ def test_an_access_request_over_the_limit_comes_back_with_the_limit(world: World
     assert both.count("autofocus") == 1
 
 
+def test_external_use_without_a_receiving_party_comes_back_asking_for_it(
+    world: World,
+) -> None:
+    """对外提供 names who receives the record: the form asks beside the field, keeps what
+    was typed, and the approver sees the party the record would go to."""
+    record = world.records["CG-internal"]
+    li = Browser(world, "li")
+    assert 'name="recipient"' in li.text(f"/records/{record}")
+    refused = li.post(
+        f"/records/{record}/request",
+        {"purpose": "年度审计", "scope": "external", "days": "5", "recipient": " "},
+        status=400,
+    )
+    assert beside(refused, "recipient") == "请填写此项。"
+    assert "年度审计</textarea>" in refused
+    assert re.search(r'<option value="external"\s*selected', refused)
+    li.post(
+        f"/records/{record}/request",
+        {"purpose": "年度审计", "scope": "external", "days": "5", "recipient": "立信会计师事务所"},
+    )
+    assert "提供给：立信会计师事务所" in Browser(world, "wang").text("/inbox")
+    assert "提供给：立信会计师事务所" in li.text("/requests")
+
+
 def test_the_green_channel_keeps_its_form_and_says_what_it_opened(world: World) -> None:
     wang = Browser(world, "wang")
     form = wang.text("/emergency")

@@ -30,6 +30,7 @@ def ask(world: World, who: str, key: str, scope: str = "view", days: int = 7) ->
             "purpose": "核对验收资料",
             "scope": scope,
             "days": days,
+            **({"recipient": "上海立信会计师事务所"} if scope == "external" else {}),
         },
     )
     assert response.status_code == 201, response.json
@@ -114,6 +115,56 @@ def test_external_use_needs_the_head_then_a_director(world: World) -> None:
     assert read(world, "zhang", "CG-internal", "external") == 403
     assert world.call("POST", "zhao", path).json["status"] == "approved"  # type: ignore[index]
     assert read(world, "zhang", "CG-internal", "external") == 200
+    # The 利用登记 says whom it was given to.
+    exported = world.call("GET", "zhou", "/api/v1/access-log?format=csv")
+    rows = list(csv.DictReader(io.StringIO(exported.data.decode("utf-8-sig"))))
+    given = [r for r in rows if r["操作"] == "对外提供" and r["结果"] == "允许"]
+    assert [(r["利用目的"], r["提供对象"]) for r in given] == [
+        ("核对验收资料", "上海立信会计师事务所")
+    ]
+
+
+def test_external_use_names_whom_it_is_given_to(world: World) -> None:
+    """对外提供 without a receiving party is refused with the other problems, naming the
+    field; a party given for another scope is not kept."""
+    asked = {"record_id": str(world.records["CG-internal"]), "purpose": "审计", "days": 3}
+    missing = world.call(
+        "POST", "zhang", "/api/v1/access-requests", json={**asked, "scope": "external"}
+    )
+    assert missing.status_code == 400
+    assert (missing.json["code"], missing.json["field"]) == ("required", "recipient")  # type: ignore[index]
+    blank = world.call(
+        "POST",
+        "zhang",
+        "/api/v1/access-requests",
+        json={**asked, "scope": "external", "recipient": " \u200b "},
+    )
+    assert blank.status_code == 400
+    too_long = world.call(
+        "POST",
+        "zhang",
+        "/api/v1/access-requests",
+        json={**asked, "scope": "external", "recipient": "所" * 201},
+    )
+    assert too_long.status_code == 400
+    viewing = world.call(
+        "POST",
+        "zhang",
+        "/api/v1/access-requests",
+        json={**asked, "scope": "view", "recipient": "某公司"},
+    )
+    assert viewing.status_code == 201
+    assert viewing.json["recipient"] is None  # type: ignore[index]
+    given = world.call(
+        "POST",
+        "zhang",
+        "/api/v1/access-requests",
+        json={**asked, "scope": "external", "recipient": "  上海  立信 "},
+    )
+    assert given.status_code == 201
+    assert given.json["recipient"] == "上海 立信"  # type: ignore[index]
+    waiting = world.call("GET", "wang", "/api/v1/access-requests").json["waiting"]  # type: ignore[index]
+    assert {r["recipient"] for r in waiting} == {None, "上海 立信"}
 
 
 def test_restricted_records_go_to_directors_and_stay_invisible(world: World) -> None:
