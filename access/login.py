@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from archive.audit import Actor, record_event
 from archive.db import utcnow
-from archive.models import LoginAttempt, User
+from archive.models import AuditEvent, LoginAttempt, User
 from archive.people import check_password
 
 WINDOW = timedelta(minutes=15)
@@ -82,6 +82,27 @@ def address_wait(session: Session, ip: str | None, now: datetime) -> timedelta:
     return max(left, timedelta(0))
 
 
+#: Sign-ins refused unchecked (a locked name, an address made to wait) put at most this
+#: many lines on the audit trail per address in :data:`REFUSAL_NOTE_WINDOW`: they cost the
+#: sender nothing, and would otherwise grow the hash-chained trail at will. Beyond it the
+#: refusal is still answered.
+REFUSAL_NOTES_PER_ADDRESS = 10
+REFUSAL_NOTE_WINDOW = timedelta(minutes=10)
+
+
+def _may_note_refusal(session: Session, ip: str | None, now: datetime) -> bool:
+    noted = session.scalar(
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(
+            AuditEvent.action.in_(("login.locked", "login.throttled")),
+            AuditEvent.ip.is_(None) if ip is None else AuditEvent.ip == ip,
+            AuditEvent.at >= now - REFUSAL_NOTE_WINDOW,
+        )
+    )
+    return (noted or 0) < REFUSAL_NOTES_PER_ADDRESS
+
+
 def attempt_login(
     session: Session,
     username: str,
@@ -98,12 +119,14 @@ def attempt_login(
     username = username.strip()[:64]
     actor = Actor(name=username or "?", ip=ip)
     if _failures(session, now, LoginAttempt.username == username) >= MAX_FAILURES_PER_USER:
-        record_event(session, actor, "login.locked", "user", username)
+        if _may_note_refusal(session, ip, now):
+            record_event(session, actor, "login.locked", "user", username)
         return LOCKED
     wait = address_wait(session, ip, now)
     if wait > timedelta(0):
         seconds = math.ceil(wait.total_seconds())
-        record_event(session, actor, "login.throttled", "user", username, {"wait": seconds})
+        if _may_note_refusal(session, ip, now):
+            record_event(session, actor, "login.throttled", "user", username, {"wait": seconds})
         return Throttled(seconds)
     user = session.scalar(select(User).where(User.username == username))
     ok = check_password(user, password)  # one hash verified, whether or not the user exists

@@ -17,6 +17,8 @@ from access.login import (
     FREE_FAILURES_PER_ADDRESS,
     LOCKED,
     MAX_ADDRESS_DELAY,
+    MAX_FAILURES_PER_USER,
+    REFUSAL_NOTES_PER_ADDRESS,
     WRONG,
     Throttled,
     attempt_login,
@@ -109,6 +111,30 @@ def test_hammering_while_held_neither_checks_a_password_nor_extends_the_wait(
         throttled = session.query(AuditEvent).filter(AuditEvent.action == "login.throttled")
         assert attempts == FREE_FAILURES_PER_ADDRESS + 3 + 1  # the held ones are not counted
         assert throttled.count() == 8
+
+
+def test_refusals_nobody_checked_put_a_bounded_number_of_lines_on_the_trail(
+    world: World,
+) -> None:
+    """Anyone can send sign-ins that are refused unchecked (a held address, a locked name):
+    each is still refused, but at most ten such lines per address in ten minutes reach the
+    hash-chained trail, which an unsigned-in sender could otherwise grow at will."""
+    now = utcnow()
+    _failed(world, ATTACKER, FREE_FAILURES_PER_ADDRESS + 8, now)  # held for minutes
+    for n in range(REFUSAL_NOTES_PER_ADDRESS + 15):
+        assert isinstance(_try(world, f"name{n}", "x", ATTACKER, now), Throttled)
+    for _ in range(MAX_FAILURES_PER_USER):
+        _try(world, "wang", "wrong", OFFICE, now)
+    for _ in range(REFUSAL_NOTES_PER_ADDRESS + 5):
+        assert _try(world, "wang", "wrong", OFFICE, now) == LOCKED
+    with world.arc.sessions() as session:
+        noted = {
+            ip: session.query(AuditEvent)
+            .filter(AuditEvent.action.in_(("login.throttled", "login.locked")), AuditEvent.ip == ip)
+            .count()
+            for ip in (ATTACKER, OFFICE)
+        }
+    assert noted == {ATTACKER: REFUSAL_NOTES_PER_ADDRESS, OFFICE: REFUSAL_NOTES_PER_ADDRESS}
 
 
 def test_old_failures_stop_counting(world: World) -> None:
