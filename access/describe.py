@@ -7,8 +7,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from access.browse import retention_record_for
-from access.requests import AccessError
+from access.requests import AccessError, known_record
 from archive.audit import Actor
 from archive.core import Archive
 from archive.description import FIELDS, DescriptionError, change_description
@@ -36,7 +35,9 @@ def describe_record(
         )
     with arc.transaction() as session:
         user = session.get_one(User, user_id)
-        record = retention_record_for(session, user, record_id)  # 404 beyond their view
+        # Only a record they may know exists: the retention views' wider sight (档号 and
+        # title of every record) is not the 责任者, 文号 and 备注 a change would echo back.
+        record = known_record(session, user, record_id)
         session.refresh(record, with_for_update=True)
         if record.state in _FIXED:
             raise AccessError(

@@ -112,6 +112,12 @@ def test_everyone_else_is_refused_and_learns_nothing(world: World) -> None:
     assert record_of(world, "XS-restricted").doc_number is None
     gone = world.call("PATCH", "sun", f"/api/v1/records/{unknown}", json=DESCRIPTION)
     assert gone.status_code == 404
+    # A records manager's retention views show every record's 档号 and title, not its
+    # 责任者, 文号 and 备注: another department's secret answers as a record that is not there,
+    # unchanged, and nothing it held comes back.
+    hidden = world.call("PATCH", "sun", f"/api/v1/records/{real}", json={"remarks": "x"})
+    assert (hidden.status_code, hidden.json) == (gone.status_code, gone.json)
+    assert record_of(world, "XS-restricted").remarks is None
 
 
 def test_bad_input_is_refused_with_its_reason(world: World) -> None:
