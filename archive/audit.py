@@ -101,6 +101,13 @@ def event_hash(event: AuditEvent, key: bytes | None) -> str:
     return link_hash(canonical_payload(event), key)
 
 
+def authentic(session: Session, event: AuditEvent) -> bool:
+    """Whether ``event`` was written by the archive: its hash is the keyed one of what it
+    says now. Someone who can write the database cannot make one (the key is the keyring's),
+    so a row inserted or edited there is not authentic, without walking the whole chain."""
+    return hmac.compare_digest(event.hash, event_hash(event, chain_key(session)))
+
+
 def next_link(session: Session, model: type[AuditEvent] | type[AccessEvent]) -> tuple[int, str]:
     """The next sequence number and the hash to link to, with appends serialised."""
     advisory_xact_lock(session, "chain:" + model.__tablename__)

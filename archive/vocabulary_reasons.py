@@ -19,6 +19,15 @@ REASONS: list[tuple[re.Pattern[str], str, str]] = [
     ),
     (re.compile(r"the file is empty"), "文件为空", "The file is empty"),
     (
+        re.compile(
+            r"record (?P<record>\S+) is on disposition list (?P<list>\S+), which is being "
+            r"signed: a version can be added once the list is sent back or cancelled"
+        ),
+        "档案 {record} 在正在签署的处置清册 {list} 中：清册退回或撤销后才能追加版本",
+        "Record {record} is on disposition list {list}, which is being signed: a version can "
+        "be added once the list is sent back or cancelled",
+    ),
+    (
         re.compile(r"the file holds no text, only spaces or an encoding mark"),
         "文件中没有文字（只有空白或编码标记）",
         "The file holds no text, only spaces or an encoding mark",

@@ -67,6 +67,7 @@ from ingest.stages import (
     operator_department,
 )
 from ingest.validate import (
+    being_signed,
     may_add_version,
     may_name_duplicate,
     write_problem,
@@ -149,7 +150,7 @@ def _existing_record(session: Session, meta: Resolved, job: IngestJob) -> Record
         .where(Project.name == clean_project_name(meta.project), Record.title == meta.title)
         .order_by(Record.created_at.desc())
     )
-    return next(
+    found = next(
         (
             record
             for record in candidates
@@ -157,6 +158,10 @@ def _existing_record(session: Session, meta: Resolved, job: IngestJob) -> Record
         ),
         None,
     )
+    refusal = being_signed(session, found) if found is not None else None
+    if refusal:
+        raise Quarantine(WRITE_CHECK, refusal)
+    return found
 
 
 def commit(arc: Archive, work: Work) -> None:

@@ -23,7 +23,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive.db import utcnow
-from archive.models import Department, Grant, Record, RecordState, User
+from archive.models import (
+    Department,
+    DispositionItem,
+    DispositionList,
+    Grant,
+    ListStatus,
+    Record,
+    RecordState,
+    User,
+)
 from archive.naming import NamingError, clean_project_name, format_date
 from archive.people import PeopleError, find_department
 from archive.record_rules import grants_on, may_know, may_write, operator_may_write
@@ -146,7 +155,23 @@ def write_problem(
     record = session.get(Record, record_id)
     if record is None or not may_add_version(session, record, uploader_id, source, department):
         return no_such_record(record_id)
-    return None
+    return being_signed(session, record)
+
+
+def being_signed(session: Session, record: Record) -> str | None:
+    """Why no version may be added now: the record is on a disposition list being signed,
+    and its signers sign the versions it has (one added would be destroyed unsigned for)."""
+    number = session.scalar(
+        select(DispositionList.number)
+        .join(DispositionItem, DispositionItem.list_id == DispositionList.id)
+        .where(DispositionItem.record_id == record.id, DispositionList.status == ListStatus.SIGNING)
+    )
+    if number is None:
+        return None
+    return (
+        f"record {record.reference_code or record.id} is on disposition list {number}, which is "
+        "being signed: a version can be added once the list is sent back or cancelled"
+    )
 
 
 def validate_metadata(session: Session, meta: Resolved, uploader_id: int | None) -> list[str]:

@@ -30,7 +30,7 @@ from archive.models import (
 )
 from archive.pdf import cell, grid, landscape_document, styles
 from archive.vocabulary import YES_NO, beijing, english, pick, retention_period, term
-from retention.disposition import still_as_signed
+from retention.signed import still_as_signed
 
 TITLES = {
     (Disposal.DESTROY, True): "档案销毁证明 Certificate of destruction",

@@ -9,8 +9,6 @@ Destroying crypto-shreds every version (originals and renditions) and leaves a t
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -39,6 +37,7 @@ from archive.text import clean_text
 from retention.clock import eligible_from, is_eligible
 from retention.errors import Conflict, NotFound, RetentionError, Unnumbered
 from retention.holds import ensure_free
+from retention.signed import content_digest
 
 PREFIX = {Disposal.DESTROY: "XH", Disposal.TRANSFER: "YJ"}  # 销毁 / 移交
 OPEN = (ListStatus.DRAFT, ListStatus.SIGNING)
@@ -257,30 +256,6 @@ def set_opinion(session: Session, actor: Actor, lst: DispositionList, opinion: s
     )
 
 
-def content_digest(lst: DispositionList) -> str:
-    """SHA-256 of what is signed: the items as frozen, the opinion, and this submission."""
-    body = {
-        "number": lst.number,
-        "action": lst.action.value,
-        "opinion": lst.opinion,
-        "submitted_at": lst.submitted_at.isoformat() if lst.submitted_at else None,
-        "items": [item.snapshot for item in lst.items],
-    }
-    if lst.receiver:  # a transfer's signers approve where it goes, too
-        body["receiver"] = lst.receiver
-    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def still_as_signed(lst: DispositionList) -> bool:
-    """Whether the list is what its signers signed: its digest recomputed from the items and
-    opinion as they stand, and each item the record its frozen description names. A row
-    added, dropped or edited in the database since the submission makes it false."""
-    if lst.digest is None or content_digest(lst) != lst.digest:
-        return False
-    return all((item.snapshot or {}).get("record_id") == str(item.record_id) for item in lst.items)
-
-
 def submit(session: Session, actor: Actor, lst: DispositionList) -> str:
     """Freeze the list for signing; returns the digest the signers sign."""
     require(lst, ListStatus.DRAFT)
@@ -397,6 +372,7 @@ def sign(
         "disposition_list",
         lst.number,
         {
+            "user_id": user.id,  # the signer: at the console, not who runs the command
             "role": slot.role.value,
             "department_id": slot.department_id,
             "digest": lst.digest,

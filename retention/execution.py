@@ -37,11 +37,12 @@ from archive.models import (
 from archive.record_facts import describe
 from archive.signals import version_destroyed
 from retention.clock import is_eligible
-from retention.disposition import get_list, missing_slots, require, still_as_signed
+from retention.disposition import get_list, missing_slots, require
 from retention.errors import NOT_DUE, Conflict, Held, already, held_note
 from retention.handover import remember_package
 from retention.holds import ensure_free, refusals_audited
 from retention.registers import file_closed_register
+from retention.signed import still_as_signed
 from retention.transfer import FolderCheck, transfer_list
 from retention.witness import close_if_unwitnessed
 

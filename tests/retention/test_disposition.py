@@ -14,8 +14,8 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import delete, select, update
 
-from archive.audit import verify_chain
-from archive.content import ContentDestroyed, read_content
+from archive.audit import Actor, verify_chain
+from archive.content import ContentDestroyed, read_content, store
 from archive.core import Archive
 from archive.models import (
     AuditEvent,
@@ -27,17 +27,22 @@ from archive.models import (
     Record,
     RecordChange,
     RecordState,
+    Signature,
     SignerRole,
     Tombstone,
     Version,
 )
+from archive.record_facts import describe
 from archive.storage import BlobNotFound
+from archive.vocabulary_reasons import reason_text
 from ingest.package import check_transfer_folder
+from ingest.validate import being_signed
 from retention import disposition, execution
 from retention.certificate import People, certificate_header, signature_rows
 from retention.errors import Conflict, RetentionError
 from retention.registers import list_register
 from retention.reports import certificate_csv, certificate_pdf
+from retention.signed import content_digest
 from retention.sweep import sweep
 from tests.retention.conftest import MANAGER, add_people, file_record, load_default_plan, user
 
@@ -412,6 +417,84 @@ def test_a_list_changed_in_the_database_after_signing_is_not_carried_out(
     assert {row[8] for row in rows} == {"否（清册内容已变）"}
     approvals = dict(register.above)["审批签署"][1:]
     assert {row[4] for row in approvals} == {"无效：清册内容与签署时不符"}
+
+
+def test_a_list_refrozen_in_the_database_with_signatures_inserted_is_not_carried_out(
+    planned: Archive,
+) -> None:
+    """The attack: a signed list's item pointed at another record, its snapshot and digest
+    recomputed (plain SHA-256), the signatures inserted again on the new digest (inserting
+    is not blocked). The keyed trail holds no such submission or signatures: nothing is
+    destroyed, and the certificate marks the signatures invalid."""
+    add_people(planned)
+    list_id, records = _prepared(planned)
+    _sign_all_remaining_after_sun(planned, list_id)
+    other = file_record(planned, record_type="application", when=date(2010, 5, 1), project="未签")
+    with planned.transaction() as session:
+        lst = disposition.get_list(session, list_id)
+        item = lst.items[0]
+        record = session.get(Record, other)
+        assert record is not None
+        item.record_id, item.snapshot = other, describe(session, record)
+        session.flush()
+        lst.digest = content_digest(lst)
+        for given in list(lst.signatures):
+            session.add(
+                Signature(
+                    list_id=list_id,
+                    role=given.role,
+                    department_id=given.department_id,
+                    user_id=given.user_id,
+                    username=given.username,
+                    display_name=given.display_name,
+                    digest=lst.digest,
+                    opinion=given.opinion,
+                    ip=given.ip,
+                )
+            )
+    with planned.sessions() as session:
+        lst = disposition.get_list(session, list_id)
+        assert not disposition.missing_slots(planned.settings.retention, lst)  # looks signed
+        assert {row[8] for row in signature_rows(lst) if row[7] == lst.digest} == {
+            "否（清册内容已变）"
+        }
+    with pytest.raises(Conflict, match="not what was signed"):
+        execution.execute(planned, MANAGER, list_id, check_folder=check_transfer_folder)
+    with planned.sessions() as session:
+        states = {r.id: r.state for r in session.scalars(select(Record))}
+    assert all(states[r] == RecordState.ACTIVE for r in (*records, other))
+
+
+def test_a_version_added_after_signing_is_refused_and_the_list_is_not_carried_out(
+    planned: Archive,
+) -> None:
+    """Signers sign the versions a record has: an upload to a record on a list being signed
+    is quarantined with the list's number, and a version slipped in anyway (here straight
+    through the storage service) stops the list rather than being destroyed unsigned for."""
+    add_people(planned)
+    list_id, records = _prepared(planned)
+    _sign_all_remaining_after_sun(planned, list_id)
+    with planned.sessions() as session:
+        record = session.get(Record, records[1])
+        assert record is not None
+        refusal = being_signed(session, record)
+        number = disposition.get_list(session, list_id).number
+    assert refusal is not None
+    assert number in refusal
+    assert reason_text(refusal, "zh").startswith("档案")
+    assert "正在签署的处置清册" in reason_text(refusal, "zh")
+    store(
+        planned,
+        io.BytesIO(b"signed for? no"),
+        actor=Actor.cli(),
+        original_filename="late.txt",
+        media_type="text/plain",
+        record_id=records[1],
+    )
+    with pytest.raises(Conflict, match="not what was signed"):
+        execution.execute(planned, MANAGER, list_id, check_folder=check_transfer_folder)
+    with planned.sessions() as session:
+        assert all(session.get(Record, r).state == RecordState.ACTIVE for r in records)  # type: ignore[union-attr]
 
 
 def _sign_all_remaining_after_sun(arc: Archive, list_id: int) -> None:
