@@ -343,6 +343,15 @@ def visible_list(session: Session, user: User, list_id: int, lock: bool = False)
     return lst
 
 
+def shown_on_lists(session: Session, user: User) -> Callable[[Record], bool]:
+    """Whose titles ``user`` reads on a disposition list and its register: records managers
+    and auditors every record's (their retention views show every 档号 and title); a signer
+    or a director only the records they may know of, the others by 档号 alone."""
+    if may(user.role, Permission.SEE_ANY_RETENTION):
+        return lambda _record: True
+    return knows(session, user)
+
+
 def knows(session: Session, user: User) -> Callable[[Record], bool]:
     """Whether ``user`` may know of a record, for pages that list many (registers, the 监销
     page): their grants read once, the rule the record page applies."""

@@ -4,16 +4,23 @@ missing while it is being signed, and optionally its items."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from archive.config import RetentionSettings
-from archive.models import DispositionList, ListStatus
-from retention.disposition import missing_slots, still_as_signed
+from archive.models import DispositionItem, DispositionList, ListStatus, Record
+from retention.disposition import missing_slots
+from retention.signed import still_as_signed
 
 
 def list_json(
-    lst: DispositionList, settings: RetentionSettings, items: bool = True
+    lst: DispositionList,
+    settings: RetentionSettings,
+    items: bool = True,
+    may_show: Callable[[Record], bool] | None = None,
 ) -> dict[str, Any]:
+    """The list; an item whose record ``may_show`` refuses keeps its 档号, class, period and
+    outcome, and says ``withheld`` instead of its name, title and frozen description."""
     intact = still_as_signed(lst)
     data: dict[str, Any] = {
         "id": lst.id,
@@ -63,17 +70,28 @@ def list_json(
     }
     if items:
         data["items"] = [
-            {
-                "record_id": str(item.record_id),
-                "name": item.record.name_stem,
-                "reference_code": item.record.reference_code,
-                "title": item.record.title,
-                "record_type": item.record.record_type,
-                "due_on": item.record.due_on.isoformat() if item.record.due_on else None,
-                "outcome": item.outcome,
-                "note": item.note,
-                "snapshot": item.snapshot,
-            }
-            for item in lst.items
+            _item(item, may_show is None or may_show(item.record)) for item in lst.items
         ]
     return data
+
+
+def _item(item: DispositionItem, shown: bool) -> dict[str, Any]:
+    snapshot = item.snapshot
+    if not shown and snapshot is not None:
+        snapshot = {key: snapshot.get(key) for key in _NOT_WITHHELD}
+    return {
+        "record_id": str(item.record_id),
+        "name": item.record.name_stem if shown else None,
+        "reference_code": item.record.reference_code,
+        "title": item.record.title if shown else None,
+        "withheld": not shown,
+        "record_type": item.record.record_type,
+        "due_on": item.record.due_on.isoformat() if item.record.due_on else None,
+        "outcome": item.outcome,
+        "note": item.note,
+        "snapshot": snapshot,
+    }
+
+
+#: What a withheld item's frozen description still says: where it stands, not what it is.
+_NOT_WITHHELD = ("record_id", "reference_code", "class", "code", "due_on", "schedule")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 
 from sqlalchemy import func, select
@@ -38,9 +38,9 @@ from archive.models import (
 )
 from archive.vocabulary import retention_period, term
 from retention.certificate import People
-from retention.disposition import still_as_signed
 from retention.errors import NotFound
 from retention.register_files import Register, local, register_pdf
+from retention.signed import still_as_signed
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,16 @@ def _appraised(session: Session, lst: DispositionList) -> dict[uuid.UUID, str]:
     return said
 
 
-def _list_rows(session: Session, lst: DispositionList, destroy: bool) -> list[list[str]]:
+#: A row's title and appraisal where the reader may not know the record (its 档号 stays:
+#: the sequence has no hole, and the list's own copy holds the rest).
+WITHHELD = "（无权知悉，不予显示）"
+#: Whether the register's reader may know a record; None: every record is shown.
+MayShow = Callable[[Record], bool] | None
+
+
+def _list_rows(
+    session: Session, lst: DispositionList, destroy: bool, may_show: MayShow = None
+) -> list[list[str]]:
     pages = page_counts(session, [item.record_id for item in lst.items])
     appraised = _appraised(session, lst)
     rows = []
@@ -123,16 +132,17 @@ def _list_rows(session: Session, lst: DispositionList, destroy: bool) -> list[li
     )
     for number, item in enumerate(in_order, 1):
         snap = item.snapshot or {}
+        shown = may_show is None or may_show(item.record)
         row = [
             str(number),
             snap.get("reference_code") or item.record.reference_code or "",
-            snap.get("title") or item.record.title,
+            (snap.get("title") or item.record.title) if shown else WITHHELD,
             register_day(
                 snap.get("document_date") or snap.get("filed_on") or item.record.document_date
             ),
             str(pages.get(item.record_id, "")),
             _retention_words(snap.get("code")),
-            _short(appraised.get(item.record_id) or lst.opinion),
+            _short((appraised.get(item.record_id) if shown else None) or lst.opinion),
         ]
         outcome = OUTCOMES.get(item.outcome or "", "") + (f"：{item.note}" if item.note else "")
         if destroy and item.outcome == "destroyed" and item.record.state != RecordState.DISPOSED:
@@ -187,7 +197,9 @@ def destroyed_count(lst: DispositionList) -> int:
     return sum(1 for item in lst.items if item.outcome == "destroyed")
 
 
-def destruction_register(session: Session, settings: Settings, lst: DispositionList) -> Register:
+def destruction_register(
+    session: Session, settings: Settings, lst: DispositionList, may_show: MayShow = None
+) -> Register:
     """销毁清册: the list's records, the appraisal opinion, the approval signatures above and
     the 监销 (witnessed destruction) signatures below."""
     executed = lst.status == ListStatus.EXECUTED
@@ -216,14 +228,16 @@ def destruction_register(session: Session, settings: Settings, lst: DispositionL
             ("销毁时间（北京时间）", local(lst.executed_at)),
         ],
         columns=[*LIST_COLUMNS, ("销毁方式", 30.0), ("销毁时间", 22.0), ("监销人", 22.0)],
-        rows=_list_rows(session, lst, destroy=True),
+        rows=_list_rows(session, lst, destroy=True, may_show=may_show),
         above=[("鉴定意见", [[lst.opinion or "—"]]), ("审批签署", _approvals(lst))],
         below=[("监销签署", witnesses)],
         filename=f"销毁清册-{lst.number}",
     )
 
 
-def transfer_register(session: Session, settings: Settings, lst: DispositionList) -> Register:
+def transfer_register(
+    session: Session, settings: Settings, lst: DispositionList, may_show: MayShow = None
+) -> Register:
     """移交清册: the records transferred and the handover block for both parties (交接双方)."""
     result = lst.result or {}
     receipt = result.get("receipt") or {}
@@ -247,17 +261,21 @@ def transfer_register(session: Session, settings: Settings, lst: DispositionList
             ("件数", str(len(lst.items))),
         ],
         columns=[*LIST_COLUMNS, ("移交情况", 30.0), ("时间", 22.0)],
-        rows=_list_rows(session, lst, destroy=False),
+        rows=_list_rows(session, lst, destroy=False, may_show=may_show),
         above=[("鉴定意见", [[lst.opinion or "—"]]), ("审批签署", _approvals(lst))],
         below=[("交接双方", handover)],
         filename=f"移交清册-{lst.number}",
     )
 
 
-def list_register(session: Session, settings: Settings, lst: DispositionList) -> Register:
+def list_register(
+    session: Session, settings: Settings, lst: DispositionList, may_show: MayShow = None
+) -> Register:
+    """The list's 销毁清册 or 移交清册; rows of records ``may_show`` refuses keep their
+    档号 with their title and appraisal withheld."""
     if lst.action == Disposal.TRANSFER:
-        return transfer_register(session, settings, lst)
-    return destruction_register(session, settings, lst)
+        return transfer_register(session, settings, lst, may_show)
+    return destruction_register(session, settings, lst, may_show)
 
 
 # --- registers kept as records ------------------------------------------------------------
@@ -281,23 +299,25 @@ def register_text(register: Register) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _register_standing(session: Session, lst: DispositionList) -> tuple[Sensitivity, str | None]:
-    """How secret a filed register is, and whose: it names every listed record, so it is as
-    secret as the most secret of them, and belongs to their department when they share one.
-    A 秘密 list spanning departments is 机密: no one department may know all of it."""
-    rows = session.execute(
-        select(Record.sensitivity, Department.code)
-        .join(DispositionItem, DispositionItem.record_id == Record.id)
-        .outerjoin(Department, Department.id == Record.department_id)
-        .where(DispositionItem.list_id == lst.id)
-    ).all()
-    level = max((row[0] for row in rows), key=lambda s: s.rank, default=Sensitivity.INTERNAL)
-    level = max(level, Sensitivity.INTERNAL, key=lambda s: s.rank)
-    departments = {row[1] for row in rows}
-    department = next(iter(departments)) if len(departments) == 1 else None
-    if level == Sensitivity.CONFIDENTIAL and department is None:
-        level = Sensitivity.RESTRICTED
-    return level, department
+#: What the filed copy of a register names in full: records anyone in the company may know
+#: of. A 秘密 or 机密 record's row keeps its 档号; its title stays on the list itself, which
+#: records managers and auditors see (a filed copy naming every department's secrets
+#: would have to be more secret than any one reader may be).
+FILED_IN_FULL = frozenset({Sensitivity.PUBLIC, Sensitivity.INTERNAL})
+
+
+def _register_department(session: Session, lst: DispositionList) -> str | None:
+    """The department a filed register belongs to: its records', when they share one."""
+    departments = set(
+        session.scalars(
+            select(Department.code)
+            .select_from(DispositionItem)
+            .join(Record, DispositionItem.record_id == Record.id)
+            .outerjoin(Department, Department.id == Record.department_id)
+            .where(DispositionItem.list_id == lst.id)
+        )
+    )
+    return next(iter(departments)) if len(departments) == 1 else None
 
 
 def file_register(arc: Archive, actor: Actor, list_id: int) -> uuid.UUID:
@@ -310,10 +330,12 @@ def file_register(arc: Archive, actor: Actor, list_id: int) -> uuid.UUID:
             raise NotFound(f"no list {list_id}")
         if (lst.result or {}).get("register_record_id"):
             return uuid.UUID(lst.result["register_record_id"])  # type: ignore[index]
-        register = list_register(session, arc.settings, lst)
+        register = list_register(
+            session, arc.settings, lst, lambda record: record.sensitivity in FILED_IN_FULL
+        )
         pdf, text = register_pdf(register), register_text(register)
         number = lst.number
-        sensitivity, department = _register_standing(session, lst)
+        sensitivity, department = Sensitivity.INTERNAL, _register_department(session, lst)
     stored = store(
         arc,
         io.BytesIO(pdf),

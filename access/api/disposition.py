@@ -24,7 +24,7 @@ from access.api.common import (
     text_field,
     whole_number,
 )
-from access.browse import knows, visible_list, visible_lists
+from access.browse import knows, shown_on_lists, visible_list, visible_lists
 from access.http import certificate_response, printed, register_response
 from access.list_json import list_json
 from access.policy import ListStep, Permission, list_steps
@@ -95,8 +95,11 @@ def retention_list_create() -> Any:
 def retention_list(list_id: int) -> Any:
     arc = archive()
     with arc.sessions() as session:
-        lst = visible_list(session, me(session), list_id)
-        return jsonify(list_json(lst, arc.settings.retention))
+        user = me(session)
+        lst = visible_list(session, user, list_id)
+        return jsonify(
+            list_json(lst, arc.settings.retention, may_show=shown_on_lists(session, user))
+        )
 
 
 @api.patch(f"{PREFIX}/lists/<int:list_id>")
@@ -143,7 +146,9 @@ def retention_list_step(list_id: int, step: str) -> Any:
             disposition.submit(session, g.actor, lst)
         else:
             disposition.cancel(session, g.actor, lst, text_field(body, "reason"))
-        return jsonify(list_json(lst, arc.settings.retention))
+        return jsonify(
+            list_json(lst, arc.settings.retention, may_show=shown_on_lists(session, user))
+        )
 
 
 @api.post(f"{PREFIX}/lists/<int:list_id>/execute")
@@ -173,8 +178,9 @@ def retention_list_register(list_id: int, kind: str) -> Any:
     """The list's 销毁清册 or 移交清册."""
     arc = archive()
     with arc.sessions() as session:
-        lst = visible_list(session, me(session), list_id)
-        register = list_register(session, arc.settings, lst)
+        user = me(session)
+        lst = visible_list(session, user, list_id)
+        register = list_register(session, arc.settings, lst, shown_on_lists(session, user))
     printed(arc, g.actor, register, kind)
     return register_response(register, kind)
 

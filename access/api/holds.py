@@ -7,7 +7,17 @@ from typing import Any
 
 from flask import g, jsonify, request
 
-from access.api.common import api, archive, error, json_body, parse_ids, requires, text_field
+from access.api.common import (
+    api,
+    archive,
+    error,
+    json_body,
+    me,
+    parse_ids,
+    requires,
+    text_field,
+)
+from access.browse import shown_on_lists
 from access.policy import Permission
 from archive.models import Hold, HoldScope
 from retention.holds import covered, hold_json, list_holds, place_hold, records_held, release_hold
@@ -54,11 +64,15 @@ def retention_hold(hold_id: int) -> Any:
         records = records_held(session, hold_id)  # the first 1000; 404 if no such hold
         hold = session.get(Hold, hold_id)
         assert hold is not None  # noqa: S101 - records_held found it
+        shown = shown_on_lists(session, me(session))  # a director: what they may know
         return jsonify(
             {
                 **hold_json(hold, covered(session, hold)),
                 "record_list": [
-                    {"id": str(r.id), "name": r.name_stem, "title": r.title} for r in records
+                    {"id": str(r.id), "name": r.name_stem, "title": r.title}
+                    if shown(r)
+                    else {"id": str(r.id), "reference_code": r.reference_code, "withheld": True}
+                    for r in records
                 ],
             }
         )

@@ -10,7 +10,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from access.browse import visible_list, visible_lists
+from access.browse import shown_on_lists, visible_list, visible_lists
 from access.http import certificate_response
 from access.list_json import list_json
 from access.policy import ListStep, Permission, list_steps, may
@@ -131,7 +131,7 @@ def disposition_list(list_id: int) -> Any:
         return render_template(
             "list.html",
             lst=lst,
-            data=list_json(lst, settings),
+            data=list_json(lst, settings, may_show=shown_on_lists(db, person)),
             mine=disposition.open_slots_for(settings, lst, person),
             missing=disposition.missing_slots(settings, lst),
             steps={step.value for step in list_steps(settings, person, lst)},
@@ -174,7 +174,7 @@ def confirm_execute(list_id: int) -> Any:
         return render_template(
             "execute.html",
             lst=lst,
-            data=list_json(lst, settings),
+            data=list_json(lst, settings, may_show=shown_on_lists(db, person)),
             missing=disposition.missing_slots(settings, lst),
             held=_held(db, lst),
         )

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from access.browse import knows, visible_list
+from access.browse import knows, shown_on_lists, visible_list
 from access.http import printed, register_response, status_of
 from access.policy import Permission
 from access.web.core import actor, arc, form, me, reauthenticate, requires, web
@@ -30,8 +30,9 @@ from retention.witness import open_witness_slots, required_witnesses, slots_for,
 def list_register_file(list_id: int, kind: str) -> Any:
     archive = arc()
     with archive.sessions() as db:
-        lst = visible_list(db, me(db), list_id)
-        register = list_register(db, archive.settings, lst)
+        person = me(db)
+        lst = visible_list(db, person, list_id)
+        register = list_register(db, archive.settings, lst, shown_on_lists(db, person))
     printed(archive, actor(), register, kind)
     return register_response(register, kind)
 

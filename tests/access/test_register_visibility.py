@@ -5,13 +5,21 @@ input is a 400 or a 404 (never a 500), and damaged content is refused and logged
 from __future__ import annotations
 
 import io
+from datetime import date
 
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from archive.models import AccessEvent, AuditEvent, Version
+from archive.audit import Actor
+from archive.models import AccessEvent, AuditEvent, HoldScope, Record, Version
+from archive.refcode import number_pending
 from archive.storage import LocalBlobStore
+from retention import disposition
 from retention.catalogue import WITHHELD
+from retention.holds import place_hold
+from retention.registers import WITHHELD as WITHHELD_ON_LISTS
+from retention.schedules import seed_default_plan
+from retention.status import refresh_dirty
 from tests.access.conftest import World
 from tests.access.test_web_pages import PASSWORD, Browser
 
@@ -77,3 +85,57 @@ def test_damaged_content_is_refused_and_logged(world: World) -> None:
         line = session.scalars(select(AccessEvent).order_by(AccessEvent.seq.desc())).first()
     assert line is not None
     assert (line.username, line.outcome, line.reason) == ("wang", "refused", "content damaged")
+
+
+def test_a_list_withholds_from_its_signers_the_titles_they_may_not_know(world: World) -> None:
+    """A list mixing departments showed every title to everyone who sees it: a CG head (a
+    signer) read XS's 秘密 title in the list, its JSON and its 销毁清册. Records managers
+    and auditors still see all; the others see the 档号 alone for what they may not know."""
+    records = [world.records["CG-internal"], world.records["XS-confidential"]]
+    with world.arc.transaction() as session:
+        seed_default_plan(session, Actor.cli())
+        for record_id in records:
+            record = session.get_one(Record, record_id)
+            record.record_type, record.filed_on = "application", date(2010, 3, 1)
+            record.retention_dirty = True
+    refresh_dirty(world.arc)
+    number_pending(world.arc)
+    with world.arc.transaction() as session:
+        list_id = disposition.create_list(
+            session, Actor.cli(), disposition.Disposal.DESTROY, records, "经鉴定，同意销毁"
+        ).id
+    secret = "档案 XS-confidential"
+    for who, sees in (("wang", False), ("qian", False), ("zhao", True), ("sun", True)):
+        data = world.call("GET", who, f"/api/v1/retention/lists/{list_id}").json
+        items = {item["record_id"]: item for item in data["items"]}  # type: ignore[index]
+        hidden = items[str(records[1])]
+        assert (hidden["title"] == secret) == sees, who
+        assert hidden["withheld"] == (not sees), who
+        assert items[str(records[0])]["title"] == "档案 CG-internal", who
+        page = Browser(world, who).text(f"/retention/lists/{list_id}")
+        assert (secret in page) == sees, who
+        register = world.call("GET", who, f"/api/v1/retention/lists/{list_id}/register.xlsx")
+        sheet = load_workbook(io.BytesIO(register.data)).active
+        cells = {str(c) for row in sheet.iter_rows(values_only=True) for c in row if c}  # type: ignore[union-attr]
+        assert (secret in cells) == sees, who
+        assert (WITHHELD_ON_LISTS in cells) == (not sees), who
+
+
+def test_a_hold_shows_a_director_only_the_titles_they_may_know(world: World) -> None:
+    """Directors oversee holds; a hold over another department's 秘密 records named them."""
+    with world.arc.transaction() as session:
+        hold, _count = place_hold(
+            session,
+            Actor.cli(),
+            name="审计保全",
+            reason="年度审计",
+            scope=HoldScope.RECORDS,
+            record_ids=[world.records["XS-confidential"], world.records["CG-internal"]],
+        )
+        hold_id = hold.id
+    for who, sees in (("qian", False), ("zhao", True), ("sun", True)):
+        held = world.call("GET", who, f"/api/v1/retention/holds/{hold_id}").json
+        titles = {r.get("title") for r in held["record_list"]}  # type: ignore[index]
+        assert ("档案 XS-confidential" in titles) == sees, who
+        assert "档案 CG-internal" in titles, who
+        assert len(held["record_list"]) == 2, who  # type: ignore[index]
