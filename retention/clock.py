@@ -87,7 +87,8 @@ def clock_start(
     """The date the period counts from, or None and the events still awaited.
 
     ``base`` is the filing date (or the cut-off date); ``events`` maps each event type that
-    has happened to the record (or its project) to its earliest date.
+    has happened to the record (or its project) to its earliest date. A clock counting from
+    events starts on the later of the event and ``base``.
     """
     if rule.trigger == Trigger.FILED:
         return base, ()
@@ -97,9 +98,12 @@ def clock_start(
         return fiscal_year_end(base, fiscal_end), ()
     happened = [events[name] for name in rule.events if name in events]
     missing = tuple(name for name in rule.events if name not in events)
+    # An event never starts the clock before the document's own date: one recorded for the
+    # project before this record was written (a contract terminated in 2015 on a record of
+    # 2017) would otherwise keep it shorter than its period.
     if rule.event_mode == "all":
-        return (max(happened), ()) if not missing else (None, missing)
-    return (min(happened), ()) if happened else (None, tuple(rule.events))
+        return (max(*happened, base), ()) if not missing else (None, missing)
+    return (max(min(happened), base), ()) if happened else (None, tuple(rule.events))
 
 
 def compute(

@@ -81,6 +81,22 @@ def test_event_triggers_wait_and_combine() -> None:
     assert compute(all_of, filed, both).due == date(2026, 6, 30)  # the last to happen
 
 
+def test_an_event_before_the_document_counts_from_the_document() -> None:
+    """A contract terminated in 2015 (recorded for its project) on a record of 2017 kept it
+    until 2025, under its ten years: the clock starts on the later of the two."""
+    contract = date(2017, 4, 1)
+    rule = Rule(10, Trigger.EVENT, ("contract_terminated",), "any")
+    early = {"contract_terminated": date(2015, 1, 1)}
+    assert compute(rule, contract, early).starts == contract
+    assert compute(rule, contract, early).due == date(2027, 4, 1)
+    both = Rule(10, Trigger.EVENT, ("contract_terminated", "project_accepted"), "all")
+    assert compute(both, contract, {**early, "project_accepted": date(2016, 1, 1)}).due == date(
+        2027, 4, 1
+    )
+    later = {"contract_terminated": date(2019, 6, 30)}
+    assert compute(rule, contract, later).due == date(2029, 6, 30)
+
+
 def test_the_filing_date_is_the_documents_own_date_when_given() -> None:
     today = local_today()
     assert filing_date(None) == today
