@@ -8,6 +8,7 @@ the scheduler runs it every minute, so a crash in between only delays it.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -32,8 +33,8 @@ from archive.models import (
     RetentionEvent,
     RetentionSchedule,
 )
-from archive.refcode import number_pending, number_record
-from retention.clock import Clock, Rule, compute, eligible_from, is_eligible
+from archive.refcode import ReferenceCodeError, number_pending, number_record, parse_reference
+from retention.clock import Clock, Rule, add_years, compute, eligible_from, is_eligible
 from retention.errors import Conflict, NotFound, RetentionError
 from retention.holds import hold_json, holds_on
 from retention.schedules import choose, current_schedules, spec_of
@@ -92,6 +93,22 @@ def clock_of(
     return compute(rule, record.cut_off_on or record.filed_on, events, fiscal)
 
 
+def at_least_as_numbered(record: Record, starts: date | None, due: date | None) -> date | None:
+    """``due``, or later: a numbered record is kept at least as long as the 保管期限 its 档号
+    carries. Its class changed since (a 30-year voucher reclassified as a 10-year form by
+    one person) would otherwise shorten the period the number shows, with no appraisal."""
+    if record.reference_code is None or starts is None or due is None:
+        return due
+    try:
+        period = parse_reference(record.reference_code).retention
+    except ReferenceCodeError:
+        return due
+    if period == "Y":
+        return None  # 永久 stays permanent
+    years = re.fullmatch(r"D(\d+)", period)
+    return max(due, add_years(starts, int(years[1]))) if years else due
+
+
 def recompute(session: Session, settings: RetentionSettings, records: Sequence[Record]) -> int:
     """Choose each record's schedule and set its clock; returns how many due dates moved."""
     schedules = current_schedules(session)
@@ -115,7 +132,7 @@ def recompute(session: Session, settings: RetentionSettings, records: Sequence[R
             due = clock.due
             if due is not None and record.extended_to is not None:
                 due = max(due, record.extended_to)  # a review's extension is never shortened
-            record.due_on = due
+            record.due_on = at_least_as_numbered(record, clock.starts, due)
         moved += record.due_on != before
         if record.schedule_id != before_schedule:  # the index's 保管期限 facet follows
             session.add(RecordChange(record_id=record.id))

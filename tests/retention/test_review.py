@@ -27,12 +27,15 @@ from archive.models import (
     RetentionReview,
     SignerRole,
 )
+from archive.refcode import number_pending
 from ingest.package import PackageError, check_transfer_folder, import_package, verify_package
+from ingest.review import reclassify
 from retention import disposition, execution
 from retention.appraisal import appraisal_queue
 from retention.errors import Conflict, RetentionError
 from retention.review import cut_off, review
 from retention.schedules import save_schedule, spec_from_dict
+from retention.status import refresh_dirty
 from retention.sweep import sweep
 from tests.access.test_cli import cli
 from tests.conftest import make_environ
@@ -200,3 +203,29 @@ def test_a_transfer_package_is_checked_and_imported_by_another_archive(
         assert "nothing imported" in refused.stderr
     finally:
         receiving.close()
+
+
+def test_a_numbered_record_is_kept_at_least_as_long_as_its_reference_code_says(
+    planned: Archive,
+) -> None:
+    """A 30-year voucher reclassified by one person as a 10-year form kept its 档号
+    (KJ…-D30-…) and was destroyed after ten years: the period its number carries is now a
+    floor. Reclassified to a longer class it is kept longer; to a permanent one, for good."""
+    voucher = file_record(planned, record_type="voucher", when=date(2015, 2, 10))
+    number_pending(planned)
+    refresh_dirty(planned)
+    before = due_of(planned, voucher)
+    assert before is not None
+    reclassify(planned, MANAGER, voucher, record_type="application", note="看错了")
+    refresh_dirty(planned)
+    with planned.sessions() as session:
+        record = session.get_one(Record, voucher)
+        assert record.reference_code is not None
+        assert "-D30-" in record.reference_code
+        assert record.due_on is not None
+        assert record.retention_from is not None
+        assert record.due_on >= record.retention_from.replace(year=record.retention_from.year + 30)
+    assert sweep(planned, MANAGER).proposed == {}  # not due: nothing to destroy
+    reclassify(planned, MANAGER, voucher, record_type="annual_financial_report")
+    refresh_dirty(planned)
+    assert due_of(planned, voucher) is None  # permanent now
