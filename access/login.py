@@ -145,8 +145,14 @@ def attempt_login(
     return user
 
 
-def password_confirms(session: Session, user: User, password: str, ip: str | None) -> bool:
-    """Whether ``password`` is ``user``'s own, asked again before an irreversible action; a
-    wrong one counts as a failed sign-in (and so toward the lock-out), like any other."""
+def password_refusal(
+    session: Session, user: User, password: str, ip: str | None
+) -> str | Throttled | None:
+    """None if ``password`` is ``user``'s own, asked again before an irreversible action;
+    else why not: :data:`WRONG`, :data:`LOCKED` (the right password is not even checked) or
+    a wait. A wrong one counts as a failed sign-in (toward the lock-out), like any other."""
     outcome = attempt_login(session, user.username, password, ip, confirming=True)
-    return isinstance(outcome, User) and outcome.id == user.id
+    if isinstance(outcome, User):
+        return None if outcome.id == user.id else WRONG
+    return outcome
+

@@ -21,7 +21,7 @@ from werkzeug.exceptions import HTTPException
 
 from access.browse import knows
 from access.http import client_of_request, current_archive, database_busy, status_of
-from access.login import password_confirms
+from access.login import LOCKED, WRONG, Throttled, password_refusal
 from access.policy import Permission, may
 from access.record_refs import UnknownRecord, resolve, split_tokens
 from access.refused_callers import log_refused_caller
@@ -192,10 +192,20 @@ def reauthenticated() -> None:
     given = json_body().get("confirm_password")
     arc = archive()
     with arc.transaction() as session:
-        confirmed = isinstance(given, str) and password_confirms(
-            session, me(session), given, request.remote_addr
+        refusal = (
+            password_refusal(session, me(session), given, request.remote_addr)
+            if isinstance(given, str)
+            else WRONG
         )
-    if not confirmed:
+    if refusal == LOCKED:
+        raise AccessError(f"confirm_password: {LOCKED}", code="password_locked")
+    if isinstance(refusal, Throttled):
+        raise AccessError(
+            f"confirm_password: too many failed sign-ins from this address: try again in "
+            f"{refusal.retry_after} seconds",
+            code="password_throttled",
+        )
+    if refusal is not None:
         raise AccessError(
             "this action cannot be undone: give your own password again as confirm_password"
         )

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from access.browse import knows
 from access.http import client_of_request, current_archive, database_busy, status_of
-from access.login import password_confirms
+from access.login import LOCKED, Throttled, password_refusal
 from access.policy import Permission, may
 from access.record_refs import UnknownRecord, resolve, split_tokens
 from access.requests import AccessError
@@ -211,8 +211,23 @@ def reauthenticate() -> None:
     open or a copied cookie cannot do them; a wrong one counts as a failed sign-in (and so
     toward the lock-out)."""
     with arc().transaction() as db:
-        confirmed = password_confirms(db, user(), form("confirm_password"), request.remote_addr)
-    if not confirmed:
+        refusal = password_refusal(db, user(), form("confirm_password"), request.remote_addr)
+    if refusal == LOCKED:  # the right password is not checked while the name is locked
+        raise AccessError(
+            _("Too many failed attempts: try again in 15 minutes."),
+            code="password_locked",
+            field="confirm_password",
+        )
+    if isinstance(refusal, Throttled):
+        raise AccessError(
+            _(
+                "Too many failed sign-ins from this address: try again in %(seconds)d seconds.",
+                seconds=refusal.retry_after,
+            ),
+            code="password_throttled",
+            field="confirm_password",
+        )
+    if refusal is not None:
         typed = bool(form("confirm_password"))
         raise AccessError(
             _("The password is not right: enter your own password to confirm this action.")

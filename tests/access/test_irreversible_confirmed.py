@@ -9,6 +9,7 @@ from datetime import date
 
 from sqlalchemy import select
 
+from access.login import MAX_FAILURES_PER_USER, attempt_login
 from archive.audit import Actor
 from archive.models import Record, User
 from archive.refcode import number_pending
@@ -54,6 +55,32 @@ def test_a_wrong_password_keeps_the_signers_opinion(world: World) -> None:
     assert "not mine" not in refused
     with world.arc.sessions() as session:
         assert not disposition.get_list(session, list_id).signatures  # nothing signed
+
+
+def test_a_locked_signer_is_told_so_not_that_the_right_password_is_wrong(world: World) -> None:
+    """Anyone mistyping at the sign-in page under a name locks it; its owner, signed in,
+    then gave the right password to sign and was told it was not right."""
+    list_id, _number = signing_list(world)
+    wang = Browser(world, "wang")
+    with world.arc.transaction() as session:
+        for _ in range(MAX_FAILURES_PER_USER):
+            attempt_login(session, "wang", "guessed", "203.0.113.9")
+    refused = wang.post(
+        f"/retention/lists/{list_id}/sign",
+        {"opinion": "同意", "confirm_password": PASSWORD},
+        status=403,
+    )
+    assert re.search(r'id="problem-confirm_password">[^<]*15 分钟', refused)
+    assert "密码不正确" not in refused
+    api = world.call(
+        "POST",
+        "wang",
+        f"/api/v1/retention/lists/{list_id}/sign",
+        json={"confirm_password": PASSWORD},
+    )
+    assert (api.status_code, api.json["code"]) == (403, "password_locked")  # type: ignore[index]
+    with world.arc.sessions() as session:
+        assert not disposition.get_list(session, list_id).signatures
 
 
 def test_executing_a_destruction_is_confirmed_with_its_count_and_the_keys(world: World) -> None:
