@@ -155,4 +155,3 @@ def password_refusal(
     if isinstance(outcome, User):
         return None if outcome.id == user.id else WRONG
     return outcome
-

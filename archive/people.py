@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import re
 import secrets
 from datetime import datetime, timedelta
@@ -44,6 +45,35 @@ class PeopleError(DomainError, ValueError):
         self, message: str = "", kind: ErrorKind | None = None, code: str = "", field: str = ""
     ) -> None:
         super().__init__(message, kind, code, field=field)
+
+
+#: Passwords anyone tries first (their 12-character forms): refused whatever their length.
+_COMMON = frozenset(
+    {
+        "password1234",
+        "passwordpassword",
+        "qwertyuiop12",
+        "1qaz2wsx3edc",
+        "abcd1234abcd",
+        "woaini1314",
+    }
+)
+
+
+def weak_password(password: str, username: str = "") -> bool:
+    """Whether a password of the required length is still easy to guess: too few different
+    characters (``111111111111``), one run up or down (``123456789012``, ``abcdefghijkl``),
+    a common one, or the user name inside it. Length is checked by the caller."""
+    folded = password.casefold()
+    if len(set(folded)) < 5 or folded in _COMMON:
+        return True
+    if username and len(username) >= 3 and username.casefold() in folded:
+        return True
+    steps = {
+        (ord(b) - ord(a)) % 10 if a.isdigit() and b.isdigit() else ord(b) - ord(a)
+        for a, b in itertools.pairwise(folded)
+    }
+    return steps <= {1} or steps <= {-1} or steps <= {9}
 
 
 def hash_password(password: str) -> str:

@@ -12,7 +12,18 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from access.policy import Permission
-from access.web.core import MIN_PASSWORD, actor, arc, form, me, reauthenticate, requires, user, web
+from access.web.core import (
+    MIN_PASSWORD,
+    WEAK_PASSWORD,
+    actor,
+    arc,
+    form,
+    me,
+    reauthenticate,
+    requires,
+    user,
+    web,
+)
 from access.web.forms import sends_back, sent
 from access.web.privileges import one_time_password_page
 from archive.errors import DomainError, InvalidInput
@@ -24,7 +35,13 @@ from archive.models import (
     Sensitivity,
     User,
 )
-from archive.people import PeopleError, create_department, find_department, find_user
+from archive.people import (
+    PeopleError,
+    create_department,
+    find_department,
+    find_user,
+    weak_password,
+)
 from archive.privileges import (
     Outcome,
     Wanted,
@@ -116,6 +133,8 @@ def users() -> Any:
         raise PeopleError(
             _("A password needs at least %(n)s characters.", n=MIN_PASSWORD), field="password"
         )
+    if password and weak_password(password, form("username") or form("username_existing")):
+        raise PeopleError(_(WEAK_PASSWORD), field="password")
     try:
         outcome = _change(password) if form("username_existing") else _create(password)
     except ValueError as exc:  # an unknown role or level: not a choice the page offers

@@ -22,6 +22,7 @@ from access.waiting import what_waits
 from access.web.core import (
     LANGUAGES,
     MIN_PASSWORD,
+    WEAK_PASSWORD,
     SessionUser,
     actor,
     arc,
@@ -37,7 +38,7 @@ from access.web.core import (
 from access.web.forms import sends_back
 from archive.audit import record_event
 from archive.models import PrivilegeChange, PrivilegeStatus, User
-from archive.people import PeopleError, end_sessions, set_password
+from archive.people import PeopleError, end_sessions, set_password, weak_password
 
 #: What someone who must first choose their own password may still open.
 _BEFORE_PASSWORD = frozenset({"web.change_password", "web.logout", "web.language", "web.login"})
@@ -134,6 +135,8 @@ def change_password() -> Any:
         raise PeopleError(
             _("A password needs at least %(n)s characters.", n=MIN_PASSWORD), field="new_password"
         )
+    if weak_password(new, user().username):
+        raise PeopleError(_(WEAK_PASSWORD), field="new_password")
     if new != request.form.get("new_password_again", ""):
         raise PeopleError(_("The two new passwords differ."), field="new_password_again")
     if new == form("confirm_password"):

@@ -46,6 +46,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 LANGUAGES = {"zh_CN": "中文", "en": "English"}
 #: The shortest password a person may choose on a page.
 MIN_PASSWORD = 12
+#: Said beside a password :func:`archive.people.weak_password` refuses, and on the form.
+WEAK_PASSWORD = _l(
+    "Too easy to guess: not one character repeated, not a run such as 123456 or abcdef, "
+    "not your user name."
+)
 
 
 class SessionUser:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from archive.audit import Actor
 from archive.models import AccessRequest, IngestJob, Record, RetentionSchedule, User
+from archive.people import weak_password
 from archive.refcode import number_pending
 from retention.schedules import current_schedules, seed_default_plan
 from retention.status import refresh_dirty
@@ -269,6 +270,25 @@ def test_a_password_change_says_which_field_is_wrong(world: World) -> None:
     )  # fmt: skip
     assert beside(refused, "new_password_again") == "两次输入的新密码不一致。"
     assert "a new long password" not in refused
+
+
+def test_a_password_easy_to_guess_is_refused_with_the_rules_shown(world: World) -> None:
+    """111111111111 was accepted (only a hidden 12-character minimum): the page states the
+    rules, and repeats, runs and the user name are refused beside the field."""
+    li = Browser(world, "li")
+    assert "至少 12 个字符" in li.text("/account/password")
+    for weak in ("111111111111", "123456789012", "abcdefghijkl", "Password1234", "909090909090"):
+        refused = li.post(
+            "/account/password",
+            {"confirm_password": "correct horse battery", "new_password": weak,
+             "new_password_again": weak},
+            status=400,
+        )  # fmt: skip
+        assert beside(refused, "new_password").startswith("太容易猜到"), weak
+    assert weak_password("wang-archive-2026", "wang")  # the user name inside
+    assert not weak_password("li-archive-2026", "li")  # a name of two letters is no rule
+    assert not weak_password("我的档案室在三楼东侧", "li")
+    assert not weak_password("correct horse battery")
 
 
 def test_a_list_refused_for_a_held_record_says_so_in_chinese(world: World) -> None:
