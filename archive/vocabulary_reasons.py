@@ -19,6 +19,12 @@ REASONS: list[tuple[re.Pattern[str], str, str]] = [
     ),
     (re.compile(r"the file is empty"), "文件为空", "The file is empty"),
     (
+        re.compile(r"named (?P<ext>\S+), the extension of a program: not kept as a document"),
+        "文件后缀 {ext} 是可执行程序的后缀，不作为文件归档（如确为文档，请改正后缀后重新上传）",
+        "Named {ext}, the extension of a program: not kept as a document (if it is a document, "
+        "correct the extension and upload it again)",
+    ),
+    (
         re.compile(
             r"record (?P<record>\S+) is on disposition list (?P<list>\S+), which is being "
             r"signed: a version can be added once the list is sent back or cancelled"

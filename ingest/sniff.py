@@ -65,9 +65,20 @@ EXTENSIONS = {
 }
 
 
+#: Extensions of programs and scripts: a file named so is run by a double click wherever it
+#: is given out again, whatever its content sniffed as (a text file named 工具.exe was kept).
+RUNNABLE = frozenset(
+    {".exe", ".com", ".scr", ".msi", ".dll", ".bat", ".cmd", ".ps1", ".vbs", ".vbe", ".js",
+     ".jse", ".wsf", ".hta", ".lnk", ".jar", ".sh", ".app", ".apk", ".reg", ".cpl", ".pif"}
+)  # fmt: skip
+
+
 def extension_mismatch(filename: str, media_type: str) -> str | None:
-    """A sentence if ``filename``'s extension promises another type than ``media_type``."""
+    """A sentence if ``filename``'s extension promises another type than ``media_type``, or
+    is a program's."""
     extension = Path(filename).suffix.lower()
+    if extension in RUNNABLE:
+        return f"named {extension}, the extension of a program: not kept as a document"
     promised = EXTENSIONS.get(extension)
     if promised is None or promised == media_type:
         return None

@@ -175,6 +175,9 @@ BAD_INPUTS: list[tuple[str, Callable[[], bytes], str, str]] = [
         "usability.allowed_format",
         "not a format allowed",
     ),
+    # Text named as a program: run by a double click wherever it is given out again.
+    ("工具.exe", "echo 这是文本".encode, "usability.allowed_format", "extension of a program"),
+    ("setup.BAT", b"del /q *".__bytes__, "usability.allowed_format", "extension of a program"),
 ]
 
 
