@@ -171,7 +171,7 @@ def quarantine_retry(
     params = {k: v for k, v in {"project": project, "department": department}.items() if v}
     if fixed is not None:
         with fixed.open("rb") as source:
-            retry(arc, Actor.cli(), job_id, source, params)
+            retry(arc, Actor.cli(), job_id, source, params, filename=fixed.name)
     else:
         retry(arc, Actor.cli(), job_id, None, params)
     click.echo(f"job is now {shown(process(arc, job_id))}")

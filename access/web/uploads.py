@@ -258,7 +258,8 @@ def job_retry(job_id: uuid.UUID) -> Any:
     _own_job(job_id)
     replacement = request.files.get("file")
     stream = replacement.stream if replacement and replacement.filename else None
-    retry(arc(), actor(), job_id, stream, _metadata() or None)
+    name = replacement.filename if stream is not None and replacement else None
+    retry(arc(), actor(), job_id, stream, _metadata() or None, filename=name)
     enqueue(job_id)
     return redirect(url_for("web.jobs", ids=str(job_id)))
 

@@ -14,6 +14,7 @@ from archive.content import Sealed, seal, staging_binding
 from archive.core import Archive
 from archive.models import IngestJob, IngestStatus
 from ingest.checks import NOT_RELEASABLE
+from ingest.filenames import safe_filename
 from ingest.jobs.receipt import JobError
 from ingest.metadata import MetadataError, clean_params
 from ingest.validate import validate_params
@@ -49,8 +50,10 @@ def retry(
     job_id: uuid.UUID,
     replacement: IO[bytes] | None = None,
     params: dict[str, Any] | None = None,
+    filename: str | None = None,
 ) -> None:
-    """Queue a quarantined job again, optionally with a fixed file and corrected metadata."""
+    """Queue a quarantined job again, optionally with a fixed file (named ``filename``: its
+    own name is what its type is checked against) and corrected metadata."""
     new: Sealed | None = None
     if replacement is not None:
         new = seal(arc, replacement, staging_binding(job_id), arc.settings.max_upload_bytes)
@@ -64,6 +67,8 @@ def retry(
                 if problems:  # the job's own uploader, not whoever presses retry
                     raise MetadataError("; ".join(problems))
             if new is not None:
+                if filename:  # a scan sent for a mislabelled PDF is judged as the scan
+                    job.original_filename = safe_filename(filename)
                 job.staging_key, job.size, job.sha256 = new.object_key, new.size, new.sha256
                 job.staging_kek_id, job.staging_wrapped = new.wrapped.kek_id, new.wrapped.wrapped
             _requeue(job)
@@ -75,6 +80,7 @@ def retry(
                 job_id,
                 {
                     "replaced_file": new is not None,
+                    "filename": job.original_filename,
                     "sha256": job.sha256,
                     "params": clean_params(params or {}),
                 },

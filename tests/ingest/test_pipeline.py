@@ -278,6 +278,20 @@ def test_retry_with_a_fixed_file_and_metadata(iarc: Archive) -> None:
         retry(iarc, ACTOR, job.id)
 
 
+def test_a_fixed_file_of_another_type_is_judged_by_its_own_name(iarc: Archive) -> None:
+    """加密.pdf held plain text; the fixed file sent for it was a text file named .txt,
+    and was refused again as "named .pdf but the content is text": the name it came with
+    is now the job's."""
+    job = run_ingest(iarc, b"plain words, not a PDF", "加密.pdf", project="Q")
+    assert (job.status, job.failed_check) == (
+        IngestStatus.QUARANTINED,
+        "usability.allowed_format",
+    )
+    retry(iarc, ACTOR, job.id, io.BytesIO("修正件：纯文本".encode()), filename="修正件.txt")
+    assert process(iarc, job.id) == IngestStatus.STORED
+    assert job_of(iarc, job.id).original_filename == "修正件.txt"
+
+
 def test_invalid_explicit_metadata_is_refused_at_receipt(iarc: Archive) -> None:
     with pytest.raises(MetadataError, match="department: no department 'NOPE'"):
         receive(
