@@ -66,3 +66,37 @@ def test_a_phone_sees_the_search_page_without_sideways_scrolling(
         width = sun.evaluate("document.documentElement.scrollWidth")  # type: ignore[attr-defined]
         assert width <= 390, (path, width)
     sun.screenshot(path=str(shots / "phone-home.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+def test_a_phone_reads_every_table_as_cards_with_its_actions_in_reach(
+    running: tuple[str, dict[str, object]], browser: object, shots: Path
+) -> None:
+    """At 390 pixels the tables ran off the right edge: the 拒绝 and 解除 buttons and the
+    audit trail's 操作 and 对象 could not be seen, a column showed one character a line.
+    Each row is now a card whose cells say their column; nothing is wider than the phone."""
+    base, _facts = running
+    sun = signed_in(browser, base, "sun")
+    sun.set_viewport_size({"width": 390, "height": 800})  # type: ignore[attr-defined]
+    for path in ("/retention/schedules", "/search?q=仓储改造", "/retention/holds"):
+        sun.goto(path)  # type: ignore[attr-defined]
+        width = sun.evaluate("document.documentElement.scrollWidth")  # type: ignore[attr-defined]
+        assert width <= 390, (path, width)
+    sun.goto("/retention/schedules")  # type: ignore[attr-defined]
+    edit = sun.locator("table a", has_text="编辑").first  # type: ignore[attr-defined]
+    box = edit.bounding_box()
+    assert box is not None
+    assert box["x"] + box["width"] <= 390
+    labels = sun.evaluate(  # type: ignore[attr-defined]
+        "[...document.querySelectorAll('table tbody td')].map(td => td.dataset.label || '')"
+    )
+    assert labels
+    assert all(labels), labels  # every cell says its column
+    zhou = signed_in(browser, base, "zhou")
+    zhou.set_viewport_size({"width": 390, "height": 800})  # type: ignore[attr-defined]
+    zhou.goto("/audit/trail")  # type: ignore[attr-defined]
+    assert zhou.evaluate("document.documentElement.scrollWidth") <= 390  # type: ignore[attr-defined]
+    action = zhou.locator("td[data-label='操作']").first  # type: ignore[attr-defined]
+    box = action.bounding_box()
+    assert box is not None
+    assert box["x"] + box["width"] <= 390
+    zhou.screenshot(path=str(shots / "phone-trail.png"))  # type: ignore[attr-defined]
