@@ -30,6 +30,7 @@ from sqlalchemy.types import TypeDecorator
 
 from archive.accesslog import verify_access_log
 from archive.audit import Actor, ChainReport, record_event, verify_chain
+from archive.bag_seal import is_sealed, seal_bag, seal_problem
 from archive.checkpoints import LABELS, verify_all
 from archive.core import Archive
 from archive.crypto import Keyring
@@ -177,6 +178,7 @@ def backup(arc: Archive, actor: Actor, dest: Path) -> BackupReport:
             checksums=["sha256"],
             processes=4,
         )
+        seal_bag(staging, arc.keyring)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)  # no half bag left behind
         raise
@@ -297,13 +299,26 @@ def _reset_sequences(conn: Connection) -> None:
                 )
 
 
-def verify_backup(source: Path, keyring: Keyring | None = None) -> VerifyReport:
+def verify_backup(
+    source: Path, keyring: Keyring | None = None, unsealed_ok: bool = False
+) -> VerifyReport:
     """Check a bag without touching any installation: manifests, counts, blobs, and both
     hash chains, by loading its database into a throwaway SQLite file.
 
-    With the keyring every link's HMAC and the bag's signed checkpoints are checked too;
-    without it (the keyring is kept apart) only the links, and the report says so."""
+    With the keyring the bag's seal, every link's HMAC and the bag's signed checkpoints are
+    checked too; without it (the keyring is kept apart) only the links and the manifests,
+    and the report says so. ``unsealed_ok``: a bag made before seals existed is read (a
+    wrong seal never is)."""
     payload, facts, problems = open_bag(source)
+    notes: list[str] = []
+    if keyring is None:
+        notes.append("no keyring given: the bag's seal is not checked")
+    elif unsealed_ok and not is_sealed(source):
+        notes.append("the bag has no seal (made before seals): its manifests are unsealed")
+    else:
+        broken = seal_problem(source, keyring)
+        if broken:
+            problems.append(broken)
     database = payload / "database"
     for name, expected in facts["tables"].items():
         path = database / f"{name}.jsonl"
@@ -320,7 +335,6 @@ def verify_backup(source: Path, keyring: Keyring | None = None) -> VerifyReport:
             needed.add(row["object_key"])
     for lost in sorted(needed - blob_names - set(facts.get("vanished", ()))):
         problems.append(f"blob {lost} is missing from the bag")
-    notes: list[str] = []
     chains: dict[str, ChainReport] = {}
     with tempfile.TemporaryDirectory(prefix="archive-verify-") as scratch:
         engine = make_engine(f"sqlite:///{Path(scratch) / 'check.db'}")

@@ -42,8 +42,9 @@ class RestoreReport:
     shredded_since: int  # versions destroyed after the bag was made: their keys stay gone
 
 
-def restore(arc: Archive, actor: Actor, source: Path) -> RestoreReport:
-    """Restore a bag onto an empty installation, with the keyring backed up apart."""
+def restore(arc: Archive, actor: Actor, source: Path, unsealed_ok: bool = False) -> RestoreReport:
+    """Restore a bag onto an empty installation, with the keyring backed up apart; a bag
+    whose seal does not hold is refused (``unsealed_ok``: one made before seals is not)."""
     payload, facts, problems = open_bag(source)
     if problems:
         raise BackupError(f"{source} fails validation: {'; '.join(problems[:5])}")
@@ -59,7 +60,7 @@ def restore(arc: Archive, actor: Actor, source: Path) -> RestoreReport:
             f"the keyring at {arc.settings.keyring_path} lacks {', '.join(missing)}: "
             "point ARCHIVE_KEYRING at the keyring backed up with this archive"
         )
-    checked = verify_backup(source, keyring)
+    checked = verify_backup(source, keyring, unsealed_ok)
     if not checked.ok:  # a forged history is not brought back to be signed anew
         raise BackupError(f"{source} fails verification: {'; '.join(checked.problems[:5])}")
     if next(iter(arc.blobs.listing()), None) is not None:

@@ -216,15 +216,20 @@ def backup_verify(source: Path) -> None:
 
 @click.command("restore")
 @click.argument("source", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--unsealed",
+    is_flag=True,
+    help="Accept a bag made before backups were sealed (one with a wrong seal never is).",
+)
 @friendly_errors
-def restore_command(source: Path) -> None:
+def restore_command(source: Path, unsealed: bool) -> None:
     """Restore a bag onto an empty installation (ARCHIVE_KEYRING: the keyring backed up apart),
-    then rebuild the search index."""
+    then rebuild the search index. The bag's seal must hold under that keyring."""
     from search.indexer import rebuild
 
     arc = current_archive()
     try:
-        report = restore(arc, Actor.cli(), source.resolve())
+        report = restore(arc, Actor.cli(), source.resolve(), unsealed_ok=unsealed)
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None
     indexed = rebuild(arc)

@@ -44,7 +44,8 @@ CHAIN_PURPOSE = "chain-hmac"  # keys the audit chain and the access log (HMAC-SH
 CHECKPOINT_PURPOSE = "checkpoint-ed25519"  # the seed of the key that signs chain checkpoints
 INDEX_PURPOSE = "index-terms"  # keys the hashes the search index holds instead of words
 RECEIPT_PURPOSE = "receipt-ed25519"  # the seed of the key that signs transfer receipts
-PURPOSES = (CHAIN_PURPOSE, CHECKPOINT_PURPOSE, INDEX_PURPOSE, RECEIPT_PURPOSE)
+BACKUP_PURPOSE = "backup-hmac"  # keys the seal over a backup bag's manifests
+PURPOSES = (CHAIN_PURPOSE, CHECKPOINT_PURPOSE, INDEX_PURPOSE, RECEIPT_PURPOSE, BACKUP_PURPOSE)
 
 
 class KeyringError(DomainError):

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from archive.accesslog import ALLOWED, REFUSED, Client, log_access
 from archive.audit import verify_chain
 from archive.backup import BackupError, backup, verify_backup
+from archive.bag_seal import SEAL_FILE
 from archive.bootstrap import initialize
 from archive.checkpoints import verify_all
 from archive.config import load_settings
@@ -257,5 +258,43 @@ def test_restore_refuses_a_forged_bag_and_a_store_in_use(
     try:
         with pytest.raises(BackupError, match="fails verification"):
             restore(target, ACTOR, bag_dir)
+    finally:
+        target.close()
+
+
+def test_a_bag_edited_and_re_manifested_is_refused_by_its_seal(
+    sqlite_arc: Archive, tmp_path: Path
+) -> None:
+    """The attack: a user's role changed in the bag's users table (here a department's
+    name: a table no chain covers), the manifests and
+    Payload-Oxum rewritten (plain SHA-256): the bag verified and restored a director nobody
+    approved. The seal, keyed by the keyring kept apart, does not hold on the new manifests;
+    a bag made before seals is read only when asked for (``--unsealed``), never a wrong one."""
+    _fill(sqlite_arc)
+    bag_dir = tmp_path / "bag"
+    backup(sqlite_arc, ACTOR, bag_dir)
+    assert verify_backup(bag_dir, sqlite_arc.keyring).ok
+    table = bag_dir / "data" / "database" / "departments.jsonl"  # not chained, like users
+    rows = [json.loads(line) for line in table.read_text("utf-8").splitlines()]
+    assert rows
+    rows[0]["name"] = "改过的部门"
+    table.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    bagit.Bag(str(bag_dir)).save(manifests=True)  # manifests, Payload-Oxum, tag manifest
+    assert verify_backup(bag_dir).ok  # without the keyring only the manifests: they agree
+    report = verify_backup(bag_dir, sqlite_arc.keyring)
+    assert any("manifests were changed" in p for p in report.problems), report.problems
+    (bag_dir / SEAL_FILE).unlink()  # dropping the seal does not help
+    assert not verify_backup(bag_dir, sqlite_arc.keyring).ok
+    keyring = tmp_path / "keyring-copy.json"
+    shutil.copy(sqlite_arc.settings.keyring_path, keyring)
+    env = make_environ(tmp_path / "elsewhere", "sqlite", "local")
+    target = Archive(load_settings({**env, "ARCHIVE_KEYRING": str(keyring)}))
+    try:
+        with pytest.raises(BackupError, match="fails (verification|validation)"):
+            restore(target, ACTOR, bag_dir)
+        # Asked to accept a bag from before seals, it still checks the chains and the rest:
+        # the users table is not chained, which is why the seal exists.
+        unsealed = verify_backup(bag_dir, target.keyring, unsealed_ok=True)
+        assert any("no seal" in note for note in unsealed.notes)
     finally:
         target.close()
