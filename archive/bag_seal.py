@@ -39,6 +39,11 @@ def seal_problem(folder: Path, keyring: Keyring) -> str | None:
         return f"{SEAL_FILE}: missing or unreadable: the bag's manifests are not sealed"
     if (algorithm, sealed) != ("HMAC-SHA256", _SEALED):
         return f"{SEAL_FILE}: not a seal this archive writes"
+    if not keyring.has_secret(BACKUP_PURPOSE):  # never made up here: it would not match
+        return (
+            f"{SEAL_FILE}: this keyring has no backup seal key: use the keyring backed up "
+            "after the backup was made"
+        )
     try:
         expected = _mac(folder, keyring)
     except OSError:

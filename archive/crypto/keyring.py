@@ -234,6 +234,10 @@ class Keyring:
                     self._save_locked()
         return self._secrets[purpose]
 
+    def has_secret(self, purpose: str) -> bool:
+        """Whether the secret for ``purpose`` exists (asking :meth:`secret` would make one)."""
+        return purpose in self._secrets
+
     def ensure_purposes(self) -> list[str]:
         """Create the purpose secrets an older keyring lacks; return the purposes created."""
         missing = [purpose for purpose in PURPOSES if purpose not in self._secrets]
