@@ -235,7 +235,10 @@ class Keyring:
         return self._secrets[purpose]
 
     def has_secret(self, purpose: str) -> bool:
-        """Whether the secret for ``purpose`` exists (asking :meth:`secret` would make one)."""
+        """Whether the secret for ``purpose`` exists (asking :meth:`secret` would make one);
+        another process may have made it since this one read the file."""
+        if purpose not in self._secrets and self.path.exists():
+            self._secrets.update(_purposes(self._read(self.path)))
         return purpose in self._secrets
 
     def ensure_purposes(self) -> list[str]:
