@@ -49,6 +49,12 @@ SECRECY = {"public": "公开", "internal": "内部", "confidential": "秘密", "
 #: What happened to a listed record, as the register says it.
 OUTCOMES = {"destroyed": "已销毁", "transferred": "已移交", "skipped": "未执行"}
 DESTRUCTION_METHOD = "密钥销毁（加密存储，数据密钥不可恢复）并删除密文"
+#: What the method does not reach by itself: a backup made before the destruction still holds
+#: the wrapped keys and the ciphertext, readable with the keyring until its key is retired.
+BACKUPS_NOTE = (
+    "销毁前所做的备份仍含上述档案的密文及其加密封装的数据密钥；执行“archive keys rotate "
+    "--retire”（轮换并停用旧主密钥）后，这些备份无法再解密，也无法再恢复。"
+)
 
 
 def register_day(value: str | date | None) -> str:
@@ -230,7 +236,7 @@ def destruction_register(
         columns=[*LIST_COLUMNS, ("销毁方式", 30.0), ("销毁时间", 22.0), ("监销人", 22.0)],
         rows=_list_rows(session, lst, destroy=True, may_show=may_show),
         above=[("鉴定意见", [[lst.opinion or "—"]]), ("审批签署", _approvals(lst))],
-        below=[("监销签署", witnesses)],
+        below=[("监销签署", witnesses), ("备份说明", [[BACKUPS_NOTE]])],
         filename=f"销毁清册-{lst.number}",
     )
 
