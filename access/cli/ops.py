@@ -127,6 +127,15 @@ def audit_verify() -> None:
         click.echo(f"checkpoints BROKEN: {problem}", err=True)
     if not marks.problems:
         click.echo(f"{marks.count} signed checkpoints, the last at {marks.last_at} ({marks.path})")
+    for name, chain in report.chains.items():
+        signed = max(marks.seen.get(name, {}), default=0)
+        if chain.ok and chain.head_seq > signed:  # a cut tail here would not show
+            click.echo(
+                f"note: {LABELS[name]}: {chain.head_seq - signed} events after the last "
+                f"signed checkpoint (#{signed}) are held by the chain alone: events removed "
+                "from its end would not show until one is signed ('archive audit checkpoint')",
+                err=True,
+            )
     if not report.ok:
         sys.exit(1)
 
