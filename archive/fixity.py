@@ -1,4 +1,5 @@
-"""Fixity: decrypt and hash stored versions to prove nothing changed since they were stored.
+"""Fixity: decrypt and hash stored versions (and read back their renditions) to prove
+nothing changed since they were stored.
 
 Every check is kept (``fixity_checks``, append-only). The scheduled sweep re-reads a rolling
 sample, the versions checked longest ago (never-checked ones first), so over time every
@@ -55,6 +56,32 @@ def _check_one(arc: Archive, session: Session, version: Version) -> str | None:
         return str(exc)
     if digest.hexdigest() != version.sha256:
         return f"SHA-256 {digest.hexdigest()} differs from the recorded {version.sha256}"
+    return _renditions_problem(arc, session, version)
+
+
+def _renditions_problem(arc: Archive, session: Session, version: Version) -> str | None:
+    """Why a rendition of the version (its text, OCR'd or laid-out PDF, the reader's
+    copies) no longer reads back, or None. They carry no hash of their own: each segment's
+    authenticated encryption is the proof, so reading every one to the end checks them."""
+    roles = session.scalars(
+        select(DataKey.role)
+        .where(
+            DataKey.version_id == version.id,
+            DataKey.role != RenditionRole.ORIGINAL,
+            DataKey.wrapped.is_not(None),
+        )
+        .order_by(DataKey.role)
+    ).all()
+    for role in roles:
+        try:
+            for _chunk in read_content(arc, session, version, role):
+                pass
+        except ContentDestroyed:
+            continue
+        except (ContentIntegrityError, ContentError, StorageError) as exc:
+            if isinstance(exc, BlobNotFound):
+                return f"rendition {role}: the blob is missing: {exc}"
+            return f"rendition {role}: {exc}"
     return None
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import select
 
+from archive.content import RenditionSource
 from archive.core import Archive
 from archive.fixity import sweep_fixity, verify_fixity
-from archive.models import FixityCheck
+from archive.models import DataKey, FixityCheck, RenditionRole
 from tests.archive.test_content import ACTOR, put, raw_blob, replace_blob
 
 
@@ -43,3 +46,26 @@ def test_a_damaged_version_is_recorded_and_named(sqlite_arc: Archive) -> None:
     assert rows[bad].detail
     with pytest.raises(sa.exc.DatabaseError, match="append-only"), arc.transaction() as s:
         s.execute(sa.update(FixityCheck).values(ok=True))
+
+
+def test_a_damaged_rendition_fails_the_check_too(sqlite_arc: Archive) -> None:
+    """A byte flipped in a version's text rendition (what search and the reader use) passed:
+    only originals were read. Each rendition is now read to its end: its segments' own
+    authentication is the proof, and the failure names the rendition."""
+    arc = sqlite_arc
+    text = "会计凭证 2016年12月 ".encode() * 200
+    damaged = put(arc, text, renditions=[RenditionSource(RenditionRole.TEXT, "text/plain",
+                                                          io.BytesIO(text))])  # fmt: skip
+    with arc.sessions() as session:
+        key = session.scalars(
+            select(DataKey.object_key).where(
+                DataKey.version_id == damaged, DataKey.role == RenditionRole.TEXT
+            )
+        ).one()
+    with arc.blobs.open(key) as blob:
+        raw = bytearray(blob.read())
+    raw[len(raw) // 2] ^= 1
+    arc.blobs.put(key, [bytes(raw)])
+    report = verify_fixity(arc, ACTOR)
+    assert [p.version_id for p in report.problems] == [damaged]
+    assert report.problems[0].reason.startswith("rendition text")
