@@ -82,15 +82,17 @@ def log_access(
     details: str = "",
     at: datetime | None = None,
     after: AccessEvent | None = None,
+    named: str | None = None,
 ) -> AccessEvent:
     """Append one line inside the caller's transaction; ``after``: the line this one follows,
-    appended just before in the same transaction (the chain's head is then not looked up)."""
+    appended just before in the same transaction (the chain's head is then not looked up);
+    ``named``: who, when no user is (the console's operator), instead of ``anonymous``."""
     seq, prev_hash = (after.seq + 1, after.hash) if after else next_link(session, AccessEvent)
     event = AccessEvent(
         seq=seq,
         at=at or utcnow(),
         user_id=user.id if user else None,
-        username=user.username if user else "anonymous",
+        username=user.username if user else (named or "anonymous"),
         action=action,
         outcome=outcome,
         reason=reason[:500],

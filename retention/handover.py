@@ -12,6 +12,7 @@ by another channel, since the archives share no key infrastructure.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -75,12 +76,22 @@ def record_receipt(arc: Archive, actor: Actor, list_id: int, receipt: dict[str, 
             "key": key,
         }
         lst.result = result
+        # The receiving archive holds the package now: the plaintext copy under this
+        # archive's home goes (one written to other media, ARCHIVE_TRANSFER_DIR, is theirs).
+        folder = package_dir(arc, lst.number)
+        removed = folder.is_dir() and arc.settings.home.resolve() in folder.resolve().parents
         record_event(
             session,
             actor,
             "disposition.receipt_recorded",
             "disposition_list",
             lst.number,
-            {**result["receipt"], "missing": sorted(sent - got)},
+            {
+                **result["receipt"],
+                "missing": sorted(sent - got),
+                "package_removed": str(folder) if removed else None,
+            },
         )
+    if removed:
+        shutil.rmtree(folder, ignore_errors=True)
     return key

@@ -19,7 +19,9 @@ from typing import Any
 
 import bagit
 from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
 
+from archive.accesslog import ALLOWED, Client, log_access
 from archive.audit import Actor, record_event
 from archive.content import read_content
 from archive.core import Archive
@@ -30,6 +32,7 @@ from archive.models import (
     DispositionList,
     Record,
     RecordState,
+    User,
     Version,
 )
 from archive.record_facts import describe
@@ -107,6 +110,26 @@ def _write_record(
     ]
 
 
+def _log_export(arc: Archive, actor: Actor, lst: DispositionList, record_id: uuid.UUID) -> None:
+    """A record decrypted into a transfer package leaves in plaintext: a line in the access
+    log (利用登记) like any read, by whoever executes the list, to the receiving party."""
+
+    def line(log: Session) -> None:
+        user = log.get(User, actor.user_id) if actor.user_id else None
+        log_access(
+            log,
+            user,
+            Client(actor.ip),
+            "transfer",
+            ALLOWED,
+            record_id=record_id,
+            details=f"{lst.number} → {lst.receiver or '—'}",
+            named=actor.name,
+        )
+
+    arc.log_writes.run(line)
+
+
 def transfer_list(
     arc: Archive, actor: Actor, lst: DispositionList, check_folder: FolderCheck
 ) -> tuple[str, list[tuple[str, str]]]:
@@ -134,6 +157,7 @@ def transfer_list(
             elif not is_eligible(record.due_on, local_today()):
                 skipped.append((record.name_stem, NOT_DUE))
             else:
+                _log_export(arc, actor, lst, record.id)  # durable before a byte is decrypted
                 folder = staging / record.name_stem
                 failed = _write_record(arc, session, record, folder, check_folder)
                 if failed:  # it does not leave: the list shows why

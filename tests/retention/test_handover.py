@@ -14,7 +14,7 @@ from archive.audit import Actor
 from archive.bootstrap import initialize
 from archive.config import load_settings
 from archive.core import Archive
-from archive.models import AuditEvent, DispositionList, Record
+from archive.models import AccessEvent, AuditEvent, DispositionList, Record
 from archive.receipts import ReceiptError, verify_receipt
 from ingest.package import import_package
 from retention.errors import Conflict
@@ -87,11 +87,20 @@ def test_the_receiving_archive_signs_a_receipt_the_sender_records(
         with pytest.raises(ReceiptError):  # refused by its signature or its shape, not a 500
             record_receipt(planned, MANAGER, list_id, malformed)
 
+    # Decrypting a record into the package is a read, in the 利用登记, to the receiver.
+    with planned.sessions() as session:
+        exported = session.scalars(
+            select(AccessEvent).where(AccessEvent.action == "transfer")
+        ).all()
+        assert [(e.record_id, e.outcome) for e in exported] == [(str(record_id), "allowed")]
+        assert lst.number in exported[0].details
+    assert package.is_dir()
     receipt_file = tmp_path / "receipt.json"
     receipt_file.write_text(json.dumps(receipt, ensure_ascii=False), "utf-8")
     sender_env = {"ARCHIVE_HOME": str(planned.settings.home), "ARCHIVE_NAME_DATE": "month"}
     recorded = cli(sender_env, "retention", "list", "receipt", lst.number, str(receipt_file))
     assert "receipt recorded" in recorded.stdout
+    assert not package.exists()  # received: no plaintext copy stays under the home
 
     with pytest.raises(Conflict, match="receipt already"):  # no replay, no replacement
         record_receipt(planned, MANAGER, list_id, receipt)
