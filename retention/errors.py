@@ -27,12 +27,17 @@ class Conflict(RetentionError):
 class Held(Conflict):
     """A hold blocks the action; the refusal is audited before this propagates."""
 
-    def __init__(self, record_id: uuid.UUID, action: str, holds: list[dict[str, Any]]) -> None:
+    def __init__(
+        self, record_id: uuid.UUID, action: str, holds: list[dict[str, Any]], name: str = ""
+    ) -> None:
         names = ", ".join(f"#{hold['id']} {hold['name']}" for hold in holds)
         super().__init__(
-            f"record {record_id} is on hold ({names}): {action} refused",
+            f"record {name or record_id} is on hold ({names}): {action} refused",
             code="held",
-            params={"holds": "、".join(str(hold["name"]) for hold in holds)},
+            params={
+                "holds": "、".join(str(hold["name"]) for hold in holds),
+                "name": name or str(record_id),
+            },
         )
         self.record_id = record_id
         self.action = action

@@ -197,7 +197,9 @@ def ensure_free(session: Session, record_id: uuid.UUID, action: str) -> None:
     advisory_xact_lock(session, HOLD_LOCK)
     holds = holds_on(session, record_id)
     if holds:
-        raise Held(record_id, action, [{"id": h.id, "name": h.name} for h in holds])
+        record = session.get(Record, record_id)
+        name = (record.reference_code or record.name_stem) if record is not None else ""
+        raise Held(record_id, action, [{"id": h.id, "name": h.name} for h in holds], name)
 
 
 @contextmanager

@@ -105,7 +105,7 @@ MESSAGES: dict[str, Any] = {
         "Give a reason (at least %(hanzi)s Chinese characters or %(letters)s letters): it is "
         "kept for the audit."
     ),
-    "held": _l("A record is on hold (%(holds)s): release the hold first."),
+    "held": _l("Record %(name)s is on hold (%(holds)s): release the hold first."),
     "record_not_kept": _l(
         "%(name)s is no longer kept here (%(state)s): there is nothing left to hold, and no "
         "event changes its retention."

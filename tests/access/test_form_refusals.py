@@ -313,7 +313,9 @@ def test_a_list_refused_for_a_held_record_says_so_in_chinese(world: World) -> No
         status=409,
     )
     assert DEAD_END not in held
-    assert beside(held, "add") == "有档案处于保全中（税务稽查）：请先解除保全。"
+    with world.arc.sessions() as session:
+        code = session.get_one(Record, world.records["XS-public"]).reference_code
+    assert beside(held, "add") == f"档案 {code} 处于保全中（税务稽查）：请先解除保全。"
     assert "补充后的鉴定意见</textarea>" in held
     not_due = sun.post(
         f"/retention/lists/{list_id}/edit", {"add": str(world.records["CG-internal"])}, status=400
