@@ -25,6 +25,11 @@
       note.className = "muted"; text(note, job.note);
       result.appendChild(named); result.appendChild(note);
     }
+    if (job.same_as) {
+      var same = document.createElement("span");
+      same.className = "muted"; text(same, " " + job.same_as);
+      result.appendChild(same);
+    }
     if (job.reason) {
       var why = document.createElement("span");
       why.className = "danger"; why.title = job.failed_check || "";

@@ -160,9 +160,12 @@ def _jobs() -> list[IngestJob]:
         return list(db.scalars(query.order_by(IngestJob.created_at.desc()).limit(MAX_BATCH)))
 
 
-def job_json(job: IngestJob, name: str | None, unseen: dict[uuid.UUID, str]) -> dict[str, Any]:
+def job_json(
+    job: IngestJob, name: str | None, unseen: dict[uuid.UUID, str], same_as: str | None = None
+) -> dict[str, Any]:
     """One job as the batch page shows it; ``unseen``: the records filed above what the
-    viewer may know of (the rules raised them, a contract say), by their sensitivity."""
+    viewer may know of (the rules raised them, a contract say), by their sensitivity;
+    ``same_as``: the version elsewhere whose content this one repeats (flagged, not merged)."""
     from access.web.labels import label, reason
 
     raised = unseen.get(job.record_id) if job.record_id else None
@@ -192,6 +195,11 @@ def job_json(job: IngestJob, name: str | None, unseen: dict[uuid.UUID, str]) -> 
         )
         if raised
         else None,
+        "same_as": _(
+            "Same content as %(name)s, in another record: kept as its own record.", name=same_as
+        )
+        if same_as
+        else None,
     }
 
 
@@ -207,7 +215,7 @@ def _unseen(jobs: list[IngestJob]) -> dict[uuid.UUID, str]:
 
 
 def _names(jobs: list[IngestJob]) -> dict[uuid.UUID, str]:
-    version_ids = [j.version_id or j.duplicate_of_id for j in jobs]
+    version_ids = [j.version_id for j in jobs] + [j.duplicate_of_id for j in jobs]
     wanted = [v for v in version_ids if v is not None]
     if not wanted:
         return {}
@@ -217,12 +225,24 @@ def _names(jobs: list[IngestJob]) -> dict[uuid.UUID, str]:
         )
 
 
+def _rows(found: list[IngestJob]) -> list[dict[str, Any]]:
+    names, unseen = _names(found), _unseen(found)
+    return [
+        job_json(
+            j,
+            names.get(j.version_id or j.duplicate_of_id),  # type: ignore[arg-type]
+            unseen,
+            names.get(j.duplicate_of_id) if j.version_id and j.duplicate_of_id else None,
+        )
+        for j in found
+    ]
+
+
 @web.get("/jobs")
 @requires(Permission.UPLOAD)
 def jobs() -> Any:
     found = _jobs()
-    names, unseen = _names(found), _unseen(found)
-    rows = [job_json(j, names.get(j.version_id or j.duplicate_of_id), unseen) for j in found]  # type: ignore[arg-type]
+    rows = _rows(found)
     return render_template(
         "jobs.html",
         rows=rows,
@@ -237,11 +257,7 @@ def jobs() -> Any:
 @requires(Permission.UPLOAD)
 def jobs_status() -> Any:
     """What the batch page polls: each job's state, until all are final."""
-    found = _jobs()
-    names, unseen = _names(found), _unseen(found)
-    return jsonify(
-        jobs=[job_json(j, names.get(j.version_id or j.duplicate_of_id), unseen) for j in found]  # type: ignore[arg-type]
-    )
+    return jsonify(jobs=_rows(_jobs()))
 
 
 def _own_job(job_id: uuid.UUID) -> None:

@@ -291,6 +291,33 @@ def test_files_sent_together_under_one_title_are_records_of_their_own(
     assert again == second
 
 
+def test_the_same_content_in_another_record_is_flagged_on_the_batch(
+    world: World, people: dict[str, Browser]
+) -> None:
+    """A file byte for byte like one already filed elsewhere is stored as its own record,
+    as the README promises, but nothing said so: the batch page names the other."""
+    zhang = people["zhang"]
+    content = "采购合同 第一稿".encode()
+    job_ids = []
+    for project in ("华东仓储改造项目", "西南物流项目"):
+        body = zhang.post("/upload",
+                          {"files": [(io.BytesIO(content), "合同.txt")], "project": project,
+                           "date": "2026-11"},
+                          status=202, headers={"Accept": "application/json"},
+                          content_type="multipart/form-data")  # fmt: skip
+        (job_id,) = json.loads(body)["jobs"]
+        assert process(world.arc, uuid.UUID(job_id)) == IngestStatus.STORED
+        job_ids.append(job_id)
+    status = zhang.get(f"/jobs/status.json?ids={','.join(job_ids)}").json  # type: ignore[attr-defined]
+    same = {job["id"]: job["same_as"] for job in status["jobs"]}
+    assert same[job_ids[0]] is None
+    assert (
+        same[job_ids[1]]
+        == "内容与 华东仓储改造项目-2026-11-1.0 相同（属另一份档案）：已作为单独的档案保存。"
+    )
+    assert "内容与 华东仓储改造项目-2026-11-1.0 相同" in zhang.text(f"/jobs?ids={job_ids[1]}")
+
+
 def test_an_upload_the_rules_raise_beyond_the_uploaders_view_says_so(
     world: World, people: dict[str, Browser]
 ) -> None:
