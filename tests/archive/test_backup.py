@@ -290,7 +290,7 @@ def test_a_bag_edited_and_re_manifested_is_refused_by_its_seal(
     env = make_environ(tmp_path / "elsewhere", "sqlite", "local")
     target = Archive(load_settings({**env, "ARCHIVE_KEYRING": str(keyring)}))
     try:
-        with pytest.raises(BackupError, match="fails (verification|validation)"):
+        with pytest.raises(BackupError, match=r"fails (verification|validation)"):
             restore(target, ACTOR, bag_dir)
         # Asked to accept a bag from before seals, it still checks the chains and the rest:
         # the users table is not chained, which is why the seal exists.
