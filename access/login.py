@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from archive.audit import Actor, record_event
 from archive.db import utcnow
 from archive.models import AuditEvent, LoginAttempt, User
-from archive.people import check_password
+from archive.passwords import check_password
 
 WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_USER = 5

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import itertools
 import re
 import secrets
 from datetime import datetime, timedelta
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, joinedload
 
@@ -18,12 +14,12 @@ from archive.audit import Actor, record_event
 from archive.db import utcnow
 from archive.errors import DomainError, ErrorKind
 from archive.models import ApiToken, Department, Role, Sensitivity, User
+from archive.passwords import password_hash
 from archive.roles import DEPARTMENT_STAFF
 
 TOKEN_PREFIX = "arc_"  # noqa: S105 (a marker, not a secret)
 _USERNAME = re.compile(r"^[\w.@-]{2,64}$")
 _DEPARTMENT_CODE = re.compile(r"^[A-Z0-9]{1,16}$")
-_hasher = PasswordHasher()
 
 # 销售 sales, 采购 procurement, 研发 R&D, 财务 finance, 人力 HR, 行政 administration;
 # codes are the pinyin initials used as the 机构代码 in 档号.
@@ -47,59 +43,10 @@ class PeopleError(DomainError, ValueError):
         super().__init__(message, kind, code, field=field)
 
 
-#: Passwords anyone tries first (their 12-character forms): refused whatever their length.
-_COMMON = frozenset(
-    {
-        "password1234",
-        "passwordpassword",
-        "qwertyuiop12",
-        "1qaz2wsx3edc",
-        "abcd1234abcd",
-        "woaini1314",
-    }
-)
-
-
-def weak_password(password: str, username: str = "") -> bool:
-    """Whether a password of the required length is still easy to guess: too few different
-    characters (``111111111111``), one run up or down (``123456789012``, ``abcdefghijkl``),
-    a common one, or the user name inside it. Length is checked by the caller."""
-    folded = password.casefold()
-    if len(set(folded)) < 5 or folded in _COMMON:
-        return True
-    if username and len(username) >= 3 and username.casefold() in folded:
-        return True
-    steps = {
-        (ord(b) - ord(a)) % 10 if a.isdigit() and b.isdigit() else ord(b) - ord(a)
-        for a, b in itertools.pairwise(folded)
-    }
-    return steps <= {1} or steps <= {-1} or steps <= {9}
-
-
 def hash_password(password: str) -> str:
     if len(password) < 10:
         raise PeopleError("a password needs at least 10 characters")
-    return _hasher.hash(password)
-
-
-@functools.cache
-def _dummy_hash() -> str:
-    """A hash of a random password, made by the same hasher (so with the same cost) as every
-    stored one, for sign-ins that have no hash to check (made once, on first need)."""
-    return _hasher.hash(secrets.token_urlsafe(24))
-
-
-def check_password(user: User | None, password: str) -> bool:
-    """Whether ``user`` may sign in with ``password``. Exactly one hash is verified whatever
-    the case: a missing user, a user without a password and a blocked user are checked
-    against a dummy hash of the same cost, so the time taken says nothing about the name."""
-    stored = user.password_hash if user is not None else None
-    matched: bool
-    try:
-        matched = _hasher.verify(stored or _dummy_hash(), password)
-    except (VerificationError, InvalidHashError):
-        matched = False
-    return bool(matched and stored and user is not None and user.active)
+    return password_hash(password)
 
 
 def find_department(session: Session, code_or_name: str) -> Department:
@@ -323,12 +270,6 @@ def set_password(
         {"username": user.username, "temporary": temporary},
     )
     end_sessions(session, actor, user, "password set")
-
-
-def one_time_password() -> str:
-    """A password nobody chose, for a reset or a new account: shown once, replaced by its
-    owner at the first sign-in."""
-    return secrets.token_urlsafe(12)
 
 
 def _token_digest(token: str) -> str:

@@ -12,7 +12,8 @@ from archive.audit import Actor, record_event
 from archive.db import utcnow
 from archive.errors import ErrorKind
 from archive.models import PrivilegeChange, PrivilegeKind, PrivilegeStatus, Role, Sensitivity, User
-from archive.people import create_user, find_department, one_time_password
+from archive.passwords import one_time_password
+from archive.people import create_user, find_department
 from archive.privileges import (
     Outcome,
     PrivilegeError,

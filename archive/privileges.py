@@ -45,13 +45,13 @@ from archive.models import (
     Sensitivity,
     User,
 )
+from archive.passwords import one_time_password
 from archive.people import (
     PeopleError,
     change_user,
     check_new_user,
     create_user,
     find_department,
-    one_time_password,
     set_active,
     set_password,
 )

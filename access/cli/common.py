@@ -17,7 +17,8 @@ from access.app.wiring import open_archive
 from archive.core import Archive
 from archive.errors import DomainError
 from archive.models import User
-from archive.people import check_password, find_user
+from archive.passwords import check_password
+from archive.people import find_user
 from archive.vocabulary import term
 
 F = TypeVar("F", bound=Callable[..., Any])

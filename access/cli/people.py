@@ -20,6 +20,7 @@ from archive.audit import Actor
 from archive.db import utcnow
 from archive.keys import destroy_version_content, retire_old_keys, rotate_keys
 from archive.models import Department, Record, Role, Sensitivity, User, Version
+from archive.passwords import one_time_password
 from archive.people import (
     change_user,
     create_department,
@@ -27,7 +28,6 @@ from archive.people import (
     find_department,
     find_user,
     issue_token,
-    one_time_password,
     set_password,
 )
 from archive.privilege_decisions import changes

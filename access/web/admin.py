@@ -35,13 +35,8 @@ from archive.models import (
     Sensitivity,
     User,
 )
-from archive.people import (
-    PeopleError,
-    create_department,
-    find_department,
-    find_user,
-    weak_password,
-)
+from archive.passwords import weak_password
+from archive.people import PeopleError, create_department, find_department, find_user
 from archive.privileges import (
     Outcome,
     Wanted,

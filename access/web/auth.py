@@ -38,7 +38,8 @@ from access.web.core import (
 from access.web.forms import sends_back
 from archive.audit import record_event
 from archive.models import PrivilegeChange, PrivilegeStatus, User
-from archive.people import PeopleError, end_sessions, set_password, weak_password
+from archive.passwords import weak_password
+from archive.people import PeopleError, end_sessions, set_password
 
 #: What someone who must first choose their own password may still open.
 _BEFORE_PASSWORD = frozenset({"web.change_password", "web.logout", "web.language", "web.login"})

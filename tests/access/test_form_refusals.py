@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from archive.audit import Actor
 from archive.models import AccessRequest, IngestJob, Record, RetentionSchedule, User
-from archive.people import weak_password
+from archive.passwords import weak_password
 from archive.refcode import number_pending
 from retention.schedules import current_schedules, seed_default_plan
 from retention.status import refresh_dirty

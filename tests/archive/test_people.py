@@ -8,10 +8,10 @@ from sqlalchemy import select
 from archive.audit import Actor
 from archive.core import Archive
 from archive.models import ApiToken, AuditEvent, Role, Sensitivity, User
+from archive.passwords import check_password
 from archive.people import (
     PeopleError,
     change_user,
-    check_password,
     create_department,
     create_user,
     find_department,

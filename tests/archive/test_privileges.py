@@ -32,9 +32,9 @@ from archive.models import (
     Sensitivity,
     User,
 )
+from archive.passwords import check_password, one_time_password, weak_password
 from archive.people import (
     change_user,
-    check_password,
     create_user,
     find_department,
     find_user,
@@ -383,3 +383,15 @@ def test_a_grant_holders_password_and_sign_in_wait_too(arc: Archive) -> None:
     assert change(arc, "zhang", Wanted(active=True)) is not None  # letting in again: waits
     with arc.sessions() as db:
         assert not find_user(db, "zhang").active
+
+
+def test_a_one_time_password_is_easy_to_copy_and_hard_to_guess() -> None:
+    """The one-time password mixed l, 1, 0 and O, which a person handing it over on paper
+    copies wrongly: it is now four groups from an alphabet without look-alikes."""
+    made = {one_time_password() for _ in range(50)}
+    assert len(made) == 50
+    for password in made:
+        groups = password.split("-")
+        assert [len(g) for g in groups] == [4, 4, 4, 4]
+        assert not set(password) & set("01lIoO")
+        assert not weak_password(password)
