@@ -93,7 +93,16 @@ def current_archive() -> Archive:
 
 def client_of_request() -> Client:
     """Where this request came from, for the access log (ProxyFix has set remote_addr)."""
-    return Client(request.remote_addr, request.user_agent.string or "")
+    return Client(request.remote_addr, _header_text(request.user_agent.string or ""))
+
+
+def _header_text(raw: str) -> str:
+    """A header as its sender wrote it: WSGI hands headers over decoded as Latin-1, so a
+    browser's UTF-8 (a Chinese app's name in its User-Agent) read as mojibake in the log."""
+    try:
+        return raw.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return raw
 
 
 def parse_uuid(value: object, what: str) -> uuid.UUID:

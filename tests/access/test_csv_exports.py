@@ -129,3 +129,13 @@ def test_the_audit_sample(tmp_path: Path) -> None:
     assert body[6] == "绿色通道未获批准：+wang 2026-07-01 10:00 (denied)"
     csv_path, _pdf = write_sample(_sample(), tmp_path)
     assert csv_path.read_bytes().startswith(BOM.encode())
+
+
+def test_a_user_agent_in_utf_8_is_logged_as_written(world: World) -> None:
+    """A server hands headers over decoded as Latin-1 (WSGI): a client naming itself in
+    Chinese was logged as mojibake (æ¡£æ¡ˆ…)."""
+    sent = "档案助手/1.0".encode().decode("latin-1")  # what gunicorn puts in the environ
+    _read_with(world, "zhang", "CG-internal", sent)
+    with world.arc.sessions() as session:
+        rows = _rows("".join(reads_csv(session, "zhang")).encode())
+    assert [r["user_agent"] for r in rows] == ["档案助手/1.0"]
