@@ -95,8 +95,11 @@ def _retention_words(code: str | None) -> str:
 LIST_COLUMNS = [
     ("序号", 13.0),
     ("档号", 44.0),
-    ("题名", 70.0),
+    ("文号", 28.0),
+    ("责任者", 26.0),
+    ("题名", 62.0),
     ("日期", 22.0),
+    ("密级", 12.0),
     ("页数", 12.0),
     ("保管期限", 20.0),
     ("鉴定意见", 40.0),
@@ -139,13 +142,17 @@ def _list_rows(
     for number, item in enumerate(in_order, 1):
         snap = item.snapshot or {}
         shown = may_show is None or may_show(item.record)
+        level = snap.get("sensitivity") or item.record.sensitivity.value
         row = [
             str(number),
             snap.get("reference_code") or item.record.reference_code or "",
+            (snap.get("doc_number") or item.record.doc_number or "") if shown else "",
+            (snap.get("author") or item.record.author or "") if shown else "",
             (snap.get("title") or item.record.title) if shown else WITHHELD,
             register_day(
                 snap.get("document_date") or snap.get("filed_on") or item.record.document_date
             ),
+            SECRECY.get(level, level),
             str(pages.get(item.record_id, "")),
             _retention_words(snap.get("code")),
             _short((appraised.get(item.record_id) if shown else None) or lst.opinion),

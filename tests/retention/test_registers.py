@@ -202,14 +202,15 @@ def test_destruction_is_witnessed_before_the_list_closes_and_its_register_is_kep
         assert filed.actor == "system"  # the archive filed it, not the last witness
         codes = [session.get(Record, r).reference_code for r in (cg, xs)]  # type: ignore[union-attr]
 
-    header = ["序号", "档号", "题名", "日期", "页数", "保管期限", "鉴定意见", "销毁方式",
-              "销毁时间", "监销人"]  # fmt: skip
+    header = ["序号", "档号", "文号", "责任者", "题名", "日期", "密级", "页数", "保管期限",
+              "鉴定意见", "销毁方式", "销毁时间", "监销人"]  # fmt: skip
     rows = xlsx_rows(register_xlsx(register))
     body = table_after(rows, header)
     assert [row[1] for row in body] == codes
-    assert {row[5] for row in body} == {"10年"}
-    assert all("密钥销毁" in row[7] for row in body)
-    assert all("用户sun" in row[9] and "用户li" in row[9] for row in body)
+    assert {row[6] for row in body} == {"内部"}  # 密级 in words
+    assert {row[8] for row in body} == {"10年"}
+    assert all("密钥销毁" in row[10] for row in body)
+    assert all("用户sun" in row[12] and "用户li" in row[12] for row in body)
     text = pdf_text(register_pdf(register))
     for words in (
         "档案销毁清册",
@@ -254,11 +255,11 @@ def test_a_register_says_what_was_not_destroyed_and_the_executor_does_not_witnes
     assert ("件数", "共 2 件；已销毁 1 件，未销毁 1 件") in register.heading
     rows = {row[1]: row for row in register.rows}
     held = rows.pop(kept_code)  # type: ignore[arg-type]
-    assert held[7] == f"未销毁：冻结中：#{hold_id} 审计调阅冻结"
-    assert held[8:] == ["", ""]  # no time of destruction, nobody witnessed it
+    assert held[10] == f"未销毁：冻结中：#{hold_id} 审计调阅冻结"
+    assert held[11:] == ["", ""]  # no time of destruction, nobody witnessed it
     (gone,) = rows.values()
-    assert "密钥销毁" in gone[7]
-    assert gone[8]
+    assert "密钥销毁" in gone[10]
+    assert gone[11]
 
     sun = user(registered, "sun").id  # the records manager who executed it
     with pytest.raises(Conflict) as refused:
@@ -327,11 +328,12 @@ def test_a_transfer_register_has_the_handover_block_and_is_kept(registered: Arch
     text = pdf_text(register_pdf(register))
     for words in ("档案移交清册", "交接双方", "移交方", "接收方", ORGANISATION, "上海市档案馆"):
         assert words in text, words
-    header = ["序号", "档号", "题名", "日期", "页数", "保管期限", "鉴定意见", "移交情况", "时间"]
+    header = ["序号", "档号", "文号", "责任者", "题名", "日期", "密级", "页数", "保管期限",
+              "鉴定意见", "移交情况", "时间"]  # fmt: skip
     rows = xlsx_rows(register_xlsx(register))
     (row,) = table_after(rows, header)
     assert row[1].startswith("Z109-WS·2010-D10-")
-    assert (row[5], row[6], row[7]) == ("10年", "到期移交市档案馆", "已移交")
+    assert (row[8], row[9], row[10]) == ("10年", "到期移交市档案馆", "已移交")
     assert any(r[:3] == ["单位", ORGANISATION, "上海市档案馆"] for r in rows)
 
 
@@ -491,5 +493,5 @@ def test_a_records_own_appraisal_opinion_is_printed_on_its_row(registered: Archi
         register = list_register(session, registered.settings, lst)
         codes = {r: session.get_one(Record, r).reference_code for r in (appraised, plain)}
     rows = {row[1]: row for row in register.rows}
-    assert rows[codes[appraised]][6] == "会计档案鉴定小组：已无查考价值（部门意见：采购部同意）"
-    assert rows[codes[plain]][6] == "经鉴定已无保存价值，同意销毁。"
+    assert rows[codes[appraised]][9] == "会计档案鉴定小组：已无查考价值（部门意见：采购部同意）"
+    assert rows[codes[plain]][9] == "经鉴定已无保存价值，同意销毁。"
