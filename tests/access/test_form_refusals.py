@@ -382,6 +382,8 @@ def test_an_upload_with_a_date_that_does_not_exist_is_told_once_beside_the_date(
     assert page.count("不是有效日期") == 1  # once for the batch, not once a file
     assert 'value="华东仓储改造项目"' in page
     assert 'value="三次纪要"' in page
+    assert "请重新选择文件" in page  # the browser drops the chosen files: said, not silent
+    assert "请重新选择文件" not in zhang.text("/upload")
     with world.arc.sessions() as session:
         assert session.scalars(select(IngestJob)).all() == []  # nothing received
     # A date as people write it is taken: 2026年11月3日 is 2026-11-03, 2026/11 is 2026-11.
