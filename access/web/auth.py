@@ -102,6 +102,7 @@ def logout() -> Any:
     session.clear()
     if lang:
         session["lang"] = lang
+    flash(_("You are signed out, here and in every other browser you were signed in."), "ok")
     return redirect(url_for("web.login"))
 
 

@@ -73,6 +73,7 @@ def test_sign_in_read_through_the_web_reader_and_sign_out(world: World) -> None:
         "/logout", data={"csrf_token": token}, base_url=BASE, headers=SAME_SITE
     )
     assert signed_out.status_code == 302
+    assert "您已退出" in browser.get("/login", base_url=BASE).get_data(as_text=True)
     assert browser.get("/", base_url=BASE).status_code == 302
     with world.arc.sessions() as session:
         assert (
