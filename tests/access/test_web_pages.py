@@ -620,3 +620,18 @@ def test_the_record_page_tells_the_documents_date_from_its_filing(
     filed = re.search(r"<dt>归档日期</dt><dd>(\d{4}-\d{2}-\d{2}) \d{2}:\d{2}</dd>", page)
     assert filed
     assert filed[1] != "2026-05-31"
+
+
+def test_form_fields_say_what_they_take_and_the_browser_can_check_them(
+    people: dict[str, Browser],
+) -> None:
+    """A user-name pattern the browser rejected as invalid (``[\\w.@-]`` under the v flag)
+    checked nothing, and would have refused 张三 (``\\w`` is ASCII in JavaScript) had it
+    worked; a 期限代码 or 年度 typed as 1年 / 2025年 met only the browser's generic message."""
+    users = people["wu"].text("/admin/users")
+    assert 'name="username" required minlength="2"' in users
+    assert "pattern=\"[\\w" not in users
+    schedules = people["sun"].text("/retention/schedules")
+    assert 'title="永久填 Y；定期填 D 加年数，如 D10、D30"' in schedules
+    catalogue = people["sun"].text("/retention/catalogue")
+    assert 'title="四位数字的年度，如 2025"' in catalogue
