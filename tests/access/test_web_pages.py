@@ -630,7 +630,7 @@ def test_form_fields_say_what_they_take_and_the_browser_can_check_them(
     worked; a 期限代码 or 年度 typed as 1年 / 2025年 met only the browser's generic message."""
     users = people["wu"].text("/admin/users")
     assert 'name="username" required minlength="2"' in users
-    assert "pattern=\"[\\w" not in users
+    assert 'pattern="[\\w' not in users
     schedules = people["sun"].text("/retention/schedules")
     assert 'title="永久填 Y；定期填 D 加年数，如 D10、D30"' in schedules
     catalogue = people["sun"].text("/retention/catalogue")
