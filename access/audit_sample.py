@@ -54,8 +54,8 @@ class SampledRecord:
 
     @property
     def findings(self) -> list[str]:
-        found = [
-            f"{version}: {check} {result['detail']}"
+        found = [  # the check and its reason in words, as every page says them
+            f"{version}：{term(check)}：{reason_text(str(result.get('detail') or ''))}"
             for version, failures in self.checks.items()
             for check, result in failures.items()
         ]

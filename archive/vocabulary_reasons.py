@@ -19,6 +19,11 @@ REASONS: list[tuple[re.Pattern[str], str, str]] = [
     ),
     (re.compile(r"the file is empty"), "文件为空", "The file is empty"),
     (
+        re.compile(r"cannot be read back: (?P<why>.*)"),
+        "无法读回（密文缺失或已被改动：{why}）",
+        "Cannot be read back ({why})",
+    ),
+    (
         re.compile(r"named (?P<ext>\S+), the extension of a program: not kept as a document"),
         "文件后缀 {ext} 是可执行程序的后缀，不作为文件归档（如确为文档，请改正后缀后重新上传）",
         "Named {ext}, the extension of a program: not kept as a document (if it is a document, "

@@ -143,6 +143,8 @@ def test_the_quarterly_sample_rechecks_and_reviews_the_access_log(
     assert "绿色通道未获批准：wang" in table
     assert "华东仓储改造项目XS-public" in table
     assert "FAILED" in table
+    assert "真实性：摘要一致：无法读回" in table  # the finding in words, not a check's code
+    assert "authenticity.digest" not in table
     # A check that could not run is not a pass: unnumbered records have no 档号 to check.
     assert "部分未检测 NOT ALL CHECKED：" in table
     assert "真实性：档号有效" in table
