@@ -33,9 +33,9 @@ def still_as_signed(lst: DispositionList) -> bool:
     """Whether the list is what its signers signed: its digest recomputed from the items and
     opinion as they stand, each item the record its frozen description names with the
     versions it names, and the submission and every signature on that digest in the keyed
-    audit trail. A row added,
-    dropped or edited in the database since the submission makes it false, and so does a
-    list re-frozen there (digest recomputed, signatures inserted) without the archive."""
+    audit trail. A row added, dropped or edited in the database since the submission makes
+    it false, and so does a list re-frozen there (digest recomputed, signatures inserted)
+    without the archive."""
     if lst.digest is None or content_digest(lst) != lst.digest:
         return False
     if not all((item.snapshot or {}).get("record_id") == str(item.record_id) for item in lst.items):
