@@ -211,6 +211,31 @@ def visible_request(session: Session, user: User, request_id: uuid.UUID) -> Acce
     raise AccessError("no such request", ErrorKind.NOT_FOUND)
 
 
+def withdraw(session: Session, user: User, actor: Actor, request_id: uuid.UUID) -> AccessRequest:
+    """The requester takes back their own request while it waits; anyone else's is not
+    found. A green-channel request is not withdrawn: its approval is owed (grant given)."""
+    request = session.get(AccessRequest, request_id, with_for_update=True)
+    if request is None or request.requester_id != user.id:
+        raise AccessError("no such request", ErrorKind.NOT_FOUND)
+    if request.status != RequestStatus.PENDING or request.emergency:
+        raise AccessError(
+            f"the request was already {request.status.value}",
+            ErrorKind.CONFLICT,
+            "request_decided",
+            params={"status": request.status.value},
+        )
+    request.status, request.decided_at = RequestStatus.WITHDRAWN, utcnow()
+    record_event(
+        session,
+        actor,
+        "access.withdrawn",
+        "access_request",
+        request.id,
+        {"record": str(request.record_id), "scope": request.scope.value},
+    )
+    return request
+
+
 def decide(
     session: Session,
     settings: AccessSettings,

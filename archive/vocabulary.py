@@ -57,6 +57,7 @@ TERMS: dict[str, Term] = {
     "pending": ("待审批", "Pending"),
     "approved": ("已批准", "Approved"),
     "denied": ("已拒绝", "Refused"),
+    "withdrawn": ("已撤回", "Withdrawn"),
     "rejected": ("已驳回", "Rejected"),
     "allowed": ("允许", "Allowed"),
     "refused": ("已拒绝", "Refused"),

@@ -10,6 +10,7 @@ Term = tuple[str, str]
 ACTIONS: dict[str, Term] = {
     "access.request": ("提交查阅申请", "Access requested"),
     "access.approve": ("批准查阅申请", "Access request approved"),
+    "access.withdrawn": ("撤回查阅申请", "Access request withdrawn"),
     "access.refuse": ("拒绝查阅申请", "Access request refused"),
     "access.escalate": ("查阅申请转总监", "Access request escalated to a director"),
     "access.emergency": ("绿色通道查阅", "Green-channel access"),

@@ -30,6 +30,7 @@ from access.requests import (
     submit,
     visible_request,
     waiting_for,
+    withdraw,
 )
 from archive.models import AccessRequest, Grant
 
@@ -131,6 +132,15 @@ def approve_access_request(request_id: uuid.UUID) -> Any:
 @token_required
 def deny_access_request(request_id: uuid.UUID) -> Any:
     return _decide(request_id, approve=False)
+
+
+@api.post("/access-requests/<uuid:request_id>/withdraw")
+@token_required
+def withdraw_access_request(request_id: uuid.UUID) -> Any:
+    """The requester takes back a request still waiting."""
+    arc = archive()
+    with arc.transaction() as session:
+        return jsonify(request_json(withdraw(session, me(session), g.actor, request_id)))
 
 
 @api.post("/emergency-access")

@@ -29,7 +29,7 @@ from access.grants import grants_of, standing_on
 from access.http import content_response, read_content_for
 from access.policy import Permission, may, route, within_clearance
 from access.reader import Refused, shown_paged
-from access.requests import AccessError, mine, refusal_reasons, submit
+from access.requests import AccessError, mine, refusal_reasons, submit, withdraw
 from access.web.core import (
     actor,
     arc,
@@ -213,6 +213,16 @@ def request_access(record_id: uuid.UUID) -> Any:
         )
     flash(_("Your request was sent. You will find it under My requests."), "ok")
     return redirect(url_for("web.record", record_id=record_id))
+
+
+@web.post("/requests/<uuid:request_id>/withdraw")
+@requires(Permission.SEARCH)
+def withdraw_request(request_id: uuid.UUID) -> Any:
+    """Take back one's own request while it waits (nobody decides it after)."""
+    with arc().transaction() as db:
+        withdraw(db, me(db), actor(), request_id)
+    flash(_("Your request is withdrawn."), "ok")
+    return redirect(url_for("web.my_requests"))
 
 
 @web.get("/requests")

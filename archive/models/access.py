@@ -31,6 +31,7 @@ class RequestStatus(enum.StrEnum):
     PENDING = "pending"
     APPROVED = "approved"
     DENIED = "denied"
+    WITHDRAWN = "withdrawn"  # by its requester, before anyone decided
 
 
 class Approver(enum.StrEnum):

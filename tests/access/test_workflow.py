@@ -124,6 +124,31 @@ def test_external_use_needs_the_head_then_a_director(world: World) -> None:
     ]
 
 
+def test_a_requester_withdraws_a_waiting_request_and_nobody_else_can(world: World) -> None:
+    """A request asked by mistake waited for its approver with no way back: its requester
+    withdraws it (the approver's inbox no longer shows it, and it can no longer be decided);
+    anyone else is told there is no such request, and a decided one stays as decided."""
+    request = ask(world, "zhang", "CG-internal")
+    path = f"/api/v1/access-requests/{request['id']}"
+    for other in ("li", "wang", "zhou"):
+        refused = world.call("POST", other, path + "/withdraw")
+        assert refused.status_code == 404, other
+    done = world.call("POST", "zhang", path + "/withdraw")
+    assert (done.status_code, done.json["status"]) == (200, "withdrawn")  # type: ignore[index]
+    assert world.call("GET", "wang", "/api/v1/access-requests").json["waiting"] == []  # type: ignore[index]
+    assert world.call("POST", "wang", path + "/approve").status_code == 409  # not decided
+    assert world.call("POST", "zhang", path + "/withdraw").status_code == 409
+    decided = ask(world, "zhang", "CG-internal", scope="download")
+    world.call("POST", "wang", f"/api/v1/access-requests/{decided['id']}/approve")
+    again = world.call("POST", "zhang", f"/api/v1/access-requests/{decided['id']}/withdraw")
+    assert again.status_code == 409
+    page = Browser(world, "zhang").text("/requests")
+    assert "已撤回" in page
+    with world.arc.sessions() as session:
+        actions = list(session.scalars(select(AuditEvent.action)))
+    assert actions.count("access.withdrawn") == 1
+
+
 def test_external_use_names_whom_it_is_given_to(world: World) -> None:
     """对外提供 without a receiving party is refused with the other problems, naming the
     field; a party given for another scope is not kept."""
