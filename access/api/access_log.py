@@ -12,7 +12,7 @@ from sqlalchemy import select
 from access.alerts import alerts
 from access.api.common import api, archive, requires, whole_number
 from access.api.requests import request_json
-from access.http import CSV_COLUMNS, access_log_csv, access_log_filters
+from access.log_export import CSV_COLUMNS, access_log_csv, access_log_filters
 from access.policy import Permission
 from access.requests import violations
 from archive.audit import record_event

@@ -17,14 +17,8 @@ from werkzeug.datastructures import MultiDict
 from access import audit_trail as trail
 from access.alerts import alerts as find_alerts
 from access.audit_sample import SampleError, current_quarter, draw, write_sample
-from access.http import (
-    CSV_COLUMNS,
-    access_log_csv,
-    access_log_filters,
-    audit_trail_csv,
-    record_name,
-    status_of,
-)
+from access.http import audit_trail_csv, status_of
+from access.log_export import CSV_COLUMNS, access_log_csv, access_log_filters, record_name
 from access.policy import Permission
 from access.requests import violations
 from access.web.core import actor, arc, form, record_id, requires, select_locale, web
