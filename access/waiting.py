@@ -6,7 +6,7 @@ is one query or a walk over a few open rows (lists being signed, executed lists 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -18,6 +18,7 @@ from access.grants import granted_records
 from access.policy import Permission, may
 from access.requests import mine, violations, waiting_for
 from archive.config import Settings
+from archive.db import utcnow
 from archive.models import (
     DispositionList,
     IngestJob,
@@ -30,6 +31,9 @@ from archive.models import (
 from retention.appraisal import appraisal_queue
 from retention.disposition import missing_slots, open_slots_for
 from retention.witness import slots_for
+
+#: How long a refused request of one's own is shown on the home page.
+REFUSALS_SHOWN = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -97,8 +101,17 @@ def what_waits(session: Session, settings: Settings, person: User) -> list[Waiti
         count = len(alerts(session, settings.access)) + len(violations(session))
         found.append(Waiting("alerts", count, "web.alerts", urgent=True))
     if may(role, Permission.SEARCH):
-        pending = sum(1 for r in mine(session, person) if r.status == RequestStatus.PENDING)
+        asked = mine(session, person)
+        pending = sum(1 for r in asked if r.status == RequestStatus.PENDING)
         found.append(Waiting("mine", pending, "web.my_requests"))
+        lately = utcnow() - REFUSALS_SHOWN
+        refused = sum(
+            1
+            for r in asked
+            if r.status == RequestStatus.DENIED and r.decided_at and r.decided_at >= lately
+        )
+        if refused:  # told, with the reason one click away, not only on the requests page
+            found.append(Waiting("refused", refused, "web.my_requests", urgent=True))
         readable = len(granted_records(session, person))  # approved: open to read now
         found.append(Waiting("granted", readable, "web.my_requests"))
     return found

@@ -104,6 +104,24 @@ def test_a_pending_request_shows_and_is_not_offered_again(world: World) -> None:
         assert len(db.scalars(select(AccessRequest)).all()) == 1
 
 
+def test_a_refusal_is_told_on_the_home_page(world: World) -> None:
+    """A refused request showed only on the requests page; the home page kept saying one
+    was pending. It now says one was refused, linking to the reason."""
+    zhang, wang = Browser(world, "zhang"), Browser(world, "wang")
+    record = world.records["CG-internal"]
+    zhang.post(f"/records/{record}/request", {"purpose": "核对", "scope": "view", "days": 3})
+    assert "refused" not in tiles(zhang.text("/"))
+    with world.arc.sessions() as db:
+        from archive.models import AccessRequest
+
+        asked = db.scalars(select(AccessRequest)).one().id
+    wang.post(f"/inbox/{asked}/deny", {"reason": "与工作无关"})
+    shown = tiles(zhang.text("/"))
+    assert shown["refused"] == (1, "/requests")
+    assert shown["mine"][0] == 0
+    assert "本周被拒绝" in zhang.text("/")
+
+
 def test_the_review_offers_the_plan_and_refuses_a_type_outside_it(world: World) -> None:
     sun = Browser(world, "sun")
     target = world.records["XS-internal"]
