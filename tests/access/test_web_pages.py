@@ -623,7 +623,7 @@ def test_the_record_page_tells_the_documents_date_from_its_filing(
 
 
 def test_form_fields_say_what_they_take_and_the_browser_can_check_them(
-    people: dict[str, Browser],
+    world: World, people: dict[str, Browser]
 ) -> None:
     """A user-name pattern the browser rejected as invalid (``[\\w.@-]`` under the v flag)
     checked nothing, and would have refused 张三 (``\\w`` is ASCII in JavaScript) had it
@@ -631,7 +631,10 @@ def test_form_fields_say_what_they_take_and_the_browser_can_check_them(
     users = people["wu"].text("/admin/users")
     assert 'name="username" required minlength="2"' in users
     assert 'pattern="[\\w' not in users
+    with world.arc.transaction() as session:
+        seed_default_plan(session, Actor.cli())
     schedules = people["sun"].text("/retention/schedules")
     assert 'title="永久填 Y；定期填 D 加年数，如 D10、D30"' in schedules
+    assert "（期限表第 1 版）" in schedules  # not "· v1"
     catalogue = people["sun"].text("/retention/catalogue")
     assert 'title="四位数字的年度，如 2025"' in catalogue
