@@ -22,11 +22,14 @@ SEPARATORS = re.compile(r"[\s,，、;；]+")
 
 
 class UnknownRecord(InvalidInput):
-    """A token that is neither a known 档号 nor a record id; ``token`` says which."""
+    """Tokens that are neither a known 档号 nor a record id; ``tokens`` says which (all of
+    them, so a person corrects the field once)."""
 
-    def __init__(self, token: str) -> None:
-        super().__init__(f"{token} is neither a reference code (档号) nor a record id")
-        self.token = token
+    def __init__(self, tokens: list[str]) -> None:
+        named = ", ".join(tokens)
+        verb = "is" if len(tokens) == 1 else "are"
+        super().__init__(f"{named} {verb} neither a reference code (档号) nor a record id")
+        self.tokens = tokens
 
 
 def split_tokens(raw: str) -> list[str]:
@@ -54,6 +57,7 @@ def resolve(
         rows = session.scalars(select(Record).where(Record.reference_code.in_(codes)))
         known = {r.reference_code: r for r in rows if r.reference_code}
     found: list[uuid.UUID] = []
+    unknown: list[str] = []
     for token in wanted:
         as_id = as_uuid(token)
         if as_id is not None:
@@ -61,6 +65,9 @@ def resolve(
             continue
         record = known.get(token)
         if record is None or (may_see is not None and not may_see(record)):
-            raise UnknownRecord(token)
-        found.append(record.id)
+            unknown.append(token)
+        else:
+            found.append(record.id)
+    if unknown:
+        raise UnknownRecord(list(dict.fromkeys(unknown)))
     return list(dict.fromkeys(found))

@@ -56,13 +56,14 @@ class InvalidInput(DomainError, ValueError):
 
 class Problems(InvalidInput):
     """Several inputs wrong at once: a form says each beside its own field in one answer,
-    rather than one per attempt. The first problem is also this error's own message,
+    rather than one per attempt. The first problem is also this error's own kind, message,
     ``code``, ``field`` and ``params``."""
 
     def __init__(self, problems: list[DomainError]) -> None:
         first = problems[0]
         super().__init__(
             "; ".join(str(p) for p in problems),
+            first.kind,
             code=first.code,
             field=first.field,
             params=first.params,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 from archive.audit import Actor, record_event
 from archive.config import RetentionSettings
 from archive.db import advisory_xact_lock, local_today, utcnow
+from archive.errors import DomainError, raise_all
 from archive.models import (
     Disposal,
     DispositionItem,
@@ -154,60 +156,25 @@ def ensure_numbered(record: Record, action: Disposal) -> None:
 def add_records(
     session: Session, actor: Actor, lst: DispositionList, record_ids: Iterable[uuid.UUID]
 ) -> int:
-    """Add due, active, unheld records, each with its 档号, that are on no other open list."""
+    """Add due, active, unheld records, each with its 档号, that are on no other open list.
+    Every refused record is named in one answer (:class:`archive.errors.Problems`), and then
+    none is added: a records manager fixes the whole choice at once, not one per attempt."""
     require(lst, ListStatus.DRAFT)
     today, added = local_today(), 0
     present = {item.record_id for item in lst.items}
+    problems: list[DomainError] = []
     for record_id in dict.fromkeys(record_ids):
         if record_id in present:
             continue
-        record = session.get(Record, record_id)
-        if record is None:
-            raise NotFound(f"no record {record_id}", code="no_record", field="records")
-        if record.state != RecordState.ACTIVE:
-            raise Conflict(
-                f"record {record.name_stem} is {record.state.value}",
-                code="record_state",
-                field="records",
-                params={"name": record.name_stem, "state": record.state.value},
-            )
-        ensure_numbered(record, lst.action)
-        if not is_eligible(record.due_on, today):
-            when = (
-                f"kept until {record.due_on.isoformat()}, eligible from "
-                f"{eligible_from(record.due_on).isoformat()}"
-                if record.due_on
-                else "never (permanent or waiting)"
-            )
-            raise RetentionError(
-                f"record {record.name_stem} is not due: {when}",
-                code="not_due" if record.due_on else "never_due",
-                field="records",
-                params={
-                    "name": record.name_stem,
-                    "due": record.due_on.isoformat() if record.due_on else "",
-                    "eligible": eligible_from(record.due_on).isoformat() if record.due_on else "",
-                },
-            )
-        ensure_free(session, record.id, f"{lst.action.value} (list {lst.number})")
-        other = session.scalar(
-            select(DispositionList.number)
-            .join(DispositionItem)
-            .where(
-                DispositionItem.record_id == record_id,
-                DispositionList.status.in_(OPEN),
-                DispositionList.id != lst.id,
-            )
-        )
-        if other is not None:
-            raise Conflict(
-                f"record {record.name_stem} is already on list {other}",
-                code="on_other_list",
-                field="records",
-                params={"name": record.name_stem, "list": other},
-            )
+        try:
+            _check_listable(session, lst, record_id, today)
+        except DomainError as refusal:
+            refusal.field = refusal.field or "records"
+            problems.append(refusal)
+            continue
         session.add(DispositionItem(list_id=lst.id, record_id=record_id))
         added += 1
+    raise_all(problems)
     session.flush()
     session.refresh(lst)
     if added:
@@ -220,6 +187,57 @@ def add_records(
             {"added": added, "total": len(lst.items)},
         )
     return added
+
+
+def _check_listable(
+    session: Session, lst: DispositionList, record_id: uuid.UUID, today: date
+) -> None:
+    """Raise why ``record_id`` may not go on ``lst``; nothing if it may."""
+    record = session.get(Record, record_id)
+    if record is None:
+        raise NotFound(f"no record {record_id}", code="no_record", field="records")
+    if record.state != RecordState.ACTIVE:
+        raise Conflict(
+            f"record {record.name_stem} is {record.state.value}",
+            code="record_state",
+            field="records",
+            params={"name": record.name_stem, "state": record.state.value},
+        )
+    ensure_numbered(record, lst.action)
+    if not is_eligible(record.due_on, today):
+        when = (
+            f"kept until {record.due_on.isoformat()}, eligible from "
+            f"{eligible_from(record.due_on).isoformat()}"
+            if record.due_on
+            else "never (permanent or waiting)"
+        )
+        raise RetentionError(
+            f"record {record.name_stem} is not due: {when}",
+            code="not_due" if record.due_on else "never_due",
+            field="records",
+            params={
+                "name": record.name_stem,
+                "due": record.due_on.isoformat() if record.due_on else "",
+                "eligible": eligible_from(record.due_on).isoformat() if record.due_on else "",
+            },
+        )
+    ensure_free(session, record.id, f"{lst.action.value} (list {lst.number})")
+    other = session.scalar(
+        select(DispositionList.number)
+        .join(DispositionItem)
+        .where(
+            DispositionItem.record_id == record_id,
+            DispositionList.status.in_(OPEN),
+            DispositionList.id != lst.id,
+        )
+    )
+    if other is not None:
+        raise Conflict(
+            f"record {record.name_stem} is already on list {other}",
+            code="on_other_list",
+            field="records",
+            params={"name": record.name_stem, "list": other},
+        )
 
 
 def remove_records(

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from archive.audit import Actor, record_event
 from archive.core import Archive
 from archive.db import advisory_xact_lock, utcnow
+from archive.errors import DomainError, Problems
 from archive.models import (
     Department,
     Hold,
@@ -204,19 +205,24 @@ def ensure_free(session: Session, record_id: uuid.UUID, action: str) -> None:
 
 @contextmanager
 def refusals_audited(arc: Archive, actor: Actor) -> Iterator[None]:
-    """Audit every :class:`Held` refusal raised inside, then let it propagate."""
+    """Audit every :class:`Held` refusal raised inside (alone or among several problems),
+    then let it propagate."""
     try:
         yield
-    except Held as refusal:
-        with arc.transaction() as session:
-            record_event(
-                session,
-                actor,
-                "retention.refused",
-                "record",
-                refusal.record_id,
-                {"action": refusal.action, "holds": refusal.holds},
-            )
+    except DomainError as raised:
+        found = raised.problems if isinstance(raised, Problems) else [raised]
+        refusals = [problem for problem in found if isinstance(problem, Held)]
+        if refusals:
+            with arc.transaction() as session:
+                for refusal in refusals:
+                    record_event(
+                        session,
+                        actor,
+                        "retention.refused",
+                        "record",
+                        refusal.record_id,
+                        {"action": refusal.action, "holds": refusal.holds},
+                    )
         raise
 
 

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, render_template, request, session
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext, pgettext
 from flask_login import LoginManager, current_user, login_required
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.exc import DBAPIError
@@ -164,8 +165,18 @@ def _domain_error(exc: DomainError) -> tuple[str, int]:
 @web.errorhandler(UnknownRecord)
 def _unknown_record(exc: UnknownRecord) -> tuple[str, int]:
     """A 档号 that names no record (a filter, say), in the page's language."""
-    return error_page(
-        400, _("%(t)s is neither a reference code (档号) nor a record id.", t=exc.token)
+    return error_page(400, unknown_records(exc))
+
+
+def unknown_records(exc: UnknownRecord) -> str:
+    """Every token that named no record, in the page's language."""
+    return str(
+        ngettext(
+            "%(t)s is neither a reference code (档号) nor a record id.",
+            "%(t)s are neither reference codes (档号) nor record ids.",
+            len(exc.tokens),
+            t=pgettext("between two record references a person typed", ", ").join(exc.tokens),
+        )
     )
 
 
@@ -198,9 +209,7 @@ def record_ids(raw: str, knowable: bool = False) -> list[uuid.UUID]:
         with arc().sessions() as db:
             return resolve(db, split_tokens(raw), knows(db, me(db)) if knowable else None)
     except UnknownRecord as unknown:
-        raise InvalidInput(
-            _("%(t)s is neither a reference code (档号) nor a record id.", t=unknown.token)
-        ) from None
+        raise InvalidInput(unknown_records(unknown)) from None
 
 
 def record_id(raw: str, knowable: bool = False) -> uuid.UUID:

@@ -155,13 +155,16 @@ def send_back(
     rename = fields or {}
     field = rename.get(exc.field, exc.field)
     kept = MultiDict([(k, v) for k, v in request.form.items(multi=True) if not _secret(k)])
-    others = exc.problems[1:] if isinstance(exc, Problems) else []
+    said: dict[str, list[str]] = {}  # every reason, by the input it is about, in order
+    for problem in exc.problems if isinstance(exc, Problems) else [exc]:
+        said.setdefault(rename.get(problem.field, problem.field), []).append(explain(problem))
+    first = said.pop(field)
     g.refused_form = Refused(
         action=request.script_root + request.path,
         values=kept,
-        message=explain(exc.problems[0] if isinstance(exc, Problems) else exc),
+        message=" ".join(first + (said.pop("", []) if field else [])),
         field=field or "",  # a multi-select left empty is not sent, but has its place
-        more={rename.get(p.field, p.field): explain(p) for p in others if p.field},
+        more={name: " ".join(reasons) for name, reasons in said.items()},
     )
     response = make_response(page(**kwargs))
     if response.status_code != 200:  # the page itself is refused: that answer stands

@@ -8,10 +8,17 @@ import re
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from archive.audit import Actor
-from archive.models import AccessRequest, IngestJob, Record, RetentionSchedule, User
+from archive.models import (
+    AccessRequest,
+    DispositionList,
+    IngestJob,
+    Record,
+    RetentionSchedule,
+    User,
+)
 from archive.passwords import weak_password
 from archive.refcode import number_pending
 from retention.schedules import current_schedules, seed_default_plan
@@ -286,6 +293,7 @@ def test_a_password_easy_to_guess_is_refused_with_the_rules_shown(world: World) 
         )  # fmt: skip
         assert beside(refused, "new_password").startswith("太容易猜到"), weak
     assert weak_password("wang-archive-2026", "wang")  # the user name inside
+    assert weak_password("WoAiNi13141314")  # a common one, in any case
     assert not weak_password("li-archive-2026", "li")  # a name of two letters is no rule
     assert not weak_password("我的档案室在三楼东侧", "li")
     assert not weak_password("correct horse battery")
@@ -329,6 +337,25 @@ def test_a_list_refused_for_a_held_record_says_so_in_chinese(world: World) -> No
         status=400,
     )  # fmt: skip
     assert "Z109-不存在" in beside(new, "record_ids")
+    typos = sun.post(  # every reference that names nothing, at once
+        "/retention/lists",
+        {"action": "destroy", "opinion": "到期销毁", "record_ids": "Z109-不存在、Z110-无"},
+        status=400,
+    )
+    assert (
+        beside(typos, "record_ids")
+        == "“Z109-不存在”、“Z110-无”既不是本档案库的档号，也不是档案 ID。"
+    )
+    both = sun.post(  # every refused record is named at once, beside the field
+        "/retention/lists",
+        {"action": "destroy", "opinion": "到期销毁",
+         "record_ids": f"{world.records['CG-internal']} {world.records['XS-public']}"},
+        status=400,
+    )  # fmt: skip
+    assert "尚未到期" in beside(both, "record_ids")
+    assert f"档案 {code} 处于保全中（税务稽查）" in beside(both, "record_ids")
+    with world.arc.sessions() as session:  # nothing made of the refused attempts
+        assert session.scalar(select(func.count()).select_from(DispositionList)) == 1
     assert "移交市档案馆</textarea>" in new
     assert 'value="上海市档案馆"' in new
     assert re.search(r'<option value="transfer"\s*selected', new)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from archive.audit import Actor
 from archive.core import Archive
 from archive.db import local_today
+from archive.errors import ErrorKind, Problems
 from archive.keys import destroy_version_content
 from archive.models import AuditEvent, Disposal, DispositionList, HoldScope, Record, RecordState
 from ingest.package import check_transfer_folder
@@ -104,6 +105,38 @@ def test_every_action_on_a_held_record_is_refused_and_audited(planned: Archive) 
     confirm_deletion(planned, MANAGER, user(planned, "qian").id, deletion.id)
     with planned.sessions() as session:
         assert session.get(Record, record_id).state == RecordState.DISPOSED  # type: ignore[union-attr]
+
+
+def test_a_list_names_every_refused_record_at_once_adds_none_and_audits_the_held(
+    planned: Archive,
+) -> None:
+    due = file_record(planned, record_type="application", when=OLD, project="甲项目")
+    held = file_record(planned, record_type="application", when=OLD, project="涉诉项目")
+    young = file_record(planned, record_type="application", when=date(2024, 1, 5))
+    _hold(planned, HoldScope.RECORDS, record_ids=[held])
+    with planned.transaction() as session:
+        list_id = disposition.create_list(session, MANAGER, Disposal.DESTROY).id
+    with (
+        pytest.raises(Problems) as refused,
+        refusals_audited(planned, MANAGER),
+        planned.transaction() as session,
+    ):
+        disposition.add_records(
+            session, MANAGER, session.get_one(DispositionList, list_id), [young, due, held]
+        )
+    assert [p.code for p in refused.value.problems] == ["not_due", "held"]
+    assert {p.field for p in refused.value.problems} == {"records"}
+    assert refused.value.kind == ErrorKind.INVALID  # not due: the first problem's kind
+    with planned.sessions() as session:  # the acceptable one waits for the choice to be fixed
+        assert session.get_one(DispositionList, list_id).items == []
+    assert _refusals(planned, held) == [f"destroy (list XH-{local_today().year}-0001)"]
+    with planned.transaction() as session:
+        assert (
+            disposition.add_records(
+                session, MANAGER, session.get_one(DispositionList, list_id), [due]
+            )
+            == 1
+        )
 
 
 def test_a_query_hold_covers_matching_records_now_and_later(planned: Archive) -> None:
