@@ -12,8 +12,9 @@ by another channel, since the archives share no key infrastructure.
 
 from __future__ import annotations
 
+import json
 import shutil
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from archive.audit import Actor, record_event
@@ -31,10 +32,37 @@ def package_dir(arc: Archive, number: str) -> Path:
 
 
 def remember_package(arc: Archive, lst: DispositionList) -> None:
-    """At execution: keep the digest of the package's manifest, which a receipt must name."""
+    """At execution: keep the digest of the package's manifest, which a receipt must name,
+    and what the 移交清册 registers of the handover (数据量, 格式, 载体)."""
     folder = package_dir(arc, lst.number)
     if (folder / "manifest-sha256.txt").is_file():
-        lst.result = {**(lst.result or {}), "manifest_sha256": manifest_digest(folder)}
+        lst.result = {
+            **(lst.result or {}),
+            "manifest_sha256": manifest_digest(folder),
+            **package_facts(folder),
+            # Under the archive's home it leaves online; elsewhere (ARCHIVE_TRANSFER_DIR),
+            # on the media mounted there.
+            "carrier": "online" if _under_home(arc, folder) else "media",
+        }
+
+
+def _under_home(arc: Archive, folder: Path) -> bool:
+    return arc.settings.home.resolve() in folder.resolve().parents
+
+
+def package_facts(folder: Path) -> dict[str, Any]:
+    """The package's payload (bytes and files, all of it) and the formats of the records'
+    own files (as each record's ``metadata.json`` names them), in upper case: PDF, DOCX."""
+    payload = [path for path in (folder / "data").rglob("*") if path.is_file()]
+    formats: set[str] = set()
+    for described in (folder / "data").glob("*/metadata.json"):
+        files = json.loads(described.read_text("utf-8")).get("files") or {}
+        formats |= {PurePath(name).suffix.lstrip(".").upper() or "—" for name in files}
+    return {
+        "package_bytes": sum(path.stat().st_size for path in payload),
+        "package_files": len(payload),
+        "formats": sorted(formats),
+    }
 
 
 def record_receipt(arc: Archive, actor: Actor, list_id: int, receipt: dict[str, Any]) -> str:
@@ -79,7 +107,7 @@ def record_receipt(arc: Archive, actor: Actor, list_id: int, receipt: dict[str, 
         # The receiving archive holds the package now: the plaintext copy under this
         # archive's home goes (one written to other media, ARCHIVE_TRANSFER_DIR, is theirs).
         folder = package_dir(arc, lst.number)
-        removed = folder.is_dir() and arc.settings.home.resolve() in folder.resolve().parents
+        removed = folder.is_dir() and _under_home(arc, folder)
         record_event(
             session,
             actor,
@@ -95,3 +123,19 @@ def record_receipt(arc: Archive, actor: Actor, list_id: int, receipt: dict[str, 
     if removed:
         shutil.rmtree(folder, ignore_errors=True)
     return key
+
+
+CARRIERS = {"online": "在线移交（移交包）", "media": "离线存储介质"}
+
+
+def handed_over(result: dict[str, Any]) -> list[tuple[str, str]]:
+    """数据量, 文件格式 and 载体 of an executed transfer (电子档案移交登记); a dash before
+    execution, or for a list executed before the archive kept them."""
+    if "package_bytes" not in result:
+        return [("数据量", "—"), ("文件格式", "—"), ("载体", "—")]
+    size = int(result["package_bytes"])
+    return [
+        ("数据量", f"{size / 2**20:.2f} MB（{size:,} 字节，文件 {result['package_files']} 个）"),
+        ("文件格式", "、".join(result.get("formats") or []) or "—"),
+        ("载体", CARRIERS.get(str(result.get("carrier")), "—")),
+    ]

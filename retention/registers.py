@@ -39,6 +39,7 @@ from archive.models import (
 from archive.vocabulary import retention_period, term
 from retention.certificate import People
 from retention.errors import NotFound
+from retention.handover import handed_over
 from retention.register_files import Register, local, register_pdf
 from retention.signed import still_as_signed
 
@@ -272,6 +273,7 @@ def transfer_register(
             ("清册编号", lst.number),
             ("移交时间（北京时间）", local(lst.executed_at)),
             ("件数", str(len(lst.items))),
+            *handed_over(result),
         ],
         columns=[*LIST_COLUMNS, ("移交情况", 30.0), ("时间", 22.0)],
         rows=_list_rows(session, lst, destroy=False, may_show=may_show),

@@ -335,6 +335,14 @@ def test_a_transfer_register_has_the_handover_block_and_is_kept(registered: Arch
     assert row[1].startswith("Z109-WS·2010-D10-")
     assert (row[8], row[9], row[10]) == ("10年", "到期移交市档案馆", "已移交")
     assert any(r[:3] == ["单位", ORGANISATION, "上海市档案馆"] for r in rows)
+    # 移交登记: what was handed over, measured on the package as written.
+    payload = [p for p in (registered.settings.home / "transfers" / lst.number).rglob("data/**/*")]
+    size = sum(p.stat().st_size for p in payload if p.is_file())
+    heading = {r[0]: r[1] for r in rows if len(r) > 1}
+    assert heading["数据量"].endswith(
+        f"（{size:,} 字节，文件 {sum(p.is_file() for p in payload)} 个）"
+    )
+    assert (heading["文件格式"], heading["载体"]) == ("TXT", "在线移交（移交包）")
 
 
 def test_someone_elses_text_stays_text_in_both_files() -> None:
