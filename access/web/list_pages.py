@@ -139,6 +139,14 @@ def disposition_list(list_id: int) -> Any:
             witnesses_wanted=open_witness_slots(db, settings, lst)
             if lst.status == ListStatus.EXECUTED and lst.closed_at is None
             else [],
+            unnamed=[
+                setting
+                for setting, value in (
+                    ("ARCHIVE_ORGANISATION", archive.settings.organisation),
+                    ("ARCHIVE_FONDS_CODE", archive.settings.fonds_code),
+                )
+                if not value
+            ],
         )
 
 

@@ -7,11 +7,12 @@ from __future__ import annotations
 import io
 import re
 import uuid
+from pathlib import Path
 
 from openpyxl import load_workbook
 
 from archive.models import DispositionList, Record
-from tests.access.conftest import World
+from tests.access.conftest import World, make_world, submitted_due_list
 from tests.access.test_web import BASE
 from tests.access.test_web_pages import PASSWORD, Browser
 
@@ -145,3 +146,19 @@ def test_the_api_takes_a_witness_signature_with_the_password(executed: tuple[Wor
         ).status_code
         == 403
     )
+
+
+def test_a_list_page_warns_while_the_register_would_print_without_its_organisation(
+    tmp_path: Path,
+) -> None:
+    unnamed = make_world(tmp_path / "unnamed")
+    named = make_world(
+        tmp_path / "named", ARCHIVE_ORGANISATION="上海某某有限公司", ARCHIVE_FONDS_CODE="Z109"
+    )
+    try:
+        for world, warned in ((unnamed, True), (named, False)):
+            page = Browser(world, "sun").text(f"/retention/lists/{submitted_due_list(world)}")
+            assert ("ARCHIVE_ORGANISATION, ARCHIVE_FONDS_CODE。" in page) is warned
+    finally:
+        unnamed.arc.close()
+        named.arc.close()
