@@ -56,10 +56,10 @@ def _check_one(arc: Archive, session: Session, version: Version) -> str | None:
         return str(exc)
     if digest.hexdigest() != version.sha256:
         return f"SHA-256 {digest.hexdigest()} differs from the recorded {version.sha256}"
-    return _renditions_problem(arc, session, version)
+    return renditions_problem(arc, session, version)
 
 
-def _renditions_problem(arc: Archive, session: Session, version: Version) -> str | None:
+def renditions_problem(arc: Archive, session: Session, version: Version) -> str | None:
     """Why a rendition of the version (its text, OCR'd or laid-out PDF, the reader's
     copies) no longer reads back, or None. They carry no hash of their own: each segment's
     authenticated encryption is the proof, so reading every one to the end checks them."""

@@ -21,6 +21,7 @@ from archive.config import IngestSettings
 from archive.content import ContentError, read_content
 from archive.core import Archive
 from archive.crypto import ContentIntegrityError
+from archive.fixity import renditions_problem
 from archive.fsutil import file_sha256
 from archive.models import Record, Version
 from archive.refcode import ReferenceCodeError, parse_reference, series_gaps
@@ -163,6 +164,9 @@ def recheck_version(arc: Archive, session: Session, version: Version) -> Report:
             report.failed("authenticity.digest", f"cannot be read back: {exc}")
             return report
         report = recheck_file(path, expected, arc.settings.ingest)
+    unreadable = renditions_problem(arc, session, version)  # what readers are shown
+    if unreadable:
+        report.failed("usability.rendition", f"cannot be read back: {unreadable}")
     record = version.record
     recheck_metadata(
         {

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from archive.content import RenditionSource
 from archive.core import Archive
 from archive.fixity import sweep_fixity, verify_fixity
-from archive.models import DataKey, FixityCheck, RenditionRole
+from archive.models import DataKey, FixityCheck, RenditionRole, Version
+from ingest.recheck import recheck_version
 from tests.archive.test_content import ACTOR, put, raw_blob, replace_blob
 
 
@@ -69,3 +70,8 @@ def test_a_damaged_rendition_fails_the_check_too(sqlite_arc: Archive) -> None:
     report = verify_fixity(arc, ACTOR)
     assert [p.version_id for p in report.problems] == [damaged]
     assert report.problems[0].reason.startswith("rendition text")
+    with arc.sessions() as session:  # the quarterly sample's 四性 recheck says so too
+        checks = recheck_version(arc, session, session.get_one(Version, damaged)).as_dict()
+    assert checks["usability.rendition"]["ok"] is False
+    assert "rendition text" in checks["usability.rendition"]["detail"]
+    assert checks["authenticity.digest"]["ok"] is True  # the original itself is intact
