@@ -50,7 +50,7 @@ _COMMON = frozenset(
         "qwertyuiop12",
         "1qaz2wsx3edc",
         "abcd1234abcd",
-        "woaini1314",
+        "woaini13141314",  # 我爱你一生一世, the 12-character rule satisfied
     }
 )
 
