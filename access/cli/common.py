@@ -11,6 +11,10 @@ from functools import wraps
 from typing import Any, TypeVar
 
 import click
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
 from sqlalchemy.orm import Session
 
 from access.app.wiring import open_archive
@@ -83,3 +87,19 @@ def second_person(session: Session, username: str) -> User:
 
 def echo_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def echo_table(headings: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    """Rows under their headings (中文 English): a table lined up by display width in a
+    terminal (Chinese characters are two columns wide), tab-separated when piped, for
+    scripts. Cells are plain text: a title's ``[bold]`` is printed, never interpreted."""
+    if not sys.stdout.isatty():
+        for line in (headings, *rows):
+            click.echo("\t".join(" ".join(str(cell).split()) for cell in line))
+        return
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for heading in headings:
+        table.add_column(heading, overflow="fold")
+    for row in rows:
+        table.add_row(*(Text(str(cell)) for cell in row))
+    Console().print(table)

@@ -68,7 +68,8 @@ def fixity_verify(sample: int | None, everything: bool) -> None:
     conclude(
         [f"{p.name} ({p.version_id}): {p.reason}" for p in report.problems],
         f"{report.checked} versions checked, {len(report.problems)} failed, "
-        f"{report.destroyed} destroyed by disposition",
+        f"{report.destroyed} destroyed by disposition（已检查 {report.checked} 个版本，"
+        f"{len(report.problems)} 个不合格，{report.destroyed} 个已依处置销毁）",
     )
 
 

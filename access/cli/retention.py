@@ -14,9 +14,17 @@ from typing import Any
 
 import click
 
-from access.cli.common import current_archive, echo_json, friendly_errors, second_person
+from access.cli.common import (
+    current_archive,
+    echo_json,
+    echo_table,
+    friendly_errors,
+    second_person,
+    shown,
+)
 from archive.audit import Actor
 from archive.models import HoldScope
+from archive.vocabulary import period_with_code, term
 from archive.volumes import list_volumes
 from retention import reports
 from retention.appraisal import appraisal_queue
@@ -86,17 +94,40 @@ def schedules() -> None:
     """List the current schedules: key, version, 保管期限, clock, action, 门类, filing unit."""
     arc = current_archive()
     settings = arc.settings
+    rows = []
     with arc.sessions() as session:
         for row in current_schedules(session):
             data = schedule_json(row)
             selector = "/".join(v or "*" for v in (row.process, row.stage, row.record_type))
-            start = row.trigger.value + (f"({','.join(row.events)})" if row.events else "")
-            category = row.category or settings.category_code
-            filed = "volume/" + (row.volume_by or "month") if data["filing"] == "volume" else "item"
-            click.echo(
-                f"{row.key:<24} v{row.version:<3} {data['code']:<5} {start:<40} "
-                f"{row.disposal.value:<9} {category:<4} {filed:<12} {selector}  {row.name}"
+            start = shown(row.trigger) + (f"({','.join(row.events)})" if row.events else "")
+            filed = shown(row.volume_by or "month" if data["filing"] == "volume" else "item")
+            rows.append(
+                [
+                    row.key,
+                    row.name,
+                    row.version,
+                    period_with_code(data["code"]),
+                    start,
+                    shown(row.disposal),
+                    row.category or settings.category_code,
+                    filed,
+                    selector,
+                ]
             )
+    echo_table(SCHEDULE_HEADINGS, rows)
+
+
+SCHEDULE_HEADINGS = (
+    "键 Key",
+    "名称 Name",
+    "版 Edition",
+    "保管期限 Period",
+    "起算 Counted from",
+    "到期处置 At the end",
+    "门类 Category",
+    "整理 Filing",
+    "适用 Applies to",
+)
 
 
 @retention.command("volumes")
@@ -292,12 +323,30 @@ def codes() -> None:
 def queue() -> None:
     """Due records whose schedule asks for an appraisal."""
     with current_archive().sessions() as session:
-        for w in appraisal_queue(session):
-            click.echo(
-                f"{w.record_id}  {w.reference_code or w.name}  {w.title}\n"
-                f"    {w.schedule_name} {w.retention_code}, counted from {w.counts_from} "
-                f"({w.trigger.value}); kept until {w.kept_until}, eligible from {w.eligible_from}"
-            )
+        rows = [
+            [
+                w.reference_code or w.name,
+                w.title,
+                f"{w.schedule_name} {period_with_code(w.retention_code)}",
+                f"{w.counts_from}（{term(w.trigger)}）",
+                w.kept_until,
+                w.eligible_from,
+                w.record_id,
+            ]
+            for w in appraisal_queue(session)
+        ]
+    echo_table(
+        (
+            "档号 Reference code",
+            "题名 Title",
+            "期限表 Schedule",
+            "起算日 Counted from",
+            "保管至 Kept until",
+            "可处置 Eligible from",
+            "档案 ID Record id",
+        ),
+        rows,
+    )
 
 
 @retention.command("review")

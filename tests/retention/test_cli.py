@@ -36,8 +36,10 @@ def test_a_destruction_list_from_the_command_line(tmp_path: Path) -> None:
     arc.close()
 
     assert "14 schedules created" in cli(env, "retention", "plan", "load").stdout
-    assert re.search(
-        r"voucher\s+v1\s+D30\s+fiscal_year_end", cli(env, "retention", "schedules").stdout
+    heading, *rows = cli(env, "retention", "schedules").stdout.splitlines()
+    assert heading.split("\t")[:4] == ["键 Key", "名称 Name", "版 Edition", "保管期限 Period"]
+    assert any(
+        r.startswith("voucher\t会计凭证\t1\t30年（D30）\tfiscal_year_end（会计") for r in rows
     )
     placed = cli(env, "retention", "hold", "place", "--name", "诉讼", "--reason", "(2026)民初1号",
                  "--record", str(records[0]))  # fmt: skip

@@ -50,6 +50,13 @@ def test_a_review_extends_a_record_and_the_extension_is_audited(planned: Archive
     assert sweep(planned, MANAGER).to_review == 1
     with planned.sessions() as session:
         assert [w.record_id for w in appraisal_queue(session)] == [minutes]
+    queued = cli(
+        make_environ(planned.settings.home, "sqlite", "local"), "retention", "review-queue"
+    )
+    heading, row = queued.stdout.splitlines()
+    assert heading.startswith("档号 Reference code\t题名 Title\t期限表 Schedule")
+    assert "会议纪要 10年（D10）\t2010-12-31（归档年度末）\t2020-12-31\t2021-01-01" in row
+    assert row.endswith(str(minutes))
 
     review(planned, MANAGER, minutes, opinion="涉及在建项目，延长保管", outcome="extend", years=5)
     expected = date(local_today().year + 5, local_today().month, local_today().day)

@@ -99,8 +99,11 @@ def test_the_cli_gives_the_refusal(planned: Archive) -> None:
 
     # The listings show the 门类 and filing unit, and the volumes.
     listed = cli(env, "retention", "schedules").stdout
-    assert re.search(r"voucher\s+v1\s+D30\s+fiscal_year_end\s+review\s+KJ\s+volume/month", listed)
-    assert re.search(r"minutes\s+v1\s+D10\s+year_end\s+review\s+WS\s+item\s", listed)
+    assert "\treview（鉴定）\tKJ\tmonth（按月组卷）\t*/*/voucher" in listed
+    assert (
+        "minutes\t会议纪要\t1\t10年（D10）\tyear_end（归档年度末）\treview（鉴定）\tWS\titem"
+        in listed
+    )
     file_record(planned, record_type="voucher", when=date(2023, 3, 15), project="凭证")
     volumes = cli(env, "retention", "volumes", "--series", "KJ·2023").stdout
     assert re.match(r"KJ·2023-D30-CG-0001\s+2023-03-15 – 2023-03-15\s+1\s+会计凭证", volumes)
