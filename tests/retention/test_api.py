@@ -102,6 +102,11 @@ def test_the_records_managers_year(tmp_path: Path) -> None:
         refused = world.call("PATCH", "sun", path, json={"add": [str(old[0])]})
         assert refused.status_code == 409
         assert "on hold" in refused.json["error"]
+        both = world.call(  # held and not due at once: each named, in the first one's status
+            "PATCH", "sun", path, json={"add": [str(old[0]), str(contract)]}
+        )
+        assert both.status_code == 409
+        assert [p["code"] for p in both.json["problems"]] == ["held", "not_due"]
         world.call("PATCH", "sun", path, json={"opinion": "经鉴定无保存价值，同意销毁"})
         assert world.call("POST", "sun", f"{path}/submit").status_code == 200
 
