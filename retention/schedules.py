@@ -1,9 +1,9 @@
 """The file plan: retention schedules by class, versioned, and the event types they wait for.
 
-A class chooses its schedule (the most specific match wins: record type before process
-before stage). Saving a changed schedule supersedes the current version with a new one,
-audits both, and marks every active record for recomputation, since a change of selectors
-can move records between schedules.
+A class chooses its schedule (see :func:`choose`: a schedule another match refines gives
+way to it; of the rest, the longest kept wins, 保管期限就高不就低). Saving a changed
+schedule supersedes the current version with a new one, audits both, and marks every active
+record for recomputation, since a change of selectors can move records between schedules.
 """
 
 from __future__ import annotations
@@ -209,14 +209,35 @@ def choose(
     stage: str | None,
     record_type: str | None,
 ) -> RetentionSchedule | None:
-    """The most specific schedule whose selectors all match the class."""
+    """The schedule of a class: among those whose selectors all match it, the ones no other
+    match refines (``hr/*/labour_contract`` refines ``*/*/labour_contract``; ``general``
+    ``*/*/*`` is refined by all), and of those the longest kept (保管期限就高不就低):
+    ``strategy/*/*`` (永久) and ``*/*/minutes`` (10 年) both fit a strategy meeting's minutes,
+    neither refines the other, and the minutes are kept permanently. A file plan settles
+    such a pair its own way with a schedule naming both (``strategy/*/minutes``). Equal
+    periods: the more specific (record type, then process, then stage), then the key."""
     given = {"process": process, "stage": stage, "record_type": record_type}
     matching = [
         row
         for row in schedules
         if all(getattr(row, s) is None or getattr(row, s) == given[s] for s in _SELECTORS)
     ]
-    return max(matching, key=_specificity, default=None)
+    unrefined = [row for row in matching if not any(_refines(other, row) for other in matching)]
+    return max(unrefined, key=_precedence, default=None)
+
+
+def _selected(row: RetentionSchedule) -> set[str]:
+    return {name for name in _SELECTORS if getattr(row, name) is not None}
+
+
+def _refines(other: RetentionSchedule, row: RetentionSchedule) -> bool:
+    """Whether ``other`` selects everything ``row`` does and more (both match one class)."""
+    return _selected(row) < _selected(other)
+
+
+def _precedence(row: RetentionSchedule) -> tuple[float, int, str]:
+    kept = float("inf") if row.years is None else float(row.years)
+    return (kept, _specificity(row), row.key)
 
 
 def event_codes(session: Session) -> list[str]:

@@ -35,6 +35,35 @@ def test_a_voucher_filed_in_march_2023_is_due_at_the_end_of_2053(planned: Archiv
     assert status.data["counts_from"] == "2023-12-31"
 
 
+def test_of_two_schedules_neither_refining_the_other_the_longest_kept_wins(
+    planned: Archive,
+) -> None:
+    """保管期限就高不就低: a strategy meeting's minutes fit ``strategy/*/*`` (永久) and
+    ``*/*/minutes`` (10 年); an HR labour contract ``hr/*/*`` (30 年) and
+    ``*/*/labour_contract`` (2 年). A schedule naming both settles a pair the plan's way."""
+    minutes = file_record(planned, process="strategy", record_type="minutes", project="五年战略")
+    labour = file_record(planned, process="hr", record_type="labour_contract", project="员工")
+    plain = file_record(planned, record_type="minutes", project="周例会")  # only one fits
+    with planned.sessions() as session:
+        chosen = {
+            r: session.get_one(RetentionSchedule, session.get_one(Record, r).schedule_id).key
+            for r in (minutes, labour, plain)
+        }
+        codes = {r: session.get_one(Record, r).reference_code or "" for r in (minutes, labour)}
+    assert chosen == {minutes: "strategy", labour: "hr", plain: "minutes"}
+    assert "-Y-" in codes[minutes]
+    assert "-D30-" in codes[labour]
+    with planned.transaction() as session:  # the plan settles the HR pair itself
+        spec = {"key": "hr_labour", "name": "人事劳动合同", "process": "hr",
+                "record_type": "labour_contract", "years": 2, "trigger": "event",
+                "events": ["employee_separated"]}  # fmt: skip
+        save_schedule(session, MANAGER, spec_from_dict(spec, ["employee_separated"]))
+    refresh_dirty(planned)
+    with planned.sessions() as session:
+        row = session.get_one(RetentionSchedule, session.get_one(Record, labour).schedule_id)
+    assert row.key == "hr_labour"
+
+
 def test_a_fiscal_year_ending_in_june_moves_the_due_date(tmp_path: Path) -> None:
     env = {
         **make_environ(tmp_path / "home", "sqlite", "local"),
@@ -52,12 +81,12 @@ def test_a_fiscal_year_ending_in_june_moves_the_due_date(tmp_path: Path) -> None
         arc.close()
 
 
-def test_the_most_specific_schedule_wins_and_the_rest_fall_to_general(planned: Archive) -> None:
+def test_a_specific_schedule_wins_over_general_and_the_rest_fall_to_it(planned: Archive) -> None:
     hr_minutes = file_record(planned, record_type="minutes", process="hr")
     hr_other = file_record(planned, record_type=None, process="hr")
     unknown = file_record(planned, record_type=None)
     strategy = file_record(planned, process="strategy")
-    assert due_of(planned, hr_minutes) == date(2033, 12, 31)  # minutes (type) beats hr
+    assert due_of(planned, hr_minutes) == date(2053, 12, 31)  # hr (30) over minutes (10)
     assert due_of(planned, hr_other) == date(2053, 12, 31)  # hr: 30 years
     assert due_of(planned, unknown) == date(2033, 12, 31)  # general: 10 years
     assert due_of(planned, strategy) is None  # permanent
