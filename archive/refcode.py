@@ -96,6 +96,28 @@ def parse_reference(text: str) -> ReferenceCode:
     )
 
 
+def period_years(code: str) -> float:
+    """How long a 保管期限 code keeps: ``Y`` for ever, ``D30`` 30 years; -1 for none."""
+    if code == "Y":
+        return float("inf")
+    years = re.fullmatch(r"D(\d{1,3})", code)
+    return float(years[1]) if years else -1.0
+
+
+def effective_period(schedule_code: str, reference_code: str | None) -> str:
+    """The period a record is kept for, as a code: its schedule's, or the one its 档号
+    carries when that is longer (a numbered record is never kept shorter than its number
+    says: ``retention.status.at_least_as_numbered``). What search's 保管期限 facet and the
+    per-code report count."""
+    numbered = ""
+    if reference_code:
+        try:
+            numbered = parse_reference(reference_code).retention
+        except ReferenceCodeError:
+            numbered = ""
+    return max(schedule_code, numbered, key=period_years)
+
+
 def _candidates(session: Session, limit: int) -> list[tuple[Record, RetentionSchedule]]:
     query = (
         select(Record, RetentionSchedule)

@@ -21,6 +21,7 @@ from archive.models import (
     RetentionSchedule,
     Trigger,
 )
+from archive.refcode import effective_period
 from retention.certificate import certificate_csv as certificate_csv
 from retention.certificate import certificate_pdf as certificate_pdf
 from retention.holds import held_clause
@@ -81,22 +82,26 @@ def codes_report(session: Session) -> dict[str, Any]:
             RetentionSchedule.years,
             RetentionSchedule.trigger,
             Record.retention_from.is_(None),
+            Record.reference_code,  # a 档号 whose period is longer counts under it
             func.count(),
         )
         .select_from(Record)
         .outerjoin(RetentionSchedule, Record.schedule_id == RetentionSchedule.id)
         .where(Record.state == RecordState.ACTIVE)
         .group_by(
-            RetentionSchedule.years, RetentionSchedule.trigger, Record.retention_from.is_(None)
+            RetentionSchedule.years,
+            RetentionSchedule.trigger,
+            Record.retention_from.is_(None),
+            Record.reference_code,
         )
     ).all()
     codes: Counter[str] = Counter()
     waiting = unscheduled = 0
-    for years, trigger, not_started, count in rows:
+    for years, trigger, not_started, reference_code, count in rows:
         if trigger is None:
             unscheduled += count
             continue
-        codes["Y" if years is None else f"D{years}"] += count
+        codes[effective_period("Y" if years is None else f"D{years}", reference_code)] += count
         if trigger == Trigger.EVENT and not_started:
             waiting += count
     states = {

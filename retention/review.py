@@ -19,6 +19,7 @@ from archive.models import (
     DispositionList,
     ListStatus,
     Record,
+    RecordChange,
     RecordState,
     RetentionReview,
 )
@@ -125,6 +126,7 @@ def review(
                 )
             row = current_schedule(session, schedule)
             record.schedule_id, record.schedule_pinned, record.extended_to = row.id, True, None
+            session.add(RecordChange(record_id=record.id))  # the index's 保管期限 facet follows
         else:
             action = Disposal(outcome)
             ensure_free(session, record.id, outcome)

@@ -33,6 +33,7 @@ from archive.models import (
     RetentionSchedule,
     Version,
 )
+from archive.refcode import effective_period
 from search import blocks
 from search.index import MERGE_DELETED_SHARE, IndexDoc, SearchIndex
 
@@ -164,9 +165,10 @@ def document(arc: Archive, session: Session, record_id: uuid.UUID) -> IndexDoc |
 
 
 def _retention_code(session: Session, record: Record) -> str:
-    """The 保管期限 code (Y, D30…) of the record's schedule, for the facet and filter."""
+    """The 保管期限 code (Y, D30…) the record is kept for, for the facet and filter: its
+    schedule's, or its 档号's when longer."""
     schedule = session.get(RetentionSchedule, record.schedule_id) if record.schedule_id else None
-    return schedule.code if schedule is not None else ""
+    return effective_period(schedule.code if schedule is not None else "", record.reference_code)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from archive.refcode import ReferenceCode, ReferenceCodeError, parse_reference
+from archive.refcode import ReferenceCode, ReferenceCodeError, effective_period, parse_reference
 
 
 @pytest.mark.parametrize(
@@ -47,3 +47,11 @@ def test_codes_are_built_and_read_back(code: ReferenceCode, text: str, series: s
 def test_what_is_not_a_code_is_refused_with_the_format(text: str) -> None:
     with pytest.raises(ReferenceCodeError, match="全宗号-门类代码·年度-保管期限-机构代码-件号"):
         parse_reference(text)
+
+
+def test_a_record_counts_under_the_longer_of_its_schedule_and_its_number() -> None:
+    assert effective_period("D10", "Z109-KJ·2015-D30-CW-0007") == "D30"  # reclassified
+    assert effective_period("Y", "Z109-WS·2015-D10-XZ-0001") == "Y"  # rescheduled
+    assert effective_period("D10", None) == "D10"  # not numbered yet
+    assert effective_period("D30", "not a 档号") == "D30"
+    assert effective_period("", "WS·2015-Y-0001") == "Y"

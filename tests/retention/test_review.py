@@ -10,7 +10,7 @@ from pathlib import Path
 
 import bagit
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from archive.audit import Actor
 from archive.bootstrap import initialize
@@ -23,6 +23,7 @@ from archive.models import (
     DispositionList,
     ListStatus,
     Record,
+    RecordChange,
     RecordState,
     RetentionReview,
     SignerRole,
@@ -83,9 +84,13 @@ def test_a_review_extends_a_record_and_the_extension_is_audited(planned: Archive
 def test_a_review_can_make_a_record_permanent_or_list_it_for_destruction(planned: Archive) -> None:
     kept = file_record(planned, record_type="minutes", when=OLD, project="董事会")
     dropped = file_record(planned, record_type="minutes", when=OLD, project="周例会")
+    with planned.transaction() as session:  # the index is up to date before the review
+        session.execute(delete(RecordChange))
     review(planned, MANAGER, kept, opinion="重要决策，永久保存", outcome="reschedule",
            schedule="strategy")  # fmt: skip
     assert due_of(planned, kept) is None
+    with planned.sessions() as session:  # search's 保管期限 facet is told (Y, not D10)
+        assert session.scalars(select(RecordChange.record_id)).all() == [kept]
     review(planned, MANAGER, dropped, opinion="无保存价值", outcome="destroy")
     with planned.sessions() as session:
         lst = session.scalars(select(DispositionList)).one()
