@@ -248,12 +248,20 @@ ACCOUNTING_YEARS = ("calendar", "other")
 WITNESS_SLOTS = ("records_manager", "departments", "finance", "it")
 
 
-def _witnesses(env: Mapping[str, str], name: str, default: str) -> tuple[str, ...]:
+def _witnesses(
+    env: Mapping[str, str], name: str, default: str, may_be_none: bool = True
+) -> tuple[str, ...]:
     """A comma list of witness slots (监销): records_manager, departments, finance, it;
-    ``none`` for no witnesses at all."""
+    ``none`` for no witnesses at all, where ``may_be_none``."""
     raw = env.get(name)
     raw = default if raw is None or not raw.strip() else raw
     if raw.strip().lower() == "none":
+        if not may_be_none:  # 机关档案管理规定 第四十三条: 两人以上监销
+            raise ConfigError(
+                f"{name} cannot be none: a destruction is witnessed (监销) by people other "
+                "than whoever carried it out; name some of "
+                f"{', '.join(WITNESS_SLOTS)}"
+            )
         return ()
     slots = tuple(dict.fromkeys(part.strip().lower() for part in raw.split(",") if part.strip()))
     unknown = [slot for slot in slots if slot not in WITNESS_SLOTS]
@@ -319,8 +327,15 @@ def _retention_settings(env: Mapping[str, str], home: Path) -> RetentionSettings
             f"ARCHIVE_DISPOSITION_SIGNERS must list some of {', '.join(SIGNER_ROLES)}, "
             f"got {', '.join(unknown) or 'nothing'}"
         )
+    if len(set(signers)) < 2:  # each person signs once: two roles are two people
+        raise ConfigError(
+            "ARCHIVE_DISPOSITION_SIGNERS must name at least two roles, so that no one person "
+            f"approves a destruction alone; got {signers[0]}"
+        )
     transfers = env.get("ARCHIVE_TRANSFER_DIR")
-    witnesses = _witnesses(env, "ARCHIVE_DESTRUCTION_WITNESSES", "records_manager,departments")
+    witnesses = _witnesses(
+        env, "ARCHIVE_DESTRUCTION_WITNESSES", "records_manager,departments", may_be_none=False
+    )
     accounting = _witnesses(env, "ARCHIVE_ACCOUNTING_WITNESSES", "finance,it")
     finance = (env.get("ARCHIVE_FINANCE_DEPARTMENT") or "CW").strip().upper()
     if not re.fullmatch(r"[A-Z0-9]{1,16}", finance):

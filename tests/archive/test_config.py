@@ -117,6 +117,9 @@ def test_retention_settings(tmp_path: Path) -> None:
         ("ARCHIVE_ACCOUNTING_YEAR", "fiscal"),
         ("ARCHIVE_DISPOSITION_SIGNERS", "records_manager,admin"),
         ("ARCHIVE_DISPOSITION_SIGNERS", ","),
+        ("ARCHIVE_DISPOSITION_SIGNERS", "records_manager"),  # one person would approve alone
+        ("ARCHIVE_DISPOSITION_SIGNERS", "director,director"),
+        ("ARCHIVE_DESTRUCTION_WITNESSES", "none"),  # 两人以上监销
         ("ARCHIVE_TOKEN_DAYS", "0"),
         ("ARCHIVE_TOKEN_DAYS", "ninety"),
     ],
