@@ -122,6 +122,12 @@ def test_external_use_needs_the_head_then_a_director(world: World) -> None:
     assert [(r["利用目的"], r["提供对象"]) for r in given] == [
         ("核对验收资料", "上海立信会计师事务所")
     ]
+    events = world.call("GET", "zhou", "/api/v1/access-log?action=external").json["events"]  # type: ignore[index]
+    allowed = [e for e in events if e["outcome"] == "allowed"]
+    assert [(e["purpose"], e["recipient"]) for e in allowed] == [
+        ("核对验收资料", "上海立信会计师事务所")
+    ]
+    assert allowed[0]["reference_code"] == given[0]["档号或名称"] != ""
 
 
 def test_a_requester_withdraws_a_waiting_request_and_nobody_else_can(world: World) -> None:
