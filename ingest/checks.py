@@ -106,6 +106,42 @@ def find_clamscan(settings: IngestSettings) -> str | None:
     return shutil.which("clamscan")
 
 
+#: Where Debian's freshclam keeps the signatures when ARCHIVE_CLAMAV_DATABASE names none.
+CLAMAV_DATABASE = Path("/var/lib/clamav")
+_SIGNATURE_FILES = frozenset(
+    {".cvd", ".cld", ".cud", ".hdb", ".hsb", ".ndb", ".ldb", ".mdb", ".msb", ".cdb", ".yar"}
+)
+
+
+def scanner_problem(settings: IngestSettings) -> str | None:
+    """Why files would be stored without a virus scan (``off``, ``not_installed``,
+    ``no_database``), or None when ClamAV is ready: said at start-up and to the people who
+    answer for it, since an unscanned file is stored (its check says "not scanned")."""
+    if settings.clamav == "off":
+        return "off"
+    if find_clamscan(settings) is None:
+        return "not_installed"
+    database = Path(settings.clamav_database) if settings.clamav_database else CLAMAV_DATABASE
+    found = [database] if database.is_file() else list(database.glob("*"))
+    if not any(path.suffix in _SIGNATURE_FILES for path in found):
+        return "no_database"
+    return None
+
+
+def scanner_line(settings: IngestSettings) -> str:
+    """What a worker says at start-up about virus scanning."""
+    problem = scanner_problem(settings)
+    if problem is None:
+        return "virus scan: on (ClamAV)"
+    why = {
+        "off": "ARCHIVE_CLAMAV=off",
+        "not_installed": "ClamAV (clamscan) is not installed",
+        "no_database": "ClamAV has no signature database: run freshclam, or set "
+        "ARCHIVE_CLAMAV_DATABASE",
+    }[problem]
+    return f"WARNING virus scan: files are stored NOT scanned ({why})"
+
+
 def virus_scan(path: Path, settings: IngestSettings) -> ScanResult:
     """Scan with ClamAV's ``clamscan`` when installed; say plainly when it is not."""
     clamscan = find_clamscan(settings)

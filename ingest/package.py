@@ -41,6 +41,7 @@ class PackageError(DomainError):
 class PackageReport:
     problems: list[str]
     records: dict[str, dict[str, Any]] = field(default_factory=dict)  # folder → checks
+    not_run: list[str] = field(default_factory=list)  # checks that could not run here
 
     @property
     def ok(self) -> bool:
@@ -76,12 +77,13 @@ def check_record_folder(
     return results
 
 
-def failures(results: dict[str, Any]) -> list[str]:
-    """Every failed check in a folder's results, as ``what: check detail``."""
+def failures(results: dict[str, Any], ok: bool | None = False) -> list[str]:
+    """Every failed check in a folder's results, as ``what: check detail``; with ``ok=None``,
+    every check that could not run (a virus scan without ClamAV, say)."""
     found = []
     for what, checks in results.items():
         for check, result in checks.items():
-            if isinstance(result, dict) and result.get("ok") is False:
+            if isinstance(result, dict) and "ok" in result and result["ok"] is ok:
                 found.append(f"{what}: {check} {result.get('detail')}")
     return found
 
@@ -113,6 +115,7 @@ def verify_package(arc: Archive, path: Path) -> PackageReport:
         results = check_record_folder(folder, description, arc.settings.ingest)
         report.records[folder.name] = results
         report.problems += [f"{folder.name}/{f}" for f in failures(results)]
+        report.not_run += [f"{folder.name}/{f}" for f in failures(results, ok=None)]
     return report
 
 

@@ -34,10 +34,13 @@ def worker(queues: str, concurrency: int) -> None:
     """Run a Celery worker for the configured broker (SQLite file by default)."""
     from archive.config import load_settings
     from ingest.celery_config import INGEST_QUEUE
+    from ingest.checks import scanner_line
     from ingest.office import status_line
 
-    if INGEST_QUEUE in queues.split(","):  # the worker that lays office documents out
-        click.echo(status_line(load_settings().ingest), err=True)
+    if INGEST_QUEUE in queues.split(","):  # the worker that checks and lays documents out
+        settings = load_settings().ingest
+        click.echo(status_line(settings), err=True)
+        click.echo(scanner_line(settings), err=True)
     name = f"archive-{queues.replace(',', '+')}@{socket.gethostname()}"
     celery_app().worker_main(
         [

@@ -37,9 +37,10 @@ from access.web.core import (
 )
 from access.web.forms import sends_back
 from archive.audit import record_event
-from archive.models import PrivilegeChange, PrivilegeStatus, User
+from archive.models import PrivilegeChange, PrivilegeStatus, Role, User
 from archive.passwords import weak_password
 from archive.people import PeopleError, end_sessions, set_password
+from ingest.checks import scanner_problem
 
 #: What someone who must first choose their own password may still open.
 _BEFORE_PASSWORD = frozenset({"web.change_password", "web.logout", "web.language", "web.login"})
@@ -180,8 +181,19 @@ def home() -> Any:
         waiting = what_waits(db, archive.settings, person)
         counts = _privilege_counts(db, person)
         return render_template(
-            "home.html", waiting=waiting, counts=counts, items=navigation(person.role)
+            "home.html",
+            waiting=waiting,
+            counts=counts,
+            items=navigation(person.role),
+            unscanned=scanner_problem(archive.settings.ingest)
+            if person.role in ANSWER_FOR_SCANNING
+            else None,
         )
+
+
+#: Who is told on their home page that files are stored without a virus scan: the
+#: administrator installs ClamAV, the records manager answers for 四性, the auditor checks.
+ANSWER_FOR_SCANNING = frozenset({Role.ADMIN, Role.RECORDS_MANAGER, Role.AUDITOR})
 
 
 def _privilege_counts(db: Session, person: User) -> dict[str, int]:

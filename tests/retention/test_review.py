@@ -183,6 +183,10 @@ def test_a_transfer_package_is_checked_and_imported_by_another_archive(
         env = make_environ(tmp_path / "receiver", "sqlite", "local")
         checked = cli(env, "transfer", "verify", str(package)).stdout
         assert "1 records checked: every check passed" in checked
+        unscanned = cli({**env, "ARCHIVE_CLAMAV": "off"}, "transfer", "verify", str(package))
+        assert "every check passed, 2 could not run" in unscanned.stdout  # two versions
+        assert "NOT RUN 华东仓储改造项目-2010-05/" in unscanned.stderr
+        assert "security.virus_scan not scanned: disabled" in unscanned.stderr
         imported = import_package(receiving, Actor(name="档案馆"), package)
         assert imported.versions == 2
         (record_id,) = imported.records.values()
