@@ -21,11 +21,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
-from archive.audit import Actor, record_event
+from archive.audit import Actor, authentic, record_event
 from archive.core import Archive
 from archive.db import advisory_xact_lock, utcnow
 from archive.errors import DomainError, Problems
 from archive.models import (
+    AuditEvent,
     Department,
     Hold,
     HoldItem,
@@ -145,7 +146,46 @@ def _check_choices(session: Session, query: dict[str, str]) -> None:
 
 
 def _active(session: Session) -> list[Hold]:
-    return list(session.scalars(select(Hold).where(Hold.released_at.is_(None)).order_by(Hold.id)))
+    """The holds in force: not released, or released only in the database. A release counts
+    when the keyed audit trail has it (``retention.hold_released``, authentic): someone who
+    can write the database and sets ``released_at`` by hand frees nothing."""
+    holds = list(session.scalars(select(Hold).order_by(Hold.id)))
+    released = releases_on_trail(session, [h.id for h in holds if h.released_at is not None])
+    return [hold for hold in holds if hold.released_at is None or hold.id not in released]
+
+
+def releases_not_on_trail(session: Session) -> list[str]:
+    """Holds marked released in the database with no release on the trail, one line each
+    (they still hold: see :func:`_active`), for ``archive audit verify``."""
+    released = list(session.scalars(select(Hold).where(Hold.released_at.is_not(None))))
+    backed = releases_on_trail(session, [hold.id for hold in released])
+    return [
+        f"hold #{hold.id} {hold.name}: released in the database, but the audit trail has no "
+        "authentic release (it still holds)"
+        for hold in released
+        if hold.id not in backed
+    ]
+
+
+_RELEASES = "retention:hold-releases-on-trail"
+
+
+def releases_on_trail(session: Session, hold_ids: Sequence[int]) -> set[int]:
+    """Which of ``hold_ids`` the trail shows released, each looked up (and its event's HMAC
+    checked) once per session: only found releases are remembered, so a release made
+    later in the same session is found then."""
+    known: set[int] = session.info.setdefault(_RELEASES, set())
+    wanted = [str(i) for i in hold_ids if i not in known]
+    if wanted:
+        events = session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.action == "retention.hold_released",
+                AuditEvent.object_type == "hold",
+                AuditEvent.object_id.in_(wanted),
+            )
+        )
+        known |= {int(event.object_id) for event in events if authentic(session, event)}
+    return {i for i in hold_ids if i in known}
 
 
 def _covers(hold: Hold) -> ColumnElement[bool]:

@@ -22,9 +22,11 @@ from archive.db import LOCAL_TIME
 from archive.fixity import sweep_fixity, verify_fixity
 from archive.orphans import collect_orphans
 from archive.people import find_user
+from archive.reconcile import people_not_as_vouched
 from archive.restore import restore
 from ingest.package import PackageError, import_package, verify_package
 from ingest.rules import seed_default_rules
+from retention.holds import releases_not_on_trail
 from retention.schedules import seed_default_plan
 
 
@@ -137,7 +139,13 @@ def audit_verify() -> None:
                 "from its end would not show until one is signed ('archive audit checkpoint')",
                 err=True,
             )
-    if not report.ok:
+    with arc.sessions() as session:  # what the rows say, against what the trail vouches for
+        differences = people_not_as_vouched(session) + releases_not_on_trail(session)
+    for difference in differences:
+        click.echo(f"NOT AS AUDITED {difference}", err=True)
+    if not differences:
+        click.echo("people and holds are as the audit trail set them")
+    if not report.ok or differences:
         sys.exit(1)
 
 
@@ -216,10 +224,17 @@ def backup_verify(source: Path) -> None:
             click.echo(
                 f"{label} intact: {chain.count} events, head #{chain.head_seq} {chain.head_hash}"
             )
+    intact = (
+        "the bag is complete and intact"
+        if keyring is not None
+        else "the bag is complete as its manifests say, but its seal is NOT checked (no "
+        "keyring): a bag edited with its manifests rewritten would pass; check it where "
+        "the keyring is"
+    )
     conclude(
         report.problems,
         f"{sum(report.tables.values())} rows, {report.blobs} blobs: "
-        + ("the bag is complete and intact" if report.ok else f"{len(report.problems)} problems"),
+        + (intact if report.ok else f"{len(report.problems)} problems"),
         marker="PROBLEM",
     )
 

@@ -46,6 +46,11 @@ def test_backup_verify_and_restore_with_the_command(world: World, tmp_path: Path
     checked = cli(env, "backup", "verify", str(bag)).stdout
     assert "audit chain intact" in checked
     assert "the bag is complete and intact" in checked
+    keyless = {**make_environ(tmp_path / "empty", "sqlite", "local"),
+               "ARCHIVE_KEYRING": str(tmp_path / "nowhere.json")}  # fmt: skip
+    unsealed = cli(keyless, "backup", "verify", str(bag)).stdout  # its manifests agree...
+    assert "complete and intact" not in unsealed  # ...but no one checked its seal
+    assert "its seal is NOT checked (no keyring)" in unsealed
 
     keyring_copy = tmp_path / "vault" / "keyring.json"  # kept apart from the bag
     keyring_copy.parent.mkdir()
