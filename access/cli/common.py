@@ -8,6 +8,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -103,3 +104,15 @@ def echo_table(headings: Sequence[str], rows: Sequence[Sequence[object]]) -> Non
     for row in rows:
         table.add_row(*(Text(str(cell)) for cell in row))
     Console().print(table)
+
+
+def file_kind(kind: str | None, output: Path, kinds: Sequence[str]) -> str:
+    """The format to write: ``--format`` if given, else the output's extension (``-o 目录.xlsx``
+    writes XLSX), else the first of ``kinds``; a ``--format`` the extension contradicts is
+    refused rather than writing a PDF named .xlsx."""
+    suffix = output.suffix.lower().lstrip(".")
+    if kind is None:
+        return suffix if suffix in kinds else kinds[0]
+    if suffix in kinds and suffix != kind:
+        raise click.UsageError(f"--format {kind} does not match {output.name}: give one of them")
+    return kind

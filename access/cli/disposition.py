@@ -15,7 +15,13 @@ from typing import Any
 import click
 from sqlalchemy import select
 
-from access.cli.common import current_archive, echo_json, friendly_errors, second_person
+from access.cli.common import (
+    current_archive,
+    echo_json,
+    file_kind,
+    friendly_errors,
+    second_person,
+)
 from access.list_json import list_json
 from archive.audit import Actor
 from archive.models import Disposal, DispositionList, SignerRole
@@ -172,11 +178,12 @@ def list_execute(ref: str) -> None:
 
 @list_.command("certificate")
 @click.argument("ref")
-@click.option("--format", "kind", type=click.Choice(["pdf", "csv"]), default="pdf")
+@click.option("--format", "kind", type=click.Choice(["pdf", "csv"]), help="Default: from -o.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @friendly_errors
-def list_certificate(ref: str, kind: str, output: Path) -> None:
+def list_certificate(ref: str, kind: str | None, output: Path) -> None:
     """Write the list's certificate (what, when, who signed, digests) as PDF or CSV."""
+    kind = file_kind(kind, output, ("pdf", "csv"))
     with current_archive().sessions() as session:
         lst = disposition.get_list(session, _list_id(session, ref))
         if kind == "csv":
@@ -210,11 +217,12 @@ def list_witness(ref: str, username: str, slot: str | None, statement: str) -> N
 
 @list_.command("register")
 @click.argument("ref")
-@click.option("--format", "kind", type=click.Choice(["pdf", "xlsx"]), default="pdf")
+@click.option("--format", "kind", type=click.Choice(["pdf", "xlsx"]), help="Default: from -o.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @friendly_errors
-def list_register_file(ref: str, kind: str, output: Path) -> None:
+def list_register_file(ref: str, kind: str | None, output: Path) -> None:
     """Write the list's 销毁清册 or 移交清册 as PDF or XLSX."""
+    kind = file_kind(kind, output, ("pdf", "xlsx"))
     arc = current_archive()
     with arc.sessions() as session:
         register = list_register(

@@ -18,6 +18,7 @@ from access.cli.common import (
     current_archive,
     echo_json,
     echo_table,
+    file_kind,
     friendly_errors,
     second_person,
     shown,
@@ -278,7 +279,7 @@ def sweep_now() -> None:
 @click.option("--department", help="机构代码, e.g. CG; all departments if left out.")
 @click.option("--code", help="保管期限, e.g. D30 or Y; all periods if left out.")
 @click.option("--category", help="门类, e.g. WS or KJ; all categories if left out.")
-@click.option("--format", "kind", type=click.Choice(["pdf", "xlsx"]), default="pdf")
+@click.option("--format", "kind", type=click.Choice(["pdf", "xlsx"]), help="Default: from -o.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--prepared-by", default="", help="整理人, printed on the 备考表.")
 @friendly_errors
@@ -287,11 +288,12 @@ def catalogue_file(
     department: str | None,
     code: str | None,
     category: str | None,
-    kind: str,
+    kind: str | None,
     output: Path,
     prepared_by: str,
 ) -> None:
     """Write the 归档文件目录 of a year (with its 备考表) as PDF or XLSX."""
+    kind = file_kind(kind, output, ("pdf", "xlsx"))
     arc = current_archive()
     with arc.sessions() as session:
         register = catalogue(

@@ -73,6 +73,12 @@ def test_a_destruction_list_from_the_command_line(tmp_path: Path) -> None:
     csv = tmp_path / "cert.csv"
     cli(env, "retention", "list", "certificate", ref, "--format", "csv", "-o", str(csv))
     assert "用户qian" in csv.read_text("utf-8")
+    register = tmp_path / "销毁清册.xlsx"  # the extension says which
+    cli(env, "retention", "list", "register", ref, "-o", str(register))
+    assert register.read_bytes().startswith(b"PK")  # XLSX, not a PDF named .xlsx
+    clash = cli(env, "retention", "list", "register", ref, "--format", "pdf", "-o", str(register),
+                expect=2)  # fmt: skip
+    assert "--format pdf does not match 销毁清册.xlsx" in clash.stderr
     assert "audit chain intact" in cli(env, "audit", "verify").stdout
 
     # The hold outlived the list; the manual version shredder respects it too.
