@@ -38,7 +38,7 @@ def retention_holds() -> Any:
 def retention_hold_place() -> Any:
     body = json_body()
     try:
-        scope = HoldScope(body.get("scope") or "records")
+        scope = HoldScope(body.get("scope") or _scope_given(body))
     except ValueError:
         return error(400, "scope must be records, project or query")
     ids = parse_ids(body.get("record_ids"), "record_ids") if scope == HoldScope.RECORDS else []
@@ -55,6 +55,12 @@ def retention_hold_place() -> Any:
             query=query,
         )
         return jsonify(hold_json(hold, count)), 201
+
+
+def _scope_given(body: dict[str, Any]) -> str:
+    """The scope a request without one means: what it names (a project, a query), else
+    records, so a project hold sent without ``scope`` is not refused for its record_ids."""
+    return "project" if body.get("project") else "query" if body.get("query") else "records"
 
 
 @api.get(f"{PREFIX}/holds/<int:hold_id>")

@@ -84,6 +84,16 @@ def test_the_records_managers_year(tmp_path: Path) -> None:
         assert shown["records"] == 1
         assert [r["id"] for r in shown["record_list"]] == [str(old[0])]
         assert world.call("GET", "zhou", "/api/v1/retention/holds/999").status_code == 404
+        by_project = world.call(  # no scope given: the project it names says which
+            "POST", "sun", "/api/v1/retention/holds",
+            json={"name": "项目冻结", "reason": "2026 项目审计", "project": "采购框架协议"},
+        )  # fmt: skip
+        assert (by_project.status_code, by_project.json["scope"]) == (201, "project")
+        released = world.call(
+            "POST", "sun", f"/api/v1/retention/holds/{by_project.json['id']}/release",
+            json={"reason": "审计结束"},
+        )  # fmt: skip
+        assert released.status_code == 200
         swept = world.call("POST", "sun", "/api/v1/retention/sweep").json
         assert (swept["proposed"], swept["held"]) == ({"destroy": 2}, 1)
         held = world.call("GET", "zhou", f"/api/v1/retention/records/{old[0]}").json
