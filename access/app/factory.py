@@ -8,12 +8,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from celery import Celery, Task
-from flask import Flask, Response
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from access import api, web
+from access.api.common import error as api_error
 from access.app.health import health
 from access.app.wiring import celery_settings, open_archive
+from access.web.core import unrouted_page
 from archive.bootstrap import secret_key
 from archive.config import load_settings
 from archive.core import Archive
@@ -64,6 +67,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         # X-Forwarded-For beyond them never becomes the logged address.
         hops = arc.settings.access.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops)  # type: ignore[method-assign]
+
+    @app.errorhandler(404)
+    @app.errorhandler(405)
+    def _unrouted(exc: HTTPException) -> Any:
+        """A URL no view answers (or not with this method): in the API's one error shape
+        under /api/, else a page in the reader's language, not the server's English."""
+        if request.path.startswith("/api/"):
+            return api_error(exc.code or 404, exc.description or exc.name)
+        return unrouted_page(exc.code or 404)
 
     @app.after_request
     def _security_headers(response: Response) -> Response:

@@ -157,6 +157,11 @@ def error_page(status: int, message: object, ask_at: str | None = None) -> tuple
     return page, status
 
 
+def unrouted_page(status: int) -> tuple[str, int]:
+    """A URL no page answers (404), or not with this method (405)."""
+    return error_page(status, _("No such page.") if status == 404 else _("Not here: go back."))
+
+
 @web.errorhandler(DomainError)
 def _domain_error(exc: DomainError) -> tuple[str, int]:
     return error_page(status_of(exc), explain(exc))

@@ -10,6 +10,7 @@ from flask import Flask
 from access.app import archive_of, create_app
 from archive.config import ConfigError
 from archive.core import Archive
+from tests.access.conftest import World
 
 
 def test_health_answers_on_every_backend(app: Flask, arc: Archive) -> None:
@@ -42,3 +43,17 @@ def test_bad_settings_fail_at_start_up(tmp_path: Path) -> None:
 def test_uninitialised_archive_fails_at_start_up(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="archive init"):
         create_app({"ARCHIVE_HOME": str(tmp_path)})
+
+
+def test_a_url_nothing_answers_gets_the_api_shape_or_a_page_in_chinese(
+    world: World,
+) -> None:
+    client = world.app.test_client()
+    api = client.get("/api/v1/records/0123456789abcdef0123456789abcdef/nothing")
+    assert (api.status_code, api.json) == (404, {"error": api.json["error"], "kind": "not_found"})  # type: ignore[index]
+    wrong_method = client.delete("/api/v1/openapi.json")
+    assert wrong_method.status_code == 405
+    assert wrong_method.json["kind"]  # type: ignore[index]
+    page = client.get("/no/such/page", headers={"Accept-Language": "zh-CN"})
+    assert page.status_code == 404
+    assert "没有这个页面" in page.get_data(as_text=True)
