@@ -13,12 +13,23 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from archive.refcode import ReferenceCodeError, parse_reference
+from archive.vocabulary import term
 
 #: 密级 as DA/T 46 expects it worded, for each sensitivity.
 SECRECY = {"public": "公开", "internal": "内部", "confidential": "秘密", "restricted": "机密"}
+
+
+def register_day(value: str | date | None) -> str:
+    """日期 as DA/T 22 writes it: eight digits."""
+    if value is None or value == "":
+        return ""
+    text = value.isoformat() if isinstance(value, date) else str(value)
+    digits = text.replace("-", "")
+    return digits + "00" if len(digits) == 6 else digits  # the day not given: 00
 
 
 def _add(parent: ET.Element, name: str, value: object = None) -> ET.Element:
@@ -71,10 +82,14 @@ def description_xml(
     _add(content, "题名", description.get("title"))
     _maybe(content, "文件编号", description.get("doc_number"))
     _maybe(content, "责任者", description.get("author"))
-    filed = str(description.get("filed_on") or "").replace("-", "")
-    _maybe(content, "日期", filed)
+    # The document's own date, as the registers write it (a month without its day: 00).
+    _maybe(
+        content,
+        "日期",
+        register_day(description.get("document_date") or description.get("filed_on")),
+    )
     kind = (description.get("class") or {}).get("type")
-    _maybe(content, "文种", kind)
+    _maybe(content, "文种", term(kind) if kind else None)
     _maybe(content, "密级", SECRECY.get(str(description.get("sensitivity"))))
     _maybe(content, "保管期限", _retention_words(description.get("code")))
     form = _add(root, "形式特征")

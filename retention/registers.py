@@ -14,7 +14,6 @@ import io
 import logging
 import uuid
 from collections.abc import Callable, Iterable
-from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -38,6 +37,8 @@ from archive.models import (
 )
 from archive.vocabulary import retention_period, term
 from retention.certificate import People
+from retention.dat46 import SECRECY as SECRECY
+from retention.dat46 import register_day as register_day
 from retention.errors import NotFound
 from retention.handover import handed_over
 from retention.register_files import Register, local, register_pdf
@@ -45,8 +46,6 @@ from retention.signed import still_as_signed
 
 log = logging.getLogger(__name__)
 
-#: 密级 as printed for each sensitivity (the company's levels in the national words).
-SECRECY = {"public": "公开", "internal": "内部", "confidential": "秘密", "restricted": "机密"}
 #: What happened to a listed record, as the register says it.
 OUTCOMES = {"destroyed": "已销毁", "transferred": "已移交", "skipped": "未执行"}
 DESTRUCTION_METHOD = "密钥销毁（加密存储，数据密钥不可恢复）并删除密文"
@@ -56,15 +55,6 @@ BACKUPS_NOTE = (
     "销毁前所做的备份仍含上述档案的密文及其加密封装的数据密钥；执行“archive keys rotate "
     "--retire”（轮换并停用旧主密钥）后，这些备份无法再解密，也无法再恢复。"
 )
-
-
-def register_day(value: str | date | None) -> str:
-    """日期 as DA/T 22 writes it: eight digits."""
-    if value is None or value == "":
-        return ""
-    text = value.isoformat() if isinstance(value, date) else str(value)
-    digits = text.replace("-", "")
-    return digits + "00" if len(digits) == 6 else digits  # the day not given: 00
 
 
 def organisation_heading(settings: Settings) -> list[tuple[str, str]]:

@@ -17,6 +17,7 @@ from archive.core import Archive
 from archive.models import AccessEvent, AuditEvent, DispositionList, Record
 from archive.receipts import ReceiptError, verify_receipt
 from ingest.package import import_package
+from retention.dat46 import description_xml
 from retention.errors import Conflict
 from retention.handover import record_receipt
 from retention.register_files import register_pdf
@@ -43,7 +44,14 @@ def test_the_package_carries_the_description_under_dat46_names(planned: Archive)
     assert xml.findtext("聚合层次") == "文件"
     assert xml.findtext("电子文件号") == str(record_id)
     assert xml.findtext("内容描述/题名") == described["title"]
-    assert xml.findtext("内容描述/日期") == described["filed_on"].replace("-", "")
+    # The document's own date, as the registers write it.
+    assert (described["document_date"], xml.findtext("内容描述/日期")) == ("2010-05-01", "20100501")
+    assert xml.findtext("内容描述/文种") == "board"  # a class the vocabulary does not know
+    month_only = ET.fromstring(  # noqa: S314 - our own output
+        description_xml({**described, "document_date": "2012-06", "class": {"type": "minutes"}})
+    )
+    assert month_only.findtext("内容描述/日期") == "20120600"  # no day invented: 00
+    assert month_only.findtext("内容描述/文种") == "会议纪要"  # the word, not the code
     assert xml.findtext("内容描述/密级") == "内部"
     assert xml.findtext("档号/档号全文") == described["reference_code"]
     assert xml.findtext("档号/年度") == "2010"
