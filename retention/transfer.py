@@ -168,7 +168,13 @@ def transfer_list(
     bag = bagit.make_bag(
         str(staging),
         bag_info={
-            "Source-Organization": "archive",
+            # 立档单位 and 全宗号: who the records come from, as the receiving archive files them
+            "Source-Organization": arc.settings.organisation or "archive",
+            **(
+                {"Internal-Sender-Identifier": arc.settings.fonds_code}
+                if arc.settings.fonds_code
+                else {}
+            ),
             "External-Identifier": lst.number,
             "External-Description": f"transfer list {lst.number}, digest {lst.digest}",
             "Bagging-Date": local_today().isoformat(),

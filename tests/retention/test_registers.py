@@ -343,6 +343,9 @@ def test_a_transfer_register_has_the_handover_block_and_is_kept(registered: Arch
         f"（{size:,} 字节，文件 {sum(p.is_file() for p in payload)} 个）"
     )
     assert (heading["文件格式"], heading["载体"]) == ("TXT", "在线移交（移交包）")
+    info = (registered.settings.home / "transfers" / lst.number / "bag-info.txt").read_text("utf-8")
+    assert f"Source-Organization: {ORGANISATION}" in info  # who the records come from
+    assert "Internal-Sender-Identifier: Z109" in info  # their 全宗号
 
 
 def test_someone_elses_text_stays_text_in_both_files() -> None:
