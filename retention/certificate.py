@@ -148,7 +148,8 @@ def certificate_rows(lst: DispositionList, lang: str | None = "zh") -> list[dict
             "code": retention_text(snap.get("code"), lang),
             "due_on": snap.get("due_on") or "",
             "outcome": term(item.outcome, lang) if item.outcome else "",
-            "done_at": beijing(item.done_at),
+            # a kept item (held, no longer due) was not disposed of: no time of disposal
+            "done_at": beijing(item.done_at) if item.outcome != "skipped" else "",
             "note": item.note or "",
         }
         versions = snap.get("versions") or [{}]

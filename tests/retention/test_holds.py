@@ -17,6 +17,7 @@ from archive.keys import destroy_version_content
 from archive.models import AuditEvent, Disposal, DispositionList, HoldScope, Record, RecordState
 from ingest.package import check_transfer_folder
 from retention import disposition, execution
+from retention.certificate import certificate_rows
 from retention.deletion import confirm_deletion, request_deletion
 from retention.errors import Held, RetentionError
 from retention.holds import ensure_free, place_hold, refusals_audited, release_hold
@@ -177,6 +178,12 @@ def test_a_hold_placed_after_signing_stops_execution_for_that_record(planned: Ar
         assert session.get(Record, kept).state == RecordState.ACTIVE  # type: ignore[union-attr]
         assert session.get(Record, gone).state == RecordState.DISPOSED  # type: ignore[union-attr]
     assert _refusals(planned, kept) == [f"destroy (list {result.number})"]
+    with planned.sessions() as session:  # the certificate: a time only where it was done
+        rows = certificate_rows(session.get_one(DispositionList, list_id))
+    done = {row["name"]: (row["outcome"], row["done_at"]) for row in rows}
+    assert done["甲-2010-05"] == ("未处置", "")  # kept: held after signing
+    assert done["乙-2010-05"][0] == "已销毁"
+    assert done["乙-2010-05"][1]
 
 
 def test_a_query_hold_leaves_records_without_the_field_to_the_sweep(arc: Archive) -> None:
