@@ -15,7 +15,12 @@ from sqlalchemy.orm import Session
 
 from archive.db import local_today
 from archive.models import (
+    AuditEvent,
     Department,
+    Disposal,
+    DispositionItem,
+    DispositionList,
+    ListStatus,
     Record,
     RecordState,
     RetentionSchedule,
@@ -116,3 +121,20 @@ def codes_report(session: Session) -> dict[str, Any]:
         "unscheduled": unscheduled,
         "states": {state.value: count for state, count in states.items()},
     }
+
+
+def destructions_readable_in_backups(session: Session) -> int:
+    """Destruction lists carried out since key-encryption keys were last retired: backups
+    made before each still hold its records' wrapped keys, readable with the keyring, until
+    ``archive keys rotate --retire`` runs (the 销毁清册's 备份说明 says the same)."""
+    retired = session.scalar(
+        select(func.max(AuditEvent.at)).where(AuditEvent.action == "keys.retired")
+    )
+    executed = select(func.count()).where(
+        DispositionList.action == Disposal.DESTROY,
+        DispositionList.status == ListStatus.EXECUTED,
+        DispositionList.items.any(DispositionItem.outcome == "destroyed"),
+    )
+    if retired is not None:
+        executed = executed.where(DispositionList.executed_at > retired)
+    return session.scalar(executed) or 0

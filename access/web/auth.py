@@ -41,6 +41,7 @@ from archive.models import PrivilegeChange, PrivilegeStatus, Role, User
 from archive.passwords import weak_password
 from archive.people import PeopleError, end_sessions, set_password
 from ingest.checks import scanner_problem
+from retention.reports import destructions_readable_in_backups
 
 #: What someone who must first choose their own password may still open.
 _BEFORE_PASSWORD = frozenset({"web.change_password", "web.logout", "web.language", "web.login"})
@@ -188,11 +189,15 @@ def home() -> Any:
             unscanned=scanner_problem(archive.settings.ingest)
             if person.role in ANSWER_FOR_SCANNING
             else None,
+            keys_to_retire=destructions_readable_in_backups(db)
+            if person.role in ANSWER_FOR_SCANNING
+            else 0,
         )
 
 
-#: Who is told on their home page that files are stored without a virus scan: the
-#: administrator installs ClamAV, the records manager answers for 四性, the auditor checks.
+#: Who is told on their home page that files are stored without a virus scan, or that
+#: destroyed records are still readable in older backups: the administrator installs ClamAV
+#: and retires keys, the records manager answers for 四性 and destruction, the auditor checks.
 ANSWER_FOR_SCANNING = frozenset({Role.ADMIN, Role.RECORDS_MANAGER, Role.AUDITOR})
 
 

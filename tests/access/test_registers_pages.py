@@ -11,6 +11,8 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
+from archive.audit import Actor
+from archive.keys import retire_old_keys, rotate_keys
 from archive.models import DispositionList, Record
 from tests.access.conftest import World, make_world, submitted_due_list
 from tests.access.test_web import BASE
@@ -162,3 +164,16 @@ def test_a_list_page_warns_while_the_register_would_print_without_its_organisati
     finally:
         unnamed.arc.close()
         named.arc.close()
+
+
+def test_a_destruction_not_yet_out_of_older_backups_is_said_until_old_keys_retire(
+    executed: tuple[World, int],
+) -> None:
+    world, _list_id = executed
+    for username, told in (("wu", True), ("sun", True), ("zhou", True), ("wang", False)):
+        page = Browser(world, username).text("/")
+        assert ('id="keys-to-retire"' in page) is told, username
+    assert "1 次销毁执行后尚未停用旧主密钥" in Browser(world, "wu").text("/")
+    rotate_keys(world.arc, Actor.cli())
+    assert retire_old_keys(world.arc, Actor.cli())
+    assert 'id="keys-to-retire"' not in Browser(world, "wu").text("/")
