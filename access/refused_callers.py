@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 
 from archive.accesslog import REFUSED, Client, log_access
 from archive.core import Archive
-from archive.models import Scope
+from archive.models import Scope, Version
 from archive.people import spent_token_owner
 
 ANONYMOUS_LINES = 10
@@ -53,9 +54,19 @@ def log_refused_caller(
         return False
     user, reason = owner if owner is not None else (None, "no valid API token")
     shown_action = action if action in {s.value for s in Scope} else Scope.VIEW.value
+    with arc.sessions() as session:  # the record asked for, as every other line names it
+        version = session.get(Version, version_id) if isinstance(version_id, uuid.UUID) else None
+        record_id = version.record_id if version is not None else None
     arc.log_writes.run(
         lambda log: log_access(
-            log, user, client, shown_action, REFUSED, version_id=version_id, reason=reason
+            log,
+            user,
+            client,
+            shown_action,
+            REFUSED,
+            record_id=record_id,
+            version_id=version_id,
+            reason=reason,
         )
     )
     return True

@@ -55,6 +55,7 @@ def test_spent_tokens_name_their_owner_in_the_log(world: World) -> None:
     first = lines(world)[0]
     assert first.ip == "127.0.0.1"
     assert first.version_id == str(world.versions["CG-internal"])
+    assert first.record_id == str(world.records["CG-internal"])  # named like any other line
     with world.arc.sessions() as session:
         assert first.user_id == session.scalar(select(User.id).where(User.username == "zhang"))
 
