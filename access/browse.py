@@ -186,7 +186,9 @@ def search_as(arc: Archive, user_id: int, client: Client, params: SearchParams) 
                 client,
                 "search",
                 ALLOWED,
-                details=f"q={params.q!r} filters={params.filters} total={results.total}",
+                details=f"q={params.q!r} "
+                + "".join(f"{name}={value} " for name, value in params.filters.items())
+                + f"total={results.total}",
                 after=line,
             )
 

@@ -35,7 +35,7 @@ from archive.models import (
     User,
     Version,
 )
-from archive.vocabulary import beijing, english, field_label, term
+from archive.vocabulary import beijing, english, field_label, pick, term
 from archive.vocabulary_details import as_text, coded_text
 from archive.vocabulary_reasons import reason_text
 
@@ -129,6 +129,8 @@ class Lookups:
             return term(oid, lang)
         if kind == "event_type":
             return self.event_types.get(oid, oid)
+        if kind == "access_log":  # how it was read: the page, the API or an export
+            return pick(LOG_READ_AS[oid], lang) if oid in LOG_READ_AS else oid
         return self.named.get((kind, oid), oid)
 
     def value(self, key: str, value: Any, lang: str | None) -> str:
@@ -186,6 +188,14 @@ def _walk(details: dict[str, Any]) -> Iterable[tuple[str, Any]]:
         yield key, value
         if isinstance(value, dict):
             yield from value.items()
+
+
+#: How the access log was read (``access_log.read``'s object): its page, the API, an export.
+LOG_READ_AS: dict[str, tuple[str, str]] = {
+    "html": ("网页", "Web page"),
+    "json": ("接口（JSON）", "API (JSON)"),
+    "csv": ("CSV 导出", "CSV export"),
+}
 
 
 def lookups_for(session: Session, events: Sequence[AuditEvent]) -> Lookups:

@@ -53,6 +53,7 @@ def access_log() -> Any:
             "access_log.html", events=[], columns=CSV_COLUMNS, limit=PAGE, f=refused
         )
         return page, status_of(exc)
+    kind = "csv" if kind == "csv" else "html"  # this page, or its export
     archive = arc()
     with archive.transaction() as db:
         record_event(db, actor(), "access_log.read", "access_log", kind, dict(request.args))

@@ -323,3 +323,12 @@ def test_jobs_projects_holds_and_rules_are_named_not_numbered(world: World) -> N
         "合同规则",
         "not-a-uuid",  # nothing to name: the id as written
     ]
+
+
+def test_reading_the_access_log_is_in_the_trail_in_words(world: World) -> None:
+    zhou = Browser(world, "zhou")
+    zhou.text("/audit/access-log?per_page=30")
+    trail = zhou.text("/audit/trail?action=access_log.read")
+    assert "查看访问日志" in trail
+    assert "网页" in trail  # not "html"
+    assert "每页条数" in trail  # not "per_page"

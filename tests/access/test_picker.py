@@ -304,3 +304,15 @@ def test_a_head_cannot_learn_or_start_a_clock_on_a_record_they_may_not_know(
     with world.arc.sessions() as session:
         assert session.scalars(select(RetentionEvent)).all() == []  # no clock was started
     assert event_on(seen).status_code == 201  # a record of the department that wang knows
+
+
+def test_a_search_reaching_contracts_is_logged_in_plain_words(world: World) -> None:
+    found = world.call("GET", "zhao", "/api/v1/search?q=正文&sensitivity=restricted")
+    assert found.status_code == 200
+    with world.arc.sessions() as session:
+        line = session.scalars(
+            select(AccessEvent).where(
+                AccessEvent.username == "zhao", AccessEvent.action == "search"
+            )
+        ).one()
+    assert line.details.startswith("q='正文' sensitivity=restricted total=")  # no Python dict
