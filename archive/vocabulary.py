@@ -292,6 +292,27 @@ def _code(value: object) -> str:
     return str(value.value if isinstance(value, enum.Enum) else value)
 
 
+#: 门类代码 (DA/T 22's first letters of a category's name) an archive commonly uses.
+CATEGORIES: dict[str, Term] = {
+    "WS": ("文书", "Administrative documents"),
+    "KJ": ("会计", "Accounting"),
+    "RS": ("人事", "Personnel"),
+    "KY": ("科研", "Research"),
+    "JJ": ("基建", "Construction"),
+    "SB": ("设备", "Equipment"),
+    "CP": ("产品", "Products"),
+    "SX": ("声像", "Audio-visual"),
+    "ZP": ("照片", "Photographs"),
+    "SW": ("实物", "Objects"),
+}
+
+
+def category_words(code: str, lang: str | None = "zh") -> str:
+    """A 门类代码 with its name (``WS 文书``); a code the list does not know, as it is."""
+    found = CATEGORIES.get(code)
+    return f"{code} {pick(found, lang)}" if found else code
+
+
 def term(value: object, lang: str | None = "zh") -> str:
     """A role, level, state, class or outcome as words; an unknown code as it is."""
     if value is None or value == "":

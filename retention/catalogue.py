@@ -21,7 +21,7 @@ from archive.models import (
     RecordState,
     Tombstone,
 )
-from archive.vocabulary import retention_period
+from archive.vocabulary import category_words, retention_period
 from retention.register_files import Register, local
 from retention.registers import SECRECY, organisation_heading, page_counts, register_day
 
@@ -121,7 +121,7 @@ def catalogue(
     department_name = next((d.name for _, d in found if d is not None), department or "")
     covers = [
         ("年度", str(year)),
-        ("门类", category or "全部"),
+        ("门类", category_words(category) if category else "全部"),
         ("机构（问题）", f"{department_name}（{department}）" if department else "全部"),
         ("保管期限", retention_period(code) if code else "全部"),
     ]

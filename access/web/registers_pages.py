@@ -14,11 +14,12 @@ from sqlalchemy.orm import Session
 from access.browse import knows, shown_on_lists, visible_list
 from access.http import printed, register_response, status_of
 from access.policy import Permission
-from access.web.core import actor, arc, form, me, reauthenticate, requires, web
+from access.web.core import actor, arc, form, me, reauthenticate, requires, select_locale, web
 from access.web.labels import period_coded
 from access.web.refusals import explain
 from archive.errors import DomainError, InvalidInput
 from archive.models import Department, Disposal, DispositionList, ListStatus
+from archive.vocabulary import category_words
 from retention.catalogue import catalogue
 from retention.registers import list_register
 from retention.schedules import current_schedules
@@ -86,7 +87,7 @@ def _catalogue_choices(db: Session, default_category: str) -> dict[str, list[tup
     return {
         "department": [(d.code, f"{d.name}（{d.code}）") for d in departments],
         "code": [(c, period_coded(c)) for c in codes],
-        "category": [(c, c) for c in categories],
+        "category": [(c, category_words(c, select_locale())) for c in categories],
     }
 
 

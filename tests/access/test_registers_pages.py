@@ -96,6 +96,7 @@ def test_the_catalogue_page_downloads_xlsx_and_keeps_a_bad_year(
     assert 'value="20x6"' in body
     assert re.search(r'<option value="CG"\s*selected>', body)  # the choice kept, from a list
     assert re.search(r'<option value="D10"\s*>10年（D10）</option>', body)
+    assert re.search(r'<option value="WS"\s*>WS 文书</option>', body)  # the code and its name
     typed = sun.get("/retention/catalogue?year=2010&department=销售&format=pdf")
     assert typed.status_code == 400  # type: ignore[attr-defined]
     assert "“销售”不在可选范围内" in typed.get_data(as_text=True)  # type: ignore[attr-defined]
@@ -104,6 +105,7 @@ def test_the_catalogue_page_downloads_xlsx_and_keeps_a_bad_year(
     cells = [c for row in load_workbook(io.BytesIO(old.data)).active.iter_rows(values_only=True)  # type: ignore[attr-defined]
              for c in row if c]  # fmt: skip
     assert any(str(c).startswith("已销毁（XH-") for c in cells)
+    assert "WS 文书" in cells  # the heading names the 门类
     none = sun.get("/retention/catalogue?year=2026&category=KJ&format=xlsx")  # no vouchers
     kept = [row for row in load_workbook(io.BytesIO(none.data)).active.iter_rows(values_only=True)  # type: ignore[attr-defined]
             if row[0] == "1"]  # fmt: skip
