@@ -71,12 +71,39 @@ def _page_frame(register: Register) -> Any:
     return NumberedCanvas
 
 
+#: Columns whose cells are codes, dates and numbers, never to be broken across lines (a 档号
+#: cut in two, 内/部): they keep their width (mm, 8-point type with the cell's padding), and
+#: only the columns of words (题名, 鉴定意见 …) give way to fit the page.
+UNBROKEN = {
+    "序号": 10.0,
+    "档号": 41.0,
+    "日期": 17.0,
+    "密级": 12.0,
+    "页数": 10.0,
+    "保管期限": 15.0,
+    "销毁时间": 27.0,
+    "时间": 27.0,
+}
+
+
+def column_widths(columns: list[tuple[str, float]], usable: float) -> list[float]:
+    """Each column's width in mm on a page ``usable`` mm wide: :data:`UNBROKEN` ones as set,
+    the rest scaled to the room left (all scaled alike if that leaves too little)."""
+    fixed = sum(UNBROKEN[h] for h, _ in columns if h in UNBROKEN)
+    flexible = sum(w for h, w in columns if h not in UNBROKEN)
+    if flexible == 0 or usable - fixed < flexible * 0.4:
+        scale = usable / sum(w for _, w in columns)
+        return [w * scale for _, w in columns]
+    scale = (usable - fixed) / flexible
+    return [UNBROKEN[h] if h in UNBROKEN else w * scale for h, w in columns]
+
+
 def register_pdf(register: Register) -> bytes:
     body, title_style, head = styles()
     buffer = io.BytesIO()
     doc = landscape_document(buffer, register.title)
     usable = landscape(A4)[0] - 24 * mm
-    scale = usable / (sum(width for _, width in register.columns) * mm)
+    widths = column_widths(register.columns, usable / mm)
     story: list[Any] = [Paragraph(register.title, title_style)]
     story.append(grid([["", ""], *register.heading], [50 * mm, usable - 50 * mm], body))
     for name, rows in register.above:
@@ -90,7 +117,7 @@ def register_pdf(register: Register) -> bytes:
                 [heading for heading, _ in register.columns],
                 ["（无）"] + [""] * (len(register.columns) - 1),
             ],
-            [width * mm * scale for _, width in register.columns],
+            [width * mm for width in widths],
             body,
         )
     )

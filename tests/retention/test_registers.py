@@ -222,6 +222,12 @@ def test_destruction_is_witnessed_before_the_list_closes_and_its_register_is_kep
     ):
         assert words in text, words
     assert text.index("审批签署") < text.index("监销签署")  # approvals above, 监销 below
+    lines = text.splitlines()  # codes, times and 密级 each on one line, never cut in two
+    for code in codes:
+        assert any(code in line for line in lines), code
+    destroyed_at = body[0][11]
+    assert any(destroyed_at in line for line in lines), destroyed_at
+    assert any("内部" in line for line in lines)
 
 
 def test_a_register_says_what_was_not_destroyed_and_the_executor_does_not_witness(
