@@ -18,13 +18,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from access.browse import SNIPPET
+from access.record_refs import as_uuid
 from access.requests import violations
 from archive.accesslog import ALLOWED, REFUSED
 from archive.checkpoints import public_key_text, write_checkpoint
 from archive.config import AccessSettings
 from archive.core import Archive
 from archive.db import LOCAL_TIME, utcnow
-from archive.models import AccessEvent, FixityCheck, Scope, Version
+from archive.models import AccessEvent, FixityCheck, Record, Scope, Version
 
 #: What counts as reading a record: every content action, and a search snippet shown.
 READS = (*(scope.value for scope in Scope), SNIPPET)
@@ -64,6 +65,25 @@ def alerts(
     refusals: dict[str, deque[datetime]] = defaultdict(deque)
     flagged: set[tuple[str, str]] = set()  # one alert per user and kind per hour window
     start, end = settings.work_hours
+    names: dict[str, str] = {}
+
+    def named(record_id: str | None) -> str:
+        """A record as people know it (its 档号, or its name before it has one), looked up
+        once each; an id that names no record, as it is."""
+        if not record_id:
+            return "—"
+        if record_id not in names:
+            wanted = as_uuid(record_id)
+            found = (
+                session.execute(
+                    select(Record.reference_code, Record.name_stem).where(Record.id == wanted)
+                ).first()
+                if wanted
+                else None
+            )
+            names[record_id] = (found[0] or found[1]).replace(" ", "") if found else record_id
+        return names[record_id]
+
     for event in events:
         who = event.username
         if event.outcome == REFUSED:
@@ -94,7 +114,7 @@ def alerts(
                     who,
                     event.at,
                     1,
-                    f"{event.action} of record {event.record_id} at {local:%H:%M} 北京时间",
+                    f"{event.action} of record {named(event.record_id)} at {local:%H:%M} 北京时间",
                 )
             )
         recent = reads[who]

@@ -18,7 +18,7 @@ from access.api.openapi import path_template
 from access.cli import main
 from archive.accesslog import verify_access_log
 from archive.db import drop_append_only_ddl, utcnow
-from archive.models import AccessEvent
+from archive.models import AccessEvent, Record
 from tests.access.conftest import World, make_world
 from tests.ingest import samples
 
@@ -127,6 +127,11 @@ def test_alerts_for_many_reads_and_repeated_refusals(tmp_path: Path) -> None:
     found = night.call("GET", "zhou", "/api/v1/access-alerts").json["alerts"]  # type: ignore[index]
     hour = (utcnow() + timedelta(hours=8)).hour
     assert [a["kind"] for a in found] == ([] if hour == 0 else ["after_hours"])
+    with night.arc.sessions() as session:
+        record = session.get_one(Record, night.records["CG-internal"])
+        known_as = record.reference_code or record.name_stem
+    for alert in found:  # the record as people know it, not its id
+        assert f" of record {known_as} at " in alert["detail"]
     night.arc.close()
 
 
