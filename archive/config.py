@@ -41,7 +41,7 @@ class IngestSettings:
     # characters; it keeps ingest of any file near 150 MB (bench/ingest.py --large-mb).
     text_cap_bytes: int = 4 << 20
     ocr_languages: str = "chi_sim+chi_tra+eng"
-    clamav: str = "auto"  # auto (use clamscan if installed), off, or a clamscan path
+    clamav: str = "auto"  # auto (clamscan if it can scan), required (else quarantine), off, a path
     clamav_database: str | None = None
     # Office documents rendered to PDF for reading: auto (soffice if installed), off, or a path.
     office: str = "auto"
@@ -167,8 +167,10 @@ def _code(
 def _ingest_settings(env: Mapping[str, str]) -> IngestSettings:
     default = IngestSettings()
     clamav = env.get("ARCHIVE_CLAMAV") or default.clamav
-    if clamav not in ("auto", "off") and not Path(clamav).is_file():
-        raise ConfigError(f"ARCHIVE_CLAMAV must be auto, off or a clamscan path, got {clamav!r}")
+    if clamav not in ("auto", "off", "required") and not Path(clamav).is_file():
+        raise ConfigError(
+            f"ARCHIVE_CLAMAV must be auto, required, off or a clamscan path, got {clamav!r}"
+        )
     office = env.get("ARCHIVE_OFFICE_RENDITIONS") or default.office
     if office not in ("auto", "off") and not Path(office).is_file():
         raise ConfigError(

@@ -101,7 +101,7 @@ class ScanResult:
 def find_clamscan(settings: IngestSettings) -> str | None:
     if settings.clamav == "off":
         return None
-    if settings.clamav != "auto":
+    if settings.clamav not in ("auto", "required"):
         return settings.clamav
     return shutil.which("clamscan")
 
@@ -139,6 +139,8 @@ def scanner_line(settings: IngestSettings) -> str:
         "no_database": "ClamAV has no signature database: run freshclam, or set "
         "ARCHIVE_CLAMAV_DATABASE",
     }[problem]
+    if settings.clamav == "required":
+        return f"WARNING virus scan: every file is quarantined as NOT scanned ({why})"
     return f"WARNING virus scan: files are stored NOT scanned ({why})"
 
 

@@ -107,8 +107,8 @@ def inspect(arc: Archive, work: Work) -> None:
     work.report.passed("integrity.content_present", f"{work.job.size} bytes")
     work.media_type = sniff.sniff(work.path)
     scan = virus_scan(work.path, settings)
-    if scan.ok is False:
-        raise Quarantine("security.virus_scan", scan.detail)
+    if scan.ok is False or (scan.ok is None and settings.clamav == "required"):
+        raise Quarantine("security.virus_scan", scan.detail)  # retry once ClamAV can scan
     if scan.ok is None:
         work.report.skipped("security.virus_scan", scan.detail)
     else:

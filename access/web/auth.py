@@ -189,6 +189,7 @@ def home() -> Any:
             unscanned=scanner_problem(archive.settings.ingest)
             if person.role in ANSWER_FOR_SCANNING
             else None,
+            scan_required=archive.settings.ingest.clamav == "required",
             keys_to_retire=destructions_readable_in_backups(db)
             if person.role in ANSWER_FOR_SCANNING
             else 0,

@@ -8,10 +8,17 @@ from pathlib import Path
 
 import pytest
 
+from archive.bootstrap import initialize
 from archive.config import load_settings
+from archive.core import Archive
+from archive.models import IngestStatus
 from ingest.checks import scanner_line, scanner_problem
+from ingest.jobs import JobError, release, retry
+from ingest.pipeline import process
 from tests.access.conftest import World, make_world
 from tests.access.test_web_pages import Browser
+from tests.conftest import make_environ
+from tests.ingest.conftest import ACTOR, job_of, run_ingest
 
 needs_clamav = pytest.mark.skipif(shutil.which("clamscan") is None, reason="ClamAV not here")
 
@@ -45,3 +52,35 @@ def test_those_who_answer_for_scanning_are_told_on_their_home_page(tmp_path: Pat
                 assert "ARCHIVE_CLAMAV=off" in page
     finally:
         world.arc.close()
+
+
+@needs_clamav
+def test_with_scanning_required_a_file_that_cannot_be_scanned_waits_in_quarantine(
+    tmp_path: Path, clamav_database: str | None
+) -> None:
+    """``ARCHIVE_CLAMAV=required``: no signatures, no archiving; once ClamAV can scan, a
+    retry archives the same file (never a release: the check cannot be waved through)."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    env = {
+        **make_environ(tmp_path / "home", "sqlite", "local"),
+        "ARCHIVE_CLAMAV": "required",
+        "ARCHIVE_CLAMAV_DATABASE": str(empty),
+    }
+    arc = Archive(load_settings(env))
+    initialize(arc, ACTOR)
+    try:
+        job = run_ingest(arc, "会议纪要 2026 年第 3 次".encode(), "纪要.txt")
+        assert (job.status, job.failed_check) == (IngestStatus.QUARANTINED, "security.virus_scan")
+        assert "not scanned" in (job.reason or "")
+        with pytest.raises(JobError, match="cannot be released"):
+            release(arc, ACTOR, job.id, "扫描器坏了，先放行")
+    finally:
+        arc.close()
+    scanning = Archive(load_settings({**env, "ARCHIVE_CLAMAV_DATABASE": str(clamav_database)}))
+    try:
+        retry(scanning, ACTOR, job.id)
+        process(scanning, job.id)
+        assert job_of(scanning, job.id).status == IngestStatus.STORED
+    finally:
+        scanning.close()
