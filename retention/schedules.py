@@ -318,7 +318,7 @@ def save_schedule(
 
 
 def retire_schedule(session: Session, actor: Actor, key: str, reason: str) -> None:
-    """Withdraw a schedule; its records fall to the next most specific one."""
+    """Withdraw a schedule; its records fall to the one :func:`choose` picks of the rest."""
     if not reason.strip():
         raise RetentionError("retiring a schedule needs a reason")
     row = current_schedule(session, key)
