@@ -73,6 +73,9 @@ FACETS = (
 #: What a search may be narrowed by: the facets, and 责任者 and 文号 (exact; too many
 #: values to count as facets). A 文号 matches however its brackets and widths are written.
 FILTERS = (*FACETS, "author", "doc_number")
+#: What ``archive index check`` compares with the database beside the version: what is
+#: searched, filtered and counted by.
+DESCRIBED = ("version_id", "title", "name", "reference_code", *FILTERS)
 MAX_RESULT_WINDOW = 10_000  # deep paging costs a top-N of this size; narrow the query instead
 _SPACES = re.compile(r"\s+")
 _VERSION_FILE = "schema_version"
@@ -408,9 +411,14 @@ class SearchIndex:
 
     def indexed_versions(self) -> dict[str, str]:
         """record id → indexed version id, for comparing with the database."""
+        return {rid: fields["version_id"] for rid, fields in self.indexed_descriptions().items()}
+
+    def indexed_descriptions(self) -> dict[str, dict[str, str]]:
+        """record id → what the index keeps of it (:data:`DESCRIBED`), as text."""
         with self._open().searcher() as searcher:
             return {
-                fields["record_id"]: fields["version_id"] for fields in searcher.all_stored_fields()
+                fields["record_id"]: {name: str(fields.get(name) or "") for name in DESCRIBED}
+                for fields in searcher.all_stored_fields()
             }
 
 

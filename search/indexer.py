@@ -35,7 +35,7 @@ from archive.models import (
 )
 from archive.refcode import effective_period
 from search import blocks
-from search.index import MERGE_DELETED_SHARE, IndexDoc, SearchIndex
+from search.index import DESCRIBED, MERGE_DELETED_SHARE, IndexDoc, SearchIndex
 
 MAX_TEXT_BYTES = 20 * 1024 * 1024  # what is indexed of a very long text
 
@@ -269,7 +269,7 @@ def rebuild(
 @dataclass(frozen=True)
 class CheckReport:
     missing: list[str]  # in the database, not in the index
-    stale: list[str]  # indexed with an older version
+    stale: list[str]  # indexed with an older version or an older description
     extra: list[str]  # in the index, should not be
 
     @property
@@ -280,7 +280,7 @@ class CheckReport:
 def check(arc: Archive, fix: bool = False) -> CheckReport:
     """Compare index and database; with ``fix``, queue every difference for the writer."""
     index = open_index(arc)
-    indexed = index.indexed_versions()
+    indexed = index.indexed_descriptions()
     missing, stale = [], []
     expected: set[str] = set()
     for ids in all_record_ids(arc):
@@ -292,7 +292,10 @@ def check(arc: Archive, fix: bool = False) -> CheckReport:
                 expected.add(doc.record_id)
                 if doc.record_id not in indexed:
                     missing.append(doc.record_id)
-                elif indexed[doc.record_id] != doc.version_id:
+                elif any(
+                    indexed[doc.record_id][name] != str(getattr(doc, name) or "")
+                    for name in DESCRIBED
+                ):  # an older version, or a description changed since (a 保管期限, say)
                     stale.append(doc.record_id)
     extra = sorted(set(indexed) - expected)
     report = CheckReport(sorted(missing), sorted(stale), extra)
