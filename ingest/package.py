@@ -12,6 +12,7 @@ same checks as any other.
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,6 +64,13 @@ def check_record_folder(
             f"files {sorted(files.values())} do not match versions {sorted(versions)}",
         )
         return report.as_dict()
+    strays = [f for f in files if not _inside(folder, f)]
+    if strays:  # a name that leads out of the folder is never opened: not even hashed
+        report.failed(
+            "integrity.content_present",
+            f"{', '.join(map(repr, sorted(strays)))} not a file of this record's folder",
+        )
+        return {"record": report.as_dict()}
     results: dict[str, Any] = {"record": report.as_dict()}
     for filename, name in sorted(files.items()):
         version = versions[name]
@@ -75,6 +83,18 @@ def check_record_folder(
             continue
         results[name] = recheck_file(path, expected, settings).as_dict()
     return results
+
+
+def _inside(folder: Path, filename: object) -> bool:
+    """Whether ``filename`` names a regular file directly in ``folder``: a plain name (no
+    separator, no ``..``, not absolute) and not a link, so a sending archive's description
+    cannot make this one read ``/etc/hostname`` or its own keyring."""
+    if not isinstance(filename, str) or filename in ("", ".", ".."):
+        return False
+    if "/" in filename or "\\" in filename or "\x00" in filename:
+        return False
+    path = folder / filename
+    return not path.is_symlink() and (not path.exists() or path.is_file())
 
 
 def failures(results: dict[str, Any], ok: bool | None = False) -> list[str]:
@@ -97,7 +117,16 @@ def check_transfer_folder(
 
 
 def _record_folders(root: Path) -> list[Path]:
-    return sorted(p for p in (root / "data").iterdir() if (p / "metadata.json").is_file())
+    """The record folders of a package: real folders under ``data/`` (a link to a folder
+    elsewhere is not one), each with its own description."""
+    return sorted(
+        p
+        for p in (root / "data").iterdir()
+        if not p.is_symlink()
+        and p.is_dir()
+        and (p / "metadata.json").is_file()
+        and not (p / "metadata.json").is_symlink()
+    )
 
 
 def verify_package(arc: Archive, path: Path) -> PackageReport:
@@ -161,7 +190,8 @@ def import_package(arc: Archive, actor: Actor, path: Path) -> ImportReport:
                 "record_id": str(record_id) if record_id else None,
                 "major": previous_major is not None and major > previous_major,
             }
-            with (folder / by_name[version["name"]]).open("rb") as source:
+            descriptor = os.open(folder / by_name[version["name"]], os.O_RDONLY | os.O_NOFOLLOW)
+            with os.fdopen(descriptor, "rb") as source:  # checked as a plain file by verify
                 job_id = receive(
                     arc,
                     source,

@@ -7,6 +7,7 @@ import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import bagit
 import pytest
 from sqlalchemy import select
 
@@ -16,7 +17,7 @@ from archive.config import load_settings
 from archive.core import Archive
 from archive.models import AccessEvent, AuditEvent, DispositionList, Record
 from archive.receipts import ReceiptError, verify_receipt
-from ingest.package import import_package
+from ingest.package import PackageError, import_package, verify_package
 from retention.dat46 import description_xml
 from retention.errors import Conflict
 from retention.handover import record_receipt
@@ -142,3 +143,33 @@ def test_a_receipt_from_another_party_than_the_approved_one_is_refused(
         list_id = session.scalars(select(DispositionList.id)).one()
     with pytest.raises(ReceiptError, match="approved"):
         record_receipt(planned, MANAGER, list_id, receipt)
+
+
+def test_a_package_naming_files_outside_its_folders_is_refused_unread(
+    planned: Archive, tmp_path: Path
+) -> None:
+    """A sending archive's description named ``../../etc/hostname`` (with its real SHA-256):
+    verify passed and import stored the receiver's own file. Names that leave the record's
+    folder, and links, are refused before anything is opened."""
+    _, result = transfer_one(planned)
+    package = package_of(result)
+    folder = next((package / "data").iterdir())
+    described = json.loads((folder / "metadata.json").read_text("utf-8"))
+    secret = tmp_path / "outside.txt"
+    secret.write_bytes(b"not the package's")
+    (filename, name), *_ = described["files"].items()
+    others = {f: n for f, n in described["files"].items() if n != name}
+    for stray in (f"../../../../../../..{secret}", str(secret)):
+        described["files"] = {stray: name, **others}
+        (folder / "metadata.json").write_text(json.dumps(described, ensure_ascii=False), "utf-8")
+        bagit.Bag(str(package)).save(manifests=True)  # a well-formed bag around it
+        report = verify_package(planned, package)
+        assert not report.ok
+        assert any("not a file of this record's folder" in p for p in report.problems)
+        assert not any("SHA-256" in p for p in report.problems)  # nothing of it is said
+        with pytest.raises(PackageError, match="fails its checks"):
+            import_package(planned, Actor(name="档案馆"), package)
+    (folder / filename).unlink()
+    (folder / filename).symlink_to(secret)  # a link in the folder, to a file elsewhere
+    with pytest.raises(PackageError):  # bagit calls the path unsafe: nothing is read
+        verify_package(planned, package)
