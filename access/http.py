@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import logging
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
@@ -37,6 +37,7 @@ from archive.errors import DomainError, ErrorKind, InvalidInput
 from archive.models import (
     DispositionList,
     ListStatus,
+    Record,
     Scope,
     User,
 )
@@ -235,16 +236,20 @@ def _xlsx_value(value: object) -> object:
     return ILLEGAL_CHARACTERS_RE.sub("", str(value))
 
 
-def certificate_response(lst: DispositionList, kind: str) -> Response:
+def certificate_response(
+    lst: DispositionList, kind: str, may_show: Callable[[Record], bool] | None = None
+) -> Response:
     """The list (or, once executed, its certificate) as a CSV or PDF download; ``?lang=en``
-    for English values (the headings are bilingual either way)."""
+    for English values (the headings are bilingual either way). Records ``may_show``
+    refuses are there by their 档号 alone, as on the list's page."""
     name = f"{lst.number}-{'certificate' if lst.status == ListStatus.EXECUTED else 'list'}"
     lang = request.args.get("lang", "zh")  # Chinese, English values when asked
     if kind == "csv":
-        body: str | bytes = reports.certificate_csv(lst, lang)
+        body: str | bytes = reports.certificate_csv(lst, lang, may_show)
         media_type = CSV_TYPE
     else:
-        body, media_type = reports.certificate_pdf(lst, lang), content_type("application/pdf")
+        body = reports.certificate_pdf(lst, lang, may_show)
+        media_type = content_type("application/pdf")
     return Response(
         body,
         content_type=media_type,

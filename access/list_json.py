@@ -85,7 +85,7 @@ def _item(item: DispositionItem, shown: bool) -> dict[str, Any]:
         "reference_code": item.record.reference_code,
         "title": item.record.title if shown else None,
         "withheld": not shown,
-        "record_type": item.record.record_type,
+        "record_type": item.record.record_type if shown else None,
         "due_on": item.record.due_on.isoformat() if item.record.due_on else None,
         "outcome": item.outcome,
         "note": item.note,
@@ -94,4 +94,4 @@ def _item(item: DispositionItem, shown: bool) -> dict[str, Any]:
 
 
 #: What a withheld item's frozen description still says: where it stands, not what it is.
-_NOT_WITHHELD = ("record_id", "reference_code", "class", "code", "due_on", "schedule")
+_NOT_WITHHELD = ("record_id", "reference_code", "code", "due_on")

@@ -9,6 +9,7 @@ headings stay bilingual, as the registers are shown to foreign auditors too.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from pathlib import PurePath
 from typing import Any
 
@@ -23,8 +24,10 @@ from archive.models import (
     AuditEvent,
     Department,
     Disposal,
+    DispositionItem,
     DispositionList,
     ListStatus,
+    Record,
     Signature,
     User,
 )
@@ -69,6 +72,13 @@ ITEM_HEADINGS = {
     "size": "大小 Size (bytes)",
     "pages": "页数 Pages",
 }
+
+
+#: A row's title and appraisal where the reader may not know the record (its 档号 stays:
+#: the sequence has no hole, and the list's own copy holds the rest).
+WITHHELD = "（无权知悉，不予显示）"
+#: Whether the register's reader may know a record; None: every record is shown.
+MayShow = Callable[[Record], bool] | None
 
 
 class People:
@@ -128,11 +138,18 @@ def retention_text(code: str | None, lang: str | None) -> str:
     return retention_period(code, lang) if code else ""
 
 
-def certificate_rows(lst: DispositionList, lang: str | None = "zh") -> list[dict[str, Any]]:
-    """One row per version of each record on the list (a record without versions: one)."""
+def certificate_rows(
+    lst: DispositionList, lang: str | None = "zh", may_show: MayShow = None
+) -> list[dict[str, Any]]:
+    """One row per version of each record on the list (a record without versions: one);
+    a record ``may_show`` refuses keeps its 档号, department, period and outcome, and
+    nothing that describes it (title, name, class, versions and their digests)."""
     rows = []
     for number, item in enumerate(lst.items, 1):
         snap = item.snapshot or {}
+        if may_show is not None and not may_show(item.record):
+            rows.append(_withheld(number, item, lang))
+            continue
         department = snap.get("department_name") or ""
         if snap.get("department"):
             department = f"{department}（{snap['department']}）"
@@ -164,6 +181,21 @@ def certificate_rows(lst: DispositionList, lang: str | None = "zh") -> list[dict
                 }
             )
     return rows
+
+
+def _withheld(number: int, item: DispositionItem, lang: str | None) -> dict[str, Any]:
+    snap = item.snapshot or {}
+    shown = {
+        "item": number,
+        "reference_code": snap.get("reference_code") or item.record.reference_code or "",
+        "title": WITHHELD,
+        "department": snap.get("department") or "",
+        "code": retention_text(snap.get("code"), lang),
+        "due_on": snap.get("due_on") or "",
+        "outcome": term(item.outcome, lang) if item.outcome else "",
+        "done_at": beijing(item.done_at) if item.outcome != "skipped" else "",
+    }
+    return {field: shown.get(field, "") for field in ITEM_HEADINGS}
 
 
 def _result(lst: DispositionList, lang: str | None) -> str:
@@ -259,7 +291,7 @@ def _witness_block(lst: DispositionList, head: Any, table: Any) -> list[Any]:
     ]
 
 
-def certificate_csv(lst: DispositionList, lang: str | None = "zh") -> str:
+def certificate_csv(lst: DispositionList, lang: str | None = "zh", may_show: MayShow = None) -> str:
     """The certificate as CSV: a BOM first (so Excel opens the Chinese as UTF-8), and every
     text cell made inert for spreadsheets (an opinion or a title is someone's own text)."""
     rows: list[list[object]] = [[TITLES[(lst.action, lst.status == ListStatus.EXECUTED)]]]
@@ -274,11 +306,13 @@ def certificate_csv(lst: DispositionList, lang: str | None = "zh") -> str:
         rows += witness_rows(lst)
     rows.append([])
     rows.append(list(ITEM_HEADINGS.values()))
-    rows += [[item[f] for f in ITEM_HEADINGS] for item in certificate_rows(lst, lang)]
+    rows += [[item[f] for f in ITEM_HEADINGS] for item in certificate_rows(lst, lang, may_show)]
     return csv_text(rows)
 
 
-def certificate_pdf(lst: DispositionList, lang: str | None = "zh") -> bytes:
+def certificate_pdf(
+    lst: DispositionList, lang: str | None = "zh", may_show: MayShow = None
+) -> bytes:
     body, title, head = styles()
 
     def p(text: object) -> Paragraph:
@@ -345,7 +379,7 @@ def certificate_pdf(lst: DispositionList, lang: str | None = "zh") -> bytes:
                     f"{r['outcome']} {r['done_at']} {r['note']}".strip(),
                     f"{r['version']} {r['sha256']}",
                 ]
-                for r in certificate_rows(lst, lang)
+                for r in certificate_rows(lst, lang, may_show)
             ],
             [8 * mm, 34 * mm, 38 * mm, 25 * mm, 30 * mm, 12 * mm, 18 * mm, 32 * mm, 76 * mm],
         ),

@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 import logging
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -36,7 +36,8 @@ from archive.models import (
     Version,
 )
 from archive.vocabulary import retention_period, term
-from retention.certificate import People
+from retention.certificate import WITHHELD as WITHHELD
+from retention.certificate import MayShow, People
 from retention.dat46 import SECRECY as SECRECY
 from retention.dat46 import register_day as register_day
 from retention.errors import NotFound
@@ -111,13 +112,6 @@ def _appraised(session: Session, lst: DispositionList) -> dict[uuid.UUID, str]:
     for record_id, opinion, department in rows:  # the latest wins
         said[record_id] = opinion + (f"（部门意见：{department}）" if department else "")
     return said
-
-
-#: A row's title and appraisal where the reader may not know the record (its 档号 stays:
-#: the sequence has no hole, and the list's own copy holds the rest).
-WITHHELD = "（无权知悉，不予显示）"
-#: Whether the register's reader may know a record; None: every record is shown.
-MayShow = Callable[[Record], bool] | None
 
 
 def _list_rows(

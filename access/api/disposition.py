@@ -168,8 +168,9 @@ def retention_list_execute(list_id: int) -> Any:
 @requires(Permission.SEE_DISPOSITION_LISTS)
 def retention_list_certificate(list_id: int, kind: str) -> Any:
     with archive().sessions() as session:
-        lst = visible_list(session, me(session), list_id)
-        return certificate_response(lst, kind)
+        user = me(session)
+        lst = visible_list(session, user, list_id)
+        return certificate_response(lst, kind, shown_on_lists(session, user))
 
 
 @api.get(f"{PREFIX}/lists/<int:list_id>/register.<any(pdf, xlsx):kind>")

@@ -265,4 +265,6 @@ def _refusal(step: ListStep) -> str:
 @requires(Permission.SEE_DISPOSITION_LISTS)
 def list_certificate(list_id: int, kind: str) -> Any:
     with arc().sessions() as db:
-        return certificate_response(_visible_list(db, me(db), list_id), kind)
+        person = me(db)
+        lst = _visible_list(db, person, list_id)
+        return certificate_response(lst, kind, shown_on_lists(db, person))

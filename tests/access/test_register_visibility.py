@@ -8,6 +8,7 @@ import io
 from datetime import date
 
 from openpyxl import load_workbook
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from archive.audit import Actor
@@ -119,6 +120,18 @@ def test_a_list_withholds_from_its_signers_the_titles_they_may_not_know(world: W
         cells = {str(c) for row in sheet.iter_rows(values_only=True) for c in row if c}  # type: ignore[union-attr]
         assert (secret in cells) == sees, who
         assert (WITHHELD_ON_LISTS in cells) == (not sees), who
+        assert (hidden["record_type"] == "application") == sees, who
+        for kind in ("csv", "pdf"):  # the list's certificate, too (it named everything)
+            got = world.call("GET", who, f"/api/v1/retention/lists/{list_id}/certificate.{kind}")
+            text = (
+                got.data.decode("utf-8-sig")
+                if kind == "csv"
+                else "".join(p.extract_text() for p in PdfReader(io.BytesIO(got.data)).pages)
+            )
+            assert (secret in text) == sees, (who, kind)
+            assert (WITHHELD_ON_LISTS in text.replace("\n", "")) == (not sees), (who, kind)
+        on_page = Browser(world, who).get(f"/retention/lists/{list_id}/certificate.csv")
+        assert (secret in on_page.get_data(as_text=True)) == sees, who  # type: ignore[attr-defined]
 
 
 def test_a_hold_shows_a_director_only_the_titles_they_may_know(world: World) -> None:
