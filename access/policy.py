@@ -309,10 +309,24 @@ def may_decide(user: User, request: AccessRequest, earlier_approvers: set[int]) 
     """Whether ``user`` may approve or refuse the step ``request`` is waiting at."""
     if not user.active or user.id == request.requester_id or user.id in earlier_approvers:
         return False
-    if request.approver == Approver.DIRECTOR:
-        return user.role == Role.DIRECTOR
+    if request.approver == Approver.DIRECTOR:  # cleared for it, or knowing it by standing
+        return user.role == Role.DIRECTOR and (
+            request.record.sensitivity.rank <= user.clearance.rank
+            or may_know(user, request.record, [], request.created_at)
+        )
     return (
         user.role in DEPARTMENT_HEADS
         and user.department_id == request.approver_department_id
         and request.record.sensitivity.rank <= user.clearance.rank
+    )
+
+
+def sees_digests(user: User, reads: bool) -> bool:
+    """Whether a record's page shows its versions' SHA-256 to ``user``: to whoever may read
+    it, and to records managers and auditors (fixity, transfers). To anyone else a digest
+    is the content by another name: a short or templated text is found by hashing guesses."""
+    return (
+        reads
+        or may(user.role, Permission.SEE_ANY_RETENTION)
+        or may(user.role, Permission.READ_AUDIT_TRAIL)
     )

@@ -16,7 +16,7 @@ from access.browse import allowed_scopes, classification_for, open_record, versi
 from access.describe import describe_record
 from access.http import client_of_request, content_response, read_content_for
 from access.pick import pick_as
-from access.policy import Permission
+from access.policy import Permission, sees_digests
 from access.reader import Refused
 
 
@@ -47,6 +47,7 @@ def show_record(record_id: uuid.UUID) -> Any:
         if record is None:
             return error(404, "no such record")
         reads = bool(allowed_scopes(session, person, record))
+        digests = sees_digests(person, reads)
         return jsonify(
             id=str(record.id),
             title=record.title,
@@ -70,7 +71,7 @@ def show_record(record_id: uuid.UUID) -> Any:
                     "media_type": v.media_type,
                     "size": v.size,
                     "page_count": v.page_count,
-                    "sha256": v.sha256,
+                    "sha256": v.sha256 if digests else None,
                     "created_at": v.created_at.isoformat(),
                 }
                 for v in versions_of(session, record.id)

@@ -27,7 +27,7 @@ from access.bulk import MAX_SELECTED, active_holds, draft_lists
 from access.describe import describe_record, fixed
 from access.grants import grants_of, standing_on
 from access.http import content_response, read_content_for
-from access.policy import Permission, may, route, within_clearance
+from access.policy import Permission, may, route, sees_digests, within_clearance
 from access.reader import Refused, shown_paged
 from access.requests import AccessError, mine, refusal_reasons, submit, withdraw
 from access.web.core import (
@@ -138,6 +138,7 @@ def _record_page(record_id: uuid.UUID) -> Any:
             record=found,
             versions=versions_of(db, found.id),
             allowed=allowed,
+            digests=sees_digests(person, bool(allowed)),
             standing=standing(db, archive.settings.retention, found),
             volume=volume_of(db, found),
             requests=asked,

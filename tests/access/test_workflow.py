@@ -13,7 +13,15 @@ from sqlalchemy import select, update
 from access.requests import escalate_overdue
 from archive.audit import SYSTEM, Actor
 from archive.db import utcnow
-from archive.models import AccessEvent, AccessRequest, AuditEvent, Grant, Role, Sensitivity
+from archive.models import (
+    AccessEvent,
+    AccessRequest,
+    AuditEvent,
+    Grant,
+    Role,
+    Sensitivity,
+    Version,
+)
 from archive.people import change_user, find_user, issue_token
 from tests.access.conftest import World, make_world
 from tests.access.test_web import BASE, give_password, login
@@ -459,3 +467,41 @@ def test_api_errors_say_their_kind_code_and_field_for_a_program(world: World) ->
     unsigned = world.app.test_client().get("/api/v1/access-requests")
     assert unsigned.status_code == 401
     assert unsigned.json["kind"] == "unauthenticated"  # type: ignore[index]
+
+
+def test_the_director_step_is_for_a_director_cleared_for_the_record(world: World) -> None:
+    """A director cleared only for 内部, of another department (who may not know a CG 秘密
+    record: its page is a 404 to them), saw its external request waiting and approved it."""
+    world.add_user("ma", Role.DIRECTOR, "XS", clearance="internal")
+    request = ask(world, "zhang", "CG-confidential", scope="external")
+    path = f"/api/v1/access-requests/{request['id']}"
+    assert world.call("POST", "wang", f"{path}/approve").json["step"] == 2  # type: ignore[index]
+    waiting = world.call("GET", "ma", "/api/v1/access-requests").json["waiting"]  # type: ignore[index]
+    assert request["id"] not in [r["id"] for r in waiting]
+    assert world.call("POST", "ma", f"{path}/approve").status_code in (403, 404)
+    assert (
+        world.call("GET", "ma", f"/api/v1/records/{world.records['CG-confidential']}").status_code
+        == 404
+    )
+    # A director cleared for 秘密 decides it, though of another department.
+    assert world.call("POST", "zhao", f"{path}/approve").json["status"] == "approved"  # type: ignore[index]
+
+
+def test_a_record_page_gives_its_digests_only_to_those_who_may_read_or_check_it(
+    world: World,
+) -> None:
+    """A SHA-256 of a short or templated text gives the text away to whoever hashes guesses:
+    a specialist who may know a record but not read it sees none."""
+    path = f"/api/v1/records/{world.records['CG-internal']}"
+    for who, shown in (("zhang", False), ("wang", True), ("sun", True), ("zhou", True)):
+        versions = world.call("GET", who, path).json["versions"]  # type: ignore[index]
+        assert (versions[0]["sha256"] is not None) is shown, who
+    page = Browser(world, "zhang").text(f"/records/{world.records['CG-internal']}")
+    with world.arc.sessions() as session:
+        digest = session.scalars(
+            select(Version.sha256).where(Version.record_id == world.records["CG-internal"])
+        ).one()
+    assert digest[:16] not in page
+    request = ask(world, "zhang", "CG-internal")
+    world.call("POST", "wang", f"/api/v1/access-requests/{request['id']}/approve")
+    assert world.call("GET", "zhang", path).json["versions"][0]["sha256"] == digest  # type: ignore[index]
