@@ -17,6 +17,7 @@ from access.browse import (
     SearchParams,
     allowed_scopes,
     classification_for,
+    knows,
     open_record,
     parse_search,
     refuse_view,
@@ -232,11 +233,17 @@ def my_requests() -> Any:
     with arc().sessions() as db:
         person = me(db)
         requests = mine(db, person)
+        grants = grants_of(db, person)
+        may_know_it = knows(db, person)  # a record raised above them since is named no more
+        known = {r.record_id for r in requests if may_know_it(r.record)} | {
+            g.record_id for g in grants if g.record is not None and may_know_it(g.record)
+        }
         return render_template(
             "my_requests.html",
             requests=requests,
             refused_because=refusal_reasons(db, requests),
-            grants=grants_of(db, person),
+            grants=grants,
+            known=known,
             now=datetime.now(UTC),
         )
 

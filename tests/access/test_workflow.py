@@ -18,6 +18,7 @@ from archive.models import (
     AccessRequest,
     AuditEvent,
     Grant,
+    Record,
     Role,
     Sensitivity,
     Version,
@@ -505,3 +506,16 @@ def test_a_record_page_gives_its_digests_only_to_those_who_may_read_or_check_it(
     request = ask(world, "zhang", "CG-internal")
     world.call("POST", "wang", f"/api/v1/access-requests/{request['id']}/approve")
     assert world.call("GET", "zhang", path).json["versions"][0]["sha256"] == digest  # type: ignore[index]
+
+
+def test_my_requests_name_a_record_raised_above_me_by_its_number_alone(world: World) -> None:
+    request = ask(world, "li", "XS-internal")
+    world.call("POST", "zhao", f"/api/v1/access-requests/{request['id']}/deny",
+               json={"reason": "与工作无关"})  # fmt: skip
+    assert "档案 XS-internal" in Browser(world, "li").text("/requests")
+    with world.arc.transaction() as session:  # raised to 机密 since: li may not know it now
+        session.get_one(Record, world.records["XS-internal"]).sensitivity = Sensitivity.RESTRICTED
+        code = session.get_one(Record, world.records["XS-internal"]).reference_code
+    page = Browser(world, "li").text("/requests")
+    assert "档案 XS-internal" not in page
+    assert (code or "（您已无权知悉的档案）") in page
