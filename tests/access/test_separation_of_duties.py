@@ -10,9 +10,11 @@ import re
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from archive.audit import Actor, record_event
 from archive.models import Role, User
 from tests.access.conftest import World
 from tests.access.test_web import BASE, SAME_SITE, csrf_token, give_password, login
+from tests.access.test_web_pages import Browser
 
 PASSWORD = "correct horse battery"
 CHOSEN = "the administrator's own choice"
@@ -322,3 +324,20 @@ def test_administrators_search_and_read_nothing_through_the_api_either(world: Wo
             answer = world.call(method, who, path, json=body)
             assert answer.status_code == 403, (who, path, answer.status_code)
             assert "reads no records" in answer.json["error"]  # type: ignore[index]
+
+
+def test_the_administrators_page_leaves_the_consoles_work_on_records_to_the_auditor(
+    world: World,
+) -> None:
+    """The console reclassified a record (its 密级 before and after) and imported packages
+    (file names, digests): that showed on /admin/changes to 系统管理员 and 安全保密管理员."""
+    with world.arc.transaction() as session:
+        record_event(
+            session, Actor.cli(), "record.reclassified", "record",
+            world.records["XS-restricted"], {"sensitivity": {"from": "restricted", "to": "public"}},
+        )  # fmt: skip
+        record_event(session, Actor.cli(), "keys.rotated", "keyring", "k2", {"rewrapped": 8})
+    for who, sees_records in (("wu", False), ("zheng", False), ("zhou", True)):
+        page = Browser(world, who).text("/admin/changes")
+        assert ("record.reclassified" in page) is sees_records, who
+        assert "keys.rotated" in page, who  # the console's work on keys stays in view
