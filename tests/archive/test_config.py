@@ -77,7 +77,7 @@ def test_scaled_settings(tmp_path: Path) -> None:
         ("ARCHIVE_EXTRACT_MEMORY_MB", "64", "ARCHIVE_EXTRACT_MEMORY_MB must be at least 256"),
         ("ARCHIVE_CLASSIFY_THRESHOLD", "1.5", "ARCHIVE_CLASSIFY_THRESHOLD must be between"),
         ("ARCHIVE_CLASSIFY_THRESHOLD", "high", "ARCHIVE_CLASSIFY_THRESHOLD must be a number"),
-        ("ARCHIVE_CLAMAV", "/no/such/clamscan", "ARCHIVE_CLAMAV must be auto, off or a"),
+        ("ARCHIVE_CLAMAV", "/no/such/clamscan", "ARCHIVE_CLAMAV must be auto, required, off or a"),
         ("ARCHIVE_OCR_LANGUAGES", "chi_sim;rm -rf", "ARCHIVE_OCR_LANGUAGES must look like"),
         ("ARCHIVE_INGEST_LEASE_SECONDS", "1", "ARCHIVE_INGEST_LEASE_SECONDS must be at least"),
     ],
