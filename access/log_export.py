@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from flask import Response
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from access.http import current_archive, exported, table_download
@@ -18,7 +18,7 @@ from access.record_refs import resolve
 from archive.accesslog import ALLOWED, REFUSED
 from archive.core import Archive
 from archive.errors import InvalidInput
-from archive.models import AccessEvent, AccessRequest, Grant, Record
+from archive.models import AccessEvent, AccessRequest, Grant, Record, User
 from archive.vocabulary import english, term
 from archive.vocabulary_reasons import reason_text
 
@@ -28,8 +28,10 @@ Found = TypeVar("Found")
 def access_log_filters(args: Mapping[str, str]) -> tuple[str, list[Any]]:
     """``?user=&record=&outcome=&from=&to=&format=`` as SQL conditions, and the format."""
     conditions: list[Any] = []
-    if args.get("user"):
-        conditions.append(AccessEvent.username == args["user"])
+    who = (args.get("user") or "").strip()
+    if who:  # a user name, or (part of) the name the log's pages show beside it
+        shown = select(User.username).where(User.display_name.contains(who, autoescape=True))
+        conditions.append(or_(AccessEvent.username == who, AccessEvent.username.in_(shown)))
     if (args.get("record") or "").strip():
         conditions.append(AccessEvent.record_id == str(_record_of(args["record"])))
     if args.get("outcome") in (ALLOWED, REFUSED):

@@ -129,7 +129,7 @@ class Lookups:
             return term(oid, lang)
         if kind == "event_type":
             return self.event_types.get(oid, oid)
-        if kind == "access_log":  # how it was read: the page, the API or an export
+        if kind in ("access_log", "audit_trail"):  # how it was read: page, API or export
             return pick(LOG_READ_AS[oid], lang) if oid in LOG_READ_AS else oid
         return self.named.get((kind, oid), oid)
 

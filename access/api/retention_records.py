@@ -22,7 +22,7 @@ from access.api.common import (
 )
 from access.browse import looked_up_retention
 from access.http import client_of_request
-from access.policy import Permission
+from access.policy import Permission, may
 from retention.deletion import confirm_deletion, may_confirm, pending_deletions, request_deletion
 from retention.review import cut_off, review, reviews_of
 from retention.status import standing
@@ -48,11 +48,14 @@ def retention_record(record_id: uuid.UUID) -> Any:
             }
             for r in reviews_of(session, record_id)
         ]
+        data = dict(status.data)
+        if not may(me(session).role, Permission.OVERSEE_RETENTION):  # held, not why
+            data["holds"] = [{"id": hold["id"]} for hold in data.get("holds") or []]
         return jsonify(
             record_id=str(record.id),
             name=record.name_stem,
             status=status.status,
-            **status.data,
+            **data,
             reviews=reviews,
         )
 

@@ -140,6 +140,7 @@ def _record_page(record_id: uuid.UUID) -> Any:
             versions=versions_of(db, found.id),
             allowed=allowed,
             digests=sees_digests(person, bool(allowed)),
+            sees_holds=may(person.role, Permission.OVERSEE_RETENTION),  # a hold's why
             standing=standing(db, archive.settings.retention, found),
             volume=volume_of(db, found),
             requests=asked,

@@ -332,3 +332,5 @@ def test_reading_the_access_log_is_in_the_trail_in_words(world: World) -> None:
     assert "查看访问日志" in trail
     assert "网页" in trail  # not "html"
     assert "每页条数" in trail  # not "per_page"
+    again = zhou.text("/audit/trail?action=audit_trail.read")
+    assert "审计记录</small> 网页" in again  # reading the trail itself, in words too

@@ -87,6 +87,9 @@ def test_auditors_query_and_export_the_log(world: World) -> None:
     assert world.call("GET", "wu", "/api/v1/access-log").status_code == 403  # admin: not theirs
     only_wang = world.call("GET", "zhou", "/api/v1/access-log?user=wang").json["events"]  # type: ignore[index]
     assert [(e["username"], e["outcome"]) for e in only_wang] == [("wang", "allowed")] * 2
+    for shown_name in ("用户wang", "wang"):  # the name the pages show, or a part of it
+        by_name = world.call("GET", "zhou", f"/api/v1/access-log?user={shown_name}").json
+        assert {e["username"] for e in by_name["events"]} == {"wang"}  # type: ignore[index]
     exported = world.call(
         "GET", "zhou", f"/api/v1/access-log?format=csv&record={world.records['CG-internal']}"
     )

@@ -152,3 +152,20 @@ def test_a_hold_shows_a_director_only_the_titles_they_may_know(world: World) -> 
         assert ("档案 XS-confidential" in titles) == sees, who
         assert "档案 CG-internal" in titles, who
         assert len(held["record_list"]) == 2, who  # type: ignore[index]
+
+
+def test_a_holds_name_and_reason_are_for_those_who_oversee_retention(world: World) -> None:
+    """Litigation details showed on the record page to any specialist who may know it."""
+    with world.arc.transaction() as session:
+        place_hold(
+            session, Actor.cli(), name="验收争议", reason="客户提出异议，法务要求保全",
+            scope=HoldScope.RECORDS, record_ids=[world.records["CG-internal"]],
+        )  # fmt: skip
+    record = world.records["CG-internal"]
+    for who, told in (("zhang", False), ("li", False), ("sun", True), ("zhou", True)):
+        page = Browser(world, who).text(f"/records/{record}")
+        assert ("客户提出异议" in page) is told, who
+        held = world.call("GET", who, f"/api/v1/retention/records/{record}").json["holds"]  # type: ignore[index]
+        assert len(held) == 1, who
+        assert ("reason" in held[0]) is told, who
+    assert "档案管理员知悉原因" in Browser(world, "zhang").text(f"/records/{record}")
