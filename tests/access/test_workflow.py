@@ -519,3 +519,8 @@ def test_my_requests_name_a_record_raised_above_me_by_its_number_alone(world: Wo
     page = Browser(world, "li").text("/requests")
     assert "档案 XS-internal" not in page
     assert (code or "（您已无权知悉的档案）") in page
+
+
+def test_the_request_form_says_external_use_takes_a_director_too(world: World) -> None:
+    page = Browser(world, "zhang").text(f"/records/{world.records['CG-internal']}")
+    assert "对外提供还须再经总监审批" in page
