@@ -133,6 +133,11 @@ REASONS: list[tuple[re.Pattern[str], str, str]] = [
     (re.compile(r"content destroyed"), "内容已销毁", "Content destroyed"),
     (re.compile(r"content missing"), "存储内容缺失", "Content missing"),
     (re.compile(r"storage unavailable"), "存储暂不可用", "Storage unavailable"),
+    (
+        re.compile(r"truncated PDF: no %%EOF marker at the end"),
+        "PDF 文件不完整（结尾缺少 %%EOF 标记），可能在传输或扫描中被截断",
+        "Truncated PDF: no %%EOF marker at the end (cut off in transfer or scanning?)",
+    ),
     # alerts (access.alerts): their details
     (
         re.compile(r"(?P<n>\d+) refusals within an hour"),

@@ -296,6 +296,10 @@ def place_hold(
         items = list(dict.fromkeys(record_ids))
         _active_records(session, items, "records")
     elif scope == HoldScope.PROJECT:
+        if not (project or "").strip():  # said as such, not as "no project named None"
+            raise RetentionError(
+                "a project hold names its project", code="required", field="project"
+            )
         row = session.scalar(select(Project).where(Project.name == (project or "").strip()))
         if row is None:
             raise NotFound(

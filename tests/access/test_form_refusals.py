@@ -155,6 +155,12 @@ def test_holds_and_events_come_back_as_typed(world: World) -> None:
         status=404,
     )
     assert beside(missing, "project") == "没有名为 无此项目 的项目。"
+    empty = sun.post(
+        "/retention/holds",
+        {"name": "2026 税务审计", "reason": "审计", "scope": "project", "project": ""},
+        status=400,
+    )
+    assert beside(empty, "project") == "请填写此项。"  # not "没有名为 None 的项目"
     # A query hold chooses department, 业务流程 and 文件类型 from lists; a label or a typo sent
     # anyway is refused beside its field, not placed as a hold that covers nothing.
     page = sun.text("/retention/holds")

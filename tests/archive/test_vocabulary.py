@@ -55,6 +55,8 @@ def test_known_reasons_and_alert_details_in_words() -> None:
     assert reason_text(mismatch) == "文件后缀为 .pdf，内容却是纯文本"
     assert reason_text("download of record X at 22:10 北京时间") == "北京时间 22:10下载档案 X"
     assert reason_text("a parser said no") == "a parser said no"  # unknown: as written
+    truncated = reason_text("truncated PDF: no %%EOF marker at the end")  # ingest.extract
+    assert truncated.startswith("PDF 文件不完整（结尾缺少 %%EOF 标记）")
 
 
 def test_one_time_format_in_beijing_time() -> None:
