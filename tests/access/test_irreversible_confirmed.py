@@ -52,6 +52,8 @@ def test_a_wrong_password_keeps_the_signers_opinion(world: World) -> None:
     assert "无法完成" not in refused
     assert 'value="同意销毁，已核对清单"' in refused
     assert re.search(r'id="problem-confirm_password">密码不正确', refused)
+    # the browser goes to the password field, wherever the form is on a long list page
+    assert re.search(r'name="confirm_password"[^>]*aria-invalid="true"[^>]*autofocus', refused)
     assert "not mine" not in refused
     with world.arc.sessions() as session:
         assert not disposition.get_list(session, list_id).signatures  # nothing signed
