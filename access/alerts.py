@@ -18,14 +18,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from access.browse import SNIPPET
-from access.record_refs import as_uuid
+from access.log_export import record_name
 from access.requests import violations
 from archive.accesslog import ALLOWED, REFUSED
 from archive.checkpoints import public_key_text, write_checkpoint
 from archive.config import AccessSettings
 from archive.core import Archive
 from archive.db import LOCAL_TIME, utcnow
-from archive.models import AccessEvent, FixityCheck, Record, Scope, Version
+from archive.models import AccessEvent, FixityCheck, Scope, Version
 
 #: What counts as reading a record: every content action, and a search snippet shown.
 READS = (*(scope.value for scope in Scope), SNIPPET)
@@ -69,20 +69,8 @@ def alerts(
 
     def named(record_id: str | None) -> str:
         """A record as people know it (its 档号, or its name before it has one), looked up
-        once each; an id that names no record, as it is."""
-        if not record_id:
-            return "—"
-        if record_id not in names:
-            wanted = as_uuid(record_id)
-            found = (
-                session.execute(
-                    select(Record.reference_code, Record.name_stem).where(Record.id == wanted)
-                ).first()
-                if wanted
-                else None
-            )
-            names[record_id] = (found[0] or found[1]).replace(" ", "") if found else record_id
-        return names[record_id]
+        once each as the log's export does; an id that names no record, as it is."""
+        return (record_name(session, names, record_id) or record_id or "—").replace(" ", "")
 
     for event in events:
         who = event.username
